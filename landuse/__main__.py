@@ -1,0 +1,6 @@
+"""Allow ``python -m landuse``."""
+
+from landuse.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Pure functions on GeoDataFrames: no files, no network, no global state."""

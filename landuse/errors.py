@@ -1,0 +1,46 @@
+"""The exception hierarchy of landuse.
+
+One root, :class:`LanduseError`; every subclass also inherits the matching built-in so
+that ``except ValueError`` keeps working for callers who do not know our types. The CLI
+and the API branch on these types, never on message text.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CRSError",
+    "DataSourceError",
+    "GeometryError",
+    "LanduseError",
+    "OutputExistsError",
+    "RulesetError",
+    "SchemaError",
+]
+
+
+class LanduseError(Exception):
+    """Root of every error raised by landuse."""
+
+
+class DataSourceError(LanduseError, OSError):
+    """A file or store cannot be opened or read (missing, corrupt, truncated, empty)."""
+
+
+class SchemaError(LanduseError, ValueError):
+    """Columns or values do not follow the parcel data standard."""
+
+
+class GeometryError(LanduseError, ValueError):
+    """Geometries are missing, empty, invalid or of the wrong type."""
+
+
+class CRSError(LanduseError, ValueError):
+    """A coordinate reference system is missing, implausible or mismatched."""
+
+
+class RulesetError(LanduseError, ValueError):
+    """A ruleset file is malformed: unknown key, wrong type, missing entry."""
+
+
+class OutputExistsError(LanduseError, FileExistsError):
+    """An output file exists and ``overwrite`` was not given."""

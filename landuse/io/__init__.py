@@ -1,0 +1,13 @@
+"""Readers and writers: the adapters between files or stores and the standard's names.
+
+Every reader returns a GeoDataFrame (or, for the ledger, a DataFrame) whose columns use
+the field names of :mod:`landuse.standard`, with the source's CRS kept. What the reader
+learnt on the way (encoding used, headers recognised and not) is in ``df.attrs["landuse"]``.
+"""
+
+from __future__ import annotations
+
+from landuse.io.read import read_ledger, read_parcels
+from landuse.io.write import write_layer
+
+__all__ = ["read_ledger", "read_parcels", "write_layer"]
