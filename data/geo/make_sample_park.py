@@ -135,6 +135,9 @@ def add_years(day, years):
 # (None: an ordinary size is drawn). ``kind`` picks the builder, ``p`` its
 # parameters, ``x`` the designed assessment outcome as of AS_OF.
 # x keys: lc lifecycle, idle idle_type, fee, rec recovery candidate, fail indicators.
+# p keys: dates (ISO), "takeover" = date a new holder took the parcel over (its
+# ledger disposal; the original supply dates stay), "perf" False = no statistics,
+# "far"/"cov"/"admin"/"green" = achieved ratios, "inv_x"/"tax_x" = share of target.
 # ---------------------------------------------------------------------------
 IN_USE = {"lc": "in_use"}
 SPECIALS = [
