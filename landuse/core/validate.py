@@ -572,6 +572,8 @@ def check_overlaps(ctx: ValidationContext) -> pd.DataFrame | None:
         ri, "geometry",
         [f"{a:.2f}" for a in area],
         [f"overlaps parcel {ids[j]} (row {j + 1}) by {a:.2f} {unit} 与宗地{ids[j]}重叠"
+         if ids[j] is not None else
+         f"overlaps the parcel in row {j + 1} by {a:.2f} {unit} 与第{j + 1}行宗地重叠"
          for j, a in zip(rj, area)],
         "correct the shared boundary in the source GIS so the parcels do not overlap",
     )

@@ -225,11 +225,23 @@ def _read_vector(
         )
     meta["layer"] = layer
     try:
-        info = pyogrio.read_info(p, layer=layer)
-        meta["format"] = meta.get("format") or info.get("driver")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            gdf = pyogrio.read_dataframe(p, layer=layer, use_arrow=True, **kwargs)
+            try:
+                info = pyogrio.read_info(p, layer=layer, **kwargs)
+                gdf = pyogrio.read_dataframe(p, layer=layer, use_arrow=True, **kwargs)
+            except UnicodeDecodeError:
+                if "encoding" not in kwargs:
+                    raise
+                # a shapefile cuts field names at 10 bytes, even inside a multi-byte
+                # character: read the bytes as Latin-1 (lossless) and decode ourselves
+                info = pyogrio.read_info(p, layer=layer, encoding="ISO-8859-1")
+                gdf = pyogrio.read_dataframe(p, layer=layer, encoding="ISO-8859-1")
+                gdf = _recode(gdf, kwargs["encoding"])
+                meta["encoding_source"] = (
+                    f"{meta.get('encoding_source')}; field names cut inside a character"
+                )
+        meta["format"] = meta.get("format") or info.get("driver")
     except Exception as e:
         raise DataSourceError(
             f"{p}: layer '{layer}' cannot be read ({_short(e)}). Fix: {_fix_corrupt(p)}"
@@ -240,6 +252,35 @@ def _read_vector(
             f"{len(gdf) + 1} onwards could not be read. Fix: {_fix_corrupt(p)}"
         )
     return gdf
+
+
+def _recode(gdf: gpd.GeoDataFrame, encoding: str) -> gpd.GeoDataFrame:
+    """Decode names and text read as Latin-1 bytes with ``encoding``; a character cut at
+    the end of a field name is dropped, an undecodable byte in a value becomes U+FFFD."""
+    names = {}
+    for c in gdf.columns:
+        if c == gdf.geometry.name:
+            continue
+        raw = str(c).encode("latin-1", errors="replace")
+        names[c] = codecs_decode_cut(raw, encoding)
+    for c in gdf.columns:
+        if c == gdf.geometry.name:
+            continue
+        s = gdf[c]
+        if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+            gdf[c] = s.map(
+                lambda v: v.encode("latin-1", errors="replace").decode(encoding, errors="replace")
+                if isinstance(v, str) else v
+            )
+    return gdf.rename(columns=names)
+
+
+def codecs_decode_cut(raw: bytes, encoding: str) -> str:
+    """Decode ``raw`` ignoring an incomplete character at its end (a 10-byte cut)."""
+    import codecs
+
+    dec = codecs.getincrementaldecoder(encoding)(errors="replace")
+    return dec.decode(raw, final=False)
 
 
 def _read_table(p: Path, meta: dict[str, Any], sheet: str | None = None) -> pd.DataFrame:

@@ -191,6 +191,8 @@ def detect_encoding(shp: Path, user: str | None = None) -> ShapefileEncoding:
     if user:
         try:
             name = codecs.lookup(user).name
+            if name == "iso8859-1":
+                name = "ISO-8859-1"  # the spelling GDAL's iconv knows
         except LookupError as e:
             raise DataSourceError(
                 f"--encoding {user!r} is not an encoding Python knows. "
@@ -221,7 +223,9 @@ def detect_encoding(shp: Path, user: str | None = None) -> ShapefileEncoding:
         return ShapefileEncoding("utf-8", "detected: strict UTF-8 decodes every byte")
     if _decodes(data, "gb18030"):
         return ShapefileEncoding("gb18030", "detected: not UTF-8; GB18030 decodes every byte")
-    return ShapefileEncoding("latin-1", "detected: neither UTF-8 nor GB18030; read as Latin-1")
+    return ShapefileEncoding(
+        "ISO-8859-1", "detected: neither UTF-8 nor GB18030; read as Latin-1 (check the text)"
+    )
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
@@ -236,7 +240,9 @@ def _decodes(data: bytes, encoding: str) -> bool:
     pos = 32
     try:
         while pos + 32 <= min(header_len, len(data)) and data[pos] != 0x0D:
-            data[pos : pos + 11].split(b"\x00", 1)[0].decode(encoding, errors="strict")
+            name = data[pos : pos + 11].split(b"\x00", 1)[0]
+            # a name cut at 10 bytes may end inside a character: allow an incomplete tail
+            codecs.getincrementaldecoder(encoding)(errors="strict").decode(name, final=False)
             pos += 32
         data[header_len:].rstrip(b"\x1a").decode(encoding, errors="strict")
     except UnicodeDecodeError:
