@@ -109,7 +109,9 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
         out = s
         if getattr(out.dt, "tz", None) is not None:
             out = out.dt.tz_localize(None)
-        return out.astype("datetime64[ns]"), np.array([], dtype=np.int64)
+        blank = out.isna().to_numpy()
+        res = pd.Series(_to_ns(out), index=s.index, dtype="datetime64[ns]")
+        return res, np.flatnonzero(res.isna().to_numpy() & ~blank)
     blank = _blank(s)
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     if s.dtype.kind in "iuf":
@@ -124,29 +126,53 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
         iso = pd.to_datetime(fast, errors="coerce", format="ISO8601")
         if getattr(iso.dt, "tz", None) is not None:
             iso = iso.dt.tz_convert(None)
-        out[:] = iso.astype("datetime64[ns]").to_numpy()
+        out[:] = _to_ns(iso)
         todo = np.flatnonzero(out.isna().to_numpy() & ~blank)
         if len(todo):
             rest = s.iloc[todo]
             txt = rest.astype("string").str.strip()
-            got = pd.Series(pd.NaT, index=rest.index, dtype="datetime64[ns]")
+            got = np.full(len(todo), np.datetime64("NaT"), dtype="datetime64[ns]")
             # 2023年5月8日, 2023/5/8, 2023.5.8
             ymd = txt.str.extract(_CN_DATE)
             ok = ymd[0].notna().to_numpy()
             if ok.any():
-                parts = ymd[ok].astype(int)
-                got[ok] = pd.to_datetime(
-                    {"year": parts[0], "month": parts[1], "day": parts[2]}, errors="coerce"
-                ).to_numpy()
+                parts = ymd[ok].astype(int).to_numpy()
+                got[ok] = _ymd(parts[:, 0], parts[:, 1], parts[:, 2])
             # numbers in text: 20230508 or an Excel serial
             num = pd.to_numeric(txt, errors="coerce").to_numpy(dtype=float)
-            numeric = np.isfinite(num) & got.isna().to_numpy()
+            numeric = np.isfinite(num) & np.isnat(got)
             if numeric.any():
                 got[numeric] = _from_numbers(num[numeric])
-            # objects that are datetimes (Excel cells) already went through the fast path
-            out.iloc[todo] = got.to_numpy()
+            out.iloc[todo] = got
     bad = np.flatnonzero(out.isna().to_numpy() & ~blank)
     return out, bad
+
+
+_NS_MIN, _NS_MAX = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
+
+
+def _to_ns(s: pd.Series) -> np.ndarray:
+    """datetime64[ns] values; dates outside 1678–2261 (e.g. 9999-12-31) become NaT."""
+    inside = ((s >= _NS_MIN) & (s <= _NS_MAX)).fillna(False).to_numpy(dtype=bool)
+    res = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if inside.any():
+        res[inside] = s[inside].to_numpy().astype("datetime64[ns]")
+    return res
+
+
+def _ymd(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Vectorised calendar dates; impossible dates (2023-02-30) and years outside
+    1678–2261 become NaT."""
+    y, m, d = (np.asarray(a, dtype=np.int64) for a in (y, m, d))
+    res = np.full(len(y), np.datetime64("NaT"), dtype="datetime64[ns]")
+    ok = (y >= 1678) & (y <= 2261) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= 31)
+    if ok.any():
+        first = (y[ok] - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (m[ok] - 1)
+        day = first.astype("datetime64[D]") + (d[ok] - 1)
+        same_month = day.astype("datetime64[M]") == first
+        vals = np.where(same_month, day, np.datetime64("NaT"))
+        res[ok] = vals.astype("datetime64[ns]")
+    return res
 
 
 def _from_numbers(num: np.ndarray) -> np.ndarray:
@@ -156,9 +182,7 @@ def _from_numbers(num: np.ndarray) -> np.ndarray:
     ymd = fin & (num >= 19000101) & (num <= 21991231) & (num == np.floor(num))
     if ymd.any():
         v = num[ymd].astype(np.int64)
-        res[ymd] = pd.to_datetime(
-            {"year": v // 10000, "month": v // 100 % 100, "day": v % 100}, errors="coerce"
-        ).to_numpy()
+        res[ymd] = _ymd(v // 10000, v // 100 % 100, v % 100)
     serial = fin & ~ymd & (num >= _SERIAL_MIN) & (num <= _SERIAL_MAX)
     if serial.any():
         days = np.floor(num[serial]).astype("timedelta64[D]")
