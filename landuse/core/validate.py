@@ -249,8 +249,11 @@ def check_coordinates(ctx: ValidationContext) -> pd.DataFrame | None:
         if metres.any():
             zone = np.floor(x[metres] / 1e6).astype(int)
             sugg = [
-                f"declare the projected CRS the values are in, e.g. {_gk_epsg(CRS(4490), int(z))}"
-                " (a Gauss-Krüger easting with zone prefix)" if 13 <= z <= 45 else
+                f"declare the projected CRS the values are in, e.g. EPSG:{4488 + int(z)} "
+                f"(CGCS2000 3° zone {int(z)})" if 25 <= z <= 45 else
+                f"declare the projected CRS the values are in, e.g. EPSG:{4478 + int(z)} "
+                f"(CGCS2000 6° zone {int(z)})"
+                if 13 <= z <= 45 else
                 "declare the projected CRS the values are in (e.g. EPSG:4527 or a UTM zone)"
                 for z in zone
             ]
