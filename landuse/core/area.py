@@ -38,6 +38,9 @@ FAST_MAX_LAYER_EXTENT_M = 500_000.0
 """Largest layer extent (m, in the local equal-area projection) for the vectorised path."""
 FAST_MAX_PARCEL_EXTENT_M = 50_000.0
 """Largest polygon extent (m) measured by the vectorised path; larger ones use Geod."""
+FAST_MAX_EDGE_M = 500.0
+"""Longest polygon edge (m) measured by the vectorised path; polygons with longer edges
+use Geod, where the geodesic edge and the straight projected edge would differ > 1e-7."""
 
 
 def ellipsoidal_area_m2(geoms: gpd.GeoSeries, method: str = "auto") -> np.ndarray:
@@ -54,9 +57,10 @@ def ellipsoidal_area_m2(geoms: gpd.GeoSeries, method: str = "auto") -> np.ndarra
         same ellipsoid, centred on the layer, and takes the planar area there (one
         vectorised call). That projection preserves area exactly; the only difference
         is that an edge is straight in the projection instead of a geodesic, which for
-        parcels is far below 1e-6 relative (tests/test_area_fast.py checks it against
-        ``geod`` on synthetic and real layers). Polygons wider than
-        :data:`FAST_MAX_PARCEL_EXTENT_M`, and layers wider than
+        parcels is below 1e-6 relative (tests/test_area_fast.py checks it against
+        ``geod`` on synthetic and real layers). Polygons with an edge longer than
+        :data:`FAST_MAX_EDGE_M` or wider than :data:`FAST_MAX_PARCEL_EXTENT_M`, and layers
+        wider than
         :data:`FAST_MAX_LAYER_EXTENT_M`, always go through ``geod``.
 
     Returns
@@ -128,7 +132,7 @@ def _equal_area_m2(arr: np.ndarray, ok: np.ndarray, crs: CRS, geod: Geod) -> np.
         "+x_0=0 +y_0=0 +units=m +no_defs"
     )
     tr = Transformer.from_crs(crs, laea, always_xy=True)
-    coords = shapely.get_coordinates(sub)
+    coords, gi = shapely.get_coordinates(sub, return_index=True)
     x, y = tr.transform(coords[:, 0], coords[:, 1])
     if not (np.isfinite(x).any()):
         return None
@@ -141,6 +145,13 @@ def _equal_area_m2(arr: np.ndarray, ok: np.ndarray, crs: CRS, geod: Geod) -> np.
     small = np.isfinite(pb).all(axis=1) & (
         np.maximum(pb[:, 2] - pb[:, 0], pb[:, 3] - pb[:, 1]) <= FAST_MAX_PARCEL_EXTENT_M
     )
+    # a long edge is a geodesic for Geod but a straight line here: send such polygons to
+    # Geod (consecutive vertices across rings count too, which only makes this stricter)
+    seg = np.hypot(np.diff(x), np.diff(y))
+    same = gi[1:] == gi[:-1]
+    long_edge = np.zeros(len(sub), dtype=bool)
+    long_edge[gi[1:][same & ~(seg <= FAST_MAX_EDGE_M)]] = True
+    small &= ~long_edge
     res = np.full(len(arr), np.nan)
     a = np.abs(shapely.area(proj))
     a[~small] = np.nan
