@@ -43,7 +43,10 @@ if mode == "landuse":
 else:
     import geopandas as gpd
     t = time.perf_counter()
-    g = gpd.read_parquet(path) if path.endswith(".parquet") else gpd.read_file(path, engine="pyogrio")
+    if path.endswith(".parquet"):
+        g = gpd.read_parquet(path)
+    else:
+        g = gpd.read_file(path, engine="pyogrio")
     out["read_s"] = time.perf_counter() - t
     t = time.perf_counter(); a = g.area; out["area_s"] = time.perf_counter() - t
     out["validate_s"] = 0.0; out["problems"] = None; out["total_m2"] = float(a.sum())

@@ -40,7 +40,7 @@ def test_random_irregular_polygons(crs: str) -> None:
     else:
         cx, cy, scale = rng.uniform(2e5, 8e5, 500), rng.uniform(3.0e6, 3.4e6, 500), 300.0
     polys = []
-    for x, y in zip(cx, cy):
+    for x, y in zip(cx, cy, strict=False):
         ang = np.sort(rng.uniform(0, 2 * np.pi, 12))
         r = rng.uniform(0.3, 1.0, 12) * scale
         polys.append(shapely.Polygon(np.column_stack([x + r * np.cos(ang), y + r * np.sin(ang)])))

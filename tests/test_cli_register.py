@@ -39,3 +39,17 @@ def test_demo_on_the_sample_park(sample_park: Path, tmp_path: Path) -> None:
                                    "--maps", str(tmp_path / "m")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "o" / "validation.csv").exists()
+
+
+def test_validate_finds_the_seeded_sample_park_problems(sample_park: Path) -> None:
+    """data/geo/README.md seeds two area mismatches (YS-079 +4.2 %, HG-075 -3.6 %)."""
+    from landuse.core.validate import validate
+    from landuse.io import read_ledger, read_parcels
+
+    p = validate(read_parcels(sample_park))
+    assert sorted(p["parcel_id"]) == ["HG-075", "YS-079"]
+    assert set(p["field"]) == {"registered_area_m2"}
+    ledger = read_ledger(sample_park)
+    assert ledger["event_date"].dtype.kind == "M" and ledger.attrs["landuse"]["cells"]["row"] == []
+    res = CliRunner().invoke(cli, ["validate", str(sample_park)])
+    assert res.exit_code == 1 and "+4.2%" in res.output

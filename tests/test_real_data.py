@@ -44,7 +44,9 @@ def _opts(crs: str | None, idc: str | None) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize(("rel", "crs", "idc"), DATASETS, ids=[d[0].split("/")[1] for d in DATASETS])
+@pytest.mark.parametrize(
+    ("rel", "crs", "idc"), DATASETS, ids=[d[0].split("/")[1] for d in DATASETS]
+)
 def test_info_validate_convert(shared_data: Path, tmp_path: Path, rel: str, crs: str | None,
                                idc: str | None) -> None:
     src = shared_data / rel

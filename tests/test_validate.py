@@ -123,7 +123,7 @@ def test_overlaps_pairs_and_area() -> None:
     g.loc[1, "geometry"] = box(X0 + 50, Y0, X0 + 150, Y0 + 100)  # overlaps P0 by 50x100
     g.loc[2, "geometry"] = box(X0 + 10, Y0 + 10, X0 + 20, Y0 + 20)  # inside P0 (and P... no)
     p = _problems(validate(g), "overlaps")
-    pairs = {(a, b.split(" ")[2]) for a, b in zip(p["parcel_id"], p["problem"])}
+    pairs = {(a, b.split(" ")[2]) for a, b in zip(p["parcel_id"], p["problem"], strict=False)}
     assert pairs == {("P0", "P1"), ("P0", "P2")}
     areas = sorted(float(v) for v in p["value"])
     assert areas[0] == pytest.approx(100, rel=1e-3)  # 10x10 contained

@@ -72,7 +72,9 @@ overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace an exist
 def read_options(func: F) -> F:
     """Options every command that reads a parcel layer shares."""
     opts = [
-        click.option("--layer", help="Layer of a multi-layer file (default: parcels or the first)."),
+        click.option(
+            "--layer", help="Layer of a multi-layer file (default: parcels or the first)."
+        ),
         click.option(
             "--encoding",
             help="Attribute encoding of a shapefile, e.g. GBK or UTF-8 (default: .cpg, the "

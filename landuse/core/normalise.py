@@ -20,8 +20,8 @@ vectorised call; slower paths only run on the cells the fast path could not read
 
 from __future__ import annotations
 
-import re
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -336,7 +336,9 @@ def normalise_values(
             new = num.round().astype("Int64")
         elif f.type == "bool":
             new, bad = parse_bools(s)
-            probs.add(bad, f.name, s.iloc[bad], "unreadable yes/no value 是否值无法识别", _FIXES["bool"])
+            probs.add(
+                bad, f.name, s.iloc[bad], "unreadable yes/no value 是否值无法识别", _FIXES["bool"]
+            )
         elif f.type == "code":
             assert f.codes is not None
             new, bad = parse_codes(s, f.codes)
@@ -344,7 +346,11 @@ def normalise_values(
                 f"{c} ({w[0]})" if w else c for c, w in std.codes[f.codes].items()
             )
             probs.add(
-                bad, f.name, s.iloc[bad], f"unknown code 未知代码 ({f.codes})", f"use one of: {allowed}"
+                bad,
+                f.name,
+                s.iloc[bad],
+                f"unknown code 未知代码 ({f.codes})",
+                f"use one of: {allowed}",
             )
         else:
             new = _parse_text(s)

@@ -259,7 +259,7 @@ def check_coordinates(ctx: ValidationContext) -> pd.DataFrame | None:
             ]
             parts.append(ctx.frame(
                 np.flatnonzero(metres), "geometry",
-                [f"x={a:.0f}, y={c:.0f}" for a, c in zip(x[metres], y[metres])],
+                [f"x={a:.0f}, y={c:.0f}" for a, c in zip(x[metres], y[metres], strict=False)],
                 f"metre values in a geographic CRS ({crs.to_string()}) 地理坐标系中出现米制坐标",
                 sugg,
             ))
@@ -273,14 +273,15 @@ def check_coordinates(ctx: ValidationContext) -> pd.DataFrame | None:
             if outside.any():
                 parts.append(ctx.frame(
                     np.flatnonzero(outside), "geometry",
-                    [f"lon={a:.5f}, lat={c:.5f}" for a, c in zip(x[outside], y[outside])],
+                    [f"lon={a:.5f}, lat={c:.5f}"
+                     for a, c in zip(x[outside], y[outside], strict=True)],
                     f"outside the area of use of {crs.to_string()} ({aou.name}) 超出坐标系适用范围",
                     "check the CRS and the coordinates", "warning",
                 ))
         if swapped.any():
             parts.append(ctx.frame(
                 np.flatnonzero(swapped), "geometry",
-                [f"x={a:.5f}, y={c:.5f}" for a, c in zip(x[swapped], y[swapped])],
+                [f"x={a:.5f}, y={c:.5f}" for a, c in zip(x[swapped], y[swapped], strict=False)],
                 "latitude and longitude swapped 经纬度颠倒 (x holds the latitude)",
                 "swap the coordinates so x = longitude, y = latitude",
             ))
@@ -290,7 +291,7 @@ def check_coordinates(ctx: ValidationContext) -> pd.DataFrame | None:
     if degrees.any():
         parts.append(ctx.frame(
             np.flatnonzero(degrees), "geometry",
-            [f"x={a:.6f}, y={c:.6f}" for a, c in zip(x[degrees], y[degrees])],
+            [f"x={a:.6f}, y={c:.6f}" for a, c in zip(x[degrees], y[degrees], strict=False)],
             f"degree values in a projected CRS ({crs.to_string()}) 投影坐标系中出现经纬度",
             "declare the geographic CRS of the data (EPSG:4490 CGCS2000 or EPSG:4326)",
         ))
@@ -307,7 +308,7 @@ def check_coordinates(ctx: ValidationContext) -> pd.DataFrame | None:
         if swapped.any():
             parts.append(ctx.frame(
                 np.flatnonzero(swapped), "geometry",
-                [f"x={a:.0f}, y={c:.0f}" for a, c in zip(x[swapped], y[swapped])],
+                [f"x={a:.0f}, y={c:.0f}" for a, c in zip(x[swapped], y[swapped], strict=False)],
                 "x holds the northing and y the easting 坐标X/Y颠倒",
                 "swap the coordinates so x = easting (with zone prefix), y = northing",
             ))
@@ -356,7 +357,7 @@ def check_coordinates(ctx: ValidationContext) -> pd.DataFrame | None:
             if outside.any():
                 parts.append(ctx.frame(
                     np.flatnonzero(outside), "geometry",
-                    [f"x={a:.0f}, y={c:.0f}" for a, c in zip(x[outside], y[outside])],
+                    [f"x={a:.0f}, y={c:.0f}" for a, c in zip(x[outside], y[outside], strict=False)],
                     f"far outside the area of use of {crs.to_string()} 超出坐标系适用范围",
                     "check that the declared CRS is the one the coordinates are in",
                 ))
@@ -445,7 +446,7 @@ def check_values(ctx: ValidationContext) -> pd.DataFrame | None:
     std = get_standard()
     seen = set()
     cells = ctx.gdf.attrs.get("landuse", {}).get("cells") or {}
-    for r, f in zip(cells.get("row", []), cells.get("field", [])):
+    for r, f in zip(cells.get("row", []), cells.get("field", []), strict=False):
         seen.add((r, f))
     parts = []
     for f in std.fields["parcels"]:
@@ -491,7 +492,7 @@ def check_dates_order(ctx: ValidationContext) -> pd.DataFrame | None:
             parts.append(ctx.frame(
                 pos, late,
                 [f"{early}={x:%Y-%m-%d}, {late}={y:%Y-%m-%d}"
-                 for x, y in zip(a.iloc[pos], b.iloc[pos])],
+                 for x, y in zip(a.iloc[pos], b.iloc[pos], strict=False)],
                 what, f"check {early} and {late} against the contract and the records",
                 "warning",
             ))
@@ -513,7 +514,8 @@ def check_area(ctx: ValidationContext) -> pd.DataFrame | None:
     return ctx.frame(
         pos, "registered_area_m2",
         [f"{r:.1f} m² ({r / (10000 / 15):.2f} 亩) registered vs {c:.1f} m² "
-         f"({c / (10000 / 15):.2f} 亩) measured" for r, c in zip(reg[pos], comp[pos])],
+         f"({c / (10000 / 15):.2f} 亩) measured"
+         for r, c in zip(reg[pos], comp[pos], strict=True)],
         [f"registered area differs from the measured ellipsoidal area by {d:+.1%} "
          f"(tolerance {ctx.area_tolerance:.1%}) 登记面积与图形面积不符" for d in rel[pos]],
         "check the polygon and the registered area (and its unit: m², 亩 or 公顷)",
@@ -577,7 +579,7 @@ def check_overlaps(ctx: ValidationContext) -> pd.DataFrame | None:
         [f"overlaps parcel {ids[j]} (row {j + 1}) by {a:.2f} {unit} 与宗地{ids[j]}重叠"
          if ids[j] is not None else
          f"overlaps the parcel in row {j + 1} by {a:.2f} {unit} 与第{j + 1}行宗地重叠"
-         for j, a in zip(rj, area)],
+         for j, a in zip(rj, area, strict=False)],
         "correct the shared boundary in the source GIS so the parcels do not overlap",
     )
 

@@ -625,7 +625,7 @@ def _join_attributes(
             severity="warning",
         ))
     in_parcels = set(pid.dropna().tolist())
-    orphan = [(i, v) for i, v in zip(tab_rows, tab.index) if v not in in_parcels]
+    orphan = [(i, v) for i, v in zip(tab_rows, tab.index, strict=False) if v not in in_parcels]
     meta["attributes"]["attribute_ids_without_parcel"] = [v for _, v in orphan][:1000]
     for i, v in orphan:
         problems.append(_problem(
@@ -640,7 +640,7 @@ def _join_attributes(
     row_of_tabrow = {int(t): int(r) for r, t in enumerate(np.where(matched, tab_rows[pos], -1))
                      if t >= 0}
     for r, f, v, pr, fx in zip(tcells["row"], tcells["field"], tcells["value"],
-                               tcells["problem"], tcells["fix"]):
+                               tcells["problem"], tcells["fix"], strict=False):
         if r in row_of_tabrow:
             cells.add(np.array([row_of_tabrow[r]]), f, [v], f"{pr} ({path.name} row {r + 1})", fx)
     # join: the parcels' own values win where present; conflicts are reported
@@ -682,7 +682,7 @@ def read_ledger(
     meta: dict[str, Any] = {"source": str(p), "layer": layer, "problems": []}
     suffix = p.suffix.lower()
     if suffix in TABLE_SUFFIXES:
-        df = _read_table(p, meta, None if suffix in (".csv", ".txt") else None)
+        df = _read_table(p, meta, None)
     else:
         names = [n for n, _ in list_layers(p)]
         if layer not in names:
