@@ -38,6 +38,18 @@ def _step_register(ctx: DemoContext) -> list[Path]:
     return [write_layer(parcels, ctx.out_dir / "parcels.gpkg", "parcels", overwrite=True)]
 
 
+def _step_validate(ctx: DemoContext) -> list[Path]:
+    from landuse.cli.validate import write_report
+    from landuse.core.validate import validate
+    from landuse.io import read_parcels
+
+    problems = validate(read_parcels(ctx.sample))
+    csv = write_report(problems, ctx.out_dir / "validation.csv", str(ctx.sample), True)
+    js = write_report(problems, ctx.out_dir / "validation.json", str(ctx.sample), True)
+    return [csv, js]
+
+
 STEPS: list[tuple[str, Callable[[DemoContext], list[Path]]]] = [
     ("register: read and measure the sample park", _step_register),
+    ("register: validate the sample park (problems report)", _step_validate),
 ]
