@@ -126,7 +126,7 @@ def _write_html(report: ReportData, path: Path) -> None:
     charts = []
     for c in report.charts:
         svg = render_chart(c, "svg").decode("utf-8")
-        svg = svg[svg.index("<svg"):]
+        svg = re.sub(r"<metadata>.*?</metadata>", "", svg[svg.index("<svg"):], flags=re.S)
         charts.append(f'<figure data-chart="{c.key}">{svg}</figure>')
     figures_json = json.dumps(report.figures, ensure_ascii=False, default=_json_default)
     figures_json = figures_json.replace("</", "<\\/")
@@ -228,8 +228,23 @@ def _write_xlsx(report: ReportData, path: Path) -> None:
             ws.column_dimensions[col].width = min(width, 60)
         ws.append(header(ws, t.headers))
         for r in t.rows:
-            ws.append([v.item() if isinstance(v, np.generic) else v for v in r])
+            ws.append([_xlsx_value(ws, v) for v in r])
     wb.save(path)
+
+
+def _xlsx_value(ws: Any, v: Any) -> Any:
+    """A value for a write-only row: floats keep one decimal on screen (0.0 / 0.00)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not np.isnan(v):
+        c = WriteOnlyCell(ws, value=v)
+        c.number_format = "0.0" if abs(v - round(v, 1)) < 1e-9 else "0.00"
+        return c
+    if isinstance(v, float):
+        return None
+    return v
 
 
 def _col_letter(i: int) -> str:
