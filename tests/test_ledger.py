@@ -203,7 +203,8 @@ def test_cli_add_bad_row_and_csv(park: Path, tmp_path: Path) -> None:
     csv = tmp_path / "events.csv"
     pd.DataFrame({"事件编号": ["K1", "K2"], "宗地号": ["P17", "P18"],
                   "日期": ["2023-05-01", "2099-01-01"], "阶段": ["已盘活", "已盘活"],
-                  "处置方式": ["兼并重组", "兼并重组"], "面积(亩)": [5, 5]}).to_csv(csv, index=False)
+                  "处置方式": ["兼并重组", "兼并重组"], "面积(亩)": [5, 5]}
+                 ).to_csv(csv, index=False)
     n0 = len(pyogrio.read_dataframe(park, layer="ledger", read_geometry=False))
     res = r.invoke(cli, ["ledger", "add", str(park), "--from-csv", str(csv)])
     assert res.exit_code == 2

@@ -124,7 +124,7 @@ def test_zone_filter(parcels) -> None:  # type: ignore[no-untyped-def]
     r = build_report(parcels, mini_ledger(), "2023-01-01", "2023-10-31", zone="东区")
     assert r.figures["reclaimed_mu"] == 97.0  # P01 40 + P02 27 + P03 30
     assert r.headline.startswith("2023年1—10月，东区")
-    with pytest.raises(SchemaError, match="zone '北区' has no parcels.*东区, 西区"):
+    with pytest.raises(SchemaError, match=r"zone '北区' has no parcels.*东区, 西区"):
         build_report(parcels, mini_ledger(), "2023-01-01", "2023-10-31", zone="北区")
 
 
@@ -154,7 +154,7 @@ def test_bad_ledger_stops_the_report(parcels) -> None:  # type: ignore[no-untype
 
 
 def test_assessment_columns_required(parcels) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(SchemaError, match="idle_type.*landuse assess"):
+    with pytest.raises(SchemaError, match=r"idle_type.*landuse assess"):
         build_report(parcels.drop(columns=["idle_type"]), mini_ledger(), "2023-01-01",
                      "2023-10-31")
 
