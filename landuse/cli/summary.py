@@ -30,7 +30,6 @@ _ZH = {
         "none": "非闲置",
         "not_started": "未动工闲置",
         "stalled": "中止开发闲置",
-        "unknown": "无法判定",
     },
     "failed_indicators": {
         "far": "容积率",

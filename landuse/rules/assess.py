@@ -66,7 +66,9 @@ LIFECYCLES: tuple[str, ...] = (
     "in_use",
     "unknown",
 )
-IDLE_TYPES: tuple[str, ...] = ("none", "not_started", "stalled", "unknown")
+IDLE_TYPES: tuple[str, ...] = ("none", "not_started", "stalled")
+"""The standard's idle types. A parcel the idle rules cannot judge gets ``none`` (not found
+idle) and a reason naming the missing fields."""
 INDICATORS: tuple[str, ...] = (
     "far",
     "coverage",
@@ -468,7 +470,6 @@ def assess(
 
     # ---- idle type
     it = np.zeros(n, dtype=np.int8)
-    it[lc_unknown | ns_unknown | st_unknown] = 3
     it[idle_ns] = 1
     it[idle_st] = 2
     idle = idle_ns | idle_st
@@ -476,7 +477,6 @@ def assess(
     overdue = np.full(n, np.nan)
     sel = ns_candidate & has_base
     overdue[sel] = np.maximum(days_since_base[sel], 0)
-    overdue[idle_st] = days_since_susp[idle_st]
 
     # ---- consequences
     conseq_cause = _code_is(cause, *idle_rs["consequence_causes"])
@@ -749,6 +749,14 @@ def assess(
                  f" + {k_del} year(s) = ", dBase, f"; not started {k_idle} full year(s) after "
                  "it (", Num(overdue, 0), " days overdue)", *fe, *re_, "."],
             )
+    not_yet = ns_candidate & has_base & ~idle_ns
+    days_left = (_add_years(base, k_idle) - today).astype("timedelta64[D]").astype("float64")
+    S.add(
+        not_yet,
+        ["动工期限基准日", dBase, "起未满", nk_zh, "年,尚不构成闲置(还差", Num(days_left, 0), "天)。"],
+        [f"Not yet {k_idle} full year(s) after the start date ", dBase, " (",
+         Num(days_left, 0), " days to go): not idle."],
+    )
     S.add(
         idle_ns & fee_due & ~has_price,
         ["应按土地价款", Pct(np.full(n, fee_share), 0), "%征缴闲置费,但缺少",
@@ -794,11 +802,11 @@ def assess(
                 m_c = (fee_ok if has_fee else ~fee_ok) & (recovery if has_rec else ~recovery)
                 S.add(
                     idle_st & m_ratio & m_c,
-                    ["自", dSu, "中止开发满", sk_zh, "年(已", Num(overdue, 0), "天),", *pz,
+                    ["自", dSu, "中止开发满", sk_zh, "年(已", Num(days_since_susp, 0), "天),", *pz,
                      f",按“{comb_zh}”判定属中止开发闲置", *(fee_zh if has_fee else []),
                      *(rec_zh if has_rec else []), "。"],
                     ["Development suspended since ", dSu, f" for {k_st} full year(s) (",
-                     Num(overdue, 0), " days) and ", *pe,
+                     Num(days_since_susp, 0), " days) and ", *pe,
                      f" (combinator '{comb}'): stalled idle land",
                      *(fee_en if has_fee else []), *(rec_en if has_rec else []), "."],
                 )
