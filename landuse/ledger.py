@@ -296,7 +296,9 @@ def validate_ledger(
     Checks: required fields present; event ids unique (within the rows and against
     ``existing_ids`` already in the store); parcel known; stage and method codes known; an
     area where the stage needs one (:data:`AREA_STAGES`), never negative, never larger than
-    the parcel; the event not dated before the parcel's supply; a correction naming an
+    the parcel; the event not dated before the parcel's supply (unless a disposal of the
+    parcel, dated between the event and the supply date, explains a re-supply: the register
+    then shows the new holder's supply date); a correction naming an
     event that exists (in the rows or the store) and not itself; a ``disposed`` event
     without a method is a warning (the report shows it as "method not recorded").
 
@@ -339,6 +341,12 @@ def validate_ledger(
     existing = {str(e) for e in existing_ids}
     all_ids = existing | {e for e in led["event_id"] if e}
     counts = led["event_id"].value_counts()
+    # a disposal re-supplies the land: the register then shows the new supply date, and
+    # the parcel's earlier events legitimately precede it
+    disp = led[led["stage"].isin(["disposed", "auction_completed"]) & led["event_date"].notna()]
+    resupply: dict[str, list[pd.Timestamp]] = {
+        str(k): list(v) for k, v in disp.groupby("parcel_id")["event_date"]
+    }
     bad_rows = {p["row"] for p in problems}
 
     for r in rows(led):
@@ -392,7 +400,10 @@ def validate_ledger(
                 )
         if parcel in known and not pd.isna(r.event_date) and parcel in supply.index:
             sd = supply.get(parcel)
-            if not pd.isna(sd) and r.event_date < sd:
+            resupplied = any(
+                r.event_date <= d <= sd for d in resupply.get(parcel, ())
+            ) if not pd.isna(sd) else False
+            if not pd.isna(sd) and r.event_date < sd and not resupplied:
                 problems.append(
                     _problem(row, eid, "event_date", r.event_date.date(),
                              f"event dated before the parcel's supply ({pd.Timestamp(sd).date()})",

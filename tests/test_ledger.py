@@ -55,7 +55,8 @@ def test_clean_ledger_has_no_problems() -> None:
         ({"area_m2": -5.0}, "area_m2", "negative area"),
         ({"area_m2": None}, "area_m2", "needs the area"),
         ({"area_m2": 999 * M2_PER_MU}, "area_m2", "larger than parcel P17"),
-        ({"event_date": "2009-01-01"}, "event_date", "before the parcel's supply"),
+        ({"event_date": "2009-01-01", "stage": "investigating", "method": None},
+         "event_date", "before the parcel's supply"),
         ({"event_date": "2023-13-45"}, "event_date", "not a date"),
         ({"corrects": "E404"}, "corrects", "does not exist"),
         ({"event_id": None}, "event_id", "required field"),
@@ -73,6 +74,20 @@ def test_each_bad_row_is_named(change: dict[str, object], field: str, words: str
     assert p["fix"]
     with pytest.raises(SchemaError, match=rf"row {len(led)}.*field {field}"):
         check_ledger(led, mini_parcels(), source="ledger.csv")
+
+
+def test_events_before_a_resupply_are_accepted() -> None:
+    """The register shows the new holder's supply date after a disposal re-supplied the land."""
+    parcels = mini_parcels()
+    parcels.loc[parcels["parcel_id"] == "P17", "supply_date"] = pd.Timestamp("2023-04-20")
+    led = pd.DataFrame([
+        _event(event_id="I1", stage="investigating", method=None, area_m2=None,
+               event_date="2022-09-13"),
+        _event(event_id="D1", event_date="2023-04-20"),
+    ])
+    assert validate_ledger(led, parcels).empty
+    led2 = led[led["event_id"] == "I1"]  # without the disposal the early event is an error
+    assert list(validate_ledger(led2, parcels)["field"]) == ["event_date"]
 
 
 def test_duplicated_event_ids_name_both_rows() -> None:
