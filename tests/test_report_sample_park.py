@@ -225,3 +225,16 @@ def test_calendar_year_counts_fb001_once(sample_park: Path) -> None:
     # DZ-010's November event is outside Jan–Oct: still under investigation then
     assert "DZ-010" in jan_oct.figures["idle_by_stage"]["investigating"]["parcel_ids"]
     assert "DZ-010" in year.figures["idle_by_stage"]["recovery_in_progress"]["parcel_ids"]
+
+
+def test_demo_step_writes_both_languages_in_all_formats(sample_park: Path, tmp_path: Path) -> None:
+    from landuse.demo import STEPS, DemoContext
+
+    step = next(fn for title, fn in STEPS if title.startswith("report"))
+    ctx = DemoContext(sample=sample_park, out_dir=tmp_path, maps_dir=tmp_path)
+    paths = step(ctx)
+    assert sorted(p.suffix for p in paths) == sorted([".html", ".xlsx", ".docx", ".md",
+                                                      ".json"] * 2)
+    assert all(p.exists() and p.stat().st_size > 0 for p in paths)
+    zh = json.loads(next(p for p in paths if p.name.endswith("_zh.json")).read_text("utf-8"))
+    assert zh["figures"]["reclaimed_mu"] == 175.8

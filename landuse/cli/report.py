@@ -17,22 +17,9 @@ __all__ = ["load_inputs", "report"]
 
 def _assessed(parcels: gpd.GeoDataFrame, as_of: str, lang: str) -> gpd.GeoDataFrame:
     """Run the assessment (landuse.rules.assess) as of ``as_of``."""
-    from landuse.report.build import ASSESSED_COLUMNS
+    from landuse.rules import assess
 
-    try:
-        from landuse.rules import assess
-    except ImportError:
-        assess = None
-    if assess is not None:
-        return assess(parcels, as_of=as_of, lang=lang)
-    if all(c in parcels for c in ASSESSED_COLUMNS):
-        return parcels
-    missing = [c for c in ASSESSED_COLUMNS if c not in parcels]
-    raise SchemaError(
-        f"the parcels lack the assessment columns {', '.join(missing)} and the assessment "
-        "(landuse.rules.assess) is not installed. Fix: give an assessed parcels file "
-        "(landuse assess ... -o assessed.gpkg) or install landuse with the rules module."
-    )
+    return assess(parcels, as_of=as_of, lang=lang)
 
 
 def load_inputs(
