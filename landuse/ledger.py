@@ -178,6 +178,7 @@ def normalise_ledger(ledger: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     std = get_standard()
     src = ledger.reset_index(drop=True)
+    src = pd.DataFrame({c: src[c].to_numpy(dtype=object) for c in src.columns})
     n = len(src)
     out = pd.DataFrame(index=pd.RangeIndex(n))
     out["row"] = np.arange(1, n + 1)
@@ -338,6 +339,9 @@ def validate_ledger(
         else pd.Series(dtype="datetime64[ns]")
     )
     known = set(pid)
+    referenced = set(led["parcel_id"].dropna())
+    area_of: dict[str, float] = areas[areas.index.isin(referenced)].to_dict()
+    supply_of: dict[str, Any] = supply[supply.index.isin(referenced)].to_dict()
     existing = {str(e) for e in existing_ids}
     all_ids = existing | {e for e in led["event_id"] if e}
     counts = led["event_id"].value_counts()
@@ -390,7 +394,7 @@ def validate_ledger(
                          "give area_m2 (or 面积(亩)) greater than 0")
             )
         elif not np.isnan(area) and parcel in known:
-            parcel_area = float(areas.get(parcel, np.nan))
+            parcel_area = float(area_of.get(parcel, np.nan))
             if not np.isnan(parcel_area) and area > parcel_area * AREA_TOLERANCE:
                 problems.append(
                     _problem(row, eid, "area_m2", round(area, 1),
@@ -398,8 +402,8 @@ def validate_ledger(
                              f"({parcel_area / M2_PER_MU:.1f} 亩)",
                              "check the area and its unit (m² vs 亩)")
                 )
-        if parcel in known and not pd.isna(r.event_date) and parcel in supply.index:
-            sd = supply.get(parcel)
+        if parcel in known and not pd.isna(r.event_date) and parcel in supply_of:
+            sd = supply_of[parcel]
             resupplied = any(
                 r.event_date <= d <= sd for d in resupply.get(parcel, ())
             ) if not pd.isna(sd) else False
@@ -502,9 +506,11 @@ def apply_corrections(ledger: pd.DataFrame) -> pd.DataFrame:
     corrects = led["corrects"].astype(object).tolist()
     parent = {e: c for e, c in zip(ids, corrects, strict=True) if not _is_missing(c)}
 
+    id_set = set(ids)
+
     def root(e: str) -> str:
         seen = set()
-        while e in parent and parent[e] in set(ids) and e not in seen:
+        while e in parent and parent[e] in id_set and e not in seen:
             seen.add(e)
             e = parent[e]
         return e

@@ -320,14 +320,15 @@ def build_report(
     started = started[~started["parcel_id"].isin(done_by_end)]
 
     # ---- open cases by stage at period end
-    def case_area_mu(pid: str) -> float:
-        ids = eff[(eff["parcel_id"] == pid) & (eff["event_date"] <= end)]
-        last = ids.sort_values("event_date", kind="stable").iloc[-1]
-        if not pd.isna(last["area_m2"]) and last["area_m2"] > 0:
-            return float(last["area_m2"]) / M2_PER_MU
-        return float(area_mu.get(pid, 0.0))
-
-    state_area = {pid: case_area_mu(pid) for pid in state.index}
+    upto = eff[eff["event_date"] <= end]
+    upto = upto.assign(_order=np.arange(len(upto))).sort_values(["event_date", "_order"],
+                                                                 kind="stable")
+    last_area = upto.groupby("parcel_id").tail(1).set_index("parcel_id")["area_m2"]
+    last_area = last_area[last_area > 0] / M2_PER_MU
+    state_area: dict[str, float] = {
+        pid: float(last_area[pid]) if pid in last_area.index else float(area_mu.get(pid, 0.0))
+        for pid in state.index
+    }
     idle_by_stage: dict[str, dict[str, Any]] = {}
     for s in IDLE_STAGES:
         pids = list(state.index[state["stage"] == s])
