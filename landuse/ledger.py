@@ -340,8 +340,8 @@ def validate_ledger(
     )
     known = set(pid)
     referenced = set(led["parcel_id"].dropna())
-    area_of: dict[str, float] = areas[areas.index.isin(referenced)].to_dict()
-    supply_of: dict[str, Any] = supply[supply.index.isin(referenced)].to_dict()
+    area_of = {str(k): v for k, v in areas[areas.index.isin(referenced)].items()}
+    supply_of = {str(k): v for k, v in supply[supply.index.isin(referenced)].items()}
     existing = {str(e) for e in existing_ids}
     all_ids = existing | {e for e in led["event_id"] if e}
     counts = led["event_id"].value_counts()

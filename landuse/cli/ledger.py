@@ -145,6 +145,7 @@ def list_(file: str, parcel_id: str | None, date_from: str | None, date_to: str 
 
     _, led = _read(file)
     ev = led if all_rows else apply_corrections(led)
+    ev = ev.sort_values("event_date", kind="stable")
     if parcel_id:
         ev = ev[ev["parcel_id"] == parcel_id]
     if date_from:
