@@ -227,7 +227,9 @@ def normalise_ledger(ledger: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     unit = (ledger.attrs.get("landuse", {}).get("units") or {}).get("area_m2")
     factor = {"亩": M2_PER_MU, "公顷": 10000.0, "ha": 10000.0}.get(unit or "", 1.0)
-    if ledger.attrs.get("landuse", {}).get("converted"):
+    meta = ledger.attrs.get("landuse", {})
+    if meta.get("converted") or "cells" in meta:
+        # the reader already normalised values (the register reader's attrs carry "cells")
         factor = 1.0
     for f, fac in (("area_m2", factor), ("expected_output_wan", 1.0)):
         col = src[f] if f in src else pd.Series([None] * n)
