@@ -21,6 +21,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("validate", "validate"),
     ("convert", "convert"),
     ("demo", "demo"),
+    ("assess", "assess"),
+    ("summary", "summary"),
+    ("ledger", "ledger"),
+    ("report", "report"),
 )
 
 
