@@ -102,7 +102,8 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
             idle_type = "not_started"
             reasons.append(f"约定动工日期{base}起满一年未动工(已逾期{overdue}天)")
     dev_ratio = inv_ratio = None
-    if supplied and started and susp is not None and susp <= today:
+    developing = supplied and started and not completed and not producing
+    if developing and susp is not None and susp <= today:
         if today >= _plus_years(susp, idle_rs["stalled_suspended_years"]):
             dev = _f(r.get("developed_area_m2"))
             inv = _f(r.get("invested_wan"))

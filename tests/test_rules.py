@@ -493,3 +493,8 @@ def test_required_fields_and_crs() -> None:
     g = make([supplied()]).set_crs(None, allow_override=True)
     with pytest.raises(CRSError):
         assess(g, AS_OF)
+
+
+def test_completed_parcel_with_a_suspension_date_is_not_stalled() -> None:
+    r = one(stalled_row(completion_date="2023-01-01"))
+    assert r["idle_type"] == "none" and r["lifecycle"] == "built_not_producing"

@@ -10,13 +10,14 @@ __all__ = ["as_of_opt", "assess", "read_for_assessment"]
 
 
 def _check_date(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    import pandas as pd
+    import datetime as dt
+    import re
 
     try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        ts = pd.NaT
-    if pd.isna(ts) or len(value) != 10:
+        ok = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and bool(dt.date.fromisoformat(value))
+    except ValueError:
+        ok = False
+    if not ok:
         raise click.BadParameter(
             f"'{value}' is not a date. Fix: write it as YYYY-MM-DD, e.g. 2023-10-31.",
             param_hint="--as-of",

@@ -8,6 +8,8 @@ The rules (issue 3, domain.md §1, §3, §4, §5), with the thresholds of the ru
 
 * clock base of a supplied parcel: ``extension_until``, else ``agreed_start_date``, else
   ``delivery_date`` + 1 year;
+* stalled (case B) is judged on parcels under development: started, not completed, not
+  producing;
 * started: ``start_evidence`` in the ruleset's list; where it is absent, a ``start_date`` on
   or before the as-of date; ``none`` means not started whatever ``start_date`` says. A
   completion or production date on or before the as-of date also means started (a
@@ -262,7 +264,7 @@ def _above(v: np.ndarray, t: np.ndarray | float) -> np.ndarray:
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         r = a / b
     r[~np.isfinite(r) | ~(b > 0)] = np.nan
     return r
@@ -437,7 +439,9 @@ def assess(
     # ---- idle, stalled (case B)
     k_st = int(idle_rs["stalled_suspended_years"])
     susp_ok = _ok(susp) & (susp <= today)
-    st_clock = supplied & started & susp_ok & (today >= _add_years(susp, k_st))
+    # a completed or producing parcel is not "suspended development" (it is past 用而未尽)
+    developing = supplied & started & ~completed & ~producing
+    st_clock = developing & susp_ok & (today >= _add_years(susp, k_st))
     dev_ratio = _ratio(inp.num("developed_area_m2"), area)
     invested = inp.num("invested_wan")
     total_inv = inp.num("total_investment_wan")

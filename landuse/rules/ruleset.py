@@ -189,7 +189,13 @@ def _line_of(text: str, path: tuple[str, ...]) -> int:
     for i, line in enumerate(lines):
         if key_re.match(line) or re.search(rf"(^|[.\s\"']){re.escape(key)}[\"']?\s*=", line):
             return i + 1
-    return start + 1 if start is not None else 1
+    for i, line in enumerate(lines):
+        m = _HEADER.match(line)
+        if m and _norm_header(m.group(1)).startswith(full + "."):
+            return i + 1
+    if len(path) > 1:
+        return _line_of(text, path[:-1])
+    return 1
 
 
 @dataclass
@@ -200,8 +206,14 @@ class _Source:
     text: str
     data: dict[str, Any]
 
-    def error(self, path: tuple[str, ...], problem: str, fix: str) -> RulesetError:
-        line = _line_of(self.text, path)
+    def error(
+        self,
+        path: tuple[str, ...],
+        problem: str,
+        fix: str,
+        line_path: tuple[str, ...] | None = None,
+    ) -> RulesetError:
+        line = _line_of(self.text, line_path or path)
         key = ".".join(path)
         return RulesetError(f"{self.path}, line {line}, key '{key}': {problem}. Fix: {fix}")
 
@@ -421,6 +433,9 @@ def _finish(
             f"industry {missing[0]} of {ctl['industry_edition']} has no 容积率 row "
             f"(missing: {', '.join(missing)})",
             f'add [control.industries."{missing[0]}"] with name, min_far and mark',
+            line_path=("control", "industry_edition")
+            if re.search(r"^\s*industry_edition\s*=", src.text, re.M)
+            else ("control", "industries"),
         )
     extra = [c for c in table if c not in codes]
     if extra:
