@@ -112,7 +112,11 @@ def test_hangzhou_osm_industrial_everything_unknown(shared_data: Path) -> None:
     assert len(r) == 540
     assert (r["lifecycle"] == "unknown").all()
     assert (r["idle_type"] == "none").all() and (r["mujun_class"] == "T").all()
-    assert r["reasons"].str.contains("缺少批准日期(approval_date)和供地日期(supply_date)", regex=False).all()
+    assert (
+        r["reasons"]
+        .str.contains("缺少批准日期(approval_date)和供地日期(supply_date)", regex=False)
+        .all()
+    )
     # 66.7 km² of industrial land per the provenance notes
     assert r["area_m2"].sum() / 1e6 == pytest.approx(66.7, abs=0.5)
     assert "supply_date" in r.attrs["assessment"]["absent_fields"]
@@ -180,14 +184,27 @@ def test_cli_assess_refuses_to_overwrite_and_bad_rules(sample_park: Path, tmp_pa
     bad.write_text('[ruleset]\nname = "b"\nversion = "1"\n[idle]\nfee_share = 0.1\n')
     res = CliRunner().invoke(
         cli,
-        ["assess", str(sample_park), "--as-of", AS_OF, "--rules", str(bad), "-o", str(tmp_path / "b.csv")],
+        [
+            "assess",
+            str(sample_park),
+            "--as-of",
+            AS_OF,
+            "--rules",
+            str(bad),
+            "-o",
+            str(tmp_path / "b.csv"),
+        ],
     )
     assert res.exit_code == 2
     assert "bad.toml, line 5, key 'idle.fee_share'" in res.output
     assert not (tmp_path / "b.csv").exists()
-    res = CliRunner().invoke(cli, ["assess", str(sample_park), "--as-of", "31/10/2023", "-o", str(tmp_path / "x.csv")])
+    res = CliRunner().invoke(
+        cli, ["assess", str(sample_park), "--as-of", "31/10/2023", "-o", str(tmp_path / "x.csv")]
+    )
     assert res.exit_code == 2 and "YYYY-MM-DD" in res.output
-    res = CliRunner().invoke(cli, ["assess", str(sample_park), "--as-of", AS_OF, "-o", str(tmp_path / "x.txt")])
+    res = CliRunner().invoke(
+        cli, ["assess", str(sample_park), "--as-of", AS_OF, "-o", str(tmp_path / "x.txt")]
+    )
     assert res.exit_code == 2 and ".xlsx" in res.output
 
 

@@ -16,7 +16,7 @@ from landuse.rules import assess, default_ruleset
 from landuse.rules.assess import IDLE_TYPES, LIFECYCLES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from naive_assess import assess_naive  # noqa: E402
+from naive_assess import assess_naive
 
 AS_OF = "2023-10-31"
 DAY0 = dt.date(2015, 1, 1)
@@ -43,7 +43,9 @@ parcel = st.fixed_dictionaries(
         "agreed_start_date": any_date,
         "extension_until": opt(edge),
         "start_date": any_date,
-        "start_evidence": opt(st.sampled_from(["pit_done", "piles_done", "foundation_third", "none"])),
+        "start_evidence": opt(
+            st.sampled_from(["pit_done", "piles_done", "foundation_third", "none"])
+        ),
         "suspended_since": any_date,
         "completion_date": any_date,
         "production_date": any_date,
@@ -72,9 +74,7 @@ parcel = st.fixed_dictionaries(
     }
 )
 layers = st.lists(parcel, min_size=1, max_size=15)
-SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def build(rows: list[dict]) -> pd.DataFrame:
@@ -145,6 +145,9 @@ def test_agrees_with_the_row_by_row_oracle(rows: list[dict], comb: str) -> None:
     assert fast["failed_indicators"].tolist() == slow["failed_indicators"].tolist()
     assert fast["flags"].tolist() == slow["flags"].tolist()
     od_f = [None if pd.isna(v) else int(v) for v in fast["overdue_days"]]
-    assert od_f == slow["overdue_days"].astype(object).where(slow["overdue_days"].notna(), None).tolist()
+    assert (
+        od_f
+        == slow["overdue_days"].astype(object).where(slow["overdue_days"].notna(), None).tolist()
+    )
     np.testing.assert_allclose(fast["idle_fee_wan"], slow["idle_fee_wan"], equal_nan=True)
     np.testing.assert_allclose(fast["mujun_score"], slow["mujun_score"], equal_nan=True)

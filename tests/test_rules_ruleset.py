@@ -71,7 +71,9 @@ def test_zone_file_changes_a_threshold_and_the_result(tmp_path: Path) -> None:
 
 def test_unknown_key_names_file_key_line(tmp_path: Path) -> None:
     p = write(tmp_path, HEAD + "\n[idle]\nfee_share_of_price = 0.1\nfee_shar = 0.2\n")
-    with pytest.raises(RulesetError, match=r"zone\.toml, line 7, key 'idle\.fee_shar': unknown key"):
+    with pytest.raises(
+        RulesetError, match=r"zone\.toml, line 7, key 'idle\.fee_shar': unknown key"
+    ):
         load_ruleset(p)
 
 
@@ -128,7 +130,10 @@ def test_missing_industry_for_another_edition(tmp_path: Path) -> None:
         match=r"zone\.toml, line 6, key 'control\.industries\.38': industry 38 of GB/T 4754-2017",
     ):
         load_ruleset(p)
-    rows_all = rows + '[control.industries."38"]\nname = "电气机械和器材制造业"\nmin_far = 0.7\nmark = "U"\n'
+    rows_all = (
+        rows
+        + '[control.industries."38"]\nname = "电气机械和器材制造业"\nmin_far = 0.7\nmark = "U"\n'
+    )
     rs = load_ruleset(write(tmp_path, text.replace(rows, rows_all)))
     assert rs.control["industries"]["38"]["min_far"] == 0.7
     assert len(rs.control["industries"]) == 31
@@ -137,7 +142,9 @@ def test_missing_industry_for_another_edition(tmp_path: Path) -> None:
 def test_missing_industry_in_a_standalone_ruleset(tmp_path: Path) -> None:
     # a full ruleset built from the packaged parts, minus one 容积率 row
     ctl = (PACKAGED / "control_2008.toml").read_text("utf-8")
-    cut = ctl.replace('[control.industries."27"]\nname = "医药制造业"\nmin_far = 0.7\nmark = "C"\n', "")
+    cut = ctl.replace(
+        '[control.industries."27"]\nname = "医药制造业"\nmin_far = 0.7\nmark = "C"\n', ""
+    )
     assert cut != ctl
     write(tmp_path, cut.replace('name = "cn-control-2008"', 'name = "cut"'), "control_cut.toml")
     p = write(
@@ -145,7 +152,9 @@ def test_missing_industry_in_a_standalone_ruleset(tmp_path: Path) -> None:
         '[ruleset]\nname = "own"\nversion = "2"\n'
         'include = ["idle_land_2012.toml", "control_cut.toml", "mujun_example.toml"]\n',
     )
-    with pytest.raises(RulesetError, match=r"control_cut\.toml, line \d+, key 'control\.industries\.27'"):
+    with pytest.raises(
+        RulesetError, match=r"control_cut\.toml, line \d+, key 'control\.industries\.27'"
+    ):
         load_ruleset(p)
 
 
@@ -157,7 +166,9 @@ def test_missing_required_key_in_a_standalone_ruleset(tmp_path: Path) -> None:
         '[ruleset]\nname = "own"\nversion = "2"\n'
         'include = ["idle_cut.toml", "control_2008.toml", "mujun_example.toml"]\n',
     )
-    with pytest.raises(RulesetError, match=r"idle_cut\.toml, line \d+, key 'idle\.fee_after_years'"):
+    with pytest.raises(
+        RulesetError, match=r"idle_cut\.toml, line \d+, key 'idle\.fee_after_years'"
+    ):
         load_ruleset(p)
 
 
@@ -173,7 +184,7 @@ def test_bad_toml_missing_file_missing_head(tmp_path: Path) -> None:
 
 
 def test_override_is_validated() -> None:
-    with pytest.raises(RulesetError, match="idle.nope"):
+    with pytest.raises(RulesetError, match=r"idle.nope"):
         default_ruleset().override({"idle": {"nope": 1}})
     rs = default_ruleset().override({"control": {"min_coverage": 0.4}})
     assert rs.control["min_coverage"] == 0.4

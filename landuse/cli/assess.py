@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from landuse.cli._common import handle_errors, overwrite_opt
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["as_of_opt", "assess", "read_for_assessment"]
 
@@ -59,13 +64,14 @@ def read_for_assessment(
     rules: str | None,
     lang: str,
     buildings: str | None,
-):  # type: ignore[no-untyped-def]
+) -> gpd.GeoDataFrame:
     """Read, assess; shared by ``assess`` and ``summary``."""
     import geopandas as gpd
 
     from landuse.errors import DataSourceError
     from landuse.io import read_parcels
-    from landuse.rules import assess as run, load_ruleset
+    from landuse.rules import assess as run
+    from landuse.rules import load_ruleset
 
     ruleset = load_ruleset(rules)
     parcels = read_parcels(input, layer=layer)

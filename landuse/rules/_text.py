@@ -95,7 +95,7 @@ class Sentences:
             return
         parts = [p if isinstance(p, str) else p.take(idx) for p in pieces]
         if all(isinstance(p, str) for p in parts):
-            values = pa.array(["".join(parts)] * len(idx), type=pa.string())  # type: ignore[arg-type]
+            values = pa.array(["".join(parts)] * len(idx), type=pa.string())
         else:
             values = pc.binary_join_element_wise(*parts, "")
         full = pc.replace_with_mask(

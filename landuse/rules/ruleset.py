@@ -83,8 +83,6 @@ def _I(lo: float | None = None, hi: float | None = None) -> _Spec:
     return _Spec("int", lo=lo, hi=hi)
 
 
-_SHARE = {"lo": 0.0, "hi": 1.0}
-
 _SCHEMA: dict[str, Any] = {
     "ruleset": {
         "name": _S(),
@@ -99,10 +97,10 @@ _SCHEMA: dict[str, Any] = {
         "not_started_after_years": _I(1, 100),
         "base_after_delivery_years": _I(0, 100),
         "stalled_suspended_years": _I(1, 100),
-        "stalled_developed_share_below": _F(**_SHARE),
-        "stalled_invested_share_below": _F(**_SHARE),
+        "stalled_developed_share_below": _F(0.0, 1.0),
+        "stalled_invested_share_below": _F(0.0, 1.0),
         "stalled_combinator": _S(choices=("or", "and")),
-        "fee_share_of_price": _F(**_SHARE),
+        "fee_share_of_price": _F(0.0, 1.0),
         "fee_after_years": _I(0, 100),
         "recovery_after_years": _I(0, 100),
         "recovery_applies_to_stalled": _Spec("bool"),
@@ -112,9 +110,9 @@ _SCHEMA: dict[str, Any] = {
     "control": {
         "standard": _S(),
         "industry_edition": _S(choices=tuple(INDUSTRY_EDITIONS)),
-        "min_coverage": _F(**_SHARE),
-        "max_admin_share": _F(**_SHARE),
-        "max_green_ratio": _F(**_SHARE),
+        "min_coverage": _F(0.0, 1.0),
+        "max_admin_share": _F(0.0, 1.0),
+        "max_green_ratio": _F(0.0, 1.0),
         "min_invest_intensity_wan_per_mu": _F(lo=0.0, required=False),
         "min_tax_per_mu_wan": _F(lo=0.0, required=False),
         "invest_includes_land_price": _Spec("bool"),
@@ -135,7 +133,7 @@ _SCHEMA: dict[str, Any] = {
         "missing_value": _S(choices=("zero", "mean")),
         "veto_columns": _Spec("strlist"),
         "veto_class": _S(choices=("C", "D")),
-        "classes": {"A": _F(**_SHARE), "B": _F(**_SHARE), "C": _F(**_SHARE)},
+        "classes": {"A": _F(0.0, 1.0), "B": _F(0.0, 1.0), "C": _F(0.0, 1.0)},
         "indicators": (
             r"^[a-z][a-z0-9_]*$",
             {
