@@ -193,6 +193,13 @@ def main() -> None:
     head = ("implementation", "parcels", "seconds", "peak GB", "note")
     widths = [max(len(str(r[k])) for r in (head, *rows)) for k in range(5)]
     line = "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))
+    import os
+
+    load = os.getloadavg()
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
+    )
     print(line)
     print("-" * len(line))
     for r in rows:

@@ -206,24 +206,17 @@ class _Input:
         if name not in self.df.columns:
             self.absent.add(name)
             return np.full(self.n, -1, dtype=np.int16), cats
-        raw = self.df[name].astype(object)
-        present = raw.notna().to_numpy()
-        uniq = pd.unique(raw[present])
+        codes, uniq = pd.factorize(self.df[name], use_na_sentinel=True)
         std = get_standard()
-        mapping: dict[Any, str] = {}
-        for u in uniq:
+        lookup = np.empty(len(uniq) + 1, dtype=np.int16)
+        lookup[-1] = -1  # factorize's NA sentinel (-1) indexes the last slot
+        for i, u in enumerate(uniq):
             code = u if u in cats else std.code_for(list_name, u)
             if code is None:
-                raise self._bad(
-                    name,
-                    np.asarray(raw == u),
-                    np.asarray(raw),
-                    "one of the codes " + ", ".join(cats),
-                )
-            mapping[u] = code
-        mapped = raw.map(mapping) if mapping else raw
-        cat = pd.Categorical(mapped, categories=list(cats))
-        return np.asarray(cat.codes, dtype=np.int16), cats
+                raw = np.asarray(self.df[name].astype(object))
+                raise self._bad(name, codes == i, raw, "one of the codes " + ", ".join(cats))
+            lookup[i] = cats.index(code)
+        return lookup[codes], cats
 
     def text(self, name: str) -> np.ndarray:
         if name not in self.df.columns:
@@ -1353,20 +1346,38 @@ def assess(
         S.add(m, pz, pe)
 
     # =========================================================== output columns
-    out["lifecycle"] = np.asarray(LIFECYCLES, dtype=object)[lc]
-    out["idle_type"] = np.asarray(IDLE_TYPES, dtype=object)[it]
-    out["overdue_days"] = pd.arrays.IntegerArray(
-        np.where(np.isfinite(overdue), overdue, 0).astype("int64"), ~np.isfinite(overdue)
+    def arrow_col(arr: Any) -> pd.Series:
+        col = arr.to_pandas()
+        col.index = out.index
+        return col
+
+    new_cols = {
+        "lifecycle": pd.Series(np.asarray(LIFECYCLES, dtype=object)[lc], index=out.index),
+        "idle_type": pd.Series(np.asarray(IDLE_TYPES, dtype=object)[it], index=out.index),
+        "overdue_days": pd.Series(
+            pd.arrays.IntegerArray(
+                np.where(np.isfinite(overdue), overdue, 0).astype("int64"),
+                ~np.isfinite(overdue),
+            ),
+            index=out.index,
+        ),
+        "idle_fee_wan": pd.Series(fee, index=out.index),
+        "recovery_candidate": pd.Series(recovery, index=out.index),
+        "low_efficiency": pd.Series(low_eff, index=out.index),
+        "failed_indicators": arrow_col(failed),
+        "mujun_score": pd.Series(score, index=out.index),
+        "mujun_class": pd.Series(np.asarray(CLASSES, dtype=object)[cls], index=out.index),
+        "flags": arrow_col(flags),
+        "reasons": arrow_col(S.join()),
+        "ruleset": pd.Series(rs.label, index=out.index),
+    }
+    attrs = dict(out.attrs)
+    out = gpd.GeoDataFrame(
+        pd.concat([pd.DataFrame(out), pd.DataFrame(new_cols)], axis=1),
+        geometry=out.geometry.name,
+        crs=out.crs,
     )
-    out["idle_fee_wan"] = fee
-    out["recovery_candidate"] = recovery
-    out["low_efficiency"] = low_eff
-    out["failed_indicators"] = failed
-    out["mujun_score"] = score
-    out["mujun_class"] = np.asarray(CLASSES, dtype=object)[cls]
-    out["flags"] = flags
-    out["reasons"] = S.join()
-    out["ruleset"] = rs.label
+    out.attrs.update(attrs)
     absent = sorted(inp.absent)
     out.attrs["assessment"] = {
         "as_of": str(today),
