@@ -376,7 +376,9 @@ def assess(
     today = np.datetime64(ts.date(), "D")
 
     base_df = parcels.drop(columns=[c for c in ASSESSMENT_COLUMNS if c in parcels.columns])
-    out = add_areas(base_df)
+    # areas on the geometry alone: no copy of the parcels' attribute columns
+    geom_name = base_df.geometry.name
+    out = add_areas(gpd.GeoDataFrame(base_df[[geom_name]], geometry=geom_name, crs=base_df.crs))
     n = len(out)
     inp = _Input(base_df)
     S = Sentences(n, lang)
@@ -1352,6 +1354,9 @@ def assess(
         return col
 
     new_cols = {
+        "area_m2": out["area_m2"],
+        "area_mu": out["area_mu"],
+        "area_ha": out["area_ha"],
         "lifecycle": pd.Series(np.asarray(LIFECYCLES, dtype=object)[lc], index=out.index),
         "idle_type": pd.Series(np.asarray(IDLE_TYPES, dtype=object)[it], index=out.index),
         "overdue_days": pd.Series(
@@ -1371,11 +1376,11 @@ def assess(
         "reasons": arrow_col(S.join()),
         "ruleset": pd.Series(rs.label, index=out.index),
     }
-    attrs = dict(out.attrs)
+    attrs = dict(base_df.attrs)
     out = gpd.GeoDataFrame(
-        pd.concat([pd.DataFrame(out), pd.DataFrame(new_cols)], axis=1),
-        geometry=out.geometry.name,
-        crs=out.crs,
+        pd.concat([pd.DataFrame(base_df), pd.DataFrame(new_cols)], axis=1),
+        geometry=geom_name,
+        crs=base_df.crs,
     )
     out.attrs.update(attrs)
     absent = sorted(inp.absent)
