@@ -107,12 +107,19 @@ class _Long:
         if not self._rows:
             return _repeat("", self.n)
         rows = np.concatenate(self._rows)
-        vals = pa.concat_arrays(self._vals)
+        self._rows = []
         order = np.argsort(rows, kind="stable")
         counts = np.bincount(rows, minlength=self.n)
+        del rows
         offsets = np.zeros(self.n + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        lists = pa.LargeListArray.from_arrays(pa.array(offsets), vals.take(pa.array(order)))
+        # take from the chunks directly (no concatenated copy), then free the chunks
+        taken = pa.chunked_array(self._vals, pa.large_string()).take(pa.array(order))
+        self._vals = []
+        del order
+        values = taken.combine_chunks() if taken.num_chunks != 1 else taken.chunk(0)
+        del taken
+        lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
         return pc.binary_join(lists, pa.scalar(sep, pa.large_string()))
 
 
