@@ -102,15 +102,20 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
             idle_type = "not_started"
             reasons.append(f"约定动工日期{base}起满一年未动工(已逾期{overdue}天)")
     dev_ratio = inv_ratio = None
-    if supplied and started and susp is not None and susp <= today:
+    developing = supplied and started and not completed and not producing
+    if developing and susp is not None and susp <= today:
         if today >= _plus_years(susp, idle_rs["stalled_suspended_years"]):
             dev = _f(r.get("developed_area_m2"))
             inv = _f(r.get("invested_wan"))
             tot = _f(r.get("total_investment_wan"))
             dev_ratio = dev / area if dev is not None and area else None
             inv_ratio = inv / tot if inv is not None and tot and tot > 0 else None
-            dlow = dev_ratio is not None and _below(dev_ratio, idle_rs["stalled_developed_share_below"])
-            ilow = inv_ratio is not None and _below(inv_ratio, idle_rs["stalled_invested_share_below"])
+            dlow = dev_ratio is not None and _below(
+                dev_ratio, idle_rs["stalled_developed_share_below"]
+            )
+            ilow = inv_ratio is not None and _below(
+                inv_ratio, idle_rs["stalled_invested_share_below"]
+            )
             ok = (dlow or ilow) if idle_rs["stalled_combinator"] == "or" else (dlow and ilow)
             if ok:
                 idle_type = "stalled"
@@ -226,9 +231,7 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
     }
 
 
-def assess_naive(
-    parcels: pd.DataFrame, as_of: str, ruleset: Ruleset | None = None
-) -> pd.DataFrame:
+def assess_naive(parcels: pd.DataFrame, as_of: str, ruleset: Ruleset | None = None) -> pd.DataFrame:
     """Row-by-row assessment of ``parcels`` (which must already carry ``area_m2``)."""
     rs = ruleset or default_ruleset()
     today = pd.Timestamp(as_of).date()

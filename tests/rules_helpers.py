@@ -37,9 +37,7 @@ def make(rows: list[dict[str, Any]], registered: float | None = 10000.0) -> gpd.
             df[c] = df[c].astype("boolean")
     if registered is not None and "registered_area_m2" not in df.columns:
         df["registered_area_m2"] = registered
-    geoms = [
-        box(39500000 + i * 200, 3100000, 39500100 + i * 200, 3100100) for i in range(len(df))
-    ]
+    geoms = [box(39500000 + i * 200, 3100000, 39500100 + i * 200, 3100100) for i in range(len(df))]
     return gpd.GeoDataFrame(df, geometry=geoms, crs="EPSG:4527")
 
 

@@ -6,11 +6,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from rules_helpers import make, producing, supplied
 from shapely.geometry import box
 
 from landuse.errors import CRSError, SchemaError
 from landuse.rules import ASSESSMENT_COLUMNS, assess, default_ruleset
-from rules_helpers import make, producing, supplied
 
 AS_OF = "2023-10-31"
 
@@ -117,7 +117,9 @@ def test_started(evidence: str | None, start: str | None, started: bool) -> None
 
 
 def test_start_evidence_none_with_start_date_is_explained() -> None:
-    r = one(supplied(agreed_start_date="2021-01-01", start_evidence="none", start_date="2021-06-01"))
+    r = one(
+        supplied(agreed_start_date="2021-01-01", start_evidence="none", start_date="2021-06-01")
+    )
     assert "动工依据为未动工" in r["reasons"] and "2021-06-01" in r["reasons"]
 
 
@@ -308,7 +310,9 @@ def test_registered_area_is_used_when_present() -> None:
 
 
 def test_four_digit_and_lettered_industry_codes() -> None:
-    g = make([producing(industry_code="C3411", floor_area_m2=6000.0), producing(industry_code="3411")])
+    g = make(
+        [producing(industry_code="C3411", floor_area_m2=6000.0), producing(industry_code="3411")]
+    )
     r = assess(g, AS_OF)
     assert list(r["failed_indicators"]) == ["far", ""]
 
@@ -417,7 +421,7 @@ def test_outside_supply_buildings() -> None:
 
 def test_buildings_crs_mismatch() -> None:
     b = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], crs="EPSG:4326")
-    with pytest.raises(CRSError, match="CRS mismatch.*EPSG:4527.*EPSG:4326"):
+    with pytest.raises(CRSError, match=r"CRS mismatch.*EPSG:4527.*EPSG:4326"):
         assess(make([supplied()]), AS_OF, buildings=b)
     with pytest.raises(CRSError, match="no CRS"):
         assess(make([supplied()]), AS_OF, buildings=gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)]))
@@ -427,7 +431,9 @@ def test_buildings_crs_mismatch() -> None:
 
 
 def test_contradicting_dates_are_reported_not_crashed() -> None:
-    r = one(supplied(supply_date="2021-01-01", start_date="2020-06-01", completion_date="2020-01-01"))
+    r = one(
+        supplied(supply_date="2021-01-01", start_date="2020-06-01", completion_date="2020-01-01")
+    )
     assert "实际动工日期2020-06-01早于供地日期2021-01-01" in r["reasons"]
     assert "竣工日期2020-01-01早于实际动工日期2020-06-01" in r["reasons"]
     en = one(
@@ -470,10 +476,10 @@ def test_string_dates_are_converted_and_bad_values_named() -> None:
     g["agreed_start_date"] = ["2021-01-01"]
     assert assess(g, AS_OF)["idle_type"].iloc[0] == "not_started"
     g["agreed_start_date"] = ["not a date"]
-    with pytest.raises(SchemaError, match="P0.*agreed_start_date.*not a date"):
+    with pytest.raises(SchemaError, match=r"P0.*agreed_start_date.*not a date"):
         assess(g, AS_OF)
     g = make([supplied(delay_cause="外星人")])
-    with pytest.raises(SchemaError, match="delay_cause.*holder"):
+    with pytest.raises(SchemaError, match=r"delay_cause.*holder"):
         assess(g, AS_OF)
 
 
@@ -488,8 +494,13 @@ def test_required_fields_and_crs() -> None:
         assess(g, AS_OF)
     g = make([supplied(), supplied()])
     g["parcel_id"] = ["same", "same"]
-    with pytest.raises(SchemaError, match="not unique.*same"):
+    with pytest.raises(SchemaError, match=r"not unique.*same"):
         assess(g, AS_OF)
     g = make([supplied()]).set_crs(None, allow_override=True)
     with pytest.raises(CRSError):
         assess(g, AS_OF)
+
+
+def test_completed_parcel_with_a_suspension_date_is_not_stalled() -> None:
+    r = one(stalled_row(completion_date="2023-01-01"))
+    assert r["idle_type"] == "none" and r["lifecycle"] == "built_not_producing"

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from landuse.cli._common import handle_errors, overwrite_opt
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["as_of_opt", "assess", "read_for_assessment"]
 
 
 def _check_date(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    import pandas as pd
+    import datetime as dt
+    import re
 
     try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        ts = pd.NaT
-    if pd.isna(ts) or len(value) != 10:
+        ok = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and bool(dt.date.fromisoformat(value))
+    except ValueError:
+        ok = False
+    if not ok:
         raise click.BadParameter(
             f"'{value}' is not a date. Fix: write it as YYYY-MM-DD, e.g. 2023-10-31.",
             param_hint="--as-of",
@@ -58,13 +64,14 @@ def read_for_assessment(
     rules: str | None,
     lang: str,
     buildings: str | None,
-):  # type: ignore[no-untyped-def]
+) -> gpd.GeoDataFrame:
     """Read, assess; shared by ``assess`` and ``summary``."""
     import geopandas as gpd
 
     from landuse.errors import DataSourceError
     from landuse.io import read_parcels
-    from landuse.rules import assess as run, load_ruleset
+    from landuse.rules import assess as run
+    from landuse.rules import load_ruleset
 
     ruleset = load_ruleset(rules)
     parcels = read_parcels(input, layer=layer)

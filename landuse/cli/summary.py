@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from landuse.cli._common import handle_errors
@@ -13,6 +15,9 @@ from landuse.cli.assess import (
     read_for_assessment,
     rules_opt,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["format_summary", "summary"]
 
@@ -43,7 +48,7 @@ _ZH = {
 }
 
 
-def format_summary(assessed) -> str:  # type: ignore[no-untyped-def]
+def format_summary(assessed: pd.DataFrame) -> str:
     """The summary tables as text for the terminal (Chinese + English headings)."""
     import pandas as pd
 
@@ -74,8 +79,11 @@ def format_summary(assessed) -> str:  # type: ignore[no-untyped-def]
             t.index = [f"{_ZH[col].get(str(c), str(c))} {c}" for c in t.index]
             t.columns = pd.MultiIndex.from_tuples(
                 [
-                    ("全部 all" if z == "all" else z, "宗 parcels" if k == "parcels" else "亩 mu")
-                    for z, k in t.columns
+                    (
+                        "全部 all" if c[0] == "all" else c[0],
+                        "宗 parcels" if c[1] == "parcels" else "亩 mu",
+                    )
+                    for c in t.columns
                 ]
             )
             lines += ["", f"== {zh} {en} ==", t.to_string() if len(t) else "(无 none)"]

@@ -39,16 +39,17 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=df.index)
     for c in df.columns:
         s = df[c]
-        if isinstance(s.dtype, pd.BooleanDtype | pd.Int64Dtype) or str(s.dtype) in ("str", "string"):
+        if isinstance(s.dtype, pd.BooleanDtype | pd.Int64Dtype) or str(s.dtype) in (
+            "str",
+            "string",
+        ):
             out[c] = s.astype(object).where(s.notna(), None)
         else:
             out[c] = s
     return out
 
 
-def write_assessment(
-    gdf: gpd.GeoDataFrame, target: str | Path, overwrite: bool = False
-) -> Path:
+def write_assessment(gdf: gpd.GeoDataFrame, target: str | Path, overwrite: bool = False) -> Path:
     """Write an assessment, the format chosen by the suffix of ``target``.
 
     ``.gpkg`` (layer ``parcels``), ``.parquet`` and ``.geojson`` keep the geometry; ``.csv``

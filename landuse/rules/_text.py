@@ -56,13 +56,20 @@ class Date(_Piece):
 
 
 class Txt(_Piece):
-    """Strings taken as they are (None shown as '?')."""
+    """Strings taken as they are (None shown as '?'); a numpy or pyarrow array."""
 
-    def __init__(self, values: np.ndarray | Sequence[Any]) -> None:
-        self.values = np.asarray(values, dtype=object)
+    def __init__(self, values: np.ndarray | pa.Array | Sequence[Any]) -> None:
+        if isinstance(values, pa.Array | pa.ChunkedArray):
+            self.values: Any = values
+        else:
+            self.values = np.asarray(values, dtype=object)
 
     def take(self, idx: np.ndarray) -> pa.Array:
-        return pc.fill_null(pa.array(self.values[idx], type=pa.string(), from_pandas=True), "?")
+        if isinstance(self.values, np.ndarray):
+            arr = pa.array(self.values[idx], type=pa.string(), from_pandas=True)
+        else:
+            arr = pc.cast(pc.take(self.values, pa.array(idx)), pa.string())
+        return pc.fill_null(arr, "?")
 
 
 class Label(_Piece):
@@ -79,13 +86,50 @@ class Label(_Piece):
 Piece = str | _Piece
 
 
+def _repeat(text: str, k: int) -> pa.Array:
+    return pc.fill_null(pa.nulls(k, pa.large_string()), text)
+
+
+class _Long:
+    """Values collected in long format (row, text), joined per row in one pass."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._rows: list[np.ndarray] = []
+        self._vals: list[pa.Array] = []
+
+    def append(self, idx: np.ndarray, values: pa.Array) -> None:
+        self._rows.append(idx.astype(np.int64, copy=False))
+        self._vals.append(pc.cast(values, pa.large_string()))
+
+    def join(self, sep: str) -> pa.Array:
+        """Per row, its values in the order added, joined with ``sep`` ('' when none)."""
+        if not self._rows:
+            return _repeat("", self.n)
+        rows = np.concatenate(self._rows)
+        self._rows = []
+        order = np.argsort(rows, kind="stable")
+        counts = np.bincount(rows, minlength=self.n)
+        del rows
+        offsets = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        # take from the chunks directly (no concatenated copy), then free the chunks
+        taken = pa.chunked_array(self._vals, pa.large_string()).take(pa.array(order))
+        self._vals = []
+        del order
+        values = taken.combine_chunks() if taken.num_chunks != 1 else taken.chunk(0)
+        del taken
+        lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
+        return pc.binary_join(lists, pa.scalar(sep, pa.large_string()))
+
+
 class Sentences:
     """Collects findings (one sentence each) per parcel and joins them."""
 
     def __init__(self, n: int, lang: str) -> None:
         self.n = n
         self.lang = lang
-        self._cols: list[pa.Array] = []
+        self._long = _Long(n)
 
     def add(self, mask: np.ndarray, zh: Sequence[Piece], en: Sequence[Piece]) -> None:
         """Add a sentence to every parcel where ``mask`` is true."""
@@ -93,47 +137,23 @@ class Sentences:
         idx = np.flatnonzero(mask)
         if len(idx) == 0:
             return
-        parts = [p if isinstance(p, str) else p.take(idx) for p in pieces]
-        if all(isinstance(p, str) for p in parts):
-            values = pa.array(["".join(parts)] * len(idx), type=pa.string())  # type: ignore[arg-type]
+        if all(isinstance(p, str) for p in pieces):
+            values = _repeat("".join(pieces), len(idx))  # type: ignore[arg-type]
         else:
+            parts = [p if isinstance(p, str) else p.take(idx) for p in pieces]
             values = pc.binary_join_element_wise(*parts, "")
-        full = pc.replace_with_mask(
-            pa.nulls(self.n, pa.string()), pa.array(np.asarray(mask, dtype=bool)), values
-        )
-        self._cols.append(full)
+        self._long.append(idx, values)
 
-    def join(self) -> np.ndarray:
+    def join(self) -> pa.Array:
         """Every parcel's sentences, joined (zh: no separator; en: a space); '' when none."""
-        if not self._cols:
-            return np.full(self.n, "", dtype=object)
-        return _join_skip(self._cols, "" if self.lang == "zh" else " ")
+        return self._long.join("" if self.lang == "zh" else " ")
 
 
-def _join_skip(cols: Sequence[pa.Array], sep: str) -> np.ndarray:
-    """Join the non-null values of each row with ``sep`` ('' when all are null).
-
-    pyarrow's ``binary_join_element_wise(..., null_handling="skip")`` drops rows whose
-    values are all null (seen with pyarrow 26), so nulls are handled here: each value gets
-    ``sep`` in front, nulls become '', and the leading ``sep`` is cut off.
-    """
-    if sep:
-        cols = [pc.binary_join_element_wise(pa.scalar(sep), c, "") for c in cols]
-    filled = [pc.fill_null(c, "") for c in cols]
-    joined = filled[0] if len(filled) == 1 else pc.binary_join_element_wise(*filled, "")
-    if sep:
-        joined = pc.utf8_slice_codeunits(joined, start=len(sep))
-    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
-
-
-def join_codes(n: int, items: Mapping[str, np.ndarray], sep: str = ";") -> np.ndarray:
+def join_codes(n: int, items: Mapping[str, np.ndarray], sep: str = ";") -> pa.Array:
     """``;``-joined names of the items whose mask is true, per row ('' when none)."""
-    cols = [
-        pc.if_else(
-            pa.array(np.asarray(m, dtype=bool)), pa.scalar(name), pa.scalar(None, pa.string())
-        )
-        for name, m in items.items()
-    ]
-    if not cols:
-        return np.full(n, "", dtype=object)
-    return _join_skip(cols, sep)
+    long = _Long(n)
+    for name, m in items.items():
+        idx = np.flatnonzero(m)
+        if len(idx):
+            long.append(idx, _repeat(name, len(idx)))
+    return long.join(sep)

@@ -8,6 +8,8 @@ The rules (issue 3, domain.md §1, §3, §4, §5), with the thresholds of the ru
 
 * clock base of a supplied parcel: ``extension_until``, else ``agreed_start_date``, else
   ``delivery_date`` + 1 year;
+* stalled (case B) is judged on parcels under development: started, not completed, not
+  producing;
 * started: ``start_evidence`` in the ruleset's list; where it is absent, a ``start_date`` on
   or before the as-of date; ``none`` means not started whatever ``start_date`` says. A
   completion or production date on or before the as-of date also means started (a
@@ -185,7 +187,7 @@ class _Input:
             return np.asarray(s.astype("boolean").fillna(False), dtype=bool)
         raw = s.astype(object)
         uniq = pd.unique(raw[raw.notna()])
-        truth = {True: True, False: False, 1: True, 0: False, "1": True, "0": False}
+        truth: dict[Any, bool] = {True: True, False: False, "1": True, "0": False}
         words = {"true": True, "false": False, "是": True, "否": False, "有": True, "无": False}
         mapping: dict[Any, bool] = {}
         for u in uniq:
@@ -204,24 +206,17 @@ class _Input:
         if name not in self.df.columns:
             self.absent.add(name)
             return np.full(self.n, -1, dtype=np.int16), cats
-        raw = self.df[name].astype(object)
-        present = raw.notna().to_numpy()
-        uniq = pd.unique(raw[present])
+        codes, uniq = pd.factorize(self.df[name], use_na_sentinel=True)
         std = get_standard()
-        mapping: dict[Any, str] = {}
-        for u in uniq:
+        lookup = np.empty(len(uniq) + 1, dtype=np.int16)
+        lookup[-1] = -1  # factorize's NA sentinel (-1) indexes the last slot
+        for i, u in enumerate(uniq):
             code = u if u in cats else std.code_for(list_name, u)
             if code is None:
-                raise self._bad(
-                    name,
-                    np.asarray(raw == u),
-                    np.asarray(raw),
-                    "one of the codes " + ", ".join(cats),
-                )
-            mapping[u] = code
-        mapped = raw.map(mapping) if mapping else raw
-        cat = pd.Categorical(mapped, categories=list(cats))
-        return np.asarray(cat.codes, dtype=np.int16), cats
+                raw = np.asarray(self.df[name].astype(object))
+                raise self._bad(name, codes == i, raw, "one of the codes " + ", ".join(cats))
+            lookup[i] = cats.index(code)
+        return lookup[codes], cats
 
     def text(self, name: str) -> np.ndarray:
         if name not in self.df.columns:
@@ -262,7 +257,7 @@ def _above(v: np.ndarray, t: np.ndarray | float) -> np.ndarray:
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         r = a / b
     r[~np.isfinite(r) | ~(b > 0)] = np.nan
     return r
@@ -381,7 +376,9 @@ def assess(
     today = np.datetime64(ts.date(), "D")
 
     base_df = parcels.drop(columns=[c for c in ASSESSMENT_COLUMNS if c in parcels.columns])
-    out = add_areas(base_df)
+    # areas on the geometry alone: no copy of the parcels' attribute columns
+    geom_name = base_df.geometry.name
+    out = add_areas(gpd.GeoDataFrame(base_df[[geom_name]], geometry=geom_name, crs=base_df.crs))
     n = len(out)
     inp = _Input(base_df)
     S = Sentences(n, lang)
@@ -437,7 +434,9 @@ def assess(
     # ---- idle, stalled (case B)
     k_st = int(idle_rs["stalled_suspended_years"])
     susp_ok = _ok(susp) & (susp <= today)
-    st_clock = supplied & started & susp_ok & (today >= _add_years(susp, k_st))
+    # a completed or producing parcel is not "suspended development" (it is past 用而未尽)
+    developing = supplied & started & ~completed & ~producing
+    st_clock = developing & susp_ok & (today >= _add_years(susp, k_st))
     dev_ratio = _ratio(inp.num("developed_area_m2"), area)
     invested = inp.num("invested_wan")
     total_inv = inp.num("total_investment_wan")
@@ -504,9 +503,11 @@ def assess(
     judged = supplied & (completed | producing)
     ind = _industry2(inp.text("industry_code"))
     table = ctl["industries"]
-    min_far = pd.Series(ind, dtype=object).map(
-        {c: float(v["min_far"]) for c, v in table.items()}
-    ).to_numpy(dtype="float64", na_value=np.nan)
+    min_far = (
+        pd.Series(ind, dtype=object)
+        .map({c: float(v["min_far"]) for c, v in table.items()})
+        .to_numpy(dtype="float64", na_value=np.nan)
+    )
     ind_name = pd.Series(ind, dtype=object).map({c: v["name"] for c, v in table.items()})
     floor = inp.num("floor_area_m2")
     far = _ratio(floor, area)
@@ -524,7 +525,6 @@ def assess(
     cov_pass_fp = np.isfinite(cov_fp) & ~_below(cov_fp, min_cov)
     cov_missing_fp = judged & ~np.isfinite(fp)
     cov_missing_yd = judged & np.isfinite(fp) & ~np.isfinite(yd) & ~cov_pass_fp
-    cov_value = np.where(np.isfinite(cov), cov, cov_fp)
 
     admin = _ratio(inp.num("admin_area_m2"), area)
     max_admin = float(ctl["max_admin_share"])
@@ -578,7 +578,7 @@ def assess(
     rated = long_enough & big_enough
     score = np.zeros(n)
     mj_missing: list[tuple[np.ndarray, str]] = []
-    for key, spec in mj["indicators"].items():
+    for spec in mj["indicators"].values():
         num_v = area_mu if spec["numerator"] == "area_mu" else inp.num(spec["numerator"])
         den_name = spec["denominator"]
         den_v = area_mu if den_name == "area_mu" else inp.num(den_name)
@@ -642,19 +642,20 @@ def assess(
     out_area = np.zeros(n)
     outside_meta: dict[str, Any] = {}
     if buildings is not None:
-        outside, out_count, out_area, outside_meta = _outside_supply(
-            out, supplied, buildings
-        )
+        outside, out_count, out_area, outside_meta = _outside_supply(out, supplied, buildings)
     flags = join_codes(
         n,
         {"use_changed": use_changed, "mortgaged_idle": mortgaged_idle, "outside_supply": outside},
     )
 
     # =========================================================== reasons
-    dS, dA, dP, dC, dPr = Date(supply), Date(approval), Date(start), Date(completion), Date(
-        production
+    dS, dA, dP, dC, dPr = (
+        Date(supply),
+        Date(approval),
+        Date(start),
+        Date(completion),
+        Date(production),
     )
-    lc_zh = ("批而未供", "供而未用", "用而未尽", "建而未投", "投而未达", "正常使用", "不明")
     # stage sentences
     S.add(
         lc_unknown,
@@ -669,8 +670,7 @@ def assess(
     S.add(
         (lc == 0) & supply_future,
         ["供地日期", dS, "晚于评估基准日,按未供地计,属批而未供。"],
-        ["Supply date ", dS, " is after the as-of date, so not yet supplied: "
-         "approved_unsupplied."],
+        ["Supply date ", dS, " is after the as-of date, so not yet supplied: approved_unsupplied."],
     )
     S.add(
         lc == 1,
@@ -693,14 +693,24 @@ def assess(
     S.add(
         (lc == 4) & bad_status,
         ["已投产(投产日期", dPr, ")但企业", Label(st_codes, st_lab_zh), ",属投而未达。"],
-        ["In production (", dPr, ") but the enterprise is ", Label(st_codes, st_lab_en),
-         ": producing_below_target."],
+        [
+            "In production (",
+            dPr,
+            ") but the enterprise is ",
+            Label(st_codes, st_lab_en),
+            ": producing_below_target.",
+        ],
     )
     S.add(
         (lc == 4) & ~bad_status,
         ["已投产(投产日期", dPr, ")但存在低效指标(", Txt(failed), "),属投而未达。"],
-        ["In production (", dPr, ") but fails indicators (", Txt(failed),
-         "): producing_below_target."],
+        [
+            "In production (",
+            dPr,
+            ") but fails indicators (",
+            Txt(failed),
+            "): producing_below_target.",
+        ],
     )
     S.add(
         lc == 5,
@@ -715,10 +725,24 @@ def assess(
         ("延长动工期限至", dExt),
         ("约定动工日期", dAg),
     ]
-    fee_zh: list[Any] = [",按土地价款", Num(price), "万元的", Pct(np.full(n, fee_share), 0),
-                         "%征缴闲置费", Num(fee), "万元"]
-    fee_en: list[Any] = ["; idle fee ", Pct(np.full(n, fee_share), 0), " % of the land price ",
-                         Num(price), " = ", Num(fee), " (10k yuan)"]
+    fee_zh: list[Any] = [
+        ",按土地价款",
+        Num(price),
+        "万元的",
+        Pct(np.full(n, fee_share), 0),
+        "%征缴闲置费",
+        Num(fee),
+        "万元",
+    ]
+    fee_en: list[Any] = [
+        "; idle fee ",
+        Pct(np.full(n, fee_share), 0),
+        " % of the land price ",
+        Num(price),
+        " = ",
+        Num(fee),
+        " (10k yuan)",
+    ]
     has_price = np.isfinite(price)
     rk_zh = _years_zh(k_rec)
     fee_ok = fee_due & has_price
@@ -735,41 +759,112 @@ def assess(
                 lab_en = ("the extended start date ", "the agreed start date ")[src_i]
                 S.add(
                     idle_ns & (base_src == src_i) & m_c,
-                    [lab_zh, dsrc, "起满", nk_zh, "年未动工(已逾期", Num(overdue, 0), "天)",
-                     *fz, *rz, "。"],
-                    [f"Not started {k_idle} full year(s) after ", lab_en, dsrc, " (",
-                     Num(overdue, 0), " days overdue)", *fe, *re_, "."],
+                    [
+                        lab_zh,
+                        dsrc,
+                        "起满",
+                        nk_zh,
+                        "年未动工(已逾期",
+                        Num(overdue, 0),
+                        "天)",
+                        *fz,
+                        *rz,
+                        "。",
+                    ],
+                    [
+                        f"Not started {k_idle} full year(s) after ",
+                        lab_en,
+                        dsrc,
+                        " (",
+                        Num(overdue, 0),
+                        " days overdue)",
+                        *fe,
+                        *re_,
+                        ".",
+                    ],
                 )
             S.add(
                 idle_ns & (base_src == 2) & m_c,
-                ["未约定动工日期,以交地日期", dDel, "后", str(k_del), "年即", dBase,
-                 "为动工日期,起满", nk_zh, "年未动工(已逾期", Num(overdue, 0), "天)",
-                 *fz, *rz, "。"],
-                ["No agreed start date: start date taken as delivery ", dDel,
-                 f" + {k_del} year(s) = ", dBase, f"; not started {k_idle} full year(s) after "
-                 "it (", Num(overdue, 0), " days overdue)", *fe, *re_, "."],
+                [
+                    "未约定动工日期,以交地日期",
+                    dDel,
+                    "后",
+                    str(k_del),
+                    "年即",
+                    dBase,
+                    "为动工日期,起满",
+                    nk_zh,
+                    "年未动工(已逾期",
+                    Num(overdue, 0),
+                    "天)",
+                    *fz,
+                    *rz,
+                    "。",
+                ],
+                [
+                    "No agreed start date: start date taken as delivery ",
+                    dDel,
+                    f" + {k_del} year(s) = ",
+                    dBase,
+                    f"; not started {k_idle} full year(s) after it (",
+                    Num(overdue, 0),
+                    " days overdue)",
+                    *fe,
+                    *re_,
+                    ".",
+                ],
             )
     not_yet = ns_candidate & has_base & ~idle_ns
     days_left = (_add_years(base, k_idle) - today).astype("timedelta64[D]").astype("float64")
     S.add(
         not_yet,
-        ["动工期限基准日", dBase, "起未满", nk_zh, "年,尚不构成闲置(还差", Num(days_left, 0), "天)。"],
-        [f"Not yet {k_idle} full year(s) after the start date ", dBase, " (",
-         Num(days_left, 0), " days to go): not idle."],
+        [
+            "动工期限基准日",
+            dBase,
+            "起未满",
+            nk_zh,
+            "年,尚不构成闲置(还差",
+            Num(days_left, 0),
+            "天)。",
+        ],
+        [
+            f"Not yet {k_idle} full year(s) after the start date ",
+            dBase,
+            " (",
+            Num(days_left, 0),
+            " days to go): not idle.",
+        ],
     )
     S.add(
         idle_ns & fee_due & ~has_price,
-        ["应按土地价款", Pct(np.full(n, fee_share), 0), "%征缴闲置费,但缺少",
-         _fz("land_price_wan"), ",无法计算金额。"],
-        ["An idle fee of ", Pct(np.full(n, fee_share), 0),
-         " % of the land price is due, but land_price_wan is missing."],
+        [
+            "应按土地价款",
+            Pct(np.full(n, fee_share), 0),
+            "%征缴闲置费,但缺少",
+            _fz("land_price_wan"),
+            ",无法计算金额。",
+        ],
+        [
+            "An idle fee of ",
+            Pct(np.full(n, fee_share), 0),
+            " % of the land price is due, but land_price_wan is missing.",
+        ],
     )
     S.add(
         ns_unknown,
-        ["已供地未动工,但缺少", _fz("agreed_start_date"), "、", _fz("extension_until"), "和",
-         _fz("delivery_date"), ",无法判定是否闲置。"],
-        ["Supplied and not started, but agreed_start_date, extension_until and delivery_date "
-         "are all missing: idleness cannot be judged."],
+        [
+            "已供地未动工,但缺少",
+            _fz("agreed_start_date"),
+            "、",
+            _fz("extension_until"),
+            "和",
+            _fz("delivery_date"),
+            ",无法判定是否闲置。",
+        ],
+        [
+            "Supplied and not started, but agreed_start_date, extension_until and delivery_date "
+            "are all missing: idleness cannot be judged."
+        ],
     )
     S.add(
         supplied & ev_none & start_by_date & ~completed & ~producing,
@@ -779,21 +874,56 @@ def assess(
 
     # idle: stalled
     comb_zh = "或" if comb == "or" else "且"
-    dev_piece_zh = ["已开发面积占宗地", Pct(dev_ratio), "%"]
-    inv_piece_zh = ["已投资额占总投资", Pct(inv_ratio), "%"]
+    dev_piece_zh: list[Any] = ["已开发面积占宗地", Pct(dev_ratio), "%"]
+    inv_piece_zh: list[Any] = ["已投资额占总投资", Pct(inv_ratio), "%"]
     sk_zh = _years_zh(k_st)
-    st_findings = [
-        (dev_low & inv_low, [*dev_piece_zh, "(低于", Pct(np.full(n, dev_thr)), "%)且",
-                              *inv_piece_zh, "(低于", Pct(np.full(n, inv_thr)), "%)"],
-         ["developed area is ", Pct(dev_ratio), " % of the parcel (below ",
-          Pct(np.full(n, dev_thr)), " %) and investment ", Pct(inv_ratio),
-          " % of the total (below ", Pct(np.full(n, inv_thr)), " %)"]),
-        (dev_low & ~inv_low, [*dev_piece_zh, "(低于", Pct(np.full(n, dev_thr)), "%)"],
-         ["developed area is ", Pct(dev_ratio), " % of the parcel (below ",
-          Pct(np.full(n, dev_thr)), " %)"]),
-        (~dev_low & inv_low, [*inv_piece_zh, "(低于", Pct(np.full(n, inv_thr)), "%)"],
-         ["investment is ", Pct(inv_ratio), " % of the total (below ",
-          Pct(np.full(n, inv_thr)), " %)"]),
+    st_findings: list[tuple[np.ndarray, list[Any], list[Any]]] = [
+        (
+            dev_low & inv_low,
+            [
+                *dev_piece_zh,
+                "(低于",
+                Pct(np.full(n, dev_thr)),
+                "%)且",
+                *inv_piece_zh,
+                "(低于",
+                Pct(np.full(n, inv_thr)),
+                "%)",
+            ],
+            [
+                "developed area is ",
+                Pct(dev_ratio),
+                " % of the parcel (below ",
+                Pct(np.full(n, dev_thr)),
+                " %) and investment ",
+                Pct(inv_ratio),
+                " % of the total (below ",
+                Pct(np.full(n, inv_thr)),
+                " %)",
+            ],
+        ),
+        (
+            dev_low & ~inv_low,
+            [*dev_piece_zh, "(低于", Pct(np.full(n, dev_thr)), "%)"],
+            [
+                "developed area is ",
+                Pct(dev_ratio),
+                " % of the parcel (below ",
+                Pct(np.full(n, dev_thr)),
+                " %)",
+            ],
+        ),
+        (
+            ~dev_low & inv_low,
+            [*inv_piece_zh, "(低于", Pct(np.full(n, inv_thr)), "%)"],
+            [
+                "investment is ",
+                Pct(inv_ratio),
+                " % of the total (below ",
+                Pct(np.full(n, inv_thr)),
+                " %)",
+            ],
+        ),
     ]
     dSu = Date(susp)
     for m_ratio, pz, pe in st_findings:
@@ -802,22 +932,49 @@ def assess(
                 m_c = (fee_ok if has_fee else ~fee_ok) & (recovery if has_rec else ~recovery)
                 S.add(
                     idle_st & m_ratio & m_c,
-                    ["自", dSu, "中止开发满", sk_zh, "年(已", Num(days_since_susp, 0), "天),", *pz,
-                     f",按“{comb_zh}”判定属中止开发闲置", *(fee_zh if has_fee else []),
-                     *(rec_zh if has_rec else []), "。"],
-                    ["Development suspended since ", dSu, f" for {k_st} full year(s) (",
-                     Num(days_since_susp, 0), " days) and ", *pe,
-                     f" (combinator '{comb}'): stalled idle land",
-                     *(fee_en if has_fee else []), *(rec_en if has_rec else []), "."],
+                    [
+                        "自",
+                        dSu,
+                        "中止开发满",
+                        sk_zh,
+                        "年(已",
+                        Num(days_since_susp, 0),
+                        "天),",
+                        *pz,
+                        f",按“{comb_zh}”判定属中止开发闲置",
+                        *(fee_zh if has_fee else []),
+                        *(rec_zh if has_rec else []),
+                        "。",
+                    ],
+                    [
+                        "Development suspended since ",
+                        dSu,
+                        f" for {k_st} full year(s) (",
+                        Num(days_since_susp, 0),
+                        " days) and ",
+                        *pe,
+                        f" (combinator '{comb}'): stalled idle land",
+                        *(fee_en if has_fee else []),
+                        *(rec_en if has_rec else []),
+                        ".",
+                    ],
                 )
     S.add(
         idle_st & fee_due & ~has_price,
-        ["应按土地价款", Pct(np.full(n, fee_share), 0), "%征缴闲置费,但缺少",
-         _fz("land_price_wan"), ",无法计算金额。"],
-        ["An idle fee of ", Pct(np.full(n, fee_share), 0),
-         " % of the land price is due, but land_price_wan is missing."],
+        [
+            "应按土地价款",
+            Pct(np.full(n, fee_share), 0),
+            "%征缴闲置费,但缺少",
+            _fz("land_price_wan"),
+            ",无法计算金额。",
+        ],
+        [
+            "An idle fee of ",
+            Pct(np.full(n, fee_share), 0),
+            " % of the land price is due, but land_price_wan is missing.",
+        ],
     )
-    st_miss, st_names = _missing_list(
+    _, st_names = _missing_list(
         lang,
         [
             (st_unknown & ~np.isfinite(inp.num("developed_area_m2")), "developed_area_m2"),
@@ -828,31 +985,57 @@ def assess(
     )
     S.add(
         st_unknown,
-        ["自", dSu, "中止开发满", sk_zh, "年,但缺少", st_names, f",无法按“{comb_zh}”判定是否闲置。"],
-        ["Development suspended since ", dSu, f" for {k_st} full year(s), but ", st_names,
-         f" missing: stalled idleness cannot be judged (combinator '{comb}')."],
+        [
+            "自",
+            dSu,
+            "中止开发满",
+            sk_zh,
+            "年,但缺少",
+            st_names,
+            f",无法按“{comb_zh}”判定是否闲置。",
+        ],
+        [
+            "Development suspended since ",
+            dSu,
+            f" for {k_st} full year(s), but ",
+            st_names,
+            f" missing: stalled idleness cannot be judged (combinator '{comb}').",
+        ],
     )
 
     # causes
     S.add(
         check_cause,
-        ["闲置原因未记录(", "delay_cause", "),须核实是否属政府原因或不可抗力;核实前按用地单位原因处理。"],
-        ["The cause of the delay (delay_cause) is not recorded: it must be checked whether "
-         "the government or force majeure caused it; until then it is treated as the holder's."],
+        [
+            "闲置原因未记录(",
+            "delay_cause",
+            "),须核实是否属政府原因或不可抗力;核实前按用地单位原因处理。",
+        ],
+        [
+            "The cause of the delay (delay_cause) is not recorded: it must be checked whether "
+            "the government or force majeure caused it; until then it is treated as the holder's."
+        ],
     )
     cause_lab_zh = ("用地单位原因", "政府原因", "不可抗力", "原因不明")
     cause_lab_en = ("the holder", "the government", "force majeure", "an unknown cause")
     cause_codes = np.maximum(cause[0], 0)
     S.add(
         exempt,
-        ["闲置系", Label(cause_codes, cause_lab_zh), "造成,不征缴闲置费、不无偿收回,应协商处置:"
-         "延长动工期限(不超过一年)、调整土地用途或规划条件、由政府安排临时使用(不超过两年)、"
-         "协议有偿收回、置换土地或其他方式。"],
-        ["The delay was caused by ", Label(cause_codes, cause_lab_en),
-         ": no idle fee and no recovery; negotiate a disposal: extend the start date (at most "
-         "one year), change the use or planning conditions, temporary use arranged by the "
-         "government (at most two years), negotiated paid recovery, a land swap, or another "
-         "method."],
+        [
+            "闲置系",
+            Label(cause_codes, cause_lab_zh),
+            "造成,不征缴闲置费、不无偿收回,应协商处置:"
+            "延长动工期限(不超过一年)、调整土地用途或规划条件、由政府安排临时使用(不超过两年)、"
+            "协议有偿收回、置换土地或其他方式。",
+        ],
+        [
+            "The delay was caused by ",
+            Label(cause_codes, cause_lab_en),
+            ": no idle fee and no recovery; negotiate a disposal: extend the start date (at most "
+            "one year), change the use or planning conditions, temporary use arranged by the "
+            "government (at most two years), negotiated paid recovery, a land swap, or another "
+            "method.",
+        ],
     )
 
     # low efficiency
@@ -861,8 +1044,15 @@ def assess(
     S.add(
         far_fail,
         ["容积率", Num(far), "低于", ind_txt, "(", ind_code, ")控制指标", Num(min_far), "。"],
-        ["Floor-area ratio ", Num(far), " is below the minimum ", Num(min_far),
-         " for industry ", ind_code, "."],
+        [
+            "Floor-area ratio ",
+            Num(far),
+            " is below the minimum ",
+            Num(min_far),
+            " for industry ",
+            ind_code,
+            ".",
+        ],
     )
     S.add(
         cov_fail,
@@ -872,8 +1062,13 @@ def assess(
     S.add(
         admin_fail,
         ["行政办公及生活服务设施用地占", Pct(admin), "%,高于", Pct(np.full(n, max_admin)), "%。"],
-        ["Office and living facilities take ", Pct(admin), " % of the land, above ",
-         Pct(np.full(n, max_admin)), " %."],
+        [
+            "Office and living facilities take ",
+            Pct(admin),
+            " % of the land, above ",
+            Pct(np.full(n, max_admin)),
+            " %.",
+        ],
     )
     S.add(
         green_fail,
@@ -885,16 +1080,30 @@ def assess(
     S.add(
         inv_fail,
         ["投资强度", Num(intensity), "万元/亩低于", Txt(t_inv_src_zh), Num(t_inv), "万元/亩。"],
-        ["Investment intensity ", Num(intensity), " (10k yuan/mu) is below the ",
-         Txt(t_inv_src_en), " target ", Num(t_inv), "."],
+        [
+            "Investment intensity ",
+            Num(intensity),
+            " (10k yuan/mu) is below the ",
+            Txt(t_inv_src_en),
+            " target ",
+            Num(t_inv),
+            ".",
+        ],
     )
     t_tax_src_zh = np.where(np.isfinite(t_tax_c), "约定值", "规则值")
     t_tax_src_en = np.where(np.isfinite(t_tax_c), "contract", "ruleset")
     S.add(
         tax_fail,
         ["亩均税收", Num(tax_mu), "万元/亩低于", Txt(t_tax_src_zh), Num(t_tax), "万元/亩。"],
-        ["Tax per mu ", Num(tax_mu), " (10k yuan) is below the ", Txt(t_tax_src_en), " target ",
-         Num(t_tax), "."],
+        [
+            "Tax per mu ",
+            Num(tax_mu),
+            " (10k yuan) is below the ",
+            Txt(t_tax_src_en),
+            " target ",
+            Num(t_tax),
+            ".",
+        ],
     )
     if zh:
         items = {
@@ -938,17 +1147,53 @@ def assess(
     cls_lab = Label(cls, CLASSES)
     S.add(
         rated & ~vetoed,
-        ["亩均效益得分", Num(score), ",在", Num(count, 0), "个参评宗地中排第", Num(rank, 0),
-         "名,评为", cls_lab, "类。"],
-        ["Mu-average score ", Num(score), ", rank ", Num(rank, 0), " of ", Num(count, 0),
-         " rated: class ", cls_lab, "."],
+        [
+            "亩均效益得分",
+            Num(score),
+            ",在",
+            Num(count, 0),
+            "个参评宗地中排第",
+            Num(rank, 0),
+            "名,评为",
+            cls_lab,
+            "类。",
+        ],
+        [
+            "Mu-average score ",
+            Num(score),
+            ", rank ",
+            Num(rank, 0),
+            " of ",
+            Num(count, 0),
+            " rated: class ",
+            cls_lab,
+            ".",
+        ],
     )
     S.add(
         vetoed,
-        ["亩均效益得分", Num(score), ",排第", Num(rank, 0), "名,应为",
-         Label(cls_before_veto, CLASSES), "类,因一票否决事项调为", cls_lab, "类。"],
-        ["Mu-average score ", Num(score), ", rank ", Num(rank, 0), ": class ",
-         Label(cls_before_veto, CLASSES), ", moved to ", cls_lab, " by a veto."],
+        [
+            "亩均效益得分",
+            Num(score),
+            ",排第",
+            Num(rank, 0),
+            "名,应为",
+            Label(cls_before_veto, CLASSES),
+            "类,因一票否决事项调为",
+            cls_lab,
+            "类。",
+        ],
+        [
+            "Mu-average score ",
+            Num(score),
+            ", rank ",
+            Num(rank, 0),
+            ": class ",
+            Label(cls_before_veto, CLASSES),
+            ", moved to ",
+            cls_lab,
+            " by a veto.",
+        ],
     )
     if mj_missing:
         mjm = np.zeros(n, dtype=bool)
@@ -980,10 +1225,20 @@ def assess(
     )
     S.add(
         long_enough & ~big_enough & np.isfinite(area_mu),
-        ["用地面积", Num(area_mu), "亩,不足", Num(np.full(n, float(mj["min_area_mu"]))),
-         "亩,不参评亩均效益(T类)。"],
-        ["Area ", Num(area_mu), " mu is under ", Num(np.full(n, float(mj["min_area_mu"]))),
-         " mu: not rated (class T)."],
+        [
+            "用地面积",
+            Num(area_mu),
+            "亩,不足",
+            Num(np.full(n, float(mj["min_area_mu"]))),
+            "亩,不参评亩均效益(T类)。",
+        ],
+        [
+            "Area ",
+            Num(area_mu),
+            " mu is under ",
+            Num(np.full(n, float(mj["min_area_mu"]))),
+            " mu: not rated (class T).",
+        ],
     )
     if mj["veto_columns"] and not veto_cols:
         S.add(
@@ -997,11 +1252,20 @@ def assess(
     lu_en = land_use[1]
     S.add(
         use_changed,
-        ["现状用途(", Label(np.maximum(observed[0], 0), lu_zh), ")与登记用途(",
-         Label(np.maximum(land_use[0], 0), lu_zh), ")不一致,可能擅自改变用途。"],
-        ["Observed use (", Label(np.maximum(observed[0], 0), lu_en), ") differs from the "
-         "registered use (", Label(np.maximum(land_use[0], 0), lu_en),
-         "): possible unauthorised change of use."],
+        [
+            "现状用途(",
+            Label(np.maximum(observed[0], 0), lu_zh),
+            ")与登记用途(",
+            Label(np.maximum(land_use[0], 0), lu_zh),
+            ")不一致,可能擅自改变用途。",
+        ],
+        [
+            "Observed use (",
+            Label(np.maximum(observed[0], 0), lu_en),
+            ") differs from the registered use (",
+            Label(np.maximum(land_use[0], 0), lu_en),
+            "): possible unauthorised change of use.",
+        ],
     )
     S.add(
         mortgaged_idle,
@@ -1010,55 +1274,115 @@ def assess(
     )
     S.add(
         outside,
-        ["宗地未供地,但有", Num(out_count, 0), "栋建筑(基底约", Num(out_area, 0),
-         "平方米)不在任何已供宗地上,为非法占地线索。"],
-        ["Not supplied, yet ", Num(out_count, 0), " building(s) (about ", Num(out_area, 0),
-         " m² of footprint) stand on no supplied parcel: possible illegal occupation."],
+        [
+            "宗地未供地,但有",
+            Num(out_count, 0),
+            "栋建筑(基底约",
+            Num(out_area, 0),
+            "平方米)不在任何已供宗地上,为非法占地线索。",
+        ],
+        [
+            "Not supplied, yet ",
+            Num(out_count, 0),
+            " building(s) (about ",
+            Num(out_area, 0),
+            " m² of footprint) stand on no supplied parcel: possible illegal occupation.",
+        ],
     )
 
     # contradictions
-    contr = [
-        (_ok(start) & _ok(supply) & (start < supply),
-         ["日期矛盾:实际动工日期", dP, "早于供地日期", dS, ",请核对。"],
-         ["Dates contradict: start_date ", dP, " is before supply_date ", dS, "; check them."]),
-        (_ok(completion) & _ok(start) & (completion < start),
-         ["日期矛盾:竣工日期", dC, "早于实际动工日期", dP, ",请核对。"],
-         ["Dates contradict: completion_date ", dC, " is before start_date ", dP,
-          "; check them."]),
-        (_ok(production) & _ok(completion) & (production < completion),
-         ["日期矛盾:投产日期", dPr, "早于竣工日期", dC, ",请核对。"],
-         ["Dates contradict: production_date ", dPr, " is before completion_date ", dC,
-          "; check them."]),
-        (_ok(supply) & _ok(approval) & (supply < approval),
-         ["日期矛盾:供地日期", dS, "早于批准日期", dA, ",请核对。"],
-         ["Dates contradict: supply_date ", dS, " is before approval_date ", dA,
-          "; check them."]),
-        (ev_none & (completed | producing),
-         ["记录矛盾:动工依据为未动工,但已有竣工或投产日期,按已动工计,请核对。"],
-         ["Records contradict: start_evidence is none but the parcel has a completion or "
-          "production date; treated as started, check it."]),
-        (~supplied & ~supply_future & (start_by_date | ev_started),
-         ["未供地但已动工,疑似未供先用,请核对。"],
-         ["Started without a supply date: possible use before supply; check it."]),
+    contr: list[tuple[np.ndarray, list[Any], list[Any]]] = [
+        (
+            _ok(start) & _ok(supply) & (start < supply),
+            ["日期矛盾:实际动工日期", dP, "早于供地日期", dS, ",请核对。"],
+            ["Dates contradict: start_date ", dP, " is before supply_date ", dS, "; check them."],
+        ),
+        (
+            _ok(completion) & _ok(start) & (completion < start),
+            ["日期矛盾:竣工日期", dC, "早于实际动工日期", dP, ",请核对。"],
+            [
+                "Dates contradict: completion_date ",
+                dC,
+                " is before start_date ",
+                dP,
+                "; check them.",
+            ],
+        ),
+        (
+            _ok(production) & _ok(completion) & (production < completion),
+            ["日期矛盾:投产日期", dPr, "早于竣工日期", dC, ",请核对。"],
+            [
+                "Dates contradict: production_date ",
+                dPr,
+                " is before completion_date ",
+                dC,
+                "; check them.",
+            ],
+        ),
+        (
+            _ok(supply) & _ok(approval) & (supply < approval),
+            ["日期矛盾:供地日期", dS, "早于批准日期", dA, ",请核对。"],
+            [
+                "Dates contradict: supply_date ",
+                dS,
+                " is before approval_date ",
+                dA,
+                "; check them.",
+            ],
+        ),
+        (
+            ev_none & (completed | producing),
+            ["记录矛盾:动工依据为未动工,但已有竣工或投产日期,按已动工计,请核对。"],
+            [
+                "Records contradict: start_evidence is none but the parcel has a completion or "
+                "production date; treated as started, check it."
+            ],
+        ),
+        (
+            ~supplied & ~supply_future & (start_by_date | ev_started),
+            ["未供地但已动工,疑似未供先用,请核对。"],
+            ["Started without a supply date: possible use before supply; check it."],
+        ),
     ]
     for m, pz, pe in contr:
         S.add(m, pz, pe)
 
     # =========================================================== output columns
-    out["lifecycle"] = np.asarray(LIFECYCLES, dtype=object)[lc]
-    out["idle_type"] = np.asarray(IDLE_TYPES, dtype=object)[it]
-    out["overdue_days"] = pd.arrays.IntegerArray(
-        np.where(np.isfinite(overdue), overdue, 0).astype("int64"), ~np.isfinite(overdue)
+    def arrow_col(arr: Any) -> pd.Series:
+        col = arr.to_pandas()
+        col.index = out.index
+        return col
+
+    new_cols = {
+        "area_m2": out["area_m2"],
+        "area_mu": out["area_mu"],
+        "area_ha": out["area_ha"],
+        "lifecycle": pd.Series(np.asarray(LIFECYCLES, dtype=object)[lc], index=out.index),
+        "idle_type": pd.Series(np.asarray(IDLE_TYPES, dtype=object)[it], index=out.index),
+        "overdue_days": pd.Series(
+            pd.arrays.IntegerArray(
+                np.where(np.isfinite(overdue), overdue, 0).astype("int64"),
+                ~np.isfinite(overdue),
+            ),
+            index=out.index,
+        ),
+        "idle_fee_wan": pd.Series(fee, index=out.index),
+        "recovery_candidate": pd.Series(recovery, index=out.index),
+        "low_efficiency": pd.Series(low_eff, index=out.index),
+        "failed_indicators": arrow_col(failed),
+        "mujun_score": pd.Series(score, index=out.index),
+        "mujun_class": pd.Series(np.asarray(CLASSES, dtype=object)[cls], index=out.index),
+        "flags": arrow_col(flags),
+        "reasons": arrow_col(S.join()),
+        "ruleset": pd.Series(rs.label, index=out.index),
+    }
+    attrs = dict(base_df.attrs)
+    out = gpd.GeoDataFrame(
+        pd.concat([pd.DataFrame(base_df), pd.DataFrame(new_cols)], axis=1),
+        geometry=geom_name,
+        crs=base_df.crs,
     )
-    out["idle_fee_wan"] = fee
-    out["recovery_candidate"] = recovery
-    out["low_efficiency"] = low_eff
-    out["failed_indicators"] = failed
-    out["mujun_score"] = score
-    out["mujun_class"] = np.asarray(CLASSES, dtype=object)[cls]
-    out["flags"] = flags
-    out["reasons"] = S.join()
-    out["ruleset"] = rs.label
+    out.attrs.update(attrs)
     absent = sorted(inp.absent)
     out.attrs["assessment"] = {
         "as_of": str(today),

@@ -83,8 +83,6 @@ def _I(lo: float | None = None, hi: float | None = None) -> _Spec:
     return _Spec("int", lo=lo, hi=hi)
 
 
-_SHARE = {"lo": 0.0, "hi": 1.0}
-
 _SCHEMA: dict[str, Any] = {
     "ruleset": {
         "name": _S(),
@@ -99,10 +97,10 @@ _SCHEMA: dict[str, Any] = {
         "not_started_after_years": _I(1, 100),
         "base_after_delivery_years": _I(0, 100),
         "stalled_suspended_years": _I(1, 100),
-        "stalled_developed_share_below": _F(**_SHARE),
-        "stalled_invested_share_below": _F(**_SHARE),
+        "stalled_developed_share_below": _F(0.0, 1.0),
+        "stalled_invested_share_below": _F(0.0, 1.0),
         "stalled_combinator": _S(choices=("or", "and")),
-        "fee_share_of_price": _F(**_SHARE),
+        "fee_share_of_price": _F(0.0, 1.0),
         "fee_after_years": _I(0, 100),
         "recovery_after_years": _I(0, 100),
         "recovery_applies_to_stalled": _Spec("bool"),
@@ -112,9 +110,9 @@ _SCHEMA: dict[str, Any] = {
     "control": {
         "standard": _S(),
         "industry_edition": _S(choices=tuple(INDUSTRY_EDITIONS)),
-        "min_coverage": _F(**_SHARE),
-        "max_admin_share": _F(**_SHARE),
-        "max_green_ratio": _F(**_SHARE),
+        "min_coverage": _F(0.0, 1.0),
+        "max_admin_share": _F(0.0, 1.0),
+        "max_green_ratio": _F(0.0, 1.0),
         "min_invest_intensity_wan_per_mu": _F(lo=0.0, required=False),
         "min_tax_per_mu_wan": _F(lo=0.0, required=False),
         "invest_includes_land_price": _Spec("bool"),
@@ -135,7 +133,7 @@ _SCHEMA: dict[str, Any] = {
         "missing_value": _S(choices=("zero", "mean")),
         "veto_columns": _Spec("strlist"),
         "veto_class": _S(choices=("C", "D")),
-        "classes": {"A": _F(**_SHARE), "B": _F(**_SHARE), "C": _F(**_SHARE)},
+        "classes": {"A": _F(0.0, 1.0), "B": _F(0.0, 1.0), "C": _F(0.0, 1.0)},
         "indicators": (
             r"^[a-z][a-z0-9_]*$",
             {
@@ -189,7 +187,13 @@ def _line_of(text: str, path: tuple[str, ...]) -> int:
     for i, line in enumerate(lines):
         if key_re.match(line) or re.search(rf"(^|[.\s\"']){re.escape(key)}[\"']?\s*=", line):
             return i + 1
-    return start + 1 if start is not None else 1
+    for i, line in enumerate(lines):
+        m = _HEADER.match(line)
+        if m and _norm_header(m.group(1)).startswith(full + "."):
+            return i + 1
+    if len(path) > 1:
+        return _line_of(text, path[:-1])
+    return 1
 
 
 @dataclass
@@ -200,8 +204,14 @@ class _Source:
     text: str
     data: dict[str, Any]
 
-    def error(self, path: tuple[str, ...], problem: str, fix: str) -> RulesetError:
-        line = _line_of(self.text, path)
+    def error(
+        self,
+        path: tuple[str, ...],
+        problem: str,
+        fix: str,
+        line_path: tuple[str, ...] | None = None,
+    ) -> RulesetError:
+        line = _line_of(self.text, line_path or path)
         key = ".".join(path)
         return RulesetError(f"{self.path}, line {line}, key '{key}': {problem}. Fix: {fix}")
 
@@ -421,6 +431,9 @@ def _finish(
             f"industry {missing[0]} of {ctl['industry_edition']} has no 容积率 row "
             f"(missing: {', '.join(missing)})",
             f'add [control.industries."{missing[0]}"] with name, min_far and mark',
+            line_path=("control", "industry_edition")
+            if re.search(r"^\s*industry_edition\s*=", src.text, re.M)
+            else ("control", "industries"),
         )
     extra = [c for c in table if c not in codes]
     if extra:

@@ -78,7 +78,7 @@ def summarise(assessed: pd.DataFrame) -> dict[str, pd.DataFrame]:
             parts[(str(z), "parcels")] = gz.size()
             parts[(str(z), "mu")] = gz["mu"].sum()
         table = pd.DataFrame(parts)
-        table.columns = pd.MultiIndex.from_tuples(table.columns)
+        table.columns = pd.MultiIndex.from_tuples([tuple(c) for c in table.columns])
         counts = [c for c in table.columns if c[1] == "parcels"]
         table[counts] = table[counts].fillna(0).astype(np.int64)
         table = table.fillna(0.0)
