@@ -198,6 +198,11 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
         and today >= _plus_years(production, mj["min_years_producing"])
         and area_mu is not None
         and area_mu >= mj["min_area_mu"]
+        and any(
+            _f(r.get(spec["numerator"])) is not None
+            for spec in mj["indicators"].values()
+            if spec["numerator"] != "area_mu"
+        )
     ):
         score = 0.0
         for spec in mj["indicators"].values():

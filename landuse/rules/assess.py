@@ -575,7 +575,13 @@ def assess(
     prod_years = int(mj["min_years_producing"])
     long_enough = producing & (today >= _add_years(production, prod_years))
     big_enough = area_mu >= float(mj["min_area_mu"])
-    rated = long_enough & big_enough
+    has_data = np.zeros(n, dtype=bool)
+    for spec in mj["indicators"].values():
+        if spec["numerator"] != "area_mu":
+            has_data |= np.isfinite(inp.num(spec["numerator"]))
+    # a parcel with no performance figure at all cannot be ranked: T, not a score of 0
+    no_data = long_enough & big_enough & ~has_data
+    rated = long_enough & big_enough & has_data
     score = np.zeros(n)
     mj_missing: list[tuple[np.ndarray, str]] = []
     for spec in mj["indicators"].values():
@@ -1238,6 +1244,22 @@ def assess(
             " mu is under ",
             Num(np.full(n, float(mj["min_area_mu"]))),
             " mu: not rated (class T).",
+        ],
+    )
+    nd_fields = ", ".join(
+        dict.fromkeys(
+            spec["numerator"]
+            for spec in mj["indicators"].values()
+            if spec["numerator"] != "area_mu"
+        )
+    )
+    S.add(
+        no_data,
+        ["亩均效益指标(", nd_fields, ")均无数据,不参评亩均效益(T类),请补充统计数据。"],
+        [
+            "No performance figure (",
+            nd_fields,
+            ") for the mu-average evaluation: not rated (class T); supply the statistics.",
         ],
     )
     if mj["veto_columns"] and not veto_cols:
