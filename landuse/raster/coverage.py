@@ -1,0 +1,201 @@
+"""Parcel x pixel coverage: computed once per raster grid with exactextract, then reused.
+
+exactextract walks each polygon's edges through the grid and gives, for every pixel it
+touches, the exact fraction of the pixel inside the polygon (so a parcel smaller than a
+pixel still gets its share). That is the expensive part of zonal statistics; the pixel
+values are cheap. :class:`Coverage` keeps the result as flat arrays (parcel row, pixel
+index, fraction) sorted by pixel, so another raster on the same grid (another date) is
+summarised by reading its pixels window by window: no polygon work at all.
+
+The cache key is the grid (transform, shape, CRS) plus a hash of the parcels' geometries in
+the raster's CRS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+import shapely
+
+from landuse.raster.source import RasterInfo
+
+__all__ = ["Coverage", "CoverageCache", "compute_coverage", "geometry_hash"]
+
+_CHUNK = 5000
+"""Parcels per exactextract call: bounds the memory of its per-parcel arrays."""
+
+
+@dataclass
+class Coverage:
+    """Exact coverage of the pixels of one grid by ``n_parcels`` parcels.
+
+    Attributes
+    ----------
+    key : str
+        Grid key + geometry hash.
+    n_parcels : int
+    pidx : int32 array (m,)
+        Parcel row of each cell.
+    cell : int64 array (m,), sorted
+        Flat pixel index (row * width + col) of each cell.
+    weight : float32 array (m,)
+        Fraction of the pixel inside the parcel.
+    width : int
+        Raster width (to split ``cell`` into row and column).
+    """
+
+    key: str
+    n_parcels: int
+    pidx: np.ndarray
+    cell: np.ndarray
+    weight: np.ndarray
+    width: int
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.pidx.nbytes + self.cell.nbytes + self.weight.nbytes)
+
+    def covered_pixels(self) -> np.ndarray:
+        """Per parcel, the sum of coverage fractions (its area in pixels inside the raster)."""
+        return np.bincount(self.pidx, weights=self.weight, minlength=self.n_parcels)
+
+    def save(self, path: str | Path) -> None:
+        np.savez(
+            path,
+            pidx=self.pidx,
+            cell=self.cell,
+            weight=self.weight,
+            meta=np.array([self.key, str(self.n_parcels), str(self.width)]),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Coverage:
+        with np.load(path) as z:
+            key, n, w = (str(v) for v in z["meta"])
+            return cls(key, int(n), z["pidx"], z["cell"], z["weight"], int(w))
+
+
+def geometry_hash(geoms: gpd.GeoSeries) -> str:
+    """SHA-1 of the geometries' WKB (order matters), e.g. to key a coverage cache."""
+    h = hashlib.sha1()
+    wkb = shapely.to_wkb(np.asarray(geoms.values, dtype=object), hex=False)
+    for b in wkb:
+        h.update(b"" if b is None else b)
+        h.update(b"|")
+    return h.hexdigest()
+
+
+def compute_coverage(geoms: gpd.GeoSeries, raster: RasterInfo, key: str | None = None) -> Coverage:
+    """Exact coverage of ``raster``'s pixels by ``geoms`` (already in the raster's CRS).
+
+    Parcels are handed to exactextract in spatial (Hilbert) order and in chunks, so the
+    raster blocks it reads stay hot in GDAL's cache and its per-parcel arrays stay small.
+    Empty or missing geometries and parcels off the raster get no cells.
+    """
+    from exactextract import exact_extract
+    from exactextract.raster import RasterioRasterSource
+
+    n = len(geoms)
+    arr = np.asarray(geoms.values, dtype=object)
+    left, bottom, right, top = raster.bounds
+    ok = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    ok[ok] = shapely.intersects(arr[ok], shapely.box(left, bottom, right, top))
+    rows = np.flatnonzero(ok)
+    if len(rows) > 1:
+        sub = gpd.GeoSeries(arr[rows], crs=geoms.crs)
+        rows = rows[np.argsort(sub.hilbert_distance().to_numpy(), kind="stable")]
+    pidx_parts: list[np.ndarray] = []
+    cell_parts: list[np.ndarray] = []
+    w_parts: list[np.ndarray] = []
+    ds = rasterio.open(raster.path)
+    # the coverage depends on the grid only: one band is enough
+    source = RasterioRasterSource(ds, 1)
+    for s in range(0, len(rows), _CHUNK):
+        idx = rows[s : s + _CHUNK]
+        chunk = gpd.GeoDataFrame(geometry=gpd.GeoSeries(arr[idx], crs=geoms.crs))
+        res = exact_extract(source, chunk, ["cell_id", "coverage"], output="pandas")
+        cells = res["cell_id"].to_list()
+        lens = np.fromiter((len(c) for c in cells), dtype=np.int64, count=len(cells))
+        if lens.sum() == 0:
+            continue
+        pidx_parts.append(np.repeat(idx.astype(np.int32), lens))
+        cell_parts.append(np.concatenate(cells).astype(np.int64, copy=False))
+        w_parts.append(np.concatenate(res["coverage"].to_list()).astype(np.float32))
+        del res, cells
+    del source
+    ds.close()
+    if cell_parts:
+        cell = np.concatenate(cell_parts)
+        order = np.argsort(cell, kind="stable")
+        cell = cell[order]
+        pidx = np.concatenate(pidx_parts)[order]
+        weight = np.concatenate(w_parts)[order]
+    else:
+        cell = np.zeros(0, np.int64)
+        pidx = np.zeros(0, np.int32)
+        weight = np.zeros(0, np.float32)
+    keep = weight > 0
+    if not keep.all():
+        cell, pidx, weight = cell[keep], pidx[keep], weight[keep]
+    return Coverage(
+        key=key or (raster.grid_key + ":" + geometry_hash(geoms)),
+        n_parcels=n,
+        pidx=pidx,
+        cell=cell,
+        weight=weight,
+        width=raster.width,
+    )
+
+
+class CoverageCache:
+    """Coverage per (grid, parcels) key, kept in memory and optionally on disk.
+
+    Parameters
+    ----------
+    max_items : int
+        Coverages kept in memory (least recently used dropped first).
+    directory : path, optional
+        Folder where coverages are also saved (``<key>.npz``) and looked up, so a later run
+        on the same grid and parcels skips exactextract altogether.
+    """
+
+    def __init__(self, max_items: int = 4, directory: str | Path | None = None) -> None:
+        self.max_items = max_items
+        self.directory = Path(directory) if directory else None
+        self._mem: OrderedDict[str, Coverage] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, geoms: gpd.GeoSeries, raster: RasterInfo) -> Coverage:
+        """The coverage of ``raster``'s grid by ``geoms`` (in its CRS), computed if new."""
+        key = raster.grid_key + ":" + geometry_hash(geoms)
+        if key in self._mem:
+            self._mem.move_to_end(key)
+            self.hits += 1
+            return self._mem[key]
+        cov: Coverage | None = None
+        disk = self.directory / f"{key.replace(':', '_')}.npz" if self.directory else None
+        if disk is not None and disk.exists():
+            cov = Coverage.load(disk)
+            if cov.key != key or cov.n_parcels != len(geoms):
+                cov = None
+        if cov is None:
+            self.misses += 1
+            cov = compute_coverage(geoms, raster, key)
+            if disk is not None:
+                disk.parent.mkdir(parents=True, exist_ok=True)
+                tmp = disk.with_name(disk.stem + ".tmp.npz")
+                cov.save(tmp)
+                tmp.replace(disk)
+        else:
+            self.hits += 1
+        self._mem[key] = cov
+        while len(self._mem) > self.max_items:
+            self._mem.popitem(last=False)
+        return cov
