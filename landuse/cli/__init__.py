@@ -19,6 +19,7 @@ __all__ = ["cli", "main"]
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("info", "info"),
     ("demo", "demo"),
+    ("evidence", "evidence"),
 )
 
 
