@@ -128,7 +128,7 @@ def phase_landuse(d: Path) -> dict:
         "first_s": t1,
         "second_s": t2,
         "peak_gb": peak_gb(),
-        "cells": len(next(iter(cache._mem.values())).cell),
+        "cells": next(iter(cache._mem.values())).n_cells,
         "cache_hits": cache.hits,
         "no_value": int(f1["builtup_share"].isna().sum()),
     }

@@ -31,6 +31,10 @@ _CHUNK = 5000
 """Parcels per exactextract call: bounds the memory of its per-parcel arrays."""
 
 
+ROW_GROUP = 16
+"""Cells are stored grouped by bands of this many raster rows (read strips align to them)."""
+
+
 @dataclass
 class Coverage:
     """Exact coverage of the pixels of one grid by ``n_parcels`` parcels.
@@ -42,43 +46,66 @@ class Coverage:
     n_parcels : int
     pidx : int32 array (m,)
         Parcel row of each cell.
-    cell : int64 array (m,), sorted
-        Flat pixel index (row * width + col) of each cell.
+    row, col : int32 arrays (m,)
+        Pixel of each cell; cells are grouped by ``row // ROW_GROUP`` (ascending).
     weight : float32 array (m,)
         Fraction of the pixel inside the parcel.
-    width : int
-        Raster width (to split ``cell`` into row and column).
+    covered : float64 array (n_parcels,)
+        Per parcel, the sum of its coverage fractions (its area in pixels on the raster).
+    width, height : int
+        Raster shape.
     """
 
     key: str
     n_parcels: int
     pidx: np.ndarray
-    cell: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
     weight: np.ndarray
+    covered: np.ndarray
     width: int
+    height: int
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.pidx)
 
     @property
     def nbytes(self) -> int:
-        return int(self.pidx.nbytes + self.cell.nbytes + self.weight.nbytes)
+        return int(sum(a.nbytes for a in (self.pidx, self.row, self.col, self.weight)))
 
-    def covered_pixels(self) -> np.ndarray:
-        """Per parcel, the sum of coverage fractions (its area in pixels inside the raster)."""
-        return np.bincount(self.pidx, weights=self.weight, minlength=self.n_parcels)
+    def group_bounds(self, starts: np.ndarray) -> np.ndarray:
+        """Index of the first cell with ``row >= start`` for each start (multiples of
+        :data:`ROW_GROUP`)."""
+        groups = self.row // ROW_GROUP
+        return np.searchsorted(groups, starts // ROW_GROUP)
 
     def save(self, path: str | Path) -> None:
         np.savez(
             path,
             pidx=self.pidx,
-            cell=self.cell,
+            row=self.row,
+            col=self.col,
             weight=self.weight,
-            meta=np.array([self.key, str(self.n_parcels), str(self.width)]),
+            covered=self.covered,
+            meta=np.array([self.key, str(self.n_parcels), str(self.width), str(self.height)]),
         )
 
     @classmethod
     def load(cls, path: str | Path) -> Coverage:
         with np.load(path) as z:
-            key, n, w = (str(v) for v in z["meta"])
-            return cls(key, int(n), z["pidx"], z["cell"], z["weight"], int(w))
+            key, n, w, h = (str(v) for v in z["meta"])
+            return cls(
+                key,
+                int(n),
+                z["pidx"],
+                z["row"],
+                z["col"],
+                z["weight"],
+                z["covered"],
+                int(w),
+                int(h),
+            )
 
 
 def geometry_hash(geoms: gpd.GeoSeries) -> str:
@@ -187,6 +214,7 @@ def compute_coverage(geoms: gpd.GeoSeries, raster: RasterInfo, key: str | None =
     pidx_parts: list[np.ndarray] = []
     cell_parts: list[np.ndarray] = []
     w_parts: list[np.ndarray] = []
+    covered = np.zeros(n)
     for s in range(0, len(rows), _CHUNK):
         idx = rows[s : s + _CHUNK]
         feats = feat_cls(list(shapely.to_wkb(arr[idx])))
@@ -195,30 +223,45 @@ def compute_coverage(geoms: gpd.GeoSeries, raster: RasterInfo, key: str | None =
         lens = np.fromiter((len(c) for c in cells), dtype=np.int64, count=len(cells))
         if lens.sum() == 0:
             continue
+        w = np.concatenate(res["coverage"].to_list()).astype(np.float32)
+        nz = lens > 0
+        covered[idx[nz]] = np.add.reduceat(w.astype(np.float64), np.cumsum(lens)[nz] - lens[nz])
         pidx_parts.append(np.repeat(idx.astype(np.int32), lens))
         cell_parts.append(np.concatenate(cells).astype(np.int64, copy=False))
-        w_parts.append(np.concatenate(res["coverage"].to_list()).astype(np.float32))
+        w_parts.append(w)
         del res, cells
     if cell_parts:
         cell = np.concatenate(cell_parts)
-        order = np.argsort(cell, kind="stable")
-        cell = cell[order]
+        del cell_parts
+        row = (cell // raster.width).astype(np.int32)
+        col = (cell - row.astype(np.int64) * raster.width).astype(np.int32)
+        del cell
+        # group by bands of rows: a 16-bit key sorts in linear time (radix sort)
+        key16 = row // ROW_GROUP
+        if key16.max() < 65536:
+            key16 = key16.astype(np.uint16)
+        order = np.argsort(key16, kind="stable")
+        del key16
+        row, col = row[order], col[order]
         pidx = np.concatenate(pidx_parts)[order]
         weight = np.concatenate(w_parts)[order]
     else:
-        cell = np.zeros(0, np.int64)
+        row = col = np.zeros(0, np.int32)
         pidx = np.zeros(0, np.int32)
         weight = np.zeros(0, np.float32)
     keep = weight > 0
     if not keep.all():
-        cell, pidx, weight = cell[keep], pidx[keep], weight[keep]
+        row, col, pidx, weight = row[keep], col[keep], pidx[keep], weight[keep]
     return Coverage(
         key=key or (raster.grid_key + ":" + geometry_hash(geoms)),
         n_parcels=n,
         pidx=pidx,
-        cell=cell,
+        row=row,
+        col=col,
         weight=weight,
+        covered=covered,
         width=raster.width,
+        height=raster.height,
     )
 
 

@@ -68,7 +68,7 @@ def parcel_coverage(
     geoms = parcels.geometry.to_crs(raster.crs)
     cache = cache if cache is not None else CoverageCache()
     cov = cache.get(geoms, raster)
-    if len(cov.cell) == 0:
+    if cov.n_cells == 0:
         rl, rb, rr, rt = raster.bounds
         pl, pb, pr, pt = geoms.total_bounds
         raise DataSourceError(
@@ -110,7 +110,7 @@ class _Frame:
 def _base_frame(
     parcels: gpd.GeoDataFrame, cov: Coverage, geoms: gpd.GeoSeries, run: RasterRun
 ) -> tuple[_Frame, np.ndarray]:
-    covered = cov.covered_pixels()
+    covered = cov.covered
     frame = _Frame(pd.DataFrame(index=parcels.index))
     outside = covered == 0
     ids = _ids(parcels)
