@@ -47,7 +47,10 @@ class Coverage:
     pidx : int32 array (m,)
         Parcel row of each cell.
     row, col : int32 arrays (m,)
-        Pixel of each cell; cells are grouped by ``row // ROW_GROUP`` (ascending).
+        Pixel of each cell.
+    offsets : int64 array (k + 1,)
+        Cells come in k spatially compact chunks (parcels in Hilbert order);
+        ``offsets[i]:offsets[i+1]`` is chunk i, sorted by ``row // ROW_GROUP`` inside.
     weight : float32 array (m,)
         Fraction of the pixel inside the parcel.
     covered : float64 array (n_parcels,)
@@ -63,6 +66,7 @@ class Coverage:
     col: np.ndarray
     weight: np.ndarray
     covered: np.ndarray
+    offsets: np.ndarray
     width: int
     height: int
 
@@ -74,11 +78,12 @@ class Coverage:
     def nbytes(self) -> int:
         return int(sum(a.nbytes for a in (self.pidx, self.row, self.col, self.weight)))
 
-    def group_bounds(self, starts: np.ndarray) -> np.ndarray:
-        """Index of the first cell with ``row >= start`` for each start (multiples of
-        :data:`ROW_GROUP`)."""
-        groups = self.row // ROW_GROUP
-        return np.searchsorted(groups, starts // ROW_GROUP)
+    def chunk_bounds(self, i: int, starts: np.ndarray) -> np.ndarray:
+        """Absolute index of the first cell of chunk ``i`` with ``row >= start``, for each
+        start (a multiple of :data:`ROW_GROUP`)."""
+        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+        groups = self.row[a:b] // ROW_GROUP
+        return a + np.searchsorted(groups, starts // ROW_GROUP)
 
     def save(self, path: str | Path) -> None:
         np.savez(
@@ -88,6 +93,7 @@ class Coverage:
             col=self.col,
             weight=self.weight,
             covered=self.covered,
+            offsets=self.offsets,
             meta=np.array([self.key, str(self.n_parcels), str(self.width), str(self.height)]),
         )
 
@@ -103,6 +109,7 @@ class Coverage:
                 z["col"],
                 z["weight"],
                 z["covered"],
+                z["offsets"],
                 int(w),
                 int(h),
             )
@@ -212,46 +219,46 @@ def compute_coverage(geoms: gpd.GeoSeries, raster: RasterInfo, key: str | None =
     grid_cls, feat_cls = _exactextract_sources(raster, raster.crs.to_wkt())
     grid = grid_cls()
     pidx_parts: list[np.ndarray] = []
-    cell_parts: list[np.ndarray] = []
+    row_parts: list[np.ndarray] = []
+    col_parts: list[np.ndarray] = []
     w_parts: list[np.ndarray] = []
     covered = np.zeros(n)
+    width = raster.width
     for s in range(0, len(rows), _CHUNK):
         idx = rows[s : s + _CHUNK]
         feats = feat_cls(list(shapely.to_wkb(arr[idx])))
         res = exact_extract(grid, feats, ["cell_id", "coverage"], output="pandas")
-        cells = res["cell_id"].to_list()
-        lens = np.fromiter((len(c) for c in cells), dtype=np.int64, count=len(cells))
+        cells_l = res["cell_id"].to_list()
+        lens = np.fromiter((len(c) for c in cells_l), dtype=np.int64, count=len(cells_l))
         if lens.sum() == 0:
             continue
-        w = np.concatenate(res["coverage"].to_list()).astype(np.float32)
-        nz = lens > 0
-        covered[idx[nz]] = np.add.reduceat(w.astype(np.float64), np.cumsum(lens)[nz] - lens[nz])
-        pidx_parts.append(np.repeat(idx.astype(np.int32), lens))
-        cell_parts.append(np.concatenate(cells).astype(np.int64, copy=False))
-        w_parts.append(w)
-        del res, cells
-    if cell_parts:
-        cell = np.concatenate(cell_parts)
-        del cell_parts
-        row = (cell // raster.width).astype(np.int32)
-        col = (cell - row.astype(np.int64) * raster.width).astype(np.int32)
-        del cell
-        # group by bands of rows: a 16-bit key sorts in linear time (radix sort)
-        key16 = row // ROW_GROUP
-        if key16.max() < 65536:
-            key16 = key16.astype(np.uint16)
-        order = np.argsort(key16, kind="stable")
-        del key16
-        row, col = row[order], col[order]
-        pidx = np.concatenate(pidx_parts)[order]
-        weight = np.concatenate(w_parts)[order]
+        cell = np.concatenate(cells_l)
+        w = np.concatenate(res["coverage"].to_list())
+        del res, cells_l
+        pid = np.repeat(idx.astype(np.int32), lens)
+        covered += np.bincount(pid, weights=w, minlength=n)
+        keep = w > 0
+        row = cell // width
+        col = (cell - row * width)[keep].astype(np.int32)
+        row = row[keep].astype(np.int32)
+        # inside the chunk, group cells by bands of rows (16-bit key: linear radix sort)
+        band = row // ROW_GROUP
+        order = np.argsort(band.astype(np.uint16) if raster.height < 2**20 else band, kind="stable")
+        row_parts.append(row[order])
+        col_parts.append(col[order])
+        pidx_parts.append(pid[keep][order])
+        w_parts.append(w[keep][order].astype(np.float32))
+    offsets = np.cumsum([0, *(len(r) for r in row_parts)]).astype(np.int64)
+    if row_parts:
+        row = np.concatenate(row_parts)
+        col = np.concatenate(col_parts)
+        pidx = np.concatenate(pidx_parts)
+        weight = np.concatenate(w_parts)
+        del row_parts, col_parts, pidx_parts, w_parts
     else:
         row = col = np.zeros(0, np.int32)
         pidx = np.zeros(0, np.int32)
         weight = np.zeros(0, np.float32)
-    keep = weight > 0
-    if not keep.all():
-        row, col, pidx, weight = row[keep], col[keep], pidx[keep], weight[keep]
     return Coverage(
         key=key or (raster.grid_key + ":" + geometry_hash(geoms)),
         n_parcels=n,
@@ -260,6 +267,7 @@ def compute_coverage(geoms: gpd.GeoSeries, raster: RasterInfo, key: str | None =
         col=col,
         weight=weight,
         covered=covered,
+        offsets=offsets,
         width=raster.width,
         height=raster.height,
     )

@@ -60,8 +60,6 @@ def iter_cells(
     unit = max(ROW_GROUP, raster.block_shape[0])
     unit = -(-unit // ROW_GROUP) * ROW_GROUP  # a multiple of the row grouping
     step = max(unit, (max_strip_pixels // max(1, raster.width * k)) // unit * unit)
-    starts = np.arange(0, raster.height + step, step)
-    bounds = cov.group_bounds(starts)
     nodata = raster.nodata
     try:
         with (
@@ -71,34 +69,44 @@ def iter_cells(
             per_dataset_mask = nodata is None and any(
                 MaskFlags.per_dataset in f or MaskFlags.alpha in f for f in src.mask_flag_enums
             )
-            for i, r0 in enumerate(starts[:-1]):
-                a, b = int(bounds[i]), int(bounds[i + 1])
-                if a == b:
+            for j in range(len(cov.offsets) - 1):
+                ca, cb = int(cov.offsets[j]), int(cov.offsets[j + 1])
+                if ca == cb:
                     continue
-                h = int(min(step, raster.height - r0))
-                rr = cov.row[a:b]
-                cc = cov.col[a:b]
-                c0, c1 = int(cc.min()), int(cc.max()) + 1
-                win = Window(c0, int(r0), c1 - c0, h)
-                try:
-                    data = src.read(list(bands), window=win)
-                    masks = src.read_masks(list(bands), window=win) if per_dataset_mask else None
-                except RasterioError as e:
-                    raise DataSourceError(
-                        f"{raster.path}: pixels in rows {r0}-{r0 + h}, columns {c0}-{c1} "
-                        f"cannot be decoded ({e}). Fix: the file is damaged; download or "
-                        "export it again (gdalinfo -checksum finds the bad tiles)."
-                    ) from e
-                flat = (rr.astype(np.int64) - int(r0)) * (c1 - c0) + (cc - c0)
-                vals = data.reshape(k, -1)[:, flat]
-                if masks is not None:
-                    valid = masks.reshape(k, -1)[:, flat] > 0
-                elif nodata is not None and not np.isnan(nodata):
-                    valid = vals != np.asarray(nodata).astype(vals.dtype)
-                else:
-                    valid = np.ones(vals.shape, dtype=bool)
-                if vals.dtype.kind == "f":
-                    valid &= np.isfinite(vals)
-                yield CellBlock(cov.pidx[a:b], cov.weight[a:b], vals, valid)
+                top = int(cov.row[ca]) // unit * unit
+                bottom = (int(cov.row[cb - 1]) // ROW_GROUP + 1) * ROW_GROUP
+                starts = np.arange(top, bottom + step, step)
+                bounds = cov.chunk_bounds(j, starts)
+                for i, r0 in enumerate(starts[:-1]):
+                    a, b = int(bounds[i]), int(bounds[i + 1])
+                    if a == b:
+                        continue
+                    h = int(min(step, raster.height - r0))
+                    rr = cov.row[a:b]
+                    cc = cov.col[a:b]
+                    c0, c1 = int(cc.min()), int(cc.max()) + 1
+                    win = Window(c0, int(r0), c1 - c0, h)
+                    try:
+                        data = src.read(list(bands), window=win)
+                        masks = (
+                            src.read_masks(list(bands), window=win) if per_dataset_mask else None
+                        )
+                    except RasterioError as e:
+                        raise DataSourceError(
+                            f"{raster.path}: pixels in rows {r0}-{r0 + h}, columns {c0}-{c1} "
+                            f"cannot be decoded ({e}). Fix: the file is damaged; download or "
+                            "export it again (gdalinfo -checksum finds the bad tiles)."
+                        ) from e
+                    flat = (rr.astype(np.int64) - int(r0)) * (c1 - c0) + (cc - c0)
+                    vals = data.reshape(k, -1)[:, flat]
+                    if masks is not None:
+                        valid = masks.reshape(k, -1)[:, flat] > 0
+                    elif nodata is not None and not np.isnan(nodata):
+                        valid = vals != np.asarray(nodata).astype(vals.dtype)
+                    else:
+                        valid = np.ones(vals.shape, dtype=bool)
+                    if vals.dtype.kind == "f":
+                        valid &= np.isfinite(vals)
+                    yield CellBlock(cov.pidx[a:b], cov.weight[a:b], vals, valid)
     except RasterioError as e:
         raise DataSourceError(f"{raster.path}: cannot be read ({e}).") from e
