@@ -169,8 +169,8 @@ def run_evidence(
         for c in keep:
             if c in frame.columns:
                 ev[c] = frame[c].to_numpy()
-        fw: list[list[str]] = frame["warnings"].to_list()
-        fr: list[list[str]] = frame["reasons"].to_list()
+        fw: list[tuple[str, ...]] = frame["warnings"].to_list()
+        fr: list[tuple[str, ...]] = frame["reasons"].to_list()
         for i in range(n):
             warns[i].extend(w for w in fw[i] if w not in warns[i])
             reasons[i].extend(r for r in fr[i] if r not in reasons[i])

@@ -88,7 +88,7 @@ def test_outside_and_partly_outside_parcels_reported(lc) -> None:
     frame, run = landcover_shares(_parcels(inside, half, away), lc)
     assert run.outside_ids == ["P2"]
     assert np.isnan(frame["builtup_share"].iat[2])
-    assert frame["warnings"].iat[2] == ["outside_raster"]
+    assert frame["warnings"].iat[2] == ("outside_raster",)
     assert frame["raster_coverage"].iat[1] == pytest.approx(0.5)
     assert "partly_outside_raster" in frame["warnings"].iat[1]
     assert frame["builtup_share"].iat[1] == pytest.approx(1.0)
@@ -121,7 +121,7 @@ def test_nodata_everywhere_gives_reason_not_zero(tmp_path) -> None:
     p = _write(tmp_path / "nd.tif", np.zeros((10, 10), np.uint8), nodata=0)
     frame, run = landcover_shares(_parcels(shapely.box(X0 + 5, Y0 - 50, X0 + 50, Y0 - 5)), p)
     assert np.isnan(frame["builtup_share"].iat[0])
-    assert frame["warnings"].iat[0] == ["no_valid_pixels"]
+    assert frame["warnings"].iat[0] == ("no_valid_pixels",)
     assert "nodata" in frame["reasons"].iat[0][0]
     assert run.no_valid_ids == ["P0"]
 
@@ -134,7 +134,7 @@ def test_class_table_missing_classes(tmp_path) -> None:
     assert run.unmapped_codes == [7]
     assert frame["builtup_share"].iat[0] == pytest.approx(0.5)
     assert frame["unmapped_share"].iat[0] == pytest.approx(0.5)
-    assert frame["warnings"].iat[0] == ["unmapped_classes"]
+    assert frame["warnings"].iat[0] == ("unmapped_classes",)
     assert "7" in frame["reasons"].iat[0][0] and "--classes" in frame["reasons"].iat[0][0]
     fixed, run2 = landcover_shares(
         _parcels(shapely.box(X0, Y0 - 100, X0 + 100, Y0)),

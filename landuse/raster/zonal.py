@@ -6,7 +6,7 @@ reads the covered pixels window by window (:mod:`landuse.raster.read`) and hands
 the pure summaries (:mod:`landuse.raster.summary`).
 
 The result is a DataFrame aligned with the parcels, with a ``warnings`` column (list of
-codes per parcel) and a ``reasons`` column (list of sentences, 中文 + English); a parcel
+codes per parcel, a tuple) and a ``reasons`` column (tuple of sentences, 中文 + English); a parcel
 that cannot be measured gets NaN and a reason, never 0.
 """
 
@@ -89,21 +89,22 @@ def _raster_coverage(cov_px: np.ndarray, geoms: gpd.GeoSeries, raster: RasterInf
 
 
 class _Frame:
-    """A result frame plus per-parcel lists of warning codes and reasons."""
+    """A result frame plus per-parcel tuples of warning codes and reasons."""
 
     def __init__(self, df: pd.DataFrame) -> None:
         self.df = df
-        self.warnings: list[list[str]] = [[] for _ in range(len(df))]
-        self.reasons: list[list[str]] = [[] for _ in range(len(df))]
+        # one shared empty tuple per parcel: no per-parcel allocation for the usual case
+        self.warnings: list[tuple[str, ...]] = [()] * len(df)
+        self.reasons: list[tuple[str, ...]] = [()] * len(df)
 
     def add(self, i: int, code: str | None, reason: str) -> None:
         if code:
-            self.warnings[i].append(code)
-        self.reasons[i].append(reason)
+            self.warnings[i] = (*self.warnings[i], code)
+        self.reasons[i] = (*self.reasons[i], reason)
 
     def done(self) -> pd.DataFrame:
-        self.df["warnings"] = self.warnings
-        self.df["reasons"] = self.reasons
+        self.df["warnings"] = pd.Series(self.warnings, index=self.df.index, dtype=object)
+        self.df["reasons"] = pd.Series(self.reasons, index=self.df.index, dtype=object)
         return self.df
 
 
