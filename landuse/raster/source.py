@@ -73,12 +73,14 @@ class RasterInfo:
 
 
 def _tag_date(tags: dict[str, str]) -> pd.Timestamp | None:
-    for key in ("ACQUISITIONDATE", "DATE", "TIFFTAG_DATETIME"):
+    """The imagery date from a metadata tag (ACQUISITIONDATE / ACQUISITION_DATE / DATE).
+
+    TIFFTAG_DATETIME is not used: it is usually when the file was written, not when the
+    image was taken.
+    """
+    for key in ("ACQUISITIONDATE", "ACQUISITION_DATE", "DATE"):
         if key in tags:
             txt = tags[key].strip()
-            # TIFF writes 'YYYY:MM:DD HH:MM:SS'
-            if len(txt) >= 10 and txt[4] == ":" and txt[7] == ":":
-                txt = txt[:4] + "-" + txt[5:7] + "-" + txt[8:10]
             ts = pd.to_datetime(txt[:10], errors="coerce")
             if not pd.isna(ts):
                 return pd.Timestamp(ts)

@@ -171,7 +171,7 @@ def write_landcover(
         compress="deflate",
     ) as dst:
         dst.write(arr, 1)
-        dst.update_tags(TIFFTAG_DATETIME=pd.Timestamp(date).strftime("%Y:%m:%d 00:00:00"))
+        dst.update_tags(ACQUISITIONDATE=pd.Timestamp(date).strftime("%Y-%m-%d"))
     return p
 
 
