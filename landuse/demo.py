@@ -75,9 +75,50 @@ def _step_report(ctx: DemoContext) -> list[Path]:
     return written
 
 
+def _step_evidence(ctx: DemoContext) -> list[Path]:
+    """Synthetic land cover (two dates) and footprints for the sample park, then evidence."""
+    import pandas as pd
+
+    from landuse.cli.evidence import write_evidence
+    from landuse.evidence import run_evidence
+    from landuse.io import read_parcels, write_layer
+    from landuse.io.write import atomic_path
+    from landuse.raster.synthetic import (
+        synthetic_buildings,
+        synthetic_landcover,
+        write_landcover,
+    )
+
+    parcels = read_parcels(ctx.sample)
+    before_date = (pd.Timestamp(ctx.as_of) - pd.DateOffset(years=2)).strftime("%Y-%m-%d")
+    written: list[Path] = []
+    rasters: dict[str, Path] = {}
+    for name, date in (("before", before_date), ("after", ctx.as_of)):
+        arr, transform = synthetic_landcover(parcels, as_of=date, design_as_of=ctx.as_of)
+        target = ctx.out_dir / f"landcover_{date}.tif"
+        with atomic_path(target, overwrite=True) as tmp:
+            write_landcover(tmp, arr, transform, parcels.crs, date)
+        rasters[name] = target
+        written.append(target)
+    buildings = synthetic_buildings(parcels)
+    written.append(
+        write_layer(buildings, ctx.out_dir / "buildings.gpkg", "buildings", overwrite=True)
+    )
+    res = run_evidence(
+        parcels,
+        raster=rasters["after"],
+        before=rasters["before"],
+        after=rasters["after"],
+        buildings=buildings,
+    )
+    written.append(write_evidence(res, ctx.out_dir / "evidence.gpkg", overwrite=True))
+    return written
+
+
 STEPS: list[tuple[str, Callable[[DemoContext], list[Path]]]] = [
     ("register: read and measure the sample park", _step_register),
     ("register: validate the sample park (problems report)", _step_validate),
     ("assess: idle land, 五未 stage, low efficiency, 亩均 class as of 2023-10-31", _step_assess),
     ("report: land report Jan–Oct 2023 (zh, en; html xlsx docx md json)", _step_report),
+    ("evidence: land cover, change and footprints vs the records", _step_evidence),
 ]

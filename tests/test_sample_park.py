@@ -148,9 +148,7 @@ def test_geometries_valid_and_not_overlapping(parcels):
     assert set(geoms.geom_type) == {"Polygon"}
     left, right = parcels.sindex.query(geoms, predicate="intersects")
     pairs = left < right
-    overlap = geoms.iloc[left[pairs]].intersection(
-        geoms.iloc[right[pairs]], align=False
-    )
+    overlap = geoms.iloc[left[pairs]].intersection(geoms.iloc[right[pairs]], align=False)
     assert overlap.area.sum() < 1e-6
 
 
@@ -179,9 +177,7 @@ def test_ledger_figures_jan_oct_2023(ledger, expected):
         "merger": 56.8,
     }
     assert disp["new_holder"].dropna().nunique() == want["new_enterprises"] == 7
-    auctions = ev[ev["method"] == "judicial_auction"].sort_values(
-        ["event_date", "event_id"]
-    )
+    auctions = ev[ev["method"] == "judicial_auction"].sort_values(["event_date", "event_id"])
     state = auctions.groupby("parcel_id").tail(1)
     done = state.loc[state["stage"] == "auction_completed", "area_m2"] * M2_TO_MU
     started = state.loc[state["stage"] == "auction_started", "area_m2"] * M2_TO_MU
@@ -213,9 +209,7 @@ def test_ledger_noise_present(ledger):
 
 def test_corrections_change_the_figure(ledger):
     """Ignoring the correction would give another total: the test above is real."""
-    ev = ledger[
-        (ledger["event_date"] >= PERIOD[0]) & (ledger["event_date"] <= PERIOD[1])
-    ]
+    ev = ledger[(ledger["event_date"] >= PERIOD[0]) & (ledger["event_date"] <= PERIOD[1])]
     naive = ev.loc[ev["stage"] == "disposed", "area_m2"].sum() * M2_TO_MU
     assert round(naive, 6) != 175.8
 
@@ -252,8 +246,6 @@ def test_regeneration_is_identical(tmp_path, parcels, ledger, expected):
         pd.DataFrame(parcels.drop(columns="geometry")),
     )
     assert (new_parcels.geometry.to_wkb() == parcels.geometry.to_wkb()).all()
-    pd.testing.assert_frame_equal(
-        pyogrio.read_dataframe(new_gpkg, layer="ledger"), ledger
-    )
+    pd.testing.assert_frame_equal(pyogrio.read_dataframe(new_gpkg, layer="ledger"), ledger)
     new_expected = json.loads((tmp_path / "sample_park_expected.json").read_text())
     assert new_expected == expected

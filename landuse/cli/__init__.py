@@ -25,6 +25,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("summary", "summary"),
     ("ledger", "ledger"),
     ("report", "report"),
+    ("evidence", "evidence"),
 )
 
 

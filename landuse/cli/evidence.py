@@ -1,0 +1,196 @@
+"""``landuse evidence``: land cover, indices, footprints and change beside every parcel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from landuse.cli._common import handle_errors, overwrite_opt
+from landuse.errors import CRSError, DataSourceError
+from landuse.evidence import EvidenceResult, run_evidence
+from landuse.io import read_parcels
+from landuse.io.write import atomic_path
+
+__all__ = ["evidence", "write_evidence"]
+
+
+def _read_buildings(path: str, layer: str | None) -> gpd.GeoDataFrame:
+    p = Path(path)
+    if not p.exists():
+        raise DataSourceError(f"{p}: buildings file not found. Fix: check the path.")
+    try:
+        return gpd.read_file(p, layer=layer, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
+        raise DataSourceError(f"{p}: buildings cannot be read ({e}).") from e
+
+
+def _assume(gdf: gpd.GeoDataFrame, crs: str | None, what: str, path: str) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        if not crs:
+            raise CRSError(
+                f"{path}: the {what} have no CRS. Fix: give it with --assume-crs EPSG:xxxx "
+                "(e.g. EPSG:4326 for GeoJSON/TopoJSON lon/lat, EPSG:4490 for CGCS2000)."
+            )
+        return gdf.set_crs(crs)
+    return gdf
+
+
+def write_evidence(res: EvidenceResult, target: str | Path, overwrite: bool = False) -> Path:
+    """Write the evidence (and, for .gpkg, the discrepancy and outside-supply layers).
+
+    ``.gpkg``: layers ``evidence``, ``discrepancies`` (with the parcel geometry) and
+    ``outside_supply`` (buildings on no supplied parcel, when buildings were given).
+    ``.parquet``/``.geojson``: the evidence layer, and the discrepancies beside it as
+    ``<name>.discrepancies.csv``. Every file is written atomically.
+    """
+    t = Path(target)
+    suffix = t.suffix.lower()
+    if suffix not in (".gpkg", ".parquet", ".geojson", ".json"):
+        raise DataSourceError(
+            f"{t}: unknown output format '{suffix}'. Fix: use .gpkg, .parquet or .geojson."
+        )
+    gdf = res.parcels
+    geom = gdf.geometry
+    disc = gpd.GeoDataFrame(
+        res.discrepancies.merge(
+            gpd.GeoDataFrame({"parcel_id": gdf["parcel_id"].astype(str)}, geometry=geom.values),
+            on="parcel_id",
+            how="left",
+        )
+        if "parcel_id" in gdf.columns and len(res.discrepancies)
+        else res.discrepancies.assign(geometry=None),
+        geometry="geometry",
+        crs=gdf.crs,
+    )
+    side = t.with_name(t.name + ".discrepancies.csv")
+    with atomic_path(t, overwrite=overwrite) as tmp:
+        if suffix == ".gpkg":
+            gdf.to_file(tmp, layer="evidence", driver="GPKG", engine="pyogrio")
+            disc.to_file(tmp, layer="discrepancies", driver="GPKG", engine="pyogrio")
+            if res.outside_supply is not None:
+                res.outside_supply.to_file(
+                    tmp, layer="outside_supply", driver="GPKG", engine="pyogrio"
+                )
+        elif suffix == ".parquet":
+            gdf.to_parquet(tmp)
+        else:
+            gdf.to_file(tmp, driver="GeoJSON", engine="pyogrio")
+    if suffix != ".gpkg":
+        with atomic_path(side, overwrite=True) as tmp:
+            pd.DataFrame(res.discrepancies).to_csv(tmp, index=False, encoding="utf-8-sig")
+    return t
+
+
+@click.command()
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.option("--layer", help="Parcels layer of a multi-layer file (default: parcels).")
+@click.option("--raster", type=str, help="Land-cover raster, or multispectral with --band-map.")
+@click.option("--raster-date", help="Date of --raster (YYYY-MM-DD); default: its date tag.")
+@click.option(
+    "--classes",
+    help="Class table: worldcover (default), dynamicworld, or a .toml/.json file.",
+)
+@click.option("--band-map", help="Bands of a multispectral raster, e.g. red=3,nir=4,swir1=5.")
+@click.option("--before", type=str, help="Earlier raster (same kind as --after).")
+@click.option("--after", type=str, help="Later raster.")
+@click.option("--before-date", help="Date of --before (default: its date tag).")
+@click.option("--after-date", help="Date of --after (default: its date tag).")
+@click.option("--buildings", type=click.Path(dir_okay=False), help="Building footprints.")
+@click.option("--buildings-layer", help="Layer of the buildings file.")
+@click.option("--thresholds", type=click.Path(dir_okay=False), help="TOML of thresholds.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="Keep parcel x pixel coverage here and reuse it in later runs on the same grid.",
+)
+@click.option("--assume-crs", help="CRS for inputs that carry none (never overrides one).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@overwrite_opt
+@handle_errors
+def evidence(
+    input: str,
+    layer: str | None,
+    raster: str | None,
+    raster_date: str | None,
+    classes: str | None,
+    band_map: str | None,
+    before: str | None,
+    after: str | None,
+    before_date: str | None,
+    after_date: str | None,
+    buildings: str | None,
+    buildings_layer: str | None,
+    thresholds: str | None,
+    cache_dir: str | None,
+    assume_crs: str | None,
+    output: str,
+    overwrite: bool,
+) -> None:
+    """Put imagery and footprint evidence beside every parcel and flag disagreements.
+
+    Any one source is enough: a land-cover raster (shares built-up / bare / vegetation /
+    water), a multispectral raster with --band-map (NDVI, NDBI), a before/after pair
+    (builtup_change), building footprints (observed footprint and coverage).
+
+    \b
+    Examples:
+      landuse evidence parcels.gpkg --raster worldcover.tif --raster-date 2023-06-01 -o ev.gpkg
+      landuse evidence parcels.gpkg --before lc2021.tif --after lc2023.tif -o ev.gpkg
+      landuse evidence parcels.gpkg --raster s2.tif --band-map red=3,nir=4 -o ev.gpkg
+      landuse evidence parcels.gpkg --buildings footprints.shp -o ev.gpkg
+    """
+    if Path(output).exists() and not overwrite:
+        raise click.UsageError(
+            f"{output}: file exists and won't be overwritten without --overwrite."
+        )
+    parcels = _assume(read_parcels(input, layer=layer), assume_crs, "parcels", input)
+    blds = None
+    if buildings:
+        blds = _assume(
+            _read_buildings(buildings, buildings_layer), assume_crs, "buildings", buildings
+        )
+    cache = None
+    if cache_dir:
+        from landuse.raster import CoverageCache
+
+        cache = CoverageCache(directory=cache_dir)
+    res = run_evidence(
+        parcels,
+        raster=raster,
+        raster_date=raster_date,
+        classes=classes,
+        band_map=band_map,
+        before=before,
+        after=after,
+        before_date=before_date,
+        after_date=after_date,
+        buildings=blds,
+        thresholds=thresholds,
+        cache=cache,
+    )
+    write_evidence(res, output, overwrite=overwrite)
+    ev = res.parcels
+    flagged = (ev["records_disagree"] != "").sum()
+    click.echo(f"宗地 parcels: {len(ev)}; 记录与实地不符 records disagree: {flagged}")
+    for name, run in res.runs.items():
+        if run.outside_ids:
+            ids = ", ".join(map(str, run.outside_ids[:20]))
+            more = " ..." if len(run.outside_ids) > 20 else ""
+            click.echo(
+                f"  {name}: {len(run.outside_ids)} 宗地在栅格外 parcels outside the raster: "
+                f"{ids}{more}"
+            )
+        if run.no_valid_ids:
+            click.echo(f"  {name}: {len(run.no_valid_ids)} 宗地无有效像元 parcels with nodata only")
+        if run.unmapped_codes:
+            click.echo(
+                f"  {name}: 分类表缺少类别 class table lacks codes "
+                f"{', '.join(map(str, run.unmapped_codes))} (see evidence_reasons)"
+            )
+    for note in res.notes:
+        click.echo(f"  注意 note: {note}")
+    click.echo(f"输出 output: {output}")
