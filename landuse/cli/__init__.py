@@ -19,6 +19,9 @@ __all__ = ["cli", "main"]
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("info", "info"),
     ("demo", "demo"),
+    ("load", "load"),
+    ("keys", "keys"),
+    ("serve", "serve"),
 )
 
 

@@ -108,7 +108,7 @@ def now_iso() -> str:
 
 
 def _nan_to_none(v: Any) -> Any:
-    if v is None or v is pd.NaT:
+    if v is None or v is pd.NaT or v is pd.NA:
         return None
     if isinstance(v, float) and math.isnan(v):
         return None
@@ -224,7 +224,9 @@ def prepare_parcels(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = pd.DataFrame(index=gdf.index)
     for col in coll.columns:
         if col.name in gdf.columns:
-            out[col.name] = _column_series(col, gdf[col.name], "parcels", ids)
+            vals = _column_series(col, gdf[col.name], "parcels", ids)
+            out[col.name] = pd.Series([_nan_to_none(v) for v in vals], index=gdf.index,
+                                      dtype=object)
         else:
             out[col.name] = None
     out["parcel_id"] = ids.to_numpy()
