@@ -255,7 +255,7 @@ def test_load_rejects_bad_registers(store_target: str, mutate, exc, msg) -> None
 
 
 def test_projected_register_is_stored_in_cgcs2000(store_target: str) -> None:
-    reg = make_register(5).to_crs(4527)  # Gauss-Krüger zone 40
+    reg = make_register(5).to_crs(4528)  # Gauss-Krüger zone 40 (120°E)
     with open_store(store_target) as s:
         s.load(reg)
         g = s.get_parcel("P0000").geometry
