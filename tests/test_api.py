@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """The service in-process (TestClient) on both backends, plus a schemathesis run."""
 
 from __future__ import annotations

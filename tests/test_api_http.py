@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """The real service over HTTP: uvicorn in a subprocess (``landuse serve``) on both backends.
 
 OGC client check (OWSLib), a bounded load test (no errors, stable memory), and a server

@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """The store: the SAME tests on both backends (GeoPackage file and PostGIS)."""
 
 from __future__ import annotations
