@@ -38,6 +38,34 @@ def _step_register(ctx: DemoContext) -> list[Path]:
     return [write_layer(parcels, ctx.out_dir / "parcels.gpkg", "parcels", overwrite=True)]
 
 
+def _step_assess(ctx: DemoContext) -> list[Path]:
+    from landuse.io import read_parcels
+    from landuse.io.assessment import write_assessment
+    from landuse.rules import assess
+
+    assessed = assess(read_parcels(ctx.sample), ctx.as_of)
+    return [
+        write_assessment(assessed, ctx.out_dir / "assessment.xlsx", overwrite=True),
+        write_assessment(assessed, ctx.out_dir / "assessment.gpkg", overwrite=True),
+    ]
+
+
+def _step_report(ctx: DemoContext) -> list[Path]:
+    from landuse.cli.report import load_inputs
+    from landuse.report import FORMATS, build_report, write_report
+
+    parcels, ledger = load_inputs(ctx.sample, None, ctx.as_of, "zh")
+    written = []
+    for lang in ("zh", "en"):
+        data = build_report(parcels, ledger, *ctx.period, lang=lang, as_of=ctx.as_of)
+        for suffix in FORMATS:
+            path = ctx.out_dir / f"report_2023-01_2023-10_{lang}{suffix}"
+            written.append(write_report(data, path, overwrite=True))
+    return written
+
+
 STEPS: list[tuple[str, Callable[[DemoContext], list[Path]]]] = [
     ("register: read and measure the sample park", _step_register),
+    ("assess: idle land, 五未 stage, low efficiency, 亩均 class as of 2023-10-31", _step_assess),
+    ("report: land report Jan–Oct 2023 (zh, en; html xlsx docx md json)", _step_report),
 ]

@@ -19,6 +19,10 @@ __all__ = ["cli", "main"]
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("info", "info"),
     ("demo", "demo"),
+    ("assess", "assess"),
+    ("summary", "summary"),
+    ("ledger", "ledger"),
+    ("report", "report"),
     ("load", "load"),
     ("keys", "keys"),
     ("serve", "serve"),

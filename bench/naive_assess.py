@@ -1,0 +1,236 @@
+"""A naive row-by-row implementation of the default assessment rules.
+
+The yardstick of ``bench_assess.py`` and a test oracle for :func:`landuse.rules.assess`:
+one Python loop over the parcels, plain ``datetime.date`` arithmetic, the same ruleset.
+It computes the decision fields (lifecycle, idle_type, overdue_days, idle_fee_wan,
+recovery_candidate, low_efficiency, failed_indicators, mujun_score, flags) and a reasons
+string with f-strings for the main findings; the 亩均 class needs a rank over all parcels
+and is left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pandas as pd
+
+from landuse.rules.ruleset import Ruleset, default_ruleset
+from landuse.units import M2_PER_MU
+
+__all__ = ["assess_naive"]
+
+_EPS = 1e-9
+
+
+def _d(v: Any) -> dt.date | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v):
+        return None
+    return pd.Timestamp(v).date()
+
+
+def _f(v: Any) -> float | None:
+    if v is None or pd.isna(v):
+        return None
+    return float(v)
+
+
+def _s(v: Any) -> str | None:
+    if v is None or pd.isna(v):
+        return None
+    return str(v)
+
+
+def _plus_years(d: dt.date, k: int) -> dt.date:
+    try:
+        return d.replace(year=d.year + k)
+    except ValueError:  # 29 Feb -> 28 Feb
+        return d.replace(year=d.year + k, day=28)
+
+
+def _below(v: float, t: float) -> bool:
+    return v < t * (1 - _EPS) - _EPS * 1e-3
+
+
+def _above(v: float, t: float) -> bool:
+    return v > t * (1 + _EPS) + _EPS * 1e-3
+
+
+def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
+    idle_rs, ctl, mj = rs.idle, rs.control, rs.mujun
+    reasons: list[str] = []
+    reg = _f(r.get("registered_area_m2"))
+    area = reg if reg is not None and reg > 0 else _f(r.get("area_m2"))
+    if area is not None and not area > 0:
+        area = None
+    area_mu = area / M2_PER_MU if area else None
+
+    supply = _d(r.get("supply_date"))
+    approval = _d(r.get("approval_date"))
+    completion = _d(r.get("completion_date"))
+    production = _d(r.get("production_date"))
+    start = _d(r.get("start_date"))
+    susp = _d(r.get("suspended_since"))
+    ev = _s(r.get("start_evidence"))
+    supplied = supply is not None and supply <= today
+    completed = completion is not None and completion <= today
+    producing = production is not None and production <= today
+    if ev is not None:
+        started = ev in idle_rs["started_evidence"]
+    else:
+        started = start is not None and start <= today
+    started = started or completed or producing
+
+    ext = _d(r.get("extension_until"))
+    agreed = _d(r.get("agreed_start_date"))
+    delivery = _d(r.get("delivery_date"))
+    if ext is not None:
+        base = ext
+    elif agreed is not None:
+        base = agreed
+    elif delivery is not None:
+        base = _plus_years(delivery, idle_rs["base_after_delivery_years"])
+    else:
+        base = None
+
+    idle_type = "none"
+    overdue = None
+    if supplied and not started and base is not None:
+        overdue = max((today - base).days, 0)
+        if today >= _plus_years(base, idle_rs["not_started_after_years"]):
+            idle_type = "not_started"
+            reasons.append(f"约定动工日期{base}起满一年未动工(已逾期{overdue}天)")
+    dev_ratio = inv_ratio = None
+    if supplied and started and susp is not None and susp <= today:
+        if today >= _plus_years(susp, idle_rs["stalled_suspended_years"]):
+            dev = _f(r.get("developed_area_m2"))
+            inv = _f(r.get("invested_wan"))
+            tot = _f(r.get("total_investment_wan"))
+            dev_ratio = dev / area if dev is not None and area else None
+            inv_ratio = inv / tot if inv is not None and tot and tot > 0 else None
+            dlow = dev_ratio is not None and _below(dev_ratio, idle_rs["stalled_developed_share_below"])
+            ilow = inv_ratio is not None and _below(inv_ratio, idle_rs["stalled_invested_share_below"])
+            ok = (dlow or ilow) if idle_rs["stalled_combinator"] == "or" else (dlow and ilow)
+            if ok:
+                idle_type = "stalled"
+                reasons.append(f"自{susp}中止开发满一年")
+    idle = idle_type != "none"
+    cause = _s(r.get("delay_cause"))
+    unrecorded = cause is None or cause == "unknown"
+    conseq = cause in idle_rs["consequence_causes"] or (
+        unrecorded and idle_rs["unrecorded_cause_is_holder"]
+    )
+    clock = base if idle_type == "not_started" else susp
+    fee = 0.0
+    recovery = False
+    if idle and conseq and clock is not None:
+        if today >= _plus_years(clock, idle_rs["fee_after_years"]):
+            price = _f(r.get("land_price_wan"))
+            fee = idle_rs["fee_share_of_price"] * price if price is not None else math.nan
+            reasons.append(f"征缴闲置费{fee}万元")
+        if today >= _plus_years(clock, idle_rs["recovery_after_years"]) and (
+            idle_type == "not_started" or idle_rs["recovery_applies_to_stalled"]
+        ):
+            recovery = True
+            reasons.append("可报请无偿收回")
+
+    failed: list[str] = []
+    if supplied and (completed or producing) and area:
+        ind = _s(r.get("industry_code"))
+        code = None
+        if ind:
+            s = ind.strip().lstrip("Cc").strip()
+            code = s[:2] if s[:2].isdigit() else None
+        floor = _f(r.get("floor_area_m2"))
+        row = ctl["industries"].get(code) if code else None
+        if row is not None and floor is not None and _below(floor / area, row["min_far"]):
+            failed.append("far")
+        fp, yd = _f(r.get("footprint_m2")), _f(r.get("yard_area_m2"))
+        if fp is not None and yd is not None and _below((fp + yd) / area, ctl["min_coverage"]):
+            failed.append("coverage")
+        adm = _f(r.get("admin_area_m2"))
+        if adm is not None and _above(adm / area, ctl["max_admin_share"]):
+            failed.append("admin_share")
+        gr = _f(r.get("green_area_m2"))
+        if gr is not None and _above(gr / area, ctl["max_green_ratio"]):
+            failed.append("green_ratio")
+        inv = _f(r.get("invested_wan"))
+        if inv is not None and ctl["invest_includes_land_price"]:
+            inv += _f(r.get("land_price_wan")) or 0.0
+        t = _f(r.get("target_invest_intensity_wan_per_mu"))
+        t = t if t is not None else ctl.get("min_invest_intensity_wan_per_mu")
+        if inv is not None and t is not None and area_mu and _below(inv / area_mu, t):
+            failed.append("invest_intensity")
+        tax = _f(r.get("tax_wan"))
+        t = _f(r.get("target_tax_per_mu_wan"))
+        t = t if t is not None else ctl.get("min_tax_per_mu_wan")
+        if tax is not None and t is not None and area_mu and _below(tax / area_mu, t):
+            failed.append("tax_per_mu")
+        for f in failed:
+            reasons.append(f"低效:{f}")
+    low = bool(failed)
+
+    if supplied:
+        if producing:
+            bad = _s(r.get("enterprise_status")) in ("stopped", "zombie", "bankrupt")
+            lifecycle = "producing_below_target" if (bad or low) else "in_use"
+        elif completed:
+            lifecycle = "built_not_producing"
+        elif started:
+            lifecycle = "used_incomplete"
+        else:
+            lifecycle = "supplied_unused"
+    elif approval is not None or supply is not None:
+        lifecycle = "approved_unsupplied"
+    else:
+        lifecycle = "unknown"
+
+    score = math.nan
+    if (
+        producing
+        and production is not None
+        and today >= _plus_years(production, mj["min_years_producing"])
+        and area_mu is not None
+        and area_mu >= mj["min_area_mu"]
+    ):
+        score = 0.0
+        for spec in mj["indicators"].values():
+            num = area_mu if spec["numerator"] == "area_mu" else _f(r.get(spec["numerator"]))
+            den = area_mu if spec["denominator"] == "area_mu" else _f(r.get(spec["denominator"]))
+            if num is None or den is None or not den > 0:
+                continue
+            sub = num / den / spec["base"]
+            if spec.get("cap") is not None:
+                sub = min(sub, spec["cap"])
+            score += sub * spec["weight"]
+
+    flags = []
+    lu, ob = _s(r.get("land_use")), _s(r.get("observed_use"))
+    if lu and ob and lu != ob:
+        flags.append("use_changed")
+    m = r.get("mortgaged")
+    if idle and m is not None and not pd.isna(m) and bool(m):
+        flags.append("mortgaged_idle")
+    return {
+        "lifecycle": lifecycle,
+        "idle_type": idle_type,
+        "overdue_days": overdue,
+        "idle_fee_wan": fee,
+        "recovery_candidate": recovery,
+        "low_efficiency": low,
+        "failed_indicators": ";".join(failed),
+        "mujun_score": score,
+        "flags": ";".join(flags),
+        "reasons": "。".join(reasons),
+    }
+
+
+def assess_naive(
+    parcels: pd.DataFrame, as_of: str, ruleset: Ruleset | None = None
+) -> pd.DataFrame:
+    """Row-by-row assessment of ``parcels`` (which must already carry ``area_m2``)."""
+    rs = ruleset or default_ruleset()
+    today = pd.Timestamp(as_of).date()
+    rows = [_one(r, today, rs) for r in parcels.to_dict("records")]
+    return pd.DataFrame(rows, index=parcels.index)

@@ -1,0 +1,113 @@
+"""``landuse report``: the zone's land report for a period, as HTML, XLSX, DOCX, MD or JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from landuse.cli._common import handle_errors, overwrite_opt
+from landuse.errors import DataSourceError, OutputExistsError, SchemaError
+
+__all__ = ["load_inputs", "report"]
+
+
+def _assessed(parcels: gpd.GeoDataFrame, as_of: str, lang: str) -> gpd.GeoDataFrame:
+    """Run the assessment (landuse.rules.assess) as of ``as_of``."""
+    from landuse.rules import assess
+
+    return assess(parcels, as_of=as_of, lang=lang)
+
+
+def load_inputs(
+    input: str | Path, ledger: str | Path | None, as_of: str, lang: str
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Read the parcels (assessed as of ``as_of``) and the ledger for a report."""
+    from landuse.io import read_ledger, read_parcels
+
+    parcels = read_parcels(input)
+    if ledger is None:
+        src = Path(input)
+        layers = [n for n, _ in pyogrio.list_layers(src)] if src.suffix.lower() == ".gpkg" \
+            else []
+        if "ledger" not in layers:
+            raise DataSourceError(
+                f"{src}: has no 'ledger' layer. Fix: give the ledger with --ledger FILE "
+                "(GeoPackage, CSV or XLSX) or add events with 'landuse ledger add'."
+            )
+        led = read_ledger(src, layer="ledger")
+    else:
+        led = read_ledger(ledger)
+    return _assessed(parcels, as_of, lang), led
+
+
+@click.command()
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.option("--from", "date_from", required=True, help="First day of the period (YYYY-MM-DD).")
+@click.option("--to", "date_to", required=True, help="Last day of the period (YYYY-MM-DD).")
+@click.option("--zone", help="Only this sub-park (the parcels' zone / 园区 field).")
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False),
+              help="The disposal ledger (default: INPUT's 'ledger' layer).")
+@click.option("--as-of", "as_of", help="Assessment date (default: --to).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("-o", "--output", "outputs", multiple=True, required=True,
+              type=click.Path(dir_okay=False),
+              help="Output file; format by suffix: .html .xlsx .docx .md .json "
+              "(repeat -o for several).")
+@click.option("--template", type=click.Path(dir_okay=False),
+              help="A Word template (.docx) with docxtpl placeholders, for .docx output.")
+@overwrite_opt
+@handle_errors
+def report(
+    input: str,
+    date_from: str,
+    date_to: str,
+    zone: str | None,
+    ledger_path: str | None,
+    as_of: str | None,
+    lang: str,
+    outputs: tuple[str, ...],
+    template: str | None,
+    overwrite: bool,
+) -> None:
+    """Write the land report (盘活 figures, tables, charts, map, indicators) for a period.
+
+    \b
+    Examples:
+      landuse report park.gpkg --from 2023-01-01 --to 2023-10-31 -o report.html
+      landuse report park.gpkg --from 2023-01-01 --to 2023-10-31 --lang en \\
+          -o report.xlsx -o report.docx -o report.json
+      landuse report park.gpkg --from 2023-01-01 --to 2023-12-31 --zone 东区 \\
+          --template bureau.docx -o 2023.docx
+
+    \b
+    Template placeholders (docxtpl / Jinja2): {{ title }} {{ period }} {{ period_from }}
+    {{ period_to }} {{ as_of }} {{ zone }} {{ lang }} {{ headline }} {{ figures.reclaimed_mu }}
+    (and the other figures of the JSON output), {% for r in tables.by_method.rows %}...
+    (tables: by_method by_stage by_zone by_month idle_parcels low_efficiency lifecycle
+    mujun flags flagged_parcels indicators events; each has title, headers, rows),
+    {% for i in indicators %}{{ i.name }} {{ i.value }} {{ i.unit }}{% endfor %},
+    {% for n in notes %}, {{ charts.by_method }} (also by_month, lifecycle, mujun).
+    """
+    from landuse.report import build_report, write_report
+    from landuse.report.writers import FORMATS
+
+    paths = [Path(o) for o in outputs]
+    for p in paths:
+        if p.suffix.lower() not in FORMATS:
+            raise SchemaError(f"{p}: unknown report format '{p.suffix}'. Fix: use one of "
+                              f"{', '.join(FORMATS)}.")
+        if p.exists() and not overwrite:
+            raise OutputExistsError(f"{p}: file exists and won't be overwritten without "
+                                    "--overwrite.")
+    parcels, led = load_inputs(input, ledger_path, as_of or date_to, lang)
+    data = build_report(parcels, led, date_from, date_to, zone=zone, lang=lang,
+                        as_of=as_of or date_to)
+    for p in paths:
+        write_report(data, p, overwrite=overwrite,
+                     template=template if p.suffix.lower() == ".docx" else None)
+        click.echo(f"报告 report -> {p}")
+    click.echo(data.headline)

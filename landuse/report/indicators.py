@@ -1,0 +1,323 @@
+"""Zone-level land-use intensity indicators (domain.md §2.3) from assessed parcels.
+
+The 规程's statistics use land-accounting categories (A, A2, B, B21, D, G: domain.md §2.2).
+A parcel register does not carry them, so they are derived from parcel fields; the mapping
+is :data:`CATEGORY_MAPPING` and every indicator row states it. Indicators the data do not
+allow are returned with ``computed = False`` and the reason, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from landuse.units import M2_PER_HA
+
+__all__ = ["CATEGORY_MAPPING", "INDICATOR_COLUMNS", "land_categories", "zone_indicators"]
+
+BUILT_LIFECYCLES = ("built_not_producing", "producing_below_target", "in_use")
+INDUSTRIAL_USES = ("industrial", "storage")
+
+CATEGORY_MAPPING: dict[str, dict[str, str]] = {
+    "A": {
+        "zh": "A 已建成城镇建设用地 = lifecycle 为建而未投/投而未达/正常使用，"
+        "或有竣工日期(completion_date)的宗地",
+        "en": "A built-up construction land = parcels whose lifecycle is built_not_producing, "
+        "producing_below_target or in_use, or that have a completion_date",
+    },
+    "A1": {
+        "zh": "A1 住宅用地 = A 中 land_use 为 residential",
+        "en": "A1 residential = A parcels with land_use residential",
+    },
+    "A2": {
+        "zh": "A2 工矿仓储用地 = A 中 land_use 为 industrial 或 storage",
+        "en": "A2 industrial and storage = A parcels with land_use industrial or storage",
+    },
+    "B": {
+        "zh": "B 其他土地 = 台账内未建成(非 A)的宗地",
+        "en": "B other land = register parcels not in A",
+    },
+    "B21": {
+        "zh": "B21 已达到供地条件的其他土地 = B 中已批准(approval_date)或已供应(supply_date)的宗地"
+        "（台账未记录三通一平，按已批准即具备供地条件计）",
+        "en": "B21 other land meeting supply conditions = B parcels with an approval_date or a "
+        "supply_date (servicing, 三通一平, is not recorded: approved land is taken as serviced)",
+    },
+    "D": {
+        "zh": "D 已供应国有建设用地 = 有供地日期(supply_date)的宗地",
+        "en": "D supplied state construction land = parcels with a supply_date",
+    },
+    "G": {
+        "zh": "G 闲置土地 = idle_type 为 not_started 或 stalled 的宗地",
+        "en": "G idle land = parcels with idle_type not_started or stalled",
+    },
+}
+"""How each land-accounting category is derived from parcel fields."""
+
+INDICATOR_COLUMNS = (
+    "key", "name_zh", "name_en", "value", "unit", "formula", "numerator", "denominator",
+    "parcels_used", "computed", "basis_zh", "basis_en",
+)
+"""Columns of :func:`zone_indicators`' result."""
+
+
+def _area_m2(parcels: pd.DataFrame) -> pd.Series:
+    if "area_m2" in parcels:
+        return parcels["area_m2"].astype(float)
+    if "area_mu" in parcels:
+        return parcels["area_mu"].astype(float) * (10000.0 / 15.0)
+    from landuse.core.area import ellipsoidal_area_m2
+
+    return pd.Series(ellipsoidal_area_m2(parcels.geometry), index=parcels.index)
+
+
+def land_categories(parcels: pd.DataFrame) -> pd.DataFrame:
+    """Boolean columns A, A1, A2, B, B21, D, G per parcel (see :data:`CATEGORY_MAPPING`).
+
+    A column is all-NA when the fields it needs are absent.
+    """
+    idx = parcels.index
+    na = pd.Series(pd.NA, index=idx, dtype="boolean")
+    out = pd.DataFrame(index=idx)
+    if "lifecycle" in parcels or "completion_date" in parcels:
+        a = pd.Series(False, index=idx)
+        if "lifecycle" in parcels:
+            a |= parcels["lifecycle"].isin(BUILT_LIFECYCLES)
+        if "completion_date" in parcels:
+            a |= pd.to_datetime(parcels["completion_date"], errors="coerce").notna()
+        out["A"] = a.astype("boolean")
+    else:
+        out["A"] = na
+    if "land_use" in parcels and out["A"].notna().all():
+        out["A1"] = (out["A"] & (parcels["land_use"] == "residential")).astype("boolean")
+        out["A2"] = (out["A"] & parcels["land_use"].isin(INDUSTRIAL_USES)).astype("boolean")
+    else:
+        out["A1"] = na
+        out["A2"] = na
+    out["B"] = ~out["A"]
+    if "supply_date" in parcels:
+        d = pd.to_datetime(parcels["supply_date"], errors="coerce").notna()
+        out["D"] = d.astype("boolean")
+    else:
+        out["D"] = na
+    approved = pd.Series(False, index=idx)
+    if "approval_date" in parcels:
+        approved |= pd.to_datetime(parcels["approval_date"], errors="coerce").notna()
+    if "lifecycle" in parcels:
+        approved |= parcels["lifecycle"] == "approved_unsupplied"
+    if "supply_date" in parcels:
+        approved |= out["D"].fillna(False).astype(bool)
+    out["B21"] = (out["B"] & approved).astype("boolean")
+    if "idle_type" in parcels:
+        out["G"] = parcels["idle_type"].isin(["not_started", "stalled"]).astype("boolean")
+    else:
+        out["G"] = na
+    return out
+
+
+@dataclass
+class _Ind:
+    key: str
+    zh: str
+    en: str
+    unit: str
+    formula: str
+
+
+_DEFS = [
+    _Ind("land_development_rate", "土地开发率", "land development rate", "%",
+         "(A + B21) / (A + B)"),
+    _Ind("land_supply_rate", "土地供应率", "land supply rate", "%", "D / (A + B21)"),
+    _Ind("land_built_rate", "土地建成率", "land built-up rate", "%", "A / D"),
+    _Ind("industrial_land_share", "工业用地率", "industrial land share", "%", "A2 / A"),
+    _Ind("overall_far", "综合容积率", "overall floor-area ratio", "",
+         "Σ floor_area_m2 on A / A"),
+    _Ind("building_density", "建筑密度", "building density", "%", "Σ footprint_m2 on A / A"),
+    _Ind("industrial_far", "工业用地综合容积率", "industrial floor-area ratio", "",
+         "Σ floor_area_m2 on A2 / A2"),
+    _Ind("industrial_coverage", "工业用地建筑系数", "industrial building coverage", "%",
+         "Σ (footprint_m2 + yard_area_m2) on A2 / A2"),
+    _Ind("fixed_asset_intensity", "工业用地固定资产投入强度", "industrial fixed-asset investment "
+         "intensity", "万元/公顷", "Σ invested_wan on A2 / A2 (ha)"),
+    _Ind("industrial_tax_per_ha", "工业用地地均税收", "industrial tax per hectare", "万元/公顷",
+         "Σ tax_wan on A2 / A2 (ha)"),
+    _Ind("overall_tax_per_ha", "综合地均税收", "overall tax per hectare", "万元/公顷",
+         "Σ tax_wan on A / A (ha)"),
+    _Ind("idle_land_rate", "土地闲置率", "idle land rate", "%", "G / D"),
+]
+
+
+def _row(d: _Ind, value: float | None, num: float | None, den: float | None, used: int,
+         basis_zh: str, basis_en: str) -> dict[str, Any]:
+    ok = value is not None and np.isfinite(value)
+    return {
+        "key": d.key, "name_zh": d.zh, "name_en": d.en,
+        "value": round(float(value), 2 if d.unit == "" else 1) if ok else None,  # type: ignore[arg-type]
+        "unit": d.unit, "formula": d.formula,
+        "numerator": round(float(num), 2) if ok and num is not None else None,
+        "denominator": round(float(den), 2) if ok and den is not None else None,
+        "parcels_used": int(used), "computed": bool(ok),
+        "basis_zh": basis_zh, "basis_en": basis_en,
+    }
+
+
+def _cats_text(keys: tuple[str, ...], lang: str) -> str:
+    return "；".join(CATEGORY_MAPPING[k][lang] for k in keys) if lang == "zh" else "; ".join(
+        CATEGORY_MAPPING[k][lang] for k in keys
+    )
+
+
+def zone_indicators(parcels_assessed: pd.DataFrame) -> pd.DataFrame:
+    """Compute the §2.3 indicators over all the given parcels (filter by zone beforehand).
+
+    Rates are shares of area (ellipsoidal ``area_m2``) in %; intensities in 万元/公顷;
+    numerators and denominators are in 公顷 (or 万元 for money). An indicator that needs a
+    per-parcel value (floor area, footprint, investment, tax) uses the parcels of its
+    category that have the value, and says how many of how many that is. Each row names
+    the category mapping used, or why the indicator could not be computed.
+
+    Parameters
+    ----------
+    parcels_assessed : DataFrame
+        Parcels with the assessment columns (parcel standard §3) and the register fields.
+
+    Returns
+    -------
+    DataFrame
+        One row per indicator, columns :data:`INDICATOR_COLUMNS`.
+    """
+    cats = land_categories(parcels_assessed)
+    area_ha = _area_m2(parcels_assessed) / M2_PER_HA
+    rows: list[dict[str, Any]] = []
+    defs = {d.key: d for d in _DEFS}
+
+    def ha(mask: pd.Series) -> float:
+        return float(area_ha[mask.fillna(False).astype(bool)].sum())
+
+    def missing_cats(keys: tuple[str, ...]) -> list[str]:
+        return [k for k in keys if cats[k].isna().all()]
+
+    need_fields = {
+        "A": "lifecycle / completion_date", "A1": "land_use", "A2": "land_use",
+        "B": "lifecycle / completion_date", "B21": "lifecycle / completion_date",
+        "D": "supply_date", "G": "idle_type",
+    }
+
+    def rate(key: str, num_keys: tuple[str, ...], den_keys: tuple[str, ...]) -> None:
+        d = defs[key]
+        used_keys = tuple(dict.fromkeys((*num_keys, *den_keys)))
+        miss = missing_cats(used_keys)
+        if miss:
+            fields = ", ".join(sorted({need_fields[k] for k in miss}))
+            rows.append(_row(d, None, None, None, 0,
+                             f"无法计算：缺少字段 {fields}，无法确定类别 {', '.join(miss)}",
+                             f"not computed: the fields {fields} are missing, so categories "
+                             f"{', '.join(miss)} cannot be derived"))
+            return
+        num = sum(ha(cats[k]) for k in num_keys)
+        den = sum(ha(cats[k]) for k in den_keys)
+        n_used = int(np.logical_or.reduce([cats[k].fillna(False).to_numpy(bool)
+                                           for k in used_keys]).sum())
+        if den <= 0:
+            rows.append(_row(d, None, None, None, 0,
+                             f"无法计算：分母（{' + '.join(den_keys)}）面积为 0",
+                             f"not computed: the denominator ({' + '.join(den_keys)}) is 0"))
+            return
+        basis_zh = _cats_text(used_keys, "zh") + "；仅统计台账内宗地，台账外的区内土地未计入"
+        basis_en = _cats_text(used_keys, "en") + "; only parcels in the register are counted"
+        rows.append(_row(d, 100.0 * num / den, num, den, n_used, basis_zh, basis_en))
+
+    def intensity(key: str, cat: str, fields: tuple[str, ...], money: bool = False,
+                  pct: bool = False, optional: tuple[str, ...] = ()) -> None:
+        d = defs[key]
+        if missing_cats((cat,)):
+            f = need_fields[cat]
+            rows.append(_row(d, None, None, None, 0,
+                             f"无法计算：缺少字段 {f}，无法确定类别 {cat}",
+                             f"not computed: the field {f} is missing, so category {cat} "
+                             "cannot be derived"))
+            return
+        in_cat = cats[cat].fillna(False).astype(bool)
+        absent = [f for f in fields if f not in parcels_assessed]
+        if absent:
+            rows.append(_row(d, None, None, None, 0,
+                             f"无法计算：宗地数据没有字段 {', '.join(absent)}",
+                             f"not computed: the parcels have no field {', '.join(absent)}"))
+            return
+        have = in_cat.copy()
+        for f in fields:
+            have &= pd.to_numeric(parcels_assessed[f], errors="coerce").notna()
+        n_cat, n_have = int(in_cat.sum()), int(have.sum())
+        if n_cat == 0 or n_have == 0:
+            why_zh = f"类别 {cat} 中没有宗地" if n_cat == 0 else \
+                f"类别 {cat} 的 {n_cat} 宗地都没有 {', '.join(fields)} 数据"
+            why_en = f"no parcel is in category {cat}" if n_cat == 0 else \
+                f"none of the {n_cat} parcels in {cat} has {', '.join(fields)}"
+            rows.append(_row(d, None, None, None, 0, f"无法计算：{why_zh}",
+                             f"not computed: {why_en}"))
+            return
+        total = pd.Series(0.0, index=parcels_assessed.index)
+        for f in fields:
+            total += pd.to_numeric(parcels_assessed[f], errors="coerce").fillna(0.0)
+        opt_zh, opt_en = "", ""
+        for f in optional:
+            if f in parcels_assessed:
+                v = pd.to_numeric(parcels_assessed[f], errors="coerce")
+                total += v.fillna(0.0)
+                n_missing = int((have & v.isna()).sum())
+                if n_missing:
+                    opt_zh += f"；{n_missing} 宗无 {f}，按 0 计"
+                    opt_en += f"; {n_missing} parcels have no {f}, counted as 0"
+            else:
+                opt_zh += f"；宗地数据没有 {f}，未计入"
+                opt_en += f"; the parcels have no {f}, not counted"
+        num_raw = float(total[have].sum())
+        den_ha = float(area_ha[have].sum())
+        if money:
+            num, value = num_raw, num_raw / den_ha
+        else:
+            num = num_raw / M2_PER_HA
+            value = num / den_ha * (100.0 if pct else 1.0)
+        cover = 100.0 * den_ha / max(ha(in_cat), 1e-12)
+        basis_zh = (f"{CATEGORY_MAPPING[cat]['zh']}；按有数据的 {n_have}/{n_cat} 宗"
+                    f"（占 {cat} 面积 {cover:.1f}%）计算{opt_zh}")
+        basis_en = (f"{CATEGORY_MAPPING[cat]['en']}; over the {n_have} of {n_cat} parcels "
+                    f"with data ({cover:.1f}% of {cat} area){opt_en}")
+        rows.append(_row(d, value, num, den_ha, n_have, basis_zh, basis_en))
+
+    rate("land_development_rate", ("A", "B21"), ("A", "B"))
+    rate("land_supply_rate", ("D",), ("A", "B21"))
+    rate("land_built_rate", ("A",), ("D",))
+    rate("industrial_land_share", ("A2",), ("A",))
+    intensity("overall_far", "A", ("floor_area_m2",))
+    intensity("building_density", "A", ("footprint_m2",), pct=True)
+    intensity("industrial_far", "A2", ("floor_area_m2",))
+    intensity("industrial_coverage", "A2", ("footprint_m2",), pct=True,
+              optional=("yard_area_m2",))
+    intensity("fixed_asset_intensity", "A2", ("invested_wan",), money=True)
+    intensity("industrial_tax_per_ha", "A2", ("tax_wan",), money=True)
+    intensity("overall_tax_per_ha", "A", ("tax_wan",), money=True)
+    rate("idle_land_rate", ("G",), ("D",))
+    notes = {
+        "building_density": (
+            "footprint_m2 按标准含建筑物和构筑物，故略高于只计建筑物的建筑密度",
+            "footprint_m2 includes structures (standard), so this is slightly above a "
+            "buildings-only density",
+        ),
+        "industrial_coverage": (
+            "按2008年控制指标口径计入露天堆场",
+            "open yards counted, as in the 2008 control-indicator formula",
+        ),
+        "fixed_asset_intensity": (
+            "invested_wan 为累计投资（不含地价）",
+            "invested_wan is cumulative investment excluding the land price",
+        ),
+    }
+    for r in rows:
+        if r["key"] in notes and r["computed"]:
+            r["basis_zh"] += "；" + notes[r["key"]][0]
+            r["basis_en"] += "; " + notes[r["key"]][1]
+    return pd.DataFrame(rows, columns=list(INDICATOR_COLUMNS))

@@ -1,0 +1,350 @@
+"""Words of the report in Chinese and English: labels, headers, period names, numbers."""
+
+from __future__ import annotations
+
+import calendar
+
+import pandas as pd
+
+from landuse.standard import code_label
+
+__all__ = ["T", "fmt1", "label", "period_label"]
+
+_EN_CODES: dict[str, dict[str, str]] = {
+    "stage": {
+        "investigating": "under investigation",
+        "recovery_in_progress": "in the recovery procedure",
+        "remedy_start_pending": "obtaining construction permits",
+        "auction_started": "online auction started",
+        "auction_completed": "online auction completed",
+        "disposed": "brought back into use",
+    },
+    "method": {
+        "lease_then_transfer": "lease-then-transfer",
+        "agreement_transfer": "agreement transfer",
+        "merger": "merger and restructuring",
+        "judicial_auction": "judicial auction",
+        "negotiated_buyback": "negotiated buy-back",
+        "free_recovery": "recovery without compensation",
+        "extend_start": "extended start deadline",
+        "change_use": "change of use",
+        "temporary_use": "temporary use",
+        "swap": "land swap",
+        "idle_fee": "idle-land fee",
+    },
+    "lifecycle": {
+        "approved_unsupplied": "approved, not supplied",
+        "supplied_unused": "supplied, not used",
+        "used_incomplete": "used, not fully",
+        "built_not_producing": "built, not producing",
+        "producing_below_target": "producing below target",
+        "in_use": "in normal use",
+        "unknown": "unknown",
+    },
+    "idle_type": {
+        "none": "not idle",
+        "not_started": "idle: not started",
+        "stalled": "idle: stalled",
+    },
+}
+
+_ZH_EXTRA: dict[str, dict[str, str]] = {
+    "flag": {
+        "use_changed": "擅自改变用途",
+        "mortgaged_idle": "闲置土地已抵押",
+        "outside_supply": "未供先用（供地范围外）",
+    },
+    "indicator": {
+        "far": "容积率",
+        "coverage": "建筑系数",
+        "admin_share": "行政办公及生活服务设施用地比例",
+        "green_ratio": "绿地率",
+        "invest_intensity": "投资强度",
+        "tax_per_mu": "亩均税收",
+    },
+    "mujun_class": {
+        "A": "A类（优先发展）",
+        "B": "B类（支持发展）",
+        "C": "C类（提升发展）",
+        "D": "D类（限制发展）",
+        "T": "T类（暂不评价）",
+    },
+}
+_EN_EXTRA: dict[str, dict[str, str]] = {
+    "flag": {
+        "use_changed": "use changed without approval",
+        "mortgaged_idle": "idle land under mortgage",
+        "outside_supply": "built outside supplied land",
+    },
+    "indicator": {
+        "far": "floor-area ratio",
+        "coverage": "building coverage",
+        "admin_share": "office/service land share",
+        "green_ratio": "green ratio",
+        "invest_intensity": "investment intensity",
+        "tax_per_mu": "tax per mu",
+    },
+    "mujun_class": {
+        "A": "A (priority)",
+        "B": "B (support)",
+        "C": "C (improve)",
+        "D": "D (restrict)",
+        "T": "T (not rated)",
+    },
+}
+
+
+def label(kind: str, code: object, lang: str = "zh") -> str:
+    """Label of a code for people, in ``lang``; a missing code gives "未注明"/"not recorded".
+
+    Examples
+    --------
+    >>> label("method", "merger"), label("method", "merger", "en")
+    ('兼并重组', 'merger and restructuring')
+    """
+    if code is None or (isinstance(code, float) and pd.isna(code)) or code == "":
+        return T[lang]["not_recorded"]
+    c = str(code)
+    if lang == "en":
+        if kind in _EN_CODES and c in _EN_CODES[kind]:
+            return _EN_CODES[kind][c]
+        return _EN_EXTRA.get(kind, {}).get(c, c.replace("_", " "))
+    if kind in _ZH_EXTRA:
+        return _ZH_EXTRA[kind].get(c, c)
+    try:
+        return code_label(kind, c, "zh")
+    except KeyError:
+        return c
+
+
+def fmt1(x: float) -> str:
+    """One decimal, as the source reports write it: ``67``, ``56.8``, ``175.8``.
+
+    Examples
+    --------
+    >>> fmt1(67.0), fmt1(56.8), fmt1(175.84)
+    ('67', '56.8', '175.8')
+    """
+    s = f"{round(float(x) + 0.0, 1):.1f}"
+    return s[:-2] if s.endswith(".0") else s
+
+
+def period_label(start: pd.Timestamp, end: pd.Timestamp, lang: str = "zh") -> str:
+    """Name a period the way a work report does.
+
+    Examples
+    --------
+    >>> ts = pd.Timestamp
+    >>> period_label(ts("2023-01-01"), ts("2023-10-31"))
+    '2023年1—10月'
+    >>> period_label(ts("2023-01-01"), ts("2023-12-31"), "en")
+    '2023'
+    >>> period_label(ts("2023-01-01"), ts("2023-09-30"), "en")
+    'January–September 2023'
+    """
+    month_start = start.day == 1
+    month_end = end.day == calendar.monthrange(end.year, end.month)[1]
+    if start.year == end.year and month_start and month_end:
+        if start.month == 1 and end.month == 12:
+            return f"{start.year}年" if lang == "zh" else f"{start.year}"
+        if start.month == end.month:
+            if lang == "zh":
+                return f"{start.year}年{start.month}月"
+            return f"{calendar.month_name[start.month]} {start.year}"
+        if lang == "zh":
+            return f"{start.year}年{start.month}—{end.month}月"
+        return (
+            f"{calendar.month_name[start.month]}–{calendar.month_name[end.month]} {start.year}"
+        )
+    if lang == "zh":
+        return (
+            f"{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日"
+        )
+    return f"{start.day} {calendar.month_name[start.month]} {start.year} to " \
+        f"{end.day} {calendar.month_name[end.month]} {end.year}"
+
+
+T: dict[str, dict[str, str]] = {
+    "zh": {
+        "not_recorded": "未注明",
+        "title": "闲置低效用地处置与土地集约利用情况报告",
+        "whole_zone": "全区",
+        "no_zone": "未分区",
+        "total": "合计",
+        "yes": "是",
+        "no": "否",
+        "headline": "工作概述",
+        "tables": "统计表",
+        "charts": "图表",
+        "map": "宗地分布示意图",
+        "notes": "说明",
+        "indicators": "土地集约利用评价指标",
+        "period": "统计期间",
+        "as_of": "评价基准日",
+        "zone": "范围",
+        "parcels_n": "宗地数",
+        "generated_by": "由 landuse 根据宗地数据和处置台账生成",
+        # table titles
+        "t_by_method": "按处置方式统计（期内盘活）",
+        "t_by_stage": "按处置阶段统计",
+        "t_by_zone": "按园区统计",
+        "t_by_month": "按月统计（期内盘活）",
+        "t_idle": "闲置土地清单",
+        "t_low_eff": "低效用地清单",
+        "t_lifecycle": "“五未”土地分类汇总",
+        "t_mujun": "亩均效益分类汇总",
+        "t_flags": "执法线索汇总",
+        "t_flagged": "执法线索清单",
+        "t_indicators": "开发区土地集约利用评价指标",
+        "t_events": "期内处置事件明细",
+        # column headers
+        "c_method": "处置方式",
+        "c_stage": "阶段",
+        "c_zone": "园区",
+        "c_month": "月份",
+        "c_parcels": "宗数(宗)",
+        "c_area_mu": "面积(亩)",
+        "c_area_ha": "面积(公顷)",
+        "c_zombies": "清理僵尸企业(家)",
+        "c_new_ent": "新入驻企业(家)",
+        "c_events": "期内事件数(件)",
+        "c_stage_parcels": "期末处于该阶段(宗)",
+        "c_stage_area": "期末该阶段面积(亩)",
+        "c_parcels_all": "宗地总数(宗)",
+        "c_area_all": "宗地总面积(亩)",
+        "c_idle_n": "闲置(宗)",
+        "c_idle_mu": "闲置面积(亩)",
+        "c_low_n": "低效(宗)",
+        "c_low_mu": "低效面积(亩)",
+        "c_reclaimed": "期内盘活面积(亩)",
+        "c_reclaimed_n": "期内盘活(宗)",
+        "c_parcel": "宗地号",
+        "c_holder": "用地单位",
+        "c_idle_type": "闲置类型",
+        "c_overdue": "超期天数(天)",
+        "c_fee": "闲置费(万元)",
+        "c_recovery": "可无偿收回",
+        "c_case": "处置进展",
+        "c_failed": "未达标指标",
+        "c_mujun": "亩均效益分类",
+        "c_mujun_score": "亩均得分(分)",
+        "c_lifecycle": "“五未”类别",
+        "c_tax": "税收(万元)",
+        "c_tax_mu": "亩均税收(万元/亩)",
+        "c_flag": "线索类型",
+        "c_flags": "线索",
+        "c_indicator": "指标",
+        "c_value": "数值",
+        "c_unit": "单位",
+        "c_formula": "计算公式",
+        "c_basis": "口径与说明",
+        "c_status": "是否计算",
+        "c_event": "事件编号",
+        "c_date": "日期",
+        "c_new_holder": "新入驻企业",
+        "c_zombie": "清理僵尸企业",
+        "c_note": "备注",
+        "computed": "已计算",
+        "not_computed": "无法计算",
+        # chart titles
+        "ch_method": "期内盘活面积（按处置方式，亩）",
+        "ch_month": "期内盘活面积（按月，亩）",
+        "ch_lifecycle": "“五未”土地面积（亩）",
+        "ch_mujun": "亩均效益分类（宗）",
+        "legend_disposed": "期内盘活",
+        "legend_idle": "闲置",
+        "legend_low": "低效",
+        "legend_case": "处置中",
+        "legend_other": "其他宗地",
+    },
+    "en": {
+        "not_recorded": "not recorded",
+        "title": "Idle and low-efficiency land: disposal and land-use intensity report",
+        "whole_zone": "whole zone",
+        "no_zone": "(no sub-park)",
+        "total": "Total",
+        "yes": "yes",
+        "no": "no",
+        "headline": "Summary",
+        "tables": "Tables",
+        "charts": "Charts",
+        "map": "Overview map",
+        "notes": "Notes",
+        "indicators": "Land-use intensity indicators",
+        "period": "Period",
+        "as_of": "Assessed as of",
+        "zone": "Area",
+        "parcels_n": "Parcels",
+        "generated_by": "Generated by landuse from the parcel register and the disposal ledger",
+        "t_by_method": "By disposal method (brought back into use in the period)",
+        "t_by_stage": "By disposal stage",
+        "t_by_zone": "By sub-park",
+        "t_by_month": "By month (brought back into use in the period)",
+        "t_idle": "Idle parcels",
+        "t_low_eff": "Low-efficiency parcels",
+        "t_lifecycle": "Five-not (五未) categories",
+        "t_mujun": "Per-mu performance classes (亩均)",
+        "t_flags": "Enforcement flags",
+        "t_flagged": "Flagged parcels",
+        "t_indicators": "Zone land-use intensity indicators",
+        "t_events": "Ledger events in the period",
+        "c_method": "Method",
+        "c_stage": "Stage",
+        "c_zone": "Sub-park",
+        "c_month": "Month",
+        "c_parcels": "Parcels (n)",
+        "c_area_mu": "Area (mu)",
+        "c_area_ha": "Area (ha)",
+        "c_zombies": "Zombie enterprises cleared (n)",
+        "c_new_ent": "New enterprises (n)",
+        "c_events": "Events in period (n)",
+        "c_stage_parcels": "Parcels at this stage at period end (n)",
+        "c_stage_area": "Area at this stage at period end (mu)",
+        "c_parcels_all": "Parcels (n)",
+        "c_area_all": "Total area (mu)",
+        "c_idle_n": "Idle (n)",
+        "c_idle_mu": "Idle area (mu)",
+        "c_low_n": "Low-efficiency (n)",
+        "c_low_mu": "Low-efficiency area (mu)",
+        "c_reclaimed": "Brought back in period (mu)",
+        "c_reclaimed_n": "Brought back in period (n)",
+        "c_parcel": "Parcel",
+        "c_holder": "Holder",
+        "c_idle_type": "Idle type",
+        "c_overdue": "Overdue (days)",
+        "c_fee": "Idle-land fee (10k yuan)",
+        "c_recovery": "Recovery without compensation possible",
+        "c_case": "Case stage",
+        "c_failed": "Failed indicators",
+        "c_mujun": "Per-mu class",
+        "c_mujun_score": "Per-mu score (points)",
+        "c_lifecycle": "Five-not category",
+        "c_tax": "Tax (10k yuan)",
+        "c_tax_mu": "Tax per mu (10k yuan/mu)",
+        "c_flag": "Flag",
+        "c_flags": "Flags",
+        "c_indicator": "Indicator",
+        "c_value": "Value",
+        "c_unit": "Unit",
+        "c_formula": "Formula",
+        "c_basis": "Basis and notes",
+        "c_status": "Computed",
+        "c_event": "Event",
+        "c_date": "Date",
+        "c_new_holder": "New enterprise",
+        "c_zombie": "Zombie enterprise cleared",
+        "c_note": "Note",
+        "computed": "computed",
+        "not_computed": "not computed",
+        "ch_method": "Brought back into use by method (mu)",
+        "ch_month": "Brought back into use by month (mu)",
+        "ch_lifecycle": "Five-not categories (mu)",
+        "ch_mujun": "Per-mu classes (parcels)",
+        "legend_disposed": "brought back in period",
+        "legend_idle": "idle",
+        "legend_low": "low efficiency",
+        "legend_case": "case open",
+        "legend_other": "other parcels",
+    },
+}
+"""All fixed words of the report, by language."""

@@ -1,0 +1,449 @@
+"""Write a :class:`~landuse.report.build.ReportData` as HTML, XLSX, DOCX, Markdown or JSON.
+
+The format follows the file's suffix. Every file is written through
+:func:`landuse.io.write.atomic_path`: on any error no partial file is left behind and an
+existing file is only replaced on success (and only with ``overwrite``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from landuse.errors import DataSourceError, SchemaError
+from landuse.io.write import atomic_path
+from landuse.report.build import ReportData, Table
+from landuse.report.text import T
+
+__all__ = ["FORMATS", "report_context", "write_report"]
+
+FORMATS = (".html", ".xlsx", ".docx", ".md", ".json")
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, dt.date | dt.datetime):
+        return o.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _cell_text(v: Any) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, float):
+        return f"{v:.2f}".rstrip("0").rstrip(".") if abs(v - round(v, 1)) > 1e-9 else f"{v:.1f}"
+    return str(v)
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+
+
+# --------------------------------------------------------------------------- JSON / MD
+
+def _write_json(report: ReportData, path: Path) -> None:
+    path.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2,
+                               default=_json_default), encoding="utf-8")
+
+
+def _md_escape(v: Any) -> str:
+    return _cell_text(v).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(t: Table) -> str:
+    lines = [f"### {t.title}", ""]
+    if not t.rows:
+        lines.append("—" if t.key else "")
+        return "\n".join(lines)
+    lines.append("| " + " | ".join(_md_escape(h) for h in t.headers) + " |")
+    lines.append("|" + "|".join("---:" if any(_is_num(r[i]) for r in t.rows) else "---"
+                                for i in range(len(t.headers))) + "|")
+    for r in t.rows:
+        lines.append("| " + " | ".join(_md_escape(v) for v in r) + " |")
+    return "\n".join(lines)
+
+
+def _write_md(report: ReportData, path: Path) -> None:
+    tx = T[report.lang]
+    out = [f"# {report.title}", "",
+           f"- {tx['period']}: {report.period_label} ({report.period_from.date()} – "
+           f"{report.period_to.date()})",
+           f"- {tx['zone']}: {report.zone_label}",
+           f"- {tx['as_of']}: {report.as_of.date()}",
+           f"- {tx['parcels_n']}: {report.meta.get('parcels')}", "",
+           f"## {tx['headline']}", "", report.headline, "", f"## {tx['tables']}", ""]
+    for t in report.tables:
+        out += [_md_table(t), ""]
+    out += [f"## {tx['notes']}", ""] + [f"- {n}" for n in report.notes] + [
+        "", f"_{tx['generated_by']}_", ""]
+    path.write_text("\n".join(out), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- HTML
+
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Noto Sans SC","Microsoft YaHei","PingFang SC",sans-serif;
+margin:2em auto;max-width:1100px;color:#1a202c;line-height:1.6;padding:0 1em}
+h1{font-size:1.6em;border-bottom:3px solid #2b6cb0;padding-bottom:.3em}
+h2{font-size:1.25em;margin-top:1.8em;color:#2c5282}h3{font-size:1.05em;margin-top:1.4em}
+.meta{color:#4a5568}.headline{background:#ebf8ff;border-left:4px solid #2b6cb0;
+padding:.8em 1em;font-size:1.05em;text-indent:2em}
+table{border-collapse:collapse;margin:.5em 0 1em;font-size:.9em}
+th,td{border:1px solid #cbd5e0;padding:.25em .6em;vertical-align:top}
+th{background:#edf2f7;position:sticky;top:0}td.n{text-align:right;white-space:nowrap}
+.charts{display:flex;flex-wrap:wrap;gap:1em}.charts figure{margin:0}
+.wrap{max-height:32em;overflow:auto}footer{color:#718096;font-size:.85em;margin-top:2em}
+"""
+
+
+def _html_table(t: Table) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in t.headers)
+    body = []
+    for r in t.rows:
+        cells = "".join(
+            f'<td class="n">{escape(_cell_text(v))}</td>' if _is_num(v)
+            else f"<td>{escape(_cell_text(v))}</td>" for v in r)
+        body.append(f"<tr>{cells}</tr>")
+    wrap = ' class="wrap"' if len(t.rows) > 30 else ""
+    return (f'<h3 id="t-{t.key}">{escape(t.title)}</h3><div{wrap}>'
+            f'<table data-table="{t.key}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>")
+
+
+def _write_html(report: ReportData, path: Path) -> None:
+    from landuse.report.charts import render_chart
+    from landuse.report.overview import overview_svg
+
+    tx = T[report.lang]
+    charts = []
+    for c in report.charts:
+        svg = render_chart(c, "svg").decode("utf-8")
+        svg = re.sub(r"<metadata>.*?</metadata>", "", svg[svg.index("<svg"):], flags=re.S)
+        charts.append(f'<figure data-chart="{c.key}">{svg}</figure>')
+    figures_json = json.dumps(report.figures, ensure_ascii=False, default=_json_default)
+    figures_json = figures_json.replace("</", "<\\/")
+    html = f"""<!DOCTYPE html>
+<html lang="{'zh-CN' if report.lang == 'zh' else 'en'}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(report.title)} · {escape(report.period_label)}</title>
+<style>{_CSS}</style></head><body>
+<h1>{escape(report.title)}</h1>
+<p class="meta">{escape(tx['period'])}: {escape(report.period_label)}
+({report.period_from.date()} – {report.period_to.date()}) · {escape(tx['zone'])}:
+{escape(report.zone_label)} · {escape(tx['as_of'])}: {report.as_of.date()} ·
+{escape(tx['parcels_n'])}: {report.meta.get('parcels')}</p>
+<h2>{escape(tx['headline'])}</h2>
+<p class="headline" id="headline">{escape(report.headline)}</p>
+<h2>{escape(tx['charts'])}</h2><div class="charts">{''.join(charts)}</div>
+<h2>{escape(tx['map'])}</h2><figure id="overview-map">{overview_svg(report.map_frame,
+                                                                   report.lang)}</figure>
+<h2>{escape(tx['tables'])}</h2>
+{''.join(_html_table(t) for t in report.tables)}
+<h2>{escape(tx['notes'])}</h2><ul>{''.join(f'<li>{escape(n)}</li>' for n in report.notes)}</ul>
+<footer>{escape(tx['generated_by'])}</footer>
+<script type="application/json" id="report-figures">{figures_json}</script>
+</body></html>
+"""
+    path.write_text(html, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- XLSX
+
+_BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    base = _BAD_SHEET.sub("", title)[:28] or "sheet"
+    name, i = base, 2
+    while name.lower() in used:
+        name = f"{base[:26]}_{i}"
+        i += 1
+    used.add(name.lower())
+    return name
+
+
+def _write_xlsx(report: ReportData, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+
+    tx = T[report.lang]
+    wb = Workbook(write_only=True)
+    used: set[str] = set()
+    bold = Font(bold=True)
+
+    def header(ws: Any, labels: list[str]) -> list[Any]:
+        cells = []
+        for h in labels:
+            c = WriteOnlyCell(ws, value=h)
+            c.font = bold
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+            cells.append(c)
+        return cells
+
+    ws = wb.create_sheet(_sheet_name("摘要" if report.lang == "zh" else "Summary", used))
+    ws.freeze_panes = "A2"
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 100
+    ws.append(header(ws, [tx["c_indicator"], tx["c_value"]]))
+    ws.append([report.title, None])
+    ws.append([tx["period"], f"{report.period_label} ({report.period_from.date()} – "
+                             f"{report.period_to.date()})"])
+    ws.append([tx["zone"], report.zone_label])
+    ws.append([tx["as_of"], report.as_of.date().isoformat()])
+    ws.append([tx["parcels_n"], report.meta.get("parcels")])
+    hl = WriteOnlyCell(ws, value=report.headline)
+    hl.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.append([tx["headline"], hl])
+    for k, v in report.figures.items():
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            ws.append([k, v])
+        elif isinstance(v, list) and all(isinstance(x, int | float) for x in v):
+            ws.append([k, ", ".join(f"{x:g}" for x in v)])
+        elif isinstance(v, dict) and all(isinstance(x, int | float) for x in v.values()):
+            for kk, vv in v.items():
+                ws.append([f"{k}.{kk}", vv])
+    for s, d in report.figures["idle_by_stage"].items():
+        ws.append([f"idle_by_stage.{s}.parcels", d["parcels"]])
+        ws.append([f"idle_by_stage.{s}.area_mu", d["area_mu"]])
+    for n in report.notes:
+        c = WriteOnlyCell(ws, value=n)
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.append([tx["notes"], c])
+
+    for t in report.tables:
+        ws = wb.create_sheet(_sheet_name(t.title, used))
+        ws.freeze_panes = "A2"
+        for i, h in enumerate(t.headers):
+            col = _col_letter(i)
+            width = max(len(h) * (2 if report.lang == "zh" else 1.1), 10)
+            ws.column_dimensions[col].width = min(width, 60)
+        ws.append(header(ws, t.headers))
+        for r in t.rows:
+            ws.append([_xlsx_value(ws, v) for v in r])
+    wb.save(path)
+
+
+def _xlsx_value(ws: Any, v: Any) -> Any:
+    """A value for a write-only row: floats keep one decimal on screen (0.0 / 0.00)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not np.isnan(v):
+        c = WriteOnlyCell(ws, value=v)
+        c.number_format = "0.0" if abs(v - round(v, 1)) < 1e-9 else "0.00"
+        return c
+    if isinstance(v, float):
+        return None
+    return v
+
+
+def _col_letter(i: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(i + 1)
+
+
+# --------------------------------------------------------------------------- DOCX
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def _xml_text(v: Any) -> str:
+    return escape(_cell_text(v), quote=False)
+
+
+def _table_xml(t: Table) -> str:
+    """A Word table as WordprocessingML text (fast for tens of thousands of rows)."""
+    def cell(v: Any, head: bool = False) -> str:
+        jc = '<w:jc w:val="right"/>' if _is_num(v) and not head else ""
+        b = "<w:rPr><w:b/></w:rPr>" if head else ""
+        return (f"<w:tc><w:p><w:pPr><w:spacing w:before=\"0\" w:after=\"0\"/>{jc}</w:pPr>"
+                f"<w:r>{b}<w:t xml:space=\"preserve\">{_xml_text(v)}</w:t></w:r></w:p></w:tc>")
+
+    grid = "".join("<w:gridCol/>" for _ in t.headers)
+    head = ("<w:tr><w:trPr><w:tblHeader/></w:trPr>"
+            + "".join(cell(h, True) for h in t.headers) + "</w:tr>")
+    rows = "".join("<w:tr>" + "".join(cell(v) for v in r) + "</w:tr>" for r in t.rows)
+    return (f'<w:tbl xmlns:w="{_W}"><w:tblPr><w:tblStyle w:val="TableGrid"/>'
+            f'<w:tblW w:w="0" w:type="auto"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>'
+            f"{head}{rows}</w:tbl>")
+
+
+def _set_fonts(doc: Any) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    for name in ("Normal", "Heading 1", "Heading 2", "Heading 3", "Title"):
+        st = doc.styles[name]
+        st.font.name = "Times New Roman"
+        rpr = st.element.get_or_add_rPr()
+        fonts = rpr.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = rpr.makeelement(qn("w:rFonts"), {})
+            rpr.append(fonts)
+        fonts.set(qn("w:eastAsia"), "宋体")
+    doc.styles["Normal"].font.size = Pt(10.5)
+
+
+def _write_docx_default(report: ReportData, path: Path) -> None:
+    from docx import Document
+    from docx.oxml import parse_xml
+    from docx.shared import Cm
+
+    from landuse.report.charts import render_chart
+
+    tx = T[report.lang]
+    doc = Document()
+    _set_fonts(doc)
+    doc.add_heading(report.title, level=0)
+    doc.add_paragraph(
+        f"{tx['period']}: {report.period_label} ({report.period_from.date()} – "
+        f"{report.period_to.date()})    {tx['zone']}: {report.zone_label}    "
+        f"{tx['as_of']}: {report.as_of.date()}    {tx['parcels_n']}: "
+        f"{report.meta.get('parcels')}"
+    )
+    doc.add_heading(tx["headline"], level=1)
+    p = doc.add_paragraph(report.headline)
+    p.paragraph_format.first_line_indent = Cm(0.74)
+    doc.add_heading(tx["charts"], level=1)
+    for c in report.charts:
+        doc.add_picture(io.BytesIO(render_chart(c, "png")), width=Cm(15))
+    doc.add_heading(tx["tables"], level=1)
+    for t in report.tables:
+        doc.add_heading(t.title, level=2)
+        anchor = doc.add_paragraph()
+        anchor._p.addprevious(parse_xml(_table_xml(t)))
+    doc.add_heading(tx["notes"], level=1)
+    for n in report.notes:
+        doc.add_paragraph(n, style="List Bullet")
+    doc.add_paragraph(tx["generated_by"])
+    doc.core_properties.title = report.title
+    doc.core_properties.created = dt.datetime(2000, 1, 1)
+    doc.save(str(path))
+
+
+def report_context(report: ReportData) -> dict[str, Any]:
+    """The placeholders a Word template (docxtpl / Jinja2) may use.
+
+    ``title``, ``period`` (label), ``period_from``, ``period_to``, ``as_of``, ``zone``,
+    ``lang``, ``headline``, ``figures`` (the machine-readable figures, e.g.
+    ``figures.reclaimed_mu``), ``tables`` (``tables.by_method.headers`` / ``.rows`` /
+    ``.title``), ``indicators`` (list of dicts: name, value, unit, computed, basis),
+    ``notes`` (list of str) and, in a template, ``charts`` (``charts.by_method`` etc.,
+    images).
+    """
+    zh = report.lang == "zh"
+    return {
+        "title": report.title,
+        "period": report.period_label,
+        "period_from": report.period_from.date().isoformat(),
+        "period_to": report.period_to.date().isoformat(),
+        "as_of": report.as_of.date().isoformat(),
+        "zone": report.zone_label,
+        "lang": report.lang,
+        "headline": report.headline,
+        "figures": json.loads(json.dumps(report.figures, default=_json_default)),
+        "tables": {t.key: {"title": t.title, "headers": t.headers,
+                           "rows": [[_cell_text(v) for v in r] for r in t.rows]}
+                   for t in report.tables},
+        "indicators": [
+            {"key": r["key"], "name": r["name_zh"] if zh else r["name_en"],
+             "value": "" if r["value"] is None else _cell_text(r["value"]),
+             "unit": r["unit"], "computed": r["computed"],
+             "basis": r["basis_zh"] if zh else r["basis_en"]}
+            for r in report.indicators.to_dict("records")
+        ],
+        "notes": report.notes,
+    }
+
+
+def _write_docx_template(report: ReportData, path: Path, template: Path) -> None:
+    import jinja2
+    from docx.shared import Cm
+    from docxtpl import DocxTemplate, InlineImage
+
+    from landuse.report.charts import render_chart
+
+    if not template.exists():
+        raise DataSourceError(f"{template}: template not found. Fix: check the path.")
+    try:
+        tpl = DocxTemplate(str(template))
+        tpl.init_docx()
+    except Exception as e:  # docx/zip errors of a damaged file
+        raise DataSourceError(f"{template}: not a readable .docx template ({e}).") from e
+    ctx = report_context(report)
+    ctx["charts"] = {c.key: InlineImage(tpl, io.BytesIO(render_chart(c, "png")), width=Cm(14))
+                     for c in report.charts}
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    try:
+        unknown = sorted(tpl.get_undeclared_template_variables(jinja_env=env, context=ctx))
+    except jinja2.TemplateSyntaxError as e:
+        raise SchemaError(f"{template}: template syntax error on line {e.lineno}: {e.message}. "
+                          "Fix: correct the {{ }} / {% %} tags.") from e
+    if unknown:
+        raise SchemaError(
+            f"{template}: unknown placeholder(s) {', '.join('{{ ' + u + ' }}' for u in unknown)}."
+            f" Fix: use only {', '.join(sorted(ctx))} (see 'landuse report --help')."
+        )
+    try:
+        tpl.render(ctx, jinja_env=env)
+    except jinja2.UndefinedError as e:
+        raise SchemaError(f"{template}: unknown placeholder: {e.message}. Fix: use only the "
+                          f"fields listed by 'landuse report --help'.") from e
+    except jinja2.TemplateError as e:
+        raise SchemaError(f"{template}: the template cannot be rendered: {e}.") from e
+    tpl.save(str(path))
+
+
+# --------------------------------------------------------------------------- dispatch
+
+def write_report(
+    report: ReportData,
+    path: str | Path,
+    overwrite: bool = False,
+    template: str | Path | None = None,
+) -> Path:
+    """Write ``report`` to ``path``; the format follows the suffix (:data:`FORMATS`).
+
+    Parameters
+    ----------
+    report : ReportData
+        From :func:`landuse.report.build_report`.
+    path : str or Path
+        Output file: ``.html``, ``.xlsx``, ``.docx``, ``.md`` or ``.json``.
+    overwrite : bool
+        Replace an existing file.
+    template : str or Path, optional
+        A ``.docx`` with docxtpl placeholders (only for ``.docx`` output).
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in FORMATS:
+        raise SchemaError(f"{p}: unknown report format '{suffix}'. Fix: use one of "
+                          f"{', '.join(FORMATS)}.")
+    if template is not None and suffix != ".docx":
+        raise SchemaError(f"--template is for .docx output, not {suffix}. Fix: write a .docx.")
+    with atomic_path(p, overwrite=overwrite) as tmp:
+        if suffix == ".json":
+            _write_json(report, tmp)
+        elif suffix == ".md":
+            _write_md(report, tmp)
+        elif suffix == ".html":
+            _write_html(report, tmp)
+        elif suffix == ".xlsx":
+            _write_xlsx(report, tmp)
+        elif template is not None:
+            _write_docx_template(report, tmp, Path(template))
+        else:
+            _write_docx_default(report, tmp)
+    return p
