@@ -307,6 +307,16 @@ def make_map(
     return WebMap(m, config, lang, title, tiles_set, records if tiled else [], search_rows)
 
 
+class _Raw(Element):
+    """Literal HTML (not parsed as a template)."""
+
+    _template = Template("{{ this.html }}")
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.html = html
+
+
 class _App(MacroElement):
     """Our config and client script, emitted after the folium map is created."""
 
@@ -342,7 +352,7 @@ def _render(webmap: WebMap, base: str | None) -> str:
     head = [f"<title>{webmap.title}</title>", '<meta charset="utf-8">']
     head += [f"<style>{css}</style>" for css in (*assets.lib_css, assets.app_css)]
     head += [f"<script>{_script_safe(js)}</script>" for js in assets.lib_js]
-    root.header.add_child(Element("\n".join(head)), name="landuse_assets")
+    root.header.add_child(_Raw("\n".join(head)), name="landuse_assets")
     cfg_json = json.dumps(cfg, ensure_ascii=False, separators=(",", ":"))
     m.add_child(_App(_script_safe(cfg_json), _script_safe(assets.app_js)), name="landuse_app")
     return root.render()
