@@ -41,7 +41,7 @@ __all__ = ["ATTR_CHUNK", "DOT_PX", "SEARCH_CHUNK", "TileSet", "prepare", "write_
 
 EXTENT = 4096
 UNITS_PER_PX = EXTENT // 256
-DOT_PX = 6
+DOT_PX = 8
 ATTR_CHUNK = 2000
 SEARCH_CHUNK = 50000
 

@@ -187,6 +187,10 @@
   LU.map = map;
   map.options.maxZoom = 20;
   map.attributionControl && map.attributionControl.setPrefix(false);
+  L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") { document.body.classList.remove("lu-print"); map.invalidateSize(); }
+  });
 
   var baseLayers = {}, firstBase = null;
   cfg.basemaps.forEach(function (b) {
