@@ -38,6 +38,19 @@ def _step_register(ctx: DemoContext) -> list[Path]:
     return [write_layer(parcels, ctx.out_dir / "parcels.gpkg", "parcels", overwrite=True)]
 
 
+def _step_assess(ctx: DemoContext) -> list[Path]:
+    from landuse.io import read_parcels
+    from landuse.io.assessment import write_assessment
+    from landuse.rules import assess
+
+    assessed = assess(read_parcels(ctx.sample), ctx.as_of)
+    return [
+        write_assessment(assessed, ctx.out_dir / "assessment.xlsx", overwrite=True),
+        write_assessment(assessed, ctx.out_dir / "assessment.gpkg", overwrite=True),
+    ]
+
+
 STEPS: list[tuple[str, Callable[[DemoContext], list[Path]]]] = [
     ("register: read and measure the sample park", _step_register),
+    ("assess: idle land, 五未 stage, low efficiency, 亩均 class as of 2023-10-31", _step_assess),
 ]

@@ -19,6 +19,8 @@ __all__ = ["cli", "main"]
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("info", "info"),
     ("demo", "demo"),
+    ("assess", "assess"),
+    ("summary", "summary"),
 )
 
 
