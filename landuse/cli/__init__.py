@@ -21,6 +21,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("demo", "demo"),
     ("assess", "assess"),
     ("summary", "summary"),
+    ("map", "map_cmd"),
 )
 
 

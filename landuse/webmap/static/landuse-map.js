@@ -498,9 +498,10 @@
   }
 
   // ---------------------------------------------------------------- introspection for tests
-  LU.renderedInView = function (key) {
+  LU.renderedInView = function (key) { return LU.renderedIdsInView(key).length; };
+  LU.renderedIdsInView = function (key) {
     var lyr = thematic[key || cfg.initial], ids = {};
-    if (!lyr._vectorTiles) return 0;
+    if (!lyr._vectorTiles || !map.hasLayer(lyr)) return [];
     var view = map.getPixelBounds(), z = map.getZoom(), size = lyr.getTileSize();
     for (var k in lyr._vectorTiles) {
       var tile = lyr._vectorTiles[k], c = tile.getCoord();
@@ -513,7 +514,7 @@
         ids[fid] = 1;
       }
     }
-    return Object.keys(ids).length;
+    return Object.keys(ids).map(Number);
   };
   LU.tilesLoading = function () {
     var busy = 0;
