@@ -198,7 +198,8 @@ def _search_rows(disp: gpd.GeoDataFrame, records: list[dict[str, Any]]) -> list[
 
 def _geojson(gdf: gpd.GeoDataFrame, tol: float = 1e-6) -> dict[str, Any]:
     g = gdf.copy()
-    g["geometry"] = shapely.set_precision(shapely.simplify(g.geometry.to_numpy(), tol), 1e-6)
+    simple = shapely.simplify(g.geometry.to_numpy(), tol) if tol else g.geometry.to_numpy()
+    g["geometry"] = shapely.transform(simple, lambda c: np.round(c, 6))
     return json.loads(g.to_json(drop_id=True))
 
 
@@ -285,7 +286,7 @@ def make_map(
         "t": _T[lang],
         "layers": [s.to_json() for s in specs],
         "initial": initial_layer,
-        "bounds": [[y0, x0], [y1, x1]],
+        "bounds": np.round([[y0, x0], [y1, x1]], 6).tolist(),
         "n": len(parcels),
         "totalMu": round(float(pd.to_numeric(parcels["area_mu"], errors="coerce").sum()), 2),
         "zones": _zones(parcels, disp),
