@@ -20,6 +20,7 @@ leaflet-measure 3.1.0      distance and area measuring (area shown in 亩)
 from __future__ import annotations
 
 import base64
+import json
 import mimetypes
 import re
 from dataclasses import dataclass
@@ -102,6 +103,16 @@ def load_assets(lang: str = "zh", node_modules: Path | None = None) -> WebAssets
         if not p.is_file():
             raise DataSourceError(f"{p}: missing. Fix: run 'make assets' (npm ci) again.")
         js.append(p.read_text("utf-8"))
+    # Leaflet's default marker (used by the measure tool) points at image files beside
+    # the page; give it the package's images as data URIs instead.
+    img = nm / "leaflet" / "dist" / "images"
+    icons = {
+        key: "data:image/png;base64," + base64.b64encode((img / name).read_bytes()).decode()
+        for key, name in (("iconUrl", "marker-icon.png"), ("iconRetinaUrl", "marker-icon-2x.png"),
+                          ("shadowUrl", "marker-shadow.png"))
+    }
+    js.insert(1, 'L.Icon.Default.imagePath = "";\nL.Icon.Default.mergeOptions('
+              + json.dumps(icons) + ");")
     css = [_inline_css(nm / rel) for rel in _CSS]
     return WebAssets(
         lib_js=tuple(js),

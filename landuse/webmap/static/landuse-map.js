@@ -15,6 +15,9 @@
   var cfg = window.LU_CONFIG;
   var T = cfg.t;
   LU.errors = [];
+  // Leaflet.VectorGrid 1.3 calls L.DomEvent.fakeStop, which Leaflet 1.8 removed; restore
+  // its 1.7 meaning (mark the DOM event as handled so the map does not also get it).
+  if (!L.DomEvent.fakeStop) L.DomEvent.fakeStop = function (e) { e._stopped = true; return this; };
   LU.ready = false;
 
   // ---------------------------------------------------------------- script loading
@@ -286,8 +289,14 @@
     overlays[spec.title] = lyr;
   });
 
+  // outlines drawn above the parcels but transparent to clicks (parcels stay clickable)
+  var pane = map.createPane("luOutlines");
+  pane.style.zIndex = 350;
+  pane.style.pointerEvents = "none";
+  var outlineRenderer = L.canvas({ pane: "luOutlines" });
   // sub-park boundaries
   var zoneLayer = L.geoJSON(cfg.zones, {
+    renderer: outlineRenderer, pane: "luOutlines",
     style: { color: "#08306b", weight: 2.5, fill: false, dashArray: "6 4" },
     interactive: false
   });
@@ -296,7 +305,7 @@
   var buildingLayer = null;
   if (cfg.buildings) {
     buildingLayer = L.geoJSON(cfg.buildings, {
-      renderer: L.canvas(),
+      renderer: outlineRenderer, pane: "luOutlines",
       style: { color: "#525252", weight: 0.5, fillColor: "#969696", fillOpacity: 0.7 },
       interactive: false
     });
