@@ -102,7 +102,7 @@ def _ledger() -> pd.DataFrame:
 
 def test_reclaimed_layer_uses_effective_events_after_corrections() -> None:
     parcels = fake_assess(tiny_register())
-    codes, specs, eff = classify_layers(parcels, _ledger())
+    _, specs, eff = classify_layers(parcels, _ledger())
     rec = specs[3]
     by_code = {c.code: c.count for c in rec.classes}
     # T-1's free_recovery (E3) was corrected by E4 (merger): only the merger counts
@@ -116,8 +116,8 @@ def test_reclaimed_layer_uses_effective_events_after_corrections() -> None:
 
 @pytest.mark.parametrize(
     "change, match",
-    [({"parcel_id": ["T-0", "T-0", "T-1", "NOPE"]}, "row 3 .*'parcel_id' 'NOPE'"),
-     ({"corrects": [None, None, None, "E9"]}, "row 3 .*'corrects' names event 'E9'")],
+    [({"parcel_id": ["T-0", "T-0", "T-1", "NOPE"]}, r"row 3 .*'parcel_id' 'NOPE'"),
+     ({"corrects": [None, None, None, "E9"]}, r"row 3 .*'corrects' names event 'E9'")],
 )
 def test_bad_ledger_rows_are_named(change: dict, match: str) -> None:
     led = _ledger().assign(**change)
@@ -127,7 +127,7 @@ def test_bad_ledger_rows_are_named(change: dict, match: str) -> None:
 
 # ------------------------------------------------------------------------ inputs
 def test_refuses_unassessed_parcels() -> None:
-    with pytest.raises(SchemaError, match="assessment columns .*lifecycle.*Fix"):
+    with pytest.raises(SchemaError, match=r"assessment columns .*lifecycle.*Fix"):
         make_map(tiny_register())
 
 

@@ -100,12 +100,11 @@ def test_sample_park_map_in_browser(sample_map: dict[str, Any], chromium_path: s
         # click an idle parcel: its popup names it, its stage and its reason
         idle = np.flatnonzero(parcels["idle_type"].to_numpy() != "none")
         i = int(idle[0])
-        page.evaluate("LU.zoomToZone(%r)" % parcels["zone"].iloc[i])
+        page.evaluate("(z) => LU.zoomToZone(z)", parcels["zone"].iloc[i])
         wait_rendered(page)
-        page.evaluate(
-            "(() => { const b = L.latLngBounds([[%f,%f],[%f,%f]]); LU.map.fitBounds(b, "
-            "{maxZoom: 17, animate: false}); })()" % tuple(
-                disp.geometry.iloc[i].bounds[k] for k in (1, 0, 3, 2)))
+        x0, y0, x1, y1 = disp.geometry.iloc[i].bounds
+        page.evaluate("(b) => LU.map.fitBounds(L.latLngBounds(b), {maxZoom: 17, animate: false})",
+                      [[y0, x0], [y1, x1]])
         wait_rendered(page)
         _click_parcel(page, disp, i)
         page.wait_for_selector(".lu-popup")

@@ -111,7 +111,8 @@ def tiny_register() -> gpd.GeoDataFrame:
 
 def fetched_urls(html: str) -> list[str]:
     """http(s) URLs a page would fetch when it loads: src/href attributes, CSS url()."""
-    pats = [r"""<(?:script|img|iframe|link|source|embed)\b[^>]*?(?:src|href)\s*=\s*["']?(https?://[^"' >]+)""",
+    tags = r"<(?:script|img|iframe|link|source|embed)\b[^>]*?"
+    pats = [tags + r"""(?:src|href)\s*=\s*["']?(https?://[^"' >]+)""",
             r"""url\(\s*["']?(https?://[^"')]+)""",
             r"""@import\s+["'](https?://[^"']+)"""]
     found: list[str] = []

@@ -47,7 +47,8 @@ def map_cmd(input: str, as_of: str | None, rules: str | None, layer: str | None,
     \b
     Examples:
       landuse map parcels.gpkg --as-of 2023-10-31 -o maps/zone.html
-      TIANDITU_KEY=... landuse map parcels.gpkg --as-of 2023-10-31 --basemap tianditu-img -o maps/img.html
+      TIANDITU_KEY=... landuse map parcels.gpkg --as-of 2023-10-31 \\
+          --basemap tianditu-img -o maps/img.html
       landuse map assessment.gpkg --lang en -o maps/zone_en.html --overwrite
     """
     import geopandas as gpd

@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from landuse.errors import CRSError, DataSourceError, GeometryError, OutputExistsError
@@ -367,6 +367,7 @@ def _render(webmap: WebMap, base: str | None) -> str:
     if base is not None:
         cfg["source"] = {**cfg["source"], "base": base}
     root = m.get_root()
+    assert isinstance(root, Figure)
     head = [f"<title>{webmap.title}</title>", '<meta charset="utf-8">']
     head += [f"<style>{css}</style>" for css in (*assets.lib_css, assets.app_css)]
     head += [f"<script>{_script_safe(js)}</script>" for js in assets.lib_js]

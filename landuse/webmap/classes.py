@@ -159,34 +159,37 @@ def effective_ledger(ledger: pd.DataFrame, parcel_ids: pd.Series | None = None) 
     led["event_id"] = led["event_id"].astype(str)
     led["parcel_id"] = led["parcel_id"].astype(str)
     led["event_date"] = pd.to_datetime(led["event_date"], errors="coerce")
+    ev: dict[Any, str] = dict(zip(led.index, led["event_id"], strict=True))
     bad_date = led["event_date"].isna()
     if bad_date.any():
         row = led.index[bad_date][0]
         raise SchemaError(
-            f"ledger row {row} (event {led.at[row, 'event_id']}): field 'event_date' is "
+            f"ledger row {row} (event {ev[row]}): field 'event_date' is "
             f"missing or not a date. Fix: give the date as YYYY-MM-DD."
         )
     known = set(led["event_id"])
     corrects = led["corrects"] if "corrects" in led.columns else pd.Series(None, index=led.index)
-    led["superseded_by"] = None
+    superseded: dict[str, str] = {}
     for row, target in corrects.items():
         t = _norm_str(target)
         if t is None:
             continue
         if t not in known:
             raise SchemaError(
-                f"ledger row {row} (event {led.at[row, 'event_id']}): field 'corrects' names "
+                f"ledger row {row} (event {ev[row]}): field 'corrects' names "
                 f"event '{t}', which is not in the ledger. Fix: correct the event id."
             )
-        led.loc[led["event_id"] == t, "superseded_by"] = led.at[row, "event_id"]
+        superseded[t] = ev[row]
+    led["superseded_by"] = [superseded.get(e) for e in led["event_id"]]
     if parcel_ids is not None:
         ids = set(parcel_ids.astype(str))
         unknown = ~led["parcel_id"].isin(ids)
         if unknown.any():
             row = led.index[unknown][0]
+            pid = str(led["parcel_id"][unknown].iloc[0])
             raise SchemaError(
-                f"ledger row {row} (event {led.at[row, 'event_id']}): field 'parcel_id' "
-                f"'{led.at[row, 'parcel_id']}' is not a parcel of the register. Fix: correct "
+                f"ledger row {row} (event {ev[row]}): field 'parcel_id' "
+                f"'{pid}' is not a parcel of the register. Fix: correct "
                 f"the parcel id or pass the matching register."
             )
     return led.sort_values(["parcel_id", "event_date", "event_id"], kind="stable")
@@ -255,17 +258,17 @@ def classify_layers(
     od = pd.to_numeric(gdf["overdue_days"], errors="coerce").to_numpy(dtype=float)
     rc = gdf["recovery_candidate"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     for row, v in enumerate(gdf["idle_type"]):
-        t = _norm_str(v)
-        if t in (None, "none"):
+        t2 = _norm_str(v)
+        if t2 in (None, "none"):
             keys.append(None)
             continue
-        if t not in ("not_started", "stalled"):
+        if t2 not in ("not_started", "stalled"):
             raise SchemaError(
-                f"parcels: field 'idle_type' has the unknown code '{t}' (parcel "
+                f"parcels: field 'idle_type' has the unknown code '{t2}' (parcel "
                 f"{gdf['parcel_id'].iloc[row]}). Fix: use none, not_started or stalled."
             )
         over2 = od[row] >= 730 if not math.isnan(od[row]) else bool(rc[row])
-        keys.append(f"{t}:{'over2' if over2 else '1to2'}")
+        keys.append(f"{t2}:{'over2' if over2 else '1to2'}")
     fill(1, spec, keys)
 
     # 3. low efficiency by failed indicator
@@ -307,11 +310,12 @@ def classify_layers(
         pos = {pid: i for i, pid in enumerate(gdf["parcel_id"].astype(str))}
         for pid, events in eff.groupby("parcel_id", sort=False):
             last = events.iloc[-1]
+            where = pos[str(pid)]
             if str(last["stage"]) == "disposed":
                 m = _norm_str(last.get("method"))
-                keys[pos[pid]] = m if m in methods else "no_method"
+                keys[where] = m if m in methods else "no_method"
             else:
-                keys[pos[pid]] = "in_progress"
+                keys[where] = "in_progress"
     fill(3, spec, keys)
 
     # 5. 亩均 class
@@ -320,8 +324,8 @@ def classify_layers(
     ])
     keys = []
     for v in gdf["mujun_class"]:
-        s = _norm_str(v)
-        keys.append(s if s in _MUJUN_COLORS else None)
+        mj = _norm_str(v)
+        keys.append(mj if mj in _MUJUN_COLORS else None)
     fill(4, spec, keys)
     return codes, specs, effective
 

@@ -227,8 +227,8 @@ def write_chunks(
     (folder / "index.js").write_text(_js("LU.index", index), "utf-8")
     (folder / "attr").mkdir(exist_ok=True)
     for k in range(0, max(1, math.ceil(len(records) / ATTR_CHUNK))):
-        chunk = list(records[k * ATTR_CHUNK:(k + 1) * ATTR_CHUNK])
-        (folder / "attr" / f"{k}.js").write_text(_js("LU.attrs", k, chunk), "utf-8")
+        recs = list(records[k * ATTR_CHUNK:(k + 1) * ATTR_CHUNK])
+        (folder / "attr" / f"{k}.js").write_text(_js("LU.attrs", k, recs), "utf-8")
     (folder / "search").mkdir(exist_ok=True)
     n_search = max(1, math.ceil(len(search_rows) / SEARCH_CHUNK))
     for k in range(n_search):
