@@ -55,11 +55,11 @@ def _step_map(ctx: DemoContext) -> list[Path]:
     from landuse.rules import assess
     from landuse.webmap import make_map, write_map
 
-    assessed = assess(read_parcels(ctx.sample), ctx.as_of)
+    parcels = read_parcels(ctx.sample)
     ledger = read_ledger(ctx.sample)
     out = []
     for lang in ("zh", "en"):
-        wm = make_map(assessed, ledger, lang=lang)
+        wm = make_map(assess(parcels, ctx.as_of, lang=lang), ledger, lang=lang)
         name = "sample_park.html" if lang == "zh" else "sample_park_en.html"
         out += write_map(wm, ctx.maps_dir / name, overwrite=True)
     return out
