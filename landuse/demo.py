@@ -64,8 +64,24 @@ def _step_report(ctx: DemoContext) -> list[Path]:
     return written
 
 
+def _step_map(ctx: DemoContext) -> list[Path]:
+    from landuse.io import read_ledger, read_parcels
+    from landuse.rules import assess
+    from landuse.webmap import make_map, write_map
+
+    parcels = read_parcels(ctx.sample)
+    ledger = read_ledger(ctx.sample)
+    out = []
+    for lang in ("zh", "en"):
+        wm = make_map(assess(parcels, ctx.as_of, lang=lang), ledger, lang=lang)
+        name = "sample_park.html" if lang == "zh" else "sample_park_en.html"
+        out += write_map(wm, ctx.maps_dir / name, overwrite=True)
+    return out
+
+
 STEPS: list[tuple[str, Callable[[DemoContext], list[Path]]]] = [
     ("register: read and measure the sample park", _step_register),
     ("assess: idle land, 五未 stage, low efficiency, 亩均 class as of 2023-10-31", _step_assess),
     ("report: land report Jan–Oct 2023 (zh, en; html xlsx docx md json)", _step_report),
+    ("map: interactive offline map of the sample park (zh, en)", _step_map),
 ]

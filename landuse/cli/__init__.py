@@ -26,6 +26,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("load", "load"),
     ("keys", "keys"),
     ("serve", "serve"),
+    ("map", "map_cmd"),
 )
 
 
