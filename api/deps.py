@@ -11,7 +11,8 @@ from api.errors import ApiError
 from api.settings import Settings
 from landuse.store import KeyInfo, Store
 
-__all__ = ["bearer", "editor", "get_settings", "get_store", "reader"]
+__all__ = ["Editor", "Reader", "StoreDep", "bearer", "editor", "get_settings", "get_store",
+           "reader"]
 
 bearer = HTTPBearer(auto_error=False, description="API key made with 'landuse keys add'")
 
@@ -66,3 +67,11 @@ def editor(
         raise ApiError(403, f"Authorization: key {info.key_id} is a {info.role} key; writes "
                        "need an editor key.", "Authorization")
     return info
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+"""The store, as a route parameter type."""
+Reader = Annotated[KeyInfo | None, Depends(reader)]
+"""The caller's key on a read (None when reads are open and no key was sent)."""
+Editor = Annotated[KeyInfo, Depends(editor)]
+"""The caller's editor key on a write."""

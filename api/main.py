@@ -10,13 +10,14 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.derived import Derived
 from api.errors import add_exception_handlers, problem
-from api.routers import land, ogc
+from api.routers import analysis, land, ogc
 from api.settings import Settings, get_settings
 from landuse import __version__
 from landuse.store import Store, open_store
 
-__all__ = ["app", "create_app"]
+__all__ = ["create_app"]  # plus a lazy `app` (module __getattr__) for uvicorn api.main:app
 
 
 class BodyLimit:
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.derived.close()
         if store is None:
             the_store.close()
 
@@ -82,9 +84,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.settings = settings
     app.state.store = the_store
+    app.state.derived = Derived(the_store)
     add_exception_handlers(app)
     app.include_router(ogc.router, tags=["OGC API – Features"])
     app.include_router(land.router)
+    app.include_router(analysis.router)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],

@@ -83,7 +83,8 @@ def test_no_input_yields_a_500(gpkg_store: Store) -> None:
     for op in schema.get_all_operations():
         operation = op.ok()
 
-        @settings(max_examples=int(os.environ.get("LANDUSE_FUZZ_EXAMPLES", "25")), deadline=None, database=None,
+        @settings(max_examples=int(os.environ.get("LANDUSE_FUZZ_EXAMPLES", "25")),
+                  deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def run(case) -> None:  # type: ignore[no-untyped-def]
             headers = {"Authorization": f"Bearer {key}"}
@@ -101,3 +102,70 @@ def test_no_input_yields_a_500(gpkg_store: Store) -> None:
         given(case=operation.as_strategy())(run)()
     assert not failures, "\n".join(failures[:5])
     assert len(calls) > 100 and any(c < 300 for c in calls) and any(c >= 400 for c in calls)
+
+
+@pytest.fixture
+def sample_store(store_target: str, sample_park) -> Iterator[Store]:  # type: ignore[no-untyped-def]
+    """The bundled sample park loaded into the store (both backends)."""
+    from landuse.io import read_ledger, read_parcels
+
+    s = open_store(store_target)
+    s.load(read_parcels(sample_park), read_ledger(sample_park, layer="ledger"))
+    yield s
+    s.close()
+
+
+def test_land_answers_on_the_sample_park(sample_store: Store, root) -> None:  # type: ignore[no-untyped-def]
+    """/assessment, /indicators, /reports/reclamation, /map and /tiles call the library."""
+    import json
+
+    import mapbox_vector_tile
+
+    expected = json.loads((root / "data/geo/sample_park_expected.json").read_text("utf-8"))
+    c = client(sample_store)
+    body = c.get("/assessment?as_of=2023-10-31").json()
+    assert body["parcels"] == expected["parcel_count"] == 302
+    life = {k: v["parcels"] for k, v in body["summary"]["lifecycle"].items()}
+    assert life == expected["assessment"]["lifecycle"]
+    idle = {k: v["parcels"] for k, v in body["summary"]["idle_type"].items()}
+    assert idle == expected["assessment"]["idle_type"]
+    one = c.get("/assessment", params={"as_of": "2023-10-31", "parcel_id": "FB-001"}).json()
+    assert one["parcels"] == 1 and one["results"][0]["reasons"]
+    zone = body["results"][0]["zone"]
+    assert c.get("/assessment", params={"zone": zone, "as_of": "2023-10-31"}).json()["parcels"]
+    problem(c.get("/assessment?parcel_id=NOPE"), 404, "parcel_id")
+    problem(c.get("/assessment?as_of=31.10.2023"), 400, "as_of")
+
+    ind = c.get("/indicators?as_of=2023-10-31").json()["indicators"]
+    assert any(i["key"] == "land_development_rate" and i["value"] is not None for i in ind)
+
+    r = c.get("/reports/reclamation?from=2023-01-01&to=2023-10-31&f=json")
+    assert r.status_code == 200 and "175.8" in r.text  # disposed 亩 in the period
+    for f, magic in (("xlsx", b"PK"), ("docx", b"PK")):
+        r = c.get(f"/reports/reclamation?from=2023-01-01&to=2023-10-31&f={f}&lang=en")
+        assert r.status_code == 200 and r.content[:2] == magic
+        assert f".{f}" in r.headers["content-disposition"]
+    html = c.get("/reports/reclamation?from=2023-01-01&to=2023-10-31&f=html").text
+    assert "<html" in html and "盘活" in html
+    problem(c.get("/reports/reclamation?from=2023-11-01&to=2023-10-31"), 400, "from")
+
+    page = c.get("/map")
+    assert page.status_code == 200 and "/tiles/parcels/{z}/{x}/{y}.mvt" in page.text
+    assert "unpkg.com" not in page.text and "cdn" not in page.text.lower().split("<body")[0]
+    info = c.app.state.derived.tiled_map("zh")  # type: ignore[attr-defined]
+    some = sorted((info["folder"] / "tiles").rglob("*.pbf"))[0]
+    z, x, y = some.parts[-3], some.parts[-2], some.stem
+    r = c.get(f"/tiles/parcels/{z}/{x}/{y}.mvt")
+    assert r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    assert len(mapbox_vector_tile.decode(r.content)["p"]["features"]) > 0
+    assert c.get("/tiles/parcels/3/0/0.mvt").status_code == 204
+    problem(c.get("/tiles/parcels/3/9/0.mvt"), 400)
+    assert c.get("/map/zh/files/attr/0.js").text.startswith("LU.attrs(")
+    # a write changes the store version: the next assessment sees it
+    key = sample_store.add_key("editor")
+    r = c.post("/collections/ledger/items", headers={"Authorization": f"Bearer {key}"}, json={
+        "type": "Feature", "geometry": None, "properties": {
+            "event_id": "API-1", "parcel_id": "FB-001", "event_date": "2023-10-30",
+            "stage": "investigating"}})
+    assert r.status_code == 201
+    assert sample_store.change_seq() > 0

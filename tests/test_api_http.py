@@ -111,7 +111,7 @@ def test_load_twenty_clients_no_errors_stable_memory(served: tuple[Server, str])
     for t in threads:
         t.join()
     rss_after = server.rss_kb()
-    assert results and all(s == 200 for s in results), {s for s in results}
+    assert results and all(s == 200 for s in results), set(results)
     assert len(results) > 200
     growth = (rss_after - rss_before) / rss_before
     print(f"\nload: {len(results)} requests in 15 s ({len(results) / 15:.0f}/s), "

@@ -9,6 +9,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from _storekit import loaded, make_ledger, make_register, store_target  # noqa: F401
 
 from landuse.errors import (
     ConflictError,
@@ -18,9 +19,7 @@ from landuse.errors import (
     SchemaError,
     StaleVersionError,
 )
-from landuse.store import COLLECTIONS, Query, Store, open_store
-from landuse.store import cql
-from _storekit import loaded, make_ledger, make_register, store_target  # noqa: F401
+from landuse.store import COLLECTIONS, Query, Store, cql, open_store
 
 
 def ids(page) -> list[str]:  # type: ignore[no-untyped-def]
@@ -178,7 +177,7 @@ def test_parcel_edit_with_versions(loaded: Store) -> None:
         loaded.update_parcel("NOPE", {"zone": "x"}, None, 1, "key:a")
     with pytest.raises(SchemaError, match="not a parcel field"):
         loaded.update_parcel("P0007", {"colour": "x"}, None, 3, "key:a")
-    rec = [r for r in loaded.audit_log(1000) if r["action"] == "parcel.update"][0]
+    rec = next(r for r in loaded.audit_log(1000) if r["action"] == "parcel.update")
     assert rec["detail"]["before"] == {"zone": "西区", "tax_wan": None}
     assert rec["actor"] == "key:a"
 

@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from pyproj import Transformer
 
 from api import crs as crsmod
-from api.deps import get_store, reader
+from api.deps import Reader, StoreDep
 from api.routers.ogc import _fmt, parse_geometry, respond_features
 from landuse.errors import GeometryError
-from landuse.store import KeyInfo, Page, Store
+from landuse.store import Page
 from landuse.store import Query as StoreQuery
 
 router = APIRouter(prefix="/parcels", tags=["land 土地"])
@@ -34,13 +34,13 @@ def _circle(lon: float, lat: float, radius_m: float) -> Any:
 def parcel_at(
     request: Request,
     lon: Annotated[float, Query(ge=-180, le=180)],
-    lat: Annotated[float, Query(ge=-90, le=90)],
+    lat: Annotated[float, Query(ge=-90, le=90)], *,
     radius_m: Annotated[float, Query(ge=0, le=5000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
     crs: Annotated[str | None, Query()] = None,
     f: Annotated[str | None, Query()] = None,
-    store: Store = Depends(get_store),
-    _: KeyInfo | None = Depends(reader),
+    store: StoreDep,
+    _: Reader,
 ) -> Response:
     fmt = _fmt(f, request)
     code = crsmod.parse_crs(crs, "crs")
@@ -55,10 +55,10 @@ def parcel_at(
             description="Typeahead: parcel ids starting with q, then holders (企业名称) "
             "containing q.")
 def search(
-    q: Annotated[str, Query(min_length=1, max_length=100)],
+    q: Annotated[str, Query(min_length=1, max_length=100)], *,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    store: Store = Depends(get_store),
-    _: KeyInfo | None = Depends(reader),
+    store: StoreDep,
+    _: Reader,
 ) -> Response:
     body = {"query": q, "results": store.search(q, limit=limit)}
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
@@ -69,13 +69,13 @@ def search(
              "CRS84. predicate=intersects (default) or within.")
 def inside(
     request: Request,
-    body: Annotated[dict[str, Any], Body()],
+    body: Annotated[dict[str, Any], Body()], *,
     predicate: Annotated[str, Query(pattern="^(intersects|within)$")] = "intersects",
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
     crs: Annotated[str | None, Query()] = None,
     f: Annotated[str | None, Query()] = None,
-    store: Store = Depends(get_store),
-    _: KeyInfo | None = Depends(reader),
+    store: StoreDep,
+    _: Reader,
 ) -> Response:
     fmt = _fmt(f, request, ("json", "html", "csv", "geojson", "xlsx", "gpkg"))
     code = crsmod.parse_crs(crs, "crs")

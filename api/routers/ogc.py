@@ -11,19 +11,18 @@ import re
 from typing import Annotated, Any
 
 import shapely
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from api import crs as crsmod
 from api import formats
-from api.deps import editor, get_settings, get_store, reader
+from api.deps import Editor, Reader, StoreDep, get_settings
 from api.errors import ApiError
 from api.settings import Settings
 from landuse.errors import GeometryError, SchemaError
-from landuse.store import COLLECTIONS, Feature, KeyInfo, Page, Store
+from landuse.store import COLLECTIONS, Feature, Page, Store, cql
 from landuse.store import Query as StoreQuery
-from landuse.store import cql
 
 router = APIRouter()
 
@@ -84,8 +83,8 @@ def _collection(collection_id: str) -> Any:
 
 
 @router.get("/", summary="Landing page 首页")
-def landing(request: Request, f: Annotated[str | None, Query()] = None,
-            _: KeyInfo | None = Depends(reader)) -> Response:
+def landing(request: Request, *, f: Annotated[str | None, Query()] = None,
+            _: Reader) -> Response:
     base = _base(request)
     settings = get_settings(request)
     body = {
@@ -108,8 +107,8 @@ def landing(request: Request, f: Annotated[str | None, Query()] = None,
 
 
 @router.get("/conformance", summary="Conformance classes")
-def conformance(request: Request, f: Annotated[str | None, Query()] = None,
-                _: KeyInfo | None = Depends(reader)) -> Response:
+def conformance(request: Request, *, f: Annotated[str | None, Query()] = None,
+                _: Reader) -> Response:
     return _doc(request, f, "Conformance", {"conformsTo": CONFORMANCE})
 
 
@@ -140,9 +139,9 @@ def _collection_doc(request: Request, store: Store, cid: str) -> dict[str, Any]:
 
 
 @router.get("/collections", summary="Collections 数据集")
-def collections(request: Request, f: Annotated[str | None, Query()] = None,
-                store: Store = Depends(get_store),
-                _: KeyInfo | None = Depends(reader)) -> Response:
+def collections(request: Request, *, f: Annotated[str | None, Query()] = None,
+                store: StoreDep,
+                _: Reader) -> Response:
     base = _base(request)
     body = {
         "links": [{"rel": "self", "href": f"{base}/collections", "type": "application/json"}],
@@ -152,10 +151,10 @@ def collections(request: Request, f: Annotated[str | None, Query()] = None,
 
 
 @router.get("/collections/{collectionId}", summary="One collection")
-def collection(request: Request, collectionId: str,
+def collection(request: Request, collectionId: str, *,
                f: Annotated[str | None, Query()] = None,
-               store: Store = Depends(get_store),
-               _: KeyInfo | None = Depends(reader)) -> Response:
+               store: StoreDep,
+               _: Reader) -> Response:
     _collection(collectionId)
     return _doc(request, f, COLLECTIONS[collectionId].title,
                 _collection_doc(request, store, collectionId))
@@ -166,9 +165,9 @@ _JSON_TYPES = {"text": "string", "date": "string", "real": "number", "int": "int
 
 
 @router.get("/collections/{collectionId}/queryables", summary="Queryable properties")
-def queryables(request: Request, collectionId: str,
+def queryables(request: Request, collectionId: str, *,
                f: Annotated[str | None, Query()] = None,
-               _: KeyInfo | None = Depends(reader)) -> Response:
+               _: Reader) -> Response:
     coll = _collection(collectionId)
     props: dict[str, Any] = {"geom": {"format": "geometry-any", "title": "geometry"}}
     for c in coll.columns:
@@ -335,7 +334,7 @@ def respond_features(request: Request, page: Page, *, fmt: str, crs_code: int | 
             "f=json|html|csv pages; f=geojson|csv|xlsx|gpkg downloads with a filename.")
 def items(
     request: Request,
-    collectionId: str,
+    collectionId: str, *,
     f: Annotated[str | None, Query(description="json, html, csv, geojson, xlsx, gpkg")] = None,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in bbox-crs")] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
@@ -349,8 +348,8 @@ def items(
     filter_lang: Annotated[str | None, Query(alias="filter-lang")] = None,
     numberMatched: Annotated[bool | None, Query()] = None,
     filename: Annotated[str | None, Query(max_length=200)] = None,
-    store: Store = Depends(get_store),
-    _: KeyInfo | None = Depends(reader),
+    store: StoreDep,
+    _: Reader,
 ) -> Response:
     coll = _collection(collectionId)
     fmt = _fmt(f, request, ALL_FORMATS)
@@ -371,11 +370,11 @@ def etag(f: Feature) -> str:
 
 
 @router.get("/collections/{collectionId}/items/{featureId}", summary="One feature")
-def item(request: Request, collectionId: str, featureId: str,
+def item(request: Request, collectionId: str, featureId: str, *,
          f: Annotated[str | None, Query()] = None,
          crs: Annotated[str | None, Query()] = None,
-         store: Store = Depends(get_store),
-         _: KeyInfo | None = Depends(reader)) -> Response:
+         store: StoreDep,
+         _: Reader) -> Response:
     coll = _collection(collectionId)
     fmt = _fmt(f, request)
     crs_code = crsmod.parse_crs(crs, "crs")
@@ -436,8 +435,8 @@ def _feature_parts(obj: Any, where: str) -> tuple[dict[str, Any], BaseGeometry |
              "events naming the corrected one in 'corrects'.")
 def add_items(request: Request, collectionId: str,
               body: Annotated[dict[str, Any], Body()],
-              store: Store = Depends(get_store),
-              key: KeyInfo = Depends(editor)) -> Response:
+              store: StoreDep,
+              key: Editor) -> Response:
     _collection(collectionId)
     if collectionId != "ledger":
         raise ApiError(405, f"collectionId: {collectionId} cannot be added to over the API; "
@@ -481,10 +480,10 @@ def _if_match(value: str | None) -> int:
               "change. Needs an editor key and If-Match with the parcel's ETag: 428 when "
               "missing, 412 when someone else edited it first.")
 def edit_item(request: Request, collectionId: str, featureId: str,
-              body: Annotated[dict[str, Any], Body()],
+              body: Annotated[dict[str, Any], Body()], *,
               if_match: Annotated[str | None, Header()] = None,
-              store: Store = Depends(get_store),
-              key: KeyInfo = Depends(editor)) -> Response:
+              store: StoreDep,
+              key: Editor) -> Response:
     _collection(collectionId)
     if collectionId != "parcels":
         raise ApiError(405, "collectionId: ledger events are never edited; add a correcting "
@@ -502,8 +501,8 @@ def edit_item(request: Request, collectionId: str, featureId: str,
 
 
 @router.get("/audit", summary="Audit log 审计日志 (editor key)")
-def audit(after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+def audit(*, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
           limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-          store: Store = Depends(get_store),
-          key: KeyInfo = Depends(editor)) -> Response:
+          store: StoreDep,
+          key: Editor) -> Response:
     return _json({"records": store.audit_log(limit=limit, after=after)})

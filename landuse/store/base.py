@@ -147,9 +147,8 @@ def _column_series(col: Column, s: pd.Series, layer: str, ids: pd.Series) -> pd.
         fail(num.isna(), "values that are not numbers", "give plain numbers.")
         if col.kind == "int":
             fail(num.notna() & (num != num.round()), "non-whole numbers", "give whole numbers.")
-            return num.astype(object).where(notnull, None).map(
-                lambda v: None if v is None else int(v)
-            )
+            return pd.Series([None if _nan_to_none(v) is None else int(v) for v in num],
+                             index=s.index, dtype=object)
         return num.astype(object).where(notnull, None)
     if col.kind == "bool":
         def to_bool(v: Any) -> Any:
@@ -157,10 +156,12 @@ def _column_series(col: Column, s: pd.Series, layer: str, ids: pd.Series) -> pd.
                 return None
             if isinstance(v, bool | np.bool_):
                 return bool(v)
+            if isinstance(v, int | float | np.number) and v in (0, 1):
+                return bool(v)
             t = str(v).strip().lower()
-            if t in ("true", "1", "是", "y", "yes"):
+            if t in ("true", "1", "1.0", "是", "y", "yes"):
                 return True
-            if t in ("false", "0", "否", "n", "no"):
+            if t in ("false", "0", "0.0", "否", "n", "no"):
                 return False
             return "?"
 
@@ -168,7 +169,8 @@ def _column_series(col: Column, s: pd.Series, layer: str, ids: pd.Series) -> pd.
         fail(out == "?", "values that are not yes/no", "use true/false (是/否).")
         return out
     # text and codes
-    out = s.astype(object).where(notnull, None).map(lambda v: None if v is None else str(v))
+    out = pd.Series([None if _nan_to_none(v) is None else str(v) for v in s],
+                    index=s.index, dtype=object)
     if col.codes:
         std = get_standard()
         uniq = {v: std.code_for(col.codes, v) for v in out.dropna().unique()}
@@ -396,6 +398,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def verify_key(self, key: str) -> KeyInfo | None:
         """The key's info when it is valid and not revoked, else None."""
+
+    def change_seq(self) -> int:
+        """Sequence number of the last write (audit); changes whenever the store changes."""
+        rows = self._fetch("SELECT MAX(seq) FROM audit", [])  # type: ignore[attr-defined]
+        return int(rows[0][0] or 0)
 
     @abc.abstractmethod
     def count(self, collection: str) -> int:

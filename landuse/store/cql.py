@@ -30,8 +30,8 @@ from landuse.store.schema import Collection, coerce_value
 __all__ = [
     "And",
     "Between",
-    "Cmp",
     "CQLError",
+    "Cmp",
     "In",
     "Intersects",
     "IsNull",
@@ -164,7 +164,7 @@ class _Parser:
         return None
 
     def expect(self, value: str) -> None:
-        kind, text = self.next()
+        _, text = self.next()
         if text.upper() != value:
             raise CQLError(f"filter: expected '{value}' but found '{text}' at {self.pos}.")
 
