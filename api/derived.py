@@ -50,7 +50,7 @@ class Derived:
         """All parcels and the whole ledger, in the standard's names and types."""
         v = self.store.change_seq()
         return self._get(("frames", v), lambda: (self.store.parcels_frame(),
-                                                 self.store.ledger_frame()))  # type: ignore[no-any-return]
+                                                 self.store.ledger_frame()))
 
     def assessed(self, as_of: str, lang: str = "zh") -> gpd.GeoDataFrame:
         """The parcels assessed as of ``as_of`` (``landuse.rules.assess``)."""
@@ -58,7 +58,7 @@ class Derived:
 
         parcels, _ = self.frames()
         v = self.store.change_seq()
-        return self._get(("assessed", v, as_of, lang),  # type: ignore[no-any-return]
+        return self._get(("assessed", v, as_of, lang),
                          lambda: assess(parcels, as_of, lang=lang))
 
     def tiled_map(self, lang: str) -> dict[str, Any]:
@@ -76,7 +76,7 @@ class Derived:
             info = write_tiles(webmap, folder, fmt="pbf")
             return {"webmap": webmap, "info": info, "folder": folder}
 
-        return self._get(("map", v, today, lang), make)  # type: ignore[no-any-return]
+        return self._get(("map", v, today, lang), make)
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

@@ -15,17 +15,20 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LANDUSE_", env_file=".env", extra="ignore")
 
-    store: str = Field("park.gpkg", description="GeoPackage store to serve")
-    database_url: str | None = Field(None, description="postgresql://... (overrides store)")
-    default_limit: int = Field(100, ge=1)
-    max_limit: int = Field(1000, ge=1)
-    max_download: int = Field(200_000, ge=1, description="most features in one download")
-    read_requires_key: bool = Field(False, description="reads need a viewer or editor key")
+    store: str = Field(default="park.gpkg", description="GeoPackage store to serve")
+    database_url: str | None = Field(default=None,
+                                     description="postgresql://... (overrides store)")
+    default_limit: int = Field(default=100, ge=1)
+    max_limit: int = Field(default=1000, ge=1)
+    max_download: int = Field(default=200_000, ge=1,
+                              description="most features in one download")
+    read_requires_key: bool = Field(default=False,
+                                    description="reads need a viewer or editor key")
     number_matched: bool = Field(
-        True, description="give numberMatched when cheap (unfiltered) or asked for"
+        default=True, description="give numberMatched when cheap (unfiltered) or asked for"
     )
     cors_origins: list[str] = Field(default_factory=list)
-    max_body_bytes: int = Field(1_000_000, ge=1024)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
     title: str = "landuse 园区土地 API"
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from landuse.cli._common import handle_errors
+from landuse.store import Store
 
 store_opt = click.option("--store", "store_path", type=click.Path(dir_okay=False),
                          help="GeoPackage store (default: park.gpkg).")
@@ -12,7 +13,7 @@ db_opt = click.option("--database", envvar="LANDUSE_DATABASE_URL",
                       help="postgresql://... PostGIS store (or LANDUSE_DATABASE_URL).")
 
 
-def _open(store_path: str | None, database: str | None):  # type: ignore[no-untyped-def]
+def _open(store_path: str | None, database: str | None) -> Store:
     from landuse.store import open_store
 
     return open_store(database or store_path or "park.gpkg")

@@ -291,9 +291,11 @@ def validate_event(
 def prepare_ledger(ledger: pd.DataFrame) -> list[tuple[dict[str, Any], BaseGeometry | None]]:
     """Validate every row of a ledger table; errors name the row and field."""
     rows: list[tuple[dict[str, Any], BaseGeometry | None]] = []
-    geom_col = ledger.geometry.name if isinstance(ledger, gpd.GeoDataFrame) else None
-    if geom_col and ledger.crs is not None and ledger.crs.to_epsg() != STORAGE_SRID:
-        ledger = ledger.to_crs(epsg=STORAGE_SRID)
+    geom_col: str | None = None
+    if isinstance(ledger, gpd.GeoDataFrame):
+        geom_col = str(ledger.geometry.name)
+        if ledger.crs is not None and ledger.crs.to_epsg() != STORAGE_SRID:
+            ledger = ledger.to_crs(epsg=STORAGE_SRID)
     names = set(get_standard().names("ledger"))
     for i, rec in enumerate(ledger.to_dict("records")):
         geom = rec.pop(geom_col, None) if geom_col else None
