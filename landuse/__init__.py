@@ -8,6 +8,7 @@ The library takes GeoDataFrames in the names of the parcel data standard
 from __future__ import annotations
 
 from landuse.core.area import add_areas, ellipsoidal_area_m2
+from landuse.core.validate import validate
 from landuse.errors import (
     CRSError,
     DataSourceError,
@@ -34,4 +35,5 @@ __all__ = [
     "__version__",
     "add_areas",
     "ellipsoidal_area_m2",
+    "validate",
 ]

@@ -110,8 +110,20 @@ def _step_store(ctx: DemoContext) -> list[Path]:
     return [target, out]
 
 
+def _step_validate(ctx: DemoContext) -> list[Path]:
+    from landuse.cli.validate import write_report
+    from landuse.core.validate import validate
+    from landuse.io import read_parcels
+
+    problems = validate(read_parcels(ctx.sample))
+    csv = write_report(problems, ctx.out_dir / "validation.csv", str(ctx.sample), True)
+    js = write_report(problems, ctx.out_dir / "validation.json", str(ctx.sample), True)
+    return [csv, js]
+
+
 STEPS: list[tuple[str, Callable[[DemoContext], list[Path]]]] = [
     ("register: read and measure the sample park", _step_register),
+    ("register: validate the sample park (problems report)", _step_validate),
     ("assess: idle land, 五未 stage, low efficiency, 亩均 class as of 2023-10-31", _step_assess),
     ("report: land report Jan–Oct 2023 (zh, en; html xlsx docx md json)", _step_report),
     ("map: interactive offline map of the sample park (zh, en)", _step_map),

@@ -158,7 +158,7 @@ class Standard:
                     unit = m.group("unit")
                     return HeaderMatch(f, AREA_UNITS[unit], unit)
         # shapefile cut: the header is exactly an alias (or alias+unit) cut at 10 bytes
-        if len(h.encode("gbk", errors="replace")) >= 9:
+        if len(h.encode("gbk", errors="replace")) >= 9 or len(h.encode("utf-8")) >= 8:
             for f in fields:
                 for a in f.aliases:
                     variants = [normalise_header(a)]
@@ -167,7 +167,7 @@ class Standard:
                             normalise_header(f"{a}({u})") for u in ("亩", "公顷", "平方米")
                         ]
                     for v in variants:
-                        if v != h and _cut_bytes(v) == h:
+                        if v != h and h in (_cut_bytes(v), _cut_bytes(v, 10, "utf-8")):
                             # a cut area header has lost its unit: report, never guess
                             return HeaderMatch(f, None, None, truncated=True)
         return None

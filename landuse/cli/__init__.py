@@ -18,6 +18,8 @@ __all__ = ["cli", "main"]
 # module name in landuse.cli -> attribute holding the click command
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("info", "info"),
+    ("validate", "validate"),
+    ("convert", "convert"),
     ("demo", "demo"),
     ("assess", "assess"),
     ("summary", "summary"),

@@ -3,47 +3,117 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import click
 
-from landuse.cli._common import handle_errors
-from landuse.io import read_parcels
+from landuse.cli._common import handle_errors, read_options
+from landuse.io import list_layers, read_parcels
+
+
+def describe(gdf: Any, input: str) -> dict[str, Any]:
+    """The facts ``info`` prints, as a dict."""
+    import shapely
+
+    meta = gdf.attrs.get("landuse", {})
+    types = shapely.get_type_id(gdf.geometry.values)
+    names = {-1: "missing", 0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon",
+             4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon",
+             7: "GeometryCollection"}
+    counts: dict[str, int] = {}
+    for t in types:
+        counts[names.get(int(t), str(t))] = counts.get(names.get(int(t), str(t)), 0) + 1
+    has = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
+    bounds = [float(v) for v in gdf[has].total_bounds] if has.any() else None
+    return {
+        "file": input,
+        "format": meta.get("format"),
+        "layers": meta.get("layers"),
+        "layer": meta.get("layer"),
+        "crs": gdf.crs.to_string() if gdf.crs else None,
+        "crs_name": gdf.crs.name if gdf.crs else None,
+        "crs_assumed": meta.get("crs_assumed"),
+        "parcels": len(gdf),
+        "geometry_types": counts,
+        "bounds": bounds,
+        "encoding": meta.get("encoding"),
+        "encoding_source": meta.get("encoding_source"),
+        "recognised": meta.get("recognised", {}),
+        "unrecognised": meta.get("unrecognised", []),
+        "units_converted": meta.get("converted", {}),
+        "truncated_headers": meta.get("truncated", []),
+        "unreadable_cells": len(meta.get("cells", {}).get("row", [])),
+        "file_problems": len(meta.get("problems", [])),
+        "attributes": meta.get("attributes"),
+    }
 
 
 @click.command()
 @click.argument("input", type=click.Path(dir_okay=False))
-@click.option("--layer", help="Layer of a multi-layer file (default: parcels or the first).")
+@read_options
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @handle_errors
-def info(input: str, layer: str | None, as_json: bool) -> None:
-    """Show layer, CRS, counts, bounds and the fields recognised and not.
+def info(
+    input: str,
+    layer: str | None,
+    encoding: str | None,
+    attributes: str | None,
+    assume_crs: str | None,
+    id_column: str | None,
+    as_json: bool,
+) -> None:
+    """Show layers, CRS, counts, bounds, encoding and the fields recognised and not.
 
     \b
-    Example:
+    Examples:
       landuse info data/geo/sample_park.gpkg
+      landuse info 宗地.shp --encoding GBK
+      landuse info parcels.topojson --assume-crs EPSG:4326 --json
     """
-    gdf = read_parcels(input, layer=layer)
-    meta = gdf.attrs.get("landuse", {})
-    out = {
-        "file": input,
-        "layer": meta.get("layer"),
-        "crs": gdf.crs.to_string() if gdf.crs else None,
-        "parcels": len(gdf),
-        "bounds": [float(v) for v in gdf.total_bounds] if len(gdf) else None,
-        "recognised": meta.get("recognised", {}),
-        "unrecognised": meta.get("unrecognised", []),
-    }
+    layers = list_layers(input) if Path(input).suffix.lower() not in (".csv", ".xlsx") else []
+    gdf = read_parcels(input, layer=layer, encoding=encoding, attributes=attributes,
+                       assume_crs=assume_crs, id_column=id_column)
+    out = describe(gdf, input)
+    if layers:
+        out["layers"] = [{"name": n, "geometry_type": g} for n, g in layers]
     if as_json:
-        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2, default=str))
         return
-    click.echo(f"文件 file:        {out['file']}")
+    click.echo(f"文件 file:        {out['file']} ({out['format']})")
+    if layers:
+        click.echo("图层 layers:      " + ", ".join(f"{n} ({g})" for n, g in layers))
     click.echo(f"图层 layer:       {out['layer']}")
-    click.echo(f"坐标系 CRS:       {out['crs']}")
+    crs = f"{out['crs']} ({out['crs_name']})" if out["crs"] else "none 未声明 (use --assume-crs)"
+    if out["crs_assumed"]:
+        crs += " [assumed via --assume-crs]"
+    click.echo(f"坐标系 CRS:       {crs}")
     click.echo(f"宗地数 parcels:   {out['parcels']}")
+    click.echo(
+        "几何 geometries:  " + ", ".join(f"{k} {v}" for k, v in out["geometry_types"].items())
+    )
     click.echo(f"范围 bounds:      {out['bounds']}")
+    if out["encoding"]:
+        click.echo(f"编码 encoding:    {out['encoding']} ({out['encoding_source']})")
     click.echo(f"识别字段 recognised ({len(out['recognised'])}):")
     for src, name in out["recognised"].items():
-        click.echo(f"  {src} -> {name}")
+        unit = out["units_converted"].get(name)
+        click.echo(f"  {src} -> {name}" + (f"  [{unit}]" if unit else ""))
     click.echo(
-        f"未识别字段 not recognised ({len(out['unrecognised'])}): " + ", ".join(out["unrecognised"])
+        f"未识别字段 not recognised, kept ({len(out['unrecognised'])}): "
+        + ", ".join(out["unrecognised"])
     )
+    if out["truncated_headers"]:
+        click.echo("截断表头 cut headers: " + ", ".join(out["truncated_headers"]))
+    if out["unreadable_cells"] or out["file_problems"]:
+        click.echo(
+            f"注意 note: {out['unreadable_cells']} unreadable cells, {out['file_problems']} "
+            f"file problems: run 'landuse validate {input}'"
+        )
+    if out["attributes"]:
+        a = out["attributes"]
+        click.echo(
+            f"属性表 attributes: {a['file']}: {a['matched']} parcels matched, "
+            f"{len(a['parcels_without_attributes'])} parcels without a row, "
+            f"{len(a['attribute_ids_without_parcel'])} rows without a parcel"
+        )

@@ -7,7 +7,14 @@ learnt on the way (encoding used, headers recognised and not) is in ``df.attrs["
 
 from __future__ import annotations
 
-from landuse.io.read import read_ledger, read_parcels
-from landuse.io.write import write_layer
+from landuse.io.read import list_layers, read_attributes, read_ledger, read_parcels
+from landuse.io.write import atomic_path, write_layer
 
-__all__ = ["read_ledger", "read_parcels", "write_layer"]
+__all__ = [
+    "atomic_path",
+    "list_layers",
+    "read_attributes",
+    "read_ledger",
+    "read_parcels",
+    "write_layer",
+]

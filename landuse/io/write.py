@@ -61,13 +61,19 @@ def write_layer(
     """Write ``gdf`` to GeoPackage, GeoParquet or GeoJSON, chosen by suffix."""
     t = Path(target)
     suffix = t.suffix.lower()
-    if suffix not in (*_DRIVERS, ".parquet"):
+    if suffix not in (*_DRIVERS, ".parquet", ".geoparquet"):
         raise DataSourceError(
             f"{t}: unknown output format '{suffix}'. Fix: use .gpkg, .parquet or .geojson."
         )
-    with atomic_path(t, overwrite=overwrite) as tmp:
-        if suffix == ".parquet":
-            gdf.to_parquet(tmp)
-        else:
-            gdf.to_file(tmp, layer=layer, driver=_DRIVERS[suffix], engine="pyogrio")
+    # what the reader learnt is not data: keep it out of the file's metadata
+    saved = gdf.attrs
+    gdf.attrs = {}
+    try:
+        with atomic_path(t, overwrite=overwrite) as tmp:
+            if suffix in (".parquet", ".geoparquet"):
+                gdf.to_parquet(tmp)
+            else:
+                gdf.to_file(tmp, layer=layer, driver=_DRIVERS[suffix], engine="pyogrio")
+    finally:
+        gdf.attrs = saved
     return t

@@ -1,0 +1,82 @@
+"""``landuse convert``: any readable parcel file into the standard's names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from landuse.cli._common import handle_errors, overwrite_opt, read_options
+from landuse.errors import CRSError, DataSourceError, OutputExistsError
+from landuse.io import read_parcels, write_layer
+
+OUTPUT_SUFFIXES = (".gpkg", ".parquet", ".geoparquet", ".geojson", ".json")
+
+
+@click.command()
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("output", type=click.Path(dir_okay=False))
+@read_options
+@click.option("--out-layer", default="parcels", show_default=True,
+              help="Layer name in a GeoPackage output.")
+@overwrite_opt
+@handle_errors
+def convert(
+    input: str,
+    output: str,
+    layer: str | None,
+    encoding: str | None,
+    attributes: str | None,
+    assume_crs: str | None,
+    id_column: str | None,
+    out_layer: str,
+    overwrite: bool,
+) -> None:
+    """Convert a parcel file to GeoPackage, GeoParquet or GeoJSON in the standard's names.
+
+    Headers become the standard's names (宗地号 -> parcel_id, 登记面积(亩) -> m² …),
+    values are normalised (dates, codes, yes/no, numbers), unknown columns are kept. The
+    output is written atomically: on any error no partial file is left behind.
+
+    \b
+    Examples:
+      landuse convert 宗地.shp parcels.gpkg
+      landuse convert 宗地.shp parcels.parquet --encoding GBK
+      landuse convert parcels.topojson parcels.gpkg --assume-crs EPSG:4326
+      landuse convert 宗地.xlsx parcels.gpkg --assume-crs EPSG:4527 --overwrite
+    """
+    out = Path(output)
+    if out.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise DataSourceError(
+            f"{output}: unknown output format '{out.suffix}'. Fix: use .gpkg, .parquet or "
+            ".geojson."
+        )
+    if out.resolve() == Path(input).resolve():
+        raise DataSourceError(
+            f"{output}: is the input file; the source is never modified in place."
+        )
+    if out.exists() and not overwrite:
+        raise OutputExistsError(
+            f"{output}: file exists and won't be overwritten without --overwrite."
+        )
+    gdf = read_parcels(input, layer=layer, encoding=encoding, attributes=attributes,
+                       assume_crs=assume_crs, id_column=id_column)
+    if gdf.crs is None:
+        raise CRSError(
+            f"{input}: declares no CRS, so the output would not be usable. Fix: give "
+            "--assume-crs EPSG:xxxx (e.g. EPSG:4490, EPSG:4527) or add the .prj."
+        )
+    meta = gdf.attrs.get("landuse", {})
+    write_layer(gdf, out, layer=out_layer, overwrite=overwrite)
+    n_cells = len(meta.get("cells", {}).get("row", []))
+    click.echo(
+        f"{input} -> {output}: {len(gdf)} parcels, {len(meta.get('recognised', {}))} fields "
+        f"recognised, {len(meta.get('unrecognised', []))} kept as they are"
+    )
+    if n_cells or meta.get("problems"):
+        click.echo(
+            f"注意 note: {n_cells} cells could not be read and "
+            f"{len(meta.get('problems', []))} file problems were found; run "
+            f"'landuse validate {input}' for the list.",
+            err=True,
+        )
