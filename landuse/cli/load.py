@@ -8,7 +8,7 @@ import click
 import pyogrio
 
 from landuse.cli._common import handle_errors, overwrite_opt
-from landuse.errors import DataSourceError
+from landuse.errors import DataSourceError, SchemaError
 
 
 @click.command()
@@ -20,10 +20,12 @@ from landuse.errors import DataSourceError
 @click.option("--layer", help="Parcels layer of INPUT (default: parcels or the first).")
 @click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False),
               help="Ledger file (default: the 'ledger' layer of INPUT when it has one).")
+@click.option("--keep-problems", is_flag=True,
+              help="Load even when validation finds errors (they are listed, not fixed).")
 @overwrite_opt
 @handle_errors
 def load(input: str, store_path: str | None, database: str | None, layer: str | None,
-         ledger_path: str | None, overwrite: bool) -> None:
+         ledger_path: str | None, keep_problems: bool, overwrite: bool) -> None:
     """Check a parcel register and its ledger and import them into a store.
 
     \b
@@ -36,6 +38,18 @@ def load(input: str, store_path: str | None, database: str | None, layer: str | 
     from landuse.store import open_store
 
     parcels = read_parcels(input, layer=layer)
+    from landuse.core.validate import validate
+
+    problems = validate(parcels)
+    errors = problems[problems["severity"] == "error"]
+    if len(problems):
+        click.echo(f"校验 validation: {len(errors)} errors, {len(problems) - len(errors)} "
+                   f"warnings (details: landuse validate {input} --report problems.csv)")
+    if len(errors) and not keep_problems:
+        lines = "; ".join(f"{r.parcel_id} {r.field}: {r.problem} (fix: {r.fix})"
+                          for r in errors.head(5).itertuples())
+        raise SchemaError(f"{input}: {len(errors)} validation errors, e.g. {lines}. Fix them, "
+                          "or give --keep-problems to load the register as it is.")
     ledger = None
     if ledger_path:
         ledger = read_ledger(ledger_path)
