@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv system lint bench clean sample
+.PHONY: demo test venv system lint bench clean sample assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +16,22 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Browser packages of the HTML maps (Leaflet and plugins), pinned by package-lock.json and
+# inlined into every map page: nothing is fetched from a CDN when a map opens.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+assets: $(NODE_STAMP)
+
 system:
 	bash scripts/install-system.sh
 
-demo: $(STAMP)
+demo: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/landuse demo
 
-test: system $(STAMP)
+test: system $(STAMP) $(NODE_STAMP)
 	bash scripts/run-tests.sh
 
 lint: $(STAMP)
@@ -33,4 +42,4 @@ sample: $(STAMP)
 	$(PY) data/geo/make_sample_park.py
 
 clean:
-	rm -rf $(VENV) out test-artifacts
+	rm -rf $(VENV) out test-artifacts node_modules

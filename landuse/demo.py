@@ -115,10 +115,58 @@ def _step_evidence(ctx: DemoContext) -> list[Path]:
     return written
 
 
+def _step_map(ctx: DemoContext) -> list[Path]:
+    from landuse.io import read_ledger, read_parcels
+    from landuse.rules import assess
+    from landuse.webmap import make_map, write_map
+
+    parcels = read_parcels(ctx.sample)
+    ledger = read_ledger(ctx.sample)
+    out = []
+    for lang in ("zh", "en"):
+        wm = make_map(assess(parcels, ctx.as_of, lang=lang), ledger, lang=lang)
+        name = "sample_park.html" if lang == "zh" else "sample_park_en.html"
+        out += write_map(wm, ctx.maps_dir / name, overwrite=True)
+    return out
+
+
+def _step_store(ctx: DemoContext) -> list[Path]:
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.settings import Settings
+    from landuse.io import read_ledger, read_parcels
+    from landuse.io.write import atomic_path
+    from landuse.store import open_store
+
+    target = ctx.out_dir / "park.gpkg"
+    with atomic_path(target, overwrite=True) as tmp:
+        with open_store(tmp, create=True) as store:
+            store.load(read_parcels(ctx.sample), read_ledger(ctx.sample, layer="ledger"),
+                       actor="demo")
+    answers: dict[str, object] = {}
+    with open_store(target) as store:
+        client = TestClient(create_app(Settings(store=str(target)), store=store))
+        for name, url in (
+            ("collections", "/collections"),
+            ("items_first_5", "/collections/parcels/items?limit=5&skipGeometry=true"),
+            ("search_FB-00", "/parcels/search?q=FB-00"),
+            ("indicators", f"/indicators?as_of={ctx.as_of}"),
+        ):
+            answers[name] = client.get(url).json()
+    out = ctx.out_dir / "api_answers.json"
+    out.write_text(json.dumps(answers, ensure_ascii=False, indent=2), "utf-8")
+    return [target, out]
+
+
 STEPS: list[tuple[str, Callable[[DemoContext], list[Path]]]] = [
     ("register: read and measure the sample park", _step_register),
     ("register: validate the sample park (problems report)", _step_validate),
     ("assess: idle land, 五未 stage, low efficiency, 亩均 class as of 2023-10-31", _step_assess),
     ("report: land report Jan–Oct 2023 (zh, en; html xlsx docx md json)", _step_report),
     ("evidence: land cover, change and footprints vs the records", _step_evidence),
+    ("map: interactive offline map of the sample park (zh, en)", _step_map),
+    ("store + API: park.gpkg store of the sample park and sample API answers", _step_store),
 ]

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 __all__ = [
     "CRSError",
+    "ConflictError",
     "DataSourceError",
     "GeometryError",
     "LanduseError",
+    "NotFoundError",
     "OutputExistsError",
     "RulesetError",
     "SchemaError",
+    "StaleVersionError",
 ]
 
 
@@ -44,3 +47,15 @@ class RulesetError(LanduseError, ValueError):
 
 class OutputExistsError(LanduseError, FileExistsError):
     """An output file exists and ``overwrite`` was not given."""
+
+
+class NotFoundError(LanduseError, LookupError):
+    """A parcel, event, collection or key asked for by id does not exist in the store."""
+
+
+class ConflictError(LanduseError, ValueError):
+    """A write clashes with what the store holds (duplicate id, store not empty)."""
+
+
+class StaleVersionError(ConflictError):
+    """An edit was based on a version of the record that is no longer current."""

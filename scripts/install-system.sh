@@ -6,6 +6,9 @@
 set -euo pipefail
 PKGS=(postgresql postgresql-15-postgis-3 chromium chromium-driver fonts-noto-cjk fontconfig)
 
+# npm installs the map's browser packages (make assets); Debian's npm brings nodejs.
+command -v npm >/dev/null || PKGS+=(npm)
+
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -26,6 +26,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("ledger", "ledger"),
     ("report", "report"),
     ("evidence", "evidence"),
+    ("load", "load"),
+    ("keys", "keys"),
+    ("serve", "serve"),
+    ("map", "map_cmd"),
 )
 
 

@@ -1,0 +1,2 @@
+"""The landuse web service (FastAPI): OGC API – Features for parcels and the ledger, plus
+task endpoints. Run with ``landuse serve STORE`` or ``uvicorn api.main:app``."""

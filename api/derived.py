@@ -1,0 +1,82 @@
+"""Results derived from the whole store (assessment, map, tiles), cached per store version.
+
+Every write adds an audit record, so the last audit sequence number is the store's version:
+a cached result is reused until the store changes. The assessment, report, indicators and
+map code are the library's (``landuse.rules``, ``landuse.report``, ``landuse.webmap``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from landuse.store import Store
+
+__all__ = ["Derived"]
+
+
+class Derived:
+    """Per-app cache of the frames, assessments and tiled maps of a store."""
+
+    def __init__(self, store: Store, size: int = 6) -> None:
+        self.store = store
+        self.size = size
+        self.lock = threading.RLock()
+        self.cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self.root = Path(tempfile.mkdtemp(prefix="landuse-api-"))
+
+    def _get(self, key: tuple[Any, ...], make: Any) -> Any:
+        with self.lock:
+            if key in self.cache:
+                self.cache.move_to_end(key)
+                return self.cache[key]
+            value = make()
+            self.cache[key] = value
+            while len(self.cache) > self.size:
+                _, old = self.cache.popitem(last=False)
+                if isinstance(old, dict) and "folder" in old:
+                    shutil.rmtree(old["folder"], ignore_errors=True)
+            return value
+
+    def frames(self) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+        """All parcels and the whole ledger, in the standard's names and types."""
+        v = self.store.change_seq()
+        return self._get(("frames", v), lambda: (self.store.parcels_frame(),
+                                                 self.store.ledger_frame()))
+
+    def assessed(self, as_of: str, lang: str = "zh") -> gpd.GeoDataFrame:
+        """The parcels assessed as of ``as_of`` (``landuse.rules.assess``)."""
+        from landuse.rules import assess
+
+        parcels, _ = self.frames()
+        v = self.store.change_seq()
+        return self._get(("assessed", v, as_of, lang),
+                         lambda: assess(parcels, as_of, lang=lang))
+
+    def tiled_map(self, lang: str) -> dict[str, Any]:
+        """A tiled map of today's assessment with its MVT tiles and chunks on disk."""
+        from landuse.webmap import make_map, write_tiles
+
+        today = dt.date.today().isoformat()
+        v = self.store.change_seq()
+
+        def make() -> dict[str, Any]:
+            assessed = self.assessed(today, lang)
+            _, ledger = self.frames()
+            webmap = make_map(assessed, ledger, lang=lang, tiled=True)
+            folder = Path(tempfile.mkdtemp(prefix=f"map-{lang}-", dir=self.root))
+            info = write_tiles(webmap, folder, fmt="pbf")
+            return {"webmap": webmap, "info": info, "folder": folder}
+
+        return self._get(("map", v, today, lang), make)
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)

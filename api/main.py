@@ -1,0 +1,106 @@
+"""The app factory: ``create_app(settings)`` wires the store, routers, CORS, size limit, errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.derived import Derived
+from api.errors import add_exception_handlers, problem
+from api.routers import analysis, land, ogc
+from api.settings import Settings, get_settings
+from landuse import __version__
+from landuse.store import Store, open_store
+
+__all__ = ["create_app"]  # plus a lazy `app` (module __getattr__) for uvicorn api.main:app
+
+
+class BodyLimit:
+    """Refuse request bodies larger than ``max_bytes`` with 413 (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        too_big = problem(413, f"body: larger than {self.max_bytes} bytes. Fix: send less per "
+                          "request.", "body")
+        if declared is not None:
+            try:
+                size = int(declared)
+            except ValueError:
+                size = self.max_bytes + 1
+            if size > self.max_bytes:
+                await too_big(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return msg
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await too_big(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """Build the service for ``settings`` (default: from the environment)."""
+    settings = settings or get_settings()
+    the_store = store or open_store(settings.target)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.derived.close()
+        if store is None:
+            the_store.close()
+
+    app = FastAPI(
+        title=settings.title,
+        version=__version__,
+        description="OGC API – Features for the parcel register and disposal ledger, plus "
+        "land questions. 宗地、处置台账与土地查询接口。Errors are RFC 9457 problem+json.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = the_store
+    app.state.derived = Derived(the_store)
+    add_exception_handlers(app)
+    app.include_router(ogc.router, tags=["OGC API – Features"])
+    app.include_router(land.router)
+    app.include_router(analysis.router)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+                           allow_headers=["Authorization", "Content-Type", "If-Match"],
+                           expose_headers=["ETag", "Location", "Content-Crs",
+                                           "Content-Disposition"])
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # ``uvicorn api.main:app`` builds the app from the environment on first access
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

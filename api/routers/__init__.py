@@ -1,0 +1,1 @@
+"""Routers of the service: OGC API – Features (ogc) and land questions (land)."""

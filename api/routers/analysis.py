@@ -1,0 +1,221 @@
+"""Land answers computed by the library: assessment, reclamation report, indicators, map, tiles.
+
+Routes only parse, call ``landuse.rules.assess`` / ``landuse.report`` / ``landuse.webmap``
+(through the per-version cache of :mod:`api.derived`) and serialise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
+
+from api import formats
+from api.deps import Reader
+from api.derived import Derived
+from api.errors import ApiError
+from api.routers.ogc import _disposition
+from landuse.errors import NotFoundError, SchemaError
+
+router = APIRouter(tags=["land 土地"])
+
+DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def derived(request: Request) -> Derived:
+    d: Derived = request.app.state.derived
+    return d
+
+
+DerivedDep = Annotated[Derived, Depends(derived)]
+
+
+def _date(value: str | None, param: str, default: str | None = None) -> str:
+    if value is None:
+        if default is None:
+            raise ApiError(400, f"{param}: required (YYYY-MM-DD).", param)
+        return default
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ApiError(400, f"{param}: '{value}' is not a date. Fix: YYYY-MM-DD.",
+                       param) from None
+
+
+def _plain(v: Any) -> Any:
+    if v is None or v is pd.NaT or v is pd.NA:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, pd.Timestamp | dt.date):
+        return v.isoformat()[:10]
+    return v
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    cols = [c for c in df.columns if c != "geometry"]
+    return [{c: _plain(v) for c, v in zip(cols, row, strict=True)}
+            for row in df[cols].itertuples(index=False, name=None)]
+
+
+@router.get("/assessment", summary="Assessment of a parcel or a zone 宗地/园区评估",
+            description="The §3 assessment (五未 stage, idle type, overdue days, idle fee, "
+            "low efficiency, 亩均 class, reasons) as of a date, by landuse.rules.assess.")
+def assessment(*,
+    as_of: Annotated[str | None, Query(description="YYYY-MM-DD (default today)")] = None,
+    parcel_id: Annotated[str | None, Query(max_length=200)] = None,
+    zone: Annotated[str | None, Query(max_length=200)] = None,
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+    f: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    d: DerivedDep,
+    _: Reader,
+) -> Response:
+    day = _date(as_of, "as_of", dt.date.today().isoformat())
+    df = d.assessed(day, lang)
+    if parcel_id is not None:
+        df = df[df["parcel_id"] == parcel_id]
+        if df.empty:
+            raise NotFoundError(f"parcel_id: '{parcel_id}' is not in the store.")
+    if zone is not None:
+        df = df[df["zone"] == zone]
+        if df.empty:
+            raise NotFoundError(f"zone: no parcels in zone '{zone}'.")
+    from landuse.rules import ASSESSMENT_COLUMNS, summarise
+
+    cols = ["parcel_id", "zone", "holder", "land_use", *ASSESSMENT_COLUMNS]
+    cols = [c for c in cols if c in df.columns]
+    if f == "csv":
+        data = "\ufeff" + df[cols].to_csv(index=False)
+        return Response(data.encode(), media_type=formats.MEDIA["csv"], headers={
+            "Content-Disposition": _disposition(f"assessment-{day}.csv")})
+    body: dict[str, Any] = {"as_of": day, "parcels": len(df)}
+    if parcel_id is None:
+        summary = summarise(df)
+        body["summary"] = {
+            dim: {str(code): {"parcels": int(t.loc[code, ("all", "parcels")]),
+                              "mu": round(float(t.loc[code, ("all", "mu")]), 2)}
+                  for code in t.index}
+            for dim, t in summary.items()
+        }
+    body["results"] = _records(df[cols])
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+
+
+_REPORT_SUFFIX = {"json": ".json", "html": ".html", "xlsx": ".xlsx", "docx": ".docx"}
+_REPORT_MEDIA = {"json": "application/json", "html": formats.MEDIA["html"],
+                 "xlsx": formats.MEDIA["xlsx"],
+                 "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+@router.get("/reports/reclamation", summary="Reclamation report 盘活报告",
+            description="The zone's land report for a period (landuse.report), in json, "
+            "html, xlsx or docx, Chinese or English.")
+def reclamation_report(
+    from_: Annotated[str, Query(alias="from", description="YYYY-MM-DD")],
+    to: Annotated[str, Query(description="YYYY-MM-DD")], *,
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+    zone: Annotated[str | None, Query(max_length=200)] = None,
+    f: Annotated[str, Query(pattern="^(json|html|xlsx|docx)$")] = "json",
+    d: DerivedDep,
+    _: Reader,
+) -> Response:
+    from landuse.report import build_report, write_report
+
+    start, end = _date(from_, "from"), _date(to, "to")
+    if start > end:
+        raise ApiError(400, "from: later than 'to'. Fix: give from <= to.", "from")
+    assessed = d.assessed(end, lang)
+    _, ledger = d.frames()
+    report = build_report(assessed, ledger.drop(columns=["recorded_at", "recorded_by"]),
+                          start, end, zone=zone, lang=lang, as_of=end)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"reclamation_{start}_{end}_{lang}{_REPORT_SUFFIX[f]}"
+        write_report(report, path)
+        data = path.read_bytes()
+    headers = {}
+    if f in ("xlsx", "docx"):
+        headers["Content-Disposition"] = _disposition(path.name)
+    return Response(data, media_type=_REPORT_MEDIA[f], headers=headers)
+
+
+@router.get("/indicators", summary="Zone indicators 园区用地指标",
+            description="Land-use intensity indicators of the whole park or one zone "
+            "(landuse.report.zone_indicators) on the assessment as of a date.")
+def indicators(*,
+    as_of: Annotated[str | None, Query()] = None,
+    zone: Annotated[str | None, Query(max_length=200)] = None,
+    d: DerivedDep,
+    _: Reader,
+) -> Response:
+    from landuse.report import zone_indicators
+
+    day = _date(as_of, "as_of", dt.date.today().isoformat())
+    df = d.assessed(day)
+    if zone is not None:
+        df = df[df["zone"] == zone]
+        if df.empty:
+            raise NotFoundError(f"zone: no parcels in zone '{zone}'.")
+    body = {"as_of": day, "zone": zone, "indicators": _records(zone_indicators(df))}
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+
+
+@router.get("/map", summary="Interactive map 交互地图",
+            description="The landuse.webmap map of today's assessment, reading vector tiles "
+            "from /tiles/parcels/{z}/{x}/{y}.mvt (offline: no CDN).")
+def parcel_map(
+    request: Request, *,
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+    d: DerivedDep,
+    _: Reader,
+) -> Response:
+    from landuse.webmap import page_for_tile_url
+
+    m = d.tiled_map(lang)
+    base = str(request.base_url).rstrip("/")
+    html = page_for_tile_url(m["webmap"], f"{base}/tiles/parcels/{{z}}/{{x}}/{{y}}.mvt?lang={lang}",
+                             f"{base}/map/{lang}/files/", m["info"])
+    return Response(html, media_type=formats.MEDIA["html"])
+
+
+@router.get("/map/{lang}/files/{kind}/{name}", include_in_schema=False)
+def map_files(lang: str, kind: str, name: str, d: DerivedDep,
+              _: Reader) -> Response:
+    if lang not in ("zh", "en") or kind not in ("attr", "search") or not name.endswith(".js") \
+            or "/" in name or ".." in name:
+        raise NotFoundError(f"map file {kind}/{name} does not exist.")
+    p = d.tiled_map(lang)["folder"] / kind / name
+    if not p.is_file():
+        raise NotFoundError(f"map file {kind}/{name} does not exist.")
+    return Response(p.read_bytes(), media_type="text/javascript; charset=utf-8")
+
+
+@router.get("/tiles/parcels/{z}/{x}/{y}.mvt", summary="Vector tiles of the parcels 矢量切片",
+            description="Mapbox Vector Tiles (layer 'p'; properties f, c0..c4 as the map "
+            "uses them) made by landuse.webmap; 204 where a tile has no parcels.")
+def tile(
+    z: Annotated[int, PathParam(ge=0, le=24)],
+    x: Annotated[int, PathParam(ge=0)],
+    y: Annotated[int, PathParam(ge=0)], *,
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+    d: DerivedDep,
+    _: Reader,
+) -> Response:
+    if x >= 2**z or y >= 2**z:
+        raise SchemaError(f"x: tile {z}/{x}/{y} is outside the zoom level's grid.")
+    m = d.tiled_map(lang)
+    p = m["folder"] / "tiles" / str(z) / str(x) / f"{y}.pbf"
+    headers = {"Cache-Control": "max-age=60"}
+    if not p.is_file():
+        return Response(status_code=204, headers=headers)
+    return Response(p.read_bytes(), media_type="application/vnd.mapbox-vector-tile",
+                    headers=headers)

@@ -1,0 +1,508 @@
+"""OGC API – Features (Parts 1, 2 and a CQL2-text filter): landing page to items, and writes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import math
+import re
+from typing import Annotated, Any
+
+import shapely
+from fastapi import APIRouter, Body, Header, Query, Request, Response
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from api import crs as crsmod
+from api import formats
+from api.deps import Editor, Reader, StoreDep, get_settings
+from api.errors import ApiError
+from api.settings import Settings
+from landuse.errors import GeometryError, SchemaError
+from landuse.store import COLLECTIONS, Feature, Page, Store, cql
+from landuse.store import Query as StoreQuery
+
+router = APIRouter()
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+]
+
+RESERVED = {"f", "bbox", "bbox-crs", "crs", "limit", "cursor", "properties", "sortby",
+            "skipGeometry", "filter", "filter-lang", "numberMatched", "filename"}
+PAGE_FORMATS = ("json", "html", "csv")
+ALL_FORMATS = (*PAGE_FORMATS, *formats.DOWNLOADS)
+
+
+def _fmt(f: str | None, request: Request, allowed: tuple[str, ...] = ("json", "html")) -> str:
+    if f is None:
+        accept = request.headers.get("accept", "")
+        return "html" if "text/html" in accept and "html" in allowed else "json"
+    if f not in allowed:
+        raise ApiError(400, f"f: '{f}' is not an output format here. Fix: use one of "
+                       f"{', '.join(allowed)}.", "f")
+    return f
+
+
+def _json(body: Any, status: int = 200, media: str = "application/json",
+          headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status_code=status, media_type=media,
+                    headers=headers)
+
+
+def _doc(request: Request, f: str | None, title: str, body: dict[str, Any]) -> Response:
+    if _fmt(f, request) == "html":
+        return Response(formats.page_html(title, body), media_type=formats.MEDIA["html"])
+    return _json(body)
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _collection(collection_id: str) -> Any:
+    if collection_id not in COLLECTIONS:
+        raise ApiError(404, f"collectionId: '{collection_id}' does not exist. Fix: use parcels "
+                       "or ledger.", "collectionId")
+    return COLLECTIONS[collection_id]
+
+
+@router.get("/", summary="Landing page 首页")
+def landing(request: Request, *, f: Annotated[str | None, Query()] = None,
+            _: Reader) -> Response:
+    base = _base(request)
+    settings = get_settings(request)
+    body = {
+        "title": settings.title,
+        "description": "园区闲置与低效用地 Parcels, disposal ledger and land questions "
+                       "(OGC API – Features).",
+        "links": [
+            {"rel": "self", "href": f"{base}/", "type": "application/json", "title": "this"},
+            {"rel": "service-desc", "href": f"{base}/openapi.json",
+             "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI"},
+            {"rel": "service-doc", "href": f"{base}/docs", "type": "text/html",
+             "title": "API docs 接口文档"},
+            {"rel": "conformance", "href": f"{base}/conformance", "type": "application/json",
+             "title": "conformance"},
+            {"rel": "data", "href": f"{base}/collections", "type": "application/json",
+             "title": "collections 数据集"},
+        ],
+    }
+    return _doc(request, f, settings.title, body)
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance(request: Request, *, f: Annotated[str | None, Query()] = None,
+                _: Reader) -> Response:
+    return _doc(request, f, "Conformance", {"conformsTo": CONFORMANCE})
+
+
+def _collection_doc(request: Request, store: Store, cid: str) -> dict[str, Any]:
+    coll = COLLECTIONS[cid]
+    base = _base(request)
+    bounds = store.bounds()
+    doc: dict[str, Any] = {
+        "id": cid,
+        "title": coll.title,
+        "description": coll.description,
+        "itemType": "feature",
+        "crs": crsmod.SUPPORTED,
+        "storageCrs": crsmod.crs_uri(4490),
+        "links": [
+            {"rel": "self", "href": f"{base}/collections/{cid}", "type": "application/json",
+             "title": coll.title},
+            {"rel": "items", "href": f"{base}/collections/{cid}/items",
+             "type": "application/geo+json", "title": "items 要素"},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+             "href": f"{base}/collections/{cid}/queryables", "type": "application/schema+json",
+             "title": "queryables"},
+        ],
+    }
+    if bounds:
+        doc["extent"] = {"spatial": {"bbox": [list(bounds)], "crs": crsmod.CRS84}}
+    return doc
+
+
+@router.get("/collections", summary="Collections 数据集")
+def collections(request: Request, *, f: Annotated[str | None, Query()] = None,
+                store: StoreDep,
+                _: Reader) -> Response:
+    base = _base(request)
+    body = {
+        "links": [{"rel": "self", "href": f"{base}/collections", "type": "application/json"}],
+        "collections": [_collection_doc(request, store, c) for c in COLLECTIONS],
+    }
+    return _doc(request, f, "Collections 数据集", body)
+
+
+@router.get("/collections/{collectionId}", summary="One collection")
+def collection(request: Request, collectionId: str, *,
+               f: Annotated[str | None, Query()] = None,
+               store: StoreDep,
+               _: Reader) -> Response:
+    _collection(collectionId)
+    return _doc(request, f, COLLECTIONS[collectionId].title,
+                _collection_doc(request, store, collectionId))
+
+
+_JSON_TYPES = {"text": "string", "date": "string", "real": "number", "int": "integer",
+               "bool": "boolean"}
+
+
+@router.get("/collections/{collectionId}/queryables", summary="Queryable properties")
+def queryables(request: Request, collectionId: str, *,
+               f: Annotated[str | None, Query()] = None,
+               _: Reader) -> Response:
+    coll = _collection(collectionId)
+    props: dict[str, Any] = {"geom": {"format": "geometry-any", "title": "geometry"}}
+    for c in coll.columns:
+        p: dict[str, Any] = {"type": _JSON_TYPES[c.kind], "title": c.title}
+        if c.kind == "date":
+            p["format"] = "date"
+        props[c.name] = p
+    body = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{_base(request)}/collections/{collectionId}/queryables",
+            "type": "object", "title": coll.title, "properties": props,
+            "additionalProperties": False}
+    if _fmt(f, request) == "html":
+        return Response(formats.page_html("Queryables", body), media_type=formats.MEDIA["html"])
+    return _json(body, media="application/schema+json")
+
+
+# -- items ---------------------------------------------------------------------------------
+
+
+def _floats(text: str, param: str) -> tuple[float, ...]:
+    try:
+        vals = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise ApiError(400, f"{param}: '{text[:60]}' is not a comma-separated list of numbers.",
+                       param) from None
+    if not all(math.isfinite(v) for v in vals):
+        raise ApiError(400, f"{param}: numbers must be finite.", param)
+    return vals
+
+
+def encode_cursor(key: tuple[Any, ...]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> tuple[Any, ...]:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        val = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ApiError(400, "cursor: is damaged. Fix: follow the 'next' link as given.",
+                       "cursor") from None
+    if not isinstance(val, list) or not val:
+        raise ApiError(400, "cursor: is damaged. Fix: follow the 'next' link as given.",
+                       "cursor")
+    return tuple(val)
+
+
+def build_query(request: Request, coll: Any, settings: Settings, *, bbox: str | None,
+                bbox_crs: str | None, limit: int | None, cursor: str | None,
+                properties: str | None, sortby: str | None, skip_geometry: bool,
+                filter_: str | None, filter_lang: str | None, number_matched: bool | None,
+                download: bool) -> StoreQuery:
+    """Turn OGC query parameters into a store query (400 names the bad parameter)."""
+    q = StoreQuery(skip_geometry=skip_geometry)
+    for k, v in request.query_params.multi_items():
+        if k in RESERVED:
+            continue
+        if k not in coll.names:
+            raise ApiError(400, f"{k}: unknown parameter. Fix: use a property of {coll.name} "
+                           f"({', '.join(coll.names[:8])}, …) or one of "
+                           f"{', '.join(sorted(RESERVED))}.", k)
+        q.equals[k] = v
+    if bbox is not None:
+        q.bbox = crsmod.to_storage_bbox(_floats(bbox, "bbox"),
+                                        crsmod.parse_crs(bbox_crs, "bbox-crs"))
+    elif bbox_crs is not None:
+        raise ApiError(400, "bbox-crs: given without bbox. Fix: add bbox or drop bbox-crs.",
+                       "bbox-crs")
+    cap = settings.max_download if download else settings.max_limit
+    q.limit = min(limit if limit is not None else
+                  (cap if download else settings.default_limit), cap)
+    if cursor is not None:
+        q.after = decode_cursor(cursor)
+    if properties is not None:
+        q.properties = [p.strip() for p in properties.split(",") if p.strip()]
+    if sortby:
+        for item in sortby.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            desc = item.startswith("-")
+            name = item.lstrip("+-").strip()
+            if " " in name:  # "+" decoded to a space in a query string
+                name = name.replace(" ", "")
+            q.sortby.append((name, desc))
+    if filter_lang is not None and filter_lang != "cql2-text":
+        raise ApiError(400, f"filter-lang: '{filter_lang}' is not supported. Fix: use "
+                       "cql2-text.", "filter-lang")
+    if filter_ is not None:
+        q.filter = cql.parse(filter_)
+    filtered = bool(q.equals or q.bbox or q.filter)
+    q.count = bool(number_matched) if number_matched is not None else (
+        settings.number_matched and not filtered)
+    return q
+
+
+def _filename(name: str | None, default: str, fmt: str) -> str:
+    stem = re.sub(r"[^\w.-]+", "_", name or default)[:80].strip("._") or default
+    ext = "." + fmt
+    return stem if stem.lower().endswith(ext) else stem + ext
+
+
+def _disposition(filename: str) -> str:
+    from urllib.parse import quote
+
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def respond_features(request: Request, page: Page, *, fmt: str, crs_code: int | None,
+                     title: str, layer: str, filename: str | None, skip_geometry: bool,
+                     extra_links: list[dict[str, str]] | None = None) -> Response:
+    """Serialise a page in ``fmt`` with OGC links, Content-Crs and downloads' filenames."""
+    feats = page.features
+    crs_uri = crsmod.crs_uri(crs_code)
+    headers = {"Content-Crs": f"<{crs_uri}>"}
+    storage_geoms = [f.geometry for f in feats]
+    if fmt in formats.DOWNLOADS:
+        ogc_axis = fmt not in ("gpkg",)
+        geoms = crsmod.to_output(storage_geoms, crs_code, ogc_axis_order=ogc_axis)
+        crs_name = "EPSG:4490" if crs_code is None else f"EPSG:{crs_code}"
+        if fmt == "gpkg" and crs_code is None:
+            crs_name = "OGC:CRS84"
+        data = formats.render_download(fmt, feats, geoms, crs_name, layer, not skip_geometry)
+        stamp = dt.date.today().isoformat()
+        headers["Content-Disposition"] = _disposition(
+            _filename(filename, f"{layer}-{stamp}", fmt))
+        return Response(data, media_type=formats.MEDIA[fmt], headers=headers)
+    geoms = crsmod.to_output(storage_geoms, crs_code)
+    links = [{"rel": "self", "href": str(request.url), "type": formats.MEDIA[fmt],
+              "title": "this page"}]
+    for alt in ("json", "html", "csv", "geojson", "xlsx", "gpkg"):
+        if alt != fmt:
+            links.append({"rel": "alternate" if alt in PAGE_FORMATS else "enclosure",
+                          "href": str(request.url.include_query_params(f=alt)),
+                          "type": formats.MEDIA[alt], "title": alt})
+    if page.next_key is not None:
+        links.append({"rel": "next", "type": formats.MEDIA[fmt], "title": "next page 下一页",
+                      "href": str(request.url.include_query_params(
+                          cursor=encode_cursor(page.next_key)))})
+    links += extra_links or []
+    if fmt == "html":
+        note = f"{len(feats)} features" + (
+            f" of {page.number_matched}" if page.number_matched is not None else "")
+        return Response(formats.features_html(title, feats, links, note),
+                        media_type=formats.MEDIA["html"], headers=headers)
+    if fmt == "csv":
+        return Response(formats.features_csv(feats, geoms, not skip_geometry),
+                        media_type=formats.MEDIA["csv"], headers=headers)
+    meta: dict[str, Any] = {
+        "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "numberReturned": len(feats),
+    }
+    if page.number_matched is not None:
+        meta["numberMatched"] = page.number_matched
+    meta["links"] = links
+    return Response(formats.features_geojson(feats, geoms, meta),
+                    media_type=formats.MEDIA["json"], headers=headers)
+
+
+@router.get("/collections/{collectionId}/items", summary="Features 要素",
+            description="bbox, attribute equality filters (?zone=A), a CQL2-text filter, "
+            "sortby, properties, skipGeometry, keyset paging (follow rel=next), crs/bbox-crs. "
+            "f=json|html|csv pages; f=geojson|csv|xlsx|gpkg downloads with a filename.")
+def items(
+    request: Request,
+    collectionId: str, *,
+    f: Annotated[str | None, Query(description="json, html, csv, geojson, xlsx, gpkg")] = None,
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in bbox-crs")] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
+    crs: Annotated[str | None, Query()] = None,
+    limit: Annotated[int | None, Query(ge=1, le=10_000_000)] = None,
+    cursor: Annotated[str | None, Query(max_length=4000)] = None,
+    properties: Annotated[str | None, Query()] = None,
+    sortby: Annotated[str | None, Query(description="+a,-b")] = None,
+    skipGeometry: Annotated[bool, Query()] = False,
+    filter: Annotated[str | None, Query(description="CQL2 text")] = None,
+    filter_lang: Annotated[str | None, Query(alias="filter-lang")] = None,
+    numberMatched: Annotated[bool | None, Query()] = None,
+    filename: Annotated[str | None, Query(max_length=200)] = None,
+    store: StoreDep,
+    _: Reader,
+) -> Response:
+    coll = _collection(collectionId)
+    fmt = _fmt(f, request, ALL_FORMATS)
+    crs_code = crsmod.parse_crs(crs, "crs")
+    q = build_query(request, coll, get_settings(request), bbox=bbox, bbox_crs=bbox_crs,
+                    limit=limit, cursor=cursor, properties=properties, sortby=sortby,
+                    skip_geometry=skipGeometry, filter_=filter, filter_lang=filter_lang,
+                    number_matched=numberMatched, download=fmt in formats.DOWNLOADS)
+    page = store.query(collectionId, q)
+    return respond_features(request, page, fmt=fmt, crs_code=crs_code, title=coll.title,
+                            layer=collectionId, filename=filename, skip_geometry=skipGeometry,
+                            extra_links=[{"rel": "collection", "type": "application/json",
+                                          "href": f"{_base(request)}/collections/{collectionId}"}])
+
+
+def etag(f: Feature) -> str:
+    return f'"v{f.version}"'
+
+
+@router.get("/collections/{collectionId}/items/{featureId}", summary="One feature")
+def item(request: Request, collectionId: str, featureId: str, *,
+         f: Annotated[str | None, Query()] = None,
+         crs: Annotated[str | None, Query()] = None,
+         store: StoreDep,
+         _: Reader) -> Response:
+    coll = _collection(collectionId)
+    fmt = _fmt(f, request)
+    crs_code = crsmod.parse_crs(crs, "crs")
+    feat = store.get(collectionId, featureId)
+    headers = {"Content-Crs": f"<{crsmod.crs_uri(crs_code)}>"}
+    if feat.version is not None:
+        headers["ETag"] = etag(feat)
+    if fmt == "html":
+        return Response(formats.features_html(f"{coll.title} {feat.id}", [feat], []),
+                        media_type=formats.MEDIA["html"], headers=headers)
+    base = _base(request)
+    links = [{"rel": "self", "href": str(request.url), "type": "application/geo+json"},
+             {"rel": "collection", "href": f"{base}/collections/{collectionId}",
+              "type": "application/json"}]
+    geom = crsmod.to_output([feat.geometry], crs_code)[0]
+    return Response(formats.feature_json(feat, geom, {"links": links}).encode(),
+                    media_type=formats.MEDIA["json"], headers=headers)
+
+
+# -- writes ----------------------------------------------------------------------------------
+
+
+def parse_geometry(obj: Any, where: str, required: bool = False) -> BaseGeometry | None:
+    """A GeoJSON geometry (CRS84) as a storage geometry; GeometryError names ``where``."""
+    if obj is None:
+        if required:
+            raise GeometryError(f"{where}: a geometry is required.")
+        return None
+    if not isinstance(obj, dict) or "type" not in obj:
+        raise GeometryError(f"{where}: not a GeoJSON geometry object.")
+    try:
+        g = shape(obj)
+    except Exception as e:  # shapely raises several types for malformed GeoJSON
+        raise GeometryError(f"{where}: not a valid GeoJSON geometry ({e}).") from None
+    coords = shapely.get_coordinates(g)
+    if len(coords) and not (abs(coords[:, 0]).max() <= 180 and abs(coords[:, 1]).max() <= 90):
+        raise GeometryError(f"{where}: coordinates are not longitude/latitude (CRS84).")
+    if g.is_empty or not g.is_valid:
+        raise GeometryError(f"{where}: empty or invalid geometry "
+                            f"({shapely.is_valid_reason(g)}).")
+    return g
+
+
+def _feature_parts(obj: Any, where: str) -> tuple[dict[str, Any], BaseGeometry | None]:
+    if not isinstance(obj, dict) or obj.get("type") != "Feature":
+        raise SchemaError(f"{where}: expected a GeoJSON Feature "
+                          '({"type": "Feature", "geometry": ..., "properties": {...}}).')
+    props = obj.get("properties")
+    if not isinstance(props, dict):
+        raise SchemaError(f"{where}: 'properties' must be an object of ledger fields.")
+    return props, parse_geometry(obj.get("geometry"), f"{where}: geometry")
+
+
+@router.post("/collections/{collectionId}/items", status_code=201,
+             summary="Append ledger events 追加台账事件",
+             description="A GeoJSON Feature (or FeatureCollection) whose properties follow the "
+             "ledger standard; geometry may be null. Needs an editor key. Corrections are new "
+             "events naming the corrected one in 'corrects'.")
+def add_items(request: Request, collectionId: str,
+              body: Annotated[dict[str, Any], Body()],
+              store: StoreDep,
+              key: Editor) -> Response:
+    _collection(collectionId)
+    if collectionId != "ledger":
+        raise ApiError(405, f"collectionId: {collectionId} cannot be added to over the API; "
+                       "only the ledger takes new items (parcels are edited with PATCH).",
+                       "collectionId", {"Allow": "GET"})
+    if body.get("type") == "FeatureCollection":
+        feats = body.get("features")
+        if not isinstance(feats, list) or not feats:
+            raise SchemaError("features: a FeatureCollection needs a non-empty 'features' list.")
+        if len(feats) > 10_000:
+            raise SchemaError("features: at most 10000 events per request.")
+        events = [_feature_parts(x, f"features[{i}]") for i, x in enumerate(feats)]
+    else:
+        events = [_feature_parts(body, "body")]
+    stored = store.append_events(events, actor=f"key:{key.key_id}")
+    base = _base(request)
+    loc = f"{base}/collections/ledger/items/{stored[0].id}"
+    geoms = crsmod.to_output([f.geometry for f in stored], None)
+    if len(stored) == 1 and body.get("type") != "FeatureCollection":
+        data = formats.feature_json(stored[0], geoms[0]).encode()
+    else:
+        data = formats.features_geojson(stored, geoms, {"numberReturned": len(stored)})
+    return Response(data, status_code=201, media_type=formats.MEDIA["json"],
+                    headers={"Location": loc})
+
+
+def _if_match(value: str | None) -> int:
+    if value is None:
+        raise ApiError(428, "If-Match: required for edits. Fix: GET the parcel, then send its "
+                       "ETag as If-Match.", "If-Match")
+    m = re.fullmatch(r'\s*(?:W/)?"?v?(\d{1,9})"?\s*', value)
+    if m is None:
+        raise ApiError(412, f"If-Match: '{value[:40]}' is not an ETag of this server.",
+                       "If-Match")
+    return int(m.group(1))
+
+
+@router.patch("/collections/{collectionId}/items/{featureId}",
+              summary="Edit a parcel 修改宗地 (If-Match)",
+              description="Body: a GeoJSON Feature (or {'properties': {...}}) with the fields to "
+              "change. Needs an editor key and If-Match with the parcel's ETag: 428 when "
+              "missing, 412 when someone else edited it first.")
+def edit_item(request: Request, collectionId: str, featureId: str,
+              body: Annotated[dict[str, Any], Body()], *,
+              if_match: Annotated[str | None, Header()] = None,
+              store: StoreDep,
+              key: Editor) -> Response:
+    _collection(collectionId)
+    if collectionId != "parcels":
+        raise ApiError(405, "collectionId: ledger events are never edited; add a correcting "
+                       "event instead (POST with 'corrects').", "collectionId",
+                       {"Allow": "GET, POST"})
+    expected = _if_match(if_match)
+    props = body.get("properties", {})
+    if not isinstance(props, dict):
+        raise SchemaError("properties: must be an object of parcel fields.")
+    geom = parse_geometry(body.get("geometry"), "geometry")
+    feat = store.update_parcel(featureId, props, geom, expected, actor=f"key:{key.key_id}")
+    out = crsmod.to_output([feat.geometry], None)[0]
+    return Response(formats.feature_json(feat, out).encode(), media_type=formats.MEDIA["json"],
+                    headers={"ETag": etag(feat)})
+
+
+@router.get("/audit", summary="Audit log 审计日志 (editor key)")
+def audit(*, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+          limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+          store: StoreDep,
+          key: Editor) -> Response:
+    return _json({"records": store.audit_log(limit=limit, after=after)})

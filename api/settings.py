@@ -1,0 +1,43 @@
+"""Service settings: environment variables under the prefix ``LANDUSE_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """What the service serves and how (``LANDUSE_STORE=park.gpkg`` etc.)."""
+
+    model_config = SettingsConfigDict(env_prefix="LANDUSE_", env_file=".env", extra="ignore")
+
+    store: str = Field(default="park.gpkg", description="GeoPackage store to serve")
+    database_url: str | None = Field(default=None,
+                                     description="postgresql://... (overrides store)")
+    default_limit: int = Field(default=100, ge=1)
+    max_limit: int = Field(default=1000, ge=1)
+    max_download: int = Field(default=200_000, ge=1,
+                              description="most features in one download")
+    read_requires_key: bool = Field(default=False,
+                                    description="reads need a viewer or editor key")
+    number_matched: bool = Field(
+        default=True, description="give numberMatched when cheap (unfiltered) or asked for"
+    )
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    title: str = "landuse 园区土地 API"
+
+    @property
+    def target(self) -> str:
+        """The store to open: the database URL when set, else the GeoPackage path."""
+        return self.database_url or self.store
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment (cached)."""
+    return Settings()

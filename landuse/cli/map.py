@@ -1,0 +1,84 @@
+"""``landuse map``: an interactive HTML map of the assessed parcels (offline by default)."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from landuse.cli._common import handle_errors, overwrite_opt
+
+__all__ = ["map_cmd"]
+
+
+@click.command("map")
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.option("--as-of", "as_of", help="Assess first, as of this date (YYYY-MM-DD). "
+              "Without it INPUT must already hold the assessment columns.")
+@click.option("--rules", type=click.Path(dir_okay=False), help="Ruleset file for --as-of.")
+@click.option("--layer", help="Layer of a multi-layer file (default: parcels).")
+@click.option("--ledger", type=click.Path(dir_okay=False),
+              help="Disposal ledger (GeoPackage layer 'ledger', CSV or XLSX). Default: the "
+              "'ledger' layer of INPUT when it has one.")
+@click.option("--buildings", type=click.Path(dir_okay=False),
+              help="Building footprints, drawn as a layer.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of legend, popups and controls.")
+@click.option("--basemap", type=click.Choice(["none", "osm", "tianditu-vec", "tianditu-img",
+                                               "amap"]),
+              default="none", show_default=True,
+              help="Background map. 'none' works offline; tianditu-* need the environment "
+              "variable TIANDITU_KEY; amap shifts the drawn parcels to GCJ-02 (display only).")
+@click.option("--tiled/--single-file", "tiled", default=None,
+              help="Force vector tiles beside the page, or one self-contained page "
+              "(default: tiles above 5 000 parcels).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The HTML file to write, e.g. maps/zone.html.")
+@overwrite_opt
+@handle_errors
+def map_cmd(input: str, as_of: str | None, rules: str | None, layer: str | None,
+            ledger: str | None, buildings: str | None, lang: str, basemap: str,
+            tiled: bool | None, output: str, overwrite: bool) -> None:
+    """Write an interactive map of idle, low-efficiency and reclaimed parcels.
+
+    The page opens from disk with no network (all scripts are inside it). Large registers
+    get a folder NAME_files/ beside the page: keep the two together.
+
+    \b
+    Examples:
+      landuse map parcels.gpkg --as-of 2023-10-31 -o maps/zone.html
+      TIANDITU_KEY=... landuse map parcels.gpkg --as-of 2023-10-31 \\
+          --basemap tianditu-img -o maps/img.html
+      landuse map assessment.gpkg --lang en -o maps/zone_en.html --overwrite
+    """
+    import geopandas as gpd
+    import pyogrio
+
+    from landuse.errors import DataSourceError
+    from landuse.io import read_ledger, read_parcels
+    from landuse.webmap import make_map, write_map
+
+    key = os.environ.get("TIANDITU_KEY") if basemap.startswith("tianditu") else None
+    bld = None
+    if buildings:
+        try:
+            bld = gpd.read_file(buildings, engine="pyogrio")
+        except Exception as e:  # pyogrio raises several types for unreadable files
+            raise DataSourceError(f"{buildings}: cannot be read ({e}).") from e
+    if as_of:
+        from landuse.cli.assess import read_for_assessment
+
+        parcels = read_for_assessment(input, layer, as_of, rules, lang, buildings)
+    else:
+        parcels = read_parcels(input, layer=layer)
+    led = None
+    if ledger:
+        led = read_ledger(ledger)
+    elif input.lower().endswith(".gpkg") and "ledger" in [
+        n for n, _ in pyogrio.list_layers(input)
+    ]:
+        led = read_ledger(input)
+    wm = make_map(parcels, led, buildings=bld, lang=lang, basemap=basemap,
+                  tianditu_key=key, tiled=tiled)
+    for path in write_map(wm, output, overwrite=overwrite):
+        click.echo(f"地图 map -> {path}")

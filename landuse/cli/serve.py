@@ -1,0 +1,43 @@
+"""``landuse serve``: run the web service on a store."""
+
+from __future__ import annotations
+
+import click
+
+from landuse.cli._common import handle_errors
+
+
+@click.command()
+@click.argument("store", required=False, type=click.Path(dir_okay=False))
+@click.option("--database", envvar="LANDUSE_DATABASE_URL",
+              help="postgresql://... PostGIS store (or LANDUSE_DATABASE_URL).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--read-key/--open-reads", "read_key", default=None,
+              help="Reads need an API key (default: open, or LANDUSE_READ_REQUIRES_KEY).")
+@handle_errors
+def serve(store: str | None, database: str | None, host: str, port: int,
+          read_key: bool | None) -> None:
+    """Serve STORE (a GeoPackage, default park.gpkg) or a PostGIS database over HTTP.
+
+    \b
+    Examples:
+      landuse serve park.gpkg --port 8000      then open http://127.0.0.1:8000/docs
+      landuse serve --database postgresql://user@host/landuse
+    """
+    import uvicorn
+
+    from api.main import create_app
+    from api.settings import Settings
+
+    overrides: dict[str, object] = {}
+    if store:
+        overrides["store"] = store
+    if database:
+        overrides["database_url"] = database
+    if read_key is not None:
+        overrides["read_requires_key"] = read_key
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    app = create_app(settings)
+    click.echo(f"serving {settings.target} on http://{host}:{port}/  (docs: /docs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

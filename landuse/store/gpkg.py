@@ -1,0 +1,422 @@
+"""The embedded store: one GeoPackage file (SQLite + the GeoPackage R-tree index).
+
+GDAL, QGIS and pyogrio open the file as an ordinary GeoPackage (layers ``parcels`` and
+``ledger``, table ``audit``). Python's sqlite3 cannot load SpatiaLite here, so the R-tree
+answers the bounding-box part of a spatial predicate and shapely, registered as the SQL
+function ``lu_intersects``, decides the exact test on the candidates. Writes run in
+``BEGIN IMMEDIATE`` transactions in WAL mode with ``synchronous=FULL``: an acknowledged
+write survives a killed server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import struct
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
+
+from landuse.errors import ConflictError, DataSourceError
+from landuse.store.base import (
+    SQLStore,
+    _q,
+    now_iso,
+    prepare_ledger,
+    prepare_parcels,
+)
+from landuse.store.schema import COLLECTIONS, STORAGE_SRID, Collection
+
+__all__ = ["GeoPackageStore", "gpkg_blob"]
+
+SCHEMA_VERSION = 1
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+_SQL_TYPE = {"text": "TEXT", "date": "DATE", "real": "DOUBLE", "int": "INTEGER",
+             "bool": "BOOLEAN"}
+
+
+def gpkg_blob(geom: BaseGeometry | None, srs_id: int = STORAGE_SRID) -> bytes | None:
+    """Encode a geometry as a GeoPackage binary (header with xy envelope + WKB)."""
+    if geom is None:
+        return None
+    if geom.is_empty:
+        return b"GP\x00" + bytes([0x01 | 0x10]) + struct.pack("<i", srs_id) + shapely.to_wkb(geom)
+    minx, miny, maxx, maxy = geom.bounds
+    head = b"GP\x00" + bytes([0x03]) + struct.pack("<i4d", srs_id, minx, maxx, miny, maxy)
+    return head + shapely.to_wkb(geom, byte_order=1)
+
+
+def _wkb_offset(blob: bytes) -> int:
+    return 8 + _ENVELOPE_BYTES.get((blob[3] >> 1) & 0x07, 0)
+
+
+def _blob_geom(blob: bytes | None) -> BaseGeometry | None:
+    if blob is None:
+        return None
+    return shapely.from_wkb(bytes(blob[_wkb_offset(blob):]))
+
+
+def _envelope(blob: bytes) -> tuple[float, float, float, float] | None:
+    if (blob[3] >> 1) & 0x07 == 0:
+        g = _blob_geom(blob)
+        return None if g is None or g.is_empty else g.bounds
+    minx, maxx, miny, maxy = struct.unpack_from("<4d", blob, 8)
+    return minx, miny, maxx, maxy
+
+
+class _Prepared:
+    """Query geometries decoded and prepared once (small LRU keyed by WKB)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.cache: OrderedDict[bytes, tuple[BaseGeometry, tuple]] = OrderedDict()
+        self.size = size
+        self.lock = threading.Lock()
+
+    def get(self, wkb: bytes) -> tuple[BaseGeometry, tuple]:
+        with self.lock:
+            hit = self.cache.get(wkb)
+            if hit is not None:
+                self.cache.move_to_end(wkb)
+                return hit
+        g = shapely.from_wkb(wkb)
+        shapely.prepare(g)
+        hit = (g, g.bounds)
+        with self.lock:
+            self.cache[wkb] = hit
+            while len(self.cache) > self.size:
+                self.cache.popitem(last=False)
+        return hit
+
+
+_PREPARED = _Prepared()
+
+
+def _lu_intersects(blob: bytes | None, wkb: bytes | None) -> int:
+    if blob is None or wkb is None:
+        return 0
+    q, (qx0, qy0, qx1, qy1) = _PREPARED.get(bytes(wkb))
+    env = _envelope(blob)
+    if env is None or env[0] > qx1 or env[2] < qx0 or env[1] > qy1 or env[3] < qy0:
+        return 0
+    g = _blob_geom(blob)
+    return int(g is not None and q.intersects(g))
+
+
+def _st(fn: Any) -> Any:
+    def wrapped(blob: bytes | None) -> Any:
+        if blob is None:
+            return None
+        env = _envelope(bytes(blob))
+        return None if env is None else fn(env)
+
+    return wrapped
+
+
+def _st_is_empty(blob: bytes | None) -> int | None:
+    if blob is None:
+        return None
+    return int(bool(blob[3] & 0x10) or _envelope(bytes(blob)) is None)
+
+
+def _schema_sql() -> list[str]:
+    wkt = CRS.from_epsg(STORAGE_SRID).to_wkt("WKT1_GDAL")
+    wgs = CRS.from_epsg(4326).to_wkt("WKT1_GDAL")
+    pcols = ",\n  ".join(
+        f'"{c.name}" {_SQL_TYPE[c.kind]}' + (" NOT NULL UNIQUE" if c.name == "parcel_id" else "")
+        for c in COLLECTIONS["parcels"].columns
+    )
+    lcols = ",\n  ".join(
+        f'"{c.name}" {_SQL_TYPE[c.kind]}' + (" NOT NULL UNIQUE" if c.name == "event_id" else "")
+        for c in COLLECTIONS["ledger"].columns
+    )
+    no_change = "SELECT RAISE(ABORT, '{t} rows are never {v}: add a correcting event instead')"
+    out = [
+        "PRAGMA application_id = 1196444487",
+        "PRAGMA user_version = 10400",
+        """CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY,
+  organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
+  definition TEXT NOT NULL, description TEXT)""",
+        "INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined cartesian SRS', -1, 'NONE', -1, "
+        "'undefined', 'undefined cartesian coordinate reference system')",
+        "INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined geographic SRS', 0, 'NONE', 0, "
+        "'undefined', 'undefined geographic coordinate reference system')",
+        f"INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326, "
+        f"'{wgs}', 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')",
+        f"INSERT INTO gpkg_spatial_ref_sys VALUES ('China Geodetic Coordinate System 2000', "
+        f"{STORAGE_SRID}, 'EPSG', {STORAGE_SRID}, '{wkt}', 'CGCS2000')",
+        """CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY,
+  data_type TEXT NOT NULL, identifier TEXT UNIQUE, description TEXT DEFAULT '',
+  last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+  CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))""",
+        """CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL,
+  column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL,
+  z TINYINT NOT NULL, m TINYINT NOT NULL,
+  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""",
+        """CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT,
+  extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL,
+  CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))""",
+        f"""CREATE TABLE parcels (fid INTEGER PRIMARY KEY AUTOINCREMENT,
+  {pcols},
+  extra TEXT, version INTEGER NOT NULL DEFAULT 1, updated_at TEXT, geom GEOMETRY)""",
+        f"""CREATE TABLE ledger (fid INTEGER PRIMARY KEY AUTOINCREMENT,
+  {lcols},
+  geom GEOMETRY)""",
+        """CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL,
+  actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT, detail TEXT)""",
+        """CREATE TABLE api_keys (key_id TEXT PRIMARY KEY, role TEXT NOT NULL, label TEXT,
+  salt BLOB NOT NULL, hash BLOB NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT)""",
+        "CREATE TABLE landuse_meta (key TEXT PRIMARY KEY, value TEXT)",
+        f"INSERT INTO landuse_meta VALUES ('schema_version', '{SCHEMA_VERSION}')",
+        "INSERT INTO landuse_meta VALUES ('parcels_count', '0')",
+        "CREATE INDEX ledger_parcel ON ledger (parcel_id)",
+        "CREATE INDEX parcels_holder ON parcels (holder)",
+        "CREATE INDEX parcels_zone ON parcels (zone)",
+        f"INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
+        f"VALUES ('parcels', 'features', 'parcels', '宗地 parcels', {STORAGE_SRID})",
+        f"INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
+        f"VALUES ('ledger', 'features', 'ledger', '处置台账 disposal ledger', {STORAGE_SRID})",
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
+        "VALUES ('audit', 'attributes', 'audit', '审计日志 audit log')",
+        f"INSERT INTO gpkg_geometry_columns VALUES ('parcels', 'geom', 'GEOMETRY', "
+        f"{STORAGE_SRID}, 0, 0)",
+        f"INSERT INTO gpkg_geometry_columns VALUES ('ledger', 'geom', 'GEOMETRY', "
+        f"{STORAGE_SRID}, 0, 0)",
+        "INSERT INTO gpkg_extensions VALUES ('parcels', 'geom', 'gpkg_rtree_index', "
+        "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+        "CREATE VIRTUAL TABLE rtree_parcels_geom USING rtree(id, minx, maxx, miny, maxy)",
+    ]
+    for t in ("ledger", "audit"):
+        out.append(f"CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t} BEGIN "
+                   f"{no_change.format(t=t, v='deleted')}; END")
+        out.append(f"CREATE TRIGGER {t}_no_update BEFORE UPDATE ON {t} BEGIN "
+                   f"{no_change.format(t=t, v='edited')}; END")
+    out.append("CREATE TRIGGER parcels_no_delete BEFORE DELETE ON parcels BEGIN "
+               "SELECT RAISE(ABORT, 'parcels are never deleted'); END")
+    return out
+
+
+_RTREE_TRIGGERS = [
+    """CREATE TRIGGER IF NOT EXISTS rtree_parcels_geom_insert AFTER INSERT ON parcels
+WHEN (new.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom)) BEGIN
+  INSERT OR REPLACE INTO rtree_parcels_geom VALUES (NEW.fid, ST_MinX(NEW.geom),
+  ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)); END""",
+    """CREATE TRIGGER IF NOT EXISTS rtree_parcels_geom_update1 AFTER UPDATE OF geom ON parcels
+WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) BEGIN
+  INSERT OR REPLACE INTO rtree_parcels_geom VALUES (NEW.fid, ST_MinX(NEW.geom),
+  ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)); END""",
+    """CREATE TRIGGER IF NOT EXISTS rtree_parcels_geom_update2 AFTER UPDATE OF geom ON parcels
+WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom)) BEGIN
+  DELETE FROM rtree_parcels_geom WHERE id = OLD.fid; END""",
+]
+
+
+class GeoPackageStore(SQLStore):
+    """A store in one GeoPackage file; see the module docstring."""
+
+    placeholder = "?"
+
+    def __init__(self, path: str | Path, create: bool = False) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.url = str(self.path)
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        if not self.path.exists():
+            if not create:
+                raise DataSourceError(
+                    f"{self.path}: store not found. Fix: make it with "
+                    f"'landuse load REGISTER --store {self.path}'."
+                )
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._tx() as cur:
+                for stmt in _schema_sql():
+                    cur.execute(stmt)
+        else:
+            try:
+                rows = self._fetch("SELECT value FROM landuse_meta WHERE key='schema_version'", [])
+            except sqlite3.DatabaseError as e:
+                raise DataSourceError(
+                    f"{self.path}: not a landuse store ({e}). Fix: load a register into a new "
+                    "file with 'landuse load'."
+                ) from None
+            if not rows or int(rows[0][0]) > SCHEMA_VERSION:
+                raise DataSourceError(f"{self.path}: unknown store version. Fix: upgrade landuse.")
+
+    # connections ----------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        c: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if c is None:
+            try:
+                c = sqlite3.connect(self.path, isolation_level=None, timeout=60,
+                                    check_same_thread=False)
+                c.execute("PRAGMA busy_timeout = 60000")
+                c.execute("PRAGMA journal_mode = WAL")
+                c.execute("PRAGMA synchronous = FULL")
+                c.execute("PRAGMA case_sensitive_like = ON")
+            except sqlite3.DatabaseError as e:
+                raise DataSourceError(f"{self.path}: cannot be opened ({e}).") from None
+            c.create_function("lu_intersects", 2, _lu_intersects, deterministic=True)
+            c.create_function("ST_IsEmpty", 1, _st_is_empty, deterministic=True)
+            c.create_function("ST_MinX", 1, _st(lambda e: e[0]), deterministic=True)
+            c.create_function("ST_MinY", 1, _st(lambda e: e[1]), deterministic=True)
+            c.create_function("ST_MaxX", 1, _st(lambda e: e[2]), deterministic=True)
+            c.create_function("ST_MaxY", 1, _st(lambda e: e[3]), deterministic=True)
+            self._local.conn = c
+            with self._lock:
+                self._conns.append(c)
+        return c
+
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return self._conn().execute(sql, tuple(params)).fetchall()
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Cursor]:
+        c = self._conn()
+        cur = c.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._conns:
+                with contextlib.suppress(sqlite3.Error):
+                    c.close()
+            self._conns.clear()
+        self._local = threading.local()
+
+    # geometry hooks -------------------------------------------------------------------------
+    def _geom_select(self) -> str:
+        return '"geom"'
+
+    def _decode_geoms(self, values: list[Any]) -> list[BaseGeometry | None]:
+        wkbs = [None if v is None else bytes(v[_wkb_offset(v):]) for v in values]
+        return list(shapely.from_wkb(np.array(wkbs, dtype=object)))
+
+    def _intersects_sql(self, coll: Collection, geom: BaseGeometry) -> tuple[str, list[Any]]:
+        minx, miny, maxx, maxy = geom.bounds
+        wkb = shapely.to_wkb(geom)
+        if coll.name == "parcels":
+            return (
+                '("fid" IN (SELECT id FROM rtree_parcels_geom WHERE minx <= ? AND maxx >= ? '
+                'AND miny <= ? AND maxy >= ?) AND lu_intersects("geom", ?))',
+                [maxx, minx, maxy, miny, wkb],
+            )
+        return 'lu_intersects("geom", ?)', [wkb]
+
+    def _geom_param_sql(self) -> str:
+        return "?"
+
+    def _geom_param(self, geom: BaseGeometry | None) -> Any:
+        return gpkg_blob(geom)
+
+    def _is_unique_violation(self, e: BaseException) -> bool:
+        return isinstance(e, sqlite3.IntegrityError) and "UNIQUE" in str(e)
+
+    # the rest of the interface --------------------------------------------------------------
+    def count(self, collection: str) -> int:
+        coll = self._collection(collection)
+        if coll.name == "parcels":
+            return int(self._fetch(
+                "SELECT value FROM landuse_meta WHERE key = 'parcels_count'", [])[0][0])
+        return int(self._fetch("SELECT COUNT(*) FROM ledger", [])[0][0])
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        r = self._fetch("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents "
+                        "WHERE table_name = 'parcels'", [])
+        if not r or r[0][0] is None:
+            return None
+        return tuple(float(v) for v in r[0])  # type: ignore[return-value]
+
+    def search(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
+        text = text.strip()
+        if not text:
+            return []
+        rows = self._fetch(
+            "SELECT parcel_id, holder, zone FROM parcels WHERE parcel_id >= ? AND parcel_id < ? "
+            "ORDER BY parcel_id LIMIT ?",
+            [text, text + "\U0010ffff", int(limit)],
+        )
+        if len(rows) < limit:
+            esc = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            more = self._fetch(
+                "SELECT parcel_id, holder, zone FROM parcels WHERE holder LIKE ? ESCAPE '\\' "
+                "ORDER BY holder, parcel_id LIMIT ?",
+                [f"%{esc}%", int(limit)],
+            )
+            seen = {r[0] for r in rows}
+            rows += [r for r in more if r[0] not in seen][: limit - len(rows)]
+        return [{"parcel_id": r[0], "holder": r[1], "zone": r[2]} for r in rows]
+
+    def load(
+        self, parcels: gpd.GeoDataFrame, ledger: pd.DataFrame | None = None, actor: str = "load"
+    ) -> dict[str, int]:
+        prepared = prepare_parcels(parcels)
+        events = prepare_ledger(ledger) if ledger is not None else []
+        coll = COLLECTIONS["parcels"]
+        cols = [*coll.names, "extra"]
+        geoms = prepared.geometry.to_numpy()
+        bounds = shapely.bounds(geoms)
+        stamp = now_iso()
+        sql = (f"INSERT INTO parcels (fid, {', '.join(_q(c) for c in cols)}, "
+               f"version, updated_at, geom) VALUES (?, {', '.join('?' for _ in cols)}, 1, ?, ?)")
+        values = prepared[cols].astype(object).to_numpy()
+        with self._tx() as cur:
+            n = int(cur.execute("SELECT COUNT(*) FROM parcels").fetchone()[0])
+            if n:
+                raise ConflictError(
+                    f"{self.path}: the store already holds {n} parcels. Fix: load into a new "
+                    "file (or give --overwrite to replace it)."
+                )
+            cur.executemany(sql, (
+                (i + 1, *row, stamp, gpkg_blob(g))
+                for i, (row, g) in enumerate(zip(values, geoms, strict=True))
+            ))
+            cur.executemany(
+                "INSERT INTO rtree_parcels_geom VALUES (?, ?, ?, ?, ?)",
+                ((i + 1, float(b[0]), float(b[2]), float(b[1]), float(b[3]))
+                 for i, b in enumerate(bounds)),
+            )
+            tb = prepared.total_bounds
+            cur.execute(
+                "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
+                "last_change = ? WHERE table_name = 'parcels'",
+                (*map(float, tb), stamp),
+            )
+            cur.execute("UPDATE landuse_meta SET value = ? WHERE key = 'parcels_count'",
+                        (str(len(prepared)),))
+            for stmt in _RTREE_TRIGGERS:
+                cur.execute(stmt)
+            self._audit(cur, actor, "load", "parcels", {"parcels": len(prepared),
+                                                          "events": len(events)})
+            self._insert_events(cur, events, actor)
+        return {"parcels": len(prepared), "events": len(events)}
+
+    def integrity_check(self) -> list[str]:
+        problems = [r[0] for r in self._fetch("PRAGMA integrity_check", []) if r[0] != "ok"]
+        n_rtree = self._fetch("SELECT COUNT(*) FROM rtree_parcels_geom", [])[0][0]
+        n_parcels = self._fetch("SELECT COUNT(*) FROM parcels", [])[0][0]
+        if n_rtree != n_parcels:
+            problems.append(f"R-tree holds {n_rtree} entries for {n_parcels} parcels")
+        orphans = self._fetch(
+            "SELECT COUNT(*) FROM ledger WHERE parcel_id NOT IN (SELECT parcel_id FROM parcels)",
+            [])[0][0]
+        if orphans:
+            problems.append(f"{orphans} ledger events name parcels not in the register")
+        return problems

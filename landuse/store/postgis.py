@@ -1,0 +1,249 @@
+"""The server store: PostgreSQL + PostGIS, for several users editing at once.
+
+The schema is made by numbered SQL migrations (``landuse/store/migrations/NNN_*.sql``),
+applied in one transaction under an advisory lock and recorded in ``landuse_migrations``.
+Spatial predicates use the GiST index (``ST_Intersects``); every write is a transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from importlib import resources
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from landuse.errors import ConflictError, DataSourceError
+from landuse.store.base import SQLStore, _q, now_iso, prepare_ledger, prepare_parcels
+from landuse.store.schema import COLLECTIONS, STORAGE_SRID, Collection
+
+__all__ = ["PostGISStore", "migrations"]
+
+_LOCK_ID = 7_311_530_061  # advisory lock of the migrations
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError as e:  # pragma: no cover - depends on the install
+        raise DataSourceError(
+            "PostGIS store needs psycopg. Fix: pip install 'landuse[postgis]'."
+        ) from e
+    return psycopg
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The migrations shipped with landuse: (number, name, sql), in order."""
+    out = []
+    for f in resources.files("landuse.store.migrations").iterdir():
+        m = re.match(r"(\d+)_(.+)\.sql$", f.name)
+        if m:
+            out.append((int(m.group(1)), m.group(2), f.read_text("utf-8")))
+    return sorted(out)
+
+
+class _Cursor:
+    """A psycopg cursor that takes the '?' placeholders of the shared SQL."""
+
+    def __init__(self, cur: Any) -> None:
+        self.cur = cur
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Cursor:
+        self.cur.execute(sql.replace("?", "%s"), tuple(params))
+        return self
+
+    def fetchone(self) -> Any:
+        return self.cur.fetchone()
+
+    @property
+    def rowcount(self) -> int:
+        return int(self.cur.rowcount)
+
+
+class PostGISStore(SQLStore):
+    """A store in a PostGIS database; see the module docstring."""
+
+    placeholder = "%s"
+
+    def __init__(self, url: str, create: bool = True) -> None:
+        super().__init__()
+        self.url = url
+        self._local = threading.local()
+        self._conns: list[Any] = []
+        self.migrate()
+
+    def _conn(self) -> Any:
+        c = getattr(self._local, "conn", None)
+        if c is None or c.closed:
+            psycopg = _psycopg()
+            try:
+                c = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+            except psycopg.Error as e:
+                raise DataSourceError(
+                    f"PostGIS at {_safe_url(self.url)} cannot be reached ({e}). Fix: check "
+                    "--database / LANDUSE_DATABASE_URL and that the server runs."
+                ) from None
+            self._local.conn = c
+            with self._lock:
+                self._conns.append(c)
+        return c
+
+    def migrate(self) -> list[int]:
+        """Apply the migrations not yet applied; returns their numbers."""
+        applied: list[int] = []
+        c = self._conn()
+        with c.transaction(), c.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS landuse_migrations (version integer PRIMARY KEY, "
+                "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            cur.execute("SELECT version FROM landuse_migrations")
+            done = {r[0] for r in cur.fetchall()}
+            for num, name, sql in migrations():
+                if num in done:
+                    continue
+                cur.execute(sql)
+                cur.execute("INSERT INTO landuse_migrations (version, name) VALUES (%s, %s)",
+                            (num, name))
+                applied.append(num)
+        return applied
+
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self._conn().cursor() as cur:
+            cur.execute(sql, tuple(params))
+            return cur.fetchall()
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[_Cursor]:
+        c = self._conn()
+        with c.transaction(), c.cursor() as cur:
+            yield _Cursor(cur)
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._conns:
+                with contextlib.suppress(Exception):
+                    c.close()
+            self._conns.clear()
+        self._local = threading.local()
+
+    # geometry hooks -------------------------------------------------------------------------
+    def _geom_select(self) -> str:
+        return 'ST_AsBinary("geom")'
+
+    def _decode_geoms(self, values: list[Any]) -> list[BaseGeometry | None]:
+        return list(shapely.from_wkb([None if v is None else bytes(v) for v in values]))
+
+    def _intersects_sql(self, coll: Collection, geom: BaseGeometry) -> tuple[str, list[Any]]:
+        return (f'ST_Intersects("geom", ST_GeomFromWKB(%s, {STORAGE_SRID}))',
+                [shapely.to_wkb(geom)])
+
+    def _geom_param_sql(self) -> str:
+        return f"ST_GeomFromWKB(?, {STORAGE_SRID})"
+
+    def _geom_param(self, geom: BaseGeometry | None) -> Any:
+        return None if geom is None else shapely.to_wkb(geom)
+
+    def _is_unique_violation(self, e: BaseException) -> bool:
+        psycopg = _psycopg()
+        return isinstance(e, psycopg.errors.UniqueViolation)
+
+    # the rest of the interface --------------------------------------------------------------
+    def count(self, collection: str) -> int:
+        coll = self._collection(collection)
+        if coll.name == "parcels":
+            return int(self._fetch(
+                "SELECT value FROM landuse_meta WHERE key = 'parcels_count'", [])[0][0])
+        return int(self._fetch("SELECT COUNT(*) FROM ledger", [])[0][0])
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        r = self._fetch("SELECT value FROM landuse_meta WHERE key = 'bounds'", [])
+        if not r:
+            return None
+        return tuple(float(v) for v in r[0][0].split(","))  # type: ignore[return-value]
+
+    def search(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
+        text = text.strip()
+        if not text:
+            return []
+        esc = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self._fetch(
+            "SELECT parcel_id, holder, zone FROM parcels WHERE parcel_id LIKE %s "
+            "ORDER BY parcel_id LIMIT %s",
+            [esc + "%", int(limit)],
+        )
+        if len(rows) < limit:
+            more = self._fetch(
+                "SELECT parcel_id, holder, zone FROM parcels WHERE holder LIKE %s "
+                "ORDER BY holder, parcel_id LIMIT %s",
+                [f"%{esc}%", int(limit)],
+            )
+            seen = {r[0] for r in rows}
+            rows += [r for r in more if r[0] not in seen][: limit - len(rows)]
+        return [{"parcel_id": r[0], "holder": r[1], "zone": r[2]} for r in rows]
+
+    def load(
+        self, parcels: gpd.GeoDataFrame, ledger: pd.DataFrame | None = None, actor: str = "load"
+    ) -> dict[str, int]:
+        prepared = prepare_parcels(parcels)
+        events = prepare_ledger(ledger) if ledger is not None else []
+        coll = COLLECTIONS["parcels"]
+        cols = [*coll.names, "extra"]
+        geoms = shapely.set_srid(prepared.geometry.to_numpy(), STORAGE_SRID)
+        hexes = shapely.to_wkb(geoms, hex=True, include_srid=True)
+        values = prepared[cols].astype(object).to_numpy()
+        stamp = now_iso()
+        c = self._conn()
+        with c.transaction(), c.cursor() as cur:
+            cur.execute("LOCK TABLE parcels IN EXCLUSIVE MODE")
+            cur.execute("SELECT COUNT(*) FROM parcels")
+            n = int(cur.fetchone()[0])
+            if n:
+                raise ConflictError(
+                    f"PostGIS store {_safe_url(self.url)} already holds {n} parcels. "
+                    "Fix: load into an empty database."
+                )
+            copy_sql = (f"COPY parcels (fid, {', '.join(_q(x) for x in cols)}, version, "
+                        "updated_at, geom) FROM STDIN")
+            with cur.copy(copy_sql) as cp:
+                for i, (row, h) in enumerate(zip(values, hexes, strict=True)):
+                    cp.write_row((i + 1, *row, 1, stamp, h))
+            cur.execute("SELECT setval(pg_get_serial_sequence('parcels', 'fid'), %s)",
+                        (max(len(prepared), 1),))
+            tb = ",".join(repr(float(v)) for v in prepared.total_bounds)
+            cur.execute("UPDATE landuse_meta SET value = %s WHERE key = 'parcels_count'",
+                        (str(len(prepared)),))
+            cur.execute("INSERT INTO landuse_meta VALUES ('bounds', %s) ON CONFLICT (key) "
+                        "DO UPDATE SET value = EXCLUDED.value", (tb,))
+            wrapped = _Cursor(cur)
+            self._audit(wrapped, actor, "load", "parcels",
+                        {"parcels": len(prepared), "events": len(events)})
+            self._insert_events(wrapped, events, actor)
+        c.execute("ANALYZE parcels")
+        return {"parcels": len(prepared), "events": len(events)}
+
+    def integrity_check(self) -> list[str]:
+        problems = []
+        bad_idx = self._fetch(
+            "SELECT indexrelid::regclass::text FROM pg_index i JOIN pg_class c "
+            "ON c.oid = i.indrelid WHERE c.relname IN ('parcels', 'ledger', 'audit') "
+            "AND NOT i.indisvalid", [])
+        problems += [f"index {r[0]} is not valid" for r in bad_idx]
+        orphans = self._fetch(
+            "SELECT COUNT(*) FROM ledger l WHERE NOT EXISTS "
+            "(SELECT 1 FROM parcels p WHERE p.parcel_id = l.parcel_id)", [])[0][0]
+        if orphans:
+            problems.append(f"{orphans} ledger events name parcels not in the register")
+        return problems
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password (for messages)."""
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)

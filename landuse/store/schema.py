@@ -1,0 +1,175 @@
+"""The store's tables, derived from the parcel data standard, and value coercion.
+
+Both backends hold the same columns: every standard field of a layer as a typed column
+(text, real, integer, boolean; dates as ISO ``YYYY-MM-DD`` text so that comparisons and
+LIKE behave the same everywhere), plus bookkeeping columns. Unknown input columns of the
+register are kept in ``extra`` (JSON).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from landuse.errors import SchemaError
+from landuse.standard import get_standard
+
+__all__ = [
+    "COLLECTIONS",
+    "STORAGE_SRID",
+    "Collection",
+    "Column",
+    "coerce_value",
+]
+
+STORAGE_SRID = 4490
+"""Geometries are stored in CGCS2000 geographic coordinates, x = longitude, y = latitude."""
+
+Kind = Literal["text", "date", "real", "int", "bool"]
+
+_KIND_OF_TYPE: dict[str, Kind] = {
+    "text": "text",
+    "code": "text",
+    "date": "date",
+    "number": "real",
+    "area": "real",
+    "int": "int",
+    "bool": "bool",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One queryable column: its name, storage kind and code list (if coded)."""
+
+    name: str
+    kind: Kind
+    codes: str | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A feature collection of the store: table, id column and columns."""
+
+    name: str
+    table: str
+    id_column: str
+    columns: tuple[Column, ...]
+    title: str
+    description: str
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _columns(layer: Literal["parcels", "ledger"]) -> tuple[Column, ...]:
+    std = get_standard()
+    return tuple(
+        Column(f.name, _KIND_OF_TYPE[f.type], f.codes, f.aliases[0] if f.aliases else f.name)
+        for f in std.fields[layer]
+    )
+
+
+_LEDGER_EXTRA = (
+    Column("recorded_at", "text", None, "记录时间"),
+    Column("recorded_by", "text", None, "记录人"),
+)
+
+COLLECTIONS: dict[str, Collection] = {
+    "parcels": Collection(
+        name="parcels",
+        table="parcels",
+        id_column="parcel_id",
+        columns=_columns("parcels"),
+        title="宗地 Parcels",
+        description="宗地登记 The parcel register of the development zone (parcel standard §1).",
+    ),
+    "ledger": Collection(
+        name="ledger",
+        table="ledger",
+        id_column="event_id",
+        columns=_columns("ledger") + _LEDGER_EXTRA,
+        title="处置台账 Disposal ledger",
+        description=(
+            "盘活处置台账 One row per event on a parcel's road back to use; rows are never "
+            "edited or deleted, a correction is a new event (parcel standard §2)."
+        ),
+    ),
+}
+
+
+def _parse_date(value: Any, where: str) -> str:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10]).isoformat()
+        except ValueError:
+            pass
+    raise SchemaError(f"{where}: '{value}' is not a date. Fix: write it as YYYY-MM-DD.")
+
+
+def coerce_value(col: Column, value: Any, where: str) -> Any:
+    """Return ``value`` as the Python type of ``col`` (None stays None).
+
+    Raises
+    ------
+    SchemaError
+        When the value cannot mean that type; the message names ``where`` and the fix.
+    """
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if col.kind == "text":
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise SchemaError(f"{where}: expected text, got {value!r}. Fix: quote the value.")
+        out = str(value)
+        if col.codes:
+            code = get_standard().code_for(col.codes, out)
+            if code is None:
+                allowed = ", ".join(get_standard().codes[col.codes])
+                raise SchemaError(
+                    f"{where}: '{out}' is not a code of list '{col.codes}'. "
+                    f"Fix: use one of {allowed}."
+                )
+            out = code
+        return out
+    if col.kind == "date":
+        return _parse_date(value, where)
+    if col.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+            return value.lower() in ("true", "1")
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise SchemaError(f"{where}: expected true or false, got {value!r}.")
+    # numbers
+    if isinstance(value, bool):
+        raise SchemaError(f"{where}: expected a number, got {value!r}.")
+    try:
+        num = float(value)
+    except (TypeError, ValueError):
+        raise SchemaError(f"{where}: expected a number, got {value!r}.") from None
+    if not math.isfinite(num):
+        raise SchemaError(f"{where}: expected a finite number, got {value!r}.")
+    if col.kind == "int":
+        if num != int(num):
+            raise SchemaError(f"{where}: expected a whole number, got {value!r}.")
+        if abs(num) > 2**62:
+            raise SchemaError(f"{where}: {value!r} is out of range.")
+        return int(num)
+    return num

@@ -1,0 +1,442 @@
+"""Build the interactive parcel map (folium + Leaflet.VectorGrid) and write it.
+
+:func:`make_map` turns an assessed GeoDataFrame into a :class:`WebMap` (no I/O);
+:func:`write_map` writes it as one self-contained HTML page (small registers) or as a
+page plus a folder of tiles and chunks beside it (large ones; see
+:mod:`landuse.webmap.tiles`). Every JS/CSS asset is inlined from npm packages (see
+:mod:`landuse.webmap.assets`): with the default basemap ``none`` the page makes no
+network request at all.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, Figure, MacroElement
+from jinja2 import Template
+
+from landuse.errors import CRSError, DataSourceError, GeometryError, OutputExistsError
+from landuse.io.write import atomic_path
+from landuse.webmap import tiles as _tiles
+from landuse.webmap.assets import load_assets
+from landuse.webmap.classes import LAYERS, classify_layers, label, popup_records
+from landuse.webmap.gcj02 import to_gcj02_for_display
+
+__all__ = [
+    "BASEMAPS",
+    "INLINE_MAX_PARCELS",
+    "WebMap",
+    "make_map",
+    "page_for_tile_url",
+    "write_map",
+    "write_tiles",
+]
+
+INLINE_MAX_PARCELS = 5000
+"""Above this many parcels the map is tiled (a page plus a folder beside it)."""
+
+BUILDINGS_MAX = 50000
+"""Buildings are embedded in the page; more than this must be clipped first."""
+
+BASEMAPS = ("none", "osm", "tianditu-vec", "tianditu-img", "amap")
+
+_TDT = (
+    "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}"
+    "&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
+
+_T = {
+    "zh": {
+        "noBasemap": "无底图(离线)", "zones": label("zones", "zh"),
+        "buildings": label("buildings", "zh"), "id": "宗地号", "holder": "用地单位",
+        "zone": "园区", "area": "面积", "mu": "亩", "stage": "五未阶段", "idleType": "闲置类型",
+        "overdue": "超期", "days": "天", "fee": "闲置费", "wan": "万元",
+        "failed": "未达标指标", "mujun": "亩均分类", "flags": "提示", "history": "处置台账",
+        "correctedBy": "已被更正:", "parcels": "宗", "total": "合计",
+        "searchHint": "搜索宗地号或企业名称", "noResult": "未找到", "zoomZone": "缩放到园区…",
+        "printView": "打印视图", "fullscreen": "全屏", "exitFullscreen": "退出全屏",
+        "shifted": "地块已偏移到 GCJ-02 仅用于叠加高德底图显示;面积按原始坐标计算。",
+    },
+    "en": {
+        "noBasemap": "No basemap (offline)", "zones": label("zones", "en"),
+        "buildings": label("buildings", "en"), "id": "Parcel", "holder": "Holder",
+        "zone": "Sub-park", "area": "Area", "mu": "mu", "stage": "Stage",
+        "idleType": "Idle type", "overdue": "Overdue", "days": "days", "fee": "Idle fee",
+        "wan": "×10k CNY", "failed": "Failed indicators", "mujun": "Per-mu class",
+        "flags": "Flags", "history": "Disposal ledger", "correctedBy": "corrected by",
+        "parcels": "parcels", "total": "Total", "searchHint": "Search parcel id or enterprise",
+        "noResult": "Nothing found", "zoomZone": "Zoom to sub-park…", "printView": "Print view",
+        "fullscreen": "Full screen", "exitFullscreen": "Exit full screen",
+        "shifted": "Parcels shifted to GCJ-02 for display on AMap only; areas use the "
+        "original coordinates.",
+    },
+}
+
+# which parcels win a shared dot at overview zooms: idle and unsupplied land first
+_PRIORITY = {
+    "supplied_unused": 6, "used_incomplete": 5, "built_not_producing": 4,
+    "approved_unsupplied": 3, "producing_below_target": 2, "unknown": 1, "in_use": 0,
+}
+
+
+@dataclass
+class WebMap:
+    """A map ready to write: the folium page and, for large registers, its tile data."""
+
+    map: folium.Map
+    config: dict[str, Any]
+    lang: str
+    title: str
+    tiled: _tiles.TileSet | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    search_rows: list[list[Any]] = field(default_factory=list)
+
+    @property
+    def n_parcels(self) -> int:
+        return int(self.config["n"])
+
+
+def _basemaps(basemap: str, tianditu_key: str | None) -> list[dict[str, Any]]:
+    if basemap not in BASEMAPS:
+        raise DataSourceError(
+            f"basemap '{basemap}' is not known. Fix: use one of {', '.join(BASEMAPS)}."
+        )
+    if basemap == "none":
+        return []
+    if basemap == "osm":
+        return [{"name": "OpenStreetMap", "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                 "attr": "© OpenStreetMap contributors", "subdomains": "abc", "maxZoom": 19}]
+    if basemap == "amap":
+        return [{"name": "高德 AMap (GCJ-02)",
+                 "url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1"
+                 "&scale=1&style=8&x={x}&y={y}&z={z}",
+                 "attr": "© 高德地图 AutoNavi", "subdomains": "1234", "maxZoom": 18}]
+    if not tianditu_key:
+        raise DataSourceError(
+            f"basemap '{basemap}' needs a Tianditu key. Fix: register at tianditu.gov.cn and "
+            f"set the environment variable TIANDITU_KEY (the key is written only into the "
+            f"tile URLs of the generated page)."
+        )
+    base, labels = ("vec", "cva") if basemap == "tianditu-vec" else ("img", "cia")
+    return [{"name": "天地图 Tianditu " + ("矢量" if base == "vec" else "影像"),
+             "url": _TDT.format(layer=base, key=tianditu_key),
+             "labels": _TDT.format(layer=labels, key=tianditu_key),
+             "attr": "© 天地图 Tianditu", "subdomains": "01234567", "maxZoom": 18}]
+
+
+def _display_frame(gdf: gpd.GeoDataFrame, shift: bool) -> gpd.GeoDataFrame:
+    """Longitude/latitude copy for drawing (GCJ-02-shifted if asked); checks geometry."""
+    if gdf.crs is None:
+        raise CRSError(
+            "parcels: no CRS. Fix: set it (e.g. gdf.set_crs(4490)) or fix the .prj file."
+        )
+    geom = gdf.geometry
+    bad = geom.isna() | geom.is_empty
+    if bad.any():
+        pid = gdf["parcel_id"][bad].iloc[0]
+        raise GeometryError(
+            f"parcels: parcel {pid} (field geometry) is empty. Fix: draw its boundary or "
+            f"remove the row; {int(bad.sum())} parcel(s) affected."
+        )
+    kinds = set(geom.geom_type)
+    if not kinds <= {"Polygon", "MultiPolygon"}:
+        other = (kinds - {"Polygon", "MultiPolygon"}).pop()
+        pid = gdf["parcel_id"][geom.geom_type == other].iloc[0]
+        raise GeometryError(
+            f"parcels: parcel {pid} (field geometry) is a {other}; parcels must be polygons."
+            f" Fix: convert or remove it."
+        )
+    disp = gpd.GeoDataFrame({"parcel_id": gdf["parcel_id"].astype(str).to_numpy()},
+                            geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+    disp = disp.to_crs(4326)
+    if shift:
+        disp = to_gcj02_for_display(disp)
+    return disp
+
+
+def _round_ring(coords: np.ndarray) -> list[float]:
+    return np.round(coords, 6).ravel().tolist()
+
+
+def _inline_feats(geoms: np.ndarray, codes: np.ndarray) -> list[list[Any]]:
+    simp = shapely.simplify(geoms, 1e-6, preserve_topology=True)
+    rep = shapely.point_on_surface(geoms)
+    bounds = shapely.bounds(geoms)
+    out = []
+    for i, g in enumerate(simp):
+        rings = []
+        for poly in shapely.get_parts(g):
+            for ring in (poly.exterior, *poly.interiors):
+                rings.append(_round_ring(np.asarray(ring.coords)[:, :2]))
+        b = np.round(bounds[i], 6).tolist()
+        out.append([i, *codes[i].tolist(), *b, round(rep[i].x, 6), round(rep[i].y, 6), *rings])
+    return out
+
+
+def _search_rows(disp: gpd.GeoDataFrame, records: list[dict[str, Any]]) -> list[list[Any]]:
+    geoms = disp.geometry.to_numpy()
+    b = np.round(shapely.bounds(geoms), 6)
+    rep = shapely.point_on_surface(geoms)
+    px = np.round(shapely.get_x(rep), 6)
+    py = np.round(shapely.get_y(rep), 6)
+    return [
+        [i, r["id"], r["h"] or "", *b[i].tolist(), float(px[i]), float(py[i])]
+        for i, r in enumerate(records)
+    ]
+
+
+def _geojson(gdf: gpd.GeoDataFrame, tol: float = 1e-6) -> dict[str, Any]:
+    g = gdf.copy()
+    simple = shapely.simplify(g.geometry.to_numpy(), tol) if tol else g.geometry.to_numpy()
+    g["geometry"] = shapely.transform(simple, lambda c: np.round(c, 6))
+    return json.loads(g.to_json(drop_id=True))
+
+
+def _zones(gdf: gpd.GeoDataFrame, disp: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Sub-park outlines: the parcels of each zone, gaps (roads) up to ~50 m closed.
+
+    Up to 50 000 parcels: union of parcels grown by 25 m, shrunk back by 25 m. Above: the
+    union of the 50 m grid cells holding a parcel's centre (linear time), smoothed.
+    """
+    if "zone" not in gdf.columns:
+        return {"type": "FeatureCollection", "features": []}
+    names = gdf["zone"].fillna("—").astype(str).to_numpy()
+    mu = pd.to_numeric(gdf["area_mu"], errors="coerce").fillna(0).to_numpy()
+    metric = disp.to_crs(disp.estimate_utm_crs())
+    geoms = metric.geometry.to_numpy()
+    rows = []
+    for name in pd.unique(names):
+        sel = names == name
+        if sel.sum() <= 50000:
+            shape = shapely.union_all(shapely.buffer(geoms[sel], 25, quad_segs=2))
+            shape = shapely.buffer(shape, -25, quad_segs=2)
+        else:
+            c = shapely.centroid(geoms[sel])
+            cx = np.unique(np.column_stack([np.floor(shapely.get_x(c) / 50),
+                                            np.floor(shapely.get_y(c) / 50)]), axis=0)
+            cells = shapely.box(cx[:, 0] * 50, cx[:, 1] * 50, cx[:, 0] * 50 + 50,
+                                cx[:, 1] * 50 + 50)
+            shape = shapely.coverage_union_all(cells)
+        rows.append({"name": name, "n": int(sel.sum()), "mu": round(float(mu[sel].sum()), 2),
+                     "geometry": shapely.simplify(shape, 5)})
+    z = gpd.GeoDataFrame(rows, geometry="geometry", crs=metric.crs).to_crs(4326)
+    return _geojson(z, 0)
+
+
+def make_map(
+    parcels: gpd.GeoDataFrame,
+    ledger: pd.DataFrame | None = None,
+    *,
+    buildings: gpd.GeoDataFrame | None = None,
+    lang: str = "zh",
+    basemap: str = "none",
+    tianditu_key: str | None = None,
+    tiled: bool | None = None,
+    title: str | None = None,
+    initial_layer: str = "stage",
+) -> WebMap:
+    """Build the map of an assessed parcel register (no files are written).
+
+    Parameters
+    ----------
+    parcels : GeoDataFrame
+        Parcels with the assessment columns of the standard §3 (``landuse.rules.assess``)
+        and a CRS. Areas are taken from ``area_mu``, never from display coordinates.
+    ledger : DataFrame, optional
+        The disposal ledger; its effective events (after corrections) make the
+        "reclaimed" layer and each parcel's history.
+    buildings : GeoDataFrame, optional
+        Building footprints, drawn as their own layer.
+    lang : {"zh", "en"}
+        Language of the legend, popups and controls.
+    basemap : {"none", "osm", "tianditu-vec", "tianditu-img", "amap"}
+        ``none`` (default) needs no network. ``amap`` shifts the drawn parcels to GCJ-02.
+    tianditu_key : str, optional
+        Needed for the Tianditu basemaps; written only into their tile URLs.
+    tiled : bool, optional
+        Force tiled (True) or inline (False); by default tiled above
+        :data:`INLINE_MAX_PARCELS` parcels.
+    """
+    if lang not in _T:
+        raise DataSourceError(f"language '{lang}' is not supported. Fix: use zh or en.")
+    if initial_layer not in LAYERS:
+        raise DataSourceError(f"layer '{initial_layer}' unknown. Fix: use one of {LAYERS}.")
+    bms = _basemaps(basemap, tianditu_key)
+    codes, specs, effective = classify_layers(parcels, ledger, lang)
+    records = popup_records(parcels, effective, lang)
+    disp = _display_frame(parcels, shift=(basemap == "amap"))
+    geoms = disp.geometry.to_numpy()
+    if tiled is None:
+        tiled = len(parcels) > INLINE_MAX_PARCELS
+    x0, y0, x1, y1 = disp.total_bounds
+    title = title or ("开发区土地利用现状图" if lang == "zh" else "Development-zone land use")
+    config: dict[str, Any] = {
+        "lang": lang,
+        "t": _T[lang],
+        "layers": [s.to_json() for s in specs],
+        "initial": initial_layer,
+        "bounds": np.round([[y0, x0], [y1, x1]], 6).tolist(),
+        "n": len(parcels),
+        "totalMu": round(float(pd.to_numeric(parcels["area_mu"], errors="coerce").sum()), 2),
+        "zones": _zones(parcels, disp),
+        "buildings": None,
+        "basemaps": bms,
+        "shifted": "gcj02" if basemap == "amap" else None,
+    }
+    if buildings is not None:
+        if len(buildings) > BUILDINGS_MAX:
+            raise GeometryError(
+                f"buildings: {len(buildings)} footprints, more than the {BUILDINGS_MAX} a page "
+                f"can embed. Fix: clip the buildings to the parcels' area first."
+            )
+        if buildings.crs is None:
+            raise CRSError("buildings: no CRS. Fix: set it or fix the .prj file.")
+        b = gpd.GeoDataFrame(geometry=buildings.geometry.to_numpy(), crs=buildings.crs)
+        b = b.to_crs(4326)
+        if basemap == "amap":
+            b = to_gcj02_for_display(b)
+        config["buildings"] = _geojson(b)
+    tiles_set = None
+    search_rows: list[list[Any]] = []
+    if tiled:
+        prio = np.array([_PRIORITY.get(str(v), 1) for v in parcels["lifecycle"]], dtype=np.int16)
+        tiles_set = _tiles.prepare(geoms, codes, prio)
+        search_rows = _search_rows(disp, records)
+        config["source"] = {"kind": "chunks", "minzoom": tiles_set.minzoom,
+                            "maxzoom": tiles_set.maxzoom}
+    else:
+        config["source"] = {"kind": "inline", "feats": _inline_feats(geoms, codes),
+                            "recs": records}
+    m = folium.Map(
+        location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=14, tiles=None,
+        control_scale=False, prefer_canvas=True, max_zoom=20,
+    )
+    return WebMap(m, config, lang, title, tiles_set, records if tiled else [], search_rows)
+
+
+class _Raw(Element):
+    """Literal HTML (not parsed as a template)."""
+
+    _template = Template("{{ this.html }}")
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.html = html
+
+
+class _App(MacroElement):
+    """Our config and client script, emitted after the folium map is created."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}\n"
+        "window.LU_CONFIG = {{ this.config_json }};\n"
+        "{{ this.app_js }}\n"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, config_json: str, app_js: str) -> None:
+        super().__init__()
+        self._name = "LanduseApp"
+        self.config_json = config_json
+        self.app_js = app_js
+
+
+def _script_safe(text: str) -> str:
+    return text.replace("</script", "<\\/script").replace("<!--", "<\\!--")
+
+
+def _render(webmap: WebMap, base: str | None) -> str:
+    """The page's HTML, with every asset inlined and nothing fetched from a CDN."""
+    assets = load_assets(webmap.lang)
+    m = webmap.map
+    m.default_js = []
+    m.default_css = []
+    cfg = dict(webmap.config)
+    cfg["mapVar"] = m.get_name()
+    if base is not None:
+        cfg["source"] = {**cfg["source"], "base": base}
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    head = [f"<title>{webmap.title}</title>", '<meta charset="utf-8">']
+    head += [f"<style>{css}</style>" for css in (*assets.lib_css, assets.app_css)]
+    head += [f"<script>{_script_safe(js)}</script>" for js in assets.lib_js]
+    root.header.add_child(_Raw("\n".join(head)), name="landuse_assets")
+    cfg_json = json.dumps(cfg, ensure_ascii=False, separators=(",", ":"))
+    m.add_child(_App(_script_safe(cfg_json), _script_safe(assets.app_js)), name="landuse_app")
+    return root.render()
+
+
+def write_map(webmap: WebMap, path: str | Path, overwrite: bool = False) -> list[Path]:
+    """Write the map: ``path`` (HTML) and, when tiled, the folder ``<stem>_files`` beside it.
+
+    Refuses to replace existing outputs without ``overwrite``; writes to temporary names
+    and renames on success, so a failure leaves nothing half-written.
+    """
+    path = Path(path)
+    folder = path.with_name(f"{path.stem}_files")
+    if webmap.tiled is None:
+        with atomic_path(path, overwrite) as tmp:
+            tmp.write_text(_render(webmap, None), "utf-8")
+        return [path]
+    if folder.exists() and not overwrite:
+        raise OutputExistsError(
+            f"{folder}: folder exists and won't be overwritten without --overwrite."
+        )
+    with atomic_path(path, overwrite) as tmp_html:
+        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.stem}_files.", dir=path.parent))
+        try:
+            info = _tiles.write_chunks(tmp_dir, webmap.tiled, webmap.records,
+                                       webmap.search_rows)
+            webmap.config["source"].update(
+                {k: info[k] for k in ("minzoom", "maxzoom", "attrChunk", "searchChunks")}
+            )
+            tmp_html.write_text(_render(webmap, f"{folder.name}/"), "utf-8")
+            if folder.exists():
+                shutil.rmtree(folder)
+            tmp_dir.rename(folder)
+        except BaseException:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+            raise
+    return [path, folder]
+
+
+def write_tiles(webmap: WebMap, folder: str | Path, fmt: str = "pbf") -> dict[str, Any]:
+    """Write a tiled map's tiles and chunks into ``folder`` for a server (``landuse serve``).
+
+    ``fmt="pbf"`` writes Mapbox Vector Tiles ``tiles/{z}/{x}/{y}.pbf`` (layer ``p``,
+    properties ``f``, ``c0``..``c4``); ``fmt="js"`` the file:// chunks. Popup records and
+    the search index are written as ``attr/*.js`` and ``search/*.js`` either way. Returns
+    the source description that :func:`page_for_tile_url` needs.
+    """
+    if webmap.tiled is None:
+        raise DataSourceError(
+            "write_tiles needs a tiled map. Fix: call make_map(..., tiled=True)."
+        )
+    info = _tiles.write_chunks(Path(folder), webmap.tiled, webmap.records,
+                               webmap.search_rows, fmt=fmt)
+    return info
+
+
+def page_for_tile_url(webmap: WebMap, tile_url: str, base_url: str, info: dict[str, Any]) -> str:
+    """HTML of a page reading MVT tiles from ``tile_url`` (``.../{z}/{x}/{y}.pbf``).
+
+    ``base_url`` is where the ``attr/`` and ``search/`` chunks written by
+    :func:`write_tiles` are served (ending with ``/``).
+    """
+    webmap.config["source"] = {
+        "kind": "url", "tiles": tile_url, "minzoom": info["minzoom"],
+        "maxzoom": info["maxzoom"], "attrChunk": info["attrChunk"],
+        "searchChunks": info["searchChunks"],
+    }
+    return _render(webmap, base_url)
