@@ -62,13 +62,18 @@ def _step_assess(ctx: DemoContext) -> list[Path]:
 
 
 def _step_report(ctx: DemoContext) -> list[Path]:
-    from landuse.cli.report import load_inputs
+    """The zh and en reports in every format; with the evidence step's ``evidence.gpkg``
+    (it runs first) they include the records-vs-imagery list."""
+    from landuse.cli.report import load_evidence, load_inputs
     from landuse.report import FORMATS, build_report, write_report
 
     parcels, ledger = load_inputs(ctx.sample, None, ctx.as_of, "zh")
+    ev_path = ctx.out_dir / "evidence.gpkg"
+    ev, outside = load_evidence(ev_path) if ev_path.exists() else (None, None)
     written = []
     for lang in ("zh", "en"):
-        data = build_report(parcels, ledger, *ctx.period, lang=lang, as_of=ctx.as_of)
+        data = build_report(parcels, ledger, *ctx.period, lang=lang, as_of=ctx.as_of,
+                            evidence=ev, outside_supply=outside)
         for suffix in FORMATS:
             path = ctx.out_dir / f"report_2023-01_2023-10_{lang}{suffix}"
             written.append(write_report(data, path, overwrite=True))
@@ -165,8 +170,12 @@ STEPS: list[tuple[str, Callable[[DemoContext], list[Path]]]] = [
     ("register: read and measure the sample park", _step_register),
     ("register: validate the sample park (problems report)", _step_validate),
     ("assess: idle land, 五未 stage, low efficiency, 亩均 class as of 2023-10-31", _step_assess),
-    ("report: land report Jan–Oct 2023 (zh, en; html xlsx docx md json)", _step_report),
     ("evidence: land cover, change and footprints vs the records", _step_evidence),
     ("map: interactive offline map of the sample park (zh, en)", _step_map),
     ("store + API: park.gpkg store of the sample park and sample API answers", _step_store),
+    (
+        "report: land report Jan–Oct 2023 with records vs imagery (zh, en; html xlsx docx md "
+        "json)",
+        _step_report,
+    ),
 ]

@@ -12,7 +12,7 @@ import pyogrio
 from landuse.cli._common import handle_errors, overwrite_opt
 from landuse.errors import DataSourceError, OutputExistsError, SchemaError
 
-__all__ = ["load_inputs", "report"]
+__all__ = ["load_evidence", "load_inputs", "report"]
 
 
 def _assessed(parcels: gpd.GeoDataFrame, as_of: str, lang: str) -> gpd.GeoDataFrame:
@@ -44,6 +44,53 @@ def load_inputs(
     return _assessed(parcels, as_of, lang), led
 
 
+def load_evidence(
+    path: str | Path,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Read back what ``landuse evidence -o FILE`` wrote: the evidence and outside supply.
+
+    ``.gpkg``: layers ``evidence`` and, when buildings were given, ``outside_supply``.
+    ``.parquet`` / ``.geojson``: the evidence layer (its ``records_disagree`` and
+    ``evidence_reasons`` carry what the ``<name>.discrepancies.csv`` sidecar lists; these
+    formats hold no outside-supply buildings).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise DataSourceError(f"{p}: evidence file not found. Fix: check the path, or write it "
+                              "with 'landuse evidence PARCELS ... -o evidence.gpkg'.")
+    suffix = p.suffix.lower()
+    outside = None
+    try:
+        if suffix == ".gpkg":
+            layers = [n for n, _ in pyogrio.list_layers(p)]
+            if "evidence" not in layers:
+                raise DataSourceError(
+                    f"{p}: has no 'evidence' layer (layers: {', '.join(layers) or 'none'}). "
+                    "Fix: give the GeoPackage written by 'landuse evidence ... -o FILE.gpkg'."
+                )
+            ev = gpd.read_file(p, layer="evidence", engine="pyogrio")
+            if "outside_supply" in layers:
+                outside = gpd.read_file(p, layer="outside_supply", engine="pyogrio")
+        elif suffix == ".parquet":
+            ev = gpd.read_parquet(p)
+        elif suffix in (".geojson", ".json"):
+            ev = gpd.read_file(p, engine="pyogrio")
+        else:
+            raise DataSourceError(
+                f"{p}: unknown evidence format '{p.suffix}'. Fix: give the .gpkg, .parquet or "
+                ".geojson written by 'landuse evidence'."
+            )
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError,
+            OSError) as e:
+        if isinstance(e, DataSourceError):
+            raise
+        raise DataSourceError(f"{p}: the evidence cannot be read ({e}).") from e
+    if "records_disagree" in ev.columns:
+        ev["records_disagree"] = ev["records_disagree"].fillna("")
+    ev.attrs["landuse"] = {"source": str(p)}
+    return ev, outside
+
+
 @click.command()
 @click.argument("input", type=click.Path(dir_okay=False))
 @click.option("--from", "date_from", required=True, help="First day of the period (YYYY-MM-DD).")
@@ -57,6 +104,9 @@ def load_inputs(
               type=click.Path(dir_okay=False),
               help="Output file; format by suffix: .html .xlsx .docx .md .json "
               "(repeat -o for several).")
+@click.option("--evidence", "evidence_path", type=click.Path(dir_okay=False),
+              help="Evidence written by 'landuse evidence' (.gpkg, .parquet, .geojson): adds "
+              "the records-vs-imagery table (记录与影像不符) and buildings outside supply.")
 @click.option("--template", type=click.Path(dir_okay=False),
               help="A Word template (.docx) with docxtpl placeholders, for .docx output.")
 @overwrite_opt
@@ -70,6 +120,7 @@ def report(
     as_of: str | None,
     lang: str,
     outputs: tuple[str, ...],
+    evidence_path: str | None,
     template: str | None,
     overwrite: bool,
 ) -> None:
@@ -82,13 +133,17 @@ def report(
           -o report.xlsx -o report.docx -o report.json
       landuse report park.gpkg --from 2023-01-01 --to 2023-12-31 --zone 东区 \\
           --template bureau.docx -o 2023.docx
+      landuse evidence park.gpkg --raster lc.tif --buildings b.gpkg -o ev.gpkg
+      landuse report park.gpkg --from 2023-01-01 --to 2023-10-31 --evidence ev.gpkg \\
+          -o report.html
 
     \b
     Template placeholders (docxtpl / Jinja2): {{ title }} {{ period }} {{ period_from }}
     {{ period_to }} {{ as_of }} {{ zone }} {{ lang }} {{ headline }} {{ figures.reclaimed_mu }}
     (and the other figures of the JSON output), {% for r in tables.by_method.rows %}...
     (tables: by_method by_stage by_zone by_month idle_parcels low_efficiency lifecycle
-    mujun flags flagged_parcels indicators events; each has title, headers, rows),
+    mujun flags flagged_parcels indicators events, and with --evidence records_disagree
+    outside_supply; each has title, headers, rows),
     {% for i in indicators %}{{ i.name }} {{ i.value }} {{ i.unit }}{% endfor %},
     {% for n in notes %}, {{ charts.by_method }} (also by_month, lifecycle, mujun).
     """
@@ -103,9 +158,10 @@ def report(
         if p.exists() and not overwrite:
             raise OutputExistsError(f"{p}: file exists and won't be overwritten without "
                                     "--overwrite.")
+    ev, outside = load_evidence(evidence_path) if evidence_path else (None, None)
     parcels, led = load_inputs(input, ledger_path, as_of or date_to, lang)
     data = build_report(parcels, led, date_from, date_to, zone=zone, lang=lang,
-                        as_of=as_of or date_to)
+                        as_of=as_of or date_to, evidence=ev, outside_supply=outside)
     for p in paths:
         write_report(data, p, overwrite=overwrite,
                      template=template if p.suffix.lower() == ".docx" else None)

@@ -34,6 +34,7 @@ import pandas as pd
 from landuse.errors import SchemaError
 from landuse.ledger import apply_corrections, case_state, check_ledger, parse_date
 from landuse.ledger import rows as iter_rows
+from landuse.report.evidence import check_evidence, evidence_section
 from landuse.report.indicators import CATEGORY_MAPPING, zone_indicators
 from landuse.report.text import T, fmt1, label, period_label
 from landuse.standard import get_standard
@@ -209,6 +210,8 @@ def build_report(
     zone: str | None = None,
     lang: str = "zh",
     as_of: Any = None,
+    evidence: pd.DataFrame | None = None,
+    outside_supply: gpd.GeoDataFrame | None = None,
 ) -> ReportData:
     """Compute every figure of the report for a period (and optionally one sub-park).
 
@@ -227,6 +230,15 @@ def build_report(
         Language of the words (figures are the same).
     as_of : date-like, optional
         The assessment date shown in the report (default ``date_to``).
+    evidence : DataFrame, optional
+        Evidence per parcel from :func:`landuse.evidence.run_evidence` (parcel standard §4
+        plus ``evidence_reasons``/``evidence_warnings``). Adds the table
+        ``records_disagree`` (记录与影像不符 / records vs imagery), its count to the figures
+        and the headline, and a note. Parcel ids not in ``parcels_assessed`` raise
+        :class:`~landuse.errors.SchemaError` naming them.
+    outside_supply : GeoDataFrame, optional
+        Buildings on no supplied parcel (``outside_supply`` of the evidence run): adds the
+        table ``outside_supply`` with their area in m² and 亩 (whole-zone reports only).
 
     Returns
     -------
@@ -243,6 +255,10 @@ def build_report(
         )
     asof = _ts(as_of, "--as-of") if as_of is not None else end
     parcels = _prepare_parcels(parcels_assessed)
+    if outside_supply is not None and evidence is None:
+        raise SchemaError("outside_supply buildings come from an evidence run. Fix: give the "
+                          "evidence too (--evidence FILE).")
+    ev_checked = None if evidence is None else check_evidence(evidence, parcels["parcel_id"])
     source = str(ledger.attrs.get("landuse", {}).get("source") or "ledger")
     led = check_ledger(ledger, parcels, source=source)
     warnings = pd.DataFrame(led.attrs.get("warnings", []), columns=["row", "event_id",
@@ -645,6 +661,15 @@ def build_report(
         Chart("mujun", h["ch_mujun"], [r[0] for r in tables[7].rows],
               [float(r[1]) for r in tables[7].rows], "宗" if zh else "parcels"),
     ]
+
+    # evidence: records vs imagery (after the charts, which index the tables above)
+    if ev_checked is not None:
+        sec = evidence_section(parcels, ev_checked, outside_supply, lang, zone, Table)
+        pos = [t.key for t in tables].index("flagged_parcels") + 1
+        tables[pos:pos] = sec.tables
+        figures.update(sec.figures)
+        headline += ("" if zh else " ") + sec.headline + ("。" if zh else ".")
+        notes[-1:-1] = sec.notes
 
     # overview map classes
     cat = pd.Series("other", index=parcels.index)
