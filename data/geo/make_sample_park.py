@@ -22,7 +22,6 @@ Run ``python data/geo/make_sample_park.py [--out-dir DIR]``.
 """
 
 # Chinese text uses full-width punctuation on purpose.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 
