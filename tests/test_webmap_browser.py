@@ -115,6 +115,7 @@ def test_sample_park_map_in_browser(sample_map: dict[str, Any], chromium_path: s
         text = popup.inner_text()
         assert code_label("lifecycle", parcels["lifecycle"].iloc[i], "zh") in text
         assert parcels["reasons"].iloc[i][:20] in text
+        page.wait_for_timeout(400)  # popup fade-in
         page.screenshot(path=str(artifacts / "webmap_sample_park_popup.png"))
         page.evaluate("LU.map.closePopup()")
 
