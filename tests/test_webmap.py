@@ -250,3 +250,15 @@ def test_cli_map_tianditu_without_key(tmp_path, sample_park, monkeypatch) -> Non
 def test_cli_map_needs_assessment_or_as_of(tmp_path, sample_park) -> None:
     res = CliRunner().invoke(cli, ["map", str(sample_park), "-o", str(tmp_path / "t.html")])
     assert res.exit_code == 2 and "--as-of" in res.output
+
+
+def test_large_zone_outline_stays_small(monkeypatch) -> None:
+    from landuse.webmap import build
+
+    parcels = fake_assess(synthetic_parcels(3000))
+    monkeypatch.setattr(build, "ZONE_EXACT_MAX", 100)
+    zones = make_map(parcels, tiled=True).config["zones"]
+    assert len(zones["features"]) == parcels["zone"].nunique()
+    vertices = len(json.dumps(zones["features"][0]["geometry"]).split("],["))
+    assert vertices < 200  # an outline, not one ring per parcel
+    assert sum(f["properties"]["n"] for f in zones["features"]) == 3000

@@ -115,6 +115,7 @@ def test_sample_park_map_in_browser(sample_map: dict[str, Any], chromium_path: s
         text = popup.inner_text()
         assert code_label("lifecycle", parcels["lifecycle"].iloc[i], "zh") in text
         assert parcels["reasons"].iloc[i][:20] in text
+        page.wait_for_timeout(400)  # popup fade-in
         page.screenshot(path=str(artifacts / "webmap_sample_park_popup.png"))
         page.evaluate("LU.map.closePopup()")
 
@@ -209,3 +210,62 @@ def test_tiled_map_from_file_url(tiled_map: dict[str, Any], chromium_path: str,
         page.keyboard.press("Enter")
         page.wait_for_function(f"LU.openParcelId === {parcels['parcel_id'].iloc[123]!r}")
         _clean(state)
+
+
+def test_served_mvt_tiles(tmp_path: Path, chromium_path: str) -> None:
+    """The server form: MVT tiles from a URL template (what ``landuse serve`` exposes)."""
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+    from webmap_util import CHROMIUM_ARGS
+
+    from landuse.webmap import page_for_tile_url, write_tiles
+
+    parcels = fake_assess(synthetic_parcels(3000))
+    disp = parcels.to_crs(4326)
+    wm = make_map(parcels, tiled=True)
+    info = write_tiles(wm, tmp_path, fmt="pbf")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{port}/"
+    (tmp_path / "map.html").write_text(
+        page_for_tile_url(wm, base + "tiles/{z}/{x}/{y}.pbf", base, info), "utf-8")
+    state: dict[str, list[str]] = {"network": [], "console": []}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 860})
+
+            def route(r: Any) -> None:
+                if r.request.url.startswith(base):
+                    r.continue_()
+                else:
+                    state["network"].append(r.request.url)
+                    r.abort()
+
+            page.route("**/*", route)
+            page.on("console", lambda m: m.type == "error" and state["console"].append(m.text))
+            page.on("pageerror", lambda e: state["console"].append(str(e)))
+            page.goto(base + "map.html")
+            wait_rendered(page)
+            i = 1500
+            p = shapely.point_on_surface(disp.geometry.iloc[i])
+            page.evaluate(f"LU.map.setView([{p.y}, {p.x}], {info['maxzoom']}, "
+                          "{animate: false})")
+            wait_rendered(page)
+            rendered = set(page.evaluate("LU.renderedIdsInView('stage')"))
+            inner, outer = _view_sets(page, disp)
+            assert inner and inner <= rendered <= outer
+            _click_parcel(page, disp, i)
+            page.wait_for_selector(".lu-popup")
+            assert page.locator(".lu-popup").get_attribute("data-parcel") == parcels[
+                "parcel_id"].iloc[i]
+            browser.close()
+    finally:
+        server.shutdown()
+    _clean(state)

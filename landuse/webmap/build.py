@@ -203,11 +203,17 @@ def _geojson(gdf: gpd.GeoDataFrame, tol: float = 1e-6) -> dict[str, Any]:
     return json.loads(g.to_json(drop_id=True))
 
 
+ZONE_EXACT_MAX = 50000
+"""Zones with more parcels get a gridded outline (linear time) instead of an exact union."""
+
+
 def _zones(gdf: gpd.GeoDataFrame, disp: gpd.GeoDataFrame) -> dict[str, Any]:
     """Sub-park outlines: the parcels of each zone, gaps (roads) up to ~50 m closed.
 
-    Up to 50 000 parcels: union of parcels grown by 25 m, shrunk back by 25 m. Above: the
-    union of the 50 m grid cells holding a parcel's centre (linear time), smoothed.
+    Up to :data:`ZONE_EXACT_MAX` parcels: union of parcels grown by 25 m, shrunk back.
+    Above: union of the grid cells holding a parcel's centre, with cells four times the
+    median parcel size so that neighbouring cells touch, smoothed; its size depends on the
+    zone's outline, not on its parcel count.
     """
     if "zone" not in gdf.columns:
         return {"type": "FeatureCollection", "features": []}
@@ -218,16 +224,18 @@ def _zones(gdf: gpd.GeoDataFrame, disp: gpd.GeoDataFrame) -> dict[str, Any]:
     rows = []
     for name in pd.unique(names):
         sel = names == name
-        if sel.sum() <= 50000:
+        if sel.sum() <= ZONE_EXACT_MAX:
             shape = shapely.union_all(shapely.buffer(geoms[sel], 25, quad_segs=2))
             shape = shapely.buffer(shape, -25, quad_segs=2)
         else:
-            c = shapely.centroid(geoms[sel])
-            cx = np.unique(np.column_stack([np.floor(shapely.get_x(c) / 50),
-                                            np.floor(shapely.get_y(c) / 50)]), axis=0)
-            cells = shapely.box(cx[:, 0] * 50, cx[:, 1] * 50, cx[:, 0] * 50 + 50,
-                                cx[:, 1] * 50 + 50)
-            shape = shapely.coverage_union_all(cells)
+            b = shapely.bounds(geoms[sel])
+            cell = max(100.0, 4 * float(np.median(np.maximum(b[:, 2] - b[:, 0],
+                                                             b[:, 3] - b[:, 1]))))
+            cx = np.unique(np.floor(np.column_stack([(b[:, 0] + b[:, 2]) / 2,
+                                                     (b[:, 1] + b[:, 3]) / 2]) / cell), axis=0)
+            cells = shapely.box(cx[:, 0] * cell, cx[:, 1] * cell, (cx[:, 0] + 1) * cell,
+                                (cx[:, 1] + 1) * cell)
+            shape = shapely.simplify(shapely.coverage_union_all(cells), cell / 2)
         rows.append({"name": name, "n": int(sel.sum()), "mu": round(float(mu[sel].sum()), 2),
                      "geometry": shapely.simplify(shape, 5)})
     z = gpd.GeoDataFrame(rows, geometry="geometry", crs=metric.crs).to_crs(4326)

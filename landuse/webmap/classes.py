@@ -373,8 +373,9 @@ def popup_records(
                 str(r.event_id),
             ])
     out = []
-    zone = gdf["zone"] if "zone" in gdf.columns else pd.Series(None, index=gdf.index)
-    holder = gdf["holder"] if "holder" in gdf.columns else pd.Series(None, index=gdf.index)
+    n = len(gdf)
+    zone = gdf["zone"].tolist() if "zone" in gdf.columns else [None] * n
+    holder = gdf["holder"].tolist() if "holder" in gdf.columns else [None] * n
     for i, row in enumerate(gdf.itertuples(index=False)):
         pid = str(row.parcel_id)
         idle = _norm_str(row.idle_type)
@@ -382,8 +383,8 @@ def popup_records(
         od = _num(row.overdue_days)
         out.append({
             "id": pid,
-            "h": _norm_str(holder.iloc[i]),
-            "z": _norm_str(zone.iloc[i]),
+            "h": _norm_str(holder[i]),
+            "z": _norm_str(zone[i]),
             "mu": round(_num(row.area_mu) or 0.0, 2),
             "st": code_label("lifecycle", _norm_str(row.lifecycle) or "unknown", lang),
             "it": code_label("idle_type", idle, lang) if idle else None,

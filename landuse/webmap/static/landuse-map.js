@@ -273,6 +273,7 @@
     var lyr;
     if (cfg.source.kind === "url") {
       opts.maxNativeZoom = cfg.source.maxzoom;
+      opts.minNativeZoom = cfg.source.minzoom;
       lyr = new LuPbf(cfg.source.tiles, opts);
     } else {
       lyr = new LuGrid(opts);
