@@ -18,9 +18,8 @@ from landuse.store.base import (
     Page,
     Query,
     Store,
-    prepare_ledger,
+    ledger_pairs,
     prepare_parcels,
-    validate_event,
 )
 from landuse.store.schema import COLLECTIONS, STORAGE_SRID
 
@@ -34,10 +33,9 @@ __all__ = [
     "Query",
     "Store",
     "is_database_url",
+    "ledger_pairs",
     "open_store",
-    "prepare_ledger",
     "prepare_parcels",
-    "validate_event",
 ]
 
 
