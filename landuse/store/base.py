@@ -9,6 +9,7 @@ into the table costs the same as the first one.
 from __future__ import annotations
 
 import abc
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -465,6 +466,16 @@ class SQLStore(Store):
     def __init__(self) -> None:
         self._key_cache: dict[tuple[str, bytes], bool] = {}
         self._lock = threading.Lock()
+        self._local = threading.local()  # one connection per thread
+        self._conns: list[Any] = []  # every connection opened, for close()
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._conns:
+                with contextlib.suppress(Exception):
+                    c.close()
+            self._conns.clear()
+        self._local = threading.local()
 
     # backend hooks ------------------------------------------------------------------------
     @abc.abstractmethod

@@ -224,8 +224,6 @@ class GeoPackageStore(SQLStore):
         super().__init__()
         self.path = Path(path)
         self.url = str(self.path)
-        self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
         if not self.path.exists():
             if not create:
                 raise DataSourceError(
@@ -285,14 +283,6 @@ class GeoPackageStore(SQLStore):
             cur.execute("ROLLBACK")
             raise
         cur.execute("COMMIT")
-
-    def close(self) -> None:
-        with self._lock:
-            for c in self._conns:
-                with contextlib.suppress(sqlite3.Error):
-                    c.close()
-            self._conns.clear()
-        self._local = threading.local()
 
     # geometry hooks -------------------------------------------------------------------------
     def _geom_select(self) -> str:

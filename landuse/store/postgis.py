@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import Any
@@ -76,8 +75,6 @@ class PostGISStore(SQLStore):
     def __init__(self, url: str, create: bool = True) -> None:
         super().__init__()
         self.url = url
-        self._local = threading.local()
-        self._conns: list[Any] = []
         self.migrate()
 
     def _conn(self) -> Any:
@@ -127,14 +124,6 @@ class PostGISStore(SQLStore):
         c = self._conn()
         with c.transaction(), c.cursor() as cur:
             yield _Cursor(cur)
-
-    def close(self) -> None:
-        with self._lock:
-            for c in self._conns:
-                with contextlib.suppress(Exception):
-                    c.close()
-            self._conns.clear()
-        self._local = threading.local()
 
     # geometry hooks -------------------------------------------------------------------------
     def _geom_select(self) -> str:
