@@ -68,16 +68,39 @@ _TITLES = {400: "Bad request 请求有误", 401: "Unauthorized 未认证", 403: 
 
 
 def problem(status: int, detail: str, param: str | None = None,
-            headers: dict[str, str] | None = None, instance: str | None = None) -> JSONResponse:
-    """An ``application/problem+json`` response."""
+            headers: dict[str, str] | None = None, instance: str | None = None,
+            invalid_params: list[dict[str, Any]] | None = None) -> JSONResponse:
+    """An ``application/problem+json`` response.
+
+    ``invalid_params`` (RFC 9457's ``invalid-params`` extension) lists one entry per bad
+    field: ``name`` (the field), ``reason`` (problem and fix), and where known ``row``
+    (1-based: the feature of a FeatureCollection), ``event_id`` and ``value``.
+    """
     body: dict[str, Any] = {"type": "about:blank", "title": _TITLES.get(status, "Error"),
                             "status": status, "detail": detail}
     if param:
         body["parameter"] = param
     if instance:
         body["instance"] = instance
+    if invalid_params:
+        body["invalid-params"] = invalid_params
     return JSONResponse(body, status_code=status, headers=headers,
                         media_type="application/problem+json")
+
+
+def _invalid_params(exc: LanduseError) -> list[dict[str, Any]]:
+    """``invalid-params`` entries from an error's problem records (may be empty)."""
+    out = []
+    for p in exc.problems:
+        entry: dict[str, Any] = {"name": p.get("field"),
+                                 "reason": f"{p.get('problem')}. Fix: {p.get('fix')}."}
+        if p.get("row"):
+            entry["row"] = int(p["row"])
+        for k in ("event_id", "value"):
+            if p.get(k) not in (None, ""):
+                entry[k] = str(p[k])
+        out.append(entry)
+    return out
 
 
 def _param_of(message: str) -> str | None:
@@ -93,8 +116,12 @@ def add_exception_handlers(app: FastAPI) -> None:
         return problem(exc.status, exc.detail, exc.param, exc.headers, request.url.path)
 
     async def on_landuse(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, LanduseError)
         status = next(code for t, code in STATUS_CODES if isinstance(exc, t))
-        return problem(status, str(exc), _param_of(str(exc)), instance=request.url.path)
+        params = _invalid_params(exc)
+        param = params[0]["name"] if params else _param_of(str(exc))
+        return problem(status, str(exc), param, instance=request.url.path,
+                       invalid_params=params)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -7,6 +7,8 @@ and the API branch on these types, never on message text.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "CRSError",
     "ConflictError",
@@ -22,7 +24,14 @@ __all__ = [
 
 
 class LanduseError(Exception):
-    """Root of every error raised by landuse."""
+    """Root of every error raised by landuse.
+
+    ``problems`` lists the individual problems behind the error when there are several
+    (e.g. one record per bad ledger field: row, event_id, field, value, problem, fix), so
+    that the CLI and the API can name each field; empty otherwise.
+    """
+
+    problems: list[dict[str, Any]] = []  # noqa: RUF012 - instances assign their own list
 
 
 class DataSourceError(LanduseError, OSError):

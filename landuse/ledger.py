@@ -5,16 +5,19 @@ Rows are never edited or deleted: a correction is a new row whose ``corrects`` n
 row it corrects, and the effective event is the latest correction of a chain.
 
 The pure core (:func:`normalise_ledger`, :func:`validate_ledger`, :func:`check_ledger`,
-:func:`apply_corrections`, :func:`case_state`) takes DataFrames and returns DataFrames.
-The only adapter is :func:`append_events`, which appends rows to the ``ledger`` attribute
-table of a GeoPackage inside one SQLite transaction.
+:func:`validate_events`, :func:`apply_corrections`, :func:`case_state`) takes DataFrames
+and returns DataFrames. :func:`validate_events` is THE check of new events: every writer
+calls it, whether :func:`append_events` (a plain GeoPackage's ``ledger`` table, one SQLite
+transaction) or ``Store.append_events`` (the GeoPackage and PostGIS stores behind the
+CLI and the API), so a bad event gets the same message wherever it is refused.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from landuse.errors import DataSourceError, SchemaError
+from landuse.errors import ConflictError, DataSourceError, SchemaError
 from landuse.standard import get_standard
 from landuse.units import M2_PER_MU
 
@@ -31,6 +34,7 @@ __all__ = [
     "AREA_STAGES",
     "LEDGER_FIELDS",
     "PROBLEM_COLUMNS",
+    "STORED_ID_PROBLEM",
     "append_events",
     "apply_corrections",
     "case_state",
@@ -39,6 +43,7 @@ __all__ = [
     "normalise_ledger",
     "parse_date",
     "rows",
+    "validate_events",
     "validate_ledger",
 ]
 
@@ -70,6 +75,10 @@ PROBLEM_COLUMNS: tuple[str, ...] = (
     "severity",
 )
 """Columns of the problems table returned by :func:`validate_ledger`."""
+
+STORED_ID_PROBLEM = "event id already in the ledger"
+"""The problem text of an event id that is already stored (a conflict, not a bad value)."""
+
 
 AREA_TOLERANCE = 1.005
 """An event may claim up to 0.5 % more than the parcel's measured area (digitising error)."""
@@ -239,7 +248,10 @@ def normalise_ledger(ledger: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                 vals.append(np.nan)
                 continue
             try:
-                vals.append(float(str(v).replace(",", "").strip()) * fac)
+                num = float(str(v).replace(",", "").strip()) * fac
+                if not math.isfinite(num):
+                    raise ValueError(v)
+                vals.append(num)
             except ValueError:
                 vals.append(np.nan)
                 problems.append(
@@ -373,7 +385,7 @@ def validate_ledger(
             )
         if eid and eid in existing:
             problems.append(
-                _problem(row, eid, "event_id", eid, "event id already in the ledger",
+                _problem(row, eid, "event_id", eid, STORED_ID_PROBLEM,
                          "events are never overwritten: use a new id, with 'corrects' "
                          "naming the old event to correct it")
             )
@@ -448,7 +460,7 @@ def format_problems(problems: pd.DataFrame, source: str = "ledger", limit: int =
     for p in rows(problems.head(limit)):
         where = f"row {p.row}" if p.row else "header"
         ev = f" (event {p.event_id})" if p.event_id else ""
-        val = f" = '{p.value}'" if p.value is not None else ""
+        val = "" if _is_missing(p.value) else f" = '{p.value}'"
         lines.append(f"{source}: {where}{ev}, field {p.field}{val}: {p.problem}. Fix: {p.fix}.")
     if len(problems) > limit:
         lines.append(f"... and {len(problems) - limit} more problems.")
@@ -475,6 +487,108 @@ def check_ledger(
             + format_problems(errors, source)
         )
     led, _ = normalise_ledger(ledger)
+    led.attrs = {"warnings": problems[problems["severity"] == "warning"].to_dict("records")}
+    return led
+
+
+def validate_events(
+    events: pd.DataFrame | Sequence[Mapping[str, Any]],
+    parcels: pd.DataFrame,
+    existing_ids: Iterable[str] = (),
+    source: str = "new events",
+    today: Any = None,
+    unknown_fields: str = "refuse",
+) -> pd.DataFrame:
+    """Check events about to be appended to a ledger; return them normalised, or raise.
+
+    The one validation of every ledger write (plain GeoPackage, GeoPackage store, PostGIS
+    store, CLI and API): the rules of :func:`validate_ledger` (unknown parcel or code,
+    negative or missing area where the stage needs one, area larger than the parcel, event
+    before the parcel's supply unless a disposal explains a re-supply, a correction naming
+    a missing event, duplicated ids including ids already stored) plus: no event dated
+    after ``today``; every value a single value (not a list or object); fields outside
+    the standard refused (``unknown_fields="refuse"``) or dropped (``"ignore"``).
+
+    Parameters
+    ----------
+    events : DataFrame or sequence of mappings
+        The new events in the standard's names (codes may be Chinese words).
+    parcels : DataFrame or GeoDataFrame
+        At least the parcels the events name (``parcel_id``; ``supply_date`` and the
+        area or geometry when known).
+    existing_ids : iterable of str
+        Event ids already stored (at least those the events use or correct).
+    source : str
+        What the events are, for messages (e.g. ``park.gpkg (new events)``).
+    today : date-like, optional
+        Latest acceptable event date (default: today).
+    unknown_fields : {"refuse", "ignore"}
+        What to do with fields that are not ledger fields.
+
+    Returns
+    -------
+    DataFrame
+        The events normalised (:func:`normalise_ledger`), warnings in
+        ``attrs["warnings"]``.
+
+    Raises
+    ------
+    ConflictError
+        When the only errors are event ids already stored.
+    SchemaError
+        For any other error. Either error lists every problem in its message (one line
+        each, naming row, event, field, value and fix) and in ``problems``.
+    """
+    extra: list[dict[str, Any]] = []
+    if isinstance(events, pd.DataFrame):
+        frame = events.reset_index(drop=True)
+    else:
+        recs: list[dict[str, Any]] = []
+        for i, rec in enumerate(events):
+            if not isinstance(rec, Mapping):
+                extra.append(_problem(i + 1, None, "properties", None,
+                                      "not an object of ledger fields",
+                                      f"give the fields {', '.join(LEDGER_FIELDS)}"))
+                rec = {}
+            recs.append(dict(rec))
+        frame = pd.DataFrame.from_records(recs) if recs else pd.DataFrame()
+    if len(frame.columns):
+        frame = pd.DataFrame({c: frame[c].astype(object) for c in frame.columns})
+    ids = frame["event_id"] if "event_id" in frame else pd.Series([None] * len(frame))
+    for c in list(frame.columns):
+        col = frame[c]
+        if c not in LEDGER_FIELDS:
+            if unknown_fields == "refuse":
+                for j in np.flatnonzero([not _is_missing(v) for v in col]):
+                    extra.append(_problem(int(j) + 1, ids.iloc[j], str(c), col.iloc[j],
+                                          "unknown field",
+                                          f"use the ledger fields {', '.join(LEDGER_FIELDS)}"))
+            frame = frame.drop(columns=[c])
+            continue
+        nested = [isinstance(v, Mapping | list | tuple | set) for v in col]
+        for j in np.flatnonzero(nested):
+            extra.append(_problem(int(j) + 1, ids.iloc[j] if c != "event_id" else None,
+                                  str(c), col.iloc[j], "not a single value",
+                                  "give plain text, a number or a date"))
+        if any(nested):
+            frame[c] = [None if n else v for n, v in zip(nested, col, strict=True)]
+    when = pd.Timestamp.now().normalize() if today is None else today
+    problems = validate_ledger(frame, parcels, existing_ids, not_after=when)
+    if extra:
+        problems = pd.concat([pd.DataFrame(extra, columns=list(PROBLEM_COLUMNS)), problems],
+                             ignore_index=True)
+        problems = problems.sort_values(["row", "field"], kind="stable").reset_index(drop=True)
+    errors = problems[problems["severity"] == "error"]
+    if len(errors):
+        cls = ConflictError if (errors["problem"] == STORED_ID_PROBLEM).all() else SchemaError
+        err = cls(f"{source}: {len(errors)} problem(s); nothing was stored.\n"
+                  + format_problems(errors, source))
+        err.problems = [
+            {str(k): (None if _is_missing(v) else v) for k, v in r.items()}
+            for r in errors.to_dict("records")
+        ]
+        raise err
+    led, _ = normalise_ledger(frame)
     led.attrs = {"warnings": problems[problems["severity"] == "warning"].to_dict("records")}
     return led
 
@@ -671,8 +785,8 @@ def append_events(
             existing = [
                 r[0] for r in con.execute(f'SELECT "{colmap["event_id"][0]}" FROM "ledger"')
             ] if "event_id" in colmap else []
-            led = check_ledger(events_df, parcels, existing, source=f"{p} (new events)",
-                               not_after=pd.Timestamp.now().normalize())
+            led = validate_events(events_df, parcels, existing, source=f"{p} (new events)",
+                                  unknown_fields="ignore")
             now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             led = led.assign(recorded_at=now, recorded_by=actor)
             fields = [f for f in (*LEDGER_FIELDS, "recorded_at", "recorded_by") if f in colmap]

@@ -190,7 +190,8 @@ def check_write_surface(c: Any, editor_key: str, viewer_key: str) -> None:
     fc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.5045, 30.2005]},
          "properties": {"event_id": "H4", "parcel_id": "P0004", "event_date": "2023-10-02",
-                        "stage": "disposed", "corrects": "H1", "note": "更正 correction"}}]}
+                        "stage": "disposed", "area_m2": 800, "corrects": "H1",
+                        "note": "更正 correction"}}]}
     r = c.post("/collections/ledger/items", json=fc, headers=auth)
     assert r.status_code == 201 and r.json()["features"][0]["geometry"]["type"] == "Point"
     problem(c.post("/collections/parcels/items", json=ev, headers=auth), 405)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from mini_park import mini_ledger, mini_parcels, write_mini_gpkg
 
 from landuse.cli import cli
-from landuse.errors import DataSourceError, SchemaError
+from landuse.errors import ConflictError, DataSourceError, SchemaError
 from landuse.ledger import (
     append_events,
     apply_corrections,
@@ -154,7 +154,7 @@ def test_append_is_validated_and_atomic(park: Path) -> None:
     pd.testing.assert_frame_equal(after.iloc[: len(before)][before.columns], before)
 
     bad = pd.DataFrame([_event(event_id="N3"), _event(event_id="N1")])  # N1 exists
-    with pytest.raises(SchemaError, match="already in the ledger"):
+    with pytest.raises(ConflictError, match="already in the ledger"):
         append_events(park, bad)
     assert len(pyogrio.read_dataframe(park, layer="ledger", read_geometry=False)) == len(after)
 

@@ -116,7 +116,8 @@ def test_ledger_append_validation_and_audit(loaded: Store) -> None:
         [({"event_id": "E9", "parcel_id": "P0005", "event_date": "2023-09-01",
            "stage": "auction_started", "area_m2": 500}, shapely.Point(120.5055, 30.2005)),
          ({"event_id": "E10", "parcel_id": "P0005", "event_date": "2023-09-02",
-           "stage": "auction_started", "corrects": "E9", "note": "日期更正"}, None)],
+           "stage": "auction_started", "area_m2": 500, "corrects": "E9", "note": "日期更正"},
+          None)],
         actor="key:abc",
     )
     assert [f.id for f in out] == ["E9", "E10"]
@@ -128,18 +129,18 @@ def test_ledger_append_validation_and_audit(loaded: Store) -> None:
     assert mine[0]["detail"]["stage"] == "auction_started" and mine[0]["at"]
     bad = [
         ({"event_id": "E9", "parcel_id": "P0005", "event_date": "2023-09-01",
-          "stage": "disposed"}, ConflictError, "already in the ledger"),
+          "stage": "investigating"}, ConflictError, "already in the ledger"),
         ({"event_id": "E11", "parcel_id": "NOPE", "event_date": "2023-09-01",
-          "stage": "disposed"}, SchemaError, "parcel 'NOPE' is not in the register"),
+          "stage": "investigating"}, SchemaError, "field parcel_id = 'NOPE': unknown parcel"),
         ({"event_id": "E12", "parcel_id": "P0001", "event_date": "yesterday",
-          "stage": "disposed"}, SchemaError, "event_date"),
+          "stage": "investigating"}, SchemaError, "event_date"),
         ({"event_id": "E13", "parcel_id": "P0001", "event_date": "2023-01-01",
           "stage": "won"}, SchemaError, "stage"),
         ({"event_id": "E14", "parcel_id": "P0001", "event_date": "2023-01-01",
-          "stage": "disposed", "corrects": "E404"}, SchemaError, "corrects"),
+          "stage": "investigating", "corrects": "E404"}, SchemaError, "corrects"),
         ({"event_id": "E15", "parcel_id": "P0001", "event_date": "2023-01-01",
-          "stage": "disposed", "colour": "red"}, SchemaError, "unknown field"),
-        ({"parcel_id": "P0001", "event_date": "2023-01-01", "stage": "disposed"},
+          "stage": "investigating", "colour": "red"}, SchemaError, "unknown field"),
+        ({"parcel_id": "P0001", "event_date": "2023-01-01", "stage": "investigating"},
          SchemaError, "event_id"),
     ]
     for props, exc, msg in bad:
@@ -148,9 +149,9 @@ def test_ledger_append_validation_and_audit(loaded: Store) -> None:
     # a failed batch writes nothing
     with pytest.raises(SchemaError):
         loaded.append_events([({"event_id": "E20", "parcel_id": "P0001", "event_date":
-                                "2023-01-01", "stage": "disposed"}, None),
+                                "2023-01-01", "stage": "investigating"}, None),
                               ({"event_id": "E21", "parcel_id": "NOPE", "event_date":
-                                "2023-01-01", "stage": "disposed"}, None)], actor="t")
+                                "2023-01-01", "stage": "investigating"}, None)], actor="t")
     assert loaded.count("ledger") == 4
 
 

@@ -44,7 +44,8 @@ def parcel_at(
 ) -> Response:
     fmt = _fmt(f, request)
     code = crsmod.parse_crs(crs, "crs")
-    geom = _circle(lon, lat, radius_m) if radius_m > 0 else shapely.Point(lon, lat)
+    # below a millimetre the circle is the point (GEOS fails on denormal buffer radii)
+    geom = _circle(lon, lat, radius_m) if radius_m >= 1e-3 else shapely.Point(lon, lat)
     feats = store.parcels_in(geom, limit=limit)
     return respond_features(request, Page(feats, None, None), fmt=fmt, crs_code=code,
                             title="点查宗地 Parcels at a point", layer="parcels", filename=None,

@@ -2,95 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
-from landuse.cli._common import handle_errors, overwrite_opt
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-
-__all__ = ["as_of_opt", "assess", "read_for_assessment"]
-
-
-def _check_date(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    import datetime as dt
-    import re
-
-    try:
-        ok = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and bool(dt.date.fromisoformat(value))
-    except ValueError:
-        ok = False
-    if not ok:
-        raise click.BadParameter(
-            f"'{value}' is not a date. Fix: write it as YYYY-MM-DD, e.g. 2023-10-31.",
-            param_hint="--as-of",
-        )
-    return value
-
-
-as_of_opt = click.option(
-    "--as-of",
-    "as_of",
-    required=True,
-    callback=_check_date,
-    help="Assessment date 评估基准日, YYYY-MM-DD.",
-)
-rules_opt = click.option(
-    "--rules",
-    type=click.Path(dir_okay=False),
-    help="A zone's ruleset file (TOML), merged over the national default.",
-)
-lang_opt = click.option(
-    "--lang",
-    type=click.Choice(["zh", "en"]),
-    default="zh",
-    show_default=True,
-    help="Language of the reasons.",
-)
-layer_opt = click.option("--layer", help="Layer of a multi-layer file (default: parcels).")
-buildings_opt = click.option(
-    "--buildings",
-    type=click.Path(dir_okay=False),
-    help="Building footprints (same CRS) for the outside_supply flag.",
+from landuse.cli._common import (
+    AssessArgs,
+    assess_options,
+    handle_errors,
+    overwrite_opt,
+    read_for_assessment,
 )
 
-
-def read_for_assessment(
-    input: str,
-    layer: str | None,
-    as_of: str,
-    rules: str | None,
-    lang: str,
-    buildings: str | None,
-) -> gpd.GeoDataFrame:
-    """Read, assess; shared by ``assess`` and ``summary``."""
-    import geopandas as gpd
-
-    from landuse.errors import DataSourceError
-    from landuse.io import read_parcels
-    from landuse.rules import assess as run
-    from landuse.rules import load_ruleset
-
-    ruleset = load_ruleset(rules)
-    parcels = read_parcels(input, layer=layer)
-    bld = None
-    if buildings:
-        try:
-            bld = gpd.read_file(buildings, engine="pyogrio")
-        except Exception as e:  # pyogrio raises several types for unreadable files
-            raise DataSourceError(f"{buildings}: cannot be read ({e}).") from e
-    return run(parcels, as_of, ruleset=ruleset, lang=lang, buildings=bld)
+__all__ = ["assess", "read_for_assessment"]
 
 
 @click.command()
 @click.argument("input", type=click.Path(dir_okay=False))
-@as_of_opt
-@rules_opt
-@lang_opt
-@layer_opt
-@buildings_opt
+@assess_options
 @click.option(
     "-o",
     "--output",
@@ -100,16 +27,7 @@ def read_for_assessment(
 )
 @overwrite_opt
 @handle_errors
-def assess(
-    input: str,
-    as_of: str,
-    rules: str | None,
-    lang: str,
-    layer: str | None,
-    buildings: str | None,
-    output: str,
-    overwrite: bool,
-) -> None:
+def assess(input: str, assessing: AssessArgs, output: str, overwrite: bool) -> None:
     """Assess every parcel: idle land, 五未 stage, low efficiency, 亩均 class, with reasons.
 
     \b
@@ -126,13 +44,13 @@ def assess(
         raise OutputExistsError(
             f"{output}: file exists and won't be overwritten without --overwrite."
         )
-    gdf = read_for_assessment(input, layer, as_of, rules, lang, buildings)
+    gdf = assessing.assessed(input)
     path = write_assessment(gdf, output, overwrite=overwrite)
     meta = gdf.attrs.get("assessment", {})
     idle = int((gdf["idle_type"].isin(["not_started", "stalled"])).sum())
     low = int(gdf["low_efficiency"].sum())
     click.echo(
-        f"已评估 assessed {len(gdf)} 宗 parcels as of {as_of} "
+        f"已评估 assessed {len(gdf)} 宗 parcels as of {assessing.as_of} "
         f"({meta.get('ruleset', {}).get('description', '')}): "
         f"闲置 idle {idle}, 低效 low-efficiency {low} -> {path}"
     )

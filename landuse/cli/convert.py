@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from landuse.cli._common import handle_errors, overwrite_opt, read_options
+from landuse.cli._common import ReadArgs, handle_errors, overwrite_opt, read_options
 from landuse.errors import CRSError, DataSourceError, OutputExistsError
-from landuse.io import read_parcels, write_layer
+from landuse.io import write_layer
 
 OUTPUT_SUFFIXES = (".gpkg", ".parquet", ".geoparquet", ".geojson", ".json")
 
@@ -24,11 +24,7 @@ OUTPUT_SUFFIXES = (".gpkg", ".parquet", ".geoparquet", ".geojson", ".json")
 def convert(
     input: str,
     output: str,
-    layer: str | None,
-    encoding: str | None,
-    attributes: str | None,
-    assume_crs: str | None,
-    id_column: str | None,
+    read: ReadArgs,
     out_layer: str,
     overwrite: bool,
 ) -> None:
@@ -59,8 +55,7 @@ def convert(
         raise OutputExistsError(
             f"{output}: file exists and won't be overwritten without --overwrite."
         )
-    gdf = read_parcels(input, layer=layer, encoding=encoding, attributes=attributes,
-                       assume_crs=assume_crs, id_column=id_column)
+    gdf = read.parcels(input)
     if gdf.crs is None:
         raise CRSError(
             f"{input}: declares no CRS, so the output would not be usable. Fix: give "

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from landuse.cli._common import handle_errors, read_options
-from landuse.io import list_layers, read_parcels
+from landuse.cli._common import ReadArgs, handle_errors, read_options
+from landuse.io import list_layers
 
 
 def describe(gdf: Any, input: str) -> dict[str, Any]:
@@ -56,11 +56,7 @@ def describe(gdf: Any, input: str) -> dict[str, Any]:
 @handle_errors
 def info(
     input: str,
-    layer: str | None,
-    encoding: str | None,
-    attributes: str | None,
-    assume_crs: str | None,
-    id_column: str | None,
+    read: ReadArgs,
     as_json: bool,
 ) -> None:
     """Show layers, CRS, counts, bounds, encoding and the fields recognised and not.
@@ -72,8 +68,7 @@ def info(
       landuse info parcels.topojson --assume-crs EPSG:4326 --json
     """
     layers = list_layers(input) if Path(input).suffix.lower() not in (".csv", ".xlsx") else []
-    gdf = read_parcels(input, layer=layer, encoding=encoding, attributes=attributes,
-                       assume_crs=assume_crs, id_column=id_column)
+    gdf = read.parcels(input)
     out = describe(gdf, input)
     if layers:
         out["layers"] = [{"name": n, "geometry_type": g} for n, g in layers]

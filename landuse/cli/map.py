@@ -51,24 +51,16 @@ def map_cmd(input: str, as_of: str | None, rules: str | None, layer: str | None,
           --basemap tianditu-img -o maps/img.html
       landuse map assessment.gpkg --lang en -o maps/zone_en.html --overwrite
     """
-    import geopandas as gpd
     import pyogrio
 
-    from landuse.errors import DataSourceError
+    from landuse.cli._common import read_buildings, read_for_assessment
     from landuse.io import read_ledger, read_parcels
     from landuse.webmap import make_map, write_map
 
     key = os.environ.get("TIANDITU_KEY") if basemap.startswith("tianditu") else None
-    bld = None
-    if buildings:
-        try:
-            bld = gpd.read_file(buildings, engine="pyogrio")
-        except Exception as e:  # pyogrio raises several types for unreadable files
-            raise DataSourceError(f"{buildings}: cannot be read ({e}).") from e
+    bld = read_buildings(buildings)
     if as_of:
-        from landuse.cli.assess import read_for_assessment
-
-        parcels = read_for_assessment(input, layer, as_of, rules, lang, buildings)
+        parcels = read_for_assessment(input, layer, as_of, rules, lang, bld)
     else:
         parcels = read_parcels(input, layer=layer)
     led = None

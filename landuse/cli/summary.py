@@ -6,15 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from landuse.cli._common import handle_errors
-from landuse.cli.assess import (
-    as_of_opt,
-    buildings_opt,
-    lang_opt,
-    layer_opt,
-    read_for_assessment,
-    rules_opt,
-)
+from landuse.cli._common import AssessArgs, assess_options, handle_errors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,25 +84,14 @@ def format_summary(assessed: pd.DataFrame) -> str:
 
 @click.command()
 @click.argument("input", type=click.Path(dir_okay=False))
-@as_of_opt
-@rules_opt
-@lang_opt
-@layer_opt
-@buildings_opt
+@assess_options
 @handle_errors
-def summary(
-    input: str,
-    as_of: str,
-    rules: str | None,
-    lang: str,
-    layer: str | None,
-    buildings: str | None,
-) -> None:
+def summary(input: str, assessing: AssessArgs) -> None:
     """Print counts and 亩 per 五未 stage, idle type, failed indicator and class, by sub-park.
 
     \b
     Example:
       landuse summary data/geo/sample_park.gpkg --as-of 2023-10-31
     """
-    gdf = read_for_assessment(input, layer, as_of, rules, lang, buildings)
+    gdf = assessing.assessed(input)
     click.echo(format_summary(gdf))

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from landuse.cli._common import EXIT_ERRORS, handle_errors, overwrite_opt, read_options
+from landuse.cli._common import EXIT_ERRORS, ReadArgs, handle_errors, overwrite_opt, read_options
 from landuse.errors import DataSourceError, OutputExistsError
-from landuse.io import atomic_path, read_parcels, write_layer
+from landuse.io import atomic_path, write_layer
 
 REPORT_SUFFIXES = (".csv", ".json")
 
@@ -92,11 +92,7 @@ def print_table(problems: pd.DataFrame, limit: int) -> None:
 @handle_errors
 def validate(
     input: str,
-    layer: str | None,
-    encoding: str | None,
-    attributes: str | None,
-    assume_crs: str | None,
-    id_column: str | None,
+    read: ReadArgs,
     area_tolerance: float,
     report: str | None,
     fix_path: str | None,
@@ -122,14 +118,7 @@ def validate(
     from landuse.core.validate import validate as run_validate
 
     _check_outputs(input, report, fix_path, overwrite)
-    gdf = read_parcels(
-        input,
-        layer=layer,
-        encoding=encoding,
-        attributes=attributes,
-        assume_crs=assume_crs,
-        id_column=id_column,
-    )
+    gdf = read.parcels(input)
     problems = run_validate(gdf, area_tolerance=area_tolerance, progress=True)
     counts = summarise_problems(problems)
     print_table(problems, limit)

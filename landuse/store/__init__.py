@@ -18,9 +18,8 @@ from landuse.store.base import (
     Page,
     Query,
     Store,
-    prepare_ledger,
+    ledger_pairs,
     prepare_parcels,
-    validate_event,
 )
 from landuse.store.schema import COLLECTIONS, STORAGE_SRID
 
@@ -34,16 +33,42 @@ __all__ = [
     "Query",
     "Store",
     "is_database_url",
+    "is_store_file",
+    "ledger_pairs",
     "open_store",
-    "prepare_ledger",
     "prepare_parcels",
-    "validate_event",
 ]
 
 
 def is_database_url(target: str | Path) -> bool:
     """True when ``target`` names a PostgreSQL database rather than a file."""
     return str(target).startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+
+
+def is_store_file(path: str | Path) -> bool:
+    """True when ``path`` is a GeoPackage store made by ``landuse load`` (it has the store's
+    ``landuse_meta`` table with a schema version), False for a plain GeoPackage or any other
+    file. Only read: nothing in the file is changed."""
+    import sqlite3
+
+    p = Path(path)
+    if not p.is_file():
+        return False
+    with p.open("rb") as f:
+        if f.read(16) != b"SQLite format 3\x00":
+            return False
+    try:
+        con = sqlite3.connect(p)
+    except sqlite3.Error:
+        return False
+    try:
+        row = con.execute(
+            "SELECT value FROM landuse_meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.Error:  # not SQLite, or no landuse_meta table: a plain file
+        return False
+    finally:
+        con.close()
+    return row is not None
 
 
 def open_store(target: str | Path, create: bool = False) -> Store:

@@ -9,6 +9,7 @@ into the table costs the same as the first one.
 from __future__ import annotations
 
 import abc
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -34,6 +35,7 @@ from landuse.errors import (
     SchemaError,
     StaleVersionError,
 )
+from landuse.ledger import STORED_ID_PROBLEM
 from landuse.standard import get_standard
 from landuse.store import cql
 from landuse.store.schema import COLLECTIONS, STORAGE_SRID, Collection, Column, coerce_value
@@ -46,9 +48,8 @@ __all__ = [
     "Query",
     "SQLStore",
     "Store",
-    "prepare_ledger",
+    "ledger_pairs",
     "prepare_parcels",
-    "validate_event",
 ]
 
 ROLES = ("viewer", "editor")
@@ -257,51 +258,35 @@ def _json_safe(v: Any) -> Any:
     return str(v)
 
 
-def validate_event(
-    props: dict[str, Any], where: str = "event", allow_recorded: bool = False
-) -> dict[str, Any]:
-    """Check one ledger event's properties against the standard; return the stored values."""
-    coll = COLLECTIONS["ledger"]
-    std_names = get_standard().names("ledger")
-    if not isinstance(props, dict):
-        raise SchemaError(f"{where}: properties must be an object of ledger fields.")
-    allowed = set(std_names) | ({"recorded_at", "recorded_by"} if allow_recorded else set())
-    unknown = sorted(set(props) - allowed)
-    if unknown:
-        raise SchemaError(
-            f"{where}: unknown field(s) {', '.join(unknown)}. "
-            f"Fix: use the ledger fields {', '.join(std_names)}."
-        )
-    out: dict[str, Any] = {}
-    for col in coll.columns:
-        if col.name not in allowed:
-            continue
-        out[col.name] = coerce_value(col, _nan_to_none(props.get(col.name)),
-                                     f"{where}: field '{col.name}'")
-    for req in ("event_id", "parcel_id", "event_date", "stage"):
-        if out.get(req) in (None, ""):
-            raise SchemaError(f"{where}: field '{req}' is required. Fix: give a value.")
-    if out.get("area_m2") is not None and out["area_m2"] < 0:
-        raise SchemaError(f"{where}: field 'area_m2' is negative. Fix: give the area in m².")
-    if out.get("corrects") == out["event_id"]:
-        raise SchemaError(f"{where}: an event cannot correct itself (field 'corrects').")
-    return out
+def ledger_pairs(ledger: pd.DataFrame) -> list[tuple[dict[str, Any], BaseGeometry | None]]:
+    """A ledger table as (properties, geometry) pairs for :meth:`Store.append_events`.
 
-
-def prepare_ledger(ledger: pd.DataFrame) -> list[tuple[dict[str, Any], BaseGeometry | None]]:
-    """Validate every row of a ledger table; errors name the row and field."""
-    rows: list[tuple[dict[str, Any], BaseGeometry | None]] = []
+    Geometries (of a GeoDataFrame) are brought to the storage CRS; values are passed on
+    as they are: :func:`landuse.ledger.validate_events` checks them when they are written.
+    """
     geom_col: str | None = None
     if isinstance(ledger, gpd.GeoDataFrame):
         geom_col = str(ledger.geometry.name)
         if ledger.crs is not None and ledger.crs.to_epsg() != STORAGE_SRID:
             ledger = ledger.to_crs(epsg=STORAGE_SRID)
-    names = set(get_standard().names("ledger"))
-    for i, rec in enumerate(ledger.to_dict("records")):
+    out: list[tuple[dict[str, Any], BaseGeometry | None]] = []
+    for rec in ledger.to_dict("records"):
         geom = rec.pop(geom_col, None) if geom_col else None
-        props = {k: _json_safe(v) for k, v in rec.items() if k in names}
-        rows.append((validate_event(props, f"ledger row {i + 1}"), geom))
-    return rows
+        out.append(({str(k): v for k, v in rec.items()}, geom))
+    return out
+
+
+def _stored_event(rec: dict[str, Any]) -> dict[str, Any]:
+    """A normalised ledger row (:func:`landuse.ledger.validate_events`) as stored values."""
+    out: dict[str, Any] = {}
+    for name in get_standard().names("ledger"):
+        v = _nan_to_none(rec.get(name))
+        if v is not None and name == "event_date":
+            v = pd.Timestamp(v).strftime("%Y-%m-%d")
+        elif v is not None and name == "zombie_cleared":
+            v = bool(v)
+        out[name] = v
+    return out
 
 
 # -- keys ---------------------------------------------------------------------------------
@@ -481,6 +466,16 @@ class SQLStore(Store):
     def __init__(self) -> None:
         self._key_cache: dict[tuple[str, bytes], bool] = {}
         self._lock = threading.Lock()
+        self._local = threading.local()  # one connection per thread
+        self._conns: list[Any] = []  # every connection opened, for close()
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._conns:
+                with contextlib.suppress(Exception):
+                    c.close()
+            self._conns.clear()
+        self._local = threading.local()
 
     # backend hooks ------------------------------------------------------------------------
     @abc.abstractmethod
@@ -718,53 +713,88 @@ class SQLStore(Store):
                                                           default=str)),
         )
 
+    def _fetch_in(
+        self, cur: Any, sql: str, values: Sequence[Any], chunk: int = 500
+    ) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` (ending in ``IN ({})``) for ``values``, in chunks, on ``cur``."""
+        out: list[tuple[Any, ...]] = []
+        vals = list(dict.fromkeys(values))
+        for i in range(0, len(vals), chunk):
+            part = vals[i : i + chunk]
+            cur.execute(sql.format(", ".join("?" for _ in part)), part)
+            out += cur.fetchall()
+        return out
+
+    def _validate_events(
+        self,
+        cur: Any,
+        events: Sequence[tuple[dict[str, Any], BaseGeometry | None]],
+        source: str,
+        unknown_fields: str,
+    ) -> list[dict[str, Any]]:
+        """Check events with :func:`landuse.ledger.validate_events` against the stored
+        parcels and event ids (read on ``cur``, inside the write transaction)."""
+        from landuse.ledger import validate_events
+
+        props = [p for p, _ in events]
+        for n, (_, geom) in enumerate(events):
+            if geom is not None and not isinstance(geom, BaseGeometry):
+                raise GeometryError(f"event {n + 1}: geometry is not a geometry.")
+        named = [str(p.get(k)) for p in props if isinstance(p, dict)
+                 for k in ("parcel_id",) if p.get(k) is not None]
+        rows = self._fetch_in(
+            cur, f"SELECT parcel_id, supply_date, {self._geom_select()} FROM parcels "
+            "WHERE parcel_id IN ({})", named)
+        parcels = gpd.GeoDataFrame(
+            {"parcel_id": [r[0] for r in rows],
+             "supply_date": pd.to_datetime(pd.Series([r[1] for r in rows], dtype=object),
+                                           errors="coerce")},
+            geometry=self._decode_geoms([r[2] for r in rows]), crs=STORAGE_SRID,
+        )
+        ids = [str(p.get(k)) for p in props if isinstance(p, dict)
+               for k in ("event_id", "corrects") if p.get(k) is not None]
+        stored = [r[0] for r in self._fetch_in(
+            cur, "SELECT event_id FROM ledger WHERE event_id IN ({})", ids)]
+        led = validate_events(props, parcels, stored, source=source,
+                              unknown_fields=unknown_fields)
+        return [_stored_event({str(k): v for k, v in r.items()})
+                for r in led.to_dict("records")]
+
     def _insert_events(
-        self, cur: Any, events: Sequence[tuple[dict[str, Any], BaseGeometry | None]], actor: str
+        self,
+        cur: Any,
+        events: Sequence[tuple[dict[str, Any], BaseGeometry | None]],
+        actor: str,
+        source: str = "new events",
+        unknown_fields: str = "refuse",
     ) -> list[str]:
-        coll = COLLECTIONS["ledger"]
+        if not events:
+            return []
+        valid = self._validate_events(cur, events, source, unknown_fields)
         std = get_standard().names("ledger")
         cols = [*std, "recorded_at", "recorded_by"]
         sql = (
             f"INSERT INTO ledger ({', '.join(_q(c) for c in cols)}, geom) VALUES "
             f"({', '.join('?' for _ in cols)}, {self._geom_param_sql()}) RETURNING fid"
         )
-        seen: set[str] = set()
         ids: list[str] = []
-        for n, (props, geom) in enumerate(events):
-            ev = validate_event(props, f"event {n + 1}")
-            if geom is not None and not isinstance(geom, BaseGeometry):
-                raise GeometryError(f"event {ev['event_id']}: geometry is not a geometry.")
-            cur.execute("SELECT 1 FROM parcels WHERE parcel_id = ?", (ev["parcel_id"],))
-            if cur.fetchone() is None:
-                raise SchemaError(
-                    f"event {ev['event_id']}: parcel '{ev['parcel_id']}' is not in the register "
-                    "(field 'parcel_id'). Fix: use the id of an existing parcel."
-                )
-            if ev.get("corrects") and ev["corrects"] not in seen:
-                cur.execute("SELECT 1 FROM ledger WHERE event_id = ?", (ev["corrects"],))
-                if cur.fetchone() is None:
-                    raise SchemaError(
-                        f"event {ev['event_id']}: field 'corrects' names '{ev['corrects']}', "
-                        "which is not in the ledger. Fix: give the event_id being corrected."
-                    )
-            stamp = now_iso()
-            values = [ev.get(c) for c in std] + [stamp, actor]
+        for ev, (_, geom) in zip(valid, events, strict=True):
+            values = [ev.get(c) for c in std] + [now_iso(), actor]
             try:
                 cur.execute(sql, (*values, self._geom_param(geom)))
             except Exception as e:
-                if self._is_unique_violation(e):
+                if self._is_unique_violation(e):  # a concurrent writer stored it first
                     raise ConflictError(
-                        f"event {ev['event_id']}: event_id is already in the ledger. "
-                        "Fix: give a new event_id (a correction is a new event with 'corrects')."
+                        f"{source}: event {ev['event_id']}, field event_id: "
+                        f"{STORED_ID_PROBLEM}. Fix: give a new event_id (a correction is a "
+                        "new event with 'corrects')."
                     ) from None
                 raise
             fid = int(cur.fetchone()[0])
-            seen.add(ev["event_id"])
             ids.append(ev["event_id"])
             detail = {k: v for k, v in ev.items() if v is not None}
             detail["fid"] = fid
             self._audit(cur, actor, "ledger.append", ev["event_id"], detail)
-        del coll
         return ids
 
     def append_events(
@@ -778,6 +808,75 @@ class SQLStore(Store):
             "ledger", Query(filter=cql.In("event_id", tuple(ids)), limit=len(ids))
         )
         return page.features
+
+    # loading (the bulk insert of parcels is the backend's) -----------------------------------
+    load_fix = "load into a new, empty store."
+
+    @abc.abstractmethod
+    def _label(self) -> str:
+        """The store as messages name it (a path, or a URL without its password)."""
+
+    def _lock_for_load(self, cur: Any) -> None:
+        """Keep other writers out of ``parcels`` until the load commits (if needed)."""
+
+    @abc.abstractmethod
+    def _insert_parcels(self, cur: Any, prepared: gpd.GeoDataFrame, stamp: str) -> None:
+        """Insert the prepared register (fids 1..n) and its extent, inside ``cur``'s tx."""
+
+    def _after_load(self) -> None:
+        """Work after the load committed (statistics)."""
+
+    def load(
+        self, parcels: gpd.GeoDataFrame, ledger: pd.DataFrame | None = None, actor: str = "load"
+    ) -> dict[str, int]:
+        prepared = prepare_parcels(parcels)
+        events = ledger_pairs(ledger) if ledger is not None else []
+        with self._tx() as cur:
+            self._lock_for_load(cur)
+            cur.execute("SELECT COUNT(*) FROM parcels")
+            n = int(cur.fetchone()[0])
+            if n:
+                raise ConflictError(
+                    f"{self._label()}: the store already holds {n} parcels. Fix: "
+                    f"{self.load_fix}"
+                )
+            self._insert_parcels(cur, prepared, now_iso())
+            cur.execute("UPDATE landuse_meta SET value = ? WHERE key = 'parcels_count'",
+                        (str(len(prepared)),))
+            self._audit(cur, actor, "load", "parcels", {"parcels": len(prepared),
+                                                          "events": len(events)})
+            self._insert_events(cur, events, actor, source=f"{self._label()}: ledger to load",
+                                unknown_fields="ignore")
+        self._after_load()
+        return {"parcels": len(prepared), "events": len(events)}
+
+    def count(self, collection: str) -> int:
+        coll = self._collection(collection)
+        if coll.name == "parcels":
+            return int(self._fetch(
+                "SELECT value FROM landuse_meta WHERE key = 'parcels_count'", [])[0][0])
+        return int(self._fetch("SELECT COUNT(*) FROM ledger", [])[0][0])
+
+    @abc.abstractmethod
+    def _search_ids(self, text: str, limit: int) -> list[tuple[Any, ...]]:
+        """(parcel_id, holder, zone) of parcels whose id starts with ``text``."""
+
+    def search(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
+        text = text.strip()
+        if not text:
+            return []
+        rows = self._search_ids(text, limit)
+        if len(rows) < limit:
+            esc = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            ph = self.placeholder
+            more = self._fetch(
+                f"SELECT parcel_id, holder, zone FROM parcels WHERE holder LIKE {ph} "
+                f"ESCAPE '\\' ORDER BY holder, parcel_id LIMIT {ph}",
+                [f"%{esc}%", int(limit)],
+            )
+            seen = {r[0] for r in rows}
+            rows += [r for r in more if r[0] not in seen][: limit - len(rows)]
+        return [{"parcel_id": r[0], "holder": r[1], "zone": r[2]} for r in rows]
 
     def update_parcel(
         self,

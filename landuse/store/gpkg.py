@@ -21,19 +21,12 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from landuse.errors import ConflictError, DataSourceError
-from landuse.store.base import (
-    SQLStore,
-    _q,
-    now_iso,
-    prepare_ledger,
-    prepare_parcels,
-)
+from landuse.errors import DataSourceError
+from landuse.store.base import SQLStore, _q
 from landuse.store.schema import COLLECTIONS, STORAGE_SRID, Collection
 
 __all__ = ["GeoPackageStore", "gpkg_blob"]
@@ -231,8 +224,6 @@ class GeoPackageStore(SQLStore):
         super().__init__()
         self.path = Path(path)
         self.url = str(self.path)
-        self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
         if not self.path.exists():
             if not create:
                 raise DataSourceError(
@@ -293,14 +284,6 @@ class GeoPackageStore(SQLStore):
             raise
         cur.execute("COMMIT")
 
-    def close(self) -> None:
-        with self._lock:
-            for c in self._conns:
-                with contextlib.suppress(sqlite3.Error):
-                    c.close()
-            self._conns.clear()
-        self._local = threading.local()
-
     # geometry hooks -------------------------------------------------------------------------
     def _geom_select(self) -> str:
         return '"geom"'
@@ -330,13 +313,6 @@ class GeoPackageStore(SQLStore):
         return isinstance(e, sqlite3.IntegrityError) and "UNIQUE" in str(e)
 
     # the rest of the interface --------------------------------------------------------------
-    def count(self, collection: str) -> int:
-        coll = self._collection(collection)
-        if coll.name == "parcels":
-            return int(self._fetch(
-                "SELECT value FROM landuse_meta WHERE key = 'parcels_count'", [])[0][0])
-        return int(self._fetch("SELECT COUNT(*) FROM ledger", [])[0][0])
-
     def bounds(self) -> tuple[float, float, float, float] | None:
         r = self._fetch("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents "
                         "WHERE table_name = 'parcels'", [])
@@ -344,69 +320,41 @@ class GeoPackageStore(SQLStore):
             return None
         return tuple(float(v) for v in r[0])  # type: ignore[return-value]
 
-    def search(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
-        text = text.strip()
-        if not text:
-            return []
-        rows = self._fetch(
+    def _search_ids(self, text: str, limit: int) -> list[tuple[Any, ...]]:
+        return self._fetch(
             "SELECT parcel_id, holder, zone FROM parcels WHERE parcel_id >= ? AND parcel_id < ? "
             "ORDER BY parcel_id LIMIT ?",
             [text, text + "\U0010ffff", int(limit)],
         )
-        if len(rows) < limit:
-            esc = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            more = self._fetch(
-                "SELECT parcel_id, holder, zone FROM parcels WHERE holder LIKE ? ESCAPE '\\' "
-                "ORDER BY holder, parcel_id LIMIT ?",
-                [f"%{esc}%", int(limit)],
-            )
-            seen = {r[0] for r in rows}
-            rows += [r for r in more if r[0] not in seen][: limit - len(rows)]
-        return [{"parcel_id": r[0], "holder": r[1], "zone": r[2]} for r in rows]
 
-    def load(
-        self, parcels: gpd.GeoDataFrame, ledger: pd.DataFrame | None = None, actor: str = "load"
-    ) -> dict[str, int]:
-        prepared = prepare_parcels(parcels)
-        events = prepare_ledger(ledger) if ledger is not None else []
-        coll = COLLECTIONS["parcels"]
-        cols = [*coll.names, "extra"]
+    load_fix = "load into a new file (or give --overwrite to replace it)."
+
+    def _label(self) -> str:
+        return str(self.path)
+
+    def _insert_parcels(self, cur: Any, prepared: gpd.GeoDataFrame, stamp: str) -> None:
+        cols = [*COLLECTIONS["parcels"].names, "extra"]
         geoms = prepared.geometry.to_numpy()
         bounds = shapely.bounds(geoms)
-        stamp = now_iso()
         sql = (f"INSERT INTO parcels (fid, {', '.join(_q(c) for c in cols)}, "
                f"version, updated_at, geom) VALUES (?, {', '.join('?' for _ in cols)}, 1, ?, ?)")
         values = prepared[cols].astype(object).to_numpy()
-        with self._tx() as cur:
-            n = int(cur.execute("SELECT COUNT(*) FROM parcels").fetchone()[0])
-            if n:
-                raise ConflictError(
-                    f"{self.path}: the store already holds {n} parcels. Fix: load into a new "
-                    "file (or give --overwrite to replace it)."
-                )
-            cur.executemany(sql, (
-                (i + 1, *row, stamp, gpkg_blob(g))
-                for i, (row, g) in enumerate(zip(values, geoms, strict=True))
-            ))
-            cur.executemany(
-                "INSERT INTO rtree_parcels_geom VALUES (?, ?, ?, ?, ?)",
-                ((i + 1, float(b[0]), float(b[2]), float(b[1]), float(b[3]))
-                 for i, b in enumerate(bounds)),
-            )
-            tb = prepared.total_bounds
-            cur.execute(
-                "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
-                "last_change = ? WHERE table_name = 'parcels'",
-                (*map(float, tb), stamp),
-            )
-            cur.execute("UPDATE landuse_meta SET value = ? WHERE key = 'parcels_count'",
-                        (str(len(prepared)),))
-            for stmt in _RTREE_TRIGGERS:
-                cur.execute(stmt)
-            self._audit(cur, actor, "load", "parcels", {"parcels": len(prepared),
-                                                          "events": len(events)})
-            self._insert_events(cur, events, actor)
-        return {"parcels": len(prepared), "events": len(events)}
+        cur.executemany(sql, (
+            (i + 1, *row, stamp, gpkg_blob(g))
+            for i, (row, g) in enumerate(zip(values, geoms, strict=True))
+        ))
+        cur.executemany(
+            "INSERT INTO rtree_parcels_geom VALUES (?, ?, ?, ?, ?)",
+            ((i + 1, float(b[0]), float(b[2]), float(b[1]), float(b[3]))
+             for i, b in enumerate(bounds)),
+        )
+        cur.execute(
+            "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
+            "last_change = ? WHERE table_name = 'parcels'",
+            (*map(float, prepared.total_bounds), stamp),
+        )
+        for stmt in _RTREE_TRIGGERS:
+            cur.execute(stmt)
 
     def integrity_check(self) -> list[str]:
         problems = [r[0] for r in self._fetch("PRAGMA integrity_check", []) if r[0] != "ok"]

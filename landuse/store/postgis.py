@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from landuse.errors import ConflictError, DataSourceError
-from landuse.store.base import SQLStore, _q, now_iso, prepare_ledger, prepare_parcels
+from landuse.errors import DataSourceError
+from landuse.store.base import SQLStore, _q
 from landuse.store.schema import COLLECTIONS, STORAGE_SRID, Collection
 
 __all__ = ["PostGISStore", "migrations"]
@@ -61,6 +59,9 @@ class _Cursor:
     def fetchone(self) -> Any:
         return self.cur.fetchone()
 
+    def fetchall(self) -> list[Any]:
+        return list(self.cur.fetchall())
+
     @property
     def rowcount(self) -> int:
         return int(self.cur.rowcount)
@@ -74,8 +75,6 @@ class PostGISStore(SQLStore):
     def __init__(self, url: str, create: bool = True) -> None:
         super().__init__()
         self.url = url
-        self._local = threading.local()
-        self._conns: list[Any] = []
         self.migrate()
 
     def _conn(self) -> Any:
@@ -126,14 +125,6 @@ class PostGISStore(SQLStore):
         with c.transaction(), c.cursor() as cur:
             yield _Cursor(cur)
 
-    def close(self) -> None:
-        with self._lock:
-            for c in self._conns:
-                with contextlib.suppress(Exception):
-                    c.close()
-            self._conns.clear()
-        self._local = threading.local()
-
     # geometry hooks -------------------------------------------------------------------------
     def _geom_select(self) -> str:
         return 'ST_AsBinary("geom")'
@@ -156,78 +147,46 @@ class PostGISStore(SQLStore):
         return isinstance(e, psycopg.errors.UniqueViolation)
 
     # the rest of the interface --------------------------------------------------------------
-    def count(self, collection: str) -> int:
-        coll = self._collection(collection)
-        if coll.name == "parcels":
-            return int(self._fetch(
-                "SELECT value FROM landuse_meta WHERE key = 'parcels_count'", [])[0][0])
-        return int(self._fetch("SELECT COUNT(*) FROM ledger", [])[0][0])
-
     def bounds(self) -> tuple[float, float, float, float] | None:
         r = self._fetch("SELECT value FROM landuse_meta WHERE key = 'bounds'", [])
         if not r:
             return None
         return tuple(float(v) for v in r[0][0].split(","))  # type: ignore[return-value]
 
-    def search(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
-        text = text.strip()
-        if not text:
-            return []
+    def _search_ids(self, text: str, limit: int) -> list[tuple[Any, ...]]:
         esc = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = self._fetch(
+        return self._fetch(
             "SELECT parcel_id, holder, zone FROM parcels WHERE parcel_id LIKE %s "
             "ORDER BY parcel_id LIMIT %s",
             [esc + "%", int(limit)],
         )
-        if len(rows) < limit:
-            more = self._fetch(
-                "SELECT parcel_id, holder, zone FROM parcels WHERE holder LIKE %s "
-                "ORDER BY holder, parcel_id LIMIT %s",
-                [f"%{esc}%", int(limit)],
-            )
-            seen = {r[0] for r in rows}
-            rows += [r for r in more if r[0] not in seen][: limit - len(rows)]
-        return [{"parcel_id": r[0], "holder": r[1], "zone": r[2]} for r in rows]
 
-    def load(
-        self, parcels: gpd.GeoDataFrame, ledger: pd.DataFrame | None = None, actor: str = "load"
-    ) -> dict[str, int]:
-        prepared = prepare_parcels(parcels)
-        events = prepare_ledger(ledger) if ledger is not None else []
-        coll = COLLECTIONS["parcels"]
-        cols = [*coll.names, "extra"]
+    load_fix = "load into an empty database."
+
+    def _label(self) -> str:
+        return f"PostGIS store {_safe_url(self.url)}"
+
+    def _lock_for_load(self, cur: Any) -> None:
+        cur.execute("LOCK TABLE parcels IN EXCLUSIVE MODE")
+
+    def _insert_parcels(self, cur: Any, prepared: gpd.GeoDataFrame, stamp: str) -> None:
+        cols = [*COLLECTIONS["parcels"].names, "extra"]
         geoms = shapely.set_srid(prepared.geometry.to_numpy(), STORAGE_SRID)
         hexes = shapely.to_wkb(geoms, hex=True, include_srid=True)
         values = prepared[cols].astype(object).to_numpy()
-        stamp = now_iso()
-        c = self._conn()
-        with c.transaction(), c.cursor() as cur:
-            cur.execute("LOCK TABLE parcels IN EXCLUSIVE MODE")
-            cur.execute("SELECT COUNT(*) FROM parcels")
-            n = int(cur.fetchone()[0])
-            if n:
-                raise ConflictError(
-                    f"PostGIS store {_safe_url(self.url)} already holds {n} parcels. "
-                    "Fix: load into an empty database."
-                )
-            copy_sql = (f"COPY parcels (fid, {', '.join(_q(x) for x in cols)}, version, "
-                        "updated_at, geom) FROM STDIN")
-            with cur.copy(copy_sql) as cp:
-                for i, (row, h) in enumerate(zip(values, hexes, strict=True)):
-                    cp.write_row((i + 1, *row, 1, stamp, h))
-            cur.execute("SELECT setval(pg_get_serial_sequence('parcels', 'fid'), %s)",
-                        (max(len(prepared), 1),))
-            tb = ",".join(repr(float(v)) for v in prepared.total_bounds)
-            cur.execute("UPDATE landuse_meta SET value = %s WHERE key = 'parcels_count'",
-                        (str(len(prepared)),))
-            cur.execute("INSERT INTO landuse_meta VALUES ('bounds', %s) ON CONFLICT (key) "
-                        "DO UPDATE SET value = EXCLUDED.value", (tb,))
-            wrapped = _Cursor(cur)
-            self._audit(wrapped, actor, "load", "parcels",
-                        {"parcels": len(prepared), "events": len(events)})
-            self._insert_events(wrapped, events, actor)
-        c.execute("ANALYZE parcels")
-        return {"parcels": len(prepared), "events": len(events)}
+        copy_sql = (f"COPY parcels (fid, {', '.join(_q(x) for x in cols)}, version, "
+                    "updated_at, geom) FROM STDIN")
+        with cur.cur.copy(copy_sql) as cp:
+            for i, (row, h) in enumerate(zip(values, hexes, strict=True)):
+                cp.write_row((i + 1, *row, 1, stamp, h))
+        cur.execute("SELECT setval(pg_get_serial_sequence('parcels', 'fid'), ?)",
+                    (max(len(prepared), 1),))
+        tb = ",".join(repr(float(v)) for v in prepared.total_bounds)
+        cur.execute("INSERT INTO landuse_meta VALUES ('bounds', ?) ON CONFLICT (key) "
+                    "DO UPDATE SET value = EXCLUDED.value", (tb,))
+
+    def _after_load(self) -> None:
+        self._conn().execute("ANALYZE parcels")
 
     def integrity_check(self) -> list[str]:
         problems = []
