@@ -63,9 +63,10 @@ def _step_assess(ctx: DemoContext) -> list[Path]:
 
 def _step_report(ctx: DemoContext) -> list[Path]:
     """The zh and en reports in every format; with the evidence step's ``evidence.gpkg``
-    (it runs first) they include the records-vs-imagery list."""
+    (it runs first) they include the records-vs-imagery list, and the HTML reports link
+    every parcel id to the sample park's map written by the map step."""
     from landuse.cli.report import load_evidence, load_inputs
-    from landuse.report import FORMATS, build_report, write_report
+    from landuse.report import FORMATS, build_report, map_href_for, write_report
 
     parcels, ledger = load_inputs(ctx.sample, None, ctx.as_of, "zh")
     ev_path = ctx.out_dir / "evidence.gpkg"
@@ -74,9 +75,12 @@ def _step_report(ctx: DemoContext) -> list[Path]:
     for lang in ("zh", "en"):
         data = build_report(parcels, ledger, *ctx.period, lang=lang, as_of=ctx.as_of,
                             evidence=ev, outside_supply=outside)
+        html_map = ctx.maps_dir / ("sample_park.html" if lang == "zh" else "sample_park_en.html")
         for suffix in FORMATS:
             path = ctx.out_dir / f"report_2023-01_2023-10_{lang}{suffix}"
-            written.append(write_report(data, path, overwrite=True))
+            href = map_href_for(html_map, path) if suffix == ".html" and html_map.exists() \
+                else None
+            written.append(write_report(data, path, overwrite=True, map_href=href))
     return written
 
 
@@ -121,15 +125,21 @@ def _step_evidence(ctx: DemoContext) -> list[Path]:
 
 
 def _step_map(ctx: DemoContext) -> list[Path]:
+    """The zh and en maps; with the evidence step's ``evidence.gpkg`` (it runs first) they
+    carry the imagery-evidence layer and the before/after view."""
+    from landuse.cli.report import load_evidence
     from landuse.io import read_ledger, read_parcels
     from landuse.rules import assess
     from landuse.webmap import make_map, write_map
 
     parcels = read_parcels(ctx.sample)
     ledger = read_ledger(ctx.sample)
+    ev_path = ctx.out_dir / "evidence.gpkg"
+    ev, outside = load_evidence(ev_path) if ev_path.exists() else (None, None)
     out = []
     for lang in ("zh", "en"):
-        wm = make_map(assess(parcels, ctx.as_of, lang=lang), ledger, lang=lang)
+        wm = make_map(assess(parcels, ctx.as_of, lang=lang), ledger, lang=lang, evidence=ev,
+                      outside_supply=outside)
         name = "sample_park.html" if lang == "zh" else "sample_park_en.html"
         out += write_map(wm, ctx.maps_dir / name, overwrite=True)
     return out

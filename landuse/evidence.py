@@ -9,7 +9,8 @@ classes).
 
 Extra columns beyond §4 (kept so a reader can judge the evidence): ``other_share``,
 ``unmapped_share``, ``raster_coverage``, ``ndbi_mean``, ``bsi_mean``,
-``builtup_share_before``, ``ndvi_change``, ``building_count``, ``evidence_warnings``
+``builtup_share_before``, ``evidence_date_before`` (the before raster's date),
+``ndvi_change``, ``building_count``, ``evidence_warnings``
 (``;``-joined codes), ``evidence_reasons`` (one sentence per finding, 中文 / English, joined
 by newlines).
 """
@@ -220,6 +221,8 @@ def run_evidence(
             )
     if ev_date is not None:
         ev["evidence_date"] = ev_date
+    if before is not None and b_date is not None:
+        ev["evidence_date_before"] = pd.Series(b_date, index=out.index, dtype="datetime64[ns]")
     if buildings is not None:
         per, outside = footprint_by_parcel(out, buildings, t.outside_supply_max_share)
         ev["observed_footprint_m2"] = per["observed_footprint_m2"].to_numpy()

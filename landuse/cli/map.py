@@ -32,13 +32,18 @@ __all__ = ["map_cmd"]
 @click.option("--tiled/--single-file", "tiled", default=None,
               help="Force vector tiles beside the page, or one self-contained page "
               "(default: tiles above 5 000 parcels).")
+@click.option("--evidence", "evidence_path", type=click.Path(dir_okay=False),
+              help="Evidence written by 'landuse evidence' (.gpkg, .parquet, .geojson): adds "
+              "the imagery-evidence layer (影像证据), before/after layers with two dates, and "
+              "buildings outside supply.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The HTML file to write, e.g. maps/zone.html.")
 @overwrite_opt
 @handle_errors
 def map_cmd(input: str, as_of: str | None, rules: str | None, layer: str | None,
             ledger: str | None, buildings: str | None, lang: str, basemap: str,
-            tiled: bool | None, output: str, overwrite: bool) -> None:
+            tiled: bool | None, evidence_path: str | None, output: str,
+            overwrite: bool) -> None:
     """Write an interactive map of idle, low-efficiency and reclaimed parcels.
 
     The page opens from disk with no network (all scripts are inside it). Large registers
@@ -50,6 +55,8 @@ def map_cmd(input: str, as_of: str | None, rules: str | None, layer: str | None,
       TIANDITU_KEY=... landuse map parcels.gpkg --as-of 2023-10-31 \\
           --basemap tianditu-img -o maps/img.html
       landuse map assessment.gpkg --lang en -o maps/zone_en.html --overwrite
+      landuse map parcels.gpkg --as-of 2023-10-31 --evidence evidence.gpkg \\
+          -o maps/zone_evidence.html
     """
     import pyogrio
 
@@ -70,7 +77,12 @@ def map_cmd(input: str, as_of: str | None, rules: str | None, layer: str | None,
         n for n, _ in pyogrio.list_layers(input)
     ]:
         led = read_ledger(input)
+    ev, outside = (None, None)
+    if evidence_path:
+        from landuse.cli.report import load_evidence
+
+        ev, outside = load_evidence(evidence_path)
     wm = make_map(parcels, led, buildings=bld, lang=lang, basemap=basemap,
-                  tianditu_key=key, tiled=tiled)
+                  tianditu_key=key, tiled=tiled, evidence=ev, outside_supply=outside)
     for path in write_map(wm, output, overwrite=overwrite):
         click.echo(f"地图 map -> {path}")

@@ -107,6 +107,9 @@ def load_evidence(
 @click.option("--evidence", "evidence_path", type=click.Path(dir_okay=False),
               help="Evidence written by 'landuse evidence' (.gpkg, .parquet, .geojson): adds "
               "the records-vs-imagery table (记录与影像不符) and buildings outside supply.")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False),
+              help="The parcel map written by 'landuse map' (.html): in the HTML report every "
+              "parcel id links to that parcel on the map (链接到地图上的宗地).")
 @click.option("--template", type=click.Path(dir_okay=False),
               help="A Word template (.docx) with docxtpl placeholders, for .docx output.")
 @overwrite_opt
@@ -121,6 +124,7 @@ def report(
     lang: str,
     outputs: tuple[str, ...],
     evidence_path: str | None,
+    map_path: str | None,
     template: str | None,
     overwrite: bool,
 ) -> None:
@@ -136,6 +140,9 @@ def report(
       landuse evidence park.gpkg --raster lc.tif --buildings b.gpkg -o ev.gpkg
       landuse report park.gpkg --from 2023-01-01 --to 2023-10-31 --evidence ev.gpkg \\
           -o report.html
+      landuse map park.gpkg --as-of 2023-10-31 -o maps/park.html
+      landuse report park.gpkg --from 2023-01-01 --to 2023-10-31 --map maps/park.html \\
+          -o out/report.html
 
     \b
     Template placeholders (docxtpl / Jinja2): {{ title }} {{ period }} {{ period_from }}
@@ -147,7 +154,7 @@ def report(
     {% for i in indicators %}{{ i.name }} {{ i.value }} {{ i.unit }}{% endfor %},
     {% for n in notes %}, {{ charts.by_method }} (also by_month, lifecycle, mujun).
     """
-    from landuse.report import build_report, write_report
+    from landuse.report import build_report, map_href_for, write_report
     from landuse.report.writers import FORMATS
 
     paths = [Path(o) for o in outputs]
@@ -158,12 +165,21 @@ def report(
         if p.exists() and not overwrite:
             raise OutputExistsError(f"{p}: file exists and won't be overwritten without "
                                     "--overwrite.")
+    if map_path is not None:
+        if Path(map_path).suffix.lower() not in (".html", ".htm"):
+            raise SchemaError(f"--map {map_path}: not an HTML map. Fix: give the .html file "
+                              "written by 'landuse map'.")
+        if not Path(map_path).is_file():
+            raise DataSourceError(f"--map {map_path}: file not found. Fix: write the map first "
+                                  "with 'landuse map ... -o FILE.html', or correct the path.")
     ev, outside = load_evidence(evidence_path) if evidence_path else (None, None)
     parcels, led = load_inputs(input, ledger_path, as_of or date_to, lang)
     data = build_report(parcels, led, date_from, date_to, zone=zone, lang=lang,
                         as_of=as_of or date_to, evidence=ev, outside_supply=outside)
     for p in paths:
+        href = map_href_for(map_path, p) if map_path and p.suffix.lower() == ".html" else None
         write_report(data, p, overwrite=overwrite,
-                     template=template if p.suffix.lower() == ".docx" else None)
+                     template=template if p.suffix.lower() == ".docx" else None,
+                     map_href=href)
         click.echo(f"报告 report -> {p}")
     click.echo(data.headline)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from landuse.report.build import Chart, ReportData, Table, build_report
 from landuse.report.indicators import zone_indicators
-from landuse.report.writers import FORMATS, report_context, write_report
+from landuse.report.writers import FORMATS, map_href_for, report_context, write_report
 
 __all__ = [
     "FORMATS",
@@ -17,6 +17,7 @@ __all__ = [
     "ReportData",
     "Table",
     "build_report",
+    "map_href_for",
     "report_context",
     "write_report",
     "zone_indicators",

@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 import re
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
@@ -22,7 +25,7 @@ from landuse.io.write import atomic_path
 from landuse.report.build import ReportData, Table
 from landuse.report.text import T
 
-__all__ = ["FORMATS", "report_context", "write_report"]
+__all__ = ["FORMATS", "map_href_for", "report_context", "write_report"]
 
 FORMATS = (".html", ".xlsx", ".docx", ".md", ".json")
 
@@ -94,6 +97,8 @@ body{font-family:"Noto Sans CJK SC","Noto Sans SC","Microsoft YaHei","PingFang S
 margin:2em auto;max-width:1100px;color:#1a202c;line-height:1.6;padding:0 1em}
 h1{font-size:1.6em;border-bottom:3px solid #2b6cb0;padding-bottom:.3em}
 h2{font-size:1.25em;margin-top:1.8em;color:#2c5282}h3{font-size:1.05em;margin-top:1.4em}
+a.parcel-link{color:#2b6cb0;text-decoration:none;border-bottom:1px dotted #2b6cb0}
+a.parcel-link:hover{background:#ebf8ff}.maplink{margin:.3em 0}
 .meta{color:#4a5568}.headline{background:#ebf8ff;border-left:4px solid #2b6cb0;
 padding:.8em 1em;font-size:1.05em;text-indent:2em}
 table{border-collapse:collapse;margin:.5em 0 1em;font-size:.9em}
@@ -104,13 +109,42 @@ th{background:#edf2f7;position:sticky;top:0}td.n{text-align:right;white-space:no
 """
 
 
-def _html_table(t: Table) -> str:
+def map_href_for(map_path: str | Path, report_path: str | Path) -> str:
+    """The relative link from a report file to a map file, for ``write_report(map_href=)``.
+
+    >>> map_href_for("maps/sample_park.html", "out/demo/report.html")
+    '../../maps/sample_park.html'
+    """
+    start = Path(os.path.abspath(report_path)).parent
+    rel = os.path.relpath(os.path.abspath(map_path), start)
+    return quote(Path(rel).as_posix())
+
+
+def _parcel_link(map_href: str | None, ids: set[str]) -> Callable[[Any], str] | None:
+    """Cell renderer linking a parcel id to ``{map_href}#parcel={id}`` (None: no map)."""
+    if not map_href:
+        return None
+
+    def cell(v: Any) -> str:
+        text = _cell_text(v)
+        if text not in ids:
+            return f"<td>{escape(text)}</td>"
+        href = f"{map_href}#parcel={quote(text, safe='')}"
+        return (f'<td><a class="parcel-link" data-parcel="{escape(text)}" '
+                f'href="{escape(href)}">{escape(text)}</a></td>')
+
+    return cell
+
+
+def _html_table(t: Table, link: Callable[[Any], str] | None = None) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in t.headers)
     body = []
+    linked = {j for j, k in enumerate(t.keys) if k == "parcel_id"} if link else set()
     for r in t.rows:
         cells = "".join(
-            f'<td class="n">{escape(_cell_text(v))}</td>' if _is_num(v)
-            else f"<td>{escape(_cell_text(v))}</td>" for v in r)
+            link(v) if link and j in linked
+            else f'<td class="n">{escape(_cell_text(v))}</td>' if _is_num(v)
+            else f"<td>{escape(_cell_text(v))}</td>" for j, v in enumerate(r))
         body.append(f"<tr>{cells}</tr>")
     wrap = ' class="wrap"' if len(t.rows) > 30 else ""
     return (f'<h3 id="t-{t.key}">{escape(t.title)}</h3><div{wrap}>'
@@ -118,7 +152,7 @@ def _html_table(t: Table) -> str:
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
-def _write_html(report: ReportData, path: Path) -> None:
+def _write_html(report: ReportData, path: Path, map_href: str | None = None) -> None:
     from landuse.report.charts import render_chart
     from landuse.report.overview import overview_svg
 
@@ -130,6 +164,14 @@ def _write_html(report: ReportData, path: Path) -> None:
         charts.append(f'<figure data-chart="{c.key}">{svg}</figure>')
     figures_json = json.dumps(report.figures, ensure_ascii=False, default=_json_default)
     figures_json = figures_json.replace("</", "<\\/")
+    ids = set(report.map_frame["parcel_id"].astype(str)) if map_href else set()
+    link = _parcel_link(map_href, ids)
+    map_line = ""
+    if map_href:
+        words = ("在交互地图中查看（点击表中宗地号可在地图上定位该宗地）" if report.lang == "zh"
+                 else "Open the interactive map (click a parcel id in a table to show it there)")
+        map_line = (f'<p class="maplink"><a id="map-link" href="{escape(map_href)}">'
+                    f"{escape(words)}</a></p>")
     html = f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if report.lang == 'zh' else 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -139,14 +181,14 @@ def _write_html(report: ReportData, path: Path) -> None:
 <p class="meta">{escape(tx['period'])}: {escape(report.period_label)}
 ({report.period_from.date()} – {report.period_to.date()}) · {escape(tx['zone'])}:
 {escape(report.zone_label)} · {escape(tx['as_of'])}: {report.as_of.date()} ·
-{escape(tx['parcels_n'])}: {report.meta.get('parcels')}</p>
+{escape(tx['parcels_n'])}: {report.meta.get('parcels')}</p>{map_line}
 <h2>{escape(tx['headline'])}</h2>
 <p class="headline" id="headline">{escape(report.headline)}</p>
 <h2>{escape(tx['charts'])}</h2><div class="charts">{''.join(charts)}</div>
 <h2>{escape(tx['map'])}</h2><figure id="overview-map">{overview_svg(report.map_frame,
                                                                    report.lang)}</figure>
 <h2>{escape(tx['tables'])}</h2>
-{''.join(_html_table(t) for t in report.tables)}
+{''.join(_html_table(t, link) for t in report.tables)}
 <h2>{escape(tx['notes'])}</h2><ul>{''.join(f'<li>{escape(n)}</li>' for n in report.notes)}</ul>
 <footer>{escape(tx['generated_by'])}</footer>
 <script type="application/json" id="report-figures">{figures_json}</script>
@@ -412,6 +454,7 @@ def write_report(
     path: str | Path,
     overwrite: bool = False,
     template: str | Path | None = None,
+    map_href: str | None = None,
 ) -> Path:
     """Write ``report`` to ``path``; the format follows the suffix (:data:`FORMATS`).
 
@@ -425,6 +468,10 @@ def write_report(
         Replace an existing file.
     template : str or Path, optional
         A ``.docx`` with docxtpl placeholders (only for ``.docx`` output).
+    map_href : str, optional
+        Link to the parcel map (HTML output only): every parcel id in the report's
+        tables links to ``{map_href}#parcel={id}``, which opens that parcel's popup on the
+        map. Relative to the report; :func:`map_href_for` computes it from two paths.
     """
     p = Path(path)
     suffix = p.suffix.lower()
@@ -439,7 +486,7 @@ def write_report(
         elif suffix == ".md":
             _write_md(report, tmp)
         elif suffix == ".html":
-            _write_html(report, tmp)
+            _write_html(report, tmp, map_href)
         elif suffix == ".xlsx":
             _write_xlsx(report, tmp)
         elif template is not None:

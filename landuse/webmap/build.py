@@ -30,6 +30,7 @@ from landuse.io.write import atomic_path
 from landuse.webmap import tiles as _tiles
 from landuse.webmap.assets import load_assets
 from landuse.webmap.classes import LAYERS, classify_layers, label, popup_records
+from landuse.webmap.evidence import EVIDENCE_LAYERS, evidence_layers
 from landuse.webmap.gcj02 import to_gcj02_for_display
 
 __all__ = [
@@ -67,6 +68,11 @@ _T = {
         "searchHint": "搜索宗地号或企业名称", "noResult": "未找到", "zoomZone": "缩放到园区…",
         "printView": "打印视图", "fullscreen": "全屏", "exitFullscreen": "退出全屏",
         "shifted": "地块已偏移到 GCJ-02 仅用于叠加高德底图显示;面积按原始坐标计算。",
+        "evidence": "影像证据", "evDate": "影像日期", "builtup": "建设用地", "bare": "裸地",
+        "vegetation": "植被", "water": "水体", "ndvi": "NDVI 均值", "before": "前期",
+        "change": "变化", "obsFootprint": "实测建筑基底", "obsCoverage": "实测建筑系数",
+        "disagree": "记录与影像不符", "evWarn": "核查提示", "agree": "记录与影像一致",
+        "outside": "供地范围外建筑", "m2": "m²", "compare": "前后对比(卷帘)",
     },
     "en": {
         "noBasemap": "No basemap (offline)", "zones": label("zones", "en"),
@@ -80,6 +86,12 @@ _T = {
         "fullscreen": "Full screen", "exitFullscreen": "Exit full screen",
         "shifted": "Parcels shifted to GCJ-02 for display on AMap only; areas use the "
         "original coordinates.",
+        "evidence": "Imagery evidence", "evDate": "Imagery date", "builtup": "Built-up",
+        "bare": "Bare", "vegetation": "Vegetation", "water": "Water", "ndvi": "Mean NDVI",
+        "before": "Before", "change": "Change", "obsFootprint": "Observed footprint",
+        "obsCoverage": "Observed coverage", "disagree": "Records disagree with imagery",
+        "evWarn": "Check", "agree": "Records agree with imagery",
+        "outside": "Buildings outside supply", "m2": "m²", "compare": "Before/after swipe",
     },
 }
 
@@ -203,6 +215,22 @@ def _geojson(gdf: gpd.GeoDataFrame, tol: float = 1e-6) -> dict[str, Any]:
     return json.loads(g.to_json(drop_id=True))
 
 
+def _buildings_json(buildings: gpd.GeoDataFrame, what: str, shift: bool) -> dict[str, Any]:
+    """Footprints as GeoJSON for the page (longitude/latitude, GCJ-02 if ``shift``)."""
+    if len(buildings) > BUILDINGS_MAX:
+        raise GeometryError(
+            f"{what}: {len(buildings)} footprints, more than the {BUILDINGS_MAX} a page "
+            f"can embed. Fix: clip the buildings to the parcels' area first."
+        )
+    if buildings.crs is None:
+        raise CRSError(f"{what}: no CRS. Fix: set it or fix the .prj file.")
+    b = gpd.GeoDataFrame(geometry=buildings.geometry.to_numpy(), crs=buildings.crs)
+    b = b[~(b.geometry.isna() | b.geometry.is_empty)].to_crs(4326)
+    if shift:
+        b = to_gcj02_for_display(b)
+    return _geojson(b)
+
+
 ZONE_EXACT_MAX = 50000
 """Zones with more parcels get a gridded outline (linear time) instead of an exact union."""
 
@@ -253,6 +281,8 @@ def make_map(
     tiled: bool | None = None,
     title: str | None = None,
     initial_layer: str = "stage",
+    evidence: pd.DataFrame | None = None,
+    outside_supply: gpd.GeoDataFrame | None = None,
 ) -> WebMap:
     """Build the map of an assessed parcel register (no files are written).
 
@@ -275,14 +305,39 @@ def make_map(
     tiled : bool, optional
         Force tiled (True) or inline (False); by default tiled above
         :data:`INLINE_MAX_PARCELS` parcels.
+    evidence : DataFrame, optional
+        Evidence per parcel from :func:`landuse.evidence.run_evidence` (§4 of the parcel
+        standard, keyed by ``parcel_id``). Adds the layer "影像证据 / imagery evidence"
+        (parcels coloured by ``records_disagree``), built-up share layers per date and,
+        with two dates, the change layer and a before/after swipe; popups show the
+        observed shares and the reason sentences.
+    outside_supply : GeoDataFrame, optional
+        Buildings on no supplied parcel (``EvidenceResult.outside_supply``), drawn as
+        their own layer. Taken from ``evidence.attrs["outside_supply"]`` when not given.
     """
     if lang not in _T:
         raise DataSourceError(f"language '{lang}' is not supported. Fix: use zh or en.")
-    if initial_layer not in LAYERS:
+    if initial_layer not in LAYERS + EVIDENCE_LAYERS:
         raise DataSourceError(f"layer '{initial_layer}' unknown. Fix: use one of {LAYERS}.")
     bms = _basemaps(basemap, tianditu_key)
     codes, specs, effective = classify_layers(parcels, ledger, lang)
     records = popup_records(parcels, effective, lang)
+    ev_dates: dict[str, Any] | None = None
+    if evidence is not None:
+        mu = pd.to_numeric(parcels["area_mu"], errors="coerce").fillna(0.0).to_numpy()
+        ev_codes, ev_specs, ev_popups, ev_dates = evidence_layers(parcels, evidence, lang, mu)
+        codes = np.hstack([codes, ev_codes])
+        specs = [*specs, *ev_specs]
+        for rec, ev_rec in zip(records, ev_popups, strict=True):
+            if ev_rec is not None:
+                rec["ev"] = ev_rec
+        if outside_supply is None:
+            outside_supply = evidence.attrs.get("outside_supply")
+    if initial_layer not in [s.key for s in specs]:
+        raise DataSourceError(
+            f"layer '{initial_layer}' needs the evidence. Fix: pass evidence=... or use one "
+            f"of {LAYERS}."
+        )
     disp = _display_frame(parcels, shift=(basemap == "amap"))
     geoms = disp.geometry.to_numpy()
     if tiled is None:
@@ -293,6 +348,9 @@ def make_map(
         "lang": lang,
         "t": _T[lang],
         "layers": [s.to_json() for s in specs],
+        "nc": len(specs),
+        "evDates": ev_dates,
+        "outside": None,
         "initial": initial_layer,
         "bounds": np.round([[y0, x0], [y1, x1]], 6).tolist(),
         "n": len(parcels),
@@ -303,18 +361,10 @@ def make_map(
         "shifted": "gcj02" if basemap == "amap" else None,
     }
     if buildings is not None:
-        if len(buildings) > BUILDINGS_MAX:
-            raise GeometryError(
-                f"buildings: {len(buildings)} footprints, more than the {BUILDINGS_MAX} a page "
-                f"can embed. Fix: clip the buildings to the parcels' area first."
-            )
-        if buildings.crs is None:
-            raise CRSError("buildings: no CRS. Fix: set it or fix the .prj file.")
-        b = gpd.GeoDataFrame(geometry=buildings.geometry.to_numpy(), crs=buildings.crs)
-        b = b.to_crs(4326)
-        if basemap == "amap":
-            b = to_gcj02_for_display(b)
-        config["buildings"] = _geojson(b)
+        config["buildings"] = _buildings_json(buildings, "buildings", basemap == "amap")
+    if outside_supply is not None and len(outside_supply):
+        config["outside"] = _buildings_json(outside_supply, "outside_supply",
+                                            basemap == "amap")
     tiles_set = None
     search_rows: list[list[Any]] = []
     if tiled:
@@ -423,9 +473,9 @@ def write_tiles(webmap: WebMap, folder: str | Path, fmt: str = "pbf") -> dict[st
     """Write a tiled map's tiles and chunks into ``folder`` for a server (``landuse serve``).
 
     ``fmt="pbf"`` writes Mapbox Vector Tiles ``tiles/{z}/{x}/{y}.pbf`` (layer ``p``,
-    properties ``f``, ``c0``..``c4``); ``fmt="js"`` the file:// chunks. Popup records and
-    the search index are written as ``attr/*.js`` and ``search/*.js`` either way. Returns
-    the source description that :func:`page_for_tile_url` needs.
+    properties ``f``, ``c0``..``c{k-1}``, one per layer); ``fmt="js"`` the file:// chunks.
+    Popup records and the search index are written as ``attr/*.js`` and ``search/*.js``
+    either way. Returns the source description that :func:`page_for_tile_url` needs.
     """
     if webmap.tiled is None:
         raise DataSourceError(

@@ -4,7 +4,7 @@ A map of a large register is a small HTML page plus a folder beside it
 (``NAME_files/``) holding
 
 * ``tiles/{z}/{x}/{y}.js``: one vector tile each, a script calling ``LU.tile(key, rows)``;
-  rows are ``[fid, c0..c4, ring, ring, ...]`` with rings as flat integer
+  rows are ``[fid, c0..c{k-1}, ring, ring, ...]`` (one class per layer) with rings as flat integer
   ``[x, y, x, y, ...]`` arrays in tile units (extent 4096). Browsers load ``<script src>``
   from neighbouring files under file://, where ``fetch()`` is refused, so a map opened by
   double-click works;
@@ -14,7 +14,7 @@ A map of a large register is a small HTML page plus a folder beside it
   first search.
 
 ``fmt="pbf"`` writes the same tiles as Mapbox Vector Tiles (``tiles/{z}/{x}/{y}.pbf``,
-layer ``p``, properties ``f, c0..c4``) for a tile server such as ``landuse serve``.
+layer ``p``, properties ``f, c0..c{k-1}``) for a tile server such as ``landuse serve``.
 
 Tiling rules: levels ``minzoom..maxzoom`` are written, deeper levels are drawn by scaling
 the ``maxzoom`` tile in the browser. At a level where a parcel is smaller than
@@ -54,7 +54,7 @@ class TileSet:
     ring_start: np.ndarray  # (n_rings + 1,) vertex offsets
     feat_ring_start: np.ndarray  # (n_features + 1,) ring offsets
     bbox: np.ndarray  # (n_features, 4) world x0, y0, x1, y1
-    codes: np.ndarray  # (n_features, 5) class per layer, -1 = not drawn
+    codes: np.ndarray  # (n_features, n_layers) class per layer, -1 = not drawn
     priority: np.ndarray  # (n_features,) higher wins a shared dot cell
     minzoom: int
     maxzoom: int
@@ -71,7 +71,8 @@ def prepare(geoms: np.ndarray, codes: np.ndarray, priority: np.ndarray | None = 
     """Prepare longitude/latitude polygons for :func:`write_chunks`.
 
     ``geoms`` is an array of shapely (Multi)Polygons in EPSG:4326 (or the GCJ-02 display
-    copy), ``codes`` the (n, 5) class array of :func:`landuse.webmap.classes.classify_layers`.
+    copy), ``codes`` the (n, n_layers) class array (:func:`landuse.webmap.classes.classify_layers`
+    and, with evidence, :func:`landuse.webmap.evidence.evidence_layers`).
     """
     n = len(geoms)
     polys, feat_of_poly = shapely.get_parts(geoms, return_index=True)
@@ -106,9 +107,7 @@ def _tiles_of_level(ts: TileSet, z: int) -> Iterator[tuple[int, int, list[str]]]
     b = ts.bbox * scale
     size_px = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) / UNITS_PER_PX
     tiny = size_px < DOT_PX
-    heads = [
-        f"[{i},{c[0]},{c[1]},{c[2]},{c[3]},{c[4]}" for i, c in enumerate(ts.codes.tolist())
-    ]
+    heads = [f"[{i}," + ",".join(map(str, c)) for i, c in enumerate(ts.codes.tolist())]
     out: dict[tuple[int, int], list[str]] = {}
 
     # dots: one per DOT_PX cell, the highest priority (then the first) wins
@@ -173,16 +172,16 @@ def _js(call: str, *args: Any) -> str:
     return f"{call}({text});\n"
 
 
-def _pbf(rows: list[str]) -> bytes:
+def _pbf(rows: list[str], nc: int) -> bytes:
     import mapbox_vector_tile
     from shapely.geometry import Polygon
 
     feats = []
     for text in rows:
         row = json.loads(text)
-        rings = [np.asarray(r, dtype=float).reshape(-1, 2) for r in row[6:]]
+        rings = [np.asarray(r, dtype=float).reshape(-1, 2) for r in row[1 + nc:]]
         geom = shapely.make_valid(Polygon(rings[0], rings[1:]))
-        props = {"f": row[0], **{f"c{j}": row[1 + j] for j in range(5)}}
+        props = {"f": row[0], **{f"c{j}": row[1 + j] for j in range(nc)}}
         feats.append({"geometry": geom, "properties": props})
     return bytes(mapbox_vector_tile.encode(
         [{"name": "p", "features": feats}],
@@ -216,7 +215,7 @@ def write_chunks(
                 made.add(tx)
             key = f"{z}/{tx}/{ty}"
             if fmt == "pbf":
-                (xdir / f"{ty}.pbf").write_bytes(_pbf(rows))
+                (xdir / f"{ty}.pbf").write_bytes(_pbf(rows, ts.codes.shape[1]))
             else:
                 (xdir / f"{ty}.js").write_text(
                     f'LU.tile("{key}",[' + ",".join(rows) + "]);\n", "utf-8"

@@ -14,6 +14,7 @@
   var LU = (window.LU = window.LU || {});
   var cfg = window.LU_CONFIG;
   var T = cfg.t;
+  var NC = cfg.nc || cfg.layers.length;   // classes per feature: one per thematic layer
   LU.errors = [];
   // Leaflet.VectorGrid 1.3 calls L.DomEvent.fakeStop, which Leaflet 1.8 removed; restore
   // its 1.7 meaning (mark the DOM event as handled so the map does not also get it).
@@ -55,17 +56,18 @@
   }
 
   // ---------------------------------------------------------------- sources
-  // Each source answers get(z, x, y) -> Promise of [[fid, c0..c4, ring, ring...], ...]
+  // Each source answers get(z, x, y) -> Promise of [[fid, c0..c(NC-1), ring, ring...], ...]
   // with rings as flat [x, y, x, y, ...] arrays in tile units (0..4096).
   function InlineSource(feats) {
     this.feats = feats.map(function (f) {
       var rings = [];
-      for (var r = 12; r < f.length; r++) {
+      for (var r = 1 + NC + 6; r < f.length; r++) {
         var src = f[r], out = new Float64Array(src.length);
         for (var i = 0; i < src.length; i += 2) { out[i] = lon2x(src[i]); out[i + 1] = lat2y(src[i + 1]); }
         rings.push(out);
       }
-      return { head: f.slice(0, 6), bx0: lon2x(f[6]), by0: lat2y(f[9]), bx1: lon2x(f[8]), by1: lat2y(f[7]), rings: rings };
+      var b = 1 + NC;  // bbox after the classes
+      return { head: f.slice(0, b), bx0: lon2x(f[b]), by0: lat2y(f[b + 3]), bx1: lon2x(f[b + 2]), by1: lat2y(f[b + 1]), rings: rings };
     });
     this.cache = {};
   }
@@ -122,8 +124,8 @@
       var ox = (x - px * m) * EXTENT / m, oy = (y - py * m) * EXTENT / m;
       return this.get(s.maxzoom, px, py).then(function (rows) {
         return rows.map(function (f) {
-          var row = f.slice(0, 6);
-          for (var r = 6; r < f.length; r++) {
+          var row = f.slice(0, 1 + NC);
+          for (var r = 1 + NC; r < f.length; r++) {
             var ring = f[r], out = new Array(ring.length);
             for (var k = 0; k < ring.length; k += 2) {
               out[k] = (ring[k] - ox) * m;
@@ -155,9 +157,10 @@
   function getSearchRows() {
     if (searchRows) return Promise.resolve(searchRows);
     if (cfg.source.kind === "inline") {
+      var b = 1 + NC;
       searchRows = cfg.source.feats.map(function (f) {
         var r = recs[f[0]];
-        return [f[0], r.id, r.h || "", f[6], f[7], f[8], f[9], f[10], f[11]];
+        return [f[0], r.id, r.h || "", f[b], f[b + 1], f[b + 2], f[b + 3], f[b + 4], f[b + 5]];
       });
       return Promise.resolve(searchRows);
     }
@@ -217,12 +220,12 @@
   function toVectorTile(rows) {
     var feats = rows.map(function (f) {
       var geom = [];
-      for (var r = 6; r < f.length; r++) {
+      for (var r = 1 + NC; r < f.length; r++) {
         var ring = f[r], pts = [];
         for (var k = 0; k < ring.length; k += 2) pts.push([ring[k], ring[k + 1]]);
         geom.push(pts);
       }
-      return { type: 3, properties: { f: f[0], c: f.slice(1, 6) }, geometry: geom };
+      return { type: 3, properties: { f: f[0], c: f.slice(1, 1 + NC) }, geometry: geom };
     });
     return { layers: { p: { extent: EXTENT, features: feats, length: feats.length } } };
   }
@@ -237,8 +240,9 @@
       return L.VectorGrid.Protobuf.prototype._getVectorTilePromise.call(this, coords).then(function (vt) {
         var lay = vt.layers.p;
         if (lay) lay.features.forEach(function (ft) {
-          var p = ft.properties;
-          ft.properties = { f: p.f, c: [p.c0, p.c1, p.c2, p.c3, p.c4] };
+          var p = ft.properties, c = [];
+          for (var j = 0; j < NC; j++) c.push(p["c" + j]);
+          ft.properties = { f: p.f, c: c };
         });
         return vt;
       });
@@ -312,10 +316,22 @@
     });
     overlays[T.buildings] = buildingLayer;
   }
+  // buildings on no supplied parcel (evidence): red, above the parcels
+  var outsideLayer = null;
+  if (cfg.outside) {
+    outsideLayer = L.geoJSON(cfg.outside, {
+      renderer: outlineRenderer, pane: "luOutlines",
+      style: { color: "#b10026", weight: 1.5, fillColor: "#e31a1c", fillOpacity: 0.75 },
+      interactive: false
+    });
+    overlays[T.outside] = outsideLayer;
+  }
 
   thematic[cfg.initial].addTo(map);
   zoneLayer.addTo(map);
   if (buildingLayer) buildingLayer.addTo(map);
+  if (outsideLayer) outsideLayer.addTo(map);
+  LU.outsideLayer = outsideLayer;
   LU.layers = thematic;
   LU.zoneLayer = zoneLayer;
   LU.buildingLayer = buildingLayer;
@@ -332,6 +348,36 @@
     if (n === null || n === undefined) return "—";
     return Number(n).toLocaleString(cfg.lang === "zh" ? "zh-CN" : "en-US", { maximumFractionDigits: d === undefined ? 2 : d });
   }
+  function pct(v, signed) {
+    if (v === null || v === undefined) return "—";
+    var t = fmt(v * 100, 1) + "%";
+    return signed && v > 0 ? "+" + t : t;
+  }
+  function evidenceHtml(e) {
+    var rows = [];
+    if (e.b !== undefined) rows.push([T.builtup, pct(e.b)]);
+    if (e.ba !== undefined) rows.push([T.bare, pct(e.ba)]);
+    if (e.v !== undefined) rows.push([T.vegetation, pct(e.v)]);
+    if (e.w !== undefined) rows.push([T.water, pct(e.w)]);
+    if (e.nd !== undefined) rows.push([T.ndvi, fmt(e.nd, 3)]);
+    if (e.bb !== undefined) rows.push([T.before + (e.d0 ? " " + esc(e.d0) : "") + " · " + T.builtup, pct(e.bb)]);
+    if (e.bc !== undefined) rows.push([T.change + " · " + T.builtup, pct(e.bc, true)]);
+    if (e.fp !== undefined) rows.push([T.obsFootprint, fmt(e.fp, 0) + " " + T.m2]);
+    if (e.cov !== undefined) rows.push([T.obsCoverage, pct(e.cov)]);
+    var h = '<div class="lu-evidence" data-disagree="' + esc((e.dc || []).join(";")) + '"><b>' +
+      esc(T.evidence) + (e.d ? " · " + T.evDate + " " + esc(e.d) : "") + "</b><table>";
+    rows.forEach(function (x) { h += "<tr><th>" + x[0] + "</th><td>" + x[1] + "</td></tr>"; });
+    h += "</table>";
+    if (e.dis && e.dis.length) h += '<p class="lu-disagree">' + esc(T.disagree) + ": " + esc(e.dis.join("; ")) + "</p>";
+    else if (e.wn && e.wn.length) h += '<p class="lu-evwarn">' + esc(T.evWarn) + ": " + esc(e.wn.join("; ")) + "</p>";
+    else h += '<p class="lu-agree">' + esc(T.agree) + "</p>";
+    if (e.r && e.r.length) {
+      h += '<ul class="lu-ev-reasons">';
+      e.r.forEach(function (x) { h += "<li>" + esc(x) + "</li>"; });
+      h += "</ul>";
+    }
+    return h + "</div>";
+  }
   function popupHtml(r) {
     var rows = [
       [T.id, esc(r.id)], [T.holder, esc(r.h || "—")], [T.zone, esc(r.z || "—")],
@@ -345,6 +391,7 @@
     rows.forEach(function (x) { h += "<tr><th>" + x[0] + "</th><td>" + x[1] + "</td></tr>"; });
     h += "</table>";
     if (r.r) h += '<p class="lu-reasons">' + esc(r.r) + "</p>";
+    if (r.ev) h += evidenceHtml(r.ev);
     if (r.lh && r.lh.length) {
       h += '<div class="lu-history"><b>' + T.history + "</b><ol>";
       r.lh.forEach(function (e) {
@@ -505,6 +552,64 @@
   if (L.Control.MiniMap) {
     var mini = L.geoJSON(cfg.zones, { style: { color: "#08306b", weight: 1, fillOpacity: 0.2 }, interactive: false });
     new L.Control.MiniMap(mini, { position: "bottomleft", toggleDisplay: true, zoomLevelOffset: -4, width: 140, height: 110 }).addTo(map);
+  }
+
+  // ---------------------------------------------------------------- before/after swipe
+  // With two imagery dates: the "before" layer left of a draggable divider, the "after"
+  // layer right of it (each layer's container clipped, nothing re-rendered).
+  var swipe = null;
+  if (thematic.ev_before && thematic.ev_after) {
+    var bar = L.DomUtil.create("div", "lu-swipe", map.getContainer());
+    bar.innerHTML = '<div class="lu-swipe-line"><span class="lu-swipe-tag lu-swipe-l"></span>' +
+      '<span class="lu-swipe-tag lu-swipe-r"></span></div><input type="range" min="0" max="1" step="0.001" value="0.5" class="lu-swipe-range" aria-label="' + esc(T.compare) + '">';
+    bar.style.display = "none";
+    L.DomEvent.disableClickPropagation(bar);
+    L.DomEvent.disableScrollPropagation(bar);
+    var range = bar.querySelector(".lu-swipe-range"), line = bar.querySelector(".lu-swipe-line");
+    bar.querySelector(".lu-swipe-l").textContent = "◀ " + (cfg.evDates && cfg.evDates.before || T.before);
+    bar.querySelector(".lu-swipe-r").textContent = (cfg.evDates && cfg.evDates.after || "") + " ▶";
+    ["mousedown", "touchstart", "pointerdown"].forEach(function (ev) {
+      range.addEventListener(ev, function (e) { e.stopPropagation(); map.dragging.disable(); });
+    });
+    ["mouseup", "touchend", "pointerup"].forEach(function (ev) {
+      range.addEventListener(ev, function () { map.dragging.enable(); });
+    });
+    swipe = { on: false };
+    var clip = function () {
+      if (!swipe.on) return;
+      var nw = map.containerPointToLayerPoint([0, 0]), se = map.containerPointToLayerPoint(map.getSize());
+      var x = nw.x + map.getSize().x * Number(range.value);
+      thematic.ev_before.getContainer().style.clip = "rect(" + [nw.y, x, se.y, nw.x].join("px,") + "px)";
+      thematic.ev_after.getContainer().style.clip = "rect(" + [nw.y, se.x, se.y, x].join("px,") + "px)";
+      line.style.left = (100 * Number(range.value)) + "%";
+    };
+    range.addEventListener("input", clip);
+    map.on("move zoomend resize", clip);
+    LU.compare = function (on, frac) {
+      if (frac !== undefined) range.value = frac;
+      swipe.on = !!on;
+      bar.style.display = on ? "" : "none";
+      if (on) {
+        // only the two dates: other thematic layers would tint them
+        Object.keys(thematic).forEach(function (k) {
+          if (k !== "ev_before" && k !== "ev_after" && map.hasLayer(thematic[k])) map.removeLayer(thematic[k]);
+        });
+        if (!map.hasLayer(thematic.ev_before)) map.addLayer(thematic.ev_before);
+        if (!map.hasLayer(thematic.ev_after)) map.addLayer(thematic.ev_after);
+        clip();
+      } else {
+        [thematic.ev_before, thematic.ev_after].forEach(function (l) { if (l.getContainer()) l.getContainer().style.clip = ""; });
+      }
+      compareBtn.classList.toggle("lu-on", swipe.on);
+      legend.update();
+    };
+    var compareBtn = L.DomUtil.create("button", "lu-compare-btn", toolsDiv);
+    compareBtn.type = "button";
+    compareBtn.textContent = T.compare;
+    compareBtn.addEventListener("click", function () { LU.compare(!swipe.on); });
+    map.on("overlayremove", function (e) {
+      if (swipe.on && (e.layer === thematic.ev_before || e.layer === thematic.ev_after)) LU.compare(false);
+    });
   }
 
   // ---------------------------------------------------------------- introspection for tests
