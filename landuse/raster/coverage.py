@@ -49,9 +49,6 @@ _CHUNK = 2000
 """Parcels per exactextract call (at most; fewer when shared with workers): keeps the
 per-chunk arrays a few MB, so they are recycled by the allocator instead of fresh pages."""
 
-ROW_GROUP = 16
-"""Cells are stored grouped by bands of this many raster rows (read strips align to them)."""
-
 PARALLEL_MIN_PARCELS = 20_000
 """Below this many parcels the coverage is computed in this process only (starting a
 worker costs about half a second)."""
@@ -69,8 +66,7 @@ class CoverageChunk:
         Per cell, the index into ``ids`` of its parcel.
     flat : int32 or int64 array (m,)
         Per cell, its pixel as an offset into the chunk's window: ``(row - row0) * width
-        + (col - col0)``. Cells are grouped by bands of :data:`ROW_GROUP` raster rows (in
-        row order), so a strip of rows is a slice.
+        + (col - col0)``. Cells come parcel by parcel, as exactextract gives them.
     weight : float32 array (m,)
         Fraction of the pixel inside the parcel (0-1].
     row0, col0, width, height : int
@@ -94,12 +90,14 @@ class CoverageChunk:
     def nbytes(self) -> int:
         return int(sum(a.nbytes for a in (self.ids, self.local, self.flat, self.weight)))
 
-    def rows_slice(self, start: int, stop: int) -> tuple[int, int]:
-        """Cell index range of raster rows ``start:stop`` (multiples of :data:`ROW_GROUP`,
-        or the window's edges)."""
-        lo = np.searchsorted(self.flat, (start - self.row0) * self.width, side="left")
-        hi = np.searchsorted(self.flat, (stop - self.row0) * self.width, side="left")
-        return int(lo), int(hi)
+    def strips(self, cuts: list[int]) -> list[np.ndarray]:
+        """Cell indices of each strip of raster rows ``cuts[i]:cuts[i+1]`` (increasing
+        rows from ``row0`` to ``row0 + height``)."""
+        th = (np.asarray(cuts[1:-1], dtype=np.int64) - self.row0) * self.width
+        sid = np.searchsorted(th, self.flat, side="right")
+        order = np.argsort(sid, kind="stable")
+        ends = np.cumsum(np.bincount(sid, minlength=len(cuts) - 1))
+        return np.split(order, ends[:-1])
 
     def rows_cols(self) -> tuple[np.ndarray, np.ndarray]:
         """Raster row and column of each cell."""
@@ -354,9 +352,8 @@ def _cover_chunk(
 ) -> tuple[CoverageChunk, np.ndarray]:
     """Exact coverage of one spatially compact chunk of parcels (runs in a worker too).
 
-    Returns the chunk (cells with a positive fraction, grouped by bands of
-    :data:`ROW_GROUP` rows, parcel order kept inside a band) and, per parcel of ``idx``,
-    the sum of its fractions.
+    Returns the chunk (cells with a positive fraction) and, per parcel of ``idx``, the sum
+    of its fractions.
     """
     from exactextract import exact_extract
 
@@ -384,11 +381,8 @@ def _cover_chunk(
     del cell
     r0, c0 = int(row.min()), int(col.min())
     wc, hc = int(col.max()) + 1 - c0, int(row.max()) + 1 - r0
-    # group cells by bands of rows (16-bit key: linear radix sort, stable)
-    band = row // ROW_GROUP - r0 // ROW_GROUP
-    order = np.argsort(band.astype(np.uint16) if band.max() < 2**16 else band, kind="stable")
-    flat = ((row - r0) * wc + (col - c0))[order]
-    return _make_chunk(idx, local[order], flat, w[order], r0, c0, wc, hc), covered
+    flat = (row - r0) * wc + (col - c0)
+    return _make_chunk(idx, local, flat, w, r0, c0, wc, hc), covered
 
 
 def default_workers() -> int:

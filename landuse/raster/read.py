@@ -10,7 +10,6 @@ window plus the coverage arrays.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from rasterio.errors import RasterioError
 from rasterio.windows import Window
 
 from landuse.errors import DataSourceError
-from landuse.raster.coverage import ROW_GROUP, Coverage, CoverageChunk
+from landuse.raster.coverage import Coverage, CoverageChunk
 from landuse.raster.source import RasterInfo
 
 __all__ = ["CellBlock", "iter_cells"]
@@ -71,21 +70,22 @@ def iter_cells(
     if cov.width != raster.width or cov.height != raster.height:
         raise ValueError("coverage was computed on another grid")
     k = len(bands)
-    unit = max(ROW_GROUP, raster.block_shape[0])
-    unit = -(-unit // ROW_GROUP) * ROW_GROUP  # a multiple of the row grouping
+    unit = max(1, raster.block_shape[0])
     nodata = raster.nodata
     band_list = list(bands)
-    windows: list[tuple[CoverageChunk, int, int, int, int]] = []
+    windows: list[tuple[CoverageChunk, int, int, np.ndarray | None]] = []
     for ch in cov.chunks:
         if ch.n_cells == 0:
             continue
         step = max(unit, (max_strip_pixels // max(1, ch.width * k)) // unit * unit)
         top, end = ch.row0, ch.row0 + ch.height
         cuts = [top, *range((top // step + 1) * step, end, step), end]
-        for r0, r1 in itertools.pairwise(cuts):
-            a, b = ch.rows_slice(r0, r1) if len(cuts) > 2 else (0, ch.n_cells)
-            if a < b:
-                windows.append((ch, r0, r1, a, b))
+        if len(cuts) == 2:  # the usual case: the chunk's window in one read
+            windows.append((ch, top, end, None))
+            continue
+        for r0, r1, part in zip(cuts[:-1], cuts[1:], ch.strips(cuts), strict=True):
+            if len(part):
+                windows.append((ch, r0, r1, part))
     try:
         with (
             rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"),
@@ -97,7 +97,7 @@ def iter_cells(
             )
 
             def read(i: int) -> tuple[np.ndarray, np.ndarray | None]:
-                ch, r0, r1, _, _ = windows[i]
+                ch, r0, r1, _ = windows[i]
                 win = Window(ch.col0, r0, ch.width, r1 - r0)
                 try:
                     data = src.read(band_list, window=win)
@@ -113,11 +113,11 @@ def iter_cells(
 
             # the next window is read (GIL released) while this one is summarised
             pending = reader.submit(read, 0) if windows else None
-            for i, (ch, r0, _, a, b) in enumerate(windows):
+            for i, (ch, r0, _, sel) in enumerate(windows):
                 assert pending is not None
                 data, masks = pending.result()
                 pending = reader.submit(read, i + 1) if i + 1 < len(windows) else None
-                flat = ch.flat[a:b]
+                flat = ch.flat if sel is None else ch.flat[sel]
                 if r0 > ch.row0:
                     flat = flat - (r0 - ch.row0) * ch.width
                 vals = data.reshape(k, -1)[:, flat]
@@ -129,6 +129,8 @@ def iter_cells(
                     valid = np.ones(vals.shape, dtype=bool)
                 if vals.dtype.kind == "f":
                     valid &= np.isfinite(vals)
-                yield CellBlock(ch.ids, ch.local[a:b], ch.weight[a:b], vals, valid)
+                local = ch.local if sel is None else ch.local[sel]
+                weight = ch.weight if sel is None else ch.weight[sel]
+                yield CellBlock(ch.ids, local, weight, vals, valid)
     except RasterioError as e:
         raise DataSourceError(f"{raster.path}: cannot be read ({e}).") from e
