@@ -90,14 +90,24 @@ class CoverageChunk:
     def nbytes(self) -> int:
         return int(sum(a.nbytes for a in (self.ids, self.local, self.flat, self.weight)))
 
-    def strips(self, cuts: list[int]) -> list[np.ndarray]:
-        """Cell indices of each strip of raster rows ``cuts[i]:cuts[i+1]`` (increasing
-        rows from ``row0`` to ``row0 + height``)."""
-        th = (np.asarray(cuts[1:-1], dtype=np.int64) - self.row0) * self.width
-        sid = np.searchsorted(th, self.flat, side="right")
+    def strips(self, step: int) -> list[tuple[int, int, np.ndarray]]:
+        """The chunk's window cut at raster rows that are multiples of ``step``: per strip
+        its first and last + 1 raster row and the indices of its cells."""
+        first = self.row0 // step
+        sid = self.flat // self.width  # row in the window
+        sid += self.row0 % step
+        sid //= step  # strip number
         order = np.argsort(sid, kind="stable")
-        ends = np.cumsum(np.bincount(sid, minlength=len(cuts) - 1))
-        return np.split(order, ends[:-1])
+        ends = np.cumsum(
+            np.bincount(sid, minlength=(self.row0 + self.height - 1) // step - first + 1)
+        )
+        out = []
+        for i, sel in enumerate(np.split(order, ends[:-1])):
+            if len(sel):
+                r0 = max(self.row0, (first + i) * step)
+                r1 = min(self.row0 + self.height, (first + i + 1) * step)
+                out.append((r0, r1, sel))
+        return out
 
     def rows_cols(self) -> tuple[np.ndarray, np.ndarray]:
         """Raster row and column of each cell."""

@@ -26,7 +26,7 @@ from landuse.raster.source import RasterInfo
 
 __all__ = ["CellBlock", "iter_cells"]
 
-MAX_STRIP_PIXELS = 16_000_000
+MAX_STRIP_PIXELS = 32_000_000
 """Upper bound (band-pixels) of one strip read, unless a single block row is larger."""
 
 
@@ -78,14 +78,11 @@ def iter_cells(
         if ch.n_cells == 0:
             continue
         step = max(unit, (max_strip_pixels // max(1, ch.width * k)) // unit * unit)
-        top, end = ch.row0, ch.row0 + ch.height
-        cuts = [top, *range((top // step + 1) * step, end, step), end]
-        if len(cuts) == 2:  # the usual case: the chunk's window in one read
-            windows.append((ch, top, end, None))
+        if ch.height <= step and ch.row0 // step == (ch.row0 + ch.height - 1) // step:
+            windows.append((ch, ch.row0, ch.row0 + ch.height, None))  # one read: the usual
             continue
-        for r0, r1, part in zip(cuts[:-1], cuts[1:], ch.strips(cuts), strict=True):
-            if len(part):
-                windows.append((ch, r0, r1, part))
+        for r0, r1, part in ch.strips(step):
+            windows.append((ch, r0, r1, part))
     try:
         with (
             rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"),
@@ -120,9 +117,9 @@ def iter_cells(
                 flat = ch.flat if sel is None else ch.flat[sel]
                 if r0 > ch.row0:
                     flat = flat - (r0 - ch.row0) * ch.width
-                vals = data.reshape(k, -1)[:, flat]
+                vals = np.take(data.reshape(k, -1), flat, axis=1)
                 if masks is not None:
-                    valid = masks.reshape(k, -1)[:, flat] > 0
+                    valid = np.take(masks.reshape(k, -1), flat, axis=1) > 0
                 elif nodata is not None and not np.isnan(nodata):
                     valid = vals != np.asarray(nodata).astype(vals.dtype)
                 else:
