@@ -64,11 +64,11 @@ class CoverageChunk:
         Parcel rows (in the parcels given to :func:`compute_coverage`) of this chunk.
     local : uint16 or int32 array (m,)
         Per cell, the index into ``ids`` of its parcel.
-    flat : int32 or int64 array (m,)
+    flat : intp array (m,)
         Per cell, its pixel as an offset into the chunk's window: ``(row - row0) * width
         + (col - col0)``. Cells come parcel by parcel, as exactextract gives them.
-    weight : float32 array (m,)
-        Fraction of the pixel inside the parcel (0-1].
+    weight : float64 array (m,)
+        Fraction of the pixel inside the parcel (0-1]; exactextract computes it as a float32.
     row0, col0, width, height : int
         The window of the raster holding every cell of the chunk.
     """
@@ -162,7 +162,7 @@ class Coverage:
             ids=cat("ids", np.int32),
             local=cat("local", np.int32),
             flat=cat("flat", np.int64),
-            weight=cat("weight", np.float32),
+            weight=cat("weight", np.float32),  # exactextract's precision: no loss
             chunks=meta,
             covered=self.covered,
             meta=np.array([self.key, str(self.n_parcels), str(self.width), str(self.height)]),
@@ -205,14 +205,14 @@ def _make_chunk(
     width: int,
     height: int,
 ) -> CoverageChunk:
-    """A chunk with the narrowest index types its window and parcel count allow."""
+    """A chunk in the types the reads use directly: ``flat`` as the platform's index type
+    and ``weight`` as float64 (no conversion per date); ``local`` as narrow as it can be."""
     local_t = np.uint16 if len(ids) <= 2**16 else np.int32
-    flat_t = np.int32 if width * height < 2**31 else np.int64
     return CoverageChunk(
         ids.astype(np.int32, copy=False),
         local.astype(local_t, copy=False),
-        flat.astype(flat_t, copy=False),
-        weight.astype(np.float32, copy=False),
+        flat.astype(np.intp, copy=False),
+        weight.astype(np.float64, copy=False),
         int(row0),
         int(col0),
         int(width),

@@ -99,7 +99,7 @@ def add_class_sums(
     """
     key = local.astype(np.intp) * N_GROUP_COLS
     key += column
-    part = np.bincount(key, weights=weight.astype(np.float64), minlength=len(ids) * N_GROUP_COLS)
+    part = np.bincount(key, weights=weight, minlength=len(ids) * N_GROUP_COLS)
     sums[ids] += part.reshape(len(ids), N_GROUP_COLS)
 
 
