@@ -5,12 +5,17 @@
 
 Writes two synthetic WorldCover-coded rasters (two "dates", same grid; tiled, deflate
 GeoTIFF) and random rotated-rectangle parcels (a fifth of them smaller than 4 pixels) to a
-temp folder, then times, each phase in its own process so peak memory (max RSS) is its own:
+temp folder, then times, each phase in its own process so peak memory is its own:
 
-1. landuse, first date: exact coverage with exactextract + windowed read + numpy shares;
+1. landuse, first date: exact coverage with exactextract (shared with worker processes)
+   + windowed read + numpy shares;
 2. landuse, second date on the same grid with the cached coverage (same process as 1);
-3. rasterstats ``zonal_stats(categorical=True)`` on a random subset of the parcels (it is
-   too slow for all of them in one run): its time is extrapolated linearly to all parcels.
+3. rasterstats ``zonal_stats(categorical=True)`` on a subset of the parcels spread over the
+   whole raster (every k-th parcel in Hilbert order; it is too slow for all of them in one
+   run): its time is extrapolated linearly in the number of parcels to all of them.
+
+The phases run in ``--repeats`` rounds (landuse, then rasterstats, each round), so a change
+in the load of the machine hits both; the table gives the median of the rounds.
 
 Accuracy: for a sample of parcels smaller than 4 pixels, the exact polygon-pixel overlap is
 computed with shapely (each pixel a box, intersection areas summed per class) and compared
@@ -29,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -105,7 +111,17 @@ def make_parcels(path: Path, n_parcels: int, n: int) -> None:
 
 
 def peak_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # Linux: kB
+    """Peak memory of this process plus its worker processes (GB).
+
+    ``RUSAGE_CHILDREN`` gives the largest peak RSS of any one finished child, so the
+    parent's peak plus workers x that is an upper bound of the combined peak (the peaks
+    need not coincide).
+    """
+    from landuse.raster.coverage import default_workers
+
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: kB
+    return (own + (default_workers() if child else 0) * child) / 1e6
 
 
 def phase_landuse(d: Path) -> dict:
@@ -113,6 +129,7 @@ def phase_landuse(d: Path) -> dict:
     import geopandas as gpd
 
     from landuse.raster import CoverageCache, landcover_shares
+    from landuse.raster.coverage import PARALLEL_MIN_PARCELS, default_workers
 
     parcels = gpd.read_parquet(d / "parcels.parquet")
     cache = CoverageCache()
@@ -124,11 +141,16 @@ def phase_landuse(d: Path) -> dict:
     t2 = time.perf_counter() - t
     cols = ["builtup_share", "bare_share", "vegetation_share", "water_share"]
     f1[cols].to_parquet(d / "ours.parquet")
+    cov = next(iter(cache._mem.values()))
     return {
         "first_s": t1,
         "second_s": t2,
         "peak_gb": peak_gb(),
-        "cells": next(iter(cache._mem.values())).n_cells,
+        "own_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+        "worker_gb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6,
+        "workers": default_workers() if len(parcels) >= PARALLEL_MIN_PARCELS else 0,
+        "cells": cov.n_cells,
+        "cache_mb": cov.nbytes / 1e6,
         "cache_hits": cache.hits,
         "no_value": int(f1["builtup_share"].isna().sum()),
     }
@@ -153,30 +175,41 @@ def _rs_groups(stats: list[dict]) -> np.ndarray:
     return out
 
 
-def phase_rasterstats(d: Path, sample: int) -> dict:
+def rs_sample(parcels: Any, sample: int) -> np.ndarray:
+    """Every k-th parcel in Hilbert order: a subset spread evenly over the whole raster."""
+    order = np.argsort(parcels.geometry.hilbert_distance().to_numpy(), kind="stable")
+    k = max(1, len(parcels) // sample)
+    return np.sort(order[::k][:sample])
+
+
+def phase_rasterstats(d: Path, sample: int, accuracy: bool) -> dict:
     import geopandas as gpd
+    import shapely
     from rasterstats import zonal_stats
 
     parcels = gpd.read_parquet(d / "parcels.parquet")
-    rng = np.random.default_rng(7)
-    idx = np.sort(rng.choice(len(parcels), size=min(sample, len(parcels)), replace=False))
+    idx = rs_sample(parcels, min(sample, len(parcels)))
     sub = parcels.iloc[idx]
     t = time.perf_counter()
     zonal_stats(list(sub.geometry.values), str(d / "date1.tif"), categorical=True)
     t_sub = time.perf_counter() - t
-    small = parcels.index[parcels["small"]].to_numpy()
-    acc_idx = np.sort(rng.choice(small, size=min(1000, len(small)), replace=False))
-    acc = zonal_stats(
-        list(parcels.geometry.values[acc_idx]), str(d / "date1.tif"), categorical=True
-    )
-    np.save(d / "rs_acc_idx.npy", acc_idx)
-    np.save(d / "rs_acc.npy", _rs_groups(acc))
-    return {
+    area = shapely.area(parcels.geometry.values)
+    res = {
         "sample": len(idx),
         "sample_s": t_sub,
-        "extrapolated_s": t_sub * len(parcels) / len(idx),
+        "area_ratio": float(area[idx].mean() / area.mean()),
         "peak_gb": peak_gb(),
     }
+    if accuracy:
+        rng = np.random.default_rng(7)
+        small = parcels.index[parcels["small"]].to_numpy()
+        acc_idx = np.sort(rng.choice(small, size=min(1000, len(small)), replace=False))
+        acc = zonal_stats(
+            list(parcels.geometry.values[acc_idx]), str(d / "date1.tif"), categorical=True
+        )
+        np.save(d / "rs_acc_idx.npy", acc_idx)
+        np.save(d / "rs_acc.npy", _rs_groups(acc))
+    return res
 
 
 def exact_shares(d: Path, idx: np.ndarray) -> np.ndarray:
@@ -211,20 +244,35 @@ def exact_shares(d: Path, idx: np.ndarray) -> np.ndarray:
     return out
 
 
+def _med(rows: list[dict], key: str) -> float:
+    return float(np.median([r[key] for r in rows]))
+
+
+def _spread(rows: list[dict], key: str, fmt: str = ".1f") -> str:
+    vals = [r[key] for r in rows]
+    return f"{min(vals):{fmt}}-{max(vals):{fmt}}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--parcels", type=int, default=100_000)
     ap.add_argument("--size", type=int, default=20_000)
-    ap.add_argument("--rs-sample", type=int, default=2_000)
+    ap.add_argument("--rs-sample", type=int, default=5_000)
+    ap.add_argument("--repeats", type=int, default=3, help="rounds; the table gives medians")
     ap.add_argument("--quick", action="store_true", help="10 000 parcels over 4 000²")
     ap.add_argument("--dir", help="work folder (default: a temp folder, removed)")
     ap.add_argument("--phase", help=argparse.SUPPRESS)
+    ap.add_argument("--accuracy", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.quick:
         a.parcels, a.size, a.rs_sample = 10_000, 4_000, 1_000
     if a.phase:
         d = Path(a.dir)
-        res = phase_landuse(d) if a.phase == "landuse" else phase_rasterstats(d, a.rs_sample)
+        res = (
+            phase_landuse(d)
+            if a.phase == "landuse"
+            else phase_rasterstats(d, a.rs_sample, a.accuracy)
+        )
         print(json.dumps(res))
         return
     tmp = tempfile.TemporaryDirectory(prefix="bench_evidence_") if not a.dir else None
@@ -239,14 +287,22 @@ def main() -> None:
     print(f"setup: {a.parcels} parcels, {a.size}x{a.size} raster, {time.perf_counter() - t:.1f} s")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
-    def run(phase: str) -> dict:
+    def run(phase: str, *extra: str) -> dict:
         cmd = [sys.executable, __file__, "--phase", phase, "--dir", str(d)]
-        cmd += ["--rs-sample", str(a.rs_sample)]
+        cmd += ["--rs-sample", str(a.rs_sample), *extra]
         out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
         return json.loads(out.stdout.strip().splitlines()[-1])
 
-    ours = run("landuse")
-    rs = run("rasterstats")
+    ours: list[dict] = []
+    rs: list[dict] = []
+    for k in range(a.repeats):
+        ours.append(run("landuse"))
+        rs.append(run("rasterstats", *(["--accuracy"] if k == 0 else [])))
+        print(
+            f"round {k + 1}: landuse {ours[-1]['first_s']:.1f} s + {ours[-1]['second_s']:.1f} s, "
+            f"rasterstats {rs[-1]['sample']} parcels {rs[-1]['sample_s']:.1f} s",
+            flush=True,
+        )
     import pandas as pd
 
     acc_idx = np.load(d / "rs_acc_idx.npy")
@@ -258,31 +314,45 @@ def main() -> None:
     miss_r = np.isnan(theirs).any(axis=1)
     err_r[miss_r] = np.inf
 
+    first, second = _med(ours, "first_s"), _med(ours, "second_s")
+    per_round = [o["first_s"] / o["second_s"] for o in ours]
+    rs_all = _med(rs, "sample_s") * a.parcels / rs[0]["sample"]
+    peak = max(o["peak_gb"] for o in ours)
     print()
     print(f"| {'measure':<52} | {'landuse':>14} | {'rasterstats':>16} |")
     print(f"|{'-' * 54}|{'-' * 16}|{'-' * 18}|")
-    rs_all = rs["extrapolated_s"]
     print(
         f"| {'land-cover shares, all parcels, first date (s)':<52} | "
-        f"{ours['first_s']:>14.1f} | {rs_all:>12.0f} (*) |"
+        f"{first:>14.1f} | {rs_all:>12.0f} (*) |"
+    )
+    print(
+        f"| {'  ... range over the rounds (s)':<52} | {_spread(ours, 'first_s'):>14} | "
+        f"{_spread(rs, 'sample_s'):>10} (sub) |"
     )
     print(
         f"| {'second date, same grid, cached coverage (s)':<52} | "
-        f"{ours['second_s']:>14.1f} | {rs_all:>12.0f} (*) |"
+        f"{second:>14.2f} | {rs_all:>12.0f} (*) |"
     )
     print(
-        f"| {'speed-up vs rasterstats, first date':<52} | "
-        f"{rs_all / ours['first_s']:>13.1f}x | {'':>16} |"
+        f"| {'  ... range over the rounds (s)':<52} | {_spread(ours, 'second_s', '.2f'):>14} | "
+        f"{'':>16} |"
+    )
+    print(f"| {'speed-up vs rasterstats, first date':<52} | {rs_all / first:>13.1f}x | {'':>16} |")
+    print(
+        f"| {'second date speed-up vs first date (median)':<52} | "
+        f"{float(np.median(per_round)):>13.1f}x | {'':>16} |"
     )
     print(
-        f"| {'second date speed-up vs first date':<52} | "
-        f"{ours['first_s'] / ours['second_s']:>13.1f}x | {'':>16} |"
+        f"| {'peak memory, GB (max over rounds; see (**))':<52} | "
+        f"{peak:>14.2f} | {max(r['peak_gb'] for r in rs):>16.2f} |"
     )
     print(
-        f"| {'peak memory (max RSS of the phase, GB)':<52} | "
-        f"{ours['peak_gb']:>14.2f} | {rs['peak_gb']:>16.2f} |"
+        f"| {'  ... main process / largest worker (GB)':<52} | "
+        f"{max(o['own_gb'] for o in ours):>6.2f} / {max(o['worker_gb'] for o in ours):<5.2f} | "
+        f"{'':>16} |"
     )
-    print(f"| {'parcel x pixel cells cached':<52} | {ours['cells']:>14,} | {'':>16} |")
+    print(f"| {'parcel x pixel cells cached':<52} | {ours[0]['cells']:>14,} | {'':>16} |")
+    print(f"| {'coverage cache size (MB)':<52} | {ours[0]['cache_mb']:>14,.0f} | {'':>16} |")
     n = len(acc_idx)
     print(
         f"| {f'parcels < 4 px (n={n}) within 1 % of exact overlap':<52} | "
@@ -298,9 +368,21 @@ def main() -> None:
     )
     print()
     print(
-        f"(*) rasterstats timed on a random subset of {rs['sample']} parcels "
-        f"({rs['sample_s']:.1f} s) and extrapolated linearly to {a.parcels}; it has no "
-        "coverage cache, so a second date costs the same again."
+        f"Medians of {a.repeats} rounds; each round runs landuse then rasterstats, each in a "
+        f"fresh process (cold coverage cache). landuse used {ours[0]['workers']} worker "
+        f"process(es) besides the main one ({os.cpu_count()} CPUs)."
+    )
+    print(
+        f"(*) rasterstats timed on {rs[0]['sample']} parcels spread over the whole raster "
+        f"(every {a.parcels // rs[0]['sample']}th parcel in Hilbert order; their mean area is "
+        f"{rs[0]['area_ratio']:.2f}x the mean of all parcels), median "
+        f"{_med(rs, 'sample_s'):.1f} s of {a.repeats} rounds, extrapolated linearly in the "
+        f"number of parcels to {a.parcels}; it has no coverage cache, so a second date "
+        "costs the same again."
+    )
+    print(
+        "(**) peak memory = the main process's max RSS + workers x the largest max RSS of "
+        "a worker (RUSAGE_CHILDREN): an upper bound of the combined peak."
     )
     if tmp is not None:
         tmp.cleanup()

@@ -61,6 +61,34 @@ class ClassTable:
         out = np.where(hit, gidx[order][pos] if codes.size else -1, -1)
         return out.astype(np.int8)
 
+    def column_lut(self, dtype: np.dtype | str) -> np.ndarray | None:
+        """Lookup table from a pixel's bit pattern to its column of per-parcel class sums.
+
+        For a raster of 8- or 16-bit integers: ``lut[v.view(unsigned)]`` is the index into
+        :data:`GROUPS` of value ``v``, ``len(GROUPS)`` for a code missing from the table
+        and ``len(GROUPS) + 1`` for the table's ``nodata`` code (the columns of
+        :func:`~landuse.raster.summary.class_sums`). ``None`` for other types.
+
+        Examples
+        --------
+        >>> t = ClassTable("t", (50, -1), ("builtup", "water"), nodata=0)
+        >>> lut = t.column_lut("int8")
+        >>> lut[np.array([50, -1, 0, 7], np.int8).view(np.uint8)].tolist()
+        [0, 3, 6, 5]
+        """
+        dt = np.dtype(dtype)
+        if dt.kind not in "iu" or dt.itemsize > 2:
+            return None
+        size = 1 << (8 * dt.itemsize)
+        lut = np.full(size, len(GROUPS), dtype=np.uint8)
+        info = np.iinfo(dt)
+        for code, group in zip(self.codes, self.groups, strict=True):
+            if info.min <= code <= info.max:
+                lut[code % size] = GROUPS.index(group)
+        if self.nodata is not None and info.min <= self.nodata <= info.max:
+            lut[self.nodata % size] = len(GROUPS) + 1
+        return lut
+
 
 def _from_mapping(data: dict[str, Any], source: str) -> ClassTable:
     classes = data.get("classes")

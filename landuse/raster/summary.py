@@ -14,6 +14,7 @@ import numpy as np
 from landuse.raster.classes import GROUPS
 
 __all__ = [
+    "add_class_sums",
     "class_sums",
     "normalized_difference",
     "shares_from_class_sums",
@@ -55,13 +56,51 @@ def class_sums(
     --------
     >>> s = class_sums(np.array([0, 0, 1]), np.array([1.0, 0.5, 0.25]),
     ...                np.array([0, 1, -1]), np.array([True, True, True]), 2)
-    >>> s[0, :2].tolist(), s[1, len(GROUPS)]
+    >>> s[0, :2].tolist(), float(s[1, len(GROUPS)])
     ([1.0, 0.5], 0.25)
     """
     col = np.where(valid, np.where(group_idx < 0, len(GROUPS), group_idx), len(GROUPS) + 1)
     key = pidx.astype(np.int64) * N_GROUP_COLS + col
     sums = np.bincount(key, weights=weight, minlength=n_parcels * N_GROUP_COLS)
     return sums.reshape(n_parcels, N_GROUP_COLS)
+
+
+def add_class_sums(
+    sums: np.ndarray,
+    ids: np.ndarray,
+    local: np.ndarray,
+    weight: np.ndarray,
+    column: np.ndarray,
+) -> None:
+    """Add coverage-weighted pixel counts to ``sums`` in place (the fast form of
+    :func:`class_sums` for a chunk of parcels).
+
+    Parameters
+    ----------
+    sums : float64 array (n_parcels, len(GROUPS) + 2)
+        Running sums, columns as in :func:`class_sums`.
+    ids : int array (p,)
+        Parcel rows of the chunk (each at most once).
+    local : int array (m,)
+        Per cell, the index into ``ids`` of its parcel.
+    weight : float array (m,)
+        Share of the pixel inside the parcel.
+    column : int array (m,)
+        Per cell, its column: group index, ``len(GROUPS)`` unmapped, ``len(GROUPS) + 1``
+        nodata.
+
+    Examples
+    --------
+    >>> s = np.zeros((3, N_GROUP_COLS))
+    >>> add_class_sums(s, np.array([2, 0]), np.array([0, 0, 1]), np.array([1.0, 0.5, 0.25]),
+    ...                np.array([0, 1, N_GROUP_COLS - 1]))
+    >>> s[2, :2].tolist(), float(s[0, -1])
+    ([1.0, 0.5], 0.25)
+    """
+    key = local.astype(np.intp) * N_GROUP_COLS
+    key += column
+    part = np.bincount(key, weights=weight, minlength=len(ids) * N_GROUP_COLS)
+    sums[ids] += part.reshape(len(ids), N_GROUP_COLS)
 
 
 def shares_from_class_sums(sums: np.ndarray) -> dict[str, np.ndarray]:
@@ -98,7 +137,7 @@ def normalized_difference(
     Examples
     --------
     >>> nd, ok = normalized_difference(np.array([3, 0]), np.array([1, 0]))
-    >>> nd[0], ok.tolist()
+    >>> float(nd[0]), ok.tolist()
     (0.5, [True, False])
     """
     af = a.astype(np.float64)

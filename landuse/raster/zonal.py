@@ -20,6 +20,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from landuse.errors import CRSError, DataSourceError, SchemaError
 from landuse.raster.classes import GROUPS, ClassTable, load_class_table
@@ -27,7 +28,8 @@ from landuse.raster.coverage import Coverage, CoverageCache
 from landuse.raster.read import iter_cells
 from landuse.raster.source import RasterInfo, check_bands, open_raster, parse_band_map
 from landuse.raster.summary import (
-    class_sums,
+    N_GROUP_COLS,
+    add_class_sums,
     normalized_difference,
     shares_from_class_sums,
     weighted_sums,
@@ -65,7 +67,9 @@ def parcel_coverage(
             "The parcels have no CRS, so they cannot be placed on the raster. "
             "Fix: assign their CRS (e.g. EPSG:4490 or EPSG:4527)."
         )
-    geoms = parcels.geometry.to_crs(raster.crs)
+    geoms = parcels.geometry
+    if not CRS.from_user_input(parcels.crs).equals(raster.crs.to_wkt()):
+        geoms = geoms.to_crs(raster.crs)
     cache = cache if cache is not None else CoverageCache()
     cov = cache.get(geoms, raster)
     if cov.n_cells == 0:
@@ -194,20 +198,27 @@ def landcover_shares(
     run = RasterRun(info)
     cov, geoms = parcel_coverage(parcels, info, cache)
     n = len(parcels)
-    sums = np.zeros((n, len(GROUPS) + 2))
+    sums = np.zeros((n, N_GROUP_COLS))
     unmapped_pairs: list[np.ndarray] = []
+    lut = table.column_lut(info.dtypes[0])
     for blk in iter_cells(info, cov, [1]):
         v = blk.values[0]
         valid = blk.valid[0]
-        if table.nodata is not None:
-            valid = valid & (v != table.nodata)
-        gidx = table.group_index(v)
-        sums += class_sums(blk.pidx, blk.weight, gidx, valid, n)
-        miss = valid & (gidx < 0)
+        if lut is not None:  # one table lookup: group, unmapped or the table's nodata
+            col = lut[v.view(f"u{v.dtype.itemsize}")]
+        else:
+            gidx = table.group_index(v)
+            col = np.where(gidx < 0, len(GROUPS), gidx).astype(np.uint8)
+            if table.nodata is not None:
+                col[v == table.nodata] = len(GROUPS) + 1
+        col[~valid] = len(GROUPS) + 1
+        add_class_sums(sums, blk.ids, blk.local, blk.weight, col)
+        miss = col == len(GROUPS)
         if miss.any():
             unmapped_pairs.append(
                 np.unique(
-                    np.stack([blk.pidx[miss].astype(np.int64), v[miss].astype(np.int64)]), axis=1
+                    np.stack([blk.ids[blk.local[miss]].astype(np.int64), v[miss].astype(np.int64)]),
+                    axis=1,
                 )
             )
     sh = shares_from_class_sums(sums)
