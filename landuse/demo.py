@@ -147,8 +147,11 @@ def _step_map(ctx: DemoContext) -> list[Path]:
 
 def _step_store(ctx: DemoContext) -> list[Path]:
     import json
+    import warnings
 
-    from fastapi.testclient import TestClient
+    with warnings.catch_warnings():  # starlette's notice about its httpx client
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fastapi.testclient import TestClient
 
     from api.main import create_app
     from api.settings import Settings
