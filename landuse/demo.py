@@ -150,7 +150,7 @@ def _step_store(ctx: DemoContext) -> list[Path]:
     import warnings
 
     with warnings.catch_warnings():  # starlette's notice about its httpx client
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
 
     from api.main import create_app
