@@ -117,6 +117,13 @@ class Standard:
         self.codes: dict[str, dict[str, tuple[str, ...]]] = {
             k: {code: tuple(words) for code, words in v.items()} for k, v in data["codes"].items()
         }
+        self.labels_en: dict[str, dict[str, str]] = {
+            k: dict(v) for k, v in data.get("labels_en", {}).items()
+        }
+        self.labels_long: dict[str, dict[str, tuple[str, str]]] = {
+            k: {code: (pair[0], pair[1]) for code, pair in v.items()}
+            for k, v in data.get("labels_long", {}).items()
+        }
         self._word_to_code: dict[str, dict[str, str]] = {}
         for list_name, mapping in self.codes.items():
             lookup: dict[str, str] = {}
@@ -190,17 +197,33 @@ def get_standard() -> Standard:
     return Standard(tomllib.loads(text))
 
 
-def code_label(list_name: str, code: str, lang: str = "zh") -> str:
-    """Label of a code for people: its first Chinese word (zh) or the code itself (en).
+def code_label(list_name: str, code: str, lang: str = "zh", long: bool = False) -> str:
+    """Label of a code for people: its first Chinese word (zh) or its English label (en).
+
+    ``long=True`` gives the longer descriptive variant where the standard has one
+    (``[labels_long]``, e.g. ``A类（优先发展）``), else the ordinary label. A code the list
+    does not know gives the code itself (``_`` as spaces); an unknown list is a KeyError.
 
     Examples
     --------
     >>> code_label("method", "lease_then_transfer")
     '先租后让'
     >>> code_label("method", "lease_then_transfer", "en")
-    'lease then transfer'
+    'lease-then-transfer'
+    >>> code_label("mujun_class", "A"), code_label("mujun_class", "A", long=True)
+    ('A类', 'A类（优先发展）')
     """
-    words = get_standard().codes[list_name].get(code)
-    if lang == "zh" and words:
-        return words[0]
+    std = get_standard()
+    words = std.codes[list_name].get(code)
+    if long:
+        pair = std.labels_long.get(list_name, {}).get(code)
+        if pair:
+            return pair[0] if lang == "zh" else pair[1]
+    if lang == "zh":
+        if words:
+            return words[0]
+    else:
+        en = std.labels_en.get(list_name, {}).get(code)
+        if en:
+            return en
     return code.replace("_", " ")

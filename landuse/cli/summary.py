@@ -7,37 +7,25 @@ from typing import TYPE_CHECKING
 import click
 
 from landuse.cli._common import AssessArgs, assess_options, handle_errors
+from landuse.standard import code_label
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["format_summary", "summary"]
 
-_ZH = {
-    "lifecycle": {
-        "approved_unsupplied": "批而未供",
-        "supplied_unused": "供而未用",
-        "used_incomplete": "用而未尽",
-        "built_not_producing": "建而未投",
-        "producing_below_target": "投而未达",
-        "in_use": "正常使用",
-        "unknown": "不明",
-    },
-    "idle_type": {
-        "none": "非闲置",
-        "not_started": "未动工闲置",
-        "stalled": "中止开发闲置",
-    },
-    "failed_indicators": {
-        "far": "容积率",
-        "coverage": "建筑系数",
-        "admin_share": "行政办公及生活服务设施用地比例",
-        "green_ratio": "绿地率",
-        "invest_intensity": "投资强度",
-        "tax_per_mu": "亩均税收",
-    },
-    "mujun_class": {"A": "A类", "B": "B类", "C": "C类", "D": "D类", "T": "T类(不参评)"},
-}
+_CODE_LIST = {"failed_indicators": "failed_indicator"}
+"""Summary column -> code list of the standard, where the names differ."""
+
+
+def _row_label(col: str, code: object) -> str:
+    """``<Chinese label> <code>`` for a row of the summary (long label for 亩均 classes)."""
+    from landuse.standard import get_standard
+
+    list_name = _CODE_LIST.get(col, col)
+    c = str(code)
+    known = c in get_standard().codes[list_name]
+    return f"{code_label(list_name, c, long=True) if known else c} {c}"
 
 
 def format_summary(assessed: pd.DataFrame) -> str:
@@ -68,7 +56,7 @@ def format_summary(assessed: pd.DataFrame) -> str:
             if col not in tables:
                 continue
             t = tables[col].copy()
-            t.index = [f"{_ZH[col].get(str(c), str(c))} {c}" for c in t.index]
+            t.index = [_row_label(col, c) for c in t.index]
             t.columns = pd.MultiIndex.from_tuples(
                 [
                     (

@@ -539,7 +539,8 @@ def build_report(
         rows.append([r.parcel_id, None if pd.isna(r.zone) else str(r.zone),
                      None if pd.isna(r.holder) else str(r.holder),
                      label("lifecycle", r.lifecycle, lang), _r1(r.area_mu),
-                     sep.join(label("indicator", f, lang) for f in _split(r.failed_indicators)),
+                     sep.join(label("failed_indicator", f, lang)
+                              for f in _split(r.failed_indicators)),
                      None if pd.isna(r.mujun_class) else str(r.mujun_class),
                      None if pd.isna(r.mujun_score) else _r1(r.mujun_score)])
     tables.append(Table("low_efficiency", h["t_low_eff"],

@@ -6,151 +6,35 @@ import calendar
 
 import pandas as pd
 
-from landuse.standard import code_label
+from landuse.standard import code_label, get_standard
 
 __all__ = ["T", "fmt1", "label", "period_label"]
 
-_EN_CODES: dict[str, dict[str, str]] = {
-    "stage": {
-        "investigating": "under investigation",
-        "recovery_in_progress": "in the recovery procedure",
-        "remedy_start_pending": "obtaining construction permits",
-        "auction_started": "online auction started",
-        "auction_completed": "online auction completed",
-        "disposed": "brought back into use",
-    },
-    "method": {
-        "lease_then_transfer": "lease-then-transfer",
-        "agreement_transfer": "agreement transfer",
-        "merger": "merger and restructuring",
-        "judicial_auction": "judicial auction",
-        "negotiated_buyback": "negotiated buy-back",
-        "free_recovery": "recovery without compensation",
-        "extend_start": "extended start deadline",
-        "change_use": "change of use",
-        "temporary_use": "temporary use",
-        "swap": "land swap",
-        "idle_fee": "idle-land fee",
-    },
-    "lifecycle": {
-        "approved_unsupplied": "approved, not supplied",
-        "supplied_unused": "supplied, not used",
-        "used_incomplete": "used, not fully",
-        "built_not_producing": "built, not producing",
-        "producing_below_target": "producing below target",
-        "in_use": "in normal use",
-        "unknown": "unknown",
-    },
-    "idle_type": {
-        "none": "not idle",
-        "not_started": "idle: not started",
-        "stalled": "idle: stalled",
-    },
-}
-
-_ZH_EXTRA: dict[str, dict[str, str]] = {
-    "records_disagree": {
-        "built_but_recorded_unstarted": "台账未动工但影像已建设",
-        "bare_but_recorded_completed": "台账已竣工但影像为裸地",
-        "footprint_mismatch": "建筑基底面积与台账不符",
-    },
-    "evidence_warning": {
-        "no_change_but_recorded_built": "台账记录已动工但两期影像无变化",
-        "outside_raster": "宗地在影像范围外",
-        "partly_outside_raster": "宗地部分无有效像元",
-        "no_valid_pixels": "宗地上全为无数据像元",
-        "unmapped_classes": "影像类别不在分类表中",
-    },
-    "recorded_state": {
-        "unstarted": "未动工",
-        "started": "已动工未竣工",
-        "completed": "已竣工/投产",
-        "unknown": "未记录进度",
-    },
-    "flag": {
-        "use_changed": "擅自改变用途",
-        "mortgaged_idle": "闲置土地已抵押",
-        "outside_supply": "未供先用（供地范围外）",
-    },
-    "indicator": {
-        "far": "容积率",
-        "coverage": "建筑系数",
-        "admin_share": "行政办公及生活服务设施用地比例",
-        "green_ratio": "绿地率",
-        "invest_intensity": "投资强度",
-        "tax_per_mu": "亩均税收",
-    },
-    "mujun_class": {
-        "A": "A类（优先发展）",
-        "B": "B类（支持发展）",
-        "C": "C类（提升发展）",
-        "D": "D类（限制发展）",
-        "T": "T类（暂不评价）",
-    },
-}
-_EN_EXTRA: dict[str, dict[str, str]] = {
-    "records_disagree": {
-        "built_but_recorded_unstarted": "built up though recorded not started",
-        "bare_but_recorded_completed": "bare though recorded completed",
-        "footprint_mismatch": "footprint differs from the record",
-    },
-    "evidence_warning": {
-        "no_change_but_recorded_built": "no change though recorded built",
-        "outside_raster": "outside the imagery",
-        "partly_outside_raster": "partly without valid pixels",
-        "no_valid_pixels": "nodata only",
-        "unmapped_classes": "classes missing from the class table",
-    },
-    "recorded_state": {
-        "unstarted": "not started",
-        "started": "started, not completed",
-        "completed": "completed or producing",
-        "unknown": "progress not recorded",
-    },
-    "flag": {
-        "use_changed": "use changed without approval",
-        "mortgaged_idle": "idle land under mortgage",
-        "outside_supply": "built outside supplied land",
-    },
-    "indicator": {
-        "far": "floor-area ratio",
-        "coverage": "building coverage",
-        "admin_share": "office/service land share",
-        "green_ratio": "green ratio",
-        "invest_intensity": "investment intensity",
-        "tax_per_mu": "tax per mu",
-    },
-    "mujun_class": {
-        "A": "A (priority)",
-        "B": "B (support)",
-        "C": "C (improve)",
-        "D": "D (restrict)",
-        "T": "T (not rated)",
-    },
-}
+_LONG = frozenset({"mujun_class"})
+"""Code lists the report names by their long label (``A类（优先发展）``)."""
 
 
 def label(kind: str, code: object, lang: str = "zh") -> str:
     """Label of a code for people, in ``lang``; a missing code gives "未注明"/"not recorded".
 
+    The words come from the standard (:func:`landuse.standard.code_label`); the report
+    shows the 亩均 classes by their long label. A code the standard does not know is shown
+    as it is.
+
     Examples
     --------
     >>> label("method", "merger"), label("method", "merger", "en")
     ('兼并重组', 'merger and restructuring')
+    >>> label("mujun_class", "A")
+    'A类（优先发展）'
     """
     if code is None or (isinstance(code, float) and pd.isna(code)) or code == "":
         return T[lang]["not_recorded"]
     c = str(code)
-    if lang == "en":
-        if kind in _EN_CODES and c in _EN_CODES[kind]:
-            return _EN_CODES[kind][c]
-        return _EN_EXTRA.get(kind, {}).get(c, c.replace("_", " "))
-    if kind in _ZH_EXTRA:
-        return _ZH_EXTRA[kind].get(c, c)
-    try:
-        return code_label(kind, c, "zh")
-    except KeyError:
-        return c
+    codes = get_standard().codes.get(kind)
+    if codes is None or c not in codes:
+        return c if lang == "zh" else c.replace("_", " ")
+    return code_label(kind, c, lang, long=kind in _LONG)
 
 
 def fmt1(x: float) -> str:

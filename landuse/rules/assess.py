@@ -35,7 +35,7 @@ from landuse.core.area import add_areas, ellipsoidal_area_m2
 from landuse.errors import CRSError, SchemaError
 from landuse.rules._text import Date, Label, Num, Pct, Sentences, Txt, join_codes
 from landuse.rules.ruleset import Ruleset, default_ruleset, load_ruleset
-from landuse.standard import get_standard
+from landuse.standard import code_label, get_standard
 from landuse.units import M2_PER_MU
 
 __all__ = ["ASSESSMENT_COLUMNS", "INDICATORS", "LIFECYCLES", "assess"]
@@ -121,6 +121,28 @@ _FIELD_ZH = {
 def _fz(name: str) -> str:
     """A field for a Chinese sentence: 中文名(name)."""
     return f"{_FIELD_ZH.get(name, name)}({name})"
+
+
+def _ind(code: str) -> str:
+    """Chinese name of a low-efficiency indicator, from the standard (``failed_indicator``)."""
+    return code_label("failed_indicator", code, "zh")
+
+
+def _date_order(
+    later: np.ndarray, earlier: np.ndarray, d_later: Any, d_earlier: Any,
+    names: tuple[str, str, str, str],
+) -> tuple[np.ndarray, list[Any], list[Any]]:
+    """A date contradiction: ``later`` lies before ``earlier`` (both recorded).
+
+    ``names`` are (Chinese later, Chinese earlier, field later, field earlier).
+    """
+    zh_l, zh_e, en_l, en_e = names
+    return (
+        _ok(later) & _ok(earlier) & (later < earlier),
+        [f"日期矛盾:{zh_l}", d_later, f"早于{zh_e}", d_earlier, ",请核对。"],
+        [f"Dates contradict: {en_l} ", d_later, f" is before {en_e} ", d_earlier,
+         "; check them."],
+    )
 
 
 def _years_zh(k: int) -> str:
@@ -1049,7 +1071,7 @@ def assess(
     ind_code = Txt(ind)
     S.add(
         far_fail,
-        ["容积率", Num(far), "低于", ind_txt, "(", ind_code, ")控制指标", Num(min_far), "。"],
+        [_ind("far"), Num(far), "低于", ind_txt, "(", ind_code, ")控制指标", Num(min_far), "。"],
         [
             "Floor-area ratio ",
             Num(far),
@@ -1062,7 +1084,7 @@ def assess(
     )
     S.add(
         cov_fail,
-        ["建筑系数", Pct(cov), "%低于", Pct(np.full(n, min_cov)), "%。"],
+        [_ind("coverage"), Pct(cov), "%低于", Pct(np.full(n, min_cov)), "%。"],
         ["Building coverage ", Pct(cov), " % is below ", Pct(np.full(n, min_cov)), " %."],
     )
     S.add(
@@ -1078,14 +1100,15 @@ def assess(
     )
     S.add(
         green_fail,
-        ["绿地率", Pct(green), "%高于", Pct(np.full(n, max_green)), "%。"],
+        [_ind("green_ratio"), Pct(green), "%高于", Pct(np.full(n, max_green)), "%。"],
         ["Green ratio ", Pct(green), " % is above ", Pct(np.full(n, max_green)), " %."],
     )
     t_inv_src_zh = np.where(np.isfinite(t_inv_c), "约定值", "规则值")
     t_inv_src_en = np.where(np.isfinite(t_inv_c), "contract", "ruleset")
     S.add(
         inv_fail,
-        ["投资强度", Num(intensity), "万元/亩低于", Txt(t_inv_src_zh), Num(t_inv), "万元/亩。"],
+        [_ind("invest_intensity"), Num(intensity), "万元/亩低于", Txt(t_inv_src_zh), Num(t_inv),
+         "万元/亩。"],
         [
             "Investment intensity ",
             Num(intensity),
@@ -1100,7 +1123,8 @@ def assess(
     t_tax_src_en = np.where(np.isfinite(t_tax_c), "contract", "ruleset")
     S.add(
         tax_fail,
-        ["亩均税收", Num(tax_mu), "万元/亩低于", Txt(t_tax_src_zh), Num(t_tax), "万元/亩。"],
+        [_ind("tax_per_mu"), Num(tax_mu), "万元/亩低于", Txt(t_tax_src_zh), Num(t_tax),
+         "万元/亩。"],
         [
             "Tax per mu ",
             Num(tax_mu),
@@ -1113,17 +1137,17 @@ def assess(
     )
     if zh:
         items = {
-            "容积率(缺少floor_area_m2)": far_missing_floor,
-            "容积率(缺少industry_code)": far_missing_ind,
-            "容积率(控制表无此行业)": far_unknown_ind,
-            "建筑系数(缺少footprint_m2)": cov_missing_fp,
-            "建筑系数(缺少yard_area_m2)": cov_missing_yd,
-            "行政办公及生活服务设施用地比例(缺少admin_area_m2)": admin_missing,
-            "绿地率(缺少green_area_m2)": green_missing,
-            "投资强度(缺少invested_wan)": inv_missing_v,
-            "投资强度(无约定值或规则值)": inv_missing_t,
-            "亩均税收(缺少tax_wan)": tax_missing_v,
-            "亩均税收(无约定值或规则值)": tax_missing_t,
+            f"{_ind('far')}(缺少floor_area_m2)": far_missing_floor,
+            f"{_ind('far')}(缺少industry_code)": far_missing_ind,
+            f"{_ind('far')}(控制表无此行业)": far_unknown_ind,
+            f"{_ind('coverage')}(缺少footprint_m2)": cov_missing_fp,
+            f"{_ind('coverage')}(缺少yard_area_m2)": cov_missing_yd,
+            f"{_ind('admin_share')}(缺少admin_area_m2)": admin_missing,
+            f"{_ind('green_ratio')}(缺少green_area_m2)": green_missing,
+            f"{_ind('invest_intensity')}(缺少invested_wan)": inv_missing_v,
+            f"{_ind('invest_intensity')}(无约定值或规则值)": inv_missing_t,
+            f"{_ind('tax_per_mu')}(缺少tax_wan)": tax_missing_v,
+            f"{_ind('tax_per_mu')}(无约定值或规则值)": tax_missing_t,
         }
     else:
         items = {
@@ -1314,44 +1338,14 @@ def assess(
 
     # contradictions
     contr: list[tuple[np.ndarray, list[Any], list[Any]]] = [
-        (
-            _ok(start) & _ok(supply) & (start < supply),
-            ["日期矛盾:实际动工日期", dP, "早于供地日期", dS, ",请核对。"],
-            ["Dates contradict: start_date ", dP, " is before supply_date ", dS, "; check them."],
-        ),
-        (
-            _ok(completion) & _ok(start) & (completion < start),
-            ["日期矛盾:竣工日期", dC, "早于实际动工日期", dP, ",请核对。"],
-            [
-                "Dates contradict: completion_date ",
-                dC,
-                " is before start_date ",
-                dP,
-                "; check them.",
-            ],
-        ),
-        (
-            _ok(production) & _ok(completion) & (production < completion),
-            ["日期矛盾:投产日期", dPr, "早于竣工日期", dC, ",请核对。"],
-            [
-                "Dates contradict: production_date ",
-                dPr,
-                " is before completion_date ",
-                dC,
-                "; check them.",
-            ],
-        ),
-        (
-            _ok(supply) & _ok(approval) & (supply < approval),
-            ["日期矛盾:供地日期", dS, "早于批准日期", dA, ",请核对。"],
-            [
-                "Dates contradict: supply_date ",
-                dS,
-                " is before approval_date ",
-                dA,
-                "; check them.",
-            ],
-        ),
+        _date_order(start, supply, dP, dS,
+                    ("实际动工日期", "供地日期", "start_date", "supply_date")),
+        _date_order(completion, start, dC, dP,
+                    ("竣工日期", "实际动工日期", "completion_date", "start_date")),
+        _date_order(production, completion, dPr, dC,
+                    ("投产日期", "竣工日期", "production_date", "completion_date")),
+        _date_order(supply, approval, dS, dA,
+                    ("供地日期", "批准日期", "supply_date", "approval_date")),
         (
             ev_none & (completed | producing),
             ["记录矛盾:动工依据为未动工,但已有竣工或投产日期,按已动工计,请核对。"],

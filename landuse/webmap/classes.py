@@ -42,14 +42,8 @@ ASSESSED_COLUMNS = (
 )
 """The §3 columns the map shows; ``make_map`` refuses a frame without them."""
 
-_INDICATOR = {
-    "far": ("容积率", "floor-area ratio"),
-    "coverage": ("建筑系数", "building coverage"),
-    "admin_share": ("行政办公及生活服务设施用地比重", "admin/service land share"),
-    "green_ratio": ("绿地率", "green ratio"),
-    "invest_intensity": ("投资强度", "investment intensity"),
-    "tax_per_mu": ("亩均税收", "tax per mu"),
-}
+_INDICATOR = ("far", "coverage", "admin_share", "green_ratio", "invest_intensity", "tax_per_mu")
+"""Low-efficiency indicators in legend order (labels from the standard's failed_indicator)."""
 
 _UI = {
     "stage": ("五未阶段", "Five-not stage"),
@@ -75,8 +69,7 @@ def label(key: str, lang: str) -> str:
 
 
 def _indicator_label(code: str, lang: str) -> str:
-    zh, en = _INDICATOR.get(code, (code, code))
-    return zh if lang == "zh" else en
+    return code_label("failed_indicator", code, lang) if code in _INDICATOR else code
 
 
 @dataclass
@@ -320,7 +313,8 @@ def classify_layers(
 
     # 5. 亩均 class
     spec = LayerSpec("mujun", label("mujun", lang), [
-        LayerClass(c, c, col) for c, col in _MUJUN_COLORS.items()
+        LayerClass(c, code_label("mujun_class", c, lang, long=True), col)
+        for c, col in _MUJUN_COLORS.items()
     ])
     keys = []
     for v in gdf["mujun_class"]:
