@@ -90,7 +90,7 @@ _FIELD_ZH = {
     "approval_date": "批准日期",
     "supply_date": "供地日期",
     "agreed_start_date": "约定动工日期",
-    "extension_until": "延期动工日期",
+    "extension_until": "延期动工至",
     "delivery_date": "交地日期",
     "developed_area_m2": "已开发面积",
     "invested_wan": "已投资额",
