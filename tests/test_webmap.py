@@ -15,9 +15,10 @@ from webmap_util import fake_assess, fetched_urls, synthetic_parcels, tiny_regis
 
 from landuse.cli import cli
 from landuse.errors import CRSError, DataSourceError, OutputExistsError, SchemaError
+from landuse.standard import code_label
 from landuse.webmap import make_map, wgs84_to_gcj02, write_map, write_tiles
 from landuse.webmap.build import _render
-from landuse.webmap.classes import classify_layers, effective_ledger
+from landuse.webmap.classes import LAYERS, classify_layers, date_classes, effective_ledger
 
 GEOD = Geod(ellps="WGS84")
 
@@ -61,7 +62,8 @@ def test_amap_shift_is_display_only() -> None:
     assert parcels.geometry.geom_equals(before.geometry).all()
     a = plain.config["source"]["feats"][0]
     b = shifted.config["source"]["feats"][0]
-    _, _, d = GEOD.inv(a[10], a[11], b[10], b[11])
+    k = 1 + len(LAYERS) + 4  # fid, one class per layer, bbox, then a point inside
+    _, _, d = GEOD.inv(a[k], a[k + 1], b[k], b[k + 1])
     assert 300 < d < 800  # drawn ~500 m away ...
     assert plain.config["layers"] == shifted.config["layers"]  # ... areas untouched
     assert shifted.config["shifted"] == "gcj02"
@@ -85,7 +87,7 @@ def test_legend_counts_and_mu_match_data() -> None:
     low = specs[2]
     multi = next(c for c in low.classes if c.code == "multi")
     assert multi.count == int(parcels["failed_indicators"].fillna("").str.contains(";").sum())
-    assert (codes[:, 4] >= 0).sum() == parcels["mujun_class"].notna().sum()
+    assert (codes[:, LAYERS.index("mujun")] >= 0).sum() == parcels["mujun_class"].notna().sum()
 
 
 def _ledger() -> pd.DataFrame:
@@ -112,6 +114,83 @@ def test_reclaimed_layer_uses_effective_events_after_corrections() -> None:
     wm = make_map(parcels, _ledger())
     rec1 = wm.config["source"]["recs"][1]
     assert [e[7] for e in rec1["lh"]] == ["E3", "E4"] and rec1["lh"][0][6] == "E4"
+
+
+def _two_year_ledger() -> pd.DataFrame:
+    """A hand-made ledger over 2022-2023, with corrections that move a date and a method."""
+    return pd.DataFrame({
+        "event_id": ["A1", "A2", "B1", "B2", "C1", "C2", "D1", "E1", "F1", "F2"],
+        "parcel_id": ["T-0", "T-0", "T-1", "T-1", "T-2", "T-2", "T-3", "T-4", "T-5", "T-5"],
+        "event_date": pd.to_datetime([
+            "2022-03-01", "2022-11-20",   # T-0: disposed in 2022
+            "2023-02-10", "2023-08-15",   # T-1: B2 corrects B1 -> disposed in 2023 Q3
+            "2023-01-05", "2023-05-30",   # T-2: disposed 2023 Q2
+            "2023-05-02",                 # T-3: disposed 2023 Q2
+            "2023-09-01",                 # T-4: only investigating -> not in the date layer
+            "2023-10-10", "2023-11-01",   # T-5: F2 corrects F1 (disposed) -> in progress
+        ]),
+        "stage": ["investigating", "disposed", "disposed", "disposed", "negotiating",
+                  "disposed", "disposed", "investigating", "disposed", "negotiating"],
+        "method": [None, "judicial_auction", "free_recovery", "merger", None,
+                   "lease_then_transfer", "agreement_transfer", None, "merger", None],
+        "area_m2": [None, 6000.0, 3000.0, 3000.0, None, 2000.0, 5000.0, None, 1000.0, None],
+        "corrects": [None, None, None, "B1", None, None, None, None, None, "F1"],
+    })
+
+
+def test_reclaimed_by_date_classes_and_legend_two_years() -> None:
+    parcels = fake_assess(tiny_register())
+    codes, specs, _ = classify_layers(parcels, _two_year_ledger())
+    j = LAYERS.index("reclaim_date")
+    spec = specs[j]
+    assert spec.key == "reclaim_date" and spec.title == "盘活时间(处置日期)"
+    # two years -> the year before as one class, then the quarters of the latest year
+    assert [c.code for c in spec.classes] == ["2022", "2023-Q1", "2023-Q2", "2023-Q3",
+                                             "2023-Q4"]
+    assert [c.label for c in spec.classes] == ["2022年", "2023年第1季度", "2023年第2季度",
+                                              "2023年第3季度", "2023年第4季度"]
+    assert len({c.color for c in spec.classes}) == 5
+    mu = parcels.set_index("parcel_id")["area_mu"]
+    got = {c.code: (c.count, round(c.mu, 6)) for c in spec.classes}
+    assert got == {
+        "2022": (1, round(mu["T-0"], 6)),
+        "2023-Q1": (0, 0.0),  # B1's February date was corrected to August (B2)
+        "2023-Q2": (2, round(mu["T-2"] + mu["T-3"], 6)),
+        "2023-Q3": (1, round(mu["T-1"], 6)),
+        "2023-Q4": (0, 0.0),  # T-5's disposal was corrected to "negotiating"
+    }
+    by_row = dict(zip(parcels["parcel_id"], codes[:, j].tolist(), strict=True))
+    assert by_row["T-4"] == -1 and by_row["T-5"] == -1
+    assert spec.classes[by_row["T-1"]].code == "2023-Q3"
+    # the method layer agrees: T-1 is a merger (corrected), T-5 in progress
+    rec = {c.code: c.count for c in specs[LAYERS.index("reclaim")].classes}
+    assert rec["merger"] == 1 and rec["free_recovery"] == 0 and rec["in_progress"] == 2
+    # English legend, and the tooltip/popup record carries the effective date and method
+    _, specs_en, _ = classify_layers(parcels, _two_year_ledger(), "en")
+    assert [c.label for c in specs_en[j].classes][:2] == ["2022", "2023 Q1"]
+    wm = make_map(parcels, _two_year_ledger())
+    recs = {r["id"]: r for r in wm.config["source"]["recs"]}
+    assert (recs["T-1"]["rd"], recs["T-1"]["rm"]) == ("2023-08-15",
+                                                      code_label("method", "merger", "zh"))
+    assert "rd" not in recs["T-5"] and "rd" not in recs["T-4"]
+    layer = next(s for s in wm.config["layers"] if s["key"] == "reclaim_date")
+    assert sum(c["count"] for c in layer["classes"]) == 4
+
+
+def test_reclaimed_by_date_uses_years_over_a_long_ledger() -> None:
+    days = [pd.Timestamp(d) for d in ("2014-06-01", "2016-02-01", "2019-07-01", "2020-01-01",
+                                      "2023-12-31", "2023-01-01")]
+    spec, period_of = date_classes(days, "zh")
+    assert [c.code for c in spec.classes] == ["<=2017", "2018", "2019", "2020", "2021", "2022",
+                                             "2023"]
+    assert spec.classes[0].label == "2017年及以前"
+    assert [period_of(d) for d in days] == ["<=2017", "<=2017", "2019", "2020", "2023", "2023"]
+    spec3, _ = date_classes([pd.Timestamp("2021-05-01"), pd.Timestamp("2023-05-01")], "en")
+    assert [c.code for c in spec3.classes] == ["2021", "2022", "2023"]
+    one, period_of1 = date_classes([pd.Timestamp("2023-05-01")], "en")
+    assert [c.label for c in one.classes] == ["2023 Q1", "2023 Q2", "2023 Q3", "2023 Q4"]
+    assert period_of1(pd.Timestamp("2023-12-31")) == "2023-Q4"
+    assert date_classes([], "zh")[0].classes == []
 
 
 @pytest.mark.parametrize(
@@ -214,7 +293,7 @@ def test_write_tiles_pbf_for_a_server(tmp_path) -> None:
         tile = mapbox_vector_tile.decode(f.read_bytes())
         for feat in tile["p"]["features"]:
             fids.add(feat["properties"]["f"])
-            assert {"c0", "c1", "c2", "c3", "c4"} <= set(feat["properties"])
+            assert {f"c{j}" for j in range(len(LAYERS))} <= set(feat["properties"])
     assert fids == set(range(len(parcels)))
     assert (tmp_path / "attr" / "0.js").read_text("utf-8").startswith("LU.attrs(0,")
 

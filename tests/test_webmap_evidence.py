@@ -28,6 +28,10 @@ from landuse.io import read_ledger, read_parcels
 from landuse.report import build_report, map_href_for, write_report
 from landuse.report.evidence import reason_in
 from landuse.webmap import make_map, write_map
+from landuse.webmap.classes import LAYERS
+from landuse.webmap.evidence import EVIDENCE_LAYERS
+
+N_LAYERS = len(LAYERS) + len(EVIDENCE_LAYERS)  # thematic + evidence layers (10)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +89,7 @@ def test_evidence_layers_in_the_map_config(park: dict[str, Any]) -> None:
     wm = make_map(parcels, park["ledger"], evidence=ev, outside_supply=park["outside"])
     layers = {s["key"]: s for s in wm.config["layers"]}
     assert list(layers)[-4:] == ["evidence", "ev_before", "ev_after", "ev_change"]
-    assert wm.config["nc"] == len(layers) == 9
+    assert wm.config["nc"] == len(layers) == N_LAYERS
     assert "2021-10-31" in layers["ev_before"]["title"]
     assert "2023-10-31" in layers["ev_after"]["title"]
     assert wm.config["evDates"] == {"before": "2021-10-31", "after": "2023-10-31"}
@@ -102,7 +106,7 @@ def test_evidence_layers_in_the_map_config(park: dict[str, Any]) -> None:
         ev["builtup_share"].notna().sum())
     # popups carry the evidence, with the reason in the map's language
     feats = wm.config["source"]["feats"]
-    assert len(feats[0]) >= 1 + 9 + 6 + 1
+    assert len(feats[0]) >= 1 + N_LAYERS + 6 + 1
     recs = {r["id"]: r for r in wm.config["source"]["recs"]}
     pid = str(ev.loc[flagged, "parcel_id"].iloc[0])
     e = recs[pid]["ev"]
@@ -138,7 +142,7 @@ def test_tiled_map_carries_evidence_in_tiles_and_chunks(tmp_path: Path) -> None:
     path = tmp_path / "big.html"
     write_map(wm, path)
     nc = wm.config["nc"]
-    assert nc == 9
+    assert nc == N_LAYERS
     tile = next((tmp_path / "big_files" / "tiles").rglob("*.js"))
     rows = json.loads(re.search(r"LU\.tile\(\"[^\"]+\",(.*)\);", tile.read_text()).group(1))
     assert all(isinstance(v, int) for v in rows[0][: 1 + nc])
@@ -157,7 +161,7 @@ def test_pbf_tiles_carry_evidence_classes(tmp_path: Path) -> None:
     write_tiles(wm, tmp_path, fmt="pbf")
     tile = next((tmp_path / "tiles").rglob("*.pbf"))
     feats = mapbox_vector_tile.decode(tile.read_bytes())["p"]["features"]
-    assert {f"c{j}" for j in range(9)} <= set(feats[0]["properties"])
+    assert {f"c{j}" for j in range(N_LAYERS)} <= set(feats[0]["properties"])
 
 
 def test_report_links_parcel_ids_to_the_map(park: dict[str, Any]) -> None:

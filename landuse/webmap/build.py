@@ -73,6 +73,7 @@ _T = {
         "change": "变化", "obsFootprint": "实测建筑基底", "obsCoverage": "实测建筑系数",
         "disagree": "记录与影像不符", "evWarn": "核查提示", "agree": "记录与影像一致",
         "outside": "供地范围外建筑", "m2": "m²", "compare": "前后对比(卷帘)",
+        "reclaimDate": "盘活日期", "reclaimed": "盘活",
     },
     "en": {
         "noBasemap": "No basemap (offline)", "zones": label("zones", "en"),
@@ -92,6 +93,7 @@ _T = {
         "obsCoverage": "Observed coverage", "disagree": "Records disagree with imagery",
         "evWarn": "Check", "agree": "Records agree with imagery",
         "outside": "Buildings outside supply", "m2": "m²", "compare": "Before/after swipe",
+        "reclaimDate": "Reclaimed on", "reclaimed": "Reclaimed",
     },
 }
 
@@ -293,7 +295,9 @@ def make_map(
         and a CRS. Areas are taken from ``area_mu``, never from display coordinates.
     ledger : DataFrame, optional
         The disposal ledger; its effective events (after corrections) make the
-        "reclaimed" layer and each parcel's history.
+        "reclaimed (method)" and "reclaimed by date" layers (classes by quarter or year,
+        see :func:`landuse.webmap.classes.date_classes`), each disposed parcel's date
+        and method in its tooltip and popup, and each parcel's history.
     buildings : GeoDataFrame, optional
         Building footprints, drawn as their own layer.
     lang : {"zh", "en"}

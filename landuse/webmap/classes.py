@@ -22,6 +22,8 @@ __all__ = [
     "LayerClass",
     "LayerSpec",
     "classify_layers",
+    "current_disposals",
+    "date_classes",
     "effective_ledger",
     "label",
     "popup_records",
@@ -49,7 +51,8 @@ _UI = {
     "stage": ("五未阶段", "Five-not stage"),
     "idle": ("闲置土地(类型·超期)", "Idle land (type, overdue)"),
     "low": ("低效用地(未达标指标)", "Low efficiency (failed indicator)"),
-    "reclaim": ("盘活处置(方式·日期)", "Reclaimed (method, date)"),
+    "reclaim": ("盘活处置(方式)", "Reclaimed (method)"),
+    "reclaim_date": ("盘活时间(处置日期)", "Reclaimed by date"),
     "mujun": ("亩均效益分类", "Per-mu class"),
     "zones": ("园区边界", "Sub-park boundaries"),
     "buildings": ("建筑物", "Buildings"),
@@ -103,7 +106,7 @@ class LayerSpec:
         }
 
 
-LAYERS = ("stage", "idle", "low", "reclaim", "mujun")
+LAYERS = ("stage", "idle", "low", "reclaim", "reclaim_date", "mujun")
 """Thematic layers, in the order of the layer control."""
 
 _STAGE_COLORS = {
@@ -120,6 +123,10 @@ _METHOD_PALETTE = [
     "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
     "#a6761d", "#1f78b4", "#b15928", "#6a3d9a", "#33a02c",
 ]
+_DATE_PALETTE = ["#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238443", "#006837", "#004529"]
+"""Disposal periods, oldest (light) to most recent (dark)."""
+YEARS_MAX = 6
+"""At most this many single-year classes; older disposals share one "… and earlier" class."""
 _LOW_PALETTE = ["#8c510a", "#bf812d", "#dfc27d", "#80cdc1", "#35978f", "#01665e"]
 
 
@@ -286,7 +293,7 @@ def classify_layers(
             keys.append("unspecified")
     fill(2, spec, keys)
 
-    # 4. reclaimed, from the effective ledger
+    # 4. reclaimed, from the effective ledger: by method, and (5) by disposal date
     effective = None
     methods = list(_method_codes())
     rec_classes = [
@@ -297,19 +304,24 @@ def classify_layers(
     rec_classes.append(LayerClass("in_progress", label("in_progress", lang), "#bcbddc"))
     spec = LayerSpec("reclaim", label("reclaim", lang), rec_classes)
     keys = [None] * n
+    date_keys: list[str | None] = [None] * n
+    disposed: dict[str, tuple[pd.Timestamp, str | None]] = {}
+    pos = {pid: i for i, pid in enumerate(gdf["parcel_id"].astype(str))}
     if ledger is not None and len(ledger):
         effective = effective_ledger(ledger, gdf["parcel_id"])
-        eff = effective[effective["superseded_by"].isna()]
-        pos = {pid: i for i, pid in enumerate(gdf["parcel_id"].astype(str))}
-        for pid, events in eff.groupby("parcel_id", sort=False):
-            last = events.iloc[-1]
+        disposed = current_disposals(effective)
+        for pid in effective.loc[effective["superseded_by"].isna(), "parcel_id"].unique():
             where = pos[str(pid)]
-            if str(last["stage"]) == "disposed":
-                m = _norm_str(last.get("method"))
+            if pid in disposed:
+                m = disposed[pid][1]
                 keys[where] = m if m in methods else "no_method"
             else:
                 keys[where] = "in_progress"
-    fill(3, spec, keys)
+    fill(LAYERS.index("reclaim"), spec, keys)
+    date_spec, period_of = date_classes([d for d, _ in disposed.values()], lang)
+    for pid, (day, _m) in disposed.items():
+        date_keys[pos[pid]] = period_of(day)
+    fill(LAYERS.index("reclaim_date"), date_spec, date_keys)
 
     # 5. 亩均 class
     spec = LayerSpec("mujun", label("mujun", lang), [
@@ -320,8 +332,79 @@ def classify_layers(
     for v in gdf["mujun_class"]:
         mj = _norm_str(v)
         keys.append(mj if mj in _MUJUN_COLORS else None)
-    fill(4, spec, keys)
+    fill(LAYERS.index("mujun"), spec, keys)
     return codes, specs, effective
+
+
+def current_disposals(effective: pd.DataFrame) -> dict[str, tuple[pd.Timestamp, str | None]]:
+    """Parcels whose latest effective ledger event is ``disposed``: its date and method.
+
+    ``effective`` is :func:`effective_ledger`'s output (sorted by parcel, date, event id);
+    superseded rows are ignored, so a correction's date and method replace the original's.
+    A parcel whose latest effective event is not ``disposed`` (disposal still in progress,
+    or re-opened) is not in the result.
+    """
+    eff = effective[effective["superseded_by"].isna()]
+    out: dict[str, tuple[pd.Timestamp, str | None]] = {}
+    for pid, events in eff.groupby("parcel_id", sort=False):
+        last = events.iloc[-1]
+        if str(last["stage"]) == "disposed":
+            out[str(pid)] = (pd.Timestamp(last["event_date"]), _norm_str(last.get("method")))
+    return out
+
+
+def _period_label(kind: str, year: int, q: int, lang: str) -> str:
+    if kind == "q":
+        return f"{year}年第{q}季度" if lang == "zh" else f"{year} Q{q}"
+    if kind == "y":
+        return f"{year}年" if lang == "zh" else str(year)
+    return f"{year}年及以前" if lang == "zh" else f"{year} and earlier"
+
+
+def date_classes(
+    dates: list[pd.Timestamp], lang: str = "zh"
+) -> tuple[LayerSpec, Any]:
+    """Classes of the "reclaimed by date" layer, chosen from the disposal dates themselves.
+
+    Rule (Y = the latest year with a disposal):
+
+    * disposals in at most two calendar years (Y-1..Y): the four quarters of Y
+      (``Y-Q1`` .. ``Y-Q4``) plus one class ``Y-1`` for the year before, so the most
+      recent year is read quarter by quarter;
+    * disposals over three or more years: one class per year, the latest
+      :data:`YEARS_MAX` years, and one class ``<=Y-YEARS_MAX`` for everything older.
+
+    Returns the layer (classes ordered oldest to newest, colours light to dark; counts
+    still 0) and a function mapping a date to its class code. Without dates the layer has
+    no classes.
+    """
+    spec = LayerSpec("reclaim_date", label("reclaim_date", lang))
+    if not dates:
+        return spec, lambda day: None
+    years = [d.year for d in dates]
+    last, first = max(years), min(years)
+    defs: list[tuple[str, str]] = []
+    if last - first <= 1:
+        if first < last:
+            defs.append((str(first), _period_label("y", first, 0, lang)))
+        defs += [(f"{last}-Q{q}", _period_label("q", last, q, lang)) for q in range(1, 5)]
+
+        def period_of(day: pd.Timestamp) -> str:
+            return f"{last}-Q{(day.month - 1) // 3 + 1}" if day.year == last else str(day.year)
+    else:
+        oldest = max(first, last - YEARS_MAX + 1)
+        if first < oldest:
+            defs.append((f"<={oldest - 1}", _period_label("e", oldest - 1, 0, lang)))
+        defs += [(str(y), _period_label("y", y, 0, lang)) for y in range(oldest, last + 1)]
+
+        def period_of(day: pd.Timestamp) -> str:
+            return str(day.year) if day.year >= oldest else f"<={oldest - 1}"
+    k = len(defs)
+    top = len(_DATE_PALETTE) - 1
+    for i, (code, text) in enumerate(defs):
+        color = _DATE_PALETTE[round(i * top / (k - 1)) if k > 1 else top]
+        spec.classes.append(LayerClass(code, text, color))
+    return spec, period_of
 
 
 def _method_codes() -> list[str]:
@@ -350,8 +433,13 @@ def _num(v: Any) -> float | None:
 def popup_records(
     gdf: pd.DataFrame, effective: pd.DataFrame | None, lang: str = "zh"
 ) -> list[dict[str, Any]]:
-    """One small record per parcel for its popup (short keys keep the page small)."""
+    """One small record per parcel for its popup (short keys keep the page small).
+
+    Disposed parcels (latest effective ledger event ``disposed``) also carry ``rd``, the
+    disposal date (YYYY-MM-DD), and ``rm``, the method's label.
+    """
     history: dict[str, list[list[Any]]] = {}
+    disposed = current_disposals(effective) if effective is not None else {}
     if effective is not None:
         for r in effective.itertuples(index=False):
             method = _norm_str(getattr(r, "method", None))
@@ -390,4 +478,8 @@ def popup_records(
             "r": _norm_str(row.reasons),
             "lh": history.get(pid, []),
         })
+        if pid in disposed:
+            day, method = disposed[pid]
+            out[-1]["rd"] = _fmt_date(day)
+            out[-1]["rm"] = code_label("method", method, lang) if method else None
     return out

@@ -387,6 +387,7 @@
       [T.failed, esc((r.fi || []).join("、") || "—")], [T.mujun, esc(r.mj || "—")]
     ];
     if (r.fl && r.fl.length) rows.push([T.flags, esc(r.fl.join("; "))]);
+    if (r.rd) rows.push([T.reclaimDate, '<span class="lu-rdate">' + esc(r.rd) + "</span>" + (r.rm ? " · " + esc(r.rm) : "")]);
     var h = '<div class="lu-popup" data-parcel="' + esc(r.id) + '"><table>';
     rows.forEach(function (x) { h += "<tr><th>" + x[0] + "</th><td>" + x[1] + "</td></tr>"; });
     h += "</table>";
@@ -434,7 +435,8 @@
     hoverFid = fid;
     getRecord(fid).then(function (r) {
       if (!r || hoverFid !== fid) return;
-      tip.setLatLng(latlng).setContent("<b>" + esc(r.id) + "</b> " + esc(r.h || "") + "<br>" + esc(r.st) + (r.it ? " · " + esc(r.it) : ""));
+      tip.setLatLng(latlng).setContent("<b>" + esc(r.id) + "</b> " + esc(r.h || "") + "<br>" + esc(r.st) + (r.it ? " · " + esc(r.it) : "") +
+        (r.rd ? '<br><span class="lu-tip-reclaim">' + esc(T.reclaimed) + " " + esc(r.rd) + (r.rm ? " · " + esc(r.rm) : "") + "</span>" : ""));
       map.openTooltip(tip);
     });
   }
