@@ -269,3 +269,109 @@ def test_served_mvt_tiles(tmp_path: Path, chromium_path: str) -> None:
     finally:
         server.shutdown()
     _clean(state)
+
+
+def _show_only(page: Any, key: str) -> None:
+    """Switch the thematic layers so that only ``key`` is shown, through the layer control."""
+    title = page.evaluate("(k) => LU_CONFIG.layers.find((s) => s.key === k).title", key)
+    for other in page.evaluate("Object.keys(LU.layers)"):
+        if other != key and page.evaluate("(k) => LU.map.hasLayer(LU.layers[k])", other):
+            t = page.evaluate("(k) => LU_CONFIG.layers.find((s) => s.key === k).title", other)
+            page.locator(".leaflet-control-layers-overlays label", has_text=t).click()
+    page.locator(".leaflet-control-layers-overlays label", has_text=title).click()
+    wait_rendered(page)
+
+
+def test_reclaimed_by_date_layer_in_browser(sample_map: dict[str, Any], sample_park: Path,
+                                            chromium_path: str, artifacts: Path) -> None:
+    from landuse.webmap.classes import LAYERS, classify_layers, current_disposals
+
+    parcels, disp = sample_map["parcels"], sample_map["disp"]
+    _, specs, eff = classify_layers(parcels, read_ledger(sample_park))
+    assert eff is not None
+    disposed = current_disposals(eff)
+    spec = specs[LAYERS.index("reclaim_date")]
+    assert disposed and sum(c.count for c in spec.classes) == len(disposed)
+    with offline_page(chromium_path) as (page, state):
+        page.goto(file_url(sample_map["path"]))
+        wait_rendered(page)
+        assert page.evaluate("LU.map.hasLayer(LU.layers.reclaim_date)") is False
+        _show_only(page, "reclaim_date")
+        assert page.evaluate("LU.map.hasLayer(LU.layers.reclaim_date)") is True
+        assert page.evaluate("LU.map.hasLayer(LU.layers.stage)") is False
+        # drawn: exactly the disposed parcels (the whole park is in view)
+        drawn = set(page.evaluate("LU.renderedIdsInView('reclaim_date')"))
+        pos = {pid: i for i, pid in enumerate(parcels["parcel_id"].astype(str))}
+        assert drawn == {pos[p] for p in disposed}
+        # legend: the layer's classes with counts and 亩, in Chinese
+        rows = page.locator(".lu-legend-layer[data-layer=reclaim_date] .lu-legend-row")
+        shown = {rows.nth(k).get_attribute("data-code"): (
+            int(rows.nth(k).get_attribute("data-count")),
+            float(rows.nth(k).get_attribute("data-mu"))) for k in range(rows.count())}
+        assert shown == {c.code: (c.count, round(c.mu, 2)) for c in spec.classes if c.count}
+        assert "盘活时间" in page.locator(".lu-legend-layer[data-layer=reclaim_date]").inner_text()
+        assert "季度" in page.locator(".lu-legend-layer[data-layer=reclaim_date]").inner_text()
+        # a disposed parcel: hover shows its date and method, the popup too
+        pid = sorted(disposed)[0]
+        day, method = disposed[pid]
+        i = pos[pid]
+        x0, y0, x1, y1 = disp.geometry.iloc[i].bounds
+        page.evaluate("(b) => LU.map.fitBounds(L.latLngBounds(b), {maxZoom: 17, animate: false})",
+                      [[y0, x0], [y1, x1]])
+        wait_rendered(page)
+        p = shapely.point_on_surface(disp.geometry.iloc[i])
+        xy = page.evaluate("([y, x]) => { const q = LU.map.latLngToContainerPoint([y, x]);"
+                           " return [q.x, q.y]; }", [p.y, p.x])
+        box = page.locator(".folium-map").bounding_box()
+        page.mouse.move(box["x"] + xy[0], box["y"] + xy[1])
+        page.wait_for_selector(".lu-tip-reclaim")
+        tip = page.locator(".lu-tip-reclaim").inner_text()
+        assert day.strftime("%Y-%m-%d") in tip and "盘活" in tip
+        from landuse.standard import code_label
+
+        if method:
+            assert code_label("method", method, "zh") in tip
+        _click_parcel(page, disp, i)
+        page.wait_for_selector(".lu-popup")
+        assert page.locator(".lu-popup").get_attribute("data-parcel") == pid
+        assert page.locator(".lu-popup .lu-rdate").inner_text() == day.strftime("%Y-%m-%d")
+        assert "盘活日期" in page.locator(".lu-popup").inner_text()
+        page.wait_for_timeout(400)  # popup fade-in
+        page.screenshot(path=str(artifacts / "webmap_reclaimed_by_date.png"))
+        _clean(state)
+
+
+def test_reclaimed_by_date_layer_in_tiled_map(tmp_path: Path, chromium_path: str) -> None:
+    """The same layer from file:// chunks: class indices travel in the tiles."""
+    import pandas as pd
+
+    parcels = fake_assess(synthetic_parcels(400))
+    disp = parcels.to_crs(4326)
+    ids = parcels["parcel_id"].tolist()
+    ledger = pd.DataFrame({
+        "event_id": ["E1", "E2", "E3", "E4"],
+        "parcel_id": [ids[210], ids[211], ids[212], ids[212]],
+        "event_date": pd.to_datetime(["2022-04-01", "2023-05-06", "2023-01-09", "2023-11-30"]),
+        "stage": ["disposed", "disposed", "disposed", "disposed"],
+        "method": ["merger", "free_recovery", "merger", "judicial_auction"],
+        "corrects": [None, None, None, "E3"],
+    })
+    out = tmp_path / "tiled.html"
+    wm = make_map(parcels, ledger, tiled=True)
+    write_map(wm, out)
+    with offline_page(chromium_path) as (page, state):
+        page.goto(file_url(out))
+        wait_rendered(page)
+        assert page.evaluate("LU_CONFIG.source.kind") == "chunks"
+        p = shapely.point_on_surface(disp.geometry.iloc[212])
+        page.evaluate(f"LU.map.setView([{p.y}, {p.x}], 17, {{animate: false}})")
+        _show_only(page, "reclaim_date")
+        assert set(page.evaluate("LU.renderedIdsInView('reclaim_date')")) <= {210, 211, 212}
+        assert 212 in page.evaluate("LU.renderedIdsInView('reclaim_date')")
+        codes = page.evaluate("LU_CONFIG.layers.find((s) => s.key === 'reclaim_date')"
+                              ".classes.filter((c) => c.count).map((c) => c.code)")
+        assert codes == ["2022", "2023-Q2", "2023-Q4"]
+        _click_parcel(page, disp, 212)
+        page.wait_for_selector(".lu-popup")
+        assert page.locator(".lu-popup .lu-rdate").inner_text() == "2023-11-30"  # corrected
+        _clean(state)
