@@ -341,3 +341,24 @@ def test_large_zone_outline_stays_small(monkeypatch) -> None:
     vertices = len(json.dumps(zones["features"][0]["geometry"]).split("],["))
     assert vertices < 200  # an outline, not one ring per parcel
     assert sum(f["properties"]["n"] for f in zones["features"]) == 3000
+
+
+def test_ledger_after_the_as_of_date_is_left_out(sample_park) -> None:
+    """A map as of 2023-10-31 does not show FB-001's December 2023 disposal event."""
+    from landuse.io import read_ledger, read_parcels
+    from landuse.rules import assess
+
+    parcels = assess(read_parcels(sample_park), "2023-10-31")
+    ledger = read_ledger(sample_park)
+    assert (pd.to_datetime(ledger["event_date"]) > "2023-10-31").any()
+
+    def fb001(**kw: str) -> dict:
+        wm = make_map(parcels, ledger, tiled=True, **kw)
+        return next(r for r in wm.records if r["id"] == "FB-001")
+
+    as_of = fb001()  # the assessment's own date, 2023-10-31
+    assert [e[-1] for e in as_of["lh"]] == ["E2023-002", "E2023-009"]
+    assert as_of["rd"] == "2023-03-20"
+    later = fb001(as_of="2030-01-01")
+    assert "E2023-030" in [e[-1] for e in later["lh"]]  # 2023-12-18
+    assert later["rd"] == "2023-12-18"

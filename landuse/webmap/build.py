@@ -25,7 +25,13 @@ import shapely
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
-from landuse.errors import CRSError, DataSourceError, GeometryError, OutputExistsError
+from landuse.errors import (
+    CRSError,
+    DataSourceError,
+    GeometryError,
+    OutputExistsError,
+    SchemaError,
+)
 from landuse.io.write import atomic_path
 from landuse.webmap import tiles as _tiles
 from landuse.webmap.assets import load_assets
@@ -272,6 +278,19 @@ def _zones(gdf: gpd.GeoDataFrame, disp: gpd.GeoDataFrame) -> dict[str, Any]:
     return _geojson(z, 0)
 
 
+def _ledger_as_of(ledger: pd.DataFrame | None, as_of: str | None) -> pd.DataFrame | None:
+    """The ledger without the events dated after ``as_of`` (unreadable dates are kept,
+    so that the ledger check still reports them)."""
+    if ledger is None or not as_of or "event_date" not in ledger.columns:
+        return ledger
+    try:
+        limit = pd.Timestamp(as_of)
+    except (ValueError, TypeError) as e:
+        raise SchemaError(f"as_of '{as_of}' is not a date. Fix: give YYYY-MM-DD.") from e
+    dates = pd.to_datetime(ledger["event_date"], errors="coerce")
+    return ledger[~(dates > limit)]
+
+
 def make_map(
     parcels: gpd.GeoDataFrame,
     ledger: pd.DataFrame | None = None,
@@ -285,6 +304,7 @@ def make_map(
     initial_layer: str = "stage",
     evidence: pd.DataFrame | None = None,
     outside_supply: gpd.GeoDataFrame | None = None,
+    as_of: str | None = None,
 ) -> WebMap:
     """Build the map of an assessed parcel register (no files are written).
 
@@ -318,12 +338,17 @@ def make_map(
     outside_supply : GeoDataFrame, optional
         Buildings on no supplied parcel (``EvidenceResult.outside_supply``), drawn as
         their own layer. Taken from ``evidence.attrs["outside_supply"]`` when not given.
+    as_of : str, optional
+        Show the ledger as it stood on this date (YYYY-MM-DD): events dated later are
+        left out, so the map agrees with the assessment. Defaults to the assessment's
+        own date (``parcels.attrs["assessment"]["as_of"]``) when there is one.
     """
     if lang not in _T:
         raise DataSourceError(f"language '{lang}' is not supported. Fix: use zh or en.")
     if initial_layer not in LAYERS + EVIDENCE_LAYERS:
         raise DataSourceError(f"layer '{initial_layer}' unknown. Fix: use one of {LAYERS}.")
     bms = _basemaps(basemap, tianditu_key)
+    ledger = _ledger_as_of(ledger, as_of or parcels.attrs.get("assessment", {}).get("as_of"))
     codes, specs, effective = classify_layers(parcels, ledger, lang)
     records = popup_records(parcels, effective, lang)
     ev_dates: dict[str, Any] | None = None
