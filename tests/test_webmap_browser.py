@@ -284,10 +284,12 @@ def _show_only(page: Any, key: str) -> None:
 
 def test_reclaimed_by_date_layer_in_browser(sample_map: dict[str, Any], sample_park: Path,
                                             chromium_path: str, artifacts: Path) -> None:
-    from landuse.webmap.classes import LAYERS, classify_layers, current_disposals
+    from landuse.webmap.classes import LAYERS, classify_layers, current_disposals, ledger_as_of
 
     parcels, disp = sample_map["parcels"], sample_map["disp"]
-    _, specs, eff = classify_layers(parcels, read_ledger(sample_park))
+    # the map shows the ledger as of the assessment date (2023-10-31)
+    ledger = ledger_as_of(read_ledger(sample_park), "2023-10-31")
+    _, specs, eff = classify_layers(parcels, ledger)
     assert eff is not None
     disposed = current_disposals(eff)
     spec = specs[LAYERS.index("reclaim_date")]

@@ -30,12 +30,11 @@ from landuse.errors import (
     DataSourceError,
     GeometryError,
     OutputExistsError,
-    SchemaError,
 )
 from landuse.io.write import atomic_path
 from landuse.webmap import tiles as _tiles
 from landuse.webmap.assets import load_assets
-from landuse.webmap.classes import LAYERS, classify_layers, label, popup_records
+from landuse.webmap.classes import LAYERS, classify_layers, label, ledger_as_of, popup_records
 from landuse.webmap.evidence import EVIDENCE_LAYERS, evidence_layers
 from landuse.webmap.gcj02 import to_gcj02_for_display
 
@@ -278,19 +277,6 @@ def _zones(gdf: gpd.GeoDataFrame, disp: gpd.GeoDataFrame) -> dict[str, Any]:
     return _geojson(z, 0)
 
 
-def _ledger_as_of(ledger: pd.DataFrame | None, as_of: str | None) -> pd.DataFrame | None:
-    """The ledger without the events dated after ``as_of`` (unreadable dates are kept,
-    so that the ledger check still reports them)."""
-    if ledger is None or not as_of or "event_date" not in ledger.columns:
-        return ledger
-    try:
-        limit = pd.Timestamp(as_of)
-    except (ValueError, TypeError) as e:
-        raise SchemaError(f"as_of '{as_of}' is not a date. Fix: give YYYY-MM-DD.") from e
-    dates = pd.to_datetime(ledger["event_date"], errors="coerce")
-    return ledger[~(dates > limit)]
-
-
 def make_map(
     parcels: gpd.GeoDataFrame,
     ledger: pd.DataFrame | None = None,
@@ -348,7 +334,7 @@ def make_map(
     if initial_layer not in LAYERS + EVIDENCE_LAYERS:
         raise DataSourceError(f"layer '{initial_layer}' unknown. Fix: use one of {LAYERS}.")
     bms = _basemaps(basemap, tianditu_key)
-    ledger = _ledger_as_of(ledger, as_of or parcels.attrs.get("assessment", {}).get("as_of"))
+    ledger = ledger_as_of(ledger, as_of or parcels.attrs.get("assessment", {}).get("as_of"))
     codes, specs, effective = classify_layers(parcels, ledger, lang)
     records = popup_records(parcels, effective, lang)
     ev_dates: dict[str, Any] | None = None

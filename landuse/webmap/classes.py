@@ -26,6 +26,7 @@ __all__ = [
     "date_classes",
     "effective_ledger",
     "label",
+    "ledger_as_of",
     "popup_records",
 ]
 
@@ -483,3 +484,18 @@ def popup_records(
             out[-1]["rd"] = _fmt_date(day)
             out[-1]["rm"] = code_label("method", method, lang) if method else None
     return out
+
+
+def ledger_as_of(ledger: pd.DataFrame | None, as_of: str | None) -> pd.DataFrame | None:
+    """The ledger as it stood on ``as_of``: events dated later are left out.
+
+    Unreadable dates are kept, so that the ledger check still reports them.
+    """
+    if ledger is None or not as_of or "event_date" not in ledger.columns:
+        return ledger
+    try:
+        limit = pd.Timestamp(as_of)
+    except (ValueError, TypeError) as e:
+        raise SchemaError(f"as_of '{as_of}' is not a date. Fix: give YYYY-MM-DD.") from e
+    dates = pd.to_datetime(ledger["event_date"], errors="coerce")
+    return ledger[~(dates > limit)]
