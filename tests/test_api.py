@@ -302,10 +302,33 @@ def test_assessment_fields_are_queryable_on_the_sample_park(  # type: ignore[no-
 
 def test_refresh_is_a_no_op_while_the_store_is_unchanged(loaded: Store) -> None:
     first = loaded.refresh_assessment("2023-10-31")
+    assert first.pop("current") is True
     assert first == loaded.assessment_state() and first["seq"] == loaded.change_seq()
-    assert loaded.refresh_assessment("2023-10-31") == first
+    assert loaded.refresh_assessment("2023-10-31") == {**first, "current": True}
+    # a reader does not queue behind a running refresh: it gets the previous table, marked
+    loaded.add_key("viewer")  # a write: the table is now behind the store
+    with loaded._assess_lock:  # type: ignore[attr-defined]  # a refresh in another thread
+        seen = loaded.refresh_assessment("2023-10-31", wait=False)
+    assert seen == {**first, "current": False}
+    assert loaded.refresh_assessment("2023-10-31")["seq"] == loaded.change_seq() > first["seq"]
     page = loaded.query_parcels(StoreQuery(equals={"idle_type": "none"}, limit=1000,
                                            skip_geometry=True))
     assert page.features and all(f.properties["idle_type"] == "none" for f in page.features)
     n = len(loaded.query_parcels(StoreQuery(limit=1000)).features)
     assert n == 60  # the LEFT JOIN keeps every parcel, one row each
+
+
+def test_assessment_table_matches_the_schema(loaded: Store) -> None:
+    """Both backends' ``parcel_assessment`` columns are the §3 fields (+ key, as_of, ruleset)."""
+    from landuse.store.schema import ASSESSMENT
+
+    if loaded.url.startswith("postgresql"):
+        rows = loaded._fetch(  # type: ignore[attr-defined]
+            "SELECT column_name FROM information_schema.columns WHERE table_name = "
+            "'parcel_assessment' AND table_schema = current_schema() ORDER BY ordinal_position",
+            [])
+        cols = [r[0] for r in rows]
+    else:
+        cols = [r[1] for r in loaded._fetch(  # type: ignore[attr-defined]
+            "PRAGMA table_info(parcel_assessment)", [])]
+    assert cols == ["parcel_id", *(c.name for c in ASSESSMENT), "as_of", "ruleset"]

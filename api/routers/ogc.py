@@ -264,19 +264,22 @@ def build_query(request: Request, coll: Any, settings: Settings, *, bbox: str | 
     return q
 
 
-def ensure_assessment(request: Request) -> dict[str, str]:
+def ensure_assessment(request: Request, wait: bool = False) -> dict[str, Any]:
     """Bring the store's assessment table up to date (see :meth:`Store.refresh_assessment`)
-    before parcels are read; the response then names its as-of date and ruleset."""
-    info: dict[str, str] = request.app.state.derived.assessment(get_settings(request).as_of)
+    before parcels are read; the response then names its as-of date and ruleset. Writers
+    wait for the refresh; readers read the previous table while another request refreshes."""
+    info: dict[str, Any] = request.app.state.derived.assessment(get_settings(request).as_of,
+                                                                wait=wait)
     request.state.assessment = info
     return info
 
 
-def assessment_header(info: dict[str, str]) -> str:
+def assessment_header(info: dict[str, Any]) -> str:
     """The ``Landuse-Assessment`` header value: ``as_of=YYYY-MM-DD; ruleset="..."``."""
     from urllib.parse import quote
 
-    return f'as_of={info["as_of"]}; ruleset="{quote(info["ruleset"], safe=" .-_")}"'
+    return (f'as_of={info["as_of"]}; ruleset="{quote(info["ruleset"], safe=" .-_")}"; '
+            f'current={"true" if info["current"] else "false"}')
 
 
 def _filename(name: str | None, default: str, fmt: str) -> str:
@@ -480,7 +483,7 @@ def add_items(request: Request, collectionId: str,
     else:
         events = [_feature_parts(body, "body")]
     stored = store.append_events(events, actor=f"key:{key.key_id}")
-    ensure_assessment(request)  # the writer, not the next reader, waits for the refresh
+    ensure_assessment(request, wait=True)  # the writer, not the next reader, waits for the refresh
     base = _base(request)
     loc = f"{base}/collections/ledger/items/{stored[0].id}"
     geoms = crsmod.to_output([f.geometry for f in stored], None)
@@ -524,7 +527,7 @@ def edit_item(request: Request, collectionId: str, featureId: str,
         raise SchemaError("properties: must be an object of parcel fields.")
     geom = parse_geometry(body.get("geometry"), "geometry")
     feat = store.update_parcel(featureId, props, geom, expected, actor=f"key:{key.key_id}")
-    ensure_assessment(request)  # the writer, not the next reader, waits for the refresh
+    ensure_assessment(request, wait=True)  # the writer, not the next reader, waits for the refresh
     feat = store.get_parcel(featureId)
     out = crsmod.to_output([feat.geometry], None)[0]
     return Response(formats.feature_json(feat, out).encode(), media_type=formats.MEDIA["json"],

@@ -403,9 +403,15 @@ class Store(abc.ABC):
         """The materialised assessment: ``{as_of, ruleset, seq}`` (None before the first)."""
 
     @abc.abstractmethod
-    def refresh_assessment(self, as_of: str, ruleset: Any = None) -> dict[str, Any]:
+    def refresh_assessment(self, as_of: str, ruleset: Any = None,
+                           wait: bool = True) -> dict[str, Any]:
         """Make table ``parcel_assessment`` hold ``landuse.rules.assess`` of the parcels as of
-        ``as_of``; a no-op when it already does for the store's current change sequence."""
+        ``as_of``; a no-op when it already does for the store's current change sequence.
+
+        Returns the state of the table (:meth:`assessment_state`) plus ``current``. With
+        ``wait=False``, while another thread is refreshing, the table as it is (the previous
+        assessment, which readers keep seeing until the refresh commits) is returned at once
+        with ``current`` False instead of waiting."""
 
     @abc.abstractmethod
     def count(self, collection: str) -> int:
@@ -982,7 +988,8 @@ class SQLStore(Store):
             f"INSERT INTO parcel_assessment ({', '.join(_q(c) for c in cols)}) "
             f"VALUES ({', '.join('?' for _ in cols)})", rows)
 
-    def refresh_assessment(self, as_of: str, ruleset: Any = None) -> dict[str, Any]:
+    def refresh_assessment(self, as_of: str, ruleset: Any = None,
+                           wait: bool = True) -> dict[str, Any]:
         from landuse.rules import Ruleset, assess, default_ruleset, load_ruleset
 
         as_of = dt.date.fromisoformat(str(as_of)[:10]).isoformat()
@@ -997,12 +1004,14 @@ class SQLStore(Store):
 
         state = self.assessment_state()
         if fresh(state, self.change_seq()):
-            return state  # type: ignore[return-value]
-        with self._assess_lock:  # one refresh at a time in this process
+            return {**state, "current": True}  # type: ignore[dict-item]
+        if not self._assess_lock.acquire(blocking=wait or state is None):
+            return {**state, "current": False}  # type: ignore[dict-item]
+        try:  # one refresh at a time in this process
             seq = self.change_seq()  # read before the parcels: a later write re-triggers
             state = self.assessment_state()
             if fresh(state, seq):
-                return state  # type: ignore[return-value]
+                return {**state, "current": True}  # type: ignore[dict-item]
             parcels = self.parcels_frame()
             assessed = assess(parcels, as_of, ruleset=rs, lang="zh")
             label = rs.label
@@ -1022,7 +1031,9 @@ class SQLStore(Store):
                     cur.execute(
                         "INSERT INTO landuse_meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
                         "DO UPDATE SET value = excluded.value", (f"assessment_{k}", v))
-            return {"as_of": as_of, "ruleset": label, "seq": seq}
+            return {"as_of": as_of, "ruleset": label, "seq": seq, "current": True}
+        finally:
+            self._assess_lock.release()
 
     def audit_log(self, limit: int = 100, after: int = 0) -> list[dict[str, Any]]:
         rows = self._fetch(
