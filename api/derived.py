@@ -61,6 +61,16 @@ class Derived:
         return self._get(("assessed", v, as_of, lang),
                          lambda: assess(parcels, as_of, lang=lang))
 
+    def assessment(self, as_of: dt.date | None, wait: bool = True) -> dict[str, Any]:
+        """The store's materialised assessment as of ``as_of`` (default today), refreshed
+        first when the parcels or the ledger changed since, or the date differs. With
+        ``wait=False`` a reader does not queue behind a refresh another request is running:
+        it reads the previous assessment, marked ``current: false``."""
+        day = (as_of or dt.date.today()).isoformat()
+        state = self.store.refresh_assessment(day, wait=wait)
+        return {"as_of": state["as_of"], "ruleset": state["ruleset"],
+                "current": state["current"]}
+
     def tiled_map(self, lang: str) -> dict[str, Any]:
         """A tiled map of today's assessment with its MVT tiles and chunks on disk."""
         from landuse.webmap import make_map, write_tiles

@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
                            allow_headers=["Authorization", "Content-Type", "If-Match"],
                            expose_headers=["ETag", "Location", "Content-Crs",
-                                           "Content-Disposition"])
+                                           "Landuse-Assessment", "Content-Disposition"])
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 
 from pydantic import Field
@@ -30,6 +31,11 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     title: str = "landuse 园区土地 API"
+    as_of: dt.date | None = Field(
+        default=None,
+        description="date the parcels' assessment fields are for (LANDUSE_AS_OF=2023-10-31 "
+        "for reproducible answers); default the server's today",
+    )
 
     @property
     def target(self) -> str:

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from _storekit import loaded, make_ledger, make_register, store_target  # noqa: F401
@@ -13,6 +15,7 @@ from api_surface import check_read_surface, check_write_surface, problem
 
 from api.main import create_app
 from api.settings import Settings
+from landuse.store import Query as StoreQuery
 from landuse.store import Store, open_store
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -173,3 +176,159 @@ def test_land_answers_on_the_sample_park(sample_store: Store, root) -> None:  # 
             "stage": "investigating"}})
     assert r.status_code == 201
     assert sample_store.change_seq() > 0
+
+
+def _ids(c: TestClient, **params: object) -> list[str]:
+    """Every feature id of a parcels query, following the next links."""
+    url: str | None = "/collections/parcels/items"
+    out: list[str] = []
+    args: dict[str, object] | None = {"skipGeometry": "true", "limit": 50, **params}
+    while url:
+        r = c.get(url, params=args)  # type: ignore[arg-type]
+        assert r.status_code == 200, r.text[:300]
+        body = r.json()
+        out += [f["id"] for f in body["features"]]
+        url = next((x["href"] for x in body["links"] if x["rel"] == "next"), None)
+        args = None
+    return out
+
+
+def test_assessment_fields_are_queryable_on_the_sample_park(  # type: ignore[no-untyped-def]
+        sample_store: Store, root) -> None:
+    """The materialised assessment joins the parcels: filters, CQL2, sortby, properties,
+    queryables, downloads; it names its as-of date and ruleset and follows the store's
+    writes and the as-of setting."""
+    import io
+    import json
+
+    import openpyxl
+
+    from landuse.io import read_parcels
+
+    expected = json.loads((root / "data/geo/sample_park_expected.json").read_text("utf-8"))
+    per = expected["parcels"]
+    c = client(sample_store, as_of="2023-10-31")
+
+    unused = sorted(k for k, v in per.items() if v["lifecycle"] == "supplied_unused")
+    assert len(unused) == expected["assessment"]["lifecycle"]["supplied_unused"] == 27
+    assert sorted(_ids(c, lifecycle="supplied_unused")) == unused
+    assert sorted(_ids(c, lifecycle="供而未用")) == unused  # the Chinese label is the code too
+
+    register = read_parcels(root / "data/geo/sample_park.gpkg")
+    zone_of = dict(zip(register["parcel_id"], register["zone"], strict=True))
+    chem = sorted(k for k, v in per.items()
+                  if v["idle_type"] == "not_started" and zone_of[k] == "化工产业园")
+    assert chem and sorted(_ids(c, zone="化工产业园", idle_type="not_started")) == chem
+
+    fee = sorted(k for k, v in per.items() if v["idle_fee_wan"] > 0)
+    assert len(fee) == expected["assessment"]["fee_parcels"] == 13
+    r = c.get("/collections/parcels/items", params={
+        "filter": "idle_fee_wan > 0", "numberMatched": "true", "limit": 100,
+        "sortby": "-idle_fee_wan", "properties": "zone,idle_fee_wan,lifecycle"})
+    body = r.json()
+    assert body["numberMatched"] == 13 and sorted(f["id"] for f in body["features"]) == fee
+    fees = [f["properties"]["idle_fee_wan"] for f in body["features"]]
+    assert fees == sorted(fees, reverse=True)
+    assert sum(fees) == pytest.approx(expected["assessment"]["idle_fee_wan_total"], abs=0.01)
+    assert set(body["features"][0]["properties"]) == {"parcel_id", "zone", "idle_fee_wan",
+                                                      "lifecycle"}
+    assert body["assessment"]["as_of"] == "2023-10-31" and body["assessment"]["ruleset"]
+    assert r.headers["landuse-assessment"].startswith("as_of=2023-10-31; ruleset=")
+
+    # every §3 field in the items and the single item, of the right type
+    one = c.get("/collections/parcels/items/YS-027").json()
+    props = one["properties"]
+    for name in ("area_m2", "area_mu", "lifecycle", "idle_type", "overdue_days",
+                 "idle_fee_wan", "recovery_candidate", "low_efficiency", "failed_indicators",
+                 "mujun_score", "mujun_class", "flags", "reasons"):
+        assert name in props, name
+    assert props["recovery_candidate"] is True and props["reasons"]
+    assert one["assessment"]["as_of"] == "2023-10-31"
+    low = [k for k, v in per.items() if v["failed_indicators"]]
+    assert sorted(_ids(c, low_efficiency="true")) == sorted(low)
+    q = c.get("/collections/parcels/queryables").json()["properties"]
+    assert q["lifecycle"]["type"] == "string" and q["low_efficiency"]["type"] == "boolean"
+    problem(c.get("/collections/parcels/items?lifecycle=nonsense"), 400, "lifecycle")
+
+    # downloads carry the fields
+    r = c.get("/collections/parcels/items", params={"lifecycle": "supplied_unused",
+                                                   "f": "csv", "limit": 100})
+    assert r.text.splitlines()[0].count("lifecycle") == 1 and len(r.text.splitlines()) == 28
+    r = c.get("/collections/parcels/items", params={"idle_type": "stalled", "f": "xlsx"})
+    ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    head = [x.value for x in next(ws.iter_rows(max_row=1))]
+    assert "idle_type" in head and ws.max_row == 1 + expected["assessment"]["idle_type"][
+        "stalled"]
+    r = c.get("/collections/parcels/items", params={"filter": "idle_fee_wan > 0",
+                                                   "f": "gpkg"})
+    import pyogrio
+
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "x.gpkg").write_bytes(r.content)
+        got = pyogrio.read_dataframe(Path(d) / "x.gpkg")
+    assert len(got) == 13 and (got["idle_fee_wan"] > 0).all()
+
+    # a parcel edit through the API refreshes the table: the parcel is no longer idle
+    target = fee[0]
+    key = sample_store.add_key("editor")
+    auth = {"Authorization": f"Bearer {key}"}
+    tag = c.get(f"/collections/parcels/items/{target}").headers["etag"]
+    r = c.patch(f"/collections/parcels/items/{target}", headers={**auth, "If-Match": tag},
+                json={"properties": {"start_evidence": "pit_done", "start_date": "2019-01-01"}})
+    assert r.status_code == 200, r.text[:300]
+    assert r.json()["properties"]["idle_type"] == "none"
+    body = c.get("/collections/parcels/items", params={
+        "filter": "idle_fee_wan > 0", "numberMatched": "true"}).json()
+    assert body["numberMatched"] == 12 and target not in {f["id"] for f in body["features"]}
+    assert target not in _ids(c, lifecycle="supplied_unused")
+
+    # a ledger event moves the store's change sequence; the table follows it
+    before = sample_store.assessment_state()
+    r = c.post("/collections/ledger/items", headers=auth, json={
+        "type": "Feature", "geometry": None, "properties": {
+            "event_id": "API-AS-1", "parcel_id": "FB-001", "event_date": "2023-10-30",
+            "stage": "investigating"}})
+    assert r.status_code == 201
+    after = sample_store.assessment_state()
+    assert before and after and after["seq"] == sample_store.change_seq() > before["seq"]
+
+    # another as-of date (a reproducible deployment setting) re-assesses
+    early = client(sample_store, as_of="2010-01-01")
+    r = early.get("/collections/parcels/items?idle_type=not_started&numberMatched=true")
+    assert r.json()["assessment"]["as_of"] == "2010-01-01"
+    assert r.json()["numberMatched"] < 12
+    assert sample_store.assessment_state()["as_of"] == "2010-01-01"  # type: ignore[index]
+
+
+def test_refresh_is_a_no_op_while_the_store_is_unchanged(loaded: Store) -> None:
+    first = loaded.refresh_assessment("2023-10-31")
+    assert first.pop("current") is True
+    assert first == loaded.assessment_state() and first["seq"] == loaded.change_seq()
+    assert loaded.refresh_assessment("2023-10-31") == {**first, "current": True}
+    # a reader does not queue behind a running refresh: it gets the previous table, marked
+    loaded.add_key("viewer")  # a write: the table is now behind the store
+    with loaded._assess_lock:  # type: ignore[attr-defined]  # a refresh in another thread
+        seen = loaded.refresh_assessment("2023-10-31", wait=False)
+    assert seen == {**first, "current": False}
+    assert loaded.refresh_assessment("2023-10-31")["seq"] == loaded.change_seq() > first["seq"]
+    page = loaded.query_parcels(StoreQuery(equals={"idle_type": "none"}, limit=1000,
+                                           skip_geometry=True))
+    assert page.features and all(f.properties["idle_type"] == "none" for f in page.features)
+    n = len(loaded.query_parcels(StoreQuery(limit=1000)).features)
+    assert n == 60  # the LEFT JOIN keeps every parcel, one row each
+
+
+def test_assessment_table_matches_the_schema(loaded: Store) -> None:
+    """Both backends' ``parcel_assessment`` columns are the §3 fields (+ key, as_of, ruleset)."""
+    from landuse.store.schema import ASSESSMENT
+
+    if loaded.url.startswith("postgresql"):
+        rows = loaded._fetch(  # type: ignore[attr-defined]
+            "SELECT column_name FROM information_schema.columns WHERE table_name = "
+            "'parcel_assessment' AND table_schema = current_schema() ORDER BY ordinal_position",
+            [])
+        cols = [r[0] for r in rows]
+    else:
+        cols = [r[1] for r in loaded._fetch(  # type: ignore[attr-defined]
+            "PRAGMA table_info(parcel_assessment)", [])]
+    assert cols == ["parcel_id", *(c.name for c in ASSESSMENT), "as_of", "ruleset"]

@@ -172,3 +172,22 @@ def test_kill_mid_write_and_restart(served: tuple[Server, str]) -> None:
 
         with sqlite3.connect(target) as con:
             assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_http_assessment_as_of_setting(store_target: str, sample_park: Path) -> None:
+    """``LANDUSE_AS_OF`` pins the assessment the parcels items join (real uvicorn)."""
+    from landuse.io import read_ledger, read_parcels
+
+    with open_store(store_target) as s:
+        s.load(read_parcels(sample_park), read_ledger(sample_park, layer="ledger"))
+    server = Server(store_target, env={"LANDUSE_AS_OF": "2023-10-31"}).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as c:
+            r = c.get("/collections/parcels/items", params={
+                "lifecycle": "supplied_unused", "limit": 100, "skipGeometry": "true"})
+            assert r.status_code == 200, r.text[:300]
+            assert len(r.json()["features"]) == 27
+            assert r.json()["assessment"]["as_of"] == "2023-10-31"
+            assert r.headers["landuse-assessment"].startswith("as_of=2023-10-31")
+    finally:
+        server.stop()

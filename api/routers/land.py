@@ -12,7 +12,7 @@ from pyproj import Transformer
 
 from api import crs as crsmod
 from api.deps import Reader, StoreDep
-from api.routers.ogc import _fmt, parse_geometry, respond_features
+from api.routers.ogc import _fmt, ensure_assessment, parse_geometry, respond_features
 from landuse.errors import GeometryError
 from landuse.store import Page
 from landuse.store import Query as StoreQuery
@@ -46,6 +46,7 @@ def parcel_at(
     code = crsmod.parse_crs(crs, "crs")
     # below a millimetre the circle is the point (GEOS fails on denormal buffer radii)
     geom = _circle(lon, lat, radius_m) if radius_m >= 1e-3 else shapely.Point(lon, lat)
+    ensure_assessment(request)
     feats = store.parcels_in(geom, limit=limit)
     return respond_features(request, Page(feats, None, None), fmt=fmt, crs_code=code,
                             title="点查宗地 Parcels at a point", layer="parcels", filename=None,
@@ -85,6 +86,7 @@ def inside(
     assert geom is not None
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise GeometryError(f"body: needs a Polygon or MultiPolygon, got {geom.geom_type}.")
+    ensure_assessment(request)
     page = store.query("parcels", StoreQuery(intersects=geom, limit=limit))
     feats = page.features
     if predicate == "within":

@@ -170,7 +170,7 @@ def queryables(request: Request, collectionId: str, *,
                _: Reader) -> Response:
     coll = _collection(collectionId)
     props: dict[str, Any] = {"geom": {"format": "geometry-any", "title": "geometry"}}
-    for c in coll.columns:
+    for c in coll.queryable:
         p: dict[str, Any] = {"type": _JSON_TYPES[c.kind], "title": c.title}
         if c.kind == "date":
             p["format"] = "date"
@@ -225,9 +225,9 @@ def build_query(request: Request, coll: Any, settings: Settings, *, bbox: str | 
     for k, v in request.query_params.multi_items():
         if k in RESERVED:
             continue
-        if k not in coll.names:
+        if k not in coll.all_names:
             raise ApiError(400, f"{k}: unknown parameter. Fix: use a property of {coll.name} "
-                           f"({', '.join(coll.names[:8])}, …) or one of "
+                           f"({', '.join(coll.all_names[:8])}, …) or one of "
                            f"{', '.join(sorted(RESERVED))}.", k)
         q.equals[k] = v
     if bbox is not None:
@@ -264,6 +264,24 @@ def build_query(request: Request, coll: Any, settings: Settings, *, bbox: str | 
     return q
 
 
+def ensure_assessment(request: Request, wait: bool = False) -> dict[str, Any]:
+    """Bring the store's assessment table up to date (see :meth:`Store.refresh_assessment`)
+    before parcels are read; the response then names its as-of date and ruleset. Writers
+    wait for the refresh; readers read the previous table while another request refreshes."""
+    info: dict[str, Any] = request.app.state.derived.assessment(get_settings(request).as_of,
+                                                                wait=wait)
+    request.state.assessment = info
+    return info
+
+
+def assessment_header(info: dict[str, Any]) -> str:
+    """The ``Landuse-Assessment`` header value: ``as_of=YYYY-MM-DD; ruleset="..."``."""
+    from urllib.parse import quote
+
+    return (f'as_of={info["as_of"]}; ruleset="{quote(info["ruleset"], safe=" .-_")}"; '
+            f'current={"true" if info["current"] else "false"}')
+
+
 def _filename(name: str | None, default: str, fmt: str) -> str:
     stem = re.sub(r"[^\w.-]+", "_", name or default)[:80].strip("._") or default
     ext = "." + fmt
@@ -284,6 +302,9 @@ def respond_features(request: Request, page: Page, *, fmt: str, crs_code: int | 
     feats = page.features
     crs_uri = crsmod.crs_uri(crs_code)
     headers = {"Content-Crs": f"<{crs_uri}>"}
+    assessment = getattr(request.state, "assessment", None) if layer == "parcels" else None
+    if assessment:
+        headers["Landuse-Assessment"] = assessment_header(assessment)
     storage_geoms = [f.geometry for f in feats]
     if fmt in formats.DOWNLOADS:
         ogc_axis = fmt not in ("gpkg",)
@@ -323,6 +344,8 @@ def respond_features(request: Request, page: Page, *, fmt: str, crs_code: int | 
     }
     if page.number_matched is not None:
         meta["numberMatched"] = page.number_matched
+    if assessment:
+        meta["assessment"] = assessment
     meta["links"] = links
     return Response(formats.features_geojson(feats, geoms, meta),
                     media_type=formats.MEDIA["json"], headers=headers)
@@ -358,6 +381,8 @@ def items(
                     limit=limit, cursor=cursor, properties=properties, sortby=sortby,
                     skip_geometry=skipGeometry, filter_=filter, filter_lang=filter_lang,
                     number_matched=numberMatched, download=fmt in formats.DOWNLOADS)
+    if collectionId == "parcels":
+        ensure_assessment(request)
     page = store.query(collectionId, q)
     return respond_features(request, page, fmt=fmt, crs_code=crs_code, title=coll.title,
                             layer=collectionId, filename=filename, skip_geometry=skipGeometry,
@@ -378,8 +403,11 @@ def item(request: Request, collectionId: str, featureId: str, *,
     coll = _collection(collectionId)
     fmt = _fmt(f, request)
     crs_code = crsmod.parse_crs(crs, "crs")
+    info = ensure_assessment(request) if collectionId == "parcels" else None
     feat = store.get(collectionId, featureId)
     headers = {"Content-Crs": f"<{crsmod.crs_uri(crs_code)}>"}
+    if info:
+        headers["Landuse-Assessment"] = assessment_header(info)
     if feat.version is not None:
         headers["ETag"] = etag(feat)
     if fmt == "html":
@@ -390,7 +418,10 @@ def item(request: Request, collectionId: str, featureId: str, *,
              {"rel": "collection", "href": f"{base}/collections/{collectionId}",
               "type": "application/json"}]
     geom = crsmod.to_output([feat.geometry], crs_code)[0]
-    return Response(formats.feature_json(feat, geom, {"links": links}).encode(),
+    meta: dict[str, Any] = {"links": links}
+    if info:
+        meta["assessment"] = info
+    return Response(formats.feature_json(feat, geom, meta).encode(),
                     media_type=formats.MEDIA["json"], headers=headers)
 
 
@@ -452,6 +483,7 @@ def add_items(request: Request, collectionId: str,
     else:
         events = [_feature_parts(body, "body")]
     stored = store.append_events(events, actor=f"key:{key.key_id}")
+    ensure_assessment(request, wait=True)  # the writer, not the next reader, waits for the refresh
     base = _base(request)
     loc = f"{base}/collections/ledger/items/{stored[0].id}"
     geoms = crsmod.to_output([f.geometry for f in stored], None)
@@ -495,6 +527,8 @@ def edit_item(request: Request, collectionId: str, featureId: str,
         raise SchemaError("properties: must be an object of parcel fields.")
     geom = parse_geometry(body.get("geometry"), "geometry")
     feat = store.update_parcel(featureId, props, geom, expected, actor=f"key:{key.key_id}")
+    ensure_assessment(request, wait=True)  # the writer, not the next reader, waits for the refresh
+    feat = store.get_parcel(featureId)
     out = crsmod.to_output([feat.geometry], None)[0]
     return Response(formats.feature_json(feat, out).encode(), media_type=formats.MEDIA["json"],
                     headers={"ETag": etag(feat)})

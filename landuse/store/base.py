@@ -38,7 +38,14 @@ from landuse.errors import (
 from landuse.ledger import STORED_ID_PROBLEM
 from landuse.standard import get_standard
 from landuse.store import cql
-from landuse.store.schema import COLLECTIONS, STORAGE_SRID, Collection, Column, coerce_value
+from landuse.store.schema import (
+    ASSESSMENT,
+    COLLECTIONS,
+    STORAGE_SRID,
+    Collection,
+    Column,
+    coerce_value,
+)
 
 __all__ = [
     "ROLES",
@@ -392,6 +399,21 @@ class Store(abc.ABC):
         return int(rows[0][0] or 0)
 
     @abc.abstractmethod
+    def assessment_state(self) -> dict[str, Any] | None:
+        """The materialised assessment: ``{as_of, ruleset, seq}`` (None before the first)."""
+
+    @abc.abstractmethod
+    def refresh_assessment(self, as_of: str, ruleset: Any = None,
+                           wait: bool = True) -> dict[str, Any]:
+        """Make table ``parcel_assessment`` hold ``landuse.rules.assess`` of the parcels as of
+        ``as_of``; a no-op when it already does for the store's current change sequence.
+
+        Returns the state of the table (:meth:`assessment_state`) plus ``current``. With
+        ``wait=False``, while another thread is refreshing, the table as it is (the previous
+        assessment, which readers keep seeing until the refresh commits) is returned at once
+        with ``current`` False instead of waiting."""
+
+    @abc.abstractmethod
     def count(self, collection: str) -> int:
         """Number of rows of a collection (cheap)."""
 
@@ -419,7 +441,8 @@ class Store(abc.ABC):
     def _iter_all(self, collection: str) -> Iterator[Feature]:
         after = None
         while True:
-            page = self.query(collection, Query(limit=10_000, after=after))
+            page = self.query(collection, Query(limit=10_000, after=after,
+                                                properties=COLLECTIONS[collection].names))
             yield from page.features
             if page.next_key is None:
                 return
@@ -468,6 +491,7 @@ class SQLStore(Store):
         self._lock = threading.Lock()
         self._local = threading.local()  # one connection per thread
         self._conns: list[Any] = []  # every connection opened, for close()
+        self._assess_lock = threading.Lock()
 
     def close(self) -> None:
         with self._lock:
@@ -500,6 +524,14 @@ class SQLStore(Store):
         if col.kind == "real":
             return float(v)
         return v
+
+    def _source(self, coll: Collection) -> str:
+        """The FROM of a collection: the parcels joined to their assessment."""
+        if not coll.derived:
+            return _q(coll.table)
+        cols = ", ".join(f"a.{_q(c.name)}" for c in coll.derived)
+        return (f"(SELECT p.*, {cols} FROM parcels p LEFT JOIN parcel_assessment a "
+                "ON a.parcel_id = p.parcel_id) AS parcels")
 
     # queries --------------------------------------------------------------------------------
     def _dialect(self, coll: Collection) -> cql.Dialect:
@@ -541,7 +573,7 @@ class SQLStore(Store):
             except KeyError:
                 raise SchemaError(
                     f"sortby: '{name}' is not a property of {coll.name}. "
-                    f"Fix: use one of {', '.join(coll.names)}."
+                    f"Fix: use one of {', '.join(coll.all_names)}."
                 ) from None
             keys.append((f"COALESCE({_q(name)}, {_SENTINEL[col.kind]})", desc, col))
         keys.append(('"fid"', False, None))
@@ -576,7 +608,7 @@ class SQLStore(Store):
             if not parts:
                 count = self.count(collection)
             else:
-                sql = f"SELECT COUNT(*) FROM {_q(coll.table)} WHERE " + " AND ".join(parts)
+                sql = f"SELECT COUNT(*) FROM {self._source(coll)} WHERE " + " AND ".join(parts)
                 count = int(self._fetch(sql, params)[0][0])
         kparts = list(parts)
         kparams = list(params)
@@ -595,12 +627,12 @@ class SQLStore(Store):
             s, p = cond(0)
             kparts.append(s)
             kparams += p
-        props = q.properties if q.properties is not None else coll.names
+        props = q.properties if q.properties is not None else coll.all_names
         for name in props:
-            if name not in coll.names:
+            if name not in coll.all_names:
                 raise SchemaError(
                     f"properties: '{name}' is not a property of {coll.name}. "
-                    f"Fix: use one of {', '.join(coll.names)}."
+                    f"Fix: use one of {', '.join(coll.all_names)}."
                 )
         sel_cols = [coll.id_column] + [p for p in props if p != coll.id_column]
         select = ['"fid"'] + [_q(c) for c in sel_cols]
@@ -611,7 +643,7 @@ class SQLStore(Store):
         if not q.skip_geometry:
             select.append(self._geom_select())
         limit = max(0, int(q.limit))
-        sql = f"SELECT {', '.join(select)} FROM {_q(coll.table)}"
+        sql = f"SELECT {', '.join(select)} FROM {self._source(coll)}"
         if kparts:
             sql += " WHERE " + " AND ".join(kparts)
         sql += " ORDER BY " + ", ".join(f"{e} {'DESC' if d else 'ASC'}" for e, d, _ in keys)
@@ -894,6 +926,8 @@ class SQLStore(Store):
                     raise SchemaError("parcel_id cannot be changed. Fix: leave it out.")
                 continue
             try:
+                if k not in coll.names:
+                    raise KeyError(k)
                 col = coll.column(k)
             except KeyError:
                 raise SchemaError(
@@ -937,6 +971,69 @@ class SQLStore(Store):
                 "geometry_changed": geometry is not None,
             })
         return self.get_parcel(parcel_id)
+
+    # the materialised assessment --------------------------------------------------------------
+    def assessment_state(self) -> dict[str, Any] | None:
+        rows = self._fetch(
+            "SELECT key, value FROM landuse_meta WHERE key IN "
+            "('assessment_as_of', 'assessment_ruleset', 'assessment_seq')", [])
+        meta = {str(k).removeprefix("assessment_"): v for k, v in rows}
+        if len(meta) < 3:
+            return None
+        return {"as_of": meta["as_of"], "ruleset": meta["ruleset"], "seq": int(meta["seq"])}
+
+    def _insert_assessment(self, cur: Any, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """Insert the assessment rows (inside ``cur``'s transaction)."""
+        cur.executemany(
+            f"INSERT INTO parcel_assessment ({', '.join(_q(c) for c in cols)}) "
+            f"VALUES ({', '.join('?' for _ in cols)})", rows)
+
+    def refresh_assessment(self, as_of: str, ruleset: Any = None,
+                           wait: bool = True) -> dict[str, Any]:
+        from landuse.rules import Ruleset, assess, default_ruleset, load_ruleset
+
+        as_of = dt.date.fromisoformat(str(as_of)[:10]).isoformat()
+        if isinstance(ruleset, Ruleset):
+            rs = ruleset
+        else:
+            rs = default_ruleset() if ruleset is None else load_ruleset(ruleset)
+
+        def fresh(state: dict[str, Any] | None, seq: int) -> bool:
+            return (state is not None and state["seq"] == seq and state["as_of"] == as_of
+                    and state["ruleset"] == rs.label)
+
+        state = self.assessment_state()
+        if fresh(state, self.change_seq()):
+            return {**state, "current": True}  # type: ignore[dict-item]
+        if not self._assess_lock.acquire(blocking=wait or state is None):
+            return {**state, "current": False}  # type: ignore[dict-item]
+        try:  # one refresh at a time in this process
+            seq = self.change_seq()  # read before the parcels: a later write re-triggers
+            state = self.assessment_state()
+            if fresh(state, seq):
+                return {**state, "current": True}  # type: ignore[dict-item]
+            parcels = self.parcels_frame()
+            assessed = assess(parcels, as_of, ruleset=rs, lang="zh")
+            label = rs.label
+            cols = ["parcel_id", *(c.name for c in ASSESSMENT), "as_of", "ruleset"]
+            data = [assessed["parcel_id"].astype(str).to_numpy(dtype=object)]
+            for c in ASSESSMENT:
+                vals = assessed[c.name].to_numpy(dtype=object)
+                conv: Any = {"bool": bool, "int": int, "real": float}.get(c.kind, str)
+                data.append(np.array([None if _nan_to_none(v) is None else conv(v)
+                                      for v in vals], dtype=object))
+            n = len(assessed)
+            rows = list(zip(*data, [as_of] * n, [label] * n, strict=True))
+            with self._tx() as cur:
+                cur.execute("DELETE FROM parcel_assessment")
+                self._insert_assessment(cur, cols, rows)
+                for k, v in (("as_of", as_of), ("ruleset", label), ("seq", str(seq))):
+                    cur.execute(
+                        "INSERT INTO landuse_meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                        "DO UPDATE SET value = excluded.value", (f"assessment_{k}", v))
+            return {"as_of": as_of, "ruleset": label, "seq": seq, "current": True}
+        finally:
+            self._assess_lock.release()
 
     def audit_log(self, limit: int = 100, after: int = 0) -> list[dict[str, Any]]:
         rows = self._fetch(

@@ -27,7 +27,13 @@ from shapely.geometry.base import BaseGeometry
 
 from landuse.errors import DataSourceError
 from landuse.store.base import SQLStore, _q
-from landuse.store.schema import COLLECTIONS, STORAGE_SRID, Collection
+from landuse.store.schema import (
+    ASSESSMENT,
+    ASSESSMENT_INDEXED,
+    COLLECTIONS,
+    STORAGE_SRID,
+    Collection,
+)
 
 __all__ = ["GeoPackageStore", "gpkg_blob"]
 
@@ -118,6 +124,17 @@ def _st_is_empty(blob: bytes | None) -> int | None:
     if blob is None:
         return None
     return int(bool(blob[3] & 0x10) or _envelope(bytes(blob)) is None)
+
+
+def _assessment_sql() -> list[str]:
+    """Table ``parcel_assessment`` (made when missing: stores of older versions get it)."""
+    cols = ",\n  ".join(f'"{c.name}" {_SQL_TYPE[c.kind]}' for c in ASSESSMENT)
+    out = [f"""CREATE TABLE IF NOT EXISTS parcel_assessment (parcel_id TEXT PRIMARY KEY,
+  {cols},
+  as_of TEXT NOT NULL, ruleset TEXT NOT NULL) WITHOUT ROWID"""]
+    out += [f'CREATE INDEX IF NOT EXISTS parcel_assessment_{c} ON parcel_assessment ("{c}")'
+            for c in ASSESSMENT_INDEXED]
+    return out
 
 
 def _schema_sql() -> list[str]:
@@ -244,6 +261,11 @@ class GeoPackageStore(SQLStore):
                 ) from None
             if not rows or int(rows[0][0]) > SCHEMA_VERSION:
                 raise DataSourceError(f"{self.path}: unknown store version. Fix: upgrade landuse.")
+        have = self._fetch("SELECT name FROM sqlite_master WHERE name = 'parcel_assessment'", [])
+        if not have:
+            with self._tx() as cur:
+                for stmt in _assessment_sql():
+                    cur.execute(stmt)
 
     # connections ----------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:

@@ -56,6 +56,10 @@ class _Cursor:
         self.cur.execute(sql.replace("?", "%s"), tuple(params))
         return self
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _Cursor:
+        self.cur.executemany(sql.replace("?", "%s"), rows)
+        return self
+
     def fetchone(self) -> Any:
         return self.cur.fetchone()
 
@@ -184,6 +188,12 @@ class PostGISStore(SQLStore):
         tb = ",".join(repr(float(v)) for v in prepared.total_bounds)
         cur.execute("INSERT INTO landuse_meta VALUES ('bounds', ?) ON CONFLICT (key) "
                     "DO UPDATE SET value = EXCLUDED.value", (tb,))
+
+    def _insert_assessment(self, cur: Any, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
+        with cur.cur.copy(f"COPY parcel_assessment ({', '.join(_q(c) for c in cols)}) "
+                          "FROM STDIN") as cp:
+            for row in rows:
+                cp.write_row(row)
 
     def _after_load(self) -> None:
         self._conn().execute("ANALYZE parcels")

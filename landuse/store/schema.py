@@ -17,6 +17,8 @@ from landuse.errors import SchemaError
 from landuse.standard import get_standard
 
 __all__ = [
+    "ASSESSMENT",
+    "ASSESSMENT_INDEXED",
     "COLLECTIONS",
     "STORAGE_SRID",
     "Collection",
@@ -60,16 +62,29 @@ class Collection:
     columns: tuple[Column, ...]
     title: str
     description: str
+    derived: tuple[Column, ...] = ()
+    """Read-only columns joined from another table (the parcels' assessment)."""
 
     def column(self, name: str) -> Column:
-        for c in self.columns:
+        """A stored or derived column by name (KeyError when neither)."""
+        for c in self.columns + self.derived:
             if c.name == name:
                 return c
         raise KeyError(name)
 
     @property
     def names(self) -> list[str]:
+        """The stored columns (what can be written)."""
         return [c.name for c in self.columns]
+
+    @property
+    def queryable(self) -> tuple[Column, ...]:
+        """Stored and derived columns: what can be selected, filtered and sorted on."""
+        return self.columns + self.derived
+
+    @property
+    def all_names(self) -> list[str]:
+        return [c.name for c in self.queryable]
 
 
 def _columns(layer: Literal["parcels", "ledger"]) -> tuple[Column, ...]:
@@ -85,6 +100,28 @@ _LEDGER_EXTRA = (
     Column("recorded_by", "text", None, "记录人"),
 )
 
+ASSESSMENT: tuple[Column, ...] = (
+    Column("area_m2", "real", None, "面积(平方米)"),
+    Column("area_mu", "real", None, "面积(亩)"),
+    Column("area_ha", "real", None, "面积(公顷)"),
+    Column("lifecycle", "text", "lifecycle", "五未阶段"),
+    Column("idle_type", "text", "idle_type", "闲置类型"),
+    Column("overdue_days", "int", None, "逾期天数"),
+    Column("idle_fee_wan", "real", None, "闲置费(万元)"),
+    Column("recovery_candidate", "bool", None, "可无偿收回"),
+    Column("low_efficiency", "bool", None, "低效用地"),
+    Column("failed_indicators", "text", None, "未达标指标"),
+    Column("mujun_score", "real", None, "亩均得分"),
+    Column("mujun_class", "text", None, "亩均分类"),
+    Column("flags", "text", None, "标记"),
+    Column("reasons", "text", None, "判定理由"),
+)
+"""The assessment fields (§3 of the parcel standard) the store materialises per parcel in
+table ``parcel_assessment`` (plus ``as_of`` and ``ruleset``) and joins to the parcels."""
+
+ASSESSMENT_INDEXED = ("lifecycle", "idle_type", "mujun_class", "low_efficiency")
+"""Assessment columns with an index (the common filters)."""
+
 COLLECTIONS: dict[str, Collection] = {
     "parcels": Collection(
         name="parcels",
@@ -92,7 +129,9 @@ COLLECTIONS: dict[str, Collection] = {
         id_column="parcel_id",
         columns=_columns("parcels"),
         title="宗地 Parcels",
-        description="宗地登记 The parcel register of the development zone (parcel standard §1).",
+        description="宗地登记 The parcel register of the development zone (parcel standard §1), "
+        "with its assessment (§3) as of the date the response names.",
+        derived=ASSESSMENT,
     ),
     "ledger": Collection(
         name="ledger",
