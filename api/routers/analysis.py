@@ -200,8 +200,9 @@ def map_files(lang: str, kind: str, name: str, d: DerivedDep,
 
 
 @router.get("/tiles/parcels/{z}/{x}/{y}.mvt", summary="Vector tiles of the parcels 矢量切片",
-            description="Mapbox Vector Tiles (layer 'p'; properties f, c0..c4 as the map "
-            "uses them) made by landuse.webmap; 204 where a tile has no parcels.")
+            description="Mapbox Vector Tiles (layer 'p'; properties f and c0..cN, one class "
+            "index per map layer, as the map uses them) made by landuse.webmap; 204 where a "
+            "tile has no parcels.")
 def tile(
     z: Annotated[int, PathParam(ge=0, le=24)],
     x: Annotated[int, PathParam(ge=0)],
