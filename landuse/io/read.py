@@ -465,6 +465,27 @@ def _apply_crs(gdf: gpd.GeoDataFrame, assume_crs: Any, p: Path, meta: dict[str, 
         )
 
 
+
+def _standardise(
+    df: pd.DataFrame,
+    layer: Layer,
+    p: Path,
+    meta: dict[str, Any],
+    id_column: str | None = None,
+) -> tuple[pd.DataFrame, CellProblems]:
+    """Rename headers to the standard's names and normalise the values, recording in
+    ``meta`` what was recognised, converted and found unreadable; returns the frame and
+    the unreadable cells."""
+    renamed, report = rename_to_standard(df, layer, str(p))
+    meta["problems"].extend(report.pop("problems"))
+    units_m2 = report.pop("units_m2")
+    if id_column is not None:
+        report["recognised"][id_column] = "parcel_id"
+    out, summary, cells = normalise_values(renamed, layer, units_m2)
+    meta.update(report)
+    meta.update(summary)
+    return out, cells
+
 def read_parcels(
     path: str | Path,
     layer: str | None = None,
@@ -537,14 +558,7 @@ def read_parcels(
         if "parcel_id" in raw.columns and id_column != "parcel_id":
             raise SchemaError(f"{p}: has a parcel_id column already; drop --id-column.")
         raw = raw.rename(columns={id_column: "parcel_id"})
-    renamed, report = rename_to_standard(pd.DataFrame(raw), "parcels", str(p))
-    meta["problems"].extend(report.pop("problems"))
-    units_m2 = report.pop("units_m2")
-    if id_column is not None:
-        report["recognised"][id_column] = "parcel_id"
-    out, summary, cells = normalise_values(renamed, "parcels", units_m2)
-    meta.update(report)
-    meta.update(summary)
+    out, cells = _standardise(pd.DataFrame(raw), "parcels", p, meta, id_column)
     gdf = gpd.GeoDataFrame(out, geometry="geometry", crs=raw.crs)
     if attributes is not None:
         gdf, cells = _join_attributes(gdf, Path(attributes), cells, meta)
@@ -562,12 +576,7 @@ def read_attributes(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     p = Path(path)
     meta: dict[str, Any] = {"source": str(p), "problems": []}
     df = _read_table(p, meta, sheet)
-    renamed, report = rename_to_standard(df, "parcels", str(p))
-    meta["problems"].extend(report.pop("problems"))
-    units_m2 = report.pop("units_m2")
-    out, summary, cells = normalise_values(renamed, "parcels", units_m2)
-    meta.update(report)
-    meta.update(summary)
+    out, cells = _standardise(df, "parcels", p, meta)
     meta["cells"] = cells.as_dict()
     out.attrs["landuse"] = meta
     return out
@@ -698,12 +707,7 @@ def read_ledger(
     df = pd.DataFrame(df).reset_index(drop=True)
     if "geometry" in df.columns:
         df = df.drop(columns=["geometry"])
-    renamed, report = rename_to_standard(df, "ledger", str(p))
-    meta["problems"].extend(report.pop("problems"))
-    units_m2 = report.pop("units_m2")
-    out, summary, cells = normalise_values(renamed, "ledger", units_m2)
-    meta.update(report)
-    meta.update(summary)
+    out, cells = _standardise(df, "ledger", p, meta)
     meta["cells"] = cells.as_dict()
     out.attrs["landuse"] = meta
     return out
