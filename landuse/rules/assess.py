@@ -33,7 +33,7 @@ from pyproj import CRS
 
 from landuse.core.area import add_areas, ellipsoidal_area_m2
 from landuse.errors import CRSError, SchemaError
-from landuse.rules._text import Date, Label, Num, Pct, Sentences, Txt, join_codes
+from landuse.rules._text import Date, Label, Num, Pct, Piece, Sentences, Txt, join_codes
 from landuse.rules.ruleset import Ruleset, default_ruleset, load_ruleset
 from landuse.standard import code_label, get_standard
 from landuse.units import M2_PER_MU
@@ -863,21 +863,19 @@ def assess(
             " days to go): not idle.",
         ],
     )
-    S.add(
-        idle_ns & fee_due & ~has_price,
-        [
-            "应按土地价款",
-            Pct(np.full(n, fee_share), 0),
-            "%征缴闲置费,但缺少",
-            _fz("land_price_wan"),
-            ",无法计算金额。",
-        ],
-        [
-            "An idle fee of ",
-            Pct(np.full(n, fee_share), 0),
-            " % of the land price is due, but land_price_wan is missing.",
-        ],
-    )
+    fee_no_price_zh: list[Piece] = [
+        "应按土地价款",
+        Pct(np.full(n, fee_share), 0),
+        "%征缴闲置费,但缺少",
+        _fz("land_price_wan"),
+        ",无法计算金额。",
+    ]
+    fee_no_price_en: list[Piece] = [
+        "An idle fee of ",
+        Pct(np.full(n, fee_share), 0),
+        " % of the land price is due, but land_price_wan is missing.",
+    ]
+    S.add(idle_ns & fee_due & ~has_price, fee_no_price_zh, fee_no_price_en)
     S.add(
         ns_unknown,
         [
@@ -987,21 +985,7 @@ def assess(
                         ".",
                     ],
                 )
-    S.add(
-        idle_st & fee_due & ~has_price,
-        [
-            "应按土地价款",
-            Pct(np.full(n, fee_share), 0),
-            "%征缴闲置费,但缺少",
-            _fz("land_price_wan"),
-            ",无法计算金额。",
-        ],
-        [
-            "An idle fee of ",
-            Pct(np.full(n, fee_share), 0),
-            " % of the land price is due, but land_price_wan is missing.",
-        ],
-    )
+    S.add(idle_st & fee_due & ~has_price, fee_no_price_zh, fee_no_price_en)
     _, st_names = _missing_list(
         lang,
         [
