@@ -71,14 +71,8 @@ LIFECYCLES: tuple[str, ...] = (
 IDLE_TYPES: tuple[str, ...] = ("none", "not_started", "stalled")
 """The standard's idle types. A parcel the idle rules cannot judge gets ``none`` (not found
 idle) and a reason naming the missing fields."""
-INDICATORS: tuple[str, ...] = (
-    "far",
-    "coverage",
-    "admin_share",
-    "green_ratio",
-    "invest_intensity",
-    "tax_per_mu",
-)
+INDICATORS: tuple[str, ...] = tuple(get_standard().codes["failed_indicator"])
+"""Low-efficiency indicator codes, in the standard's order (its ``failed_indicator`` list)."""
 CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "T")
 
 _EPS = 1e-9

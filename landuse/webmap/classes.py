@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from landuse.errors import SchemaError
-from landuse.standard import code_label
+from landuse.standard import code_label, get_standard
 
 __all__ = [
     "ASSESSED_COLUMNS",
@@ -45,8 +45,8 @@ ASSESSED_COLUMNS = (
 )
 """The §3 columns the map shows; ``make_map`` refuses a frame without them."""
 
-_INDICATOR = ("far", "coverage", "admin_share", "green_ratio", "invest_intensity", "tax_per_mu")
-"""Low-efficiency indicators in legend order (labels from the standard's failed_indicator)."""
+_INDICATOR: tuple[str, ...] = tuple(get_standard().codes["failed_indicator"])
+"""Low-efficiency indicators in legend order: the standard's failed_indicator list."""
 
 _UI = {
     "stage": ("五未阶段", "Five-not stage"),
