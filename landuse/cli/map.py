@@ -66,6 +66,8 @@ def map_cmd(input: str, as_of: str | None, rules: str | None, layer: str | None,
 
     key = os.environ.get("TIANDITU_KEY") if basemap.startswith("tianditu") else None
     bld = read_buildings(buildings)
+    click.echo(f"读取 reading {input}" + (f", 评估 assessing as of {as_of}" if as_of else ""),
+               err=True)
     if as_of:
         parcels = read_for_assessment(input, layer, as_of, rules, lang, bld)
     else:
@@ -82,7 +84,8 @@ def map_cmd(input: str, as_of: str | None, rules: str | None, layer: str | None,
         from landuse.cli.report import load_evidence
 
         ev, outside = load_evidence(evidence_path)
+    click.echo(f"生成地图 building the map of {len(parcels):,} parcels", err=True)
     wm = make_map(parcels, led, buildings=bld, lang=lang, basemap=basemap,
                   tianditu_key=key, tiled=tiled, evidence=ev, outside_supply=outside)
-    for path in write_map(wm, output, overwrite=overwrite):
+    for path in write_map(wm, output, overwrite=overwrite, progress=True):
         click.echo(f"地图 map -> {path}")

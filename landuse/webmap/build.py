@@ -450,11 +450,14 @@ def _render(webmap: WebMap, base: str | None) -> str:
     return root.render()
 
 
-def write_map(webmap: WebMap, path: str | Path, overwrite: bool = False) -> list[Path]:
+def write_map(
+    webmap: WebMap, path: str | Path, overwrite: bool = False, progress: bool = False
+) -> list[Path]:
     """Write the map: ``path`` (HTML) and, when tiled, the folder ``<stem>_files`` beside it.
 
     Refuses to replace existing outputs without ``overwrite``; writes to temporary names
-    and renames on success, so a failure leaves nothing half-written.
+    and renames on success, so a failure leaves nothing half-written. ``progress`` shows
+    a bar on stderr while the tiles of each zoom level are written.
     """
     path = Path(path)
     folder = path.with_name(f"{path.stem}_files")
@@ -470,7 +473,7 @@ def write_map(webmap: WebMap, path: str | Path, overwrite: bool = False) -> list
         tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.stem}_files.", dir=path.parent))
         try:
             info = _tiles.write_chunks(tmp_dir, webmap.tiled, webmap.records,
-                                       webmap.search_rows)
+                                       webmap.search_rows, progress=progress)
             webmap.config["source"].update(
                 {k: info[k] for k in ("minzoom", "maxzoom", "attrChunk", "searchChunks")}
             )

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,8 +196,11 @@ def write_chunks(
     records: Sequence[dict[str, Any]],
     search_rows: Sequence[list[Any]],
     fmt: str = "js",
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Write tiles, popup records and the search index into ``folder``.
+
+    With ``progress``, a bar on stderr counts the zoom levels written.
 
     Returns the page's source description (``minzoom``, ``maxzoom``, chunk sizes and
     counts, and the number of tiles written).
@@ -204,7 +208,12 @@ def write_chunks(
     folder.mkdir(parents=True, exist_ok=True)
     index: dict[str, list[int]] = {}
     n_tiles = 0
-    for z in range(ts.minzoom, ts.maxzoom + 1):
+    levels = range(ts.minzoom, ts.maxzoom + 1)
+    if progress:
+        from tqdm import tqdm
+
+        levels = tqdm(levels, desc="切片 tiles (zoom levels)", unit="level", file=sys.stderr)
+    for z in levels:
         zdir = folder / "tiles" / str(z)
         keys: list[int] = []
         made: set[int] = set()
