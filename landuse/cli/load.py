@@ -30,17 +30,18 @@ def load(input: str, store_path: str | None, database: str | None, layer: str | 
 
     \b
     Examples:
-      landuse load data/geo/sample_park.gpkg --store park.gpkg
+      landuse load parcels.gpkg --store park.gpkg
+      landuse load data/geo/sample_park.gpkg --store park.gpkg --keep-problems
       landuse load parcels.shp --ledger ledger.xlsx --database postgresql://u@host/db
     """
+    from landuse.core.validate import validate
     from landuse.io import read_ledger, read_parcels
     from landuse.io.write import atomic_path
     from landuse.store import open_store
 
+    click.echo(f"读取并校验 reading and validating {input}", err=True)
     parcels = read_parcels(input, layer=layer)
-    from landuse.core.validate import validate
-
-    problems = validate(parcels)
+    problems = validate(parcels, progress=True)
     errors = problems[problems["severity"] == "error"]
     if len(problems):
         click.echo(f"校验 validation: {len(errors)} errors, {len(problems) - len(errors)} "
@@ -58,6 +59,7 @@ def load(input: str, store_path: str | None, database: str | None, layer: str | 
         if "ledger" in names:
             ledger = read_ledger(input, layer="ledger")
     actor = f"cli:{os.environ.get('USER', 'unknown')}"
+    click.echo(f"导入 importing {len(parcels):,} parcels", err=True)
     if database:
         with open_store(database) as store:
             counts = store.load(parcels, ledger, actor=actor)
