@@ -23,7 +23,8 @@ PERIOD = ("2023-01-01", "2023-10-31")
 API_URLS = (
     ("collections", "/collections"),
     ("items_first_5", "/collections/parcels/items?limit=5"),
-    ("items_filter", "/collections/parcels/items?limit=20&skipGeometry=true&filter=zone%3D'抚北工业园'"),
+    ("items_filter",
+     "/collections/parcels/items?limit=20&skipGeometry=true&filter=zone%3D'抚北工业园'"),
     ("ledger_items", "/collections/ledger/items?limit=10"),
     ("search", "/parcels/search?q=FB-00"),
     ("assessment_zh", f"/assessment?as_of={AS_OF}"),
