@@ -35,7 +35,7 @@ test: system $(STAMP) $(NODE_STAMP)
 	bash scripts/run-tests.sh
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check landuse api tests bench data/geo
+	$(VENV)/bin/ruff check landuse landuse_api tests bench data/geo
 	$(VENV)/bin/mypy
 
 sample: $(STAMP)

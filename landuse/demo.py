@@ -153,11 +153,11 @@ def _step_store(ctx: DemoContext) -> list[Path]:
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
 
-    from api.main import create_app
-    from api.settings import Settings
     from landuse.io import read_ledger, read_parcels
     from landuse.io.write import atomic_path
     from landuse.store import open_store
+    from landuse_api.main import create_app
+    from landuse_api.settings import Settings
 
     target = ctx.out_dir / "park.gpkg"
     with atomic_path(target, overwrite=True) as tmp:

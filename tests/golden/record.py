@@ -23,7 +23,8 @@ PERIOD = ("2023-01-01", "2023-10-31")
 API_URLS = (
     ("collections", "/collections"),
     ("items_first_5", "/collections/parcels/items?limit=5"),
-    ("items_filter", "/collections/parcels/items?limit=20&skipGeometry=true&filter=zone%3D'抚北工业园'"),
+    ("items_filter",
+     "/collections/parcels/items?limit=20&skipGeometry=true&filter=zone%3D'抚北工业园'"),
     ("ledger_items", "/collections/ledger/items?limit=10"),
     ("search", "/parcels/search?q=FB-00"),
     ("assessment_zh", f"/assessment?as_of={AS_OF}"),
@@ -72,13 +73,8 @@ def _api_answers(tmp: Path) -> dict[str, Any]:
 
     from landuse.io import read_ledger, read_parcels
     from landuse.store import open_store
-
-    try:
-        from landuse_api.main import create_app
-        from landuse_api.settings import Settings
-    except ImportError:  # before the web app moved into its own package
-        from api.main import create_app  # type: ignore[no-redef]
-        from api.settings import Settings  # type: ignore[no-redef]
+    from landuse_api.main import create_app
+    from landuse_api.settings import Settings
 
     target = tmp / "park.gpkg"
     with open_store(target, create=True) as store:
