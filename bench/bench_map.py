@@ -3,7 +3,7 @@
 For each size: build time, output size (HTML, and HTML plus tiles) and time to first
 render in headless Debian chromium (page opened from file://, network cut off), for
 ``landuse.webmap`` and for ``gdf.explore()``. explore() pages reference Leaflet on a CDN;
-the benchmark answers those requests with the same npm files from ``node_modules`` so
+the benchmark answers those requests with the same Leaflet files the package ships so
 that both pages render offline, and aborts everything else.
 
 Targets (issue 5): first render under 3 s and HTML under 5 MB at every size.
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from webmap_util import CHROMIUM_ARGS, fake_assess, synthetic_parcels  # noqa: E402
 
 from landuse.webmap import make_map, write_map  # noqa: E402
-from landuse.webmap.assets import NODE_MODULES  # noqa: E402
+from landuse.webmap.assets import VENDOR  # noqa: E402
 
 
 def _size(path: Path) -> int:
@@ -56,7 +56,7 @@ def _render_time(html: Path, ready_js: str, limit_s: float, cdn: bool) -> str:
                 url = r.request.url
                 if cdn and re.search(r"/leaflet(@[\d.]+)?/dist/leaflet\.(js|css)$", url):
                     name = url.rsplit("/", 1)[1]
-                    r.fulfill(path=str(NODE_MODULES / "leaflet" / "dist" / name))
+                    r.fulfill(path=str(VENDOR / "leaflet" / "dist" / name))
                 else:
                     r.abort()
 

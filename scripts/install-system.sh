@@ -5,9 +5,8 @@
 # install and exits non-zero so the missing piece is never silently skipped.
 set -euo pipefail
 PKGS=(postgresql postgresql-15-postgis-3 chromium chromium-driver fonts-noto-cjk fontconfig)
-
-# npm installs the map's browser packages (make assets); Debian's npm brings nodejs.
-command -v npm >/dev/null || PKGS+=(npm)
+# npm is not needed: the map's browser packages ship inside the package (make assets, which
+# refreshes them, is the only command that uses npm).
 
 missing=()
 for p in "${PKGS[@]}"; do

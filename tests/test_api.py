@@ -13,10 +13,10 @@ import pytest
 from _storekit import loaded, make_ledger, make_register, store_target  # noqa: F401
 from api_surface import check_read_surface, check_write_surface, problem
 
-from api.main import create_app
-from api.settings import Settings
 from landuse.store import Query as StoreQuery
 from landuse.store import Store, open_store
+from landuse_api.main import create_app
+from landuse_api.settings import Settings
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 from fastapi.testclient import TestClient  # noqa: E402

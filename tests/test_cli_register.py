@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from landuse.cli import cli
-from landuse.demo import STEPS, DemoContext
+from landuse_demo.steps import STEPS, DemoContext
 
 
 @pytest.mark.parametrize("cmd", ["info", "validate", "convert"])
@@ -39,6 +39,23 @@ def test_demo_on_the_sample_park(sample_park: Path, tmp_path: Path) -> None:
                                    "--maps", str(tmp_path / "m")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "o" / "validation.csv").exists()
+    assert {p.name for p in (tmp_path / "m").iterdir()} >= {"sample_park.html",
+                                                           "sample_park_en.html"}
+
+
+@pytest.mark.slow
+def test_demo_out_holds_the_maps_too(sample_park: Path, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--out D`` alone: reports in D, maps in D/maps, nothing in the working folder."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    res = CliRunner().invoke(cli, ["demo", "--out", "D"])
+    assert res.exit_code == 0, res.output
+    assert (work / "D" / "report_2023-01_2023-10_zh.html").exists()
+    assert {p.name for p in (work / "D" / "maps").glob("*.html")} == {
+        "sample_park.html", "sample_park_en.html"}
+    assert sorted(p.name for p in work.iterdir()) == ["D"]
 
 
 def test_validate_finds_the_seeded_sample_park_problems(sample_park: Path) -> None:

@@ -472,7 +472,7 @@ def test_cambridge_rasterised_landcover_vs_exact_overlap(shared_data, tmp_path) 
 
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory, sample_park):
-    from landuse.demo import DemoContext, _step_evidence
+    from landuse_demo.steps import DemoContext, _step_evidence
 
     out = tmp_path_factory.mktemp("demo")
     ctx = DemoContext(sample=sample_park, out_dir=out, maps_dir=out / "maps")
@@ -482,7 +482,7 @@ def demo_out(tmp_path_factory, sample_park):
 
 def test_demo_flags_the_deliberate_disagreements(demo_out, sample_park) -> None:
     from landuse.io import read_parcels
-    from landuse.raster.synthetic import choose_deliberate
+    from landuse_demo.synthetic import choose_deliberate
 
     out, paths = demo_out
     assert all(p.exists() for p in paths)

@@ -16,11 +16,11 @@ import pytest
 from _storekit import make_ledger, make_register, pg_schema_url
 from click.testing import CliRunner
 
-from api.main import create_app
-from api.settings import Settings
 from landuse.cli import cli
 from landuse.ledger import append_events
 from landuse.store import is_store_file, open_store
+from landuse_api.main import create_app
+from landuse_api.settings import Settings
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 from fastapi.testclient import TestClient  # noqa: E402

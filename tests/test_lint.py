@@ -16,7 +16,8 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_clean() -> None:
-    r = _run("ruff", "check", "landuse", "api", "tests", "bench", "data/geo")
+    r = _run("ruff", "check", "landuse", "landuse_api", "landuse_demo", "tests", "bench",
+             "data/geo")
     assert r.returncode == 0, r.stdout + r.stderr
 
 

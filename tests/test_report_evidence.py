@@ -37,7 +37,7 @@ def ev_run(sample_park: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
     from landuse.cli.evidence import write_evidence
     from landuse.evidence import run_evidence
     from landuse.io import read_parcels
-    from landuse.raster.synthetic import (
+    from landuse_demo.synthetic import (
         synthetic_buildings,
         synthetic_landcover,
         write_landcover,
@@ -312,7 +312,7 @@ def test_cli_bad_evidence_file(ev_run: Any, sample_park: Path, tmp_path: Path) -
 
 
 def test_demo_report_step_uses_the_evidence(sample_park: Path, tmp_path: Path) -> None:
-    from landuse.demo import STEPS, DemoContext
+    from landuse_demo.steps import STEPS, DemoContext
 
     titles = [t for t, _ in STEPS]
     ev_i = next(i for i, t in enumerate(titles) if t.startswith("evidence"))

@@ -228,7 +228,7 @@ def test_calendar_year_counts_fb001_once(sample_park: Path) -> None:
 
 
 def test_demo_step_writes_both_languages_in_all_formats(sample_park: Path, tmp_path: Path) -> None:
-    from landuse.demo import STEPS, DemoContext
+    from landuse_demo.steps import STEPS, DemoContext
 
     step = next(fn for title, fn in STEPS if title.startswith("report"))
     ctx = DemoContext(sample=sample_park, out_dir=tmp_path, maps_dir=tmp_path)

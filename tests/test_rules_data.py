@@ -229,7 +229,7 @@ def test_cli_summary(sample_park: Path, expected: dict) -> None:
 
 
 def test_demo_step_writes_assessment(sample_park: Path, tmp_path: Path) -> None:
-    from landuse.demo import STEPS, DemoContext
+    from landuse_demo.steps import STEPS, DemoContext
 
     step = dict(STEPS)[next(t for t, _ in STEPS if t.startswith("assess"))]
     ctx = DemoContext(sample=sample_park, out_dir=tmp_path, maps_dir=tmp_path)

@@ -37,8 +37,8 @@ N_LAYERS = len(LAYERS) + len(EVIDENCE_LAYERS)  # thematic + evidence layers (10)
 @pytest.fixture(scope="module")
 def park(sample_park: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The sample park assessed, its evidence (two dates, footprints) and its map."""
-    from landuse.demo import DemoContext, _step_evidence
     from landuse.rules import assess
+    from landuse_demo.steps import DemoContext, _step_evidence
 
     root = tmp_path_factory.mktemp("mapev")
     out, maps = root / "out" / "demo", root / "maps"

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from landuse.cli._common import handle_errors
-from landuse.demo import STEPS, DemoContext, sample_park_path
 from landuse.errors import DataSourceError
+from landuse_demo import STEPS, DemoContext, sample_park_path
 
 
 @click.command()
@@ -23,18 +23,20 @@ from landuse.errors import DataSourceError
 @click.option(
     "--maps",
     "maps_dir",
-    default="maps",
-    show_default=True,
+    default=None,
     type=click.Path(file_okay=False),
-    help="Folder for HTML maps.",
+    help="Folder for HTML maps.  [default: OUT/maps]",
 )
 @handle_errors
-def demo(out_dir: str, maps_dir: str) -> None:
+def demo(out_dir: str, maps_dir: str | None) -> None:
     """Run the main job on the bundled sample park and say where the outputs are.
 
+    Reports, tables and the store go to OUT, the HTML maps to OUT/maps (or --maps).
+
     \b
-    Example:
-      landuse demo --out out/demo
+    Examples:
+      landuse demo --out D                       everything under D/
+      landuse demo --out out/demo --maps maps    as 'make demo' does
     """
     sample = sample_park_path()
     if not sample.exists():
@@ -42,7 +44,8 @@ def demo(out_dir: str, maps_dir: str) -> None:
             f"{sample}: the sample park is missing. Fix: run "
             "'python data/geo/make_sample_park.py' in a checkout of landuse."
         )
-    ctx = DemoContext(sample=sample, out_dir=Path(out_dir), maps_dir=Path(maps_dir))
+    maps = Path(maps_dir) if maps_dir is not None else Path(out_dir) / "maps"
+    ctx = DemoContext(sample=sample, out_dir=Path(out_dir), maps_dir=maps)
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     ctx.maps_dir.mkdir(parents=True, exist_ok=True)
     for i, (title, step) in enumerate(STEPS, 1):

@@ -27,8 +27,8 @@ def serve(store: str | None, database: str | None, host: str, port: int,
     """
     import uvicorn
 
-    from api.main import create_app
-    from api.settings import Settings
+    from landuse_api.main import create_app
+    from landuse_api.settings import Settings
 
     overrides: dict[str, object] = {}
     if store:

@@ -1,10 +1,11 @@
-"""The browser assets of the map, from npm packages installed by the project's setup.
+"""The browser assets of the map, shipped inside the package (``static/vendor/``).
 
-Leaflet and its plugins come from the npm registry: ``package.json`` and
-``package-lock.json`` at the top of the checkout pin them, and ``make assets`` (run by
-``make demo`` and ``make test``) installs them with ``npm ci`` into ``node_modules/``
-(git-ignored). Nothing is copied into the repository and nothing is fetched from a CDN
-when a map opens: the files are inlined into the page, their images as data URIs.
+Leaflet and its plugins come from the npm registry, pinned by ``package.json`` and
+``package-lock.json`` at the top of the checkout. The files the map uses, each package's
+licence and its ``package.json`` are copied into ``landuse/webmap/static/vendor/<package>/``
+(committed, and part of the wheel) by ``make assets`` (``npm ci``, then
+``scripts/vendor_assets.py``); npm is needed only to refresh them. Nothing is fetched from a
+CDN when a map opens: the files are inlined into the page, their images as data URIs.
 
 =========================  ==================================================
 npm package                used for
@@ -29,26 +30,44 @@ from pathlib import Path
 
 from landuse.errors import DataSourceError
 
-__all__ = ["NODE_MODULES", "WebAssets", "find_node_modules", "load_assets"]
-
-NODE_MODULES = Path(__file__).resolve().parent.parent.parent / "node_modules"
-"""Where ``npm ci`` puts the packages in a checkout."""
+__all__ = [
+    "LEAFLET_ICONS",
+    "LIB_CSS",
+    "LIB_JS",
+    "MEASURE_LANGS",
+    "VENDOR",
+    "WebAssets",
+    "css_references",
+    "find_vendor",
+    "load_assets",
+    "required_files",
+]
 
 _STATIC = Path(__file__).resolve().parent / "static"
 
-_JS = (
+VENDOR = _STATIC / "vendor"
+"""Package data: one folder per npm package, holding the files below, licence, package.json."""
+
+LIB_JS = (
     "leaflet/dist/leaflet.js",
     "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js",
     "leaflet.fullscreen/dist/Control.FullScreen.umd.js",
     "leaflet-minimap/dist/Control.MiniMap.min.js",
     "leaflet-measure/dist/leaflet-measure.{lang}.js",
 )
-_CSS = (
+"""Library scripts in load order, relative to :data:`VENDOR` (``{lang}``: measure's language)."""
+LIB_CSS = (
     "leaflet/dist/leaflet.css",
     "leaflet.fullscreen/dist/Control.FullScreen.css",
     "leaflet-minimap/dist/Control.MiniMap.min.css",
     "leaflet-measure/dist/leaflet-measure.css",
 )
+"""Library style sheets, relative to :data:`VENDOR`; the images they reference ship too."""
+MEASURE_LANGS = {"zh": "cn", "en": "en"}
+"""leaflet-measure's language file for each map language."""
+LEAFLET_ICONS = (("iconUrl", "marker-icon.png"), ("iconRetinaUrl", "marker-icon-2x.png"),
+                 ("shadowUrl", "marker-shadow.png"))
+"""Leaflet's default marker images (``leaflet/dist/images/``), given to it as data URIs."""
 
 _URL = re.compile(r"url\(\s*(['\"]?)(?!data:|#)([^'\")]+)\1\s*\)")
 
@@ -63,17 +82,45 @@ class WebAssets:
     app_css: str
 
 
-def find_node_modules(node_modules: Path | None = None) -> Path:
-    """The ``node_modules`` folder holding the map's npm packages, or a clear error."""
-    nm = Path(node_modules) if node_modules else NODE_MODULES
-    missing = [p.split("/")[0] for p in (*_JS, *_CSS) if not (nm / p.split("/")[0]).is_dir()]
+def required_files() -> list[str]:
+    """Every vendored file the map reads, relative to :data:`VENDOR` (CSS images apart)."""
+    js = [r.format(lang=m) for r in LIB_JS for m in MEASURE_LANGS.values()]
+    icons = [f"leaflet/dist/images/{name}" for _, name in LEAFLET_ICONS]
+    return list(dict.fromkeys([*js, *LIB_CSS, *icons]))  # load order, no duplicates
+
+
+def find_vendor(vendor: Path | None = None) -> Path:
+    """The folder holding the map's browser packages, or a clear error.
+
+    Parameters
+    ----------
+    vendor
+        Where to look; the package data (:data:`VENDOR`) by default.
+
+    Raises
+    ------
+    DataSourceError
+        When a file is missing. The message names the files relative to the package
+        (``landuse/webmap/static/vendor/...``), never a path of the machine, since the web
+        service shows it to its clients.
+    """
+    v = Path(vendor) if vendor is not None else VENDOR
+    missing = [rel for rel in required_files() if not (v / rel).is_file()]
     if missing:
+        shown = ", ".join(f"landuse/webmap/static/vendor/{m}" for m in missing[:3])
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
         raise DataSourceError(
-            f"{nm}: the map's browser packages are not installed (missing "
-            f"{', '.join(sorted(set(missing)))}). Fix: run 'make assets' (npm ci) in the "
-            f"landuse checkout."
+            f"The map's browser files are missing from this landuse installation ({shown}"
+            f"{more}). 地图所需的浏览器文件缺失。Fix: reinstall landuse, or in a checkout run "
+            "'make assets'."
         )
-    return nm
+    return v
+
+
+def css_references(path: Path) -> list[str]:
+    """The relative ``url(...)`` references of a style sheet (data URIs apart), in order."""
+    text = path.read_text("utf-8")
+    return [m.group(2).split("?")[0].split("#")[0] for m in _URL.finditer(text)]
 
 
 def _inline_css(path: Path) -> str:
@@ -93,27 +140,29 @@ def _inline_css(path: Path) -> str:
 
 
 @cache
-def load_assets(lang: str = "zh", node_modules: Path | None = None) -> WebAssets:
-    """Read (and cache) the map's JS/CSS, ready to inline into a page."""
-    nm = find_node_modules(node_modules)
-    measure_lang = "cn" if lang == "zh" else "en"
-    js = []
-    for rel in _JS:
-        p = nm / rel.format(lang=measure_lang)
-        if not p.is_file():
-            raise DataSourceError(f"{p}: missing. Fix: run 'make assets' (npm ci) again.")
-        js.append(p.read_text("utf-8"))
+def load_assets(lang: str = "zh", vendor: Path | None = None) -> WebAssets:
+    """Read (and cache) the map's JS/CSS, ready to inline into a page.
+
+    Parameters
+    ----------
+    lang
+        ``"zh"`` or ``"en"``: the language of the measuring tool.
+    vendor
+        Folder of the browser packages; the package data by default.
+    """
+    v = find_vendor(vendor)
+    measure_lang = MEASURE_LANGS.get(lang, "en")
+    js = [(v / rel.format(lang=measure_lang)).read_text("utf-8") for rel in LIB_JS]
     # Leaflet's default marker (used by the measure tool) points at image files beside
     # the page; give it the package's images as data URIs instead.
-    img = nm / "leaflet" / "dist" / "images"
+    img = v / "leaflet" / "dist" / "images"
     icons = {
         key: "data:image/png;base64," + base64.b64encode((img / name).read_bytes()).decode()
-        for key, name in (("iconUrl", "marker-icon.png"), ("iconRetinaUrl", "marker-icon-2x.png"),
-                          ("shadowUrl", "marker-shadow.png"))
+        for key, name in LEAFLET_ICONS
     }
     js.insert(1, 'L.Icon.Default.imagePath = "";\nL.Icon.Default.mergeOptions('
               + json.dumps(icons) + ");")
-    css = [_inline_css(nm / rel) for rel in _CSS]
+    css = [_inline_css(v / rel) for rel in LIB_CSS]
     return WebAssets(
         lib_js=tuple(js),
         lib_css=tuple(css),

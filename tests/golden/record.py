@@ -74,13 +74,8 @@ def _api_answers(tmp: Path) -> dict[str, Any]:
 
     from landuse.io import read_ledger, read_parcels
     from landuse.store import open_store
-
-    try:
-        from landuse_api.main import create_app
-        from landuse_api.settings import Settings
-    except ImportError:  # before the web app moved into its own package
-        from api.main import create_app  # type: ignore[no-redef]
-        from api.settings import Settings  # type: ignore[no-redef]
+    from landuse_api.main import create_app
+    from landuse_api.settings import Settings
 
     target = tmp / "park.gpkg"
     with open_store(target, create=True) as store:

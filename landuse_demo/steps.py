@@ -13,9 +13,27 @@ from pathlib import Path
 __all__ = ["STEPS", "DemoContext", "sample_park_path"]
 
 
+_HERE = Path(__file__).resolve().parent
+_SAMPLE_CANDIDATES = (
+    _HERE / "data" / "sample_park.gpkg",  # package data of an installed wheel
+    _HERE.parent / "data" / "geo" / "sample_park.gpkg",  # a checkout
+)
+
+
 def sample_park_path() -> Path:
-    """Path of the bundled sample park (``data/geo/sample_park.gpkg`` in a checkout)."""
-    return Path(__file__).resolve().parent.parent / "data" / "geo" / "sample_park.gpkg"
+    """Path of the bundled sample park.
+
+    Returns
+    -------
+    Path
+        ``landuse_demo/data/sample_park.gpkg`` in an installed wheel, else
+        ``data/geo/sample_park.gpkg`` of the checkout (the wheel's copy is made from it);
+        the checkout's path when neither exists, so the caller's error names it.
+    """
+    for cand in _SAMPLE_CANDIDATES:
+        if cand.is_file():
+            return cand
+    return _SAMPLE_CANDIDATES[-1]
 
 
 @dataclass
@@ -92,7 +110,7 @@ def _step_evidence(ctx: DemoContext) -> list[Path]:
     from landuse.evidence import run_evidence
     from landuse.io import read_parcels, write_layer
     from landuse.io.write import atomic_path
-    from landuse.raster.synthetic import (
+    from landuse_demo.synthetic import (
         synthetic_buildings,
         synthetic_landcover,
         write_landcover,
@@ -153,11 +171,11 @@ def _step_store(ctx: DemoContext) -> list[Path]:
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
 
-    from api.main import create_app
-    from api.settings import Settings
     from landuse.io import read_ledger, read_parcels
     from landuse.io.write import atomic_path
     from landuse.store import open_store
+    from landuse_api.main import create_app
+    from landuse_api.settings import Settings
 
     target = ctx.out_dir / "park.gpkg"
     with atomic_path(target, overwrite=True) as tmp:

@@ -18,12 +18,12 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
 
-from api import formats
-from api.deps import Reader
-from api.derived import Derived
-from api.errors import ApiError
-from api.routers.ogc import _disposition
 from landuse.errors import NotFoundError, SchemaError
+from landuse_api import formats
+from landuse_api.deps import Reader
+from landuse_api.derived import Derived
+from landuse_api.errors import ApiError
+from landuse_api.routers.ogc import _disposition
 
 router = APIRouter(tags=["land 土地"])
 

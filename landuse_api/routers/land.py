@@ -10,12 +10,12 @@ import shapely
 from fastapi import APIRouter, Body, Query, Request, Response
 from pyproj import Transformer
 
-from api import crs as crsmod
-from api.deps import Reader, StoreDep
-from api.routers.ogc import _fmt, ensure_assessment, parse_geometry, respond_features
 from landuse.errors import GeometryError
 from landuse.store import Page
 from landuse.store import Query as StoreQuery
+from landuse_api import crs as crsmod
+from landuse_api.deps import Reader, StoreDep
+from landuse_api.routers.ogc import _fmt, ensure_assessment, parse_geometry, respond_features
 
 router = APIRouter(prefix="/parcels", tags=["land 土地"])
 

@@ -1,4 +1,4 @@
-"""Deterministic synthetic evidence for the sample park (demo and tests).
+"""Deterministic synthetic evidence for the sample park (the demo job and the tests).
 
 :func:`synthetic_landcover` paints an ESA-WorldCover-coded raster from the parcels' recorded
 states: completed parcels mostly built-up, parcels under construction half built-up and half

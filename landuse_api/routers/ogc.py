@@ -15,14 +15,14 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from api import crs as crsmod
-from api import formats
-from api.deps import Editor, Reader, StoreDep, get_settings
-from api.errors import ApiError
-from api.settings import Settings
 from landuse.errors import GeometryError, SchemaError
 from landuse.store import COLLECTIONS, Feature, Page, Store, cql
 from landuse.store import Query as StoreQuery
+from landuse_api import crs as crsmod
+from landuse_api import formats
+from landuse_api.deps import Editor, Reader, StoreDep, get_settings
+from landuse_api.errors import ApiError
+from landuse_api.settings import Settings
 
 router = APIRouter()
 

@@ -10,14 +10,14 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.derived import Derived
-from api.errors import add_exception_handlers, problem
-from api.routers import analysis, land, ogc
-from api.settings import Settings, get_settings
 from landuse import __version__
 from landuse.store import Store, open_store
+from landuse_api.derived import Derived
+from landuse_api.errors import add_exception_handlers, problem
+from landuse_api.routers import analysis, land, ogc
+from landuse_api.settings import Settings, get_settings
 
-__all__ = ["create_app"]  # plus a lazy `app` (module __getattr__) for uvicorn api.main:app
+__all__ = ["create_app"]  # plus a lazy `app` (module __getattr__) for uvicorn landuse_api.main:app
 
 
 class BodyLimit:
@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
 
 def __getattr__(name: str) -> Any:
-    # ``uvicorn api.main:app`` builds the app from the environment on first access
+    # ``uvicorn landuse_api.main:app`` builds the app from the environment on first access
     if name == "app":
         return create_app()
     raise AttributeError(name)

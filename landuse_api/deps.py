@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.errors import ApiError
-from api.settings import Settings
 from landuse.store import KeyInfo, Store
+from landuse_api.errors import ApiError
+from landuse_api.settings import Settings
 
 __all__ = ["Editor", "Reader", "StoreDep", "bearer", "editor", "get_settings", "get_store",
            "reader"]
