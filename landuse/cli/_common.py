@@ -43,6 +43,7 @@ __all__ = [
     "ReadArgs",
     "assess_options",
     "check_date",
+    "check_outputs",
     "date_option",
     "handle_errors",
     "output_options",
@@ -388,7 +389,9 @@ def read_ledger_for(input: str, ledger: str | None, required: bool = False) -> A
 # -- output: -o/--output --overwrite ------------------------------------------------------------
 
 
-def _check_outputs(outputs: tuple[str, ...], input: str | None, overwrite: bool) -> None:
+def check_outputs(outputs: tuple[str, ...], input: str | None, overwrite: bool) -> None:
+    """Refuse an output that is the input (DataSourceError) or exists without ``overwrite``
+    (OutputExistsError); :func:`output_options` calls it before the command runs."""
     from pathlib import Path
 
     from landuse.errors import DataSourceError, OutputExistsError
@@ -418,7 +421,7 @@ def output_options(func: F | None = None, *, help: str = "Output file.",
         @functools.wraps(f)
         def checked(*args: Any, **kwargs: Any) -> Any:
             outs = kwargs[name] if multiple else (kwargs[name],)
-            _check_outputs(tuple(outs), kwargs.get("input"), kwargs["overwrite"])
+            check_outputs(tuple(outs), kwargs.get("input"), kwargs["overwrite"])
             return f(*args, **kwargs)
 
         opts = [

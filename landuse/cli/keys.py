@@ -7,6 +7,8 @@ import click
 from landuse.cli._common import handle_errors
 from landuse.store import Store
 
+__all__ = ["keys"]
+
 store_opt = click.option("--store", "store_path", type=click.Path(dir_okay=False),
                          help="GeoPackage store (default: park.gpkg).")
 db_opt = click.option("--database", envvar="LANDUSE_DATABASE_URL",
