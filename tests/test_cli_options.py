@@ -223,3 +223,17 @@ def test_real_process_report_with_zone_rules_and_a_bad_date(
                          capture_output=True, text=True, encoding="utf-8", timeout=300)
     assert bad.returncode == 2
     assert "Invalid value for '--as-of': '2023-02-30'" in bad.stderr
+
+
+@pytest.mark.parametrize("cmd", [["load"], ["keys", "add"], ["keys", "list"], ["keys", "revoke"]])
+def test_store_commands_share_the_store_options(cmd: list[str]) -> None:
+    res = CliRunner().invoke(cli, [*cmd, "--help"])
+    assert res.exit_code == 0, res.output
+    assert "--store" in res.output and "LANDUSE_DATABASE_URL" in res.output
+
+
+def test_a_missing_buildings_file_is_a_usage_error(register: dict[str, Path],
+                                                   tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli, [*_args("assess", register, tmp_path / "a.csv"), "--as-of",
+                                   "2023-10-31", "--buildings", str(tmp_path / "nope.gpkg")])
+    assert res.exit_code == 2 and "--buildings" in _error_line(res)

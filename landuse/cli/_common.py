@@ -51,6 +51,7 @@ __all__ = [
     "read_buildings",
     "read_ledger_for",
     "read_options",
+    "store_options",
 ]
 
 EXIT_ERRORS = 1
@@ -351,7 +352,7 @@ def assess_options(func: F | None = None, *, required: bool = True,
                          "default.  区域规则集"),
             click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
                          show_default=True, help="Language of reasons, labels and text."),
-            click.option("--buildings", type=click.Path(dir_okay=False),
+            click.option("--buildings", type=click.Path(dir_okay=False, exists=True),
                          callback=_buildings_callback,
                          help="Building footprints in the parcels' CRS (outside_supply flag; "
                          "drawn on maps)."),
@@ -384,6 +385,20 @@ def read_ledger_for(input: str, ledger: str | None, required: bool = False) -> A
             "(GeoPackage, CSV or XLSX) or add events with 'landuse ledger add'."
         )
     return None
+
+
+# -- store: --store --database -----------------------------------------------------------------
+
+
+def store_options(func: F) -> F:
+    """``--store`` (a GeoPackage store, default park.gpkg) and ``--database`` (PostGIS, or
+    ``LANDUSE_DATABASE_URL``); the command gets ``store_path`` and ``database``."""
+    return _apply(func, [
+        click.option("--store", "store_path", type=click.Path(dir_okay=False),
+                     help="GeoPackage store (default: park.gpkg)."),
+        click.option("--database", envvar="LANDUSE_DATABASE_URL",
+                     help="postgresql://... PostGIS store (or LANDUSE_DATABASE_URL)."),
+    ])
 
 
 # -- output: -o/--output --overwrite ------------------------------------------------------------

@@ -7,16 +7,19 @@ import os
 import click
 import pyogrio
 
-from landuse.cli._common import ReadArgs, handle_errors, overwrite_opt, read_options
+from landuse.cli._common import (
+    ReadArgs,
+    handle_errors,
+    overwrite_opt,
+    read_options,
+    store_options,
+)
 from landuse.errors import DataSourceError, SchemaError
 
 
 @click.command()
 @click.argument("input", type=click.Path(dir_okay=False))
-@click.option("--store", "store_path", type=click.Path(dir_okay=False),
-              help="GeoPackage store to create (default: park.gpkg).")
-@click.option("--database", envvar="LANDUSE_DATABASE_URL",
-              help="postgresql://... PostGIS store (or LANDUSE_DATABASE_URL).")
+@store_options
 @read_options
 @click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False),
               help="Ledger file (default: the 'ledger' layer of INPUT when it has one).")
