@@ -291,8 +291,8 @@ def _buildings_callback(ctx: click.Context, param: click.Parameter,
 class AssessArgs:
     """The options of :func:`assess_options`, passed to a command as ``assessing``.
 
-    ``ruleset`` is the zone's ruleset already loaded (None: the national default);
-    ``buildings`` the footprints already read (None: not given).
+    ``rules`` is the zone's ruleset, already loaded (None: the national default);
+    ``buildings`` the footprints, already read and with a CRS (None: not given).
     """
 
     as_of: str | None
@@ -321,15 +321,13 @@ class AssessArgs:
             )
         return bld
 
-    def assess(self, parcels: gpd.GeoDataFrame, as_of: str | None = None) -> gpd.GeoDataFrame:
-        """``parcels`` assessed with these options (:func:`landuse.rules.assess`) as of
-        ``as_of`` (default ``--as-of``)."""
+    def assess(self, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """``parcels`` assessed with these options (:func:`landuse.rules.assess`)."""
         from landuse.rules import assess
 
-        day = as_of or self.as_of
-        if day is None:
+        if self.as_of is None:
             raise click.UsageError("give the assessment date with --as-of YYYY-MM-DD.")
-        return assess(parcels, day, ruleset=self.rules, lang=self.lang,
+        return assess(parcels, self.as_of, ruleset=self.rules, lang=self.lang,
                       buildings=self.buildings_for(parcels))
 
 
