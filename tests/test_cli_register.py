@@ -21,6 +21,14 @@ def test_help_has_examples(cmd: str) -> None:
         assert opt in res.output
 
 
+@pytest.mark.parametrize("cmd", ["info", "validate", "convert", "demo", "assess", "summary",
+                                 "report", "evidence", "load", "serve", "map"])
+def test_every_command_help_shows_an_example(cmd: str) -> None:
+    res = CliRunner().invoke(cli, [cmd, "--help"])
+    assert res.exit_code == 0
+    assert "Example" in res.output and f"landuse {cmd} " in res.output
+
+
 def test_demo_validate_step_writes_report(tmp_path: Path) -> None:
     from bench.synth import write_parcels
 

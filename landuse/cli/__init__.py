@@ -2,7 +2,10 @@
 
 Each command lives in its own module of this package and is registered in
 ``COMMANDS`` below; a command parses its options, calls the library and writes its
-output. Library errors become clean messages with a non-zero exit code, never tracebacks.
+output. Options that several commands take come from the option groups of
+:mod:`landuse.cli._common` (input, assessment, output, store), so they are spelled,
+parsed and checked the same way everywhere. Library errors become clean messages with a
+non-zero exit code, never tracebacks.
 """
 
 from __future__ import annotations

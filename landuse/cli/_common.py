@@ -1,4 +1,19 @@
-"""Shared pieces of the CLI: error translation and common options."""
+"""Shared pieces of the CLI: error translation and the option groups commands share.
+
+An option group is a decorator that adds a set of options to a command with the same
+names, help, parsing and checks everywhere, and hands them to the command as one value:
+
+* :func:`read_options` (``--layer --encoding --attributes --assume-crs --id-column``): how
+  INPUT's parcels are read, as ``read`` (:class:`ReadArgs`);
+* :func:`assess_options` (``--as-of --rules --lang --buildings``): how they are assessed,
+  as ``assessing`` (:class:`AssessArgs`); every command that assesses uses it;
+* :func:`output_options` (``-o/--output --overwrite``): where the result goes, refusing an
+  existing file without ``--overwrite`` before any work is done.
+
+Values are checked while the command line is parsed, so a bad value gives the same message
+and exit code (2) in every command: a date that is not ``YYYY-MM-DD`` or not plausible, a
+ruleset file with an error (its file, line and key), an unreadable buildings file.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +22,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -16,19 +31,27 @@ from landuse.errors import LanduseError, OutputExistsError
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from landuse.rules import Ruleset
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
     "EXIT_ERRORS",
     "EXIT_INPUT",
+    "FIRST_DATE",
     "AssessArgs",
     "ReadArgs",
     "assess_options",
+    "check_date",
+    "check_outputs",
+    "date_option",
     "handle_errors",
+    "output_options",
     "overwrite_opt",
     "read_buildings",
-    "read_for_assessment",
+    "read_ledger_for",
     "read_options",
+    "store_options",
 ]
 
 EXIT_ERRORS = 1
@@ -84,6 +107,30 @@ def handle_errors(func: F) -> F:
 overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 
 
+def _collect(func: F, cls: type, name: str) -> F:
+    """Wrap ``func`` so that the keyword arguments named by ``cls``'s fields arrive as one
+    ``cls`` instance in the keyword argument ``name``."""
+    keys = [f.name for f in fields(cls)]
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs[name] = cls(**{k: kwargs.pop(k) for k in keys})
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _apply(func: F, opts: list[Callable[[Any], Any]]) -> F:
+    """Apply click option decorators so that ``--help`` lists them in ``opts``' order."""
+    out: Any = func
+    for opt in reversed(opts):
+        out = opt(out)
+    return out
+
+
+# -- input: how INPUT's parcels are read -------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class ReadArgs:
     """The options of :func:`read_options`, passed to a command as ``read``."""
@@ -103,22 +150,10 @@ class ReadArgs:
                             id_column=self.id_column)
 
 
-def _collect(func: F, cls: type, name: str) -> F:
-    """Wrap ``func`` so that the keyword arguments named by ``cls``'s fields arrive as one
-    ``cls`` instance in the keyword argument ``name``."""
-    keys = [f.name for f in fields(cls)]
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        kwargs[name] = cls(**{k: kwargs.pop(k) for k in keys})
-        return func(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
 def read_options(func: F) -> F:
-    """Options every command that reads a parcel layer shares; the command gets them as
-    one keyword argument ``read`` (:class:`ReadArgs`)."""
+    """``--layer --encoding --attributes --assume-crs --id-column``: every command that reads
+    a parcel layer shares them; the command gets them as one keyword argument ``read``
+    (:class:`ReadArgs`)."""
     opts = [
         click.option(
             "--layer", help="Layer of a multi-layer file (default: parcels or the first)."
@@ -142,35 +177,74 @@ def read_options(func: F) -> F:
             help="Source column holding the parcel id when its header is not a known alias.",
         ),
     ]
-    func = _collect(func, ReadArgs, "read")
-    for opt in reversed(opts):
-        func = opt(func)
-    return func
+    return _apply(_collect(func, ReadArgs, "read"), opts)
 
 
-# -- assessment: read, assess ----------------------------------------------------------------
+# -- dates --------------------------------------------------------------------------------------
+
+FIRST_DATE = "1990-01-01"
+"""Earliest plausible date of an assessment, period or ledger state: land-use rights have
+been granted under the 1990 regulations on granting and transferring state-owned urban land
+use rights (城镇国有土地使用权出让和转让暂行条例); an earlier date is a typing error."""
+
+YEARS_AHEAD = 5
+"""A date more than this many calendar years after the current year is a typing error."""
 
 
-def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+def check_date(value: str) -> str:
+    """``value`` when it is a plausible ``YYYY-MM-DD`` date, else ValueError saying why.
+
+    Plausible: a real calendar day from :data:`FIRST_DATE` up to the end of the year
+    :data:`YEARS_AHEAD` years from now.
+
+    Examples
+    --------
+    >>> check_date("2023-10-31")
+    '2023-10-31'
+    >>> check_date("2023-02-30")
+    Traceback (most recent call last):
+    ...
+    ValueError: '2023-02-30' 不是日期 is not a date. Fix: write it as YYYY-MM-DD, e.g. 2023-10-31.
+    """
     import datetime as dt
     import re
 
-    if value is None:
-        return None
     try:
-        ok = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and bool(dt.date.fromisoformat(value))
+        day = dt.date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
     except ValueError:
-        ok = False
-    if not ok:
-        raise click.BadParameter(
-            f"'{value}' is not a date. Fix: write it as YYYY-MM-DD, e.g. 2023-10-31.",
-            param_hint="--as-of",
-        )
+        day = None
+    if day is None:
+        raise ValueError(f"'{value}' 不是日期 is not a date. Fix: write it as YYYY-MM-DD, "
+                         "e.g. 2023-10-31.")
+    last = dt.date(dt.date.today().year + YEARS_AHEAD, 12, 31)
+    if not dt.date.fromisoformat(FIRST_DATE) <= day <= last:
+        raise ValueError(f"'{value}' 日期不合理 is not a plausible date (before {FIRST_DATE} or "
+                         f"after {last.isoformat()}). Fix: check the year.")
     return value
 
 
+def _date_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_date(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), ctx=ctx, param=param) from None
+
+
+def date_option(*names: str, required: bool = False, help: str) -> Callable[[F], F]:
+    """A date option checked by :func:`check_date` (e.g. ``--from``, ``ledger show --as-of``)."""
+    return click.option(*names, required=required, callback=_date_callback, help=help)
+
+
+# -- assessment: --as-of --rules --lang --buildings ---------------------------------------------
+
+
 def read_buildings(path: str | None) -> gpd.GeoDataFrame | None:
-    """Building footprints from ``path`` (None when no path); DataSourceError if unreadable."""
+    """Building footprints from ``path`` (None when no path); DataSourceError if unreadable.
+
+    ``attrs["landuse"]["source"]`` records the path, for messages.
+    """
     if not path:
         return None
     import geopandas as gpd
@@ -178,62 +252,196 @@ def read_buildings(path: str | None) -> gpd.GeoDataFrame | None:
     from landuse.errors import DataSourceError
 
     try:
-        return gpd.read_file(path, engine="pyogrio")
+        gdf = gpd.read_file(path, engine="pyogrio")
     except Exception as e:  # pyogrio raises several types for unreadable files
         raise DataSourceError(f"{path}: cannot be read ({e}).") from e
+    gdf.attrs["landuse"] = {"source": str(path)}
+    return gdf
 
 
-def read_for_assessment(
-    input: str,
-    layer: str | None,
-    as_of: str,
-    rules: str | None,
-    lang: str,
-    buildings: str | gpd.GeoDataFrame | None,
-) -> gpd.GeoDataFrame:
-    """Read INPUT's parcels and assess them as of ``as_of`` (``assess``, ``summary``,
-    ``map --as-of``); ``buildings`` is a path or footprints already read."""
-    from landuse.io import read_parcels
-    from landuse.rules import assess as run
+def _rules_callback(ctx: click.Context, param: click.Parameter,
+                    value: str | None) -> Ruleset | None:
+    """Load the zone's ruleset strictly; its errors (file, line, key) become a usage error."""
+    if value is None:
+        return None
+    from landuse.errors import LanduseError
     from landuse.rules import load_ruleset
 
-    ruleset = load_ruleset(rules)
-    parcels = read_parcels(input, layer=layer)
-    bld = read_buildings(buildings) if isinstance(buildings, str) else buildings
-    return run(parcels, as_of, ruleset=ruleset, lang=lang, buildings=bld)
+    try:
+        return load_ruleset(value)
+    except (LanduseError, OSError) as e:
+        raise click.BadParameter(str(e), ctx=ctx, param=param) from None
+
+
+def _buildings_callback(ctx: click.Context, param: click.Parameter,
+                        value: str | None) -> gpd.GeoDataFrame | None:
+    from landuse.errors import CRSError, LanduseError
+
+    try:
+        bld = read_buildings(value)
+        if bld is not None and bld.crs is None:
+            raise CRSError(f"{value}: the buildings have no CRS. Fix: add the .prj file or "
+                           "write them with their CRS (e.g. EPSG:4490 or EPSG:4527).")
+    except LanduseError as e:
+        raise click.BadParameter(str(e), ctx=ctx, param=param) from None
+    return bld
 
 
 @dataclass(frozen=True)
 class AssessArgs:
-    """The options of :func:`assess_options`, passed to a command as ``assessing``."""
+    """The options of :func:`assess_options`, passed to a command as ``assessing``.
 
-    as_of: str
-    rules: str | None = None
+    ``rules`` is the zone's ruleset, already loaded (None: the national default);
+    ``buildings`` the footprints, already read and with a CRS (None: not given).
+    """
+
+    as_of: str | None
+    rules: Ruleset | None = None
     lang: str = "zh"
-    layer: str | None = None
-    buildings: str | None = None
+    buildings: gpd.GeoDataFrame | None = None
 
-    def assessed(self, input: str) -> gpd.GeoDataFrame:
-        """INPUT's parcels, assessed with these options."""
-        return read_for_assessment(input, self.layer, self.as_of, self.rules, self.lang,
-                                   self.buildings)
+    def buildings_for(self, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+        """The buildings, checked to be in the parcels' CRS (CRSError naming both if not)."""
+        if self.buildings is None:
+            return None
+        from pyproj import CRS
+
+        from landuse.errors import CRSError
+
+        bld, src = self.buildings, self.buildings.attrs.get("landuse", {}).get("source", "")
+        if parcels.crs is None:
+            return bld
+        b_crs, p_crs = CRS.from_user_input(bld.crs), CRS.from_user_input(parcels.crs)
+        if not b_crs.equals(p_crs):
+            raise CRSError(
+                f"--buildings {src}: the buildings are in {b_crs.to_string()} but the parcels "
+                f"in {p_crs.to_string()}. Fix: "
+                "reproject the buildings to the parcels' CRS (e.g. landuse convert, ogr2ogr "
+                "-t_srs)."
+            )
+        return bld
+
+    def assess(self, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """``parcels`` assessed with these options (:func:`landuse.rules.assess`)."""
+        from landuse.rules import assess
+
+        if self.as_of is None:
+            raise click.UsageError("give the assessment date with --as-of YYYY-MM-DD.")
+        return assess(parcels, self.as_of, ruleset=self.rules, lang=self.lang,
+                      buildings=self.buildings_for(parcels))
 
 
-def assess_options(func: F) -> F:
-    """--as-of (required), --rules, --lang, --layer, --buildings; the command gets them as
-    one keyword argument ``assessing`` (:class:`AssessArgs`)."""
-    opts = [
-        click.option("--as-of", "as_of", required=True, callback=_check_date,
-                     help="Assessment date 评估基准日, YYYY-MM-DD."),
-        click.option("--rules", type=click.Path(dir_okay=False),
-                     help="A zone's ruleset file (TOML), merged over the national default."),
-        click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
-                     show_default=True, help="Language of the reasons."),
-        click.option("--layer", help="Layer of a multi-layer file (default: parcels)."),
-        click.option("--buildings", type=click.Path(dir_okay=False),
-                     help="Building footprints (same CRS) for the outside_supply flag."),
-    ]
-    func = _collect(func, AssessArgs, "assessing")
-    for opt in reversed(opts):
-        func = opt(func)
-    return func
+def assess_options(func: F | None = None, *, required: bool = True,
+                   as_of_help: str = "Assessment date 评估基准日, YYYY-MM-DD.") -> Any:
+    """``--as-of --rules --lang --buildings``: every command that assesses shares them; the
+    command gets them as one keyword argument ``assessing`` (:class:`AssessArgs`).
+
+    Use as ``@assess_options`` (``--as-of`` required) or ``@assess_options(required=False,
+    as_of_help=...)`` for a command with a default date.
+    """
+
+    def decorate(f: F) -> F:
+        opts = [
+            click.option("--as-of", "as_of", required=required, callback=_date_callback,
+                         help=as_of_help),
+            click.option("--rules", type=click.Path(dir_okay=False, exists=True),
+                         callback=_rules_callback,
+                         help="A zone's ruleset file (TOML), merged over the national "
+                         "default.  区域规则集"),
+            click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
+                         show_default=True, help="Language of reasons, labels and text."),
+            click.option("--buildings", type=click.Path(dir_okay=False, exists=True),
+                         callback=_buildings_callback,
+                         help="Building footprints in the parcels' CRS (outside_supply flag; "
+                         "drawn on maps)."),
+        ]
+        return _apply(_collect(f, AssessArgs, "assessing"), opts)
+
+    return decorate(func) if func is not None else decorate
+
+
+def read_ledger_for(input: str, ledger: str | None, required: bool = False) -> Any:
+    """The ledger of ``--ledger`` or, by default, INPUT's ``ledger`` layer (a GeoPackage).
+
+    None when neither exists and ``required`` is false; DataSourceError naming the fix when
+    it is true.
+    """
+    from pathlib import Path
+
+    from landuse.errors import DataSourceError
+    from landuse.io import list_layers, read_ledger
+
+    if ledger is not None:
+        return read_ledger(ledger)
+    src = Path(input)
+    layers = [n for n, _ in list_layers(src)] if src.suffix.lower() == ".gpkg" else []
+    if "ledger" in layers:
+        return read_ledger(src, layer="ledger")
+    if required:
+        raise DataSourceError(
+            f"{src}: has no 'ledger' layer. Fix: give the ledger with --ledger FILE "
+            "(GeoPackage, CSV or XLSX) or add events with 'landuse ledger add'."
+        )
+    return None
+
+
+# -- store: --store --database -----------------------------------------------------------------
+
+
+def store_options(func: F) -> F:
+    """``--store`` (a GeoPackage store, default park.gpkg) and ``--database`` (PostGIS, or
+    ``LANDUSE_DATABASE_URL``); the command gets ``store_path`` and ``database``."""
+    return _apply(func, [
+        click.option("--store", "store_path", type=click.Path(dir_okay=False),
+                     help="GeoPackage store (default: park.gpkg)."),
+        click.option("--database", envvar="LANDUSE_DATABASE_URL",
+                     help="postgresql://... PostGIS store (or LANDUSE_DATABASE_URL)."),
+    ])
+
+
+# -- output: -o/--output --overwrite ------------------------------------------------------------
+
+
+def check_outputs(outputs: tuple[str, ...], input: str | None, overwrite: bool) -> None:
+    """Refuse an output that is the input (DataSourceError) or exists without ``overwrite``
+    (OutputExistsError); :func:`output_options` calls it before the command runs."""
+    from pathlib import Path
+
+    from landuse.errors import DataSourceError, OutputExistsError
+
+    for out in outputs:
+        if input and Path(out).resolve() == Path(input).resolve():
+            raise DataSourceError(f"{out}: is the input file; the source is never modified in "
+                                  "place. Fix: give a new file name.")
+        if Path(out).exists() and not overwrite:
+            raise OutputExistsError(
+                f"{out}: file exists and won't be overwritten without --overwrite."
+            )
+
+
+def output_options(func: F | None = None, *, help: str = "Output file.",
+                   multiple: bool = False) -> Any:
+    """``-o/--output`` (required) and ``--overwrite``: before the command runs, an existing
+    output is refused without ``--overwrite`` and the input is never an output.
+
+    The command gets ``output`` (or ``outputs``, a tuple, with ``multiple=True``) and
+    ``overwrite``.
+    """
+
+    def decorate(f: F) -> F:
+        name = "outputs" if multiple else "output"
+
+        @functools.wraps(f)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            outs = kwargs[name] if multiple else (kwargs[name],)
+            check_outputs(tuple(outs), kwargs.get("input"), kwargs["overwrite"])
+            return f(*args, **kwargs)
+
+        opts = [
+            click.option("-o", "--output", name, required=True, multiple=multiple,
+                         type=click.Path(dir_okay=False), help=help),
+            overwrite_opt,
+        ]
+        return _apply(cast(F, handle_errors(checked)), opts)
+
+    return decorate(func) if func is not None else decorate

@@ -6,28 +6,24 @@ import click
 
 from landuse.cli._common import (
     AssessArgs,
+    ReadArgs,
     assess_options,
     handle_errors,
-    overwrite_opt,
-    read_for_assessment,
+    output_options,
+    read_options,
 )
 
-__all__ = ["assess", "read_for_assessment"]
+__all__ = ["assess"]
 
 
 @click.command()
 @click.argument("input", type=click.Path(dir_okay=False))
+@read_options
 @assess_options
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="Output file: .gpkg, .parquet, .geojson, .csv or .xlsx.",
-)
-@overwrite_opt
+@output_options(help="Output file: .gpkg, .parquet, .geojson, .csv or .xlsx.")
 @handle_errors
-def assess(input: str, assessing: AssessArgs, output: str, overwrite: bool) -> None:
+def assess(input: str, read: ReadArgs, assessing: AssessArgs, output: str,
+           overwrite: bool) -> None:
     """Assess every parcel: idle land, 五未 stage, low efficiency, 亩均 class, with reasons.
 
     \b
@@ -35,16 +31,9 @@ def assess(input: str, assessing: AssessArgs, output: str, overwrite: bool) -> N
       landuse assess data/geo/sample_park.gpkg --as-of 2023-10-31 -o out/assessment.xlsx
       landuse assess parcels.shp --as-of 2023-10-31 --rules zone.toml --lang en -o a.gpkg
     """
-    from pathlib import Path
-
-    from landuse.errors import OutputExistsError
     from landuse.io.assessment import write_assessment
 
-    if Path(output).exists() and not overwrite:
-        raise OutputExistsError(
-            f"{output}: file exists and won't be overwritten without --overwrite."
-        )
-    gdf = assessing.assessed(input)
+    gdf = assessing.assess(read.parcels(input))
     path = write_assessment(gdf, output, overwrite=overwrite)
     meta = gdf.attrs.get("assessment", {})
     idle = int((gdf["idle_type"].isin(["not_started", "stalled"])).sum())

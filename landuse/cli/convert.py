@@ -6,9 +6,17 @@ from pathlib import Path
 
 import click
 
-from landuse.cli._common import ReadArgs, handle_errors, overwrite_opt, read_options
-from landuse.errors import CRSError, DataSourceError, OutputExistsError
+from landuse.cli._common import (
+    ReadArgs,
+    check_outputs,
+    handle_errors,
+    overwrite_opt,
+    read_options,
+)
+from landuse.errors import CRSError, DataSourceError
 from landuse.io import write_layer
+
+__all__ = ["OUTPUT_SUFFIXES", "convert"]
 
 OUTPUT_SUFFIXES = (".gpkg", ".parquet", ".geoparquet", ".geojson", ".json")
 
@@ -47,14 +55,7 @@ def convert(
             f"{output}: unknown output format '{out.suffix}'. Fix: use .gpkg, .parquet or "
             ".geojson."
         )
-    if out.resolve() == Path(input).resolve():
-        raise DataSourceError(
-            f"{output}: is the input file; the source is never modified in place."
-        )
-    if out.exists() and not overwrite:
-        raise OutputExistsError(
-            f"{output}: file exists and won't be overwritten without --overwrite."
-        )
+    check_outputs((output,), input, overwrite)
     gdf = read.parcels(input)
     if gdf.crs is None:
         raise CRSError(

@@ -9,10 +9,9 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from landuse.cli._common import handle_errors, overwrite_opt
+from landuse.cli._common import ReadArgs, handle_errors, output_options, read_options
 from landuse.errors import CRSError, DataSourceError
 from landuse.evidence import EvidenceResult, run_evidence
-from landuse.io import read_parcels
 from landuse.io.write import atomic_path
 
 __all__ = ["evidence", "write_evidence"]
@@ -87,7 +86,7 @@ def write_evidence(res: EvidenceResult, target: str | Path, overwrite: bool = Fa
 
 @click.command()
 @click.argument("input", type=click.Path(dir_okay=False))
-@click.option("--layer", help="Parcels layer of a multi-layer file (default: parcels).")
+@read_options
 @click.option("--raster", type=str, help="Land-cover raster, or multispectral with --band-map.")
 @click.option("--raster-date", help="Date of --raster (YYYY-MM-DD); default: its date tag.")
 @click.option(
@@ -107,13 +106,11 @@ def write_evidence(res: EvidenceResult, target: str | Path, overwrite: bool = Fa
     type=click.Path(file_okay=False),
     help="Keep parcel x pixel coverage here and reuse it in later runs on the same grid.",
 )
-@click.option("--assume-crs", help="CRS for inputs that carry none (never overrides one).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
-@overwrite_opt
+@output_options(help="Evidence file: .gpkg, .parquet or .geojson.")
 @handle_errors
 def evidence(
     input: str,
-    layer: str | None,
+    read: ReadArgs,
     raster: str | None,
     raster_date: str | None,
     classes: str | None,
@@ -126,7 +123,6 @@ def evidence(
     buildings_layer: str | None,
     thresholds: str | None,
     cache_dir: str | None,
-    assume_crs: str | None,
     output: str,
     overwrite: bool,
 ) -> None:
@@ -143,11 +139,8 @@ def evidence(
       landuse evidence parcels.gpkg --raster s2.tif --band-map red=3,nir=4 -o ev.gpkg
       landuse evidence parcels.gpkg --buildings footprints.shp -o ev.gpkg
     """
-    if Path(output).exists() and not overwrite:
-        raise click.UsageError(
-            f"{output}: file exists and won't be overwritten without --overwrite."
-        )
-    parcels = _assume(read_parcels(input, layer=layer), assume_crs, "parcels", input)
+    assume_crs = read.assume_crs
+    parcels = _assume(read.parcels(input), assume_crs, "parcels", input)
     blds = None
     if buildings:
         blds = _assume(

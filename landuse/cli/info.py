@@ -4,49 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from landuse.cli._common import ReadArgs, handle_errors, read_options
 from landuse.io import list_layers
+from landuse.io.describe import describe_layer
 
-
-def describe(gdf: Any, input: str) -> dict[str, Any]:
-    """The facts ``info`` prints, as a dict."""
-    import shapely
-
-    meta = gdf.attrs.get("landuse", {})
-    types = shapely.get_type_id(gdf.geometry.values)
-    names = {-1: "missing", 0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon",
-             4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon",
-             7: "GeometryCollection"}
-    counts: dict[str, int] = {}
-    for t in types:
-        counts[names.get(int(t), str(t))] = counts.get(names.get(int(t), str(t)), 0) + 1
-    has = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
-    bounds = [float(v) for v in gdf[has].total_bounds] if has.any() else None
-    return {
-        "file": input,
-        "format": meta.get("format"),
-        "layers": meta.get("layers"),
-        "layer": meta.get("layer"),
-        "crs": gdf.crs.to_string() if gdf.crs else None,
-        "crs_name": gdf.crs.name if gdf.crs else None,
-        "crs_assumed": meta.get("crs_assumed"),
-        "parcels": len(gdf),
-        "geometry_types": counts,
-        "bounds": bounds,
-        "encoding": meta.get("encoding"),
-        "encoding_source": meta.get("encoding_source"),
-        "recognised": meta.get("recognised", {}),
-        "unrecognised": meta.get("unrecognised", []),
-        "units_converted": meta.get("converted", {}),
-        "truncated_headers": meta.get("truncated", []),
-        "unreadable_cells": len(meta.get("cells", {}).get("row", [])),
-        "file_problems": len(meta.get("problems", [])),
-        "attributes": meta.get("attributes"),
-    }
+__all__ = ["info"]
 
 
 @click.command()
@@ -69,7 +34,7 @@ def info(
     """
     layers = list_layers(input) if Path(input).suffix.lower() not in (".csv", ".xlsx") else []
     gdf = read.parcels(input)
-    out = describe(gdf, input)
+    out = describe_layer(gdf, input)
     if layers:
         out["layers"] = [{"name": n, "geometry_type": g} for n, g in layers]
     if as_json:

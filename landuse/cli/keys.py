@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import click
 
-from landuse.cli._common import handle_errors
+from landuse.cli._common import handle_errors, store_options
 from landuse.store import Store
 
-store_opt = click.option("--store", "store_path", type=click.Path(dir_okay=False),
-                         help="GeoPackage store (default: park.gpkg).")
-db_opt = click.option("--database", envvar="LANDUSE_DATABASE_URL",
-                      help="postgresql://... PostGIS store (or LANDUSE_DATABASE_URL).")
+__all__ = ["keys"]
+
 
 
 def _open(store_path: str | None, database: str | None) -> Store:
@@ -27,8 +25,7 @@ def keys() -> None:
 @keys.command("add")
 @click.option("--role", type=click.Choice(["editor", "viewer"]), required=True)
 @click.option("--label", default="", help="Who or what the key is for.")
-@store_opt
-@db_opt
+@store_options
 @handle_errors
 def add(role: str, label: str, store_path: str | None, database: str | None) -> None:
     """Make a key; it is printed once, as the last word of the output.
@@ -43,8 +40,7 @@ def add(role: str, label: str, store_path: str | None, database: str | None) -> 
 
 
 @keys.command("list")
-@store_opt
-@db_opt
+@store_options
 @handle_errors
 def list_(store_path: str | None, database: str | None) -> None:
     """List keys (ids, roles, labels; never the secrets)."""
@@ -56,8 +52,7 @@ def list_(store_path: str | None, database: str | None) -> None:
 
 @keys.command("revoke")
 @click.argument("key_id")
-@store_opt
-@db_opt
+@store_options
 @handle_errors
 def revoke(key_id: str, store_path: str | None, database: str | None) -> None:
     """Revoke a key by its id (the part after 'lu_'; the key itself also works)."""

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import click
 import pandas as pd
 
-from landuse.cli._common import handle_errors
+from landuse.cli._common import date_option, handle_errors
 from landuse.errors import DataSourceError, NotFoundError, SchemaError
 from landuse.units import M2_PER_MU
 
@@ -305,7 +305,7 @@ def list_(file: str | None, store_path: str | None, database: str | None,
               help="A landuse store made by 'landuse load' (GeoPackage).")
 @click.option("--database", help="postgresql://... PostGIS store (default: "
               "LANDUSE_DATABASE_URL when no FILE or --store is given).")
-@click.option("--as-of", "as_of", help="State as of this date (default: all events).")
+@date_option("--as-of", "as_of", help="State as of this date, YYYY-MM-DD (default: all events).")
 @handle_errors
 def show(args: tuple[str, ...], store_path: str | None, database: str | None,
          as_of: str | None) -> None:

@@ -7,24 +7,27 @@ import os
 import click
 import pyogrio
 
-from landuse.cli._common import handle_errors, overwrite_opt
+from landuse.cli._common import (
+    ReadArgs,
+    handle_errors,
+    overwrite_opt,
+    read_options,
+    store_options,
+)
 from landuse.errors import DataSourceError, SchemaError
 
 
 @click.command()
 @click.argument("input", type=click.Path(dir_okay=False))
-@click.option("--store", "store_path", type=click.Path(dir_okay=False),
-              help="GeoPackage store to create (default: park.gpkg).")
-@click.option("--database", envvar="LANDUSE_DATABASE_URL",
-              help="postgresql://... PostGIS store (or LANDUSE_DATABASE_URL).")
-@click.option("--layer", help="Parcels layer of INPUT (default: parcels or the first).")
+@store_options
+@read_options
 @click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False),
               help="Ledger file (default: the 'ledger' layer of INPUT when it has one).")
 @click.option("--keep-problems", is_flag=True,
               help="Load even when validation finds errors (they are listed, not fixed).")
 @overwrite_opt
 @handle_errors
-def load(input: str, store_path: str | None, database: str | None, layer: str | None,
+def load(input: str, store_path: str | None, database: str | None, read: ReadArgs,
          ledger_path: str | None, keep_problems: bool, overwrite: bool) -> None:
     """Check a parcel register and its ledger and import them into a store.
 
@@ -35,12 +38,12 @@ def load(input: str, store_path: str | None, database: str | None, layer: str | 
       landuse load parcels.shp --ledger ledger.xlsx --database postgresql://u@host/db
     """
     from landuse.core.validate import validate
-    from landuse.io import read_ledger, read_parcels
+    from landuse.io import read_ledger
     from landuse.io.write import atomic_path
     from landuse.store import open_store
 
     click.echo(f"读取并校验 reading and validating {input}", err=True)
-    parcels = read_parcels(input, layer=layer)
+    parcels = read.parcels(input)
     problems = validate(parcels, progress=True)
     errors = problems[problems["severity"] == "error"]
     if len(problems):

@@ -6,24 +6,27 @@ import os
 
 import click
 
-from landuse.cli._common import handle_errors, overwrite_opt
+from landuse.cli._common import (
+    AssessArgs,
+    ReadArgs,
+    assess_options,
+    handle_errors,
+    output_options,
+    read_ledger_for,
+    read_options,
+)
 
 __all__ = ["map_cmd"]
 
 
 @click.command("map")
 @click.argument("input", type=click.Path(dir_okay=False))
-@click.option("--as-of", "as_of", help="Assess first, as of this date (YYYY-MM-DD). "
-              "Without it INPUT must already hold the assessment columns.")
-@click.option("--rules", type=click.Path(dir_okay=False), help="Ruleset file for --as-of.")
-@click.option("--layer", help="Layer of a multi-layer file (default: parcels).")
+@read_options
+@assess_options(required=False, as_of_help="Assess first, as of this date (YYYY-MM-DD). "
+                "Without it INPUT must already hold the assessment columns.")
 @click.option("--ledger", type=click.Path(dir_okay=False),
               help="Disposal ledger (GeoPackage layer 'ledger', CSV or XLSX). Default: the "
               "'ledger' layer of INPUT when it has one.")
-@click.option("--buildings", type=click.Path(dir_okay=False),
-              help="Building footprints, drawn as a layer.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of legend, popups and controls.")
 @click.option("--basemap", type=click.Choice(["none", "osm", "tianditu-vec", "tianditu-img",
                                                "amap"]),
               default="none", show_default=True,
@@ -36,13 +39,10 @@ __all__ = ["map_cmd"]
               help="Evidence written by 'landuse evidence' (.gpkg, .parquet, .geojson): adds "
               "the imagery-evidence layer (影像证据), before/after layers with two dates, and "
               "buildings outside supply.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="The HTML file to write, e.g. maps/zone.html.")
-@overwrite_opt
+@output_options(help="The HTML file to write, e.g. maps/zone.html.")
 @handle_errors
-def map_cmd(input: str, as_of: str | None, rules: str | None, layer: str | None,
-            ledger: str | None, buildings: str | None, lang: str, basemap: str,
-            tiled: bool | None, evidence_path: str | None, output: str,
+def map_cmd(input: str, read: ReadArgs, assessing: AssessArgs, ledger: str | None,
+            basemap: str, tiled: bool | None, evidence_path: str | None, output: str,
             overwrite: bool) -> None:
     """Write an interactive map of idle, low-efficiency and reclaimed parcels.
 
@@ -58,34 +58,26 @@ def map_cmd(input: str, as_of: str | None, rules: str | None, layer: str | None,
       landuse map parcels.gpkg --as-of 2023-10-31 --evidence evidence.gpkg \\
           -o maps/zone_evidence.html
     """
-    import pyogrio
-
-    from landuse.cli._common import read_buildings, read_for_assessment
-    from landuse.io import read_ledger, read_parcels
     from landuse.webmap import make_map, write_map
 
+    as_of = assessing.as_of
+    if assessing.rules is not None and not as_of:
+        raise click.UsageError("--rules needs --as-of: the map assesses INPUT only with a date.")
     key = os.environ.get("TIANDITU_KEY") if basemap.startswith("tianditu") else None
-    bld = read_buildings(buildings)
     click.echo(f"读取 reading {input}" + (f", 评估 assessing as of {as_of}" if as_of else ""),
                err=True)
+    parcels = read.parcels(input)
+    bld = assessing.buildings_for(parcels)
     if as_of:
-        parcels = read_for_assessment(input, layer, as_of, rules, lang, bld)
-    else:
-        parcels = read_parcels(input, layer=layer)
-    led = None
-    if ledger:
-        led = read_ledger(ledger)
-    elif input.lower().endswith(".gpkg") and "ledger" in [
-        n for n, _ in pyogrio.list_layers(input)
-    ]:
-        led = read_ledger(input)
+        parcels = assessing.assess(parcels)
+    led = read_ledger_for(input, ledger)
     ev, outside = (None, None)
     if evidence_path:
         from landuse.cli.report import load_evidence
 
         ev, outside = load_evidence(evidence_path)
     click.echo(f"生成地图 building the map of {len(parcels):,} parcels", err=True)
-    wm = make_map(parcels, led, buildings=bld, lang=lang, basemap=basemap,
+    wm = make_map(parcels, led, buildings=bld, lang=assessing.lang, basemap=basemap,
                   tianditu_key=key, tiled=tiled, evidence=ev, outside_supply=outside)
     for path in write_map(wm, output, overwrite=overwrite, progress=True):
         click.echo(f"地图 map -> {path}")

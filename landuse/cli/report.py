@@ -3,45 +3,46 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from landuse.cli._common import handle_errors, overwrite_opt
-from landuse.errors import DataSourceError, OutputExistsError, SchemaError
+from landuse.cli._common import (
+    AssessArgs,
+    ReadArgs,
+    assess_options,
+    date_option,
+    handle_errors,
+    output_options,
+    read_ledger_for,
+    read_options,
+)
+from landuse.errors import DataSourceError, SchemaError
+
+if TYPE_CHECKING:
+    from landuse.rules import Ruleset
 
 __all__ = ["load_evidence", "load_inputs", "report"]
 
 
-def _assessed(parcels: gpd.GeoDataFrame, as_of: str, lang: str) -> gpd.GeoDataFrame:
-    """Run the assessment (landuse.rules.assess) as of ``as_of``."""
-    from landuse.rules import assess
-
-    return assess(parcels, as_of=as_of, lang=lang)
-
-
 def load_inputs(
-    input: str | Path, ledger: str | Path | None, as_of: str, lang: str
+    input: str | Path,
+    ledger: str | Path | None,
+    as_of: str,
+    lang: str,
+    rules: Ruleset | None = None,
+    read: ReadArgs | None = None,
+    buildings: gpd.GeoDataFrame | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Read the parcels (assessed as of ``as_of``) and the ledger for a report."""
-    from landuse.io import read_ledger, read_parcels
-
-    parcels = read_parcels(input)
-    if ledger is None:
-        src = Path(input)
-        layers = [n for n, _ in pyogrio.list_layers(src)] if src.suffix.lower() == ".gpkg" \
-            else []
-        if "ledger" not in layers:
-            raise DataSourceError(
-                f"{src}: has no 'ledger' layer. Fix: give the ledger with --ledger FILE "
-                "(GeoPackage, CSV or XLSX) or add events with 'landuse ledger add'."
-            )
-        led = read_ledger(src, layer="ledger")
-    else:
-        led = read_ledger(ledger)
-    return _assessed(parcels, as_of, lang), led
+    """Read the parcels (assessed as of ``as_of`` with the ruleset ``rules``, default the
+    national one) and the ledger (``ledger``, else INPUT's ``ledger`` layer) for a report."""
+    assessing = AssessArgs(as_of=as_of, rules=rules, lang=lang, buildings=buildings)
+    parcels = assessing.assess((read or ReadArgs()).parcels(str(input)))
+    return parcels, read_ledger_for(str(input), None if ledger is None else str(ledger),
+                                    required=True)
 
 
 def load_evidence(
@@ -93,17 +94,14 @@ def load_evidence(
 
 @click.command()
 @click.argument("input", type=click.Path(dir_okay=False))
-@click.option("--from", "date_from", required=True, help="First day of the period (YYYY-MM-DD).")
-@click.option("--to", "date_to", required=True, help="Last day of the period (YYYY-MM-DD).")
+@date_option("--from", "date_from", required=True, help="First day of the period (YYYY-MM-DD).")
+@date_option("--to", "date_to", required=True, help="Last day of the period (YYYY-MM-DD).")
 @click.option("--zone", help="Only this sub-park (the parcels' zone / 园区 field).")
 @click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False),
               help="The disposal ledger (default: INPUT's 'ledger' layer).")
-@click.option("--as-of", "as_of", help="Assessment date (default: --to).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("-o", "--output", "outputs", multiple=True, required=True,
-              type=click.Path(dir_okay=False),
-              help="Output file; format by suffix: .html .xlsx .docx .md .json "
-              "(repeat -o for several).")
+@read_options
+@assess_options(required=False, as_of_help="Assessment date 评估基准日, YYYY-MM-DD "
+                "(default: --to).")
 @click.option("--evidence", "evidence_path", type=click.Path(dir_okay=False),
               help="Evidence written by 'landuse evidence' (.gpkg, .parquet, .geojson): adds "
               "the records-vs-imagery table (记录与影像不符) and buildings outside supply.")
@@ -112,7 +110,8 @@ def load_evidence(
               "parcel id links to that parcel on the map (链接到地图上的宗地).")
 @click.option("--template", type=click.Path(dir_okay=False),
               help="A Word template (.docx) with docxtpl placeholders, for .docx output.")
-@overwrite_opt
+@output_options(multiple=True, help="Output file; format by suffix: .html .xlsx .docx .md "
+                ".json (repeat -o for several).")
 @handle_errors
 def report(
     input: str,
@@ -120,12 +119,12 @@ def report(
     date_to: str,
     zone: str | None,
     ledger_path: str | None,
-    as_of: str | None,
-    lang: str,
-    outputs: tuple[str, ...],
+    read: ReadArgs,
+    assessing: AssessArgs,
     evidence_path: str | None,
     map_path: str | None,
     template: str | None,
+    outputs: tuple[str, ...],
     overwrite: bool,
 ) -> None:
     """Write the land report (盘活 figures, tables, charts, map, indicators) for a period.
@@ -136,7 +135,7 @@ def report(
       landuse report park.gpkg --from 2023-01-01 --to 2023-10-31 --lang en \\
           -o report.xlsx -o report.docx -o report.json
       landuse report park.gpkg --from 2023-01-01 --to 2023-12-31 --zone 东区 \\
-          --template bureau.docx -o 2023.docx
+          --rules zone.toml --template bureau.docx -o 2023.docx
       landuse evidence park.gpkg --raster lc.tif --buildings b.gpkg -o ev.gpkg
       landuse report park.gpkg --from 2023-01-01 --to 2023-10-31 --evidence ev.gpkg \\
           -o report.html
@@ -162,9 +161,6 @@ def report(
         if p.suffix.lower() not in FORMATS:
             raise SchemaError(f"{p}: unknown report format '{p.suffix}'. Fix: use one of "
                               f"{', '.join(FORMATS)}.")
-        if p.exists() and not overwrite:
-            raise OutputExistsError(f"{p}: file exists and won't be overwritten without "
-                                    "--overwrite.")
     if map_path is not None:
         if Path(map_path).suffix.lower() not in (".html", ".htm"):
             raise SchemaError(f"--map {map_path}: not an HTML map. Fix: give the .html file "
@@ -173,9 +169,11 @@ def report(
             raise DataSourceError(f"--map {map_path}: file not found. Fix: write the map first "
                                   "with 'landuse map ... -o FILE.html', or correct the path.")
     ev, outside = load_evidence(evidence_path) if evidence_path else (None, None)
-    parcels, led = load_inputs(input, ledger_path, as_of or date_to, lang)
-    data = build_report(parcels, led, date_from, date_to, zone=zone, lang=lang,
-                        as_of=as_of or date_to, evidence=ev, outside_supply=outside)
+    as_of = assessing.as_of or date_to
+    parcels, led = load_inputs(input, ledger_path, as_of, assessing.lang,
+                               rules=assessing.rules, read=read, buildings=assessing.buildings)
+    data = build_report(parcels, led, date_from, date_to, zone=zone, lang=assessing.lang,
+                        as_of=as_of, evidence=ev, outside_supply=outside)
     for p in paths:
         href = map_href_for(map_path, p) if map_path and p.suffix.lower() == ".html" else None
         write_report(data, p, overwrite=overwrite,

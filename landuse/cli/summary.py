@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from landuse.cli._common import AssessArgs, assess_options, handle_errors
+from landuse.cli._common import AssessArgs, ReadArgs, assess_options, handle_errors, read_options
 from landuse.standard import code_label
 
 if TYPE_CHECKING:
@@ -72,14 +72,15 @@ def format_summary(assessed: pd.DataFrame) -> str:
 
 @click.command()
 @click.argument("input", type=click.Path(dir_okay=False))
+@read_options
 @assess_options
 @handle_errors
-def summary(input: str, assessing: AssessArgs) -> None:
+def summary(input: str, read: ReadArgs, assessing: AssessArgs) -> None:
     """Print counts and 亩 per 五未 stage, idle type, failed indicator and class, by sub-park.
 
     \b
     Example:
       landuse summary data/geo/sample_park.gpkg --as-of 2023-10-31
     """
-    gdf = assessing.assessed(input)
+    gdf = assessing.assess(read.parcels(input))
     click.echo(format_summary(gdf))
