@@ -6,14 +6,23 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rules_helpers import make
+from shapely.geometry import box
 
-from landuse.rules import assess, default_ruleset
-from landuse.rules.assess import IDLE_TYPES, LIFECYCLES
+from landuse.core.area import add_areas
+from landuse.core.buildings import footprint_by_parcel, outside_supply
+from landuse.rules import ASSESSMENT_COLUMNS, assess, default_ruleset
+from landuse.rules.columns import Columns
+from landuse.rules.findings import evaluate
+from landuse.rules.idle import IDLE_TYPES
+from landuse.rules.lifecycle import LIFECYCLES
+from landuse.rules.reasons import sentences
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from naive_assess import assess_naive
@@ -151,3 +160,79 @@ def test_agrees_with_the_row_by_row_oracle(rows: list[dict], comb: str) -> None:
     )
     np.testing.assert_allclose(fast["idle_fee_wan"], slow["idle_fee_wan"], equal_nan=True)
     np.testing.assert_allclose(fast["mujun_score"], slow["mujun_score"], equal_nan=True)
+
+
+# ------------------------------------------------------------------ findings <-> sentences
+
+building = st.tuples(st.integers(0, 14), st.floats(-40, 190), st.floats(2, 80))
+buildings_st = st.lists(building, max_size=8)
+
+
+def keyed(g: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None, lang: str):
+    """Run the families as assess does, keeping the key of every sentence."""
+    rs = default_ruleset()
+    base = g.drop(columns=[c for c in ASSESSMENT_COLUMNS if c in g.columns])
+    areas = add_areas(gpd.GeoDataFrame(base[["geometry"]], geometry="geometry", crs=base.crs))
+    found = evaluate(Columns(base), areas["area_m2"].to_numpy(), np.datetime64(AS_OF, "D"),
+                     rs, areas, buildings)
+    s = sentences(found, rs, lang, track_keys=True)
+    return s.keys(), s.join().to_pylist()
+
+
+@SETTINGS
+@given(layers, buildings_st, st.sampled_from(["zh", "en"]))
+def test_every_finding_has_its_sentence_and_no_sentence_is_without_one(
+    rows: list[dict], blds: list[tuple[int, float, float]], lang: str
+) -> None:
+    g = build(rows)
+    b = gpd.GeoDataFrame(
+        geometry=[box(39500000 + i * 200 + x, 3100010, 39500000 + i * 200 + x + w, 3100030)
+                  for i, x, w in blds],
+        crs=g.crs,
+    )
+    r = assess(g, AS_OF, lang=lang, buildings=b)
+    keys, text = keyed(g, b, lang)
+    assert text == r["reasons"].tolist()  # the keyed sentences are the ones assess writes
+    for i, row in enumerate(r.itertuples()):
+        ks = keys[i]
+        stages = [k.split(":")[1] for k in ks if k.startswith("lifecycle:")]
+        assert set(stages) == {row.lifecycle}
+        idle = {k.split(":")[1] for k in ks if k.startswith("idle:")}
+        assert idle == ({row.idle_type} - {"none"})
+        flags = {k.split(":")[1] for k in ks if k.startswith("flag:")}
+        assert flags == set(filter(None, row.flags.split(";")))
+        failed = {k.split(":")[1] for k in ks if k.startswith("indicator:")}
+        assert failed == set(filter(None, row.failed_indicators.split(";")))
+        if row.idle_fee_wan > 0:
+            assert idle
+        if row.mujun_class != "T":
+            assert {"mujun:rated", "mujun:vetoed"} & set(ks)
+
+
+def test_outside_supply_flag_and_evidence_agree_on_a_straddling_building() -> None:
+    x0 = 39500000
+    g = gpd.GeoDataFrame(
+        {"parcel_id": ["S", "U"], "supply_date": pd.to_datetime(["2020-01-01", None])},
+        geometry=[box(x0, 3100000, x0 + 100, 3100100), box(x0 + 100, 3100000, x0 + 200, 3100100)],
+        crs="EPSG:4527",
+    )
+    b = gpd.GeoDataFrame(
+        geometry=[
+            # 1 of its 51 m on the supplied parcel (2 % <= 5 %): outside supply
+            box(x0 + 99, 3100010, x0 + 150, 3100030),
+            # 30 of 70 m on the supplied parcel (43 %), its centre on the unsupplied one:
+            # not outside supply (a representative point would have said it is)
+            box(x0 + 70, 3100040, x0 + 140, 3100060),
+        ],
+        crs="EPSG:4527",
+    )
+    r = assess(g, AS_OF, buildings=b)
+    assert r["flags"].tolist() == ["", "outside_supply"]
+    assert "1栋建筑" in r["reasons"].iloc[1]
+    assert r.attrs["assessment"]["buildings_outside_supply"] == 1
+    _, outside = footprint_by_parcel(g, b)
+    assert list(outside.index) == [0]
+    # the footprint named on U is the part standing on U: 50 m x 20 m
+    o = outside_supply(g, b, np.array([True, False]))
+    assert o.parcel_area_m2[1] == pytest.approx(1000, rel=0.01)
+    assert o.outside.tolist() == [True, False]

@@ -1,7 +1,12 @@
 """The land rules: idle land, 五未 stage, low efficiency and 亩均 class, as of a date.
 
 :func:`assess` is a pure function (GeoDataFrame in, GeoDataFrame out); the thresholds live
-in versioned TOML rulesets (:func:`load_ruleset`).
+in versioned TOML rulesets (:func:`load_ruleset`). The rules by family, each a pure function
+returning masks and values: :mod:`~landuse.rules.lifecycle` (五未 stage),
+:mod:`~landuse.rules.idle` (闲置: clock, not started, stalled, fee and recovery),
+:mod:`~landuse.rules.efficiency` (control indicators), :mod:`~landuse.rules.mujun` (亩均 score
+and class) and :mod:`~landuse.rules.flags`; :mod:`~landuse.rules.reasons` writes every
+sentence of ``reasons`` from their results.
 """
 
 from __future__ import annotations

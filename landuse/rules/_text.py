@@ -124,15 +124,22 @@ class _Long:
 
 
 class Sentences:
-    """Collects findings (one sentence each) per parcel and joins them."""
+    """Collects findings (one sentence each) per parcel and joins them.
 
-    def __init__(self, n: int, lang: str) -> None:
+    Every sentence is added under the key of the finding that produced it (e.g.
+    ``lifecycle:in_use``, ``flag:use_changed``). With ``track_keys`` the keys are kept
+    too, so that a test can check that every finding has its sentence and no sentence
+    stands without its finding (:meth:`keys`).
+    """
+
+    def __init__(self, n: int, lang: str, track_keys: bool = False) -> None:
         self.n = n
         self.lang = lang
         self._long = _Long(n)
+        self._keys: _Long | None = _Long(n) if track_keys else None
 
-    def add(self, mask: np.ndarray, zh: Sequence[Piece], en: Sequence[Piece]) -> None:
-        """Add a sentence to every parcel where ``mask`` is true."""
+    def add(self, mask: np.ndarray, zh: Sequence[Piece], en: Sequence[Piece], key: str) -> None:
+        """Add a sentence, produced by finding ``key``, to every parcel where ``mask`` is true."""
         pieces = zh if self.lang == "zh" else en
         idx = np.flatnonzero(mask)
         if len(idx) == 0:
@@ -143,10 +150,19 @@ class Sentences:
             parts = [p if isinstance(p, str) else p.take(idx) for p in pieces]
             values = pc.binary_join_element_wise(*parts, "")
         self._long.append(idx, values)
+        if self._keys is not None:
+            self._keys.append(idx, _repeat(key, len(idx)))
 
     def join(self) -> pa.Array:
         """Every parcel's sentences, joined (zh: no separator; en: a space); '' when none."""
         return self._long.join("" if self.lang == "zh" else " ")
+
+    def keys(self) -> list[list[str]]:
+        """Per parcel, the keys of its sentences in the order of the sentences."""
+        if self._keys is None:
+            raise ValueError("keys are kept only with Sentences(..., track_keys=True)")
+        joined = self._keys.join("\n").to_pylist()
+        return [k.split("\n") if k else [] for k in joined]
 
 
 def join_codes(n: int, items: Mapping[str, np.ndarray], sep: str = ";") -> pa.Array:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from landuse.rules.assess import CLASSES, IDLE_TYPES, INDICATORS, LIFECYCLES
+from landuse.rules.efficiency import INDICATORS
+from landuse.rules.idle import IDLE_TYPES
+from landuse.rules.lifecycle import LIFECYCLES
+from landuse.rules.mujun import CLASSES
 
 __all__ = ["DIMENSIONS", "summarise"]
 

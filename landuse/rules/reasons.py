@@ -1,0 +1,553 @@
+"""The assessment's ``reasons``: one sentence per finding, in Chinese or English, in one place.
+
+:func:`sentences` reads the rule families' results (:class:`~landuse.rules.findings.Findings`)
+and adds, for every finding, its sentence under a key naming the finding (``lifecycle:<code>``,
+``idle:<type>``, ``indicator:<code>``, ``flag:<code>``, ``mujun:…``, ``contradiction:…``,
+``unjudged:…``, ``cause:…``, ``fee:…``, ``note:…``). No rule is decided here: a mask is at
+most narrowed to choose between wordings of the same finding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from landuse.rules._text import Date, Label, Num, Pct, Piece, Sentences, Txt, join_codes
+from landuse.rules.findings import Findings
+from landuse.rules.idle import BASE_SOURCES
+from landuse.rules.mujun import CLASSES
+from landuse.rules.ruleset import Ruleset
+from landuse.standard import code_label, get_standard
+
+__all__ = ["FIELD_ZH", "sentences"]
+
+_ZH_NUM = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五"}
+
+FIELD_ZH = {
+    "approval_date": "批准日期",
+    "supply_date": "供地日期",
+    "agreed_start_date": "约定动工日期",
+    "extension_until": "延期动工至",
+    "delivery_date": "交地日期",
+    "developed_area_m2": "已开发面积",
+    "invested_wan": "已投资额",
+    "total_investment_wan": "约定总投资",
+    "land_price_wan": "土地价款",
+    "floor_area_m2": "计容建筑面积",
+    "industry_code": "行业代码",
+    "footprint_m2": "建筑基底面积",
+    "yard_area_m2": "露天堆场面积",
+    "admin_area_m2": "行政办公及生活服务设施用地面积",
+    "green_area_m2": "绿地面积",
+    "target_invest_intensity_wan_per_mu": "约定投资强度",
+    "target_tax_per_mu_wan": "约定亩均税收",
+    "tax_wan": "税收",
+    "area": "宗地面积",
+    "production_date": "投产日期",
+    "value_added_wan": "工业增加值",
+    "energy_tce": "综合能耗",
+    "employees": "从业人员",
+    "rd_wan": "研发经费",
+    "revenue_wan": "营业收入",
+    "output_wan": "产值",
+    "area_mu": "宗地面积",
+    "area_m2": "宗地面积",
+}
+"""Chinese names of the fields the sentences name."""
+
+_DATE_ZH = {
+    "start_date": "实际动工日期",
+    "supply_date": "供地日期",
+    "completion_date": "竣工日期",
+    "production_date": "投产日期",
+    "approval_date": "批准日期",
+}
+
+
+def _fz(name: str) -> str:
+    """A field for a Chinese sentence: 中文名(name)."""
+    return f"{FIELD_ZH.get(name, name)}({name})"
+
+
+def _ind(code: str) -> str:
+    """Chinese name of a low-efficiency indicator, from the standard (``failed_indicator``)."""
+    return code_label("failed_indicator", code, "zh")
+
+
+def _years_zh(k: int) -> str:
+    return _ZH_NUM.get(k, str(k))
+
+
+def sentences(f: Findings, rs: Ruleset, lang: str, track_keys: bool = False) -> Sentences:
+    """Every parcel's sentences, in the order the findings are reported.
+
+    Parameters
+    ----------
+    f : Findings
+        The rule families' results.
+    rs : Ruleset
+        The rules (thresholds and labels named in the sentences).
+    lang : {"zh", "en"}
+    track_keys : bool
+        Keep the key of every sentence (:meth:`Sentences.keys`), for tests.
+    """
+    S = Sentences(f.n, lang, track_keys)
+    _stage(S, f)
+    fee = _FeeWords(f)
+    _not_started(S, f, fee)
+    _stalled(S, f, fee, lang)
+    _causes(S, f)
+    _efficiency(S, f, lang)
+    _mujun(S, f, rs, lang)
+    _flags(S, f)
+    _contradictions(S, f)
+    return S
+
+
+def _stage(S: Sentences, f: Findings) -> None:
+    p, lc = f.progress, f.lifecycle
+    dS, dA, dC, dPr = Date(p.supply), Date(p.approval), Date(p.completion), Date(p.production)
+    au = lc.is_("approved_unsupplied")
+    k = "lifecycle:"
+    S.add(
+        lc.is_("unknown"),
+        ["无法判定五未阶段:缺少", _fz("approval_date"), "和", _fz("supply_date"), "。"],
+        ["Lifecycle stage not judged: approval_date and supply_date are missing."],
+        k + "unknown",
+    )
+    S.add(
+        au & p.approved & ~p.supply_future,
+        ["已批准(批准日期", dA, ")未供地,属批而未供。"],
+        ["Approved (", dA, ") but not supplied: approved_unsupplied."],
+        k + "approved_unsupplied",
+    )
+    S.add(
+        au & p.supply_future,
+        ["供地日期", dS, "晚于评估基准日,按未供地计,属批而未供。"],
+        ["Supply date ", dS, " is after the as-of date, so not yet supplied: approved_unsupplied."],
+        k + "approved_unsupplied",
+    )
+    S.add(
+        lc.is_("supplied_unused"),
+        ["已供地(供地日期", dS, ")未动工,属供而未用。"],
+        ["Supplied (", dS, ") but not started: supplied_unused."],
+        k + "supplied_unused",
+    )
+    S.add(
+        lc.is_("used_incomplete"),
+        ["已动工未竣工,属用而未尽。"],
+        ["Started but not completed: used_incomplete."],
+        k + "used_incomplete",
+    )
+    S.add(
+        lc.is_("built_not_producing"),
+        ["已竣工(竣工日期", dC, ")未投产,属建而未投。"],
+        ["Completed (", dC, ") but not in production: built_not_producing."],
+        k + "built_not_producing",
+    )
+    st_lab_zh = ("正常经营", "已停产", "为僵尸企业", "已破产")
+    st_lab_en = ("operating", "stopped", "a zombie enterprise", "bankrupt")
+    st_codes = np.maximum(lc.status[0], 0)
+    below = lc.is_("producing_below_target")
+    S.add(
+        below & lc.bad_status,
+        ["已投产(投产日期", dPr, ")但企业", Label(st_codes, st_lab_zh), ",属投而未达。"],
+        ["In production (", dPr, ") but the enterprise is ", Label(st_codes, st_lab_en),
+         ": producing_below_target."],
+        k + "producing_below_target",
+    )
+    failed = Txt(join_codes(f.n, f.efficiency.failed()))
+    S.add(
+        below & ~lc.bad_status,
+        ["已投产(投产日期", dPr, ")但存在低效指标(", failed, "),属投而未达。"],
+        ["In production (", dPr, ") but fails indicators (", failed,
+         "): producing_below_target."],
+        k + "producing_below_target",
+    )
+    S.add(
+        lc.is_("in_use"),
+        ["已投产(投产日期", dPr, "),属正常使用。"],
+        ["In production since ", dPr, ": in_use."],
+        k + "in_use",
+    )
+
+
+class _FeeWords:
+    """The fee and recovery clauses shared by both kinds of idle land."""
+
+    def __init__(self, f: Findings) -> None:
+        c = f.idle.consequences
+        share = Pct(np.full(f.n, c.fee_share), 0)
+        price = Num(c.land_price_wan)
+        self.fee_zh: list[Piece] = [",按土地价款", price, "万元的", share, "%征缴闲置费",
+                                    Num(c.fee_wan), "万元"]
+        self.fee_en: list[Piece] = ["; idle fee ", share, " % of the land price ", price,
+                                    " = ", Num(c.fee_wan), " (10k yuan)"]
+        self.rec_zh: list[Piece] = [",且满", _years_zh(c.recovery_years), "年可报请无偿收回"]
+        self.rec_en: list[Piece] = [
+            f"; {c.recovery_years} years or more: may be recovered without compensation"
+        ]
+        self.unpriced_zh: list[Piece] = ["应按土地价款", share, "%征缴闲置费,但缺少",
+                                         _fz("land_price_wan"), ",无法计算金额。"]
+        self.unpriced_en: list[Piece] = ["An idle fee of ", share,
+                                         " % of the land price is due, but land_price_wan "
+                                         "is missing."]
+        self.c = c
+
+    def variants(self) -> list[tuple[np.ndarray, list[Piece], list[Piece]]]:
+        """(mask, zh clause, en clause) for fee and recovery, with and without each."""
+        out = []
+        c = self.c
+        for has_fee in (True, False):
+            for has_rec in (True, False):
+                m = (c.fee_priced if has_fee else ~c.fee_priced) & (
+                    c.recovery if has_rec else ~c.recovery
+                )
+                zh = [*(self.fee_zh if has_fee else []), *(self.rec_zh if has_rec else [])]
+                en = [*(self.fee_en if has_fee else []), *(self.rec_en if has_rec else [])]
+                out.append((m, zh, en))
+        return out
+
+
+def _not_started(S: Sentences, f: Findings, fee: _FeeWords) -> None:
+    p, ns = f.progress, f.idle.not_started
+    k_idle, k_del = ns.years, ns.delivery_years
+    nk_zh = _years_zh(k_idle)
+    dBase, dDel, dP = Date(ns.base), Date(p.delivery), Date(p.start)
+    over = Num(ns.overdue_days, 0)
+    base_words = [
+        ("延长动工期限至", "the extended start date ", Date(p.extension)),
+        ("约定动工日期", "the agreed start date ", Date(p.agreed)),
+    ]
+    delivery = BASE_SOURCES.index("delivery_date")
+    for m_c, fz, fe in fee.variants():
+        for src_i, (lab_zh, lab_en, dsrc) in enumerate(base_words):
+            S.add(
+                ns.idle & (ns.base_source == src_i) & m_c,
+                [lab_zh, dsrc, "起满", nk_zh, "年未动工(已逾期", over, "天)", *fz, "。"],
+                [f"Not started {k_idle} full year(s) after ", lab_en, dsrc, " (", over,
+                 " days overdue)", *fe, "."],
+                "idle:not_started",
+            )
+        S.add(
+            ns.idle & (ns.base_source == delivery) & m_c,
+            ["未约定动工日期,以交地日期", dDel, "后", str(k_del), "年即", dBase,
+             "为动工日期,起满", nk_zh, "年未动工(已逾期", over, "天)", *fz, "。"],
+            ["No agreed start date: start date taken as delivery ", dDel,
+             f" + {k_del} year(s) = ", dBase, f"; not started {k_idle} full year(s) after it (",
+             over, " days overdue)", *fe, "."],
+            "idle:not_started",
+        )
+    left = Num(ns.days_left, 0)
+    S.add(
+        ns.not_yet,
+        ["动工期限基准日", dBase, "起未满", nk_zh, "年,尚不构成闲置(还差", left, "天)。"],
+        [f"Not yet {k_idle} full year(s) after the start date ", dBase, " (", left,
+         " days to go): not idle."],
+        "note:not_yet_idle",
+    )
+    S.add(ns.idle & fee.c.fee_unpriced, fee.unpriced_zh, fee.unpriced_en, "fee:unpriced")
+    S.add(
+        ns.unknown,
+        ["已供地未动工,但缺少", _fz("agreed_start_date"), "、", _fz("extension_until"), "和",
+         _fz("delivery_date"), ",无法判定是否闲置。"],
+        ["Supplied and not started, but agreed_start_date, extension_until and delivery_date "
+         "are all missing: idleness cannot be judged."],
+        "unjudged:not_started",
+    )
+    S.add(
+        p.start_ignored,
+        ["动工依据为未动工,实际动工日期", dP, "不计为动工。"],
+        ["start_evidence is none, so the start_date ", dP, " does not count as a start."],
+        "note:start_ignored",
+    )
+
+
+def _stalled(S: Sentences, f: Findings, fee: _FeeWords, lang: str) -> None:
+    st = f.idle.stalled
+    n, comb, k_st = f.n, st.combinator, st.years
+    comb_zh = "或" if comb == "or" else "且"
+    dev, inv = Pct(st.developed_share), Pct(st.invested_share)
+    dev_t, inv_t = Pct(np.full(n, st.developed_below)), Pct(np.full(n, st.invested_below))
+    dev_zh: list[Piece] = ["已开发面积占宗地", dev, "%(低于", dev_t, "%)"]
+    inv_zh: list[Piece] = ["已投资额占总投资", inv, "%(低于", inv_t, "%)"]
+    dev_en: list[Piece] = ["developed area is ", dev, " % of the parcel (below ", dev_t, " %)"]
+    inv_en: list[Piece] = ["investment ", inv, " % of the total (below ", inv_t, " %)"]
+    lo_d, lo_i = st.developed_low, st.invested_low
+    findings: list[tuple[np.ndarray, list[Piece], list[Piece]]] = [
+        (lo_d & lo_i, [*dev_zh, "且", *inv_zh], [*dev_en, " and ", *inv_en]),
+        (lo_d & ~lo_i, dev_zh, dev_en),
+        (~lo_d & lo_i, inv_zh, ["investment is ", *inv_en[1:]]),
+    ]
+    sk_zh = _years_zh(k_st)
+    dSu = Date(f.progress.suspended)
+    days = Num(st.days_suspended, 0)
+    for m_ratio, pz, pe in findings:
+        for m_c, fz, fe in fee.variants():
+            S.add(
+                st.idle & m_ratio & m_c,
+                ["自", dSu, "中止开发满", sk_zh, "年(已", days, "天),", *pz,
+                 f",按“{comb_zh}”判定属中止开发闲置", *fz, "。"],
+                ["Development suspended since ", dSu, f" for {k_st} full year(s) (", days,
+                 " days) and ", *pe, f" (combinator '{comb}'): stalled idle land", *fe, "."],
+                "idle:stalled",
+            )
+    S.add(st.idle & fee.c.fee_unpriced, fee.unpriced_zh, fee.unpriced_en, "fee:unpriced")
+    sep = "、" if lang == "zh" else ", "
+    names = Txt(join_codes(
+        n, {(_fz(k) if lang == "zh" else k): m for k, m in st.missing.items()}, sep
+    ))
+    S.add(
+        st.unknown,
+        ["自", dSu, "中止开发满", sk_zh, "年,但缺少", names,
+         f",无法按“{comb_zh}”判定是否闲置。"],
+        ["Development suspended since ", dSu, f" for {k_st} full year(s), but ", names,
+         f" missing: stalled idleness cannot be judged (combinator '{comb}')."],
+        "unjudged:stalled",
+    )
+
+
+def _causes(S: Sentences, f: Findings) -> None:
+    c = f.idle.consequences
+    S.add(
+        c.check_cause,
+        ["闲置原因未记录(", "delay_cause",
+         "),须核实是否属政府原因或不可抗力;核实前按用地单位原因处理。"],
+        ["The cause of the delay (delay_cause) is not recorded: it must be checked whether "
+         "the government or force majeure caused it; until then it is treated as the holder's."],
+        "cause:unrecorded",
+    )
+    cause_lab_zh = ("用地单位原因", "政府原因", "不可抗力", "原因不明")
+    cause_lab_en = ("the holder", "the government", "force majeure", "an unknown cause")
+    cause_codes = np.maximum(c.cause[0], 0)
+    S.add(
+        c.exempt,
+        ["闲置系", Label(cause_codes, cause_lab_zh),
+         "造成,不征缴闲置费、不无偿收回,应协商处置:"
+         "延长动工期限(不超过一年)、调整土地用途或规划条件、由政府安排临时使用(不超过两年)、"
+         "协议有偿收回、置换土地或其他方式。"],
+        ["The delay was caused by ", Label(cause_codes, cause_lab_en),
+         ": no idle fee and no recovery; negotiate a disposal: extend the start date (at most "
+         "one year), change the use or planning conditions, temporary use arranged by the "
+         "government (at most two years), negotiated paid recovery, a land swap, or another "
+         "method."],
+        "cause:exempt",
+    )
+
+
+def _efficiency(S: Sentences, f: Findings, lang: str) -> None:
+    e = f.efficiency
+    ind = e.indicators
+    far, cov, adm, grn = ind["far"], ind["coverage"], ind["admin_share"], ind["green_ratio"]
+    inv, tax = ind["invest_intensity"], ind["tax_per_mu"]
+    ind_txt, ind_code = Txt(e.industry_name), Txt(e.industry)
+    S.add(
+        far.failed,
+        [_ind("far"), Num(far.value), "低于", ind_txt, "(", ind_code, ")控制指标",
+         Num(far.threshold), "。"],
+        ["Floor-area ratio ", Num(far.value), " is below the minimum ", Num(far.threshold),
+         " for industry ", ind_code, "."],
+        "indicator:far",
+    )
+    S.add(
+        cov.failed,
+        [_ind("coverage"), Pct(cov.value), "%低于", Pct(cov.threshold), "%。"],
+        ["Building coverage ", Pct(cov.value), " % is below ", Pct(cov.threshold), " %."],
+        "indicator:coverage",
+    )
+    S.add(
+        adm.failed,
+        ["行政办公及生活服务设施用地占", Pct(adm.value), "%,高于", Pct(adm.threshold), "%。"],
+        ["Office and living facilities take ", Pct(adm.value), " % of the land, above ",
+         Pct(adm.threshold), " %."],
+        "indicator:admin_share",
+    )
+    S.add(
+        grn.failed,
+        [_ind("green_ratio"), Pct(grn.value), "%高于", Pct(grn.threshold), "%。"],
+        ["Green ratio ", Pct(grn.value), " % is above ", Pct(grn.threshold), " %."],
+        "indicator:green_ratio",
+    )
+    for code, it, en_name, en_unit in (
+        ("invest_intensity", inv, "Investment intensity ", " (10k yuan/mu)"),
+        ("tax_per_mu", tax, "Tax per mu ", " (10k yuan)"),
+    ):
+        fc = it.from_contract if it.from_contract is not None else np.zeros(f.n, dtype=bool)
+        src_zh, src_en = np.where(fc, "约定值", "规则值"), np.where(fc, "contract", "ruleset")
+        S.add(
+            it.failed,
+            [_ind(code), Num(it.value), "万元/亩低于", Txt(src_zh), Num(it.threshold), "万元/亩。"],
+            [en_name, Num(it.value), f"{en_unit} is below the ", Txt(src_en), " target ",
+             Num(it.threshold), "."],
+            f"indicator:{code}",
+        )
+    items = _unjudged_items(f, lang)
+    unj = np.zeros(f.n, dtype=bool)
+    for m in items.values():
+        unj |= m
+    unj_txt = Txt(join_codes(f.n, items, "、" if lang == "zh" else "; "))
+    S.add(
+        unj,
+        ["低效用地指标未能判定:", unj_txt, "。"],
+        ["Low-efficiency indicators not judged: ", unj_txt, "."],
+        "unjudged:indicators",
+    )
+
+
+def _unjudged_items(f: Findings, lang: str) -> dict[str, np.ndarray]:
+    """What keeps each indicator from being judged, worded, with its mask."""
+    ind = f.efficiency.indicators
+    zh = lang == "zh"
+    words_zh = {"industry_unknown": "控制表无此行业", "target": "无约定值或规则值"}
+    words_en = {"industry_unknown": "industry not in the control table",
+                "target": "no contract or ruleset target"}
+    out: dict[str, np.ndarray] = {}
+    for code, it in ind.items():
+        for cause, m in it.missing.items():
+            if zh:
+                why = words_zh.get(cause, f"缺少{cause}")
+                out[f"{_ind(code)}({why})"] = m
+            else:
+                why = words_en.get(cause, f"{cause} missing")
+                out[f"{code} ({why})"] = m
+    return out
+
+
+def _mujun(S: Sentences, f: Findings, rs: Ruleset, lang: str) -> None:
+    mj, rules, n = f.mujun, rs.mujun, f.n
+    p = f.progress
+    score, rank, count = Num(mj.score), Num(mj.rank, 0), Num(mj.count, 0)
+    cls = Label(mj.class_code, CLASSES)
+    before = Label(mj.class_before_veto, CLASSES)
+    S.add(
+        mj.rated & ~mj.vetoed,
+        ["亩均效益得分", score, ",在", count, "个参评宗地中排第", rank, "名,评为", cls, "类。"],
+        ["Mu-average score ", score, ", rank ", rank, " of ", count, " rated: class ", cls, "."],
+        "mujun:rated",
+    )
+    S.add(
+        mj.vetoed,
+        ["亩均效益得分", score, ",排第", rank, "名,应为", before, "类,因一票否决事项调为", cls,
+         "类。"],
+        ["Mu-average score ", score, ", rank ", rank, ": class ", before, ", moved to ", cls,
+         " by a veto."],
+        "mujun:vetoed",
+    )
+    if mj.missing:
+        zh = lang == "zh"
+        mjm = np.zeros(n, dtype=bool)
+        named: dict[str, np.ndarray] = {}
+        for m in mj.missing:
+            mjm |= m.mask
+            name = f"{m.label_zh}({m.field})" if zh else f"{m.label_en} ({m.field})"
+            named[name] = m.mask
+        names = Txt(join_codes(n, named, "、" if zh else "; "))
+        mean = rules["missing_value"] == "mean"
+        S.add(
+            mjm,
+            ["亩均指标缺少数据,", "按平均分计" if mean else "按0分计", ":", names, "。"],
+            ["Mu-average indicators without data, ", "scored as the mean" if mean else "scored 0",
+             ": ", names, "."],
+            "mujun:missing",
+        )
+    lc_unknown = f.lifecycle.is_("unknown")
+    S.add(~p.producing & ~lc_unknown, ["未投产,不参评亩均效益(T类)。"],
+          ["Not in production: not rated (class T)."], "mujun:not_producing")
+    S.add(~p.producing & lc_unknown, ["缺少", _fz("production_date"), ",不参评亩均效益(T类)。"],
+          ["production_date missing: not rated (class T)."], "mujun:no_production_date")
+    dPr = Date(p.production)
+    S.add(
+        p.producing & ~mj.long_enough,
+        ["投产(", dPr, ")不满", _years_zh(mj.min_years), "年,不参评亩均效益(T类)。"],
+        ["In production since ", dPr, f", under {mj.min_years} years: not rated (class T)."],
+        "mujun:too_young",
+    )
+    amu, min_mu = Num(f.area_mu), Num(np.full(n, float(rules["min_area_mu"])))
+    S.add(
+        mj.long_enough & ~mj.big_enough & np.isfinite(f.area_mu),
+        ["用地面积", amu, "亩,不足", min_mu, "亩,不参评亩均效益(T类)。"],
+        ["Area ", amu, " mu is under ", min_mu, " mu: not rated (class T)."],
+        "mujun:too_small",
+    )
+    nd_fields = ", ".join(dict.fromkeys(
+        s["numerator"] for s in rules["indicators"].values() if s["numerator"] != "area_mu"
+    ))
+    S.add(
+        mj.no_data,
+        ["亩均效益指标(", nd_fields, ")均无数据,不参评亩均效益(T类),请补充统计数据。"],
+        ["No performance figure (", nd_fields,
+         ") for the mu-average evaluation: not rated (class T); supply the statistics."],
+        "mujun:no_data",
+    )
+    if not mj.veto_checked:
+        vc = ", ".join(rules["veto_columns"])
+        S.add(
+            mj.class_code <= CLASSES.index("B"),
+            ["未提供一票否决字段(", vc, "),未核查一票否决。"],
+            ["No veto column (", vc, ") given: veto not checked."],
+            "mujun:veto_unchecked",
+        )
+
+
+def _flags(S: Sentences, f: Findings) -> None:
+    fl = f.flags
+    lu_en = fl.land_use[1]
+    lu_zh = tuple(get_standard().codes["land_use"][c][0] for c in lu_en)
+    obs, reg = np.maximum(fl.observed_use[0], 0), np.maximum(fl.land_use[0], 0)
+    S.add(
+        fl.masks["use_changed"],
+        ["现状用途(", Label(obs, lu_zh), ")与登记用途(", Label(reg, lu_zh),
+         ")不一致,可能擅自改变用途。"],
+        ["Observed use (", Label(obs, lu_en), ") differs from the registered use (",
+         Label(reg, lu_en), "): possible unauthorised change of use."],
+        "flag:use_changed",
+    )
+    S.add(
+        fl.masks["mortgaged_idle"],
+        ["闲置土地已设定抵押,应通知抵押权人。"],
+        ["Idle land under a mortgage: the mortgagee must be told."],
+        "flag:mortgaged_idle",
+    )
+    cnt, area = Num(fl.outside_count, 0), Num(fl.outside_area_m2, 0)
+    S.add(
+        fl.masks["outside_supply"],
+        ["宗地未供地,但有", cnt, "栋建筑(基底约", area,
+         "平方米)不在任何已供宗地上,为非法占地线索。"],
+        ["Not supplied, yet ", cnt, " building(s) (about ", area,
+         " m² of footprint) stand on no supplied parcel: possible illegal occupation."],
+        "flag:outside_supply",
+    )
+
+
+def _contradictions(S: Sentences, f: Findings) -> None:
+    p, c = f.progress, f.contradictions
+    dates: dict[str, Any] = {
+        "start_date": Date(p.start),
+        "supply_date": Date(p.supply),
+        "completion_date": Date(p.completion),
+        "production_date": Date(p.production),
+        "approval_date": Date(p.approval),
+    }
+    for (later, earlier), m in c.date_order.items():
+        d_l, d_e = dates[later], dates[earlier]
+        S.add(
+            m,
+            [f"日期矛盾:{_DATE_ZH[later]}", d_l, f"早于{_DATE_ZH[earlier]}", d_e, ",请核对。"],
+            [f"Dates contradict: {later} ", d_l, f" is before {earlier} ", d_e,
+             "; check them."],
+            f"contradiction:{later}<{earlier}",
+        )
+    S.add(
+        c.none_but_done,
+        ["记录矛盾:动工依据为未动工,但已有竣工或投产日期,按已动工计,请核对。"],
+        ["Records contradict: start_evidence is none but the parcel has a completion or "
+         "production date; treated as started, check it."],
+        "contradiction:none_but_done",
+    )
+    S.add(
+        c.started_unsupplied,
+        ["未供地但已动工,疑似未供先用,请核对。"],
+        ["Started without a supply date: possible use before supply; check it."],
+        "contradiction:started_unsupplied",
+    )
