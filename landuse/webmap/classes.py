@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landuse import labels
 from landuse.errors import SchemaError
 from landuse.standard import code_label, get_standard
 
@@ -48,28 +49,20 @@ ASSESSED_COLUMNS = (
 _INDICATOR: tuple[str, ...] = tuple(get_standard().codes["failed_indicator"])
 """Low-efficiency indicators in legend order: the standard's failed_indicator list."""
 
-_UI = {
-    "stage": ("五未阶段", "Five-not stage"),
-    "idle": ("闲置土地(类型·超期)", "Idle land (type, overdue)"),
-    "low": ("低效用地(未达标指标)", "Low efficiency (failed indicator)"),
-    "reclaim": ("盘活处置(方式)", "Reclaimed (method)"),
-    "reclaim_date": ("盘活时间(处置日期)", "Reclaimed by date"),
-    "mujun": ("亩均效益分类", "Per-mu class"),
-    "zones": ("园区边界", "Sub-park boundaries"),
-    "buildings": ("建筑物", "Buildings"),
-    "multi": ("多项未达标", "several indicators"),
-    "unspecified": ("未注明指标", "indicator not given"),
-    "in_progress": ("处置中", "in progress"),
-    "no_method": ("已盘活(方式未填)", "reclaimed, method not given"),
-    "1to2": ("1–2年", "1–2 yr"),
-    "over2": ("满2年", "≥ 2 yr"),
-}
+_FIELD_TITLES = {"stage": "lifecycle", "mujun": "mujun_class"}
+"""Layers titled by the assessment field they show."""
 
 
 def label(key: str, lang: str) -> str:
-    """UI label of a map term (layer titles, generic classes) in ``lang``."""
-    zh, en = _UI[key]
-    return zh if lang == "zh" else en
+    """A word of the map (layer titles, generic classes) in ``lang``.
+
+    Words are in ``landuse/data/words.toml`` (group ``map``); the layers of one assessment
+    field (``stage``, ``mujun``) carry the field's label. Read through
+    :func:`landuse.labels.label`; an unknown key is a SchemaError.
+    """
+    if key in _FIELD_TITLES:
+        return labels.label("field", _FIELD_TITLES[key], lang)
+    return labels.label("map", key, lang)
 
 
 def _indicator_label(code: str, lang: str) -> str:
