@@ -9,7 +9,7 @@ Every word shown for a key comes from the package data through :func:`label`:
   :func:`header` adds the field's unit, as table headers show it;
 * units (``[units]``): kind ``"unit"``;
 * fixed words of the outputs (``landuse/data/words.toml``): kind = the group,
-  ``"common"``, ``"report"`` or ``"map"``.
+  ``"common"``, ``"report"``, ``"map"`` or ``"store"``.
 
 An unknown kind, key or language is a :class:`~landuse.errors.SchemaError` naming it.
 """
@@ -68,7 +68,7 @@ def _kind(kind: str) -> dict[str, _Pair]:
     if kind not in tables:
         raise SchemaError(
             f"no words for kind '{kind}'. Fix: use a code list of the standard or one of "
-            f"field, unit, common, report, map."
+            f"{', '.join(k for k in tables if k not in get_standard().codes)}."
         )
     return tables[kind]
 
@@ -86,7 +86,7 @@ def label(kind: str, key: str, lang: str = "zh", *, long: bool = False) -> str:
     kind : str
         A code list of the standard (``lifecycle``, ``method`` …), ``field`` (an
         assessment field), ``unit``, or a group of fixed words (``common``, ``report``,
-        ``map``).
+        ``map``, ``store``).
     key : str
         The code, field name, unit or word key.
     lang : {"zh", "en"}

@@ -189,13 +189,21 @@ def test_summary_and_map_use_the_same_words() -> None:
     assert both("common", "parcels") == "宗地 parcels"
 
 
+def test_store_titles_come_from_the_lookup() -> None:
+    from landuse.store.schema import COLLECTIONS
+
+    assert COLLECTIONS["parcels"].title == "宗地 Parcels"
+    assert COLLECTIONS["ledger"].title == "处置台账 Disposal ledger"
+    assert COLLECTIONS["ledger"].column("recorded_by").title == "记录人"
+
+
 def test_a_shared_word_has_one_home() -> None:
     groups: dict[str, set[str]] = {}
     for kind, key, _zh, _en in labels.entries():
-        if kind in ("common", "report", "map"):
+        if kind in ("common", "report", "map", "store"):
             groups.setdefault(kind, set()).add(key)
     assert groups["common"], "no common words"
-    for g in ("report", "map"):
+    for g in ("report", "map", "store"):
         both_places = groups["common"] & groups[g]
         assert not both_places, f"{sorted(both_places)} are in [common] and in [{g}]"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from landuse.errors import SchemaError
-from landuse.labels import header
+from landuse.labels import both, header, label
 from landuse.standard import get_standard
 
 __all__ = [
@@ -96,9 +96,9 @@ def _columns(layer: Literal["parcels", "ledger"]) -> tuple[Column, ...]:
     )
 
 
-_LEDGER_EXTRA = (
-    Column("recorded_at", "text", None, "记录时间"),
-    Column("recorded_by", "text", None, "记录人"),
+_LEDGER_EXTRA = tuple(
+    Column(name, "text", None, label("store", name, "zh"))
+    for name in ("recorded_at", "recorded_by")
 )
 
 
@@ -125,7 +125,7 @@ COLLECTIONS: dict[str, Collection] = {
         table="parcels",
         id_column="parcel_id",
         columns=_columns("parcels"),
-        title="宗地 Parcels",
+        title=both("store", "collection_parcels"),
         description="宗地登记 The parcel register of the development zone (parcel standard §1), "
         "with its assessment (§3) as of the date the response names.",
         derived=ASSESSMENT,
@@ -135,7 +135,7 @@ COLLECTIONS: dict[str, Collection] = {
         table="ledger",
         id_column="event_id",
         columns=_columns("ledger") + _LEDGER_EXTRA,
-        title="处置台账 Disposal ledger",
+        title=both("store", "collection_ledger"),
         description=(
             "盘活处置台账 One row per event on a parcel's road back to use; rows are never "
             "edited or deleted, a correction is a new event (parcel standard §2)."
