@@ -11,8 +11,8 @@ import calendar
 import pandas as pd
 
 from landuse import labels
-from landuse.errors import SchemaError
 from landuse.labels import header
+from landuse.standard import get_standard
 
 __all__ = ["T", "fmt1", "label", "period_label", "word"]
 
@@ -38,17 +38,9 @@ def label(kind: str, code: object, lang: str = "zh") -> str:
         return word("not_recorded", lang)
     c = str(code)
     labels.check_lang(lang)
-    known = kind not in ("field", "unit", "common", "report", "map")
-    if not known or not _is_code(kind, c):
+    if kind not in get_standard().codes or not labels.has_label(kind, c):
         return c if lang == "zh" else c.replace("_", " ")
     return labels.label(kind, c, lang, long=kind in _LONG)
-
-
-def _is_code(kind: str, code: str) -> bool:
-    try:
-        return labels.has_label(kind, code)
-    except SchemaError:  # not a code list: shown as it is
-        return False
 
 
 def fmt1(x: float) -> str:
