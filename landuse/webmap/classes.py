@@ -66,7 +66,7 @@ def label(key: str, lang: str) -> str:
 
 
 def _indicator_label(code: str, lang: str) -> str:
-    return code_label("failed_indicator", code, lang) if code in _INDICATOR else code
+    return labels.label("failed_indicator", code, lang) if code in _INDICATOR else code
 
 
 @dataclass
@@ -228,7 +228,8 @@ def classify_layers(
 
     # 1. 五未 stage
     spec = LayerSpec("stage", label("stage", lang), [
-        LayerClass(c, code_label("lifecycle", c, lang), col) for c, col in _STAGE_COLORS.items()
+        LayerClass(c, labels.label("lifecycle", c, lang), col)
+        for c, col in _STAGE_COLORS.items()
     ])
     keys: list[str | None] = []
     for v in gdf["lifecycle"]:
@@ -244,7 +245,7 @@ def classify_layers(
     # 2. idle by type and time overdue
     idle_classes = []
     for t, c1, c2 in (("not_started", "#fc9272", "#cb181d"), ("stalled", "#fdd0a2", "#d94801")):
-        name = code_label("idle_type", t, lang)
+        name = labels.label("idle_type", t, lang)
         idle_classes.append(LayerClass(f"{t}:1to2", f"{name} {label('1to2', lang)}", c1))
         idle_classes.append(LayerClass(f"{t}:over2", f"{name} {label('over2', lang)}", c2))
     spec = LayerSpec("idle", label("idle", lang), idle_classes)
@@ -291,7 +292,7 @@ def classify_layers(
     effective = None
     methods = list(_method_codes())
     rec_classes = [
-        LayerClass(m, code_label("method", m, lang), _METHOD_PALETTE[i % len(_METHOD_PALETTE)])
+        LayerClass(m, labels.label("method", m, lang), _METHOD_PALETTE[i % len(_METHOD_PALETTE)])
         for i, m in enumerate(methods)
     ]
     rec_classes.append(LayerClass("no_method", label("no_method", lang), "#252525"))
@@ -319,7 +320,7 @@ def classify_layers(
 
     # 5. 亩均 class
     spec = LayerSpec("mujun", label("mujun", lang), [
-        LayerClass(c, code_label("mujun_class", c, lang, long=True), col)
+        LayerClass(c, labels.label("mujun_class", c, lang, long=True), col)
         for c, col in _MUJUN_COLORS.items()
     ])
     keys = []
