@@ -1,9 +1,11 @@
 """The parcel data standard (v1), loaded from ``landuse/data/standard.toml``.
 
 The standard is data, not code: one table of fields with their types, Chinese aliases and
-code lists. This module loads it and answers the questions readers and writers ask:
-which standard field a header means (and in which unit), and which code a Chinese word
-means.
+code lists, and the assessment output (§3) with the words people read for each field.
+This module loads it and answers the questions readers and writers ask: which standard
+field a header means (and in which unit), which code a Chinese word means, and which
+columns an assessment has. The words themselves are looked up through
+:func:`landuse.labels.label`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Literal
 
 __all__ = [
     "AREA_UNITS",
+    "ASSESSMENT_COLUMNS",
     "Field",
     "Standard",
     "code_label",
@@ -25,7 +28,8 @@ __all__ = [
     "normalise_header",
 ]
 
-Layer = Literal["parcels", "ledger"]
+Layer = Literal["parcels", "ledger", "assessment"]
+_LAYERS: tuple[Layer, ...] = ("parcels", "ledger", "assessment")
 
 AREA_UNITS: dict[str, float] = {
     "m2": 1.0,
@@ -50,6 +54,10 @@ class Field:
     required: bool = False
     unique: bool = False
     codes: str | None = None
+    multiple: bool = False
+    """Several codes of ``codes`` separated by ``;`` (assessment fields such as ``flags``)."""
+    unit: str | None = None
+    """Key of the unit shown after the field's label (``[units]``), if it has one."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,7 @@ class Standard:
     def __init__(self, data: dict) -> None:
         self.version: str = str(data["version"])
         self.fields: dict[str, tuple[Field, ...]] = {}
-        for layer in ("parcels", "ledger"):
+        for layer in _LAYERS:
             self.fields[layer] = tuple(
                 Field(
                     name=f["name"],
@@ -111,9 +119,18 @@ class Standard:
                     required=bool(f.get("required", False)),
                     unique=bool(f.get("unique", False)),
                     codes=f.get("codes"),
+                    multiple=bool(f.get("list", False)),
+                    unit=f.get("unit"),
                 )
                 for f in data[layer]
             )
+        self.field_labels: dict[str, tuple[str, str]] = {
+            f["name"]: (f["zh"], f["en"]) for f in data["assessment"]
+        }
+        """Words of each assessment field: name -> (Chinese, English)."""
+        self.units: dict[str, tuple[str, str]] = {
+            k: (pair[0], pair[1]) for k, pair in data.get("units", {}).items()
+        }
         self.codes: dict[str, dict[str, tuple[str, ...]]] = {
             k: {code: tuple(words) for code, words in v.items()} for k, v in data["codes"].items()
         }
@@ -198,11 +215,11 @@ def get_standard() -> Standard:
 
 
 def code_label(list_name: str, code: str, lang: str = "zh", long: bool = False) -> str:
-    """Label of a code for people: its first Chinese word (zh) or its English label (en).
+    """Label of a code for people, through :func:`landuse.labels.label`.
 
-    ``long=True`` gives the longer descriptive variant where the standard has one
-    (``[labels_long]``, e.g. ``A类（优先发展）``), else the ordinary label. A code the list
-    does not know gives the code itself (``_`` as spaces); an unknown list is a KeyError.
+    Kept for callers that show codes read from data: a code the list does not know gives
+    the code itself (``_`` as spaces) instead of an error. An unknown list or language is
+    a :class:`~landuse.errors.SchemaError`.
 
     Examples
     --------
@@ -213,17 +230,13 @@ def code_label(list_name: str, code: str, lang: str = "zh", long: bool = False) 
     >>> code_label("mujun_class", "A"), code_label("mujun_class", "A", long=True)
     ('A类', 'A类（优先发展）')
     """
-    std = get_standard()
-    words = std.codes[list_name].get(code)
-    if long:
-        pair = std.labels_long.get(list_name, {}).get(code)
-        if pair:
-            return pair[0] if lang == "zh" else pair[1]
-    if lang == "zh":
-        if words:
-            return words[0]
-    else:
-        en = std.labels_en.get(list_name, {}).get(code)
-        if en:
-            return en
+    from landuse.labels import check_lang, has_label, label
+
+    check_lang(lang)
+    if has_label(list_name, code):
+        return label(list_name, code, lang, long=long)
     return code.replace("_", " ")
+
+
+ASSESSMENT_COLUMNS: tuple[str, ...] = tuple(get_standard().names("assessment"))
+"""Columns an assessment adds, in output order: §3 of the parcel standard plus ``ruleset``."""

@@ -221,7 +221,8 @@ def test_cli_assess_en_and_overwrite(sample_park: Path, tmp_path: Path) -> None:
 def test_cli_summary(sample_park: Path, expected: dict) -> None:
     res = CliRunner().invoke(cli, ["summary", str(sample_park), "--as-of", AS_OF])
     assert res.exit_code == 0, res.output
-    for heading in ("五未阶段 lifecycle stage", "闲置类型 idle type", "低效指标", "亩均分类"):
+    for heading in ("五未阶段 Five-not stage", "闲置类型 Idle type", "未达标指标 Failed indicators",
+                    "亩均效益分类 Per-mu class"):
         assert heading in res.output
     line = next(x for x in res.output.splitlines() if "供而未用 supplied_unused" in x)
     assert line.split()[2] == str(expected["assessment"]["lifecycle"]["supplied_unused"])

@@ -7,25 +7,21 @@ from typing import TYPE_CHECKING
 import click
 
 from landuse.cli._common import AssessArgs, ReadArgs, assess_options, handle_errors, read_options
-from landuse.standard import code_label
+from landuse.labels import both, has_label, label
+from landuse.standard import get_standard
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["format_summary", "summary"]
 
-_CODE_LIST = {"failed_indicators": "failed_indicator"}
-"""Summary column -> code list of the standard, where the names differ."""
-
-
 def _row_label(col: str, code: object) -> str:
     """``<Chinese label> <code>`` for a row of the summary (long label for 亩均 classes)."""
-    from landuse.standard import get_standard
-
-    list_name = _CODE_LIST.get(col, col)
+    list_name = get_standard().field("assessment", col).codes
+    assert list_name is not None, col
     c = str(code)
-    known = c in get_standard().codes[list_name]
-    return f"{code_label(list_name, c, long=True) if known else c} {c}"
+    known = has_label(list_name, c)
+    return f"{label(list_name, c, long=True) if known else c} {c}"
 
 
 def format_summary(assessed: pd.DataFrame) -> str:
@@ -37,11 +33,15 @@ def format_summary(assessed: pd.DataFrame) -> str:
     tables = summarise(assessed)
     meta = assessed.attrs.get("assessment", {})
     lines = [
-        f"评估基准日 as of: {meta.get('as_of', '')}    "
-        f"规则集 ruleset: {meta.get('ruleset', {}).get('description', '')}",
-        f"宗地 parcels: {len(assessed)}    "
-        f"面积 area: {float(pd.to_numeric(assessed['area_mu']).sum()):,.2f} 亩 mu",
+        f"{both('common', 'as_of')}: {meta.get('as_of', '')}    "
+        f"{both('field', 'ruleset')}: {meta.get('ruleset', {}).get('description', '')}",
+        f"{both('common', 'parcels')}: {len(assessed)}    "
+        f"{both('field', 'area_mu')}: {float(pd.to_numeric(assessed['area_mu']).sum()):,.2f} "
+        f"{both('unit', 'mu')}",
     ]
+    everything = both("common", "all")
+    count, mu = both("common", "parcel_count"), both("unit", "mu")
+    nothing = f"({both('common', 'none')})"
     with pd.option_context(
         "display.unicode.east_asian_width",
         True,
@@ -60,13 +60,13 @@ def format_summary(assessed: pd.DataFrame) -> str:
             t.columns = pd.MultiIndex.from_tuples(
                 [
                     (
-                        "全部 all" if c[0] == "all" else c[0],
-                        "宗 parcels" if c[1] == "parcels" else "亩 mu",
+                        everything if c[0] == "all" else c[0],
+                        count if c[1] == "parcels" else mu,
                     )
                     for c in t.columns
                 ]
             )
-            lines += ["", f"== {zh} {en} ==", t.to_string() if len(t) else "(无 none)"]
+            lines += ["", f"== {zh} {en} ==", t.to_string() if len(t) else nothing]
     return "\n".join(lines)
 
 

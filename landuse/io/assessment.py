@@ -10,28 +10,25 @@ import pandas as pd
 
 from landuse.errors import DataSourceError
 from landuse.io.write import atomic_path, write_layer
+from landuse.labels import both, header, label
+from landuse.standard import ASSESSMENT_COLUMNS
 
 __all__ = ["ASSESSMENT_FORMATS", "write_assessment"]
 
 ASSESSMENT_FORMATS = (".gpkg", ".parquet", ".geojson", ".csv", ".xlsx")
 
-_FIELDS = [
-    ("area_m2", "面积(平方米, 椭球面)", "area in m² (ellipsoidal)"),
-    ("area_mu", "面积(亩)", "area in mu"),
-    ("area_ha", "面积(公顷)", "area in hectares"),
-    ("lifecycle", "五未阶段", "five-not stage"),
-    ("idle_type", "闲置类型", "idle type (Order 53 case A / B)"),
-    ("overdue_days", "逾期天数", "days past the (re-based) start date"),
-    ("idle_fee_wan", "闲置费(万元)", "idle fee, 10k yuan"),
-    ("recovery_candidate", "可无偿收回", "may be recovered without compensation"),
-    ("low_efficiency", "低效用地", "fails an intensity or yield indicator"),
-    ("failed_indicators", "未达标指标", "failed indicators"),
-    ("mujun_score", "亩均效益得分", "mu-average score"),
-    ("mujun_class", "亩均分类", "mu-average class A/B/C/D/T"),
-    ("flags", "提示", "flags"),
-    ("reasons", "判定理由", "reasons"),
-    ("ruleset", "规则集", "ruleset name and version"),
-]
+def _fields_sheet(columns: pd.Index) -> pd.DataFrame:
+    """The fields of the standard's assessment (§3) present in ``columns``, with their
+    headers in Chinese and English."""
+    rows = [(name, header(name, "zh"), header(name, "en"))
+            for name in ASSESSMENT_COLUMNS if name in columns]
+    return pd.DataFrame(rows, columns=[_en_zh("common", "field"), label("common", "lang_zh", "zh"),
+                                       label("common", "lang_en", "en")])
+
+
+def _en_zh(kind: str, key: str) -> str:
+    """English first, then Chinese: sheet names and column heads of the workbook."""
+    return f"{label(kind, key, 'en')} {label(kind, key, 'zh')}"
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
@@ -73,23 +70,20 @@ def write_assessment(gdf: gpd.GeoDataFrame, target: str | Path, overwrite: bool 
             table["geometry_wkt"] = gdf.geometry.to_wkt().to_numpy()
             table.to_csv(tmp, index=False, encoding="utf-8-sig")
         else:
-            fields = pd.DataFrame(
-                [f for f in _FIELDS if f[0] in table.columns],
-                columns=["field 字段", "中文", "English"],
-            )
+            fields = _fields_sheet(table.columns)
             rs = meta.get("ruleset", {})
             about = pd.DataFrame(
                 [
-                    ("评估基准日 as of", meta.get("as_of", "")),
-                    ("规则集 ruleset", rs.get("description", "")),
-                    ("规则文件 files", "; ".join(rs.get("files", []))),
-                    ("缺失字段 absent fields", ", ".join(meta.get("absent_fields", []))),
-                    ("宗地数 parcels", len(table)),
+                    (both("common", "as_of"), meta.get("as_of", "")),
+                    (both("field", "ruleset"), rs.get("description", "")),
+                    (both("common", "files"), "; ".join(rs.get("files", []))),
+                    (both("common", "absent_fields"), ", ".join(meta.get("absent_fields", []))),
+                    (both("common", "parcels_n"), len(table)),
                 ],
-                columns=["item 项目", "value 值"],
+                columns=[_en_zh("common", "item"), _en_zh("common", "value_col")],
             )
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
                 table.to_excel(xw, sheet_name="assessment", index=False)
-                fields.to_excel(xw, sheet_name="fields 字段", index=False)
-                about.to_excel(xw, sheet_name="about 说明", index=False)
+                fields.to_excel(xw, sheet_name=_en_zh("common", "fields"), index=False)
+                about.to_excel(xw, sheet_name=_en_zh("common", "about"), index=False)
     return t

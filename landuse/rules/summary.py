@@ -5,27 +5,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from landuse.rules.efficiency import INDICATORS
-from landuse.rules.idle import IDLE_TYPES
-from landuse.rules.lifecycle import LIFECYCLES
-from landuse.rules.mujun import CLASSES
+from landuse.labels import both, label
+from landuse.standard import get_standard
 
 __all__ = ["DIMENSIONS", "summarise"]
 
-DIMENSIONS: dict[str, tuple[str, str]] = {
-    "lifecycle": ("五未阶段", "lifecycle stage"),
-    "idle_type": ("闲置类型", "idle type"),
-    "failed_indicators": ("低效指标", "low-efficiency indicator"),
-    "mujun_class": ("亩均分类", "mu-average class"),
-}
-"""Dimensions of :func:`summarise`: column -> (Chinese heading, English heading)."""
+_COLUMNS = ("lifecycle", "idle_type", "failed_indicators", "mujun_class")
 
-_ORDER = {
-    "lifecycle": LIFECYCLES,
-    "idle_type": IDLE_TYPES,
-    "failed_indicators": INDICATORS,
-    "mujun_class": CLASSES,
+DIMENSIONS: dict[str, tuple[str, str]] = {
+    c: (label("field", c, "zh"), label("field", c, "en")) for c in _COLUMNS
 }
+"""Dimensions of :func:`summarise`: column -> (Chinese heading, English heading), the
+assessment fields' labels from the standard."""
+
+
+def _order(column: str) -> tuple[str, ...]:
+    """Codes of a dimension in the order of its code list in the standard."""
+    std = get_standard()
+    codes = std.field("assessment", column).codes
+    assert codes is not None, column
+    return tuple(std.codes[codes])
+
+
+_ORDER = {c: _order(c) for c in _COLUMNS}
+_NO_ZONE = f"({both('common', 'none')})"
 
 
 def summarise(assessed: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -54,9 +57,9 @@ def summarise(assessed: pd.DataFrame) -> dict[str, pd.DataFrame]:
         {
             "mu": pd.to_numeric(assessed["area_mu"], errors="coerce").fillna(0.0),
             "zone": (
-                assessed["zone"].astype(object).where(assessed["zone"].notna(), "(无 none)")
+                assessed["zone"].astype(object).where(assessed["zone"].notna(), _NO_ZONE)
                 if "zone" in assessed.columns
-                else "(无 none)"
+                else _NO_ZONE
             ),
         },
         index=assessed.index,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from landuse.errors import SchemaError
+from landuse.labels import both, header, label
 from landuse.standard import get_standard
 
 __all__ = [
@@ -95,27 +96,23 @@ def _columns(layer: Literal["parcels", "ledger"]) -> tuple[Column, ...]:
     )
 
 
-_LEDGER_EXTRA = (
-    Column("recorded_at", "text", None, "记录时间"),
-    Column("recorded_by", "text", None, "记录人"),
+_LEDGER_EXTRA = tuple(
+    Column(name, "text", None, label("store", name, "zh"))
+    for name in ("recorded_at", "recorded_by")
 )
 
-ASSESSMENT: tuple[Column, ...] = (
-    Column("area_m2", "real", None, "面积(平方米)"),
-    Column("area_mu", "real", None, "面积(亩)"),
-    Column("area_ha", "real", None, "面积(公顷)"),
-    Column("lifecycle", "text", "lifecycle", "五未阶段"),
-    Column("idle_type", "text", "idle_type", "闲置类型"),
-    Column("overdue_days", "int", None, "逾期天数"),
-    Column("idle_fee_wan", "real", None, "闲置费(万元)"),
-    Column("recovery_candidate", "bool", None, "可无偿收回"),
-    Column("low_efficiency", "bool", None, "低效用地"),
-    Column("failed_indicators", "text", None, "未达标指标"),
-    Column("mujun_score", "real", None, "亩均得分"),
-    Column("mujun_class", "text", None, "亩均分类"),
-    Column("flags", "text", None, "标记"),
-    Column("reasons", "text", None, "判定理由"),
-)
+
+def _assessment() -> tuple[Column, ...]:
+    std = get_standard()
+    return tuple(
+        Column(f.name, _KIND_OF_TYPE[f.type], f.codes if f.type == "code" else None,
+               header(f.name, "zh"))
+        for f in std.fields["assessment"]
+        if f.name != "ruleset"  # bookkeeping of the table, with ``as_of``
+    )
+
+
+ASSESSMENT: tuple[Column, ...] = _assessment()
 """The assessment fields (§3 of the parcel standard) the store materialises per parcel in
 table ``parcel_assessment`` (plus ``as_of`` and ``ruleset``) and joins to the parcels."""
 
@@ -128,7 +125,7 @@ COLLECTIONS: dict[str, Collection] = {
         table="parcels",
         id_column="parcel_id",
         columns=_columns("parcels"),
-        title="宗地 Parcels",
+        title=both("store", "collection_parcels"),
         description="宗地登记 The parcel register of the development zone (parcel standard §1), "
         "with its assessment (§3) as of the date the response names.",
         derived=ASSESSMENT,
@@ -138,7 +135,7 @@ COLLECTIONS: dict[str, Collection] = {
         table="ledger",
         id_column="event_id",
         columns=_columns("ledger") + _LEDGER_EXTRA,
-        title="处置台账 Disposal ledger",
+        title=both("store", "collection_ledger"),
         description=(
             "盘活处置台账 One row per event on a parcel's road back to use; rows are never "
             "edited or deleted, a correction is a new event (parcel standard §2)."

@@ -25,6 +25,7 @@ import shapely
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
+from landuse import labels
 from landuse.errors import (
     CRSError,
     DataSourceError,
@@ -62,45 +63,40 @@ _TDT = (
     "&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 )
 
-_T = {
-    "zh": {
-        "noBasemap": "无底图(离线)", "zones": label("zones", "zh"),
-        "buildings": label("buildings", "zh"), "id": "宗地号", "holder": "用地单位",
-        "zone": "园区", "area": "面积", "mu": "亩", "stage": "五未阶段", "idleType": "闲置类型",
-        "overdue": "超期", "days": "天", "fee": "闲置费", "wan": "万元",
-        "failed": "未达标指标", "mujun": "亩均分类", "flags": "提示", "history": "处置台账",
-        "correctedBy": "已被更正:", "parcels": "宗", "total": "合计",
-        "searchHint": "搜索宗地号或企业名称", "noResult": "未找到", "zoomZone": "缩放到园区…",
-        "printView": "打印视图", "fullscreen": "全屏", "exitFullscreen": "退出全屏",
-        "shifted": "地块已偏移到 GCJ-02 仅用于叠加高德底图显示;面积按原始坐标计算。",
-        "evidence": "影像证据", "evDate": "影像日期", "builtup": "建设用地", "bare": "裸地",
-        "vegetation": "植被", "water": "水体", "ndvi": "NDVI 均值", "before": "前期",
-        "change": "变化", "obsFootprint": "实测建筑基底", "obsCoverage": "实测建筑系数",
-        "disagree": "记录与影像不符", "evWarn": "核查提示", "agree": "记录与影像一致",
-        "outside": "供地范围外建筑", "m2": "m²", "compare": "前后对比(卷帘)",
-        "reclaimDate": "盘活日期", "reclaimed": "盘活",
-    },
-    "en": {
-        "noBasemap": "No basemap (offline)", "zones": label("zones", "en"),
-        "buildings": label("buildings", "en"), "id": "Parcel", "holder": "Holder",
-        "zone": "Sub-park", "area": "Area", "mu": "mu", "stage": "Stage",
-        "idleType": "Idle type", "overdue": "Overdue", "days": "days", "fee": "Idle fee",
-        "wan": "×10k CNY", "failed": "Failed indicators", "mujun": "Per-mu class",
-        "flags": "Flags", "history": "Disposal ledger", "correctedBy": "corrected by",
-        "parcels": "parcels", "total": "Total", "searchHint": "Search parcel id or enterprise",
-        "noResult": "Nothing found", "zoomZone": "Zoom to sub-park…", "printView": "Print view",
-        "fullscreen": "Full screen", "exitFullscreen": "Exit full screen",
-        "shifted": "Parcels shifted to GCJ-02 for display on AMap only; areas use the "
-        "original coordinates.",
-        "evidence": "Imagery evidence", "evDate": "Imagery date", "builtup": "Built-up",
-        "bare": "Bare", "vegetation": "Vegetation", "water": "Water", "ndvi": "Mean NDVI",
-        "before": "Before", "change": "Change", "obsFootprint": "Observed footprint",
-        "obsCoverage": "Observed coverage", "disagree": "Records disagree with imagery",
-        "evWarn": "Check", "agree": "Records agree with imagery",
-        "outside": "Buildings outside supply", "m2": "m²", "compare": "Before/after swipe",
-        "reclaimDate": "Reclaimed on", "reclaimed": "Reclaimed",
-    },
+_PAGE_WORDS = (
+    "noBasemap", "zones", "buildings", "id", "holder", "zone", "history", "correctedBy",
+    "searchHint", "noResult", "zoomZone", "printView", "fullscreen", "exitFullscreen",
+    "shifted", "evidence", "evDate", "builtup", "bare", "vegetation", "water", "ndvi",
+    "before", "change", "obsFootprint", "obsCoverage", "disagree", "evWarn", "agree",
+    "outside", "compare", "reclaimDate", "reclaimed",
+)
+"""Words of the page script from the ``map`` group of ``landuse/data/words.toml``."""
+
+_PAGE_REFS: dict[str, tuple[str, str]] = {
+    "area": ("field", "area_m2"),
+    "stage": ("field", "lifecycle"),
+    "idleType": ("field", "idle_type"),
+    "overdue": ("field", "overdue_days"),
+    "fee": ("field", "idle_fee_wan"),
+    "failed": ("field", "failed_indicators"),
+    "mujun": ("field", "mujun_class"),
+    "flags": ("field", "flags"),
+    "mu": ("unit", "mu"),
+    "days": ("unit", "day"),
+    "wan": ("unit", "wan"),
+    "m2": ("unit", "m2"),
+    "parcels": ("common", "parcel_count"),
+    "total": ("common", "total"),
 }
+"""Words of the page script shared with other outputs: script key -> (kind, key)."""
+
+
+def page_words(lang: str) -> dict[str, str]:
+    """The words the page script shows (``config["t"]``), in ``lang``."""
+    out = {k: label(k, lang) for k in _PAGE_WORDS}
+    out.update({k: labels.label(kind, key, lang) for k, (kind, key) in _PAGE_REFS.items()})
+    return out
+
 
 # which parcels win a shared dot at overview zooms: idle and unsupplied land first
 _PRIORITY = {
@@ -329,7 +325,7 @@ def make_map(
         left out, so the map agrees with the assessment. Defaults to the assessment's
         own date (``parcels.attrs["assessment"]["as_of"]``) when there is one.
     """
-    if lang not in _T:
+    if lang not in labels.LANGS:
         raise DataSourceError(f"language '{lang}' is not supported. Fix: use zh or en.")
     if initial_layer not in LAYERS + EVIDENCE_LAYERS:
         raise DataSourceError(f"layer '{initial_layer}' unknown. Fix: use one of {LAYERS}.")
@@ -361,7 +357,7 @@ def make_map(
     title = title or ("开发区土地利用现状图" if lang == "zh" else "Development-zone land use")
     config: dict[str, Any] = {
         "lang": lang,
-        "t": _T[lang],
+        "t": page_words(lang),
         "layers": [s.to_json() for s in specs],
         "nc": len(specs),
         "evDates": ev_dates,

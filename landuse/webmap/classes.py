@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landuse import labels
 from landuse.errors import SchemaError
 from landuse.standard import code_label, get_standard
 
@@ -48,32 +49,24 @@ ASSESSED_COLUMNS = (
 _INDICATOR: tuple[str, ...] = tuple(get_standard().codes["failed_indicator"])
 """Low-efficiency indicators in legend order: the standard's failed_indicator list."""
 
-_UI = {
-    "stage": ("五未阶段", "Five-not stage"),
-    "idle": ("闲置土地(类型·超期)", "Idle land (type, overdue)"),
-    "low": ("低效用地(未达标指标)", "Low efficiency (failed indicator)"),
-    "reclaim": ("盘活处置(方式)", "Reclaimed (method)"),
-    "reclaim_date": ("盘活时间(处置日期)", "Reclaimed by date"),
-    "mujun": ("亩均效益分类", "Per-mu class"),
-    "zones": ("园区边界", "Sub-park boundaries"),
-    "buildings": ("建筑物", "Buildings"),
-    "multi": ("多项未达标", "several indicators"),
-    "unspecified": ("未注明指标", "indicator not given"),
-    "in_progress": ("处置中", "in progress"),
-    "no_method": ("已盘活(方式未填)", "reclaimed, method not given"),
-    "1to2": ("1–2年", "1–2 yr"),
-    "over2": ("满2年", "≥ 2 yr"),
-}
+_FIELD_TITLES = {"stage": "lifecycle", "mujun": "mujun_class"}
+"""Layers titled by the assessment field they show."""
 
 
 def label(key: str, lang: str) -> str:
-    """UI label of a map term (layer titles, generic classes) in ``lang``."""
-    zh, en = _UI[key]
-    return zh if lang == "zh" else en
+    """A word of the map (layer titles, generic classes) in ``lang``.
+
+    Words are in ``landuse/data/words.toml`` (group ``map``); the layers of one assessment
+    field (``stage``, ``mujun``) carry the field's label. Read through
+    :func:`landuse.labels.label`; an unknown key is a SchemaError.
+    """
+    if key in _FIELD_TITLES:
+        return labels.label("field", _FIELD_TITLES[key], lang)
+    return labels.label("map", key, lang)
 
 
 def _indicator_label(code: str, lang: str) -> str:
-    return code_label("failed_indicator", code, lang) if code in _INDICATOR else code
+    return labels.label("failed_indicator", code, lang) if code in _INDICATOR else code
 
 
 @dataclass
@@ -235,7 +228,8 @@ def classify_layers(
 
     # 1. 五未 stage
     spec = LayerSpec("stage", label("stage", lang), [
-        LayerClass(c, code_label("lifecycle", c, lang), col) for c, col in _STAGE_COLORS.items()
+        LayerClass(c, labels.label("lifecycle", c, lang), col)
+        for c, col in _STAGE_COLORS.items()
     ])
     keys: list[str | None] = []
     for v in gdf["lifecycle"]:
@@ -251,7 +245,7 @@ def classify_layers(
     # 2. idle by type and time overdue
     idle_classes = []
     for t, c1, c2 in (("not_started", "#fc9272", "#cb181d"), ("stalled", "#fdd0a2", "#d94801")):
-        name = code_label("idle_type", t, lang)
+        name = labels.label("idle_type", t, lang)
         idle_classes.append(LayerClass(f"{t}:1to2", f"{name} {label('1to2', lang)}", c1))
         idle_classes.append(LayerClass(f"{t}:over2", f"{name} {label('over2', lang)}", c2))
     spec = LayerSpec("idle", label("idle", lang), idle_classes)
@@ -298,7 +292,7 @@ def classify_layers(
     effective = None
     methods = list(_method_codes())
     rec_classes = [
-        LayerClass(m, code_label("method", m, lang), _METHOD_PALETTE[i % len(_METHOD_PALETTE)])
+        LayerClass(m, labels.label("method", m, lang), _METHOD_PALETTE[i % len(_METHOD_PALETTE)])
         for i, m in enumerate(methods)
     ]
     rec_classes.append(LayerClass("no_method", label("no_method", lang), "#252525"))
@@ -326,7 +320,7 @@ def classify_layers(
 
     # 5. 亩均 class
     spec = LayerSpec("mujun", label("mujun", lang), [
-        LayerClass(c, code_label("mujun_class", c, lang, long=True), col)
+        LayerClass(c, labels.label("mujun_class", c, lang, long=True), col)
         for c, col in _MUJUN_COLORS.items()
     ])
     keys = []
