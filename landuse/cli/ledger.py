@@ -46,9 +46,9 @@ class Target:
         from landuse.store import is_database_url
 
         if is_database_url(self.where):
-            from landuse.store.postgis import _safe_url
+            from landuse.store.postgis import safe_url
 
-            return f"PostGIS store {_safe_url(self.where)}"
+            return f"PostGIS store {safe_url(self.where)}"
         return f"landuse store {self.where} (GeoPackage store)"
 
 

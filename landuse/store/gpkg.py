@@ -26,7 +26,7 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from landuse.errors import DataSourceError
-from landuse.store.base import SQLStore, _q
+from landuse.store.keyset import quote_ident
 from landuse.store.schema import (
     ASSESSMENT,
     ASSESSMENT_INDEXED,
@@ -34,6 +34,7 @@ from landuse.store.schema import (
     STORAGE_SRID,
     Collection,
 )
+from landuse.store.sql import SQLStore
 
 __all__ = ["GeoPackageStore", "gpkg_blob"]
 
@@ -358,7 +359,7 @@ class GeoPackageStore(SQLStore):
         cols = [*COLLECTIONS["parcels"].names, "extra"]
         geoms = prepared.geometry.to_numpy()
         bounds = shapely.bounds(geoms)
-        sql = (f"INSERT INTO parcels (fid, {', '.join(_q(c) for c in cols)}, "
+        sql = (f"INSERT INTO parcels (fid, {', '.join(quote_ident(c) for c in cols)}, "
                f"version, updated_at, geom) VALUES (?, {', '.join('?' for _ in cols)}, 1, ?, ?)")
         values = prepared[cols].astype(object).to_numpy()
         cur.executemany(sql, (
