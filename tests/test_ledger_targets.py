@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from api.main import create_app
 from api.settings import Settings
 from landuse.cli import cli
-from landuse.ledger import append_events
+from landuse.io.ledger import append_events
 from landuse.store import is_store_file, open_store
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)

@@ -418,7 +418,7 @@ def _table_to_gdf(df: pd.DataFrame, p: Path, meta: dict[str, Any]) -> gpd.GeoDat
         meta["geometry_from"] = {"wkt": wkt}
         rest = df.drop(columns=[wkt])
     elif lon is not None and lat is not None:
-        from landuse.core.normalise import parse_numbers
+        from landuse.core.values import parse_numbers
 
         x, badx = parse_numbers(df[lon])
         y, bady = parse_numbers(df[lat])

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from landuse.core.values import parse_bools, parse_dates, parse_numbers
 from landuse.errors import CRSError, GeometryError, SchemaError
 from landuse.standard import get_standard
 from landuse.store.schema import (
@@ -54,8 +55,18 @@ def nan_to_none(v: Any) -> Any:
     return v
 
 
+def _at(s: pd.Series, positions: Any) -> pd.Series:
+    """A boolean mask of ``s``, true at the given 0-based positions."""
+    mask = np.zeros(len(s), dtype=bool)
+    mask[np.asarray(positions, dtype=np.int64)] = True
+    return pd.Series(mask, index=s.index)
+
+
 def _column_series(col: Column, s: pd.Series, layer: str, ids: pd.Series) -> pd.Series:
-    """Coerce one column to the store's type, vectorised; errors name parcel and field."""
+    """Coerce one column to the store's type, vectorised; errors name parcel and field.
+
+    Dates, numbers and yes/no are read by :mod:`landuse.core.values`, as the register
+    and ledger readers read them."""
     notnull = s.notna()
 
     def fail(mask: pd.Series, what: str, fix: str) -> None:
@@ -69,39 +80,22 @@ def _column_series(col: Column, s: pd.Series, layer: str, ids: pd.Series) -> pd.
         )
 
     if col.kind == "date":
-        if pd.api.types.is_datetime64_any_dtype(s):
-            out = s.dt.strftime("%Y-%m-%d")
-        else:
-            parsed = pd.to_datetime(s.astype("string"), errors="coerce", format="mixed")
-            fail(parsed.isna(), "values that are not dates", "write dates as YYYY-MM-DD.")
-            out = parsed.dt.strftime("%Y-%m-%d")
-        return out.astype(object).where(notnull, None)
+        parsed, bad = parse_dates(s)
+        fail(_at(s, bad), "values that are not dates", "write dates as YYYY-MM-DD.")
+        return parsed.dt.strftime("%Y-%m-%d").astype(object).where(parsed.notna(), None)
     if col.kind in ("real", "int"):
-        num = pd.to_numeric(s, errors="coerce")
-        fail(num.isna(), "values that are not numbers", "give plain numbers.")
+        num, bad = parse_numbers(s)
+        fail(_at(s, bad), "values that are not numbers", "give plain numbers.")
         if col.kind == "int":
             fail(num.notna() & (num != num.round()), "non-whole numbers", "give whole numbers.")
             return pd.Series([None if nan_to_none(v) is None else int(v) for v in num],
                              index=s.index, dtype=object)
         return num.astype(object).where(notnull, None)
     if col.kind == "bool":
-        def to_bool(v: Any) -> Any:
-            if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-                return None
-            if isinstance(v, bool | np.bool_):
-                return bool(v)
-            if isinstance(v, int | float | np.number) and v in (0, 1):
-                return bool(v)
-            t = str(v).strip().lower()
-            if t in ("true", "1", "1.0", "是", "y", "yes"):
-                return True
-            if t in ("false", "0", "0.0", "否", "n", "no"):
-                return False
-            return "?"
-
-        out = s.astype(object).map(to_bool)
-        fail(out == "?", "values that are not yes/no", "use true/false (是/否).")
-        return out
+        flags, bad = parse_bools(s)
+        fail(_at(s, bad), "values that are not yes/no", "use true/false (是/否).")
+        return pd.Series([None if v is pd.NA else bool(v) for v in flags], index=s.index,
+                         dtype=object)
     # text and codes
     out = pd.Series([None if nan_to_none(v) is None else str(v) for v in s],
                     index=s.index, dtype=object)
