@@ -81,9 +81,9 @@ def map_cmd(input: str, as_of: str | None, rules: str | None, layer: str | None,
         led = read_ledger(input)
     ev, outside = (None, None)
     if evidence_path:
-        from landuse.cli.report import load_evidence
+        from landuse.io.evidence import read_evidence
 
-        ev, outside = load_evidence(evidence_path)
+        ev, outside = read_evidence(evidence_path)
     click.echo(f"生成地图 building the map of {len(parcels):,} parcels", err=True)
     wm = make_map(parcels, led, buildings=bld, lang=lang, basemap=basemap,
                   tianditu_key=key, tiled=tiled, evidence=ev, outside_supply=outside)

@@ -11,8 +11,9 @@ import pyogrio
 
 from landuse.cli._common import handle_errors, overwrite_opt
 from landuse.errors import DataSourceError, OutputExistsError, SchemaError
+from landuse.io.evidence import read_evidence
 
-__all__ = ["load_evidence", "load_inputs", "report"]
+__all__ = ["load_inputs", "report"]
 
 
 def _assessed(parcels: gpd.GeoDataFrame, as_of: str, lang: str) -> gpd.GeoDataFrame:
@@ -42,53 +43,6 @@ def load_inputs(
     else:
         led = read_ledger(ledger)
     return _assessed(parcels, as_of, lang), led
-
-
-def load_evidence(
-    path: str | Path,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
-    """Read back what ``landuse evidence -o FILE`` wrote: the evidence and outside supply.
-
-    ``.gpkg``: layers ``evidence`` and, when buildings were given, ``outside_supply``.
-    ``.parquet`` / ``.geojson``: the evidence layer (its ``records_disagree`` and
-    ``evidence_reasons`` carry what the ``<name>.discrepancies.csv`` sidecar lists; these
-    formats hold no outside-supply buildings).
-    """
-    p = Path(path)
-    if not p.exists():
-        raise DataSourceError(f"{p}: evidence file not found. Fix: check the path, or write it "
-                              "with 'landuse evidence PARCELS ... -o evidence.gpkg'.")
-    suffix = p.suffix.lower()
-    outside = None
-    try:
-        if suffix == ".gpkg":
-            layers = [n for n, _ in pyogrio.list_layers(p)]
-            if "evidence" not in layers:
-                raise DataSourceError(
-                    f"{p}: has no 'evidence' layer (layers: {', '.join(layers) or 'none'}). "
-                    "Fix: give the GeoPackage written by 'landuse evidence ... -o FILE.gpkg'."
-                )
-            ev = gpd.read_file(p, layer="evidence", engine="pyogrio")
-            if "outside_supply" in layers:
-                outside = gpd.read_file(p, layer="outside_supply", engine="pyogrio")
-        elif suffix == ".parquet":
-            ev = gpd.read_parquet(p)
-        elif suffix in (".geojson", ".json"):
-            ev = gpd.read_file(p, engine="pyogrio")
-        else:
-            raise DataSourceError(
-                f"{p}: unknown evidence format '{p.suffix}'. Fix: give the .gpkg, .parquet or "
-                ".geojson written by 'landuse evidence'."
-            )
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError,
-            OSError) as e:
-        if isinstance(e, DataSourceError):
-            raise
-        raise DataSourceError(f"{p}: the evidence cannot be read ({e}).") from e
-    if "records_disagree" in ev.columns:
-        ev["records_disagree"] = ev["records_disagree"].fillna("")
-    ev.attrs["landuse"] = {"source": str(p)}
-    return ev, outside
 
 
 @click.command()
@@ -172,7 +126,7 @@ def report(
         if not Path(map_path).is_file():
             raise DataSourceError(f"--map {map_path}: file not found. Fix: write the map first "
                                   "with 'landuse map ... -o FILE.html', or correct the path.")
-    ev, outside = load_evidence(evidence_path) if evidence_path else (None, None)
+    ev, outside = read_evidence(evidence_path) if evidence_path else (None, None)
     parcels, led = load_inputs(input, ledger_path, as_of or date_to, lang)
     data = build_report(parcels, led, date_from, date_to, zone=zone, lang=lang,
                         as_of=as_of or date_to, evidence=ev, outside_supply=outside)
