@@ -44,8 +44,9 @@ class Store(abc.ABC):
         return self.query("parcels", q)
 
     @abc.abstractmethod
-    def get(self, collection: str, item_id: str) -> Feature:
-        """One feature by its id; NotFoundError when absent."""
+    def get(self, collection: str, item_id: str, lang: str = "zh") -> Feature:
+        """One feature by its id (a parcel's assessment sentences in ``lang``);
+        NotFoundError when absent."""
 
     def get_parcel(self, parcel_id: str) -> Feature:
         """One parcel by ``parcel_id`` (with its version)."""
@@ -118,6 +119,12 @@ class Store(abc.ABC):
         ``wait=False``, while another thread is refreshing, the table as it is (the previous
         assessment, which readers keep seeing until the refresh commits) is returned at once
         with ``current`` False instead of waiting."""
+
+    @abc.abstractmethod
+    def assessment_frame(self, lang: str = "zh") -> pd.DataFrame:
+        """The materialised assessment, one row per parcel in register order: ``parcel_id``,
+        the §3 fields (sentences in ``lang``, zh or en), ``as_of`` and ``ruleset``. Call
+        :meth:`refresh_assessment` first; the rows carry the ``as_of`` they were made for."""
 
     @abc.abstractmethod
     def count(self, collection: str) -> int:

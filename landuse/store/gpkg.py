@@ -32,6 +32,7 @@ from landuse.store.schema import (
     ASSESSMENT_INDEXED,
     COLLECTIONS,
     STORAGE_SRID,
+    TRANSLATED,
     Collection,
 )
 from landuse.store.sql import SQLStore
@@ -127,15 +128,34 @@ def _st_is_empty(blob: bytes | None) -> int | None:
     return int(bool(blob[3] & 0x10) or _envelope(bytes(blob)) is None)
 
 
+def _translated_columns() -> list[str]:
+    """The columns of the assessment's sentences in languages other than Chinese."""
+    return [col for by_lang in TRANSLATED.values() for lang, col in by_lang.items()
+            if lang != "zh"]
+
+
 def _assessment_sql() -> list[str]:
     """Table ``parcel_assessment`` (made when missing: stores of older versions get it)."""
     cols = ",\n  ".join(f'"{c.name}" {_SQL_TYPE[c.kind]}' for c in ASSESSMENT)
+    extra = "".join(f', "{c}" TEXT' for c in _translated_columns())
     out = [f"""CREATE TABLE IF NOT EXISTS parcel_assessment (parcel_id TEXT PRIMARY KEY,
   {cols},
-  as_of TEXT NOT NULL, ruleset TEXT NOT NULL) WITHOUT ROWID"""]
+  as_of TEXT NOT NULL, ruleset TEXT NOT NULL{extra}) WITHOUT ROWID"""]
     out += [f'CREATE INDEX IF NOT EXISTS parcel_assessment_{c} ON parcel_assessment ("{c}")'
             for c in ASSESSMENT_INDEXED]
     return out
+
+
+def _assessment_upgrade_sql(have: list[str]) -> list[str]:
+    """Add the sentence columns a store made by an older version lacks; its assessment
+    (without them) is dropped and made again on the next read."""
+    missing = [c for c in _translated_columns() if c not in have]
+    if not missing:
+        return []
+    return [*(f'ALTER TABLE parcel_assessment ADD COLUMN "{c}" TEXT' for c in missing),
+            "DELETE FROM parcel_assessment",
+            "DELETE FROM landuse_meta WHERE key IN ('assessment_as_of', "
+            "'assessment_ruleset', 'assessment_seq')"]
 
 
 def _schema_sql() -> list[str]:
@@ -266,6 +286,12 @@ class GeoPackageStore(SQLStore):
         if not have:
             with self._tx() as cur:
                 for stmt in _assessment_sql():
+                    cur.execute(stmt)
+        cols = [r[1] for r in self._fetch("PRAGMA table_info(parcel_assessment)", [])]
+        upgrade = _assessment_upgrade_sql(cols)
+        if upgrade:
+            with self._tx() as cur:
+                for stmt in upgrade:
                     cur.execute(stmt)
 
     # connections ----------------------------------------------------------------------------

@@ -7,11 +7,13 @@ and the scrypt hash of the secret, never the secret itself.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+import threading
 
 from landuse.errors import SchemaError
 
-__all__ = ["ROLES", "SCRYPT_PARAMS", "hash_secret", "new_key", "split_key"]
+__all__ = ["ROLES", "SCRYPT_PARAMS", "SecretCheck", "hash_secret", "new_key", "split_key"]
 
 ROLES = ("viewer", "editor")
 SCRYPT_PARAMS = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
@@ -41,3 +43,24 @@ def new_key(role: str) -> tuple[str, str, bytes, bytes]:
     secret = secrets.token_urlsafe(24).replace("_", "-")
     salt = secrets.token_bytes(16)
     return key_id, f"lu_{key_id}_{secret}", salt, hash_secret(secret, salt)
+
+
+class SecretCheck:
+    """Checks a key's secret against its stored salt and hash; a secret found valid is
+    remembered (by its SHA-256) so that a client's next request skips the scrypt."""
+
+    def __init__(self) -> None:
+        self._valid: set[tuple[str, bytes]] = set()
+        self._lock = threading.Lock()
+
+    def check(self, key_id: str, secret: str, salt: bytes, digest: bytes) -> bool:
+        """True when ``secret`` hashes to ``digest`` with ``salt``."""
+        fp = hashlib.sha256(secret.encode()).digest()
+        with self._lock:
+            if (key_id, fp) in self._valid:
+                return True
+        ok = hmac.compare_digest(hash_secret(secret, bytes(salt)), bytes(digest))
+        if ok:
+            with self._lock:
+                self._valid.add((key_id, fp))
+        return ok

@@ -27,6 +27,7 @@ from landuse.store.schema import (
     ASSESSMENT,
     COLLECTIONS,
     STORAGE_SRID,
+    TRANSLATED,
     Collection,
     Column,
     coerce_value,
@@ -35,6 +36,7 @@ from landuse.store.types import Feature
 
 __all__ = [
     "assessment_rows",
+    "assessment_table",
     "features_frame",
     "ledger_pairs",
     "nan_to_none",
@@ -233,18 +235,52 @@ def features_frame(features: Iterable[Feature], coll: Collection, geo: bool) -> 
     return df
 
 
-def assessment_rows(assessed: pd.DataFrame, as_of: str,
+def assessment_rows(assessed: dict[str, pd.DataFrame], as_of: str,
                     label: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """The columns and rows of table ``parcel_assessment`` for an assessed register."""
+    """The columns and rows of table ``parcel_assessment`` from the register assessed in
+    each language of :data:`~landuse.store.schema.LANGS` (``{"zh": frame, "en": frame}``):
+    the fields of ``zh``, then ``as_of`` and ``ruleset``, then the other languages'
+    sentences (:data:`~landuse.store.schema.TRANSLATED`)."""
+    zh = assessed["zh"]
+    ids = zh["parcel_id"].astype(str).to_numpy(dtype=object)
     cols = ["parcel_id", *(c.name for c in ASSESSMENT), "as_of", "ruleset"]
-    data = [assessed["parcel_id"].astype(str).to_numpy(dtype=object)]
+    data = [ids]
     for c in ASSESSMENT:
-        vals = assessed[c.name].to_numpy(dtype=object)
-        conv: Any = {"bool": bool, "int": int, "real": float}.get(c.kind, str)
-        data.append(np.array([None if nan_to_none(v) is None else conv(v)
-                              for v in vals], dtype=object))
-    n = len(assessed)
-    return cols, list(zip(*data, [as_of] * n, [label] * n, strict=True))
+        data.append(_stored_values(zh[c.name], c.kind))
+    n = len(zh)
+    data += [np.array([as_of] * n, dtype=object), np.array([label] * n, dtype=object)]
+    for name, by_lang in TRANSLATED.items():
+        for lang, column in by_lang.items():
+            if lang == "zh":
+                continue
+            other = assessed[lang]
+            if not np.array_equal(other["parcel_id"].astype(str).to_numpy(dtype=object), ids):
+                raise ValueError(f"the {lang} assessment does not list the same parcels")
+            cols.append(column)
+            data.append(_stored_values(other[name], "text"))
+    return cols, list(zip(*data, strict=True))
+
+
+def assessment_table(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    """Rows of ``parcel_id``, the assessment fields, ``as_of`` and ``ruleset`` as a frame
+    typed as :func:`landuse.rules.assess` types them (Int64 days, bool flags, float)."""
+    names = ["parcel_id", *(c.name for c in ASSESSMENT), "as_of", "ruleset"]
+    df = pd.DataFrame.from_records(rows, columns=names)
+    for c in ASSESSMENT:
+        if c.kind == "real":
+            df[c.name] = pd.to_numeric(df[c.name], errors="coerce").astype(float)
+        elif c.kind == "int":
+            df[c.name] = pd.array([None if pd.isna(v) else int(v) for v in df[c.name]],
+                                  dtype="Int64")
+        elif c.kind == "bool":
+            df[c.name] = df[c.name].fillna(False).astype(bool)
+    return df
+
+
+def _stored_values(s: pd.Series, kind: str) -> np.ndarray:
+    conv: Any = {"bool": bool, "int": int, "real": float}.get(kind, str)
+    return np.array([None if nan_to_none(v) is None else conv(v)
+                     for v in s.to_numpy(dtype=object)], dtype=object)
 
 
 def parcel_changes(parcel_id: str, properties: dict[str, Any],

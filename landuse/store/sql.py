@@ -10,8 +10,6 @@ from __future__ import annotations
 import abc
 import contextlib
 import datetime as dt
-import hashlib
-import hmac
 import json
 import threading
 from collections.abc import Sequence
@@ -33,16 +31,26 @@ from landuse.ledger import STORED_ID_PROBLEM
 from landuse.standard import get_standard
 from landuse.store import cql
 from landuse.store.base import Store
-from landuse.store.keys import hash_secret, new_key, split_key
+from landuse.store.keys import SecretCheck, new_key, split_key
 from landuse.store.keyset import check_cursor, keyset_condition, order_keys, quote_ident
 from landuse.store.prepare import (
     assessment_rows,
+    assessment_table,
     ledger_pairs,
     parcel_changes,
     prepare_parcels,
     stored_event,
 )
-from landuse.store.schema import COLLECTIONS, STORAGE_SRID, Collection, Column, coerce_value
+from landuse.store.schema import (
+    ASSESSMENT,
+    COLLECTIONS,
+    LANGS,
+    STORAGE_SRID,
+    Collection,
+    Column,
+    coerce_value,
+    stored_column,
+)
 from landuse.store.types import Feature, KeyInfo, Page, Query, now_iso
 
 __all__ = ["SQLStore", "check_stale"]
@@ -54,7 +62,7 @@ class SQLStore(Store):
     placeholder = "?"
 
     def __init__(self) -> None:
-        self._key_cache: dict[tuple[str, bytes], bool] = {}
+        self._keys = SecretCheck()
         self._lock = threading.Lock()
         self._local = threading.local()  # one connection per thread
         self._conns: list[Any] = []  # every connection opened, for close()
@@ -92,11 +100,13 @@ class SQLStore(Store):
             return float(v)
         return v
 
-    def _source(self, coll: Collection) -> str:
-        """The FROM of a collection: the parcels joined to their assessment."""
+    def _source(self, coll: Collection, lang: str = "zh") -> str:
+        """The FROM of a collection: the parcels joined to their assessment, its sentences
+        in ``lang``."""
         if not coll.derived:
             return quote_ident(coll.table)
-        cols = ", ".join(f"a.{quote_ident(c.name)}" for c in coll.derived)
+        cols = ", ".join(f"a.{quote_ident(stored_column(c.name, lang))} AS {quote_ident(c.name)}"
+                         for c in coll.derived)
         return (f"(SELECT p.*, {cols} FROM parcels p LEFT JOIN parcel_assessment a "
                 "ON a.parcel_id = p.parcel_id) AS parcels")
 
@@ -142,7 +152,8 @@ class SQLStore(Store):
             if not parts:
                 count = self.count(collection)
             else:
-                sql = f"SELECT COUNT(*) FROM {self._source(coll)} WHERE " + " AND ".join(parts)
+                sql = (f"SELECT COUNT(*) FROM {self._source(coll, q.lang)} WHERE "
+                       + " AND ".join(parts))
                 count = int(self._fetch(sql, params)[0][0])
         kparts = list(parts)
         kparams = list(params)
@@ -166,7 +177,7 @@ class SQLStore(Store):
         if not q.skip_geometry:
             select.append(self._geom_select())
         limit = max(0, int(q.limit))
-        sql = f"SELECT {', '.join(select)} FROM {self._source(coll)}"
+        sql = f"SELECT {', '.join(select)} FROM {self._source(coll, q.lang)}"
         if kparts:
             sql += " WHERE " + " AND ".join(kparts)
         sql += " ORDER BY " + ", ".join(f"{e} {'DESC' if d else 'ASC'}" for e, d, _ in keys)
@@ -219,25 +230,14 @@ class SQLStore(Store):
                 f"collection '{name}' does not exist. Fix: use parcels or ledger."
             ) from None
 
-    def get(self, collection: str, item_id: str) -> Feature:
+    def get(self, collection: str, item_id: str, lang: str = "zh") -> Feature:
         coll = self._collection(collection)
-        page = self.query(collection, Query(equals={coll.id_column: item_id}, limit=1))
+        page = self.query(collection, Query(equals={coll.id_column: item_id}, limit=1,
+                                            lang=lang))
         if not page.features:
             what = "parcel" if collection == "parcels" else "event"
             raise NotFoundError(f"{what} '{item_id}' is not in the store.")
         return page.features[0]
-
-    # keys -----------------------------------------------------------------------------------
-    def _check_secret(self, key_id: str, secret: str, salt: bytes, digest: bytes) -> bool:
-        fp = hashlib.sha256(secret.encode()).digest()
-        with self._lock:
-            if self._key_cache.get((key_id, fp)):
-                return True
-        ok = hmac.compare_digest(hash_secret(secret, bytes(salt)), bytes(digest))
-        if ok:
-            with self._lock:
-                self._key_cache[(key_id, fp)] = True
-        return ok
 
     # writes (shared SQL; '?' placeholders, translated by the PostGIS backend) -------------
     @abc.abstractmethod
@@ -478,6 +478,14 @@ class SQLStore(Store):
             return None
         return {"as_of": meta["as_of"], "ruleset": meta["ruleset"], "seq": int(meta["seq"])}
 
+    def assessment_frame(self, lang: str = "zh") -> pd.DataFrame:
+        names = [c.name for c in ASSESSMENT]
+        cols = ", ".join(f"a.{quote_ident(stored_column(n, lang))}" for n in names)
+        rows = self._fetch(
+            f"SELECT a.parcel_id, {cols}, a.as_of, a.ruleset FROM parcel_assessment a "
+            "JOIN parcels p ON p.parcel_id = a.parcel_id ORDER BY p.fid", [])
+        return assessment_table(rows)
+
     def _insert_assessment(self, cur: Any, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
         """Insert the assessment rows (inside ``cur``'s transaction)."""
         cur.executemany(
@@ -509,8 +517,8 @@ class SQLStore(Store):
             if fresh(state, seq):
                 return {**state, "current": True}  # type: ignore[dict-item]
             parcels = self.parcels_frame()
-            assessed = assess(parcels, as_of, ruleset=rs, lang="zh")
             label = rs.label
+            assessed = {lang: assess(parcels, as_of, ruleset=rs, lang=lang) for lang in LANGS}
             cols, rows = assessment_rows(assessed, as_of, label)
             with self._tx() as cur:
                 cur.execute("DELETE FROM parcel_assessment")
@@ -579,7 +587,7 @@ class SQLStore(Store):
         if not rows or rows[0][4] is not None:
             return None
         r = rows[0]
-        if not self._check_secret(key_id, secret, r[5], r[6]):
+        if not self._keys.check(key_id, secret, r[5], r[6]):
             return None
         return KeyInfo(r[0], r[1], r[2] or "", str(r[3]), None)
 

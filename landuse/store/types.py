@@ -53,6 +53,7 @@ class Query:
     properties: list[str] | None = None
     skip_geometry: bool = False
     count: bool = False
+    lang: str = "zh"  # language of the assessment's sentences (reasons)
 
 
 @dataclass(frozen=True)
