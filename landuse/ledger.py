@@ -222,6 +222,42 @@ def _parcel_areas(parcels: pd.DataFrame) -> pd.Series:
     return pd.Series(area.to_numpy(), index=parcels["parcel_id"].astype(str).to_numpy())
 
 
+def _area_problems(r: Any, row: int, eid: Any, known: bool,
+                   area_of: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An event's area: not negative, given where the stage needs one, not larger than
+    the parcel (within :data:`AREA_TOLERANCE`)."""
+    area, parcel = r.area_m2, r.parcel_id
+    if not np.isnan(area) and area < 0:
+        return [_problem(row, eid, "area_m2", area, "negative area",
+                         "give the area brought back to use as a positive number")]
+    if r.stage in AREA_STAGES and (np.isnan(area) or area == 0):
+        return [_problem(row, eid, "area_m2", None if np.isnan(area) else area,
+                         f"stage '{r.stage}' needs the area it concerns",
+                         "give area_m2 (or 面积(亩)) greater than 0")]
+    if not np.isnan(area) and known:
+        parcel_area = float(area_of.get(parcel, np.nan))
+        if not np.isnan(parcel_area) and area > parcel_area * AREA_TOLERANCE:
+            return [_problem(row, eid, "area_m2", round(area, 1),
+                             f"area {area / M2_PER_MU:.1f} 亩 is larger than parcel {parcel} "
+                             f"({parcel_area / M2_PER_MU:.1f} 亩)",
+                             "check the area and its unit (m² vs 亩)")]
+    return []
+
+
+def _supply_problems(r: Any, row: int, eid: Any, sd: Any,
+                     resupply: list[pd.Timestamp]) -> list[dict[str, Any]]:
+    """An event not dated before its parcel's supply ``sd``, unless a disposal dated
+    between the two (``resupply``) explains a re-supply."""
+    if pd.isna(r.event_date) or pd.isna(sd):
+        return []
+    resupplied = any(r.event_date <= d <= sd for d in resupply)
+    if r.event_date < sd and not resupplied:
+        return [_problem(row, eid, "event_date", r.event_date.date(),
+                         f"event dated before the parcel's supply ({pd.Timestamp(sd).date()})",
+                         "check the event date or the parcel's supply_date")]
+    return []
+
+
 def validate_ledger(
     ledger: pd.DataFrame,
     parcels: pd.DataFrame,
@@ -317,38 +353,10 @@ def validate_ledger(
                 _problem(row, eid, "parcel_id", parcel, "unknown parcel",
                          "use a parcel_id of the parcels layer, or add the parcel first")
             )
-        area = r.area_m2
-        if not np.isnan(area) and area < 0:
-            problems.append(
-                _problem(row, eid, "area_m2", area, "negative area",
-                         "give the area brought back to use as a positive number")
-            )
-        elif r.stage in AREA_STAGES and (np.isnan(area) or area == 0):
-            problems.append(
-                _problem(row, eid, "area_m2", None if np.isnan(area) else area,
-                         f"stage '{r.stage}' needs the area it concerns",
-                         "give area_m2 (or 面积(亩)) greater than 0")
-            )
-        elif not np.isnan(area) and parcel in known:
-            parcel_area = float(area_of.get(parcel, np.nan))
-            if not np.isnan(parcel_area) and area > parcel_area * AREA_TOLERANCE:
-                problems.append(
-                    _problem(row, eid, "area_m2", round(area, 1),
-                             f"area {area / M2_PER_MU:.1f} 亩 is larger than parcel {parcel} "
-                             f"({parcel_area / M2_PER_MU:.1f} 亩)",
-                             "check the area and its unit (m² vs 亩)")
-                )
-        if parcel in known and not pd.isna(r.event_date) and parcel in supply_of:
-            sd = supply_of[parcel]
-            resupplied = any(
-                r.event_date <= d <= sd for d in resupply.get(parcel, ())
-            ) if not pd.isna(sd) else False
-            if not pd.isna(sd) and r.event_date < sd and not resupplied:
-                problems.append(
-                    _problem(row, eid, "event_date", r.event_date.date(),
-                             f"event dated before the parcel's supply ({pd.Timestamp(sd).date()})",
-                             "check the event date or the parcel's supply_date")
-                )
+        problems += _area_problems(r, row, eid, parcel in known, area_of)
+        if parcel in known and parcel in supply_of:
+            problems += _supply_problems(r, row, eid, supply_of[parcel],
+                                         resupply.get(parcel, []))
         if not_after is not None and not pd.isna(r.event_date) \
                 and r.event_date > pd.Timestamp(not_after):
             problems.append(
