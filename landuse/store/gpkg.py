@@ -40,6 +40,8 @@ from landuse.store.sql import SQLStore
 __all__ = ["GeoPackageStore", "gpkg_blob"]
 
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 60
+"""How long a write waits for other writers before it is refused (DataSourceError)."""
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _SQL_TYPE = {"text": "TEXT", "date": "DATE", "real": "DOUBLE", "int": "INTEGER",
              "bool": "BOOLEAN"}
@@ -299,9 +301,9 @@ class GeoPackageStore(SQLStore):
         c: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if c is None:
             try:
-                c = sqlite3.connect(self.path, isolation_level=None, timeout=60,
+                c = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S,
                                     check_same_thread=False)
-                c.execute("PRAGMA busy_timeout = 60000")
+                c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
                 c.execute("PRAGMA journal_mode = WAL")
                 c.execute("PRAGMA synchronous = FULL")
                 c.execute("PRAGMA case_sensitive_like = ON")
@@ -325,7 +327,13 @@ class GeoPackageStore(SQLStore):
     def _tx(self) -> Iterator[sqlite3.Cursor]:
         c = self._conn()
         cur = c.cursor()
-        cur.execute("BEGIN IMMEDIATE")
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:  # the busy timeout ran out: nothing written
+            raise DataSourceError(
+                f"{self.path}: the store is busy: other writers held it for {BUSY_TIMEOUT_S} s "
+                f"({e}); nothing was written. Fix: repeat the write."
+            ) from None
         try:
             yield cur
         except BaseException:
