@@ -44,6 +44,7 @@ __all__ = [
     "list_layers",
     "read_attributes",
     "read_ledger",
+    "read_ledger_beside",
     "read_parcels",
     "rename_to_standard",
 ]
@@ -711,3 +712,13 @@ def read_ledger(
     meta["cells"] = cells.as_dict()
     out.attrs["landuse"] = meta
     return out
+
+
+def read_ledger_beside(path: str | Path) -> pd.DataFrame | None:
+    """The ``ledger`` layer of a GeoPackage register (:func:`read_ledger`), None when the
+    file is not a GeoPackage or has no such layer."""
+    if Path(path).suffix.lower() != ".gpkg":
+        return None
+    if "ledger" not in {name for name, _ in list_layers(path)}:
+        return None
+    return read_ledger(path, layer="ledger")
