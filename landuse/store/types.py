@@ -18,7 +18,6 @@ from landuse.store import cql
 __all__ = ["Feature", "KeyInfo", "Page", "Query", "now_iso"]
 
 
-
 @dataclass
 class Feature:
     """One row of a collection: id, properties, geometry (storage CRS) and version."""
