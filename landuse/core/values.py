@@ -61,8 +61,6 @@ FALSE_WORDS: frozenset[str] = frozenset(
 """Cells read as no (after NFKC, trimming and lower case)."""
 
 
-
-
 def blank_cells(s: pd.Series) -> np.ndarray:
     """True where a cell is missing (None, NaN, NaT, NA) or only whitespace."""
     na = s.isna().to_numpy()

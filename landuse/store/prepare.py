@@ -178,7 +178,6 @@ def prepare_parcels(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
 
 
-
 def _json_safe(v: Any) -> Any:
     v = nan_to_none(v)
     if isinstance(v, pd.Timestamp | dt.date):

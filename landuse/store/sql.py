@@ -592,8 +592,6 @@ class SQLStore(Store):
         return KeyInfo(r[0], r[1], r[2] or "", str(r[3]), None)
 
 
-
-
 def check_stale(found: bool, parcel_id: str, expected: int, current: int | None) -> None:
     """Raise NotFoundError or StaleVersionError for a failed conditional update."""
     if not found:
