@@ -170,17 +170,11 @@ def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 def read_buildings(path: str | None) -> gpd.GeoDataFrame | None:
-    """Building footprints from ``path`` (None when no path); DataSourceError if unreadable."""
-    if not path:
-        return None
-    import geopandas as gpd
+    """Building footprints from ``path`` (None when no path): :func:`landuse.io.buildings.
+    read_buildings`, the reader of every command that takes ``--buildings``."""
+    from landuse.io.buildings import read_buildings as read
 
-    from landuse.errors import DataSourceError
-
-    try:
-        return gpd.read_file(path, engine="pyogrio")
-    except Exception as e:  # pyogrio raises several types for unreadable files
-        raise DataSourceError(f"{path}: cannot be read ({e}).") from e
+    return read(path)
 
 
 def read_for_assessment(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import pyogrio
 
 from landuse.errors import DataSourceError
 
@@ -24,6 +23,6 @@ def read_buildings(path: str | Path | None, layer: str | None = None) -> gpd.Geo
         raise DataSourceError(f"{p}: buildings file not found. Fix: check the path.")
     try:
         return gpd.read_file(p, layer=layer, engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError,
-            OSError) as e:
-        raise DataSourceError(f"{p}: buildings cannot be read ({e}).") from e
+    except (RuntimeError, ValueError, OSError) as e:  # pyogrio's errors are RuntimeErrors
+        raise DataSourceError(f"{p}: buildings cannot be read ({e}). Fix: give a "
+                              "GeoPackage, Shapefile or GeoJSON of building outlines.") from e
