@@ -1,4 +1,4 @@
-"""The disposal ledger: validation, corrections, case state, and append-only writes.
+"""The disposal ledger's rules: validation, corrections and case state (pure, no I/O).
 
 The ledger (parcel standard §2) has one row per event on a parcel's road back to use.
 Rows are never edited or deleted: a correction is a new row whose ``corrects`` names the
@@ -7,26 +7,28 @@ row it corrects, and the effective event is the latest correction of a chain.
 The pure core (:func:`normalise_ledger`, :func:`validate_ledger`, :func:`check_ledger`,
 :func:`validate_events`, :func:`apply_corrections`, :func:`case_state`) takes DataFrames
 and returns DataFrames. :func:`validate_events` is THE check of new events: every writer
-calls it, whether :func:`append_events` (a plain GeoPackage's ``ledger`` table, one SQLite
-transaction) or ``Store.append_events`` (the GeoPackage and PostGIS stores behind the
-CLI and the API), so a bad event gets the same message wherever it is refused.
+calls it, whether :func:`landuse.io.ledger.append_events` (a plain GeoPackage's ``ledger``
+table, one SQLite transaction) or ``Store.append_events`` (the GeoPackage and PostGIS stores
+behind the CLI and the API), so a bad event gets the same message wherever it is refused.
 """
 
 from __future__ import annotations
 
-import math
-import re
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from landuse.errors import ConflictError, DataSourceError, SchemaError
+from landuse.core.values import (
+    is_missing,
+    parse_bools,
+    parse_date,
+    parse_dates,
+    parse_numbers,
+)
+from landuse.errors import ConflictError, SchemaError
 from landuse.standard import get_standard
 from landuse.units import M2_PER_MU
 
@@ -35,7 +37,6 @@ __all__ = [
     "LEDGER_FIELDS",
     "PROBLEM_COLUMNS",
     "STORED_ID_PROBLEM",
-    "append_events",
     "apply_corrections",
     "case_state",
     "check_ledger",
@@ -83,71 +84,13 @@ STORED_ID_PROBLEM = "event id already in the ledger"
 AREA_TOLERANCE = 1.005
 """An event may claim up to 0.5 % more than the parcel's measured area (digitising error)."""
 
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-)
-
-_TRUE = {"true", "1", "yes", "y", "是", "t", "√", "1.0"}
-_FALSE = {"false", "0", "no", "n", "否", "f", "", "0.0"}
-
-
 def rows(df: pd.DataFrame) -> Iterator[Any]:
     """Iterate a frame's rows as named tuples (typed loosely: fields are any value)."""
     return iter(df.itertuples(index=False))
 
 
-def parse_date(value: Any) -> pd.Timestamp | None:
-    """Parse one date in the forms the standard accepts; None when empty, ValueError if bad.
-
-    Examples
-    --------
-    >>> parse_date("2023年5月8日")
-    Timestamp('2023-05-08 00:00:00')
-    >>> parse_date("2023.05.08") == parse_date("2023/5/8")
-    True
-    >>> parse_date(None) is None
-    True
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.normalize()
-    if isinstance(value, datetime):
-        return pd.Timestamp(value).normalize()
-    if hasattr(value, "year") and hasattr(value, "month"):  # datetime.date
-        return pd.Timestamp(value)
-    if isinstance(value, int | float | np.integer | np.floating):
-        n = float(value)
-        if 20000 < n < 80000:  # Excel serial date
-            return pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(n))
-        raise ValueError(f"'{value}' is not a date")
-    text = str(value).strip()
-    if not text or text.lower() in ("nat", "nan", "none"):
-        return None
-    for pat in _DATE_PATTERNS:
-        m = pat.match(text)
-        if m:
-            y, mo, d = (int(g) for g in m.groups())
-            return pd.Timestamp(year=y, month=mo, day=d)
-    raise ValueError(f"'{value}' is not a date")
-
-
-def _is_missing(v: Any) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    if isinstance(v, float) and np.isnan(v):
-        return True
-    return isinstance(v, str) and not v.strip()
-
-
 def _text(v: Any) -> str | None:
-    if _is_missing(v):
+    if is_missing(v):
         return None
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
@@ -161,7 +104,7 @@ def _problem(
         "row": row,
         "event_id": _text(event_id),
         "field": field,
-        "value": None if _is_missing(value) else str(value),
+        "value": None if is_missing(value) else str(value),
         "problem": problem,
         "fix": fix,
         "severity": severity,
@@ -198,20 +141,16 @@ def normalise_ledger(ledger: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         col = src[f] if f in src else pd.Series([None] * n)
         out[f] = pd.Series([_text(v) for v in col], dtype=object)
 
-    dates: list[pd.Timestamp | None] = []
     col = src["event_date"] if "event_date" in src else pd.Series([None] * n)
-    for i, v in enumerate(col):
-        try:
-            dates.append(parse_date(v))
-        except ValueError:
-            dates.append(None)
-            problems.append(
-                _problem(
-                    i + 1, ids.iloc[i], "event_date", v, "not a date",
-                    "write the date as YYYY-MM-DD (e.g. 2023-05-08)",
-                )
+    dates, bad = parse_dates(pd.Series(col.to_numpy(dtype=object), dtype=object))
+    for i in bad:
+        problems.append(
+            _problem(
+                int(i) + 1, ids.iloc[i], "event_date", col.iloc[i], "not a date",
+                "write the date as YYYY-MM-DD (e.g. 2023-05-08)",
             )
-    out["event_date"] = pd.to_datetime(pd.Series(dates, dtype=object), errors="coerce")
+        )
+    out["event_date"] = pd.to_datetime(dates.to_numpy())
 
     for f in ("stage", "method"):
         col = src[f] if f in src else pd.Series([None] * n)
@@ -220,7 +159,7 @@ def normalise_ledger(ledger: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             f"{c} ({w[0]})" if w else c for c, w in std.codes[f].items()
         )
         for i, v in enumerate(col):
-            if _is_missing(v):
+            if is_missing(v):
                 codes.append(None)
                 continue
             code = std.code_for(f, v)
@@ -242,43 +181,26 @@ def normalise_ledger(ledger: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         factor = 1.0
     for f, fac in (("area_m2", factor), ("expected_output_wan", 1.0)):
         col = src[f] if f in src else pd.Series([None] * n)
-        vals: list[float] = []
-        for i, v in enumerate(col):
-            if _is_missing(v):
-                vals.append(np.nan)
-                continue
-            try:
-                num = float(str(v).replace(",", "").strip()) * fac
-                if not math.isfinite(num):
-                    raise ValueError(v)
-                vals.append(num)
-            except ValueError:
-                vals.append(np.nan)
-                problems.append(
-                    _problem(i + 1, ids.iloc[i], f, v, "not a number", "write a plain number")
-                )
+        nums, bad = parse_numbers(pd.Series(col.to_numpy(dtype=object), dtype=object))
+        vals = nums.to_numpy(dtype=float) * fac
+        vals[~np.isfinite(vals)] = np.nan
+        for i in bad:
+            problems.append(
+                _problem(int(i) + 1, ids.iloc[i], f, col.iloc[i], "not a number",
+                         "write a plain number")
+            )
         out[f] = np.asarray(vals, dtype=float)
 
     col = src["zombie_cleared"] if "zombie_cleared" in src else pd.Series([None] * n)
-    flags: list[Any] = []
-    for i, v in enumerate(col):
-        if _is_missing(v) or v is pd.NA:
-            flags.append(pd.NA)
-        elif isinstance(v, bool | np.bool_):
-            flags.append(bool(v))
-        elif str(v).strip().lower() in _TRUE:
-            flags.append(True)
-        elif str(v).strip().lower() in _FALSE:
-            flags.append(False)
-        else:
-            flags.append(pd.NA)
-            problems.append(
-                _problem(
-                    i + 1, ids.iloc[i], "zombie_cleared", v, "not yes/no",
-                    "write 是/否 or true/false",
-                )
+    flags, bad = parse_bools(pd.Series(col.to_numpy(dtype=object), dtype=object))
+    for i in bad:
+        problems.append(
+            _problem(
+                int(i) + 1, ids.iloc[i], "zombie_cleared", col.iloc[i], "not yes/no",
+                "write 是/否 or true/false",
             )
-    out["zombie_cleared"] = pd.array(flags, dtype="boolean")
+        )
+    out["zombie_cleared"] = pd.array(flags.to_numpy(), dtype="boolean")
     extra = [c for c in src.columns if c not in out.columns and c != "geometry"]
     for c in extra:
         out[c] = src[c].to_numpy()
@@ -298,6 +220,42 @@ def _parcel_areas(parcels: pd.DataFrame) -> pd.Series:
     else:
         area = pd.Series(np.nan, index=parcels.index)
     return pd.Series(area.to_numpy(), index=parcels["parcel_id"].astype(str).to_numpy())
+
+
+def _area_problems(r: Any, row: int, eid: Any, known: bool,
+                   area_of: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An event's area: not negative, given where the stage needs one, not larger than
+    the parcel (within :data:`AREA_TOLERANCE`)."""
+    area, parcel = r.area_m2, r.parcel_id
+    if not np.isnan(area) and area < 0:
+        return [_problem(row, eid, "area_m2", area, "negative area",
+                         "give the area brought back to use as a positive number")]
+    if r.stage in AREA_STAGES and (np.isnan(area) or area == 0):
+        return [_problem(row, eid, "area_m2", None if np.isnan(area) else area,
+                         f"stage '{r.stage}' needs the area it concerns",
+                         "give area_m2 (or 面积(亩)) greater than 0")]
+    if not np.isnan(area) and known:
+        parcel_area = float(area_of.get(parcel, np.nan))
+        if not np.isnan(parcel_area) and area > parcel_area * AREA_TOLERANCE:
+            return [_problem(row, eid, "area_m2", round(area, 1),
+                             f"area {area / M2_PER_MU:.1f} 亩 is larger than parcel {parcel} "
+                             f"({parcel_area / M2_PER_MU:.1f} 亩)",
+                             "check the area and its unit (m² vs 亩)")]
+    return []
+
+
+def _supply_problems(r: Any, row: int, eid: Any, sd: Any,
+                     resupply: list[pd.Timestamp]) -> list[dict[str, Any]]:
+    """An event not dated before its parcel's supply ``sd``, unless a disposal dated
+    between the two (``resupply``) explains a re-supply."""
+    if pd.isna(r.event_date) or pd.isna(sd):
+        return []
+    resupplied = any(r.event_date <= d <= sd for d in resupply)
+    if r.event_date < sd and not resupplied:
+        return [_problem(row, eid, "event_date", r.event_date.date(),
+                         f"event dated before the parcel's supply ({pd.Timestamp(sd).date()})",
+                         "check the event date or the parcel's supply_date")]
+    return []
 
 
 def validate_ledger(
@@ -373,7 +331,7 @@ def validate_ledger(
             if f in missing_cols:
                 continue
             v = getattr(r, f)
-            if _is_missing(v) and not (f in ("event_date", "stage") and row in bad_rows):
+            if is_missing(v) and not (f in ("event_date", "stage") and row in bad_rows):
                 problems.append(
                     _problem(row, eid, f, None, f"required field '{f}' is empty", f"fill in {f}")
                 )
@@ -395,38 +353,10 @@ def validate_ledger(
                 _problem(row, eid, "parcel_id", parcel, "unknown parcel",
                          "use a parcel_id of the parcels layer, or add the parcel first")
             )
-        area = r.area_m2
-        if not np.isnan(area) and area < 0:
-            problems.append(
-                _problem(row, eid, "area_m2", area, "negative area",
-                         "give the area brought back to use as a positive number")
-            )
-        elif r.stage in AREA_STAGES and (np.isnan(area) or area == 0):
-            problems.append(
-                _problem(row, eid, "area_m2", None if np.isnan(area) else area,
-                         f"stage '{r.stage}' needs the area it concerns",
-                         "give area_m2 (or 面积(亩)) greater than 0")
-            )
-        elif not np.isnan(area) and parcel in known:
-            parcel_area = float(area_of.get(parcel, np.nan))
-            if not np.isnan(parcel_area) and area > parcel_area * AREA_TOLERANCE:
-                problems.append(
-                    _problem(row, eid, "area_m2", round(area, 1),
-                             f"area {area / M2_PER_MU:.1f} 亩 is larger than parcel {parcel} "
-                             f"({parcel_area / M2_PER_MU:.1f} 亩)",
-                             "check the area and its unit (m² vs 亩)")
-                )
-        if parcel in known and not pd.isna(r.event_date) and parcel in supply_of:
-            sd = supply_of[parcel]
-            resupplied = any(
-                r.event_date <= d <= sd for d in resupply.get(parcel, ())
-            ) if not pd.isna(sd) else False
-            if not pd.isna(sd) and r.event_date < sd and not resupplied:
-                problems.append(
-                    _problem(row, eid, "event_date", r.event_date.date(),
-                             f"event dated before the parcel's supply ({pd.Timestamp(sd).date()})",
-                             "check the event date or the parcel's supply_date")
-                )
+        problems += _area_problems(r, row, eid, parcel in known, area_of)
+        if parcel in known and parcel in supply_of:
+            problems += _supply_problems(r, row, eid, supply_of[parcel],
+                                         resupply.get(parcel, []))
         if not_after is not None and not pd.isna(r.event_date) \
                 and r.event_date > pd.Timestamp(not_after):
             problems.append(
@@ -460,7 +390,7 @@ def format_problems(problems: pd.DataFrame, source: str = "ledger", limit: int =
     for p in rows(problems.head(limit)):
         where = f"row {p.row}" if p.row else "header"
         ev = f" (event {p.event_id})" if p.event_id else ""
-        val = "" if _is_missing(p.value) else f" = '{p.value}'"
+        val = "" if is_missing(p.value) else f" = '{p.value}'"
         lines.append(f"{source}: {where}{ev}, field {p.field}{val}: {p.problem}. Fix: {p.fix}.")
     if len(problems) > limit:
         lines.append(f"... and {len(problems) - limit} more problems.")
@@ -559,7 +489,7 @@ def validate_events(
         col = frame[c]
         if c not in LEDGER_FIELDS:
             if unknown_fields == "refuse":
-                for j in np.flatnonzero([not _is_missing(v) for v in col]):
+                for j in np.flatnonzero([not is_missing(v) for v in col]):
                     extra.append(_problem(int(j) + 1, ids.iloc[j], str(c), col.iloc[j],
                                           "unknown field",
                                           f"use the ledger fields {', '.join(LEDGER_FIELDS)}"))
@@ -584,7 +514,7 @@ def validate_events(
         err = cls(f"{source}: {len(errors)} problem(s); nothing was stored.\n"
                   + format_problems(errors, source))
         err.problems = [
-            {str(k): (None if _is_missing(v) else v) for k, v in r.items()}
+            {str(k): (None if is_missing(v) else v) for k, v in r.items()}
             for r in errors.to_dict("records")
         ]
         raise err
@@ -620,7 +550,7 @@ def apply_corrections(ledger: pd.DataFrame) -> pd.DataFrame:
         return out
     ids = led["event_id"].astype(object).tolist()
     corrects = led["corrects"].astype(object).tolist()
-    parent = {e: c for e, c in zip(ids, corrects, strict=True) if not _is_missing(c)}
+    parent = {e: c for e, c in zip(ids, corrects, strict=True) if not is_missing(c)}
 
     id_set = set(ids)
 
@@ -637,7 +567,7 @@ def apply_corrections(ledger: pd.DataFrame) -> pd.DataFrame:
     for i, r in enumerate(roots):
         last[r] = i
         count[r] = count.get(r, 0) + 1
-    originals = [i for i, e in enumerate(ids) if _is_missing(corrects[i]) or roots[i] == e]
+    originals = [i for i, e in enumerate(ids) if is_missing(corrects[i]) or roots[i] == e]
     take = [last[ids[i]] for i in originals]
     out = led.iloc[take].copy().reset_index(drop=True)
     out["effective_event_id"] = out["event_id"]
@@ -682,135 +612,3 @@ def case_state(events: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
     )
     out.index.name = "parcel_id"
     return out
-
-
-# --------------------------------------------------------------------------- store adapter
-
-_SQL_TYPES = {
-    "event_id": "TEXT", "parcel_id": "TEXT", "event_date": "DATE", "stage": "TEXT",
-    "method": "TEXT", "area_m2": "REAL", "new_holder": "TEXT", "expected_output_wan": "REAL",
-    "zombie_cleared": "BOOLEAN", "corrects": "TEXT", "note": "TEXT",
-    "recorded_at": "DATETIME", "recorded_by": "TEXT",
-}
-
-
-def _sql_value(field: str, v: Any) -> Any:
-    if _is_missing(v) or v is pd.NA:
-        return None
-    if field == "event_date":
-        return pd.Timestamp(v).strftime("%Y-%m-%d")
-    if field == "zombie_cleared":
-        return int(bool(v))
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
-
-
-def _ledger_columns(con: sqlite3.Connection) -> list[str] | None:
-    rows = con.execute("PRAGMA table_info('ledger')").fetchall()
-    return [r[1] for r in rows] if rows else None
-
-
-def _create_ledger_table(con: sqlite3.Connection) -> None:
-    cols = ", ".join(f'"{c}" {t}' for c, t in _SQL_TYPES.items())
-    con.execute(f'CREATE TABLE "ledger" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, {cols})')
-    has_contents = con.execute(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='gpkg_contents'"
-    ).fetchone()
-    if has_contents:
-        con.execute(
-            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
-            "last_change) VALUES ('ledger', 'attributes', 'ledger', "
-            "'disposal ledger (append-only)', strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
-        )
-
-
-def append_events(
-    gpkg_path: str | Path,
-    events_df: pd.DataFrame,
-    actor: str | None = None,
-    parcels: pd.DataFrame | None = None,
-) -> int:
-    """Append ledger events to the ``ledger`` table of a GeoPackage, all or nothing.
-
-    The rows are validated first (against ``parcels``, by default the file's own
-    ``parcels`` layer, and against the event ids already stored), then inserted inside
-    one ``BEGIN IMMEDIATE`` transaction: either every row is stored or, on any error
-    (including a crash mid-batch), none is. Rows are only ever INSERTed; existing rows are
-    never updated or deleted. Each row records ``recorded_at`` (UTC) and ``recorded_by``
-    (``actor``). A store whose ledger columns carry Chinese aliases or an area in 亩
-    is written in its own columns and unit.
-
-    Parameters
-    ----------
-    gpkg_path : str or Path
-        The GeoPackage (created ledger table if it has none).
-    events_df : DataFrame
-        New events in the standard's names (codes may be Chinese words).
-    actor : str, optional
-        Who records the events.
-    parcels : DataFrame, optional
-        Parcels to validate against; read from the file's ``parcels`` layer if omitted.
-
-    Returns
-    -------
-    int
-        Number of rows appended.
-    """
-    p = Path(gpkg_path)
-    if not p.exists():
-        raise DataSourceError(f"{p}: file not found. Fix: check the path.")
-    if parcels is None:
-        from landuse.io import read_parcels
-
-        parcels = read_parcels(p)
-    std = get_standard()
-    con = sqlite3.connect(p, timeout=30, isolation_level=None)
-    try:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            cols = _ledger_columns(con)
-            if cols is None:
-                _create_ledger_table(con)
-                cols = _ledger_columns(con) or []
-            colmap: dict[str, tuple[str, float]] = {}
-            for c in cols:
-                m = std.match_header(c, "ledger")
-                if m is not None and m.field.name not in colmap:
-                    colmap[m.field.name] = (c, m.unit_m2 or 1.0)
-            for extra in ("recorded_at", "recorded_by"):
-                if extra not in cols:
-                    con.execute(f'ALTER TABLE "ledger" ADD COLUMN "{extra}" {_SQL_TYPES[extra]}')
-                colmap[extra] = (extra, 1.0)
-            existing = [
-                r[0] for r in con.execute(f'SELECT "{colmap["event_id"][0]}" FROM "ledger"')
-            ] if "event_id" in colmap else []
-            led = validate_events(events_df, parcels, existing, source=f"{p} (new events)",
-                                  unknown_fields="ignore")
-            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            led = led.assign(recorded_at=now, recorded_by=actor)
-            fields = [f for f in (*LEDGER_FIELDS, "recorded_at", "recorded_by") if f in colmap]
-            target = ", ".join(f'"{colmap[f][0]}"' for f in fields)
-            sql = f'INSERT INTO "ledger" ({target}) VALUES ({", ".join("?" * len(fields))})'
-            rows = []
-            for rec in led[fields].to_dict("records"):
-                vals = []
-                for f in fields:
-                    v = _sql_value(f, rec[f])
-                    if f == "area_m2" and v is not None:
-                        v = v / colmap[f][1]
-                    vals.append(v)
-                rows.append(vals)
-            con.executemany(sql, rows)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    except sqlite3.Error as e:
-        raise DataSourceError(
-            f"{p}: the ledger could not be written ({e}); nothing was stored. "
-            "Fix: check the file is a writable GeoPackage not locked by another program."
-        ) from e
-    finally:
-        con.close()
-    return len(rows)

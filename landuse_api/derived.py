@@ -18,6 +18,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from landuse.errors import ConflictError
 from landuse.store import Store
 
 __all__ = ["Derived"]
@@ -60,6 +61,25 @@ class Derived:
         v = self.store.change_seq()
         return self._get(("assessed", v, as_of, lang),
                          lambda: assess(parcels, as_of, lang=lang))
+
+    def stored_assessment(self, as_of: str, lang: str = "zh") -> pd.DataFrame:
+        """The store's materialised assessment as of ``as_of`` (the table the parcels items
+        join), sentences in ``lang``, beside each parcel's zone, holder and land use.
+
+        The table holds one date at a time: it is made for ``as_of`` first when it holds
+        another, and read again if a request for another date remade it in between."""
+        for _ in range(5):
+            self.store.refresh_assessment(as_of, wait=True)
+            table = self.store.assessment_frame(lang)
+            if (table["as_of"] == as_of).all():
+                break
+        else:
+            raise ConflictError(
+                f"as_of: the assessment was remade for other dates while {as_of} was read. "
+                "Fix: repeat the request.")
+        parcels, _ = self.frames()
+        head = pd.DataFrame(parcels[["parcel_id", "zone", "holder", "land_use"]])
+        return head.merge(table.drop(columns=["as_of"]), on="parcel_id", how="inner")
 
     def assessment(self, as_of: dt.date | None, wait: bool = True) -> dict[str, Any]:
         """The store's materialised assessment as of ``as_of`` (default today), refreshed

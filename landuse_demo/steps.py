@@ -57,13 +57,13 @@ def _step_register(ctx: DemoContext) -> list[Path]:
 
 
 def _step_validate(ctx: DemoContext) -> list[Path]:
-    from landuse.cli.validate import write_report
     from landuse.core.validate import validate
     from landuse.io import read_parcels
+    from landuse.io.problems import write_problems
 
     problems = validate(read_parcels(ctx.sample))
-    csv = write_report(problems, ctx.out_dir / "validation.csv", str(ctx.sample), True)
-    js = write_report(problems, ctx.out_dir / "validation.json", str(ctx.sample), True)
+    csv = write_problems(problems, ctx.out_dir / "validation.csv", str(ctx.sample), True)
+    js = write_problems(problems, ctx.out_dir / "validation.json", str(ctx.sample), True)
     return [csv, js]
 
 
@@ -83,12 +83,13 @@ def _step_report(ctx: DemoContext) -> list[Path]:
     """The zh and en reports in every format; with the evidence step's ``evidence.gpkg``
     (it runs first) they include the records-vs-imagery list, and the HTML reports link
     every parcel id to the sample park's map written by the map step."""
-    from landuse.cli.report import load_evidence, load_inputs
+    from landuse.cli.report import load_inputs
+    from landuse.io.evidence import read_evidence
     from landuse.report import FORMATS, build_report, map_href_for, write_report
 
     parcels, ledger = load_inputs(ctx.sample, None, ctx.as_of, "zh")
     ev_path = ctx.out_dir / "evidence.gpkg"
-    ev, outside = load_evidence(ev_path) if ev_path.exists() else (None, None)
+    ev, outside = read_evidence(ev_path) if ev_path.exists() else (None, None)
     written = []
     for lang in ("zh", "en"):
         data = build_report(parcels, ledger, *ctx.period, lang=lang, as_of=ctx.as_of,
@@ -106,9 +107,9 @@ def _step_evidence(ctx: DemoContext) -> list[Path]:
     """Synthetic land cover (two dates) and footprints for the sample park, then evidence."""
     import pandas as pd
 
-    from landuse.cli.evidence import write_evidence
     from landuse.evidence import run_evidence
     from landuse.io import read_parcels, write_layer
+    from landuse.io.evidence import write_evidence
     from landuse.io.write import atomic_path
     from landuse_demo.synthetic import (
         synthetic_buildings,
@@ -145,15 +146,15 @@ def _step_evidence(ctx: DemoContext) -> list[Path]:
 def _step_map(ctx: DemoContext) -> list[Path]:
     """The zh and en maps; with the evidence step's ``evidence.gpkg`` (it runs first) they
     carry the imagery-evidence layer and the before/after view."""
-    from landuse.cli.report import load_evidence
     from landuse.io import read_ledger, read_parcels
+    from landuse.io.evidence import read_evidence
     from landuse.rules import assess
     from landuse.webmap import make_map, write_map
 
     parcels = read_parcels(ctx.sample)
     ledger = read_ledger(ctx.sample)
     ev_path = ctx.out_dir / "evidence.gpkg"
-    ev, outside = load_evidence(ev_path) if ev_path.exists() else (None, None)
+    ev, outside = read_evidence(ev_path) if ev_path.exists() else (None, None)
     out = []
     for lang in ("zh", "en"):
         wm = make_map(assess(parcels, ctx.as_of, lang=lang), ledger, lang=lang, evidence=ev,

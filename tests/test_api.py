@@ -331,4 +331,81 @@ def test_assessment_table_matches_the_schema(loaded: Store) -> None:
     else:
         cols = [r[1] for r in loaded._fetch(  # type: ignore[attr-defined]
             "PRAGMA table_info(parcel_assessment)", [])]
-    assert cols == ["parcel_id", *(c.name for c in ASSESSMENT), "as_of", "ruleset"]
+    assert cols == ["parcel_id", *(c.name for c in ASSESSMENT), "as_of", "ruleset",
+                    "reasons_en"]
+
+
+def test_items_and_assessment_read_one_stored_assessment_in_either_language(
+        sample_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Items and /assessment answer from the store's one table: the same values for every
+    parcel, reasons in the language asked for, and no second assessment for the other
+    language or for /assessment."""
+    import landuse.rules
+
+    c = client(sample_store, as_of="2023-10-31")
+    items = {lang: {f["id"]: f["properties"] for f in c.get(
+        "/collections/parcels/items", params={"limit": 1000, "skipGeometry": "true",
+                                               "lang": lang}).json()["features"]}
+             for lang in ("zh", "en")}
+    calls: list[str] = []
+    real = landuse.rules.assess
+    monkeypatch.setattr(landuse.rules, "assess",
+                        lambda *a, **k: calls.append(k.get("lang", "zh")) or real(*a, **k))
+    fields = ("lifecycle", "idle_type", "overdue_days", "idle_fee_wan", "low_efficiency",
+              "mujun_class", "mujun_score", "flags", "failed_indicators", "reasons")
+    for lang in ("zh", "en"):
+        body = c.get("/assessment", params={"as_of": "2023-10-31", "lang": lang}).json()
+        assert body["parcels"] == len(items[lang]) == 302
+        for row in body["results"]:
+            item = items[lang][row["parcel_id"]]
+            assert {k: row[k] for k in fields} == {k: item[k] for k in fields}
+    assert calls == []  # both languages were stored by the items' refresh
+    # FB-001 is in production since 2023-06-18 (sample register): the sentence says so
+    # in the language asked for; codes are the same in both
+    zh, en = items["zh"]["FB-001"], items["en"]["FB-001"]
+    assert "投产日期2023-06-18" in zh["reasons"] and "In production since 2023-06-18" in \
+        en["reasons"]
+    assert {k: zh[k] for k in fields if k != "reasons"} == \
+        {k: en[k] for k in fields if k != "reasons"}
+    one = c.get("/collections/parcels/items/FB-001", params={"lang": "en"}).json()
+    assert one["properties"]["reasons"] == en["reasons"]
+    # English reasons can be filtered on, as the Chinese ones
+    r = c.get("/collections/parcels/items", params={
+        "lang": "en", "filter": "reasons LIKE 'In production since 2023-06-18%'",
+        "skipGeometry": "true"})
+    assert "FB-001" in {f["id"] for f in r.json()["features"]}
+    problem(c.get("/collections/parcels/items?lang=fr"), 400, "lang")
+
+
+def test_assessment_of_another_date_is_made_in_the_store(sample_store: Store) -> None:
+    """/assessment for a date the table does not hold remakes the stored table for it
+    (the items then name that date too): one assessment, wherever it is read."""
+    c = client(sample_store, as_of="2023-10-31")
+    body = c.get("/assessment", params={"as_of": "2010-01-01"}).json()
+    assert body["as_of"] == "2010-01-01"
+    assert sample_store.assessment_state()["as_of"] == "2010-01-01"  # type: ignore[index]
+    assert set(sample_store.assessment_frame("en")["as_of"]) == {"2010-01-01"}
+    # the server's date is the default, as for the items
+    assert c.get("/assessment").json()["as_of"] == "2023-10-31"
+    assert sample_store.assessment_state()["as_of"] == "2023-10-31"  # type: ignore[index]
+
+
+def test_a_geopackage_store_of_the_previous_version_gets_english_reasons(
+        tmp_path: Path) -> None:
+    """A store made before the English sentences were stored gets the column when opened,
+    and its old assessment (Chinese only) is made again."""
+    import sqlite3
+
+    target = tmp_path / "old.gpkg"
+    with open_store(target, create=True) as s:
+        s.load(make_register(), make_ledger())
+        s.refresh_assessment("2023-10-31")
+    with sqlite3.connect(target) as con:
+        con.execute("ALTER TABLE parcel_assessment DROP COLUMN reasons_en")
+    with open_store(target) as s:
+        assert s.assessment_state() is None
+        s.refresh_assessment("2023-10-31")
+        en = s.assessment_frame("en")
+        zh = s.assessment_frame("zh")
+    assert len(en) == len(zh) == 60 and en["reasons"].notna().all()
+    assert (en["reasons"] != zh["reasons"]).any()

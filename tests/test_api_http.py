@@ -1,8 +1,10 @@
 # ruff: noqa: F811
 """The real service over HTTP: uvicorn in a subprocess (``landuse serve``) on both backends.
 
-OGC client check (OWSLib), a bounded load test (no errors, stable memory), and a server
-killed with SIGKILL in the middle of writes: every acknowledged event is there after restart.
+OGC client check (OWSLib), a bounded load test (a fixed number of requests: no errors,
+stable memory), and a server killed with SIGKILL in the middle of writes: every acknowledged
+event is there after restart. No test here depends on the machine's speed: work is counted,
+not timed.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,40 +94,42 @@ def test_load_twenty_clients_no_errors_stable_memory(served: tuple[Server, str])
             "/collections/parcels/items/P0042",
             "/collections/parcels/items?filter=zone%3D%27%E4%B8%9C%E5%8C%BA%27&f=csv"]
 
-    def run(seconds: float, results: list[int]) -> None:
-        with httpx.Client(base_url=server.url, timeout=30) as c:
-            end = time.monotonic() + seconds
-            i = 0
-            while time.monotonic() < end:
+    def run(requests: int, results: list[int]) -> None:
+        with httpx.Client(base_url=server.url, timeout=60) as c:
+            for i in range(requests):
                 results.append(c.get(urls[i % len(urls)]).status_code)
-                i += 1
 
     warm: list[int] = []
-    run(2, warm)
+    run(60, warm)
     rss_before = server.rss_kb()
     results: list[int] = []
-    threads = [threading.Thread(target=run, args=(15, results)) for _ in range(20)]
+    per_client = 30  # a fixed amount of work, however fast the machine is
+    threads = [threading.Thread(target=run, args=(per_client, results)) for _ in range(20)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     rss_after = server.rss_kb()
-    assert results and all(s == 200 for s in results), set(results)
-    assert len(results) > 200
+    assert len(results) == 20 * per_client
+    assert all(s == 200 for s in results), set(results)
     growth = (rss_after - rss_before) / rss_before
-    print(f"\nload: {len(results)} requests in 15 s ({len(results) / 15:.0f}/s), "
-          f"RSS {rss_before} -> {rss_after} kB ({growth:+.1%})")
+    print(f"\nload: {len(results)} requests, RSS {rss_before} -> {rss_after} kB ({growth:+.1%})")
     assert growth < 0.5
 
 
 def test_kill_mid_write_and_restart(served: tuple[Server, str]) -> None:
+    """Writers keep posting; once 24 writes are acknowledged the server is killed while
+    they still write. Every acknowledged event is stored (counted, not timed)."""
     server, target = served
     editor = key(target, "editor")
+    wanted = 24
     acked: list[str] = []
+    lock = threading.Lock()
+    enough = threading.Event()
     stop = threading.Event()
 
     def writer(w: int) -> None:
-        with httpx.Client(base_url=server.url, timeout=10) as c:
+        with httpx.Client(base_url=server.url, timeout=60) as c:
             i = 0
             while not stop.is_set():
                 eid = f"K{w}-{i}"
@@ -139,18 +142,22 @@ def test_kill_mid_write_and_restart(served: tuple[Server, str]) -> None:
                 except httpx.HTTPError:
                     return
                 if r.status_code == 201:
-                    acked.append(eid)
+                    with lock:
+                        acked.append(eid)
+                        if len(acked) >= wanted:
+                            enough.set()
                 i += 1
 
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
     for t in threads:
         t.start()
-    time.sleep(2.5)
-    server.kill()  # SIGKILL in the middle of writes
+    # the timeout only stops a hung server; a slow machine just takes longer to get there
+    assert enough.wait(600), f"only {len(acked)} writes acknowledged"
+    server.kill()  # SIGKILL while the writers are still posting
     stop.set()
     for t in threads:
         t.join()
-    assert len(acked) > 20
+    assert len(acked) >= wanted
     with open_store(target) as s:
         assert s.integrity_check() == []
         stored = set(s.ledger_frame().event_id)

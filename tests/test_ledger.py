@@ -1,4 +1,4 @@
-"""The disposal ledger: validation, corrections, case state, append-only atomic writes."""
+"""The disposal ledger: validation, corrections, case state; append-only atomic writes (io)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from mini_park import mini_ledger, mini_parcels, write_mini_gpkg
 
 from landuse.cli import cli
 from landuse.errors import ConflictError, DataSourceError, SchemaError
+from landuse.io.ledger import append_events
 from landuse.ledger import (
-    append_events,
     apply_corrections,
     case_state,
     check_ledger,

@@ -17,7 +17,7 @@ from _storekit import make_ledger, make_register, pg_schema_url
 from click.testing import CliRunner
 
 from landuse.cli import cli
-from landuse.ledger import append_events
+from landuse.io.ledger import append_events
 from landuse.store import is_store_file, open_store
 from landuse_api.main import create_app
 from landuse_api.settings import Settings

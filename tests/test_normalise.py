@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from landuse.core.normalise import parse_bools, parse_codes, parse_dates, parse_numbers
+from landuse.core.normalise import parse_codes
+from landuse.core.values import parse_bools, parse_dates, parse_numbers
 from landuse.io import read_ledger, read_parcels
 from landuse.standard import get_standard
 from landuse.units import M2_PER_HA, M2_PER_MU

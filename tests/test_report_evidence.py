@@ -34,9 +34,9 @@ EXPECTED = {
 @pytest.fixture(scope="module")
 def ev_run(sample_park: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Rasters, buildings and evidence for the sample park, as the demo step makes them."""
-    from landuse.cli.evidence import write_evidence
     from landuse.evidence import run_evidence
     from landuse.io import read_parcels
+    from landuse.io.evidence import write_evidence
     from landuse_demo.synthetic import (
         synthetic_buildings,
         synthetic_landcover,
@@ -66,9 +66,9 @@ def inputs(sample_park: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def reports(ev_run: dict[str, Any], inputs: Any,
             tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    from landuse.cli.report import load_evidence
+    from landuse.io.evidence import read_evidence
 
-    ev, outside = load_evidence(ev_run["gpkg"])  # read back what `landuse evidence` wrote
+    ev, outside = read_evidence(ev_run["gpkg"])  # read back what `landuse evidence` wrote
     parcels, led = inputs
     out = tmp_path_factory.mktemp("reports")
     files: dict[str, dict[str, Any]] = {}
@@ -234,9 +234,9 @@ def test_without_evidence_nothing_changes(inputs: Any, reports: Any, tmp_path: P
 
 
 def test_zone_report_keeps_its_parcels_only(ev_run: Any, inputs: Any) -> None:
-    from landuse.cli.report import load_evidence
+    from landuse.io.evidence import read_evidence
 
-    ev, outside = load_evidence(ev_run["gpkg"])
+    ev, outside = read_evidence(ev_run["gpkg"])
     parcels, led = inputs
     zone = str(parcels.loc[parcels["parcel_id"] == "DZ-001", "zone"].iloc[0])
     other = sorted(set(parcels["zone"].dropna()) - {zone})[0]
@@ -272,7 +272,7 @@ def test_cli_report_with_evidence(ev_run: Any, sample_park: Path, tmp_path: Path
 
 
 def test_cli_report_with_parquet_evidence(ev_run: Any, sample_park: Path, tmp_path: Path) -> None:
-    from landuse.cli.evidence import write_evidence
+    from landuse.io.evidence import write_evidence
 
     pq = write_evidence(ev_run["res"], tmp_path / "ev.parquet")
     assert (tmp_path / "ev.parquet.discrepancies.csv").exists()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pandas as pd
 import pyogrio
@@ -203,16 +204,36 @@ def test_keys_are_hashed_and_revocable(loaded: Store) -> None:
 
 
 def test_concurrent_writers_lose_nothing(loaded: Store, store_target: str) -> None:
+    """Writers append at once until each has 200 events acknowledged. A write refused
+    because the store stayed busy (a loaded machine) is a clear DataSourceError and is
+    repeated; counted, not timed: every acknowledged event is stored exactly once."""
+    from landuse.errors import DataSourceError
+
     writers, per = 8, 200
     errors: list[BaseException] = []
+    acked: list[str] = []
+    refused: list[str] = []
 
     def write(w: int) -> None:
         s = open_store(store_target)
         try:
             for i in range(per):
-                s.append_events([({"event_id": f"W{w}-{i}", "parcel_id": f"P{(w * 7 + i) % 60:04d}",
-                                   "event_date": "2023-10-01", "stage": "investigating"}, None)],
-                                actor=f"writer{w}")
+                eid = f"W{w}-{i}"
+                for _ in range(50):
+                    try:
+                        s.append_events([({"event_id": eid,
+                                           "parcel_id": f"P{(w * 7 + i) % 60:04d}",
+                                           "event_date": "2023-10-01",
+                                           "stage": "investigating"}, None)],
+                                        actor=f"writer{w}")
+                    except DataSourceError as e:
+                        assert "busy" in str(e) and "nothing was written" in str(e)
+                        refused.append(eid)
+                        continue
+                    acked.append(eid)
+                    break
+                else:
+                    raise AssertionError(f"{eid}: refused 50 times")
         except BaseException as e:  # collected and re-raised in the main thread
             errors.append(e)
         finally:
@@ -224,12 +245,41 @@ def test_concurrent_writers_lose_nothing(loaded: Store, store_target: str) -> No
     for t in threads:
         t.join()
     assert not errors, errors[:3]
-    assert loaded.count("ledger") == 2 + writers * per
-    got = set(loaded.ledger_frame().event_id)
-    assert {f"W{w}-{i}" for w in range(writers) for i in range(per)} <= got
+    assert sorted(acked) == sorted(f"W{w}-{i}" for w in range(writers) for i in range(per))
+    assert loaded.count("ledger") == 2 + writers * per  # nothing lost, nothing twice
+    got = loaded.ledger_frame().event_id
+    assert set(acked) <= set(got) and not got.duplicated().any()
     audit = [r for r in loaded.audit_log(limit=5000) if r["action"] == "ledger.append"]
     assert len(audit) == 2 + writers * per
     assert loaded.integrity_check() == []
+
+
+def test_a_busy_geopackage_store_refuses_a_write_clearly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another program holds the write lock longer than the busy timeout: the write is
+    refused with a DataSourceError naming the file and the fix, and nothing is written."""
+    import sqlite3
+
+    import landuse.store.gpkg as gpkg
+    from landuse.errors import DataSourceError
+
+    target = tmp_path / "busy.gpkg"
+    with open_store(target, create=True) as s:
+        s.load(make_register(), make_ledger())
+    monkeypatch.setattr(gpkg, "BUSY_TIMEOUT_S", 0)
+    holder = sqlite3.connect(target, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with open_store(target) as s:
+            with pytest.raises(DataSourceError, match=r"busy\.gpkg: the store is busy.*Fix"):
+                s.append_events([({"event_id": "B1", "parcel_id": "P0001",
+                                   "event_date": "2023-10-01", "stage": "investigating"},
+                                  None)], actor="t")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with open_store(target) as s:
+        assert "B1" not in set(s.ledger_frame().event_id)
 
 
 def test_frames_for_the_library(loaded: Store) -> None:

@@ -22,9 +22,10 @@ from click.testing import CliRunner
 from webmap_util import fake_assess, file_url, offline_page, synthetic_parcels, wait_rendered
 
 from landuse.cli import cli
-from landuse.cli.report import load_evidence, load_inputs
+from landuse.cli.report import load_inputs
 from landuse.errors import SchemaError
 from landuse.io import read_ledger, read_parcels
+from landuse.io.evidence import read_evidence
 from landuse.report import build_report, map_href_for, write_report
 from landuse.report.evidence import reason_in
 from landuse.webmap import make_map, write_map
@@ -46,7 +47,7 @@ def park(sample_park: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     maps.mkdir()
     ctx = DemoContext(sample_park, out, maps)
     _step_evidence(ctx)
-    ev, outside = load_evidence(out / "evidence.gpkg")
+    ev, outside = read_evidence(out / "evidence.gpkg")
     parcels = assess(read_parcels(sample_park), ctx.as_of)
     ledger = read_ledger(sample_park)
     path = maps / "sample_park.html"

@@ -241,21 +241,14 @@ def date_option(*names: str, required: bool = False, help: str) -> Callable[[F],
 
 
 def read_buildings(path: str | None) -> gpd.GeoDataFrame | None:
-    """Building footprints from ``path`` (None when no path); DataSourceError if unreadable.
+    """Building footprints from ``path`` (None when no path), by
+    :func:`landuse.io.buildings.read_buildings`, the reader of every command that takes
+    ``--buildings``; ``attrs["landuse"]["source"]`` records the path, for messages."""
+    from landuse.io.buildings import read_buildings as read
 
-    ``attrs["landuse"]["source"]`` records the path, for messages.
-    """
-    if not path:
-        return None
-    import geopandas as gpd
-
-    from landuse.errors import DataSourceError
-
-    try:
-        gdf = gpd.read_file(path, engine="pyogrio")
-    except Exception as e:  # pyogrio raises several types for unreadable files
-        raise DataSourceError(f"{path}: cannot be read ({e}).") from e
-    gdf.attrs["landuse"] = {"source": str(path)}
+    gdf = read(path)
+    if gdf is not None:
+        gdf.attrs["landuse"] = {"source": str(path)}
     return gdf
 
 

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 import geopandas as gpd
-import pandas as pd
-import pyogrio
 
 from landuse.cli._common import ReadArgs, handle_errors, output_options, read_options
-from landuse.errors import CRSError, DataSourceError
-from landuse.evidence import EvidenceResult, run_evidence
-from landuse.io.write import atomic_path
+from landuse.errors import CRSError
+from landuse.evidence import run_evidence
+from landuse.io.buildings import read_buildings
+from landuse.io.evidence import write_evidence
 
-__all__ = ["evidence", "write_evidence"]
-
-
-def _read_buildings(path: str, layer: str | None) -> gpd.GeoDataFrame:
-    p = Path(path)
-    if not p.exists():
-        raise DataSourceError(f"{p}: buildings file not found. Fix: check the path.")
-    try:
-        return gpd.read_file(p, layer=layer, engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
-        raise DataSourceError(f"{p}: buildings cannot be read ({e}).") from e
+__all__ = ["evidence"]
 
 
 def _assume(gdf: gpd.GeoDataFrame, crs: str | None, what: str, path: str) -> gpd.GeoDataFrame:
@@ -36,52 +23,6 @@ def _assume(gdf: gpd.GeoDataFrame, crs: str | None, what: str, path: str) -> gpd
             )
         return gdf.set_crs(crs)
     return gdf
-
-
-def write_evidence(res: EvidenceResult, target: str | Path, overwrite: bool = False) -> Path:
-    """Write the evidence (and, for .gpkg, the discrepancy and outside-supply layers).
-
-    ``.gpkg``: layers ``evidence``, ``discrepancies`` (with the parcel geometry) and
-    ``outside_supply`` (buildings on no supplied parcel, when buildings were given).
-    ``.parquet``/``.geojson``: the evidence layer, and the discrepancies beside it as
-    ``<name>.discrepancies.csv``. Every file is written atomically.
-    """
-    t = Path(target)
-    suffix = t.suffix.lower()
-    if suffix not in (".gpkg", ".parquet", ".geojson", ".json"):
-        raise DataSourceError(
-            f"{t}: unknown output format '{suffix}'. Fix: use .gpkg, .parquet or .geojson."
-        )
-    gdf = res.parcels
-    geom = gdf.geometry
-    disc = gpd.GeoDataFrame(
-        res.discrepancies.merge(
-            gpd.GeoDataFrame({"parcel_id": gdf["parcel_id"].astype(str)}, geometry=geom.values),
-            on="parcel_id",
-            how="left",
-        )
-        if "parcel_id" in gdf.columns and len(res.discrepancies)
-        else res.discrepancies.assign(geometry=None),
-        geometry="geometry",
-        crs=gdf.crs,
-    )
-    side = t.with_name(t.name + ".discrepancies.csv")
-    with atomic_path(t, overwrite=overwrite) as tmp:
-        if suffix == ".gpkg":
-            gdf.to_file(tmp, layer="evidence", driver="GPKG", engine="pyogrio")
-            disc.to_file(tmp, layer="discrepancies", driver="GPKG", engine="pyogrio")
-            if res.outside_supply is not None:
-                res.outside_supply.to_file(
-                    tmp, layer="outside_supply", driver="GPKG", engine="pyogrio"
-                )
-        elif suffix == ".parquet":
-            gdf.to_parquet(tmp)
-        else:
-            gdf.to_file(tmp, driver="GeoJSON", engine="pyogrio")
-    if suffix != ".gpkg":
-        with atomic_path(side, overwrite=True) as tmp:
-            pd.DataFrame(res.discrepancies).to_csv(tmp, index=False, encoding="utf-8-sig")
-    return t
 
 
 @click.command()
@@ -144,7 +85,7 @@ def evidence(
     blds = None
     if buildings:
         blds = _assume(
-            _read_buildings(buildings, buildings_layer), assume_crs, "buildings", buildings
+            read_buildings(buildings, buildings_layer), assume_crs, "buildings", buildings
         )
     cache = None
     if cache_dir:

@@ -1,7 +1,7 @@
 """``landuse ledger add|list|show``: the append-only disposal ledger.
 
 The ledger lives either in a plain GeoPackage register (its ``ledger`` layer, e.g. the
-GIS office's file; written by :func:`landuse.ledger.append_events`, each row recording who
+GIS office's file; written by :func:`landuse.io.ledger.append_events`, each row recording who
 and when) or in a landuse store made by ``landuse load`` (a GeoPackage store, ``--store``,
 or PostGIS, ``--database`` / ``LANDUSE_DATABASE_URL``; written by ``Store.append_events``,
 audited). Both check new events with the same :func:`landuse.ledger.validate_events`.
@@ -46,9 +46,9 @@ class Target:
         from landuse.store import is_database_url
 
         if is_database_url(self.where):
-            from landuse.store.postgis import _safe_url
+            from landuse.store.postgis import safe_url
 
-            return f"PostGIS store {_safe_url(self.where)}"
+            return f"PostGIS store {safe_url(self.where)}"
         return f"landuse store {self.where} (GeoPackage store)"
 
 
@@ -209,7 +209,8 @@ def add(file: str | None, store_path: str | None, database: str | None, from_csv
           --date 2023-03-15 --stage 正在调查清收
     """
     from landuse.io import read_ledger
-    from landuse.ledger import LEDGER_FIELDS, append_events
+    from landuse.io.ledger import append_events
+    from landuse.ledger import LEDGER_FIELDS
 
     target = resolve_target(file, store_path, database)
     who = actor or _os_user()
@@ -273,7 +274,8 @@ def list_(file: str | None, store_path: str | None, database: str | None,
       landuse ledger list park.gpkg --from 2023-01-01 --to 2023-10-31
       landuse ledger list --store store.gpkg --parcel P07 --all
     """
-    from landuse.ledger import apply_corrections, parse_date, rows
+    from landuse.core.values import parse_date
+    from landuse.ledger import apply_corrections, rows
 
     led = _read_ledger(resolve_target(file, store_path, database))
     ev = led if all_rows else apply_corrections(led)
@@ -316,7 +318,8 @@ def show(args: tuple[str, ...], store_path: str | None, database: str | None,
       landuse ledger show park.gpkg P07
       landuse ledger show P07 --store store.gpkg
     """
-    from landuse.ledger import apply_corrections, case_state, parse_date, rows
+    from landuse.core.values import parse_date
+    from landuse.ledger import apply_corrections, case_state, rows
     from landuse.report.text import label
 
     if len(args) > 2:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import click
-import pyogrio
 
 from landuse.cli._common import (
     ReadArgs,
@@ -39,6 +38,7 @@ def load(input: str, store_path: str | None, database: str | None, read: ReadArg
     """
     from landuse.core.validate import validate
     from landuse.io import read_ledger
+    from landuse.io.read import read_ledger_beside
     from landuse.io.write import atomic_path
     from landuse.store import open_store
 
@@ -54,13 +54,7 @@ def load(input: str, store_path: str | None, database: str | None, read: ReadArg
                           for r in errors.head(5).itertuples())
         raise SchemaError(f"{input}: {len(errors)} validation errors, e.g. {lines}. Fix them, "
                           "or give --keep-problems to load the register as it is.")
-    ledger = None
-    if ledger_path:
-        ledger = read_ledger(ledger_path)
-    elif input.lower().endswith(".gpkg"):
-        names = [n for n, _ in pyogrio.list_layers(input)]
-        if "ledger" in names:
-            ledger = read_ledger(input, layer="ledger")
+    ledger = read_ledger(ledger_path) if ledger_path else read_ledger_beside(input)
     actor = f"cli:{os.environ.get('USER', 'unknown')}"
     click.echo(f"导入 importing {len(parcels):,} parcels", err=True)
     if database:

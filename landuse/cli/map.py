@@ -73,9 +73,9 @@ def map_cmd(input: str, read: ReadArgs, assessing: AssessArgs, ledger: str | Non
     led = read_ledger_for(input, ledger)
     ev, outside = (None, None)
     if evidence_path:
-        from landuse.cli.report import load_evidence
+        from landuse.io.evidence import read_evidence
 
-        ev, outside = load_evidence(evidence_path)
+        ev, outside = read_evidence(evidence_path)
     click.echo(f"生成地图 building the map of {len(parcels):,} parcels", err=True)
     wm = make_map(parcels, led, buildings=bld, lang=assessing.lang, basemap=basemap,
                   tianditu_key=key, tiled=tiled, evidence=ev, outside_supply=outside)

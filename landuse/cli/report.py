@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import click
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from landuse.cli._common import (
     AssessArgs,
@@ -21,11 +20,12 @@ from landuse.cli._common import (
     read_options,
 )
 from landuse.errors import DataSourceError, SchemaError
+from landuse.io.evidence import read_evidence
 
 if TYPE_CHECKING:
     from landuse.rules import Ruleset
 
-__all__ = ["load_evidence", "load_inputs", "report"]
+__all__ = ["load_inputs", "report"]
 
 
 def load_inputs(
@@ -43,53 +43,6 @@ def load_inputs(
     parcels = assessing.assess((read or ReadArgs()).parcels(str(input)))
     return parcels, read_ledger_for(str(input), None if ledger is None else str(ledger),
                                     required=True)
-
-
-def load_evidence(
-    path: str | Path,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
-    """Read back what ``landuse evidence -o FILE`` wrote: the evidence and outside supply.
-
-    ``.gpkg``: layers ``evidence`` and, when buildings were given, ``outside_supply``.
-    ``.parquet`` / ``.geojson``: the evidence layer (its ``records_disagree`` and
-    ``evidence_reasons`` carry what the ``<name>.discrepancies.csv`` sidecar lists; these
-    formats hold no outside-supply buildings).
-    """
-    p = Path(path)
-    if not p.exists():
-        raise DataSourceError(f"{p}: evidence file not found. Fix: check the path, or write it "
-                              "with 'landuse evidence PARCELS ... -o evidence.gpkg'.")
-    suffix = p.suffix.lower()
-    outside = None
-    try:
-        if suffix == ".gpkg":
-            layers = [n for n, _ in pyogrio.list_layers(p)]
-            if "evidence" not in layers:
-                raise DataSourceError(
-                    f"{p}: has no 'evidence' layer (layers: {', '.join(layers) or 'none'}). "
-                    "Fix: give the GeoPackage written by 'landuse evidence ... -o FILE.gpkg'."
-                )
-            ev = gpd.read_file(p, layer="evidence", engine="pyogrio")
-            if "outside_supply" in layers:
-                outside = gpd.read_file(p, layer="outside_supply", engine="pyogrio")
-        elif suffix == ".parquet":
-            ev = gpd.read_parquet(p)
-        elif suffix in (".geojson", ".json"):
-            ev = gpd.read_file(p, engine="pyogrio")
-        else:
-            raise DataSourceError(
-                f"{p}: unknown evidence format '{p.suffix}'. Fix: give the .gpkg, .parquet or "
-                ".geojson written by 'landuse evidence'."
-            )
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError,
-            OSError) as e:
-        if isinstance(e, DataSourceError):
-            raise
-        raise DataSourceError(f"{p}: the evidence cannot be read ({e}).") from e
-    if "records_disagree" in ev.columns:
-        ev["records_disagree"] = ev["records_disagree"].fillna("")
-    ev.attrs["landuse"] = {"source": str(p)}
-    return ev, outside
 
 
 @click.command()
@@ -168,7 +121,7 @@ def report(
         if not Path(map_path).is_file():
             raise DataSourceError(f"--map {map_path}: file not found. Fix: write the map first "
                                   "with 'landuse map ... -o FILE.html', or correct the path.")
-    ev, outside = load_evidence(evidence_path) if evidence_path else (None, None)
+    ev, outside = read_evidence(evidence_path) if evidence_path else (None, None)
     as_of = assessing.as_of or date_to
     parcels, led = load_inputs(input, ledger_path, as_of, assessing.lang,
                                rules=assessing.rules, read=read, buildings=assessing.buildings)

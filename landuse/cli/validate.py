@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -11,27 +10,10 @@ import pandas as pd
 
 from landuse.cli._common import EXIT_ERRORS, ReadArgs, handle_errors, overwrite_opt, read_options
 from landuse.errors import DataSourceError, OutputExistsError
-from landuse.io import atomic_path, write_layer
+from landuse.io import write_layer
+from landuse.io.problems import write_problems
 
 REPORT_SUFFIXES = (".csv", ".json")
-
-
-def write_report(problems: pd.DataFrame, target: Path, source: str, overwrite: bool) -> Path:
-    """Write the problems to CSV (UTF-8 with BOM, opens in Excel) or JSON, atomically."""
-    from landuse.core.validate import summarise_problems
-
-    suffix = target.suffix.lower()
-    with atomic_path(target, overwrite=overwrite) as tmp:
-        if suffix == ".csv":
-            problems.to_csv(tmp, index=False, encoding="utf-8-sig")
-        else:
-            doc = {
-                "file": source,
-                "summary": summarise_problems(problems),
-                "problems": json.loads(problems.to_json(orient="records", force_ascii=False)),
-            }
-            tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
-    return target
 
 
 def _check_outputs(input: str, report: str | None, fix: str | None, overwrite: bool) -> None:
@@ -123,7 +105,7 @@ def validate(
     counts = summarise_problems(problems)
     print_table(problems, limit)
     if report:
-        write_report(problems, Path(report), input, overwrite)
+        write_problems(problems, Path(report), input, overwrite)
         click.echo(f"报告 report: {report}")
     if fix_path:
         fixed, pos = repair_geometries(gdf)

@@ -34,7 +34,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as PyprojCRSError
 
 from landuse.core.area import ellipsoidal_area_m2
-from landuse.core.normalise import parse_bools, parse_dates, parse_numbers
+from landuse.core.values import parse_bools, parse_dates, parse_numbers
 from landuse.errors import CRSError
 from landuse.standard import get_standard
 

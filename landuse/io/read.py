@@ -44,6 +44,7 @@ __all__ = [
     "list_layers",
     "read_attributes",
     "read_ledger",
+    "read_ledger_beside",
     "read_parcels",
     "rename_to_standard",
 ]
@@ -418,7 +419,7 @@ def _table_to_gdf(df: pd.DataFrame, p: Path, meta: dict[str, Any]) -> gpd.GeoDat
         meta["geometry_from"] = {"wkt": wkt}
         rest = df.drop(columns=[wkt])
     elif lon is not None and lat is not None:
-        from landuse.core.normalise import parse_numbers
+        from landuse.core.values import parse_numbers
 
         x, badx = parse_numbers(df[lon])
         y, bady = parse_numbers(df[lat])
@@ -711,3 +712,13 @@ def read_ledger(
     meta["cells"] = cells.as_dict()
     out.attrs["landuse"] = meta
     return out
+
+
+def read_ledger_beside(path: str | Path) -> pd.DataFrame | None:
+    """The ``ledger`` layer of a GeoPackage register (:func:`read_ledger`), None when the
+    file is not a GeoPackage or has no such layer."""
+    if Path(path).suffix.lower() != ".gpkg":
+        return None
+    if "ledger" not in {name for name, _ in list_layers(path)}:
+        return None
+    return read_ledger(path, layer="ledger")

@@ -1,5 +1,10 @@
 """The parcel store: one interface, two backends (a GeoPackage file, a PostGIS database).
 
+Modules: ``types`` (Feature, Page, Query, KeyInfo), ``keys`` (API key format and hashing),
+``prepare`` (frames to stored values and back), ``base`` (the :class:`Store` interface),
+``sql`` (the SQL engine both backends share), ``gpkg`` and ``postgis`` (the backends),
+``schema`` (tables from the standard) and ``cql`` (filter expressions).
+
 Examples
 --------
 >>> from landuse.store import open_store, Query  # doctest: +SKIP
@@ -11,17 +16,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from landuse.store.base import (
-    ROLES,
-    Feature,
-    KeyInfo,
-    Page,
-    Query,
-    Store,
-    ledger_pairs,
-    prepare_parcels,
-)
+from landuse.store.base import Store
+from landuse.store.keys import ROLES
+from landuse.store.prepare import ledger_pairs, prepare_parcels
 from landuse.store.schema import COLLECTIONS, STORAGE_SRID
+from landuse.store.types import Feature, KeyInfo, Page, Query
 
 __all__ = [
     "COLLECTIONS",

@@ -26,18 +26,22 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from landuse.errors import DataSourceError
-from landuse.store.base import SQLStore, _q
+from landuse.store.keyset import quote_ident
 from landuse.store.schema import (
     ASSESSMENT,
     ASSESSMENT_INDEXED,
     COLLECTIONS,
     STORAGE_SRID,
+    TRANSLATED,
     Collection,
 )
+from landuse.store.sql import SQLStore
 
 __all__ = ["GeoPackageStore", "gpkg_blob"]
 
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 60
+"""How long a write waits for other writers before it is refused (DataSourceError)."""
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _SQL_TYPE = {"text": "TEXT", "date": "DATE", "real": "DOUBLE", "int": "INTEGER",
              "bool": "BOOLEAN"}
@@ -126,15 +130,34 @@ def _st_is_empty(blob: bytes | None) -> int | None:
     return int(bool(blob[3] & 0x10) or _envelope(bytes(blob)) is None)
 
 
+def _translated_columns() -> list[str]:
+    """The columns of the assessment's sentences in languages other than Chinese."""
+    return [col for by_lang in TRANSLATED.values() for lang, col in by_lang.items()
+            if lang != "zh"]
+
+
 def _assessment_sql() -> list[str]:
     """Table ``parcel_assessment`` (made when missing: stores of older versions get it)."""
     cols = ",\n  ".join(f'"{c.name}" {_SQL_TYPE[c.kind]}' for c in ASSESSMENT)
+    extra = "".join(f', "{c}" TEXT' for c in _translated_columns())
     out = [f"""CREATE TABLE IF NOT EXISTS parcel_assessment (parcel_id TEXT PRIMARY KEY,
   {cols},
-  as_of TEXT NOT NULL, ruleset TEXT NOT NULL) WITHOUT ROWID"""]
+  as_of TEXT NOT NULL, ruleset TEXT NOT NULL{extra}) WITHOUT ROWID"""]
     out += [f'CREATE INDEX IF NOT EXISTS parcel_assessment_{c} ON parcel_assessment ("{c}")'
             for c in ASSESSMENT_INDEXED]
     return out
+
+
+def _assessment_upgrade_sql(have: list[str]) -> list[str]:
+    """Add the sentence columns a store made by an older version lacks; its assessment
+    (without them) is dropped and made again on the next read."""
+    missing = [c for c in _translated_columns() if c not in have]
+    if not missing:
+        return []
+    return [*(f'ALTER TABLE parcel_assessment ADD COLUMN "{c}" TEXT' for c in missing),
+            "DELETE FROM parcel_assessment",
+            "DELETE FROM landuse_meta WHERE key IN ('assessment_as_of', "
+            "'assessment_ruleset', 'assessment_seq')"]
 
 
 def _schema_sql() -> list[str]:
@@ -266,15 +289,21 @@ class GeoPackageStore(SQLStore):
             with self._tx() as cur:
                 for stmt in _assessment_sql():
                     cur.execute(stmt)
+        cols = [r[1] for r in self._fetch("PRAGMA table_info(parcel_assessment)", [])]
+        upgrade = _assessment_upgrade_sql(cols)
+        if upgrade:
+            with self._tx() as cur:
+                for stmt in upgrade:
+                    cur.execute(stmt)
 
     # connections ----------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         c: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if c is None:
             try:
-                c = sqlite3.connect(self.path, isolation_level=None, timeout=60,
+                c = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S,
                                     check_same_thread=False)
-                c.execute("PRAGMA busy_timeout = 60000")
+                c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
                 c.execute("PRAGMA journal_mode = WAL")
                 c.execute("PRAGMA synchronous = FULL")
                 c.execute("PRAGMA case_sensitive_like = ON")
@@ -298,7 +327,13 @@ class GeoPackageStore(SQLStore):
     def _tx(self) -> Iterator[sqlite3.Cursor]:
         c = self._conn()
         cur = c.cursor()
-        cur.execute("BEGIN IMMEDIATE")
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:  # the busy timeout ran out: nothing written
+            raise DataSourceError(
+                f"{self.path}: the store is busy: other writers held it for {BUSY_TIMEOUT_S} s "
+                f"({e}); nothing was written. Fix: repeat the write."
+            ) from None
         try:
             yield cur
         except BaseException:
@@ -358,7 +393,7 @@ class GeoPackageStore(SQLStore):
         cols = [*COLLECTIONS["parcels"].names, "extra"]
         geoms = prepared.geometry.to_numpy()
         bounds = shapely.bounds(geoms)
-        sql = (f"INSERT INTO parcels (fid, {', '.join(_q(c) for c in cols)}, "
+        sql = (f"INSERT INTO parcels (fid, {', '.join(quote_ident(c) for c in cols)}, "
                f"version, updated_at, geom) VALUES (?, {', '.join('?' for _ in cols)}, 1, ?, ?)")
         values = prepared[cols].astype(object).to_numpy()
         cur.executemany(sql, (

@@ -18,10 +18,11 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from landuse.errors import DataSourceError
-from landuse.store.base import SQLStore, _q
+from landuse.store.keyset import quote_ident
 from landuse.store.schema import COLLECTIONS, STORAGE_SRID, Collection
+from landuse.store.sql import SQLStore
 
-__all__ = ["PostGISStore", "migrations"]
+__all__ = ["PostGISStore", "migrations", "safe_url"]
 
 _LOCK_ID = 7_311_530_061  # advisory lock of the migrations
 
@@ -89,7 +90,7 @@ class PostGISStore(SQLStore):
                 c = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
             except psycopg.Error as e:
                 raise DataSourceError(
-                    f"PostGIS at {_safe_url(self.url)} cannot be reached ({e}). Fix: check "
+                    f"PostGIS at {safe_url(self.url)} cannot be reached ({e}). Fix: check "
                     "--database / LANDUSE_DATABASE_URL and that the server runs."
                 ) from None
             self._local.conn = c
@@ -168,7 +169,7 @@ class PostGISStore(SQLStore):
     load_fix = "load into an empty database."
 
     def _label(self) -> str:
-        return f"PostGIS store {_safe_url(self.url)}"
+        return f"PostGIS store {safe_url(self.url)}"
 
     def _lock_for_load(self, cur: Any) -> None:
         cur.execute("LOCK TABLE parcels IN EXCLUSIVE MODE")
@@ -178,7 +179,7 @@ class PostGISStore(SQLStore):
         geoms = shapely.set_srid(prepared.geometry.to_numpy(), STORAGE_SRID)
         hexes = shapely.to_wkb(geoms, hex=True, include_srid=True)
         values = prepared[cols].astype(object).to_numpy()
-        copy_sql = (f"COPY parcels (fid, {', '.join(_q(x) for x in cols)}, version, "
+        copy_sql = (f"COPY parcels (fid, {', '.join(quote_ident(x) for x in cols)}, version, "
                     "updated_at, geom) FROM STDIN")
         with cur.cur.copy(copy_sql) as cp:
             for i, (row, h) in enumerate(zip(values, hexes, strict=True)):
@@ -190,7 +191,7 @@ class PostGISStore(SQLStore):
                     "DO UPDATE SET value = EXCLUDED.value", (tb,))
 
     def _insert_assessment(self, cur: Any, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
-        with cur.cur.copy(f"COPY parcel_assessment ({', '.join(_q(c) for c in cols)}) "
+        with cur.cur.copy(f"COPY parcel_assessment ({', '.join(quote_ident(c) for c in cols)}) "
                           "FROM STDIN") as cp:
             for row in rows:
                 cp.write_row(row)
@@ -213,6 +214,6 @@ class PostGISStore(SQLStore):
         return problems
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL without its password (for messages)."""
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)

@@ -21,10 +21,13 @@ __all__ = [
     "ASSESSMENT",
     "ASSESSMENT_INDEXED",
     "COLLECTIONS",
+    "LANGS",
     "STORAGE_SRID",
+    "TRANSLATED",
     "Collection",
     "Column",
     "coerce_value",
+    "stored_column",
 ]
 
 STORAGE_SRID = 4490
@@ -115,6 +118,14 @@ def _assessment() -> tuple[Column, ...]:
 ASSESSMENT: tuple[Column, ...] = _assessment()
 """The assessment fields (§3 of the parcel standard) the store materialises per parcel in
 table ``parcel_assessment`` (plus ``as_of`` and ``ruleset``) and joins to the parcels."""
+
+LANGS = ("zh", "en")
+"""Languages the store keeps the assessment's sentences in."""
+
+TRANSLATED: dict[str, dict[str, str]] = {"reasons": {"zh": "reasons", "en": "reasons_en"}}
+"""Assessment fields whose value is a sentence: field -> language -> stored column. The
+other fields are codes, numbers and flags, the same in every language. The extra columns
+(``reasons_en``) follow ``as_of`` and ``ruleset`` in table ``parcel_assessment``."""
 
 ASSESSMENT_INDEXED = ("lifecycle", "idle_type", "mujun_class", "low_efficiency")
 """Assessment columns with an index (the common filters)."""
@@ -209,3 +220,10 @@ def coerce_value(col: Column, value: Any, where: str) -> Any:
             raise SchemaError(f"{where}: {value!r} is out of range.")
         return int(num)
     return num
+
+
+def stored_column(name: str, lang: str = "zh") -> str:
+    """The column of table ``parcel_assessment`` that holds field ``name`` in ``lang``."""
+    if lang not in LANGS:
+        raise SchemaError(f"lang: '{lang}' is not a language of the store. Fix: use zh or en.")
+    return TRANSLATED.get(name, {}).get(lang, name)

@@ -20,7 +20,7 @@ from fastapi import Path as PathParam
 
 from landuse.errors import NotFoundError, SchemaError
 from landuse_api import formats
-from landuse_api.deps import Reader
+from landuse_api.deps import Reader, get_settings
 from landuse_api.derived import Derived
 from landuse_api.errors import ApiError
 from landuse_api.routers.ogc import _disposition
@@ -70,9 +70,11 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 @router.get("/assessment", summary="Assessment of a parcel or a zone 宗地/园区评估",
             description="The §3 assessment (五未 stage, idle type, overdue days, idle fee, "
-            "low efficiency, 亩均 class, reasons) as of a date, by landuse.rules.assess.")
-def assessment(*,
-    as_of: Annotated[str | None, Query(description="YYYY-MM-DD (default today)")] = None,
+            "low efficiency, 亩均 class, reasons) as of a date: the store's materialised "
+            "assessment, the one the parcels items join, with its reasons in lang.")
+def assessment(request: Request, *,
+    as_of: Annotated[str | None, Query(description="YYYY-MM-DD (default: the server's "
+                                       "assessment date, as the parcels items)")] = None,
     parcel_id: Annotated[str | None, Query(max_length=200)] = None,
     zone: Annotated[str | None, Query(max_length=200)] = None,
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
@@ -80,8 +82,9 @@ def assessment(*,
     d: DerivedDep,
     _: Reader,
 ) -> Response:
-    day = _date(as_of, "as_of", dt.date.today().isoformat())
-    df = d.assessed(day, lang)
+    default = get_settings(request).as_of or dt.date.today()
+    day = _date(as_of, "as_of", default.isoformat())
+    df = d.stored_assessment(day, lang)
     if parcel_id is not None:
         df = df[df["parcel_id"] == parcel_id]
         if df.empty:

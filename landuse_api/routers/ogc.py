@@ -44,8 +44,10 @@ CONFORMANCE = [
 ]
 
 RESERVED = {"f", "bbox", "bbox-crs", "crs", "limit", "cursor", "properties", "sortby",
-            "skipGeometry", "filter", "filter-lang", "numberMatched", "filename"}
+            "skipGeometry", "filter", "filter-lang", "numberMatched", "filename", "lang"}
 PAGE_FORMATS = ("json", "html", "csv")
+LANG_HELP = ("Language of the parcels' assessment sentences (reasons): zh or en; codes, "
+             "numbers and flags are the same in both. /assessment reads the same table.")
 ALL_FORMATS = (*PAGE_FORMATS, *formats.DOWNLOADS)
 
 
@@ -219,9 +221,9 @@ def build_query(request: Request, coll: Any, settings: Settings, *, bbox: str | 
                 bbox_crs: str | None, limit: int | None, cursor: str | None,
                 properties: str | None, sortby: str | None, skip_geometry: bool,
                 filter_: str | None, filter_lang: str | None, number_matched: bool | None,
-                download: bool) -> StoreQuery:
+                download: bool, lang: str = "zh") -> StoreQuery:
     """Turn OGC query parameters into a store query (400 names the bad parameter)."""
-    q = StoreQuery(skip_geometry=skip_geometry)
+    q = StoreQuery(skip_geometry=skip_geometry, lang=lang)
     for k, v in request.query_params.multi_items():
         if k in RESERVED:
             continue
@@ -371,6 +373,7 @@ def items(
     filter_lang: Annotated[str | None, Query(alias="filter-lang")] = None,
     numberMatched: Annotated[bool | None, Query()] = None,
     filename: Annotated[str | None, Query(max_length=200)] = None,
+    lang: Annotated[str, Query(pattern="^(zh|en)$", description=LANG_HELP)] = "zh",
     store: StoreDep,
     _: Reader,
 ) -> Response:
@@ -380,7 +383,8 @@ def items(
     q = build_query(request, coll, get_settings(request), bbox=bbox, bbox_crs=bbox_crs,
                     limit=limit, cursor=cursor, properties=properties, sortby=sortby,
                     skip_geometry=skipGeometry, filter_=filter, filter_lang=filter_lang,
-                    number_matched=numberMatched, download=fmt in formats.DOWNLOADS)
+                    number_matched=numberMatched, download=fmt in formats.DOWNLOADS,
+                    lang=lang)
     if collectionId == "parcels":
         ensure_assessment(request)
     page = store.query(collectionId, q)
@@ -398,13 +402,14 @@ def etag(f: Feature) -> str:
 def item(request: Request, collectionId: str, featureId: str, *,
          f: Annotated[str | None, Query()] = None,
          crs: Annotated[str | None, Query()] = None,
+         lang: Annotated[str, Query(pattern="^(zh|en)$", description=LANG_HELP)] = "zh",
          store: StoreDep,
          _: Reader) -> Response:
     coll = _collection(collectionId)
     fmt = _fmt(f, request)
     crs_code = crsmod.parse_crs(crs, "crs")
     info = ensure_assessment(request) if collectionId == "parcels" else None
-    feat = store.get(collectionId, featureId)
+    feat = store.get(collectionId, featureId, lang=lang)
     headers = {"Content-Crs": f"<{crsmod.crs_uri(crs_code)}>"}
     if info:
         headers["Landuse-Assessment"] = assessment_header(info)

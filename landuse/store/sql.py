@@ -1,0 +1,602 @@
+"""The SQL engine both backends share (:class:`SQLStore`): query building, keyset paging,
+validated writes, the audit log, keys and the materialised assessment.
+
+Backends give the connection, the transaction, the geometry encoding and the spatial
+predicate; the SQL here uses ``?`` placeholders (the PostGIS backend translates them).
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import datetime as dt
+import json
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from landuse.errors import (
+    ConflictError,
+    GeometryError,
+    NotFoundError,
+    SchemaError,
+    StaleVersionError,
+)
+from landuse.ledger import STORED_ID_PROBLEM
+from landuse.standard import get_standard
+from landuse.store import cql
+from landuse.store.base import Store
+from landuse.store.keys import SecretCheck, new_key, split_key
+from landuse.store.keyset import check_cursor, keyset_condition, order_keys, quote_ident
+from landuse.store.prepare import (
+    assessment_rows,
+    assessment_table,
+    ledger_pairs,
+    parcel_changes,
+    prepare_parcels,
+    stored_event,
+)
+from landuse.store.schema import (
+    ASSESSMENT,
+    COLLECTIONS,
+    LANGS,
+    STORAGE_SRID,
+    Collection,
+    Column,
+    coerce_value,
+    stored_column,
+)
+from landuse.store.types import Feature, KeyInfo, Page, Query, now_iso
+
+__all__ = ["SQLStore", "check_stale"]
+
+
+class SQLStore(Store):
+    """What both SQL backends share: query building, keyset paging, validation, keys."""
+
+    placeholder = "?"
+
+    def __init__(self) -> None:
+        self._keys = SecretCheck()
+        self._lock = threading.Lock()
+        self._local = threading.local()  # one connection per thread
+        self._conns: list[Any] = []  # every connection opened, for close()
+        self._assess_lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._conns:
+                with contextlib.suppress(Exception):
+                    c.close()
+            self._conns.clear()
+        self._local = threading.local()
+
+    # backend hooks ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]: ...
+
+    @abc.abstractmethod
+    def _geom_select(self) -> str: ...
+
+    @abc.abstractmethod
+    def _decode_geoms(self, values: list[Any]) -> list[BaseGeometry | None]: ...
+
+    @abc.abstractmethod
+    def _intersects_sql(self, coll: Collection, geom: BaseGeometry) -> tuple[str, list[Any]]: ...
+
+    def _from_db(self, col: Column, v: Any) -> Any:
+        if v is None:
+            return None
+        if col.kind == "bool":
+            return bool(v)
+        if col.kind == "int":
+            return int(v)
+        if col.kind == "real":
+            return float(v)
+        return v
+
+    def _source(self, coll: Collection, lang: str = "zh") -> str:
+        """The FROM of a collection: the parcels joined to their assessment, its sentences
+        in ``lang``."""
+        if not coll.derived:
+            return quote_ident(coll.table)
+        cols = ", ".join(f"a.{quote_ident(stored_column(c.name, lang))} AS {quote_ident(c.name)}"
+                         for c in coll.derived)
+        return (f"(SELECT p.*, {cols} FROM parcels p LEFT JOIN parcel_assessment a "
+                "ON a.parcel_id = p.parcel_id) AS parcels")
+
+    # queries --------------------------------------------------------------------------------
+    def _dialect(self, coll: Collection) -> cql.Dialect:
+        return cql.Dialect(self.placeholder, lambda c, g: self._intersects_sql(coll, g))
+
+    def _where(self, coll: Collection, q: Query) -> tuple[list[str], list[Any]]:
+        ph = self.placeholder
+        parts: list[str] = []
+        params: list[Any] = []
+        for name, value in q.equals.items():
+            try:
+                col = coll.column(name)
+            except KeyError:
+                raise SchemaError(f"{name}: not a property of {coll.name}.") from None
+            if value is None:
+                parts.append(f"{quote_ident(name)} IS NULL")
+            else:
+                parts.append(f"{quote_ident(name)} = {ph}")
+                params.append(coerce_value(col, value, name))
+        if q.bbox is not None:
+            s, p = self._intersects_sql(coll, shapely.box(*q.bbox))
+            parts.append(s)
+            params += p
+        if q.intersects is not None:
+            s, p = self._intersects_sql(coll, q.intersects)
+            parts.append(s)
+            params += p
+        if q.filter is not None:
+            s, p = cql.to_sql(q.filter, coll, self._dialect(coll))
+            parts.append(s)
+            params += p
+        return parts, params
+
+    def query(self, collection: str, q: Query) -> Page:
+        coll = self._collection(collection)
+        ph = self.placeholder
+        parts, params = self._where(coll, q)
+        keys = order_keys(coll, q.sortby)
+        count = None
+        if q.count:
+            if not parts:
+                count = self.count(collection)
+            else:
+                sql = (f"SELECT COUNT(*) FROM {self._source(coll, q.lang)} WHERE "
+                       + " AND ".join(parts))
+                count = int(self._fetch(sql, params)[0][0])
+        kparts = list(parts)
+        kparams = list(params)
+        if q.after is not None:
+            s, p = keyset_condition(keys, check_cursor(keys, tuple(q.after)), ph)
+            kparts.append(s)
+            kparams += p
+        props = q.properties if q.properties is not None else coll.all_names
+        for name in props:
+            if name not in coll.all_names:
+                raise SchemaError(
+                    f"properties: '{name}' is not a property of {coll.name}. "
+                    f"Fix: use one of {', '.join(coll.all_names)}."
+                )
+        sel_cols = [coll.id_column] + [p for p in props if p != coll.id_column]
+        select = ['"fid"'] + [quote_ident(c) for c in sel_cols]
+        select += [k[0] for k in keys[:-1]]
+        extra = collection == "parcels"
+        if extra:
+            select += ['"version"', '"extra"']
+        if not q.skip_geometry:
+            select.append(self._geom_select())
+        limit = max(0, int(q.limit))
+        sql = f"SELECT {', '.join(select)} FROM {self._source(coll, q.lang)}"
+        if kparts:
+            sql += " WHERE " + " AND ".join(kparts)
+        sql += " ORDER BY " + ", ".join(f"{e} {'DESC' if d else 'ASC'}" for e, d, _ in keys)
+        sql += f" LIMIT {limit + 1}"
+        rows = self._fetch(sql, kparams)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        feats = self._rows_to_features(coll, rows, sel_cols, len(keys) - 1, extra,
+                                       not q.skip_geometry, q.properties is None)
+        next_key = None
+        if more and rows:
+            last = rows[-1]
+            nsel = 1 + len(sel_cols)
+            next_key = (*last[nsel : nsel + len(keys) - 1], int(last[0]))
+        return Page(feats, next_key, count)
+
+    def _rows_to_features(
+        self,
+        coll: Collection,
+        rows: list[tuple[Any, ...]],
+        sel_cols: list[str],
+        nkeys: int,
+        extra: bool,
+        with_geom: bool,
+        with_extra: bool,
+    ) -> list[Feature]:
+        cols = [coll.column(c) for c in sel_cols]
+        geoms = self._decode_geoms([r[-1] for r in rows]) if with_geom else [None] * len(rows)
+        out = []
+        base = 1 + len(sel_cols) + nkeys
+        for r, g in zip(rows, geoms, strict=True):
+            props = {c.name: self._from_db(c, v) for c, v in zip(cols, r[1 : 1 + len(cols)],
+                                                                 strict=True)}
+            version = None
+            if extra:
+                version = int(r[base])
+                if with_extra and r[base + 1]:
+                    ex = r[base + 1]
+                    ex = json.loads(ex) if isinstance(ex, str) else ex
+                    for k, v in ex.items():
+                        props.setdefault(k, v)
+            out.append(Feature(str(r[1]), int(r[0]), props, g, version))
+        return out
+
+    def _collection(self, name: str) -> Collection:
+        try:
+            return COLLECTIONS[name]
+        except KeyError:
+            raise NotFoundError(
+                f"collection '{name}' does not exist. Fix: use parcels or ledger."
+            ) from None
+
+    def get(self, collection: str, item_id: str, lang: str = "zh") -> Feature:
+        coll = self._collection(collection)
+        page = self.query(collection, Query(equals={coll.id_column: item_id}, limit=1,
+                                            lang=lang))
+        if not page.features:
+            what = "parcel" if collection == "parcels" else "event"
+            raise NotFoundError(f"{what} '{item_id}' is not in the store.")
+        return page.features[0]
+
+    # writes (shared SQL; '?' placeholders, translated by the PostGIS backend) -------------
+    @abc.abstractmethod
+    def _tx(self) -> Any:
+        """Context manager: a cursor inside one write transaction (commit or roll back)."""
+
+    @abc.abstractmethod
+    def _is_unique_violation(self, e: BaseException) -> bool: ...
+
+    @abc.abstractmethod
+    def _geom_param_sql(self) -> str: ...
+
+    @abc.abstractmethod
+    def _geom_param(self, geom: BaseGeometry | None) -> Any: ...
+
+    def _audit(self, cur: Any, actor: str, action: str, target: str, detail: Any) -> None:
+        cur.execute(
+            "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+            (now_iso(), actor, action, target, json.dumps(detail, ensure_ascii=False,
+                                                          default=str)),
+        )
+
+    def _fetch_in(
+        self, cur: Any, sql: str, values: Sequence[Any], chunk: int = 500
+    ) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` (ending in ``IN ({})``) for ``values``, in chunks, on ``cur``."""
+        out: list[tuple[Any, ...]] = []
+        vals = list(dict.fromkeys(values))
+        for i in range(0, len(vals), chunk):
+            part = vals[i : i + chunk]
+            cur.execute(sql.format(", ".join("?" for _ in part)), part)
+            out += cur.fetchall()
+        return out
+
+    def _validate_events(
+        self,
+        cur: Any,
+        events: Sequence[tuple[dict[str, Any], BaseGeometry | None]],
+        source: str,
+        unknown_fields: str,
+    ) -> list[dict[str, Any]]:
+        """Check events with :func:`landuse.ledger.validate_events` against the stored
+        parcels and event ids (read on ``cur``, inside the write transaction)."""
+        from landuse.ledger import validate_events
+
+        props = [p for p, _ in events]
+        for n, (_, geom) in enumerate(events):
+            if geom is not None and not isinstance(geom, BaseGeometry):
+                raise GeometryError(f"event {n + 1}: geometry is not a geometry.")
+        named = [str(p.get(k)) for p in props if isinstance(p, dict)
+                 for k in ("parcel_id",) if p.get(k) is not None]
+        rows = self._fetch_in(
+            cur, f"SELECT parcel_id, supply_date, {self._geom_select()} FROM parcels "
+            "WHERE parcel_id IN ({})", named)
+        parcels = gpd.GeoDataFrame(
+            {"parcel_id": [r[0] for r in rows],
+             "supply_date": pd.to_datetime(pd.Series([r[1] for r in rows], dtype=object),
+                                           errors="coerce")},
+            geometry=self._decode_geoms([r[2] for r in rows]), crs=STORAGE_SRID,
+        )
+        ids = [str(p.get(k)) for p in props if isinstance(p, dict)
+               for k in ("event_id", "corrects") if p.get(k) is not None]
+        stored = [r[0] for r in self._fetch_in(
+            cur, "SELECT event_id FROM ledger WHERE event_id IN ({})", ids)]
+        led = validate_events(props, parcels, stored, source=source,
+                              unknown_fields=unknown_fields)
+        return [stored_event({str(k): v for k, v in r.items()})
+                for r in led.to_dict("records")]
+
+    def _insert_events(
+        self,
+        cur: Any,
+        events: Sequence[tuple[dict[str, Any], BaseGeometry | None]],
+        actor: str,
+        source: str = "new events",
+        unknown_fields: str = "refuse",
+    ) -> list[str]:
+        if not events:
+            return []
+        valid = self._validate_events(cur, events, source, unknown_fields)
+        std = get_standard().names("ledger")
+        cols = [*std, "recorded_at", "recorded_by"]
+        sql = (
+            f"INSERT INTO ledger ({', '.join(quote_ident(c) for c in cols)}, geom) VALUES "
+            f"({', '.join('?' for _ in cols)}, {self._geom_param_sql()}) RETURNING fid"
+        )
+        ids: list[str] = []
+        for ev, (_, geom) in zip(valid, events, strict=True):
+            values = [ev.get(c) for c in std] + [now_iso(), actor]
+            try:
+                cur.execute(sql, (*values, self._geom_param(geom)))
+            except Exception as e:
+                if self._is_unique_violation(e):  # a concurrent writer stored it first
+                    raise ConflictError(
+                        f"{source}: event {ev['event_id']}, field event_id: "
+                        f"{STORED_ID_PROBLEM}. Fix: give a new event_id (a correction is a "
+                        "new event with 'corrects')."
+                    ) from None
+                raise
+            fid = int(cur.fetchone()[0])
+            ids.append(ev["event_id"])
+            detail = {k: v for k, v in ev.items() if v is not None}
+            detail["fid"] = fid
+            self._audit(cur, actor, "ledger.append", ev["event_id"], detail)
+        return ids
+
+    def append_events(
+        self, events: Sequence[tuple[dict[str, Any], BaseGeometry | None]], actor: str
+    ) -> list[Feature]:
+        if not events:
+            return []
+        with self._tx() as cur:
+            ids = self._insert_events(cur, events, actor)
+        page = self.query(
+            "ledger", Query(filter=cql.In("event_id", tuple(ids)), limit=len(ids))
+        )
+        return page.features
+
+    # loading (the bulk insert of parcels is the backend's) -----------------------------------
+    load_fix = "load into a new, empty store."
+
+    @abc.abstractmethod
+    def _label(self) -> str:
+        """The store as messages name it (a path, or a URL without its password)."""
+
+    def _lock_for_load(self, cur: Any) -> None:
+        """Keep other writers out of ``parcels`` until the load commits (if needed)."""
+
+    @abc.abstractmethod
+    def _insert_parcels(self, cur: Any, prepared: gpd.GeoDataFrame, stamp: str) -> None:
+        """Insert the prepared register (fids 1..n) and its extent, inside ``cur``'s tx."""
+
+    def _after_load(self) -> None:
+        """Work after the load committed (statistics)."""
+
+    def load(
+        self, parcels: gpd.GeoDataFrame, ledger: pd.DataFrame | None = None, actor: str = "load"
+    ) -> dict[str, int]:
+        prepared = prepare_parcels(parcels)
+        events = ledger_pairs(ledger) if ledger is not None else []
+        with self._tx() as cur:
+            self._lock_for_load(cur)
+            cur.execute("SELECT COUNT(*) FROM parcels")
+            n = int(cur.fetchone()[0])
+            if n:
+                raise ConflictError(
+                    f"{self._label()}: the store already holds {n} parcels. Fix: "
+                    f"{self.load_fix}"
+                )
+            self._insert_parcels(cur, prepared, now_iso())
+            cur.execute("UPDATE landuse_meta SET value = ? WHERE key = 'parcels_count'",
+                        (str(len(prepared)),))
+            self._audit(cur, actor, "load", "parcels", {"parcels": len(prepared),
+                                                          "events": len(events)})
+            self._insert_events(cur, events, actor, source=f"{self._label()}: ledger to load",
+                                unknown_fields="ignore")
+        self._after_load()
+        return {"parcels": len(prepared), "events": len(events)}
+
+    def count(self, collection: str) -> int:
+        coll = self._collection(collection)
+        if coll.name == "parcels":
+            return int(self._fetch(
+                "SELECT value FROM landuse_meta WHERE key = 'parcels_count'", [])[0][0])
+        return int(self._fetch("SELECT COUNT(*) FROM ledger", [])[0][0])
+
+    @abc.abstractmethod
+    def _search_ids(self, text: str, limit: int) -> list[tuple[Any, ...]]:
+        """(parcel_id, holder, zone) of parcels whose id starts with ``text``."""
+
+    def search(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
+        text = text.strip()
+        if not text:
+            return []
+        rows = self._search_ids(text, limit)
+        if len(rows) < limit:
+            esc = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            ph = self.placeholder
+            more = self._fetch(
+                f"SELECT parcel_id, holder, zone FROM parcels WHERE holder LIKE {ph} "
+                f"ESCAPE '\\' ORDER BY holder, parcel_id LIMIT {ph}",
+                [f"%{esc}%", int(limit)],
+            )
+            seen = {r[0] for r in rows}
+            rows += [r for r in more if r[0] not in seen][: limit - len(rows)]
+        return [{"parcel_id": r[0], "holder": r[1], "zone": r[2]} for r in rows]
+
+    def update_parcel(
+        self,
+        parcel_id: str,
+        properties: dict[str, Any],
+        geometry: BaseGeometry | None,
+        expected_version: int,
+        actor: str,
+    ) -> Feature:
+        changes = parcel_changes(parcel_id, properties, geometry)
+        sets = [f"{quote_ident(k)} = ?" for k in changes]
+        params: list[Any] = list(changes.values())
+        if geometry is not None:
+            sets.append(f"geom = {self._geom_param_sql()}")
+            params.append(self._geom_param(geometry))
+        sets += ["version = version + 1", "updated_at = ?"]
+        params.append(now_iso())
+        with self._tx() as cur:
+            cur.execute(
+                f"SELECT version, {', '.join(quote_ident(k) for k in changes) or 'version'} "
+                "FROM parcels WHERE parcel_id = ?",
+                (parcel_id,),
+            )
+            row = cur.fetchone()
+            if row is None or int(row[0]) != int(expected_version):
+                check_stale(row is not None, parcel_id, expected_version,
+                            None if row is None else int(row[0]))
+            before = dict(zip(changes, row[1:], strict=False))
+            cur.execute(
+                f"UPDATE parcels SET {', '.join(sets)} WHERE parcel_id = ? AND version = ?",
+                (*params, parcel_id, int(expected_version)),
+            )
+            if cur.rowcount != 1:
+                check_stale(True, parcel_id, expected_version, None)
+            self._audit(cur, actor, "parcel.update", parcel_id, {
+                "from_version": int(expected_version), "before": before, "after": changes,
+                "geometry_changed": geometry is not None,
+            })
+        return self.get_parcel(parcel_id)
+
+    # the materialised assessment --------------------------------------------------------------
+    def change_seq(self) -> int:
+        rows = self._fetch("SELECT MAX(seq) FROM audit", [])
+        return int(rows[0][0] or 0)
+
+    def assessment_state(self) -> dict[str, Any] | None:
+        rows = self._fetch(
+            "SELECT key, value FROM landuse_meta WHERE key IN "
+            "('assessment_as_of', 'assessment_ruleset', 'assessment_seq')", [])
+        meta = {str(k).removeprefix("assessment_"): v for k, v in rows}
+        if len(meta) < 3:
+            return None
+        return {"as_of": meta["as_of"], "ruleset": meta["ruleset"], "seq": int(meta["seq"])}
+
+    def assessment_frame(self, lang: str = "zh") -> pd.DataFrame:
+        names = [c.name for c in ASSESSMENT]
+        cols = ", ".join(f"a.{quote_ident(stored_column(n, lang))}" for n in names)
+        rows = self._fetch(
+            f"SELECT a.parcel_id, {cols}, a.as_of, a.ruleset FROM parcel_assessment a "
+            "JOIN parcels p ON p.parcel_id = a.parcel_id ORDER BY p.fid", [])
+        return assessment_table(rows)
+
+    def _insert_assessment(self, cur: Any, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """Insert the assessment rows (inside ``cur``'s transaction)."""
+        cur.executemany(
+            f"INSERT INTO parcel_assessment ({', '.join(quote_ident(c) for c in cols)}) "
+            f"VALUES ({', '.join('?' for _ in cols)})", rows)
+
+    def refresh_assessment(self, as_of: str, ruleset: Any = None,
+                           wait: bool = True) -> dict[str, Any]:
+        from landuse.rules import Ruleset, assess, default_ruleset, load_ruleset
+
+        as_of = dt.date.fromisoformat(str(as_of)[:10]).isoformat()
+        if isinstance(ruleset, Ruleset):
+            rs = ruleset
+        else:
+            rs = default_ruleset() if ruleset is None else load_ruleset(ruleset)
+
+        def fresh(state: dict[str, Any] | None, seq: int) -> bool:
+            return (state is not None and state["seq"] == seq and state["as_of"] == as_of
+                    and state["ruleset"] == rs.label)
+
+        state = self.assessment_state()
+        if fresh(state, self.change_seq()):
+            return {**state, "current": True}  # type: ignore[dict-item]
+        if not self._assess_lock.acquire(blocking=wait or state is None):
+            return {**state, "current": False}  # type: ignore[dict-item]
+        try:  # one refresh at a time in this process
+            seq = self.change_seq()  # read before the parcels: a later write re-triggers
+            state = self.assessment_state()
+            if fresh(state, seq):
+                return {**state, "current": True}  # type: ignore[dict-item]
+            parcels = self.parcels_frame()
+            label = rs.label
+            assessed = {lang: assess(parcels, as_of, ruleset=rs, lang=lang) for lang in LANGS}
+            cols, rows = assessment_rows(assessed, as_of, label)
+            with self._tx() as cur:
+                cur.execute("DELETE FROM parcel_assessment")
+                self._insert_assessment(cur, cols, rows)
+                for k, v in (("as_of", as_of), ("ruleset", label), ("seq", str(seq))):
+                    cur.execute(
+                        "INSERT INTO landuse_meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                        "DO UPDATE SET value = excluded.value", (f"assessment_{k}", v))
+            return {"as_of": as_of, "ruleset": label, "seq": seq, "current": True}
+        finally:
+            self._assess_lock.release()
+
+    def audit_log(self, limit: int = 100, after: int = 0) -> list[dict[str, Any]]:
+        rows = self._fetch(
+            "SELECT seq, at, actor, action, target, detail FROM audit WHERE seq > "
+            f"{self.placeholder} ORDER BY seq LIMIT {int(limit)}",
+            [int(after)],
+        )
+        out = []
+        for r in rows:
+            d = r[5]
+            out.append({"seq": int(r[0]), "at": str(r[1]), "actor": r[2], "action": r[3],
+                        "target": r[4], "detail": json.loads(d) if isinstance(d, str) else d})
+        return out
+
+    def add_key(self, role: str, label: str = "", actor: str = "cli") -> str:
+        key_id, key, salt, digest = new_key(role)
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO api_keys (key_id, role, label, salt, hash, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (key_id, role, label, salt, digest, now_iso()),
+            )
+            self._audit(cur, actor, "key.add", key_id, {"role": role, "label": label})
+        return key
+
+    def revoke_key(self, key_id: str, actor: str = "cli") -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
+                (now_iso(), key_id),
+            )
+            if cur.rowcount != 1:
+                raise NotFoundError(
+                    f"key '{key_id}' is not an active key. Fix: see 'landuse keys list'."
+                )
+            self._audit(cur, actor, "key.revoke", key_id, {})
+
+    def list_keys(self) -> list[KeyInfo]:
+        rows = self._fetch(
+            "SELECT key_id, role, label, created_at, revoked_at FROM api_keys ORDER BY created_at",
+            [],
+        )
+        return [KeyInfo(r[0], r[1], r[2] or "", str(r[3]), r[4] and str(r[4])) for r in rows]
+
+    def verify_key(self, key: str) -> KeyInfo | None:
+        parts = split_key(key)
+        if parts is None:
+            return None
+        key_id, secret = parts
+        rows = self._fetch(
+            "SELECT key_id, role, label, created_at, revoked_at, salt, hash FROM api_keys "
+            f"WHERE key_id = {self.placeholder}",
+            [key_id],
+        )
+        if not rows or rows[0][4] is not None:
+            return None
+        r = rows[0]
+        if not self._keys.check(key_id, secret, r[5], r[6]):
+            return None
+        return KeyInfo(r[0], r[1], r[2] or "", str(r[3]), None)
+
+
+def check_stale(found: bool, parcel_id: str, expected: int, current: int | None) -> None:
+    """Raise NotFoundError or StaleVersionError for a failed conditional update."""
+    if not found:
+        raise NotFoundError(f"parcel '{parcel_id}' is not in the store.")
+    raise StaleVersionError(
+        f"parcel '{parcel_id}' is at version {current}, not {expected}: someone edited it "
+        "since you read it. Fix: read it again (GET, new ETag) and repeat your edit."
+    )
