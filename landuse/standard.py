@@ -24,6 +24,7 @@ __all__ = [
     "Field",
     "Standard",
     "code_label",
+    "field_name_zh",
     "get_standard",
     "normalise_header",
 ]
@@ -240,3 +241,25 @@ def code_label(list_name: str, code: str, lang: str = "zh", long: bool = False) 
 
 ASSESSMENT_COLUMNS: tuple[str, ...] = tuple(get_standard().names("assessment"))
 """Columns an assessment adds, in output order: §3 of the parcel standard plus ``ruleset``."""
+
+
+def field_name_zh(name: str) -> str:
+    """Chinese name of a field, as sentences name it.
+
+    An assessment field's label; otherwise the first alias of the register's or the
+    ledger's field (the header a land office writes, e.g. 约定动工日期); a name the
+    standard does not know is given back as it is.
+
+    Examples
+    --------
+    >>> field_name_zh("agreed_start_date"), field_name_zh("mujun_score")
+    ('约定动工日期', '亩均效益得分')
+    """
+    std = get_standard()
+    if name in std.field_labels:
+        return std.field_labels[name][0]
+    for layer in ("parcels", "ledger"):
+        for f in std.fields[layer]:
+            if f.name == name and f.aliases:
+                return f.aliases[0]
+    return name

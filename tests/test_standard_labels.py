@@ -215,8 +215,6 @@ _CJK = re.compile(r"^[\W\d_]*[\u4e00-\u9fff]")
 label)."""
 
 _NOT_YET = {
-    "rules/assess.py": "field names inside the rules' sentences (_FIELD_ZH); the rules "
-    "developer switches them to label('field'/parcel aliases) while splitting assess",
     "webmap/evidence.py": "evidence layer words (_W), to move to words.toml [map]",
     "report/indicators.py": "definitions and notes of the zone indicators (sentences)",
 }

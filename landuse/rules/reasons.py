@@ -18,56 +18,13 @@ from landuse.rules.findings import Findings
 from landuse.rules.idle import BASE_SOURCES
 from landuse.rules.mujun import CLASSES
 from landuse.rules.ruleset import Ruleset
-from landuse.standard import code_label, get_standard
+from landuse.standard import code_label, field_name_zh, get_standard
 
-__all__ = ["FIELD_ZH", "sentences"]
-
-_ZH_NUM = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五"}
-
-FIELD_ZH = {
-    "approval_date": "批准日期",
-    "supply_date": "供地日期",
-    "agreed_start_date": "约定动工日期",
-    "extension_until": "延期动工至",
-    "delivery_date": "交地日期",
-    "developed_area_m2": "已开发面积",
-    "invested_wan": "已投资额",
-    "total_investment_wan": "约定总投资",
-    "land_price_wan": "土地价款",
-    "floor_area_m2": "计容建筑面积",
-    "industry_code": "行业代码",
-    "footprint_m2": "建筑基底面积",
-    "yard_area_m2": "露天堆场面积",
-    "admin_area_m2": "行政办公及生活服务设施用地面积",
-    "green_area_m2": "绿地面积",
-    "target_invest_intensity_wan_per_mu": "约定投资强度",
-    "target_tax_per_mu_wan": "约定亩均税收",
-    "tax_wan": "税收",
-    "area": "宗地面积",
-    "production_date": "投产日期",
-    "value_added_wan": "工业增加值",
-    "energy_tce": "综合能耗",
-    "employees": "从业人员",
-    "rd_wan": "研发经费",
-    "revenue_wan": "营业收入",
-    "output_wan": "产值",
-    "area_mu": "宗地面积",
-    "area_m2": "宗地面积",
-}
-"""Chinese names of the fields the sentences name."""
-
-_DATE_ZH = {
-    "start_date": "实际动工日期",
-    "supply_date": "供地日期",
-    "completion_date": "竣工日期",
-    "production_date": "投产日期",
-    "approval_date": "批准日期",
-}
-
+__all__ = ["sentences"]
 
 def _fz(name: str) -> str:
     """A field for a Chinese sentence: 中文名(name)."""
-    return f"{FIELD_ZH.get(name, name)}({name})"
+    return f"{field_name_zh(name)}({name})"
 
 
 def _ind(code: str) -> str:
@@ -76,7 +33,8 @@ def _ind(code: str) -> str:
 
 
 def _years_zh(k: int) -> str:
-    return _ZH_NUM.get(k, str(k))
+    """Years in a Chinese sentence: 一 to 五 (两 for two, as in 两年), else digits."""
+    return "一两三四五"[k - 1] if 1 <= k <= 5 else str(k)
 
 
 def sentences(f: Findings, rs: Ruleset, lang: str, track_keys: bool = False) -> Sentences:
@@ -533,7 +491,8 @@ def _contradictions(S: Sentences, f: Findings) -> None:
         d_l, d_e = dates[later], dates[earlier]
         S.add(
             m,
-            [f"日期矛盾:{_DATE_ZH[later]}", d_l, f"早于{_DATE_ZH[earlier]}", d_e, ",请核对。"],
+            [f"日期矛盾:{field_name_zh(later)}", d_l, f"早于{field_name_zh(earlier)}", d_e,
+             ",请核对。"],
             [f"Dates contradict: {later} ", d_l, f" is before {earlier} ", d_e,
              "; check them."],
             f"contradiction:{later}<{earlier}",
