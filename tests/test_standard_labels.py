@@ -215,7 +215,6 @@ _CJK = re.compile(r"^[\W\d_]*[\u4e00-\u9fff]")
 label)."""
 
 _NOT_YET = {
-    "webmap/evidence.py": "evidence layer words (_W), to move to words.toml [map]",
     "report/indicators.py": "definitions and notes of the zone indicators (sentences)",
 }
 """Modules that still hold a table of words, and why; each goes when its part is moved."""

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landuse.labels import label
 from landuse.report.evidence import check_evidence, reason_in
 from landuse.report.text import label as report_label
 from landuse.webmap.classes import LayerClass, LayerSpec
@@ -37,22 +38,6 @@ _FLAG_COLORS = {
     "footprint_mismatch": "#7b3294",
 }
 
-_W = {
-    "evidence": ("影像证据(记录与影像比对)", "Imagery evidence (records vs imagery)"),
-    "multi": ("多项不符", "several disagreements"),
-    "warn": ("仅有核查提示", "warnings only"),
-    "agree": ("记录与影像一致", "records agree with imagery"),
-    "before": ("前期 {d} 建设用地占比", "Before {d}: built-up share"),
-    "after": ("后期 {d} 建设用地占比", "After {d}: built-up share"),
-    "single": ("影像 {d} 建设用地占比", "Imagery {d}: built-up share"),
-    "change": ("建设用地占比变化 {d0} → {d1}", "Built-up share change {d0} → {d1}"),
-    "before_nodate": ("前期", "before"),
-    "after_nodate": ("后期", "after"),
-    "decrease": ("减少 ≥10%", "fell ≥ 10 pts"),
-    "stable": ("基本不变 (±10%)", "about the same (± 10 pts)"),
-    "rise": ("增加 10–30%", "rose 10–30 pts"),
-    "rise_big": ("增加 ≥30%", "rose ≥ 30 pts"),
-}
 
 _SHARE_BINS = ((0.1, "#ffffcc"), (0.3, "#fecc5c"), (0.6, "#fd8d3c"), (math.inf, "#bd0026"))
 _SHARE_LABELS = ("< 10%", "10–30%", "30–60%", "≥ 60%")
@@ -61,8 +46,8 @@ _CHANGE = (("decrease", "#2c7bb6"), ("stable", "#d9d9d9"), ("rise", "#fdae61"),
 
 
 def _w(key: str, lang: str, **kw: str) -> str:
-    zh, en = _W[key]
-    return (zh if lang == "zh" else en).format(**kw)
+    """The evidence layer's words (``words.toml`` [map], keys ``evidence_*``)."""
+    return label("map", f"evidence_{key}", lang).format(**kw)
 
 
 def _codes(v: Any) -> list[str]:
