@@ -83,11 +83,13 @@ def _step_report(ctx: DemoContext) -> list[Path]:
     """The zh and en reports in every format; with the evidence step's ``evidence.gpkg``
     (it runs first) they include the records-vs-imagery list, and the HTML reports link
     every parcel id to the sample park's map written by the map step."""
-    from landuse.cli.report import load_inputs
+    from landuse.io import read_ledger, read_parcels
     from landuse.io.evidence import read_evidence
     from landuse.report import FORMATS, build_report, map_href_for, write_report
+    from landuse.rules import assess
 
-    parcels, ledger = load_inputs(ctx.sample, None, ctx.as_of, "zh")
+    parcels = assess(read_parcels(ctx.sample), ctx.as_of)
+    ledger = read_ledger(ctx.sample)
     ev_path = ctx.out_dir / "evidence.gpkg"
     ev, outside = read_evidence(ev_path) if ev_path.exists() else (None, None)
     written = []
