@@ -20,6 +20,7 @@ import pandas as pd
 
 from landuse.core.discrepancy import recorded_state
 from landuse.errors import SchemaError
+from landuse.report.model import Table
 from landuse.report.text import T, fmt1, label
 from landuse.units import M2_PER_MU
 
@@ -105,7 +106,7 @@ def check_evidence(evidence: pd.DataFrame, parcel_ids: pd.Series) -> pd.DataFram
 class EvidenceSection:
     """What the evidence adds to a report."""
 
-    tables: list[Any] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
     headline: str = ""
     notes: list[str] = field(default_factory=list)
@@ -159,7 +160,6 @@ def evidence_section(
     outside: gpd.GeoDataFrame | None,
     lang: str,
     zone: str | None,
-    table_cls: Any,
 ) -> EvidenceSection:
     """Tables, figures, headline sentence and notes from checked evidence.
 
@@ -172,8 +172,6 @@ def evidence_section(
         From :func:`check_evidence`.
     outside : GeoDataFrame, optional
         Buildings on no supplied parcel (``outside_supply`` of the evidence run).
-    table_cls : type
-        :class:`landuse.report.build.Table` (passed in to avoid an import cycle).
     """
     tx = T[lang]
     zh = lang == "zh"
@@ -218,7 +216,7 @@ def evidence_section(
             else " ".join(reasons),
             None if pd.isna(d) else d.date().isoformat(),
         ])
-    sec.tables.append(table_cls(
+    sec.tables.append(Table(
         "records_disagree", tx["t_evidence"],
         ["parcel_id", "zone", "holder", "recorded_state", "builtup_share_pct", "bare_share_pct",
          "builtup_change_pct", "footprint_recorded_m2", "footprint_observed_m2",
@@ -318,7 +316,7 @@ def evidence_section(
     loc = _lonlat(og.geometry)
     orows = [[ids[i], _r1(barea[i]), _r1(barea[i] / M2_PER_MU), _pct1(on_unsup[i]), loc[i]]
              for i in range(len(og))]
-    sec.tables.append(table_cls(
+    sec.tables.append(Table(
         "outside_supply", tx["t_outside"],
         ["building_id", "area_m2", "area_mu", "on_unsupplied_pct", "location"],
         [tx["c_building"], tx["c_bld_area_m2"], tx["c_bld_area_mu"], tx["c_on_unsupplied"],
