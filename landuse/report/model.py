@@ -9,6 +9,7 @@ writers read it, so every output shows the same values.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,19 +24,26 @@ def plain(value: Any) -> Any:
     """``value`` with numpy scalars, timestamps and containers turned into JSON values.
 
     Dates become ISO text; numpy numbers become ``int``/``float``/``bool``; tuples become
-    lists. Floats are kept as they are (a NaN stays a NaN).
+    lists; a missing value (NaN, infinity, ``NaT``, ``pd.NA``) becomes ``None`` (JSON has
+    no NaN).
 
     Examples
     --------
     >>> plain({"n": np.int64(3), "d": pd.Timestamp("2023-01-02"), "t": (np.float64(1.5),)})
     {'n': 3, 'd': '2023-01-02T00:00:00', 't': [1.5]}
+    >>> plain([float("nan"), pd.NaT, pd.NA])
+    [None, None, None]
     """
     if isinstance(value, dict):
         return {(k.item() if isinstance(k, np.generic) else k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
+    if value is pd.NaT or value is pd.NA:
+        return None
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, dt.date):  # also pd.Timestamp and datetime
         return value.isoformat()
     return value
@@ -77,13 +85,6 @@ class Chart:
         """``title``, ``categories``, ``values`` and ``unit`` as JSON values."""
         return {"title": self.title, "categories": plain(self.categories),
                 "values": plain(self.values), "unit": self.unit}
-
-
-def _indicator_records(indicators: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
-        for r in plain(indicators.to_dict("records"))
-    ]
 
 
 @dataclass
@@ -137,6 +138,6 @@ class ReportData:
             "headline": self.headline,
             "tables": {t.key: t.to_dict() for t in self.tables},
             "charts": {c.key: c.to_dict() for c in self.charts},
-            "indicators": _indicator_records(self.indicators),
+            "indicators": plain(self.indicators.to_dict("records")),
             "notes": list(self.notes),
         }
