@@ -81,8 +81,7 @@ def zone_table(parcels: pd.DataFrame, counted: pd.DataFrame, events: pd.DataFram
     always has.
     """
     h = T[lang]
-    zone_col = parcels["zone"].where(parcels["zone"].notna(), None)
-    zkey = zone_col.map(lambda z: h["no_zone"] if z is None else str(z))
+    zkey = parcels["zone"].map(lambda z: h["no_zone"] if pd.isna(z) else str(z))
     idle, low = idle_mask(parcels), low_mask(parcels)
     counted_zone = counted["parcel_id"].map(dict(zip(parcels["parcel_id"], zkey, strict=True)))
     rows: list[list[Any]] = []
