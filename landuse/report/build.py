@@ -3,7 +3,9 @@
 :func:`build_report` takes the assessed parcels (parcel standard §1 + §3) and the disposal
 ledger (§2) and returns a :class:`ReportData`: the headline figures and paragraph, the
 tables, chart series, the zone indicators, notes, and the geometries for the overview map.
-Writers (:mod:`landuse.report.writers`) only lay these out; they compute nothing.
+Each section is a pure function of its own module (see :mod:`landuse.report`); this one
+checks the inputs and puts the sections together. Writers (:mod:`landuse.report.writers`)
+only lay out :meth:`ReportData.to_dict`; they compute nothing.
 
 Counting rules (stated in the report's notes):
 
