@@ -13,7 +13,7 @@ from test_report import EN_HEADLINE_PARTS, ZH_HEADLINE_PARTS
 
 from landuse.errors import OutputExistsError, SchemaError
 from landuse.report import build_report, write_report
-from landuse.report.build import ReportData
+from landuse.report.model import ReportData
 
 PARTS = {"zh": ZH_HEADLINE_PARTS, "en": EN_HEADLINE_PARTS}
 METHOD_AREAS = [67.0, 52.0, 56.8, 175.8]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from landuse.report import build_report, write_report
-from landuse.report.build import ReportData
+from landuse.report.model import ReportData
 from landuse.report.text import fmt1, label
 
 FORMATS = ("json", "md", "xlsx", "docx", "html")

@@ -170,6 +170,132 @@ def _cats_text(keys: tuple[str, ...], lang: str) -> str:
     )
 
 
+_NEED_FIELDS = {
+    "A": "lifecycle / completion_date", "A1": "land_use", "A2": "land_use",
+    "B": "lifecycle / completion_date", "B21": "lifecycle / completion_date",
+    "D": "supply_date", "G": "idle_type",
+}
+"""The fields a land category is derived from (named when the category cannot be)."""
+
+_EXTRA_BASIS = {
+    "building_density": (
+        "footprint_m2 按标准含建筑物和构筑物，故略高于只计建筑物的建筑密度",
+        "footprint_m2 includes structures (standard), so this is slightly above a "
+        "buildings-only density",
+    ),
+    "industrial_coverage": (
+        "按2008年控制指标口径计入露天堆场",
+        "open yards counted, as in the 2008 control-indicator formula",
+    ),
+    "fixed_asset_intensity": (
+        "invested_wan 为累计投资（不含地价）",
+        "invested_wan is cumulative investment excluding the land price",
+    ),
+}
+"""What the basis of a computed indicator adds about its data (zh, en)."""
+
+
+def _in(mask: pd.Series) -> pd.Series:
+    return mask.fillna(False).astype(bool)
+
+
+def _rate(d: _Ind, cats: pd.DataFrame, area_ha: pd.Series, num_keys: tuple[str, ...],
+          den_keys: tuple[str, ...]) -> dict[str, Any]:
+    """An area share in %: the categories ``num_keys`` over ``den_keys``."""
+    used_keys = tuple(dict.fromkeys((*num_keys, *den_keys)))
+    miss = [k for k in used_keys if cats[k].isna().all()]
+    if miss:
+        fields = ", ".join(sorted({_NEED_FIELDS[k] for k in miss}))
+        return _row(d, None, None, None, 0,
+                    f"无法计算：缺少字段 {fields}，无法确定类别 {', '.join(miss)}",
+                    f"not computed: the fields {fields} are missing, so categories "
+                    f"{', '.join(miss)} cannot be derived")
+    num = sum(float(area_ha[_in(cats[k])].sum()) for k in num_keys)
+    den = sum(float(area_ha[_in(cats[k])].sum()) for k in den_keys)
+    n_used = int(np.logical_or.reduce([cats[k].fillna(False).to_numpy(bool)
+                                       for k in used_keys]).sum())
+    if den <= 0:
+        return _row(d, None, None, None, 0,
+                    f"无法计算：分母（{' + '.join(den_keys)}）面积为 0",
+                    f"not computed: the denominator ({' + '.join(den_keys)}) is 0")
+    basis_zh = _cats_text(used_keys, "zh") + "；仅统计台账内宗地，台账外的区内土地未计入"
+    basis_en = _cats_text(used_keys, "en") + "; only parcels in the register are counted"
+    return _row(d, 100.0 * num / den, num, den, n_used, basis_zh, basis_en)
+
+
+def _not_computable(d: _Ind, parcels: pd.DataFrame, cats: pd.DataFrame, cat: str,
+                    fields: tuple[str, ...]) -> dict[str, Any] | None:
+    """The row saying why an intensity cannot be computed, or None when it can."""
+    if cats[cat].isna().all():
+        f = _NEED_FIELDS[cat]
+        return _row(d, None, None, None, 0, f"无法计算：缺少字段 {f}，无法确定类别 {cat}",
+                    f"not computed: the field {f} is missing, so category {cat} "
+                    "cannot be derived")
+    absent = [f for f in fields if f not in parcels]
+    if absent:
+        return _row(d, None, None, None, 0, f"无法计算：宗地数据没有字段 {', '.join(absent)}",
+                    f"not computed: the parcels have no field {', '.join(absent)}")
+    return None
+
+
+def _optional_fields(parcels: pd.DataFrame, have: pd.Series,
+                     optional: tuple[str, ...]) -> tuple[list[pd.Series], str, str]:
+    """The optional fields' values (missing as 0) and what the basis says of them (zh, en)."""
+    values: list[pd.Series] = []
+    opt_zh, opt_en = "", ""
+    for f in optional:
+        if f in parcels:
+            v = pd.to_numeric(parcels[f], errors="coerce")
+            values.append(v.fillna(0.0))
+            n_missing = int((have & v.isna()).sum())
+            if n_missing:
+                opt_zh += f"；{n_missing} 宗无 {f}，按 0 计"
+                opt_en += f"; {n_missing} parcels have no {f}, counted as 0"
+        else:
+            opt_zh += f"；宗地数据没有 {f}，未计入"
+            opt_en += f"; the parcels have no {f}, not counted"
+    return values, opt_zh, opt_en
+
+
+def _intensity(d: _Ind, parcels: pd.DataFrame, cats: pd.DataFrame, area_ha: pd.Series,
+               cat: str, fields: tuple[str, ...], money: bool = False, pct: bool = False,
+               optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A per-area value of category ``cat`` over its parcels that have ``fields``."""
+    why = _not_computable(d, parcels, cats, cat, fields)
+    if why is not None:
+        return why
+    in_cat = _in(cats[cat])
+    have = in_cat.copy()
+    for f in fields:
+        have &= pd.to_numeric(parcels[f], errors="coerce").notna()
+    n_cat, n_have = int(in_cat.sum()), int(have.sum())
+    if n_cat == 0 or n_have == 0:
+        why_zh = f"类别 {cat} 中没有宗地" if n_cat == 0 else \
+            f"类别 {cat} 的 {n_cat} 宗地都没有 {', '.join(fields)} 数据"
+        why_en = f"no parcel is in category {cat}" if n_cat == 0 else \
+            f"none of the {n_cat} parcels in {cat} has {', '.join(fields)}"
+        return _row(d, None, None, None, 0, f"无法计算：{why_zh}", f"not computed: {why_en}")
+    total = pd.Series(0.0, index=parcels.index)
+    for f in fields:
+        total += pd.to_numeric(parcels[f], errors="coerce").fillna(0.0)
+    extra, opt_zh, opt_en = _optional_fields(parcels, have, optional)
+    for v in extra:
+        total += v
+    num_raw = float(total[have].sum())
+    den_ha = float(area_ha[have].sum())
+    if money:
+        num, value = num_raw, num_raw / den_ha
+    else:
+        num = num_raw / M2_PER_HA
+        value = num / den_ha * (100.0 if pct else 1.0)
+    cover = 100.0 * den_ha / max(float(area_ha[in_cat].sum()), 1e-12)
+    basis_zh = (f"{CATEGORY_MAPPING[cat]['zh']}；按有数据的 {n_have}/{n_cat} 宗"
+                f"（占 {cat} 面积 {cover:.1f}%）计算{opt_zh}")
+    basis_en = (f"{CATEGORY_MAPPING[cat]['en']}; over the {n_have} of {n_cat} parcels "
+                f"with data ({cover:.1f}% of {cat} area){opt_en}")
+    return _row(d, value, num, den_ha, n_have, basis_zh, basis_en)
+
+
 def zone_indicators(parcels_assessed: pd.DataFrame) -> pd.DataFrame:
     """Compute the §2.3 indicators over all the given parcels (filter by zone beforehand).
 
@@ -189,135 +315,29 @@ def zone_indicators(parcels_assessed: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         One row per indicator, columns :data:`INDICATOR_COLUMNS`.
     """
-    cats = land_categories(parcels_assessed)
-    area_ha = _area_m2(parcels_assessed) / M2_PER_HA
-    rows: list[dict[str, Any]] = []
-    defs = {d.key: d for d in _DEFS}
-
-    def ha(mask: pd.Series) -> float:
-        return float(area_ha[mask.fillna(False).astype(bool)].sum())
-
-    def missing_cats(keys: tuple[str, ...]) -> list[str]:
-        return [k for k in keys if cats[k].isna().all()]
-
-    need_fields = {
-        "A": "lifecycle / completion_date", "A1": "land_use", "A2": "land_use",
-        "B": "lifecycle / completion_date", "B21": "lifecycle / completion_date",
-        "D": "supply_date", "G": "idle_type",
-    }
-
-    def rate(key: str, num_keys: tuple[str, ...], den_keys: tuple[str, ...]) -> None:
-        d = defs[key]
-        used_keys = tuple(dict.fromkeys((*num_keys, *den_keys)))
-        miss = missing_cats(used_keys)
-        if miss:
-            fields = ", ".join(sorted({need_fields[k] for k in miss}))
-            rows.append(_row(d, None, None, None, 0,
-                             f"无法计算：缺少字段 {fields}，无法确定类别 {', '.join(miss)}",
-                             f"not computed: the fields {fields} are missing, so categories "
-                             f"{', '.join(miss)} cannot be derived"))
-            return
-        num = sum(ha(cats[k]) for k in num_keys)
-        den = sum(ha(cats[k]) for k in den_keys)
-        n_used = int(np.logical_or.reduce([cats[k].fillna(False).to_numpy(bool)
-                                           for k in used_keys]).sum())
-        if den <= 0:
-            rows.append(_row(d, None, None, None, 0,
-                             f"无法计算：分母（{' + '.join(den_keys)}）面积为 0",
-                             f"not computed: the denominator ({' + '.join(den_keys)}) is 0"))
-            return
-        basis_zh = _cats_text(used_keys, "zh") + "；仅统计台账内宗地，台账外的区内土地未计入"
-        basis_en = _cats_text(used_keys, "en") + "; only parcels in the register are counted"
-        rows.append(_row(d, 100.0 * num / den, num, den, n_used, basis_zh, basis_en))
-
-    def intensity(key: str, cat: str, fields: tuple[str, ...], money: bool = False,
-                  pct: bool = False, optional: tuple[str, ...] = ()) -> None:
-        d = defs[key]
-        if missing_cats((cat,)):
-            f = need_fields[cat]
-            rows.append(_row(d, None, None, None, 0,
-                             f"无法计算：缺少字段 {f}，无法确定类别 {cat}",
-                             f"not computed: the field {f} is missing, so category {cat} "
-                             "cannot be derived"))
-            return
-        in_cat = cats[cat].fillna(False).astype(bool)
-        absent = [f for f in fields if f not in parcels_assessed]
-        if absent:
-            rows.append(_row(d, None, None, None, 0,
-                             f"无法计算：宗地数据没有字段 {', '.join(absent)}",
-                             f"not computed: the parcels have no field {', '.join(absent)}"))
-            return
-        have = in_cat.copy()
-        for f in fields:
-            have &= pd.to_numeric(parcels_assessed[f], errors="coerce").notna()
-        n_cat, n_have = int(in_cat.sum()), int(have.sum())
-        if n_cat == 0 or n_have == 0:
-            why_zh = f"类别 {cat} 中没有宗地" if n_cat == 0 else \
-                f"类别 {cat} 的 {n_cat} 宗地都没有 {', '.join(fields)} 数据"
-            why_en = f"no parcel is in category {cat}" if n_cat == 0 else \
-                f"none of the {n_cat} parcels in {cat} has {', '.join(fields)}"
-            rows.append(_row(d, None, None, None, 0, f"无法计算：{why_zh}",
-                             f"not computed: {why_en}"))
-            return
-        total = pd.Series(0.0, index=parcels_assessed.index)
-        for f in fields:
-            total += pd.to_numeric(parcels_assessed[f], errors="coerce").fillna(0.0)
-        opt_zh, opt_en = "", ""
-        for f in optional:
-            if f in parcels_assessed:
-                v = pd.to_numeric(parcels_assessed[f], errors="coerce")
-                total += v.fillna(0.0)
-                n_missing = int((have & v.isna()).sum())
-                if n_missing:
-                    opt_zh += f"；{n_missing} 宗无 {f}，按 0 计"
-                    opt_en += f"; {n_missing} parcels have no {f}, counted as 0"
-            else:
-                opt_zh += f"；宗地数据没有 {f}，未计入"
-                opt_en += f"; the parcels have no {f}, not counted"
-        num_raw = float(total[have].sum())
-        den_ha = float(area_ha[have].sum())
-        if money:
-            num, value = num_raw, num_raw / den_ha
-        else:
-            num = num_raw / M2_PER_HA
-            value = num / den_ha * (100.0 if pct else 1.0)
-        cover = 100.0 * den_ha / max(ha(in_cat), 1e-12)
-        basis_zh = (f"{CATEGORY_MAPPING[cat]['zh']}；按有数据的 {n_have}/{n_cat} 宗"
-                    f"（占 {cat} 面积 {cover:.1f}%）计算{opt_zh}")
-        basis_en = (f"{CATEGORY_MAPPING[cat]['en']}; over the {n_have} of {n_cat} parcels "
-                    f"with data ({cover:.1f}% of {cat} area){opt_en}")
-        rows.append(_row(d, value, num, den_ha, n_have, basis_zh, basis_en))
-
-    rate("land_development_rate", ("A", "B21"), ("A", "B"))
-    rate("land_supply_rate", ("D",), ("A", "B21"))
-    rate("land_built_rate", ("A",), ("D",))
-    rate("industrial_land_share", ("A2",), ("A",))
-    intensity("overall_far", "A", ("floor_area_m2",))
-    intensity("building_density", "A", ("footprint_m2",), pct=True)
-    intensity("industrial_far", "A2", ("floor_area_m2",))
-    intensity("industrial_coverage", "A2", ("footprint_m2",), pct=True,
-              optional=("yard_area_m2",))
-    intensity("fixed_asset_intensity", "A2", ("invested_wan",), money=True)
-    intensity("industrial_tax_per_ha", "A2", ("tax_wan",), money=True)
-    intensity("overall_tax_per_ha", "A", ("tax_wan",), money=True)
-    rate("idle_land_rate", ("G",), ("D",))
-    notes = {
-        "building_density": (
-            "footprint_m2 按标准含建筑物和构筑物，故略高于只计建筑物的建筑密度",
-            "footprint_m2 includes structures (standard), so this is slightly above a "
-            "buildings-only density",
-        ),
-        "industrial_coverage": (
-            "按2008年控制指标口径计入露天堆场",
-            "open yards counted, as in the 2008 control-indicator formula",
-        ),
-        "fixed_asset_intensity": (
-            "invested_wan 为累计投资（不含地价）",
-            "invested_wan is cumulative investment excluding the land price",
-        ),
-    }
+    p = parcels_assessed
+    cats = land_categories(p)
+    area_ha = _area_m2(p) / M2_PER_HA
+    d = {x.key: x for x in _DEFS}
+    rows = [
+        _rate(d["land_development_rate"], cats, area_ha, ("A", "B21"), ("A", "B")),
+        _rate(d["land_supply_rate"], cats, area_ha, ("D",), ("A", "B21")),
+        _rate(d["land_built_rate"], cats, area_ha, ("A",), ("D",)),
+        _rate(d["industrial_land_share"], cats, area_ha, ("A2",), ("A",)),
+        _intensity(d["overall_far"], p, cats, area_ha, "A", ("floor_area_m2",)),
+        _intensity(d["building_density"], p, cats, area_ha, "A", ("footprint_m2",), pct=True),
+        _intensity(d["industrial_far"], p, cats, area_ha, "A2", ("floor_area_m2",)),
+        _intensity(d["industrial_coverage"], p, cats, area_ha, "A2", ("footprint_m2",),
+                   pct=True, optional=("yard_area_m2",)),
+        _intensity(d["fixed_asset_intensity"], p, cats, area_ha, "A2", ("invested_wan",),
+                   money=True),
+        _intensity(d["industrial_tax_per_ha"], p, cats, area_ha, "A2", ("tax_wan",),
+                   money=True),
+        _intensity(d["overall_tax_per_ha"], p, cats, area_ha, "A", ("tax_wan",), money=True),
+        _rate(d["idle_land_rate"], cats, area_ha, ("G",), ("D",)),
+    ]
     for r in rows:
-        if r["key"] in notes and r["computed"]:
-            r["basis_zh"] += "；" + notes[r["key"]][0]
-            r["basis_en"] += "; " + notes[r["key"]][1]
+        if r["key"] in _EXTRA_BASIS and r["computed"]:
+            r["basis_zh"] += "；" + _EXTRA_BASIS[r["key"]][0]
+            r["basis_en"] += "; " + _EXTRA_BASIS[r["key"]][1]
     return pd.DataFrame(rows, columns=list(INDICATOR_COLUMNS))

@@ -1,6 +1,10 @@
-"""Write a :class:`~landuse.report.build.ReportData` as HTML, XLSX, DOCX, Markdown or JSON.
+"""Write a :class:`~landuse.report.model.ReportData` as HTML, XLSX, DOCX, Markdown or JSON.
 
-The format follows the file's suffix. Every file is written through
+Every writer lays out the one serialisation of the report,
+:meth:`~landuse.report.model.ReportData.to_dict` (the JSON file is that dict; the Word
+template context, Markdown, HTML, XLSX and DOCX read it), so all formats show the same
+values; only the overview map reads the report's geometries. The format follows the
+file's suffix. Every file is written through
 :func:`landuse.io.write.atomic_path`: on any error no partial file is left behind and an
 existing file is only replaced on success (and only with ``overwrite``).
 """
@@ -18,11 +22,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import geopandas as gpd
 import numpy as np
 
 from landuse.errors import DataSourceError, SchemaError
 from landuse.io.write import atomic_path
-from landuse.report.build import ReportData, Table
+from landuse.report.model import Chart, ReportData
 from landuse.report.text import T
 
 __all__ = ["FORMATS", "map_href_for", "report_context", "write_report"]
@@ -30,12 +35,8 @@ __all__ = ["FORMATS", "map_href_for", "report_context", "write_report"]
 FORMATS = (".html", ".xlsx", ".docx", ".md", ".json")
 
 
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, dt.date | dt.datetime):
-        return o.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+Doc = dict[str, Any]
+"""A report as :meth:`~landuse.report.model.ReportData.to_dict` gives it."""
 
 
 def _cell_text(v: Any) -> str:
@@ -52,40 +53,44 @@ def _is_num(v: Any) -> bool:
 
 # --------------------------------------------------------------------------- JSON / MD
 
-def _write_json(report: ReportData, path: Path) -> None:
-    path.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2,
-                               default=_json_default), encoding="utf-8")
+def _write_json(d: Doc, path: Path) -> None:
+    path.write_text(json.dumps(d, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def _md_escape(v: Any) -> str:
     return _cell_text(v).replace("|", "\\|").replace("\n", " ")
 
 
-def _md_table(t: Table) -> str:
-    lines = [f"### {t.title}", ""]
-    if not t.rows:
-        lines.append("—" if t.key else "")
+def _md_table(t: dict[str, Any]) -> str:
+    lines = [f"### {t['title']}", ""]
+    rows, headers = t["rows"], t["headers"]
+    if not rows:
+        lines.append("—")
         return "\n".join(lines)
-    lines.append("| " + " | ".join(_md_escape(h) for h in t.headers) + " |")
-    lines.append("|" + "|".join("---:" if any(_is_num(r[i]) for r in t.rows) else "---"
-                                for i in range(len(t.headers))) + "|")
-    for r in t.rows:
+    lines.append("| " + " | ".join(_md_escape(h) for h in headers) + " |")
+    lines.append("|" + "|".join("---:" if any(_is_num(r[i]) for r in rows) else "---"
+                                for i in range(len(headers))) + "|")
+    for r in rows:
         lines.append("| " + " | ".join(_md_escape(v) for v in r) + " |")
     return "\n".join(lines)
 
 
-def _write_md(report: ReportData, path: Path) -> None:
-    tx = T[report.lang]
-    out = [f"# {report.title}", "",
-           f"- {tx['period']}: {report.period_label} ({report.period_from.date()} – "
-           f"{report.period_to.date()})",
-           f"- {tx['zone']}: {report.zone_label}",
-           f"- {tx['as_of']}: {report.as_of.date()}",
-           f"- {tx['parcels_n']}: {report.meta.get('parcels')}", "",
-           f"## {tx['headline']}", "", report.headline, "", f"## {tx['tables']}", ""]
-    for t in report.tables:
+def _meta_lines(m: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) of the report's period, sub-park, assessment date and parcel count."""
+    tx = T[m["lang"]]
+    return [(tx["period"], f"{m['period_label']} ({m['period_from']} – {m['period_to']})"),
+            (tx["zone"], m["zone_label"]), (tx["as_of"], m["as_of"]),
+            (tx["parcels_n"], str(m.get("parcels")))]
+
+
+def _write_md(d: Doc, path: Path) -> None:
+    m = d["meta"]
+    tx = T[m["lang"]]
+    out = [f"# {m['title']}", "", *[f"- {k}: {v}" for k, v in _meta_lines(m)], "",
+           f"## {tx['headline']}", "", d["headline"], "", f"## {tx['tables']}", ""]
+    for t in d["tables"].values():
         out += [_md_table(t), ""]
-    out += [f"## {tx['notes']}", ""] + [f"- {n}" for n in report.notes] + [
+    out += [f"## {tx['notes']}", ""] + [f"- {n}" for n in d["notes"]] + [
         "", f"_{tx['generated_by']}_", ""]
     path.write_text("\n".join(out), encoding="utf-8")
 
@@ -136,60 +141,66 @@ def _parcel_link(map_href: str | None, ids: set[str]) -> Callable[[Any], str] | 
     return cell
 
 
-def _html_table(t: Table, link: Callable[[Any], str] | None = None) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in t.headers)
+def _html_table(key: str, t: dict[str, Any], link: Callable[[Any], str] | None = None) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in t["headers"])
     body = []
-    linked = {j for j, k in enumerate(t.keys) if k == "parcel_id"} if link else set()
-    for r in t.rows:
+    linked = {j for j, k in enumerate(t["keys"]) if k == "parcel_id"} if link else set()
+    for r in t["rows"]:
         cells = "".join(
             link(v) if link and j in linked
             else f'<td class="n">{escape(_cell_text(v))}</td>' if _is_num(v)
             else f"<td>{escape(_cell_text(v))}</td>" for j, v in enumerate(r))
         body.append(f"<tr>{cells}</tr>")
-    wrap = ' class="wrap"' if len(t.rows) > 30 else ""
-    return (f'<h3 id="t-{t.key}">{escape(t.title)}</h3><div{wrap}>'
-            f'<table data-table="{t.key}"><thead><tr>{head}</tr></thead>'
+    wrap = ' class="wrap"' if len(t["rows"]) > 30 else ""
+    return (f'<h3 id="t-{key}">{escape(t["title"])}</h3><div{wrap}>'
+            f'<table data-table="{key}"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
-def _write_html(report: ReportData, path: Path, map_href: str | None = None) -> None:
+def _charts(d: Doc) -> list[Chart]:
+    """The report's charts, read back from the serialised report."""
+    return [Chart(key=k, **c) for k, c in d["charts"].items()]
+
+
+def _write_html(d: Doc, map_frame: gpd.GeoDataFrame, path: Path,
+                map_href: str | None = None) -> None:
     from landuse.report.charts import render_chart
     from landuse.report.overview import overview_svg
 
-    tx = T[report.lang]
+    m = d["meta"]
+    lang = m["lang"]
+    tx = T[lang]
     charts = []
-    for c in report.charts:
+    for c in _charts(d):
         svg = render_chart(c, "svg").decode("utf-8")
         svg = re.sub(r"<metadata>.*?</metadata>", "", svg[svg.index("<svg"):], flags=re.S)
         charts.append(f'<figure data-chart="{c.key}">{svg}</figure>')
-    figures_json = json.dumps(report.figures, ensure_ascii=False, default=_json_default)
-    figures_json = figures_json.replace("</", "<\\/")
-    ids = set(report.map_frame["parcel_id"].astype(str)) if map_href else set()
+    figures_json = json.dumps(d["figures"], ensure_ascii=False).replace("</", "<\\/")
+    ids = set(map_frame["parcel_id"].astype(str)) if map_href else set()
     link = _parcel_link(map_href, ids)
     map_line = ""
     if map_href:
-        words = ("在交互地图中查看（点击表中宗地号可在地图上定位该宗地）" if report.lang == "zh"
+        words = ("在交互地图中查看（点击表中宗地号可在地图上定位该宗地）" if lang == "zh"
                  else "Open the interactive map (click a parcel id in a table to show it there)")
         map_line = (f'<p class="maplink"><a id="map-link" href="{escape(map_href)}">'
                     f"{escape(words)}</a></p>")
     html = f"""<!DOCTYPE html>
-<html lang="{'zh-CN' if report.lang == 'zh' else 'en'}"><head><meta charset="utf-8">
+<html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(report.title)} · {escape(report.period_label)}</title>
+<title>{escape(m['title'])} · {escape(m['period_label'])}</title>
 <style>{_CSS}</style></head><body>
-<h1>{escape(report.title)}</h1>
-<p class="meta">{escape(tx['period'])}: {escape(report.period_label)}
-({report.period_from.date()} – {report.period_to.date()}) · {escape(tx['zone'])}:
-{escape(report.zone_label)} · {escape(tx['as_of'])}: {report.as_of.date()} ·
-{escape(tx['parcels_n'])}: {report.meta.get('parcels')}</p>{map_line}
+<h1>{escape(m['title'])}</h1>
+<p class="meta">{escape(tx['period'])}: {escape(m['period_label'])}
+({m['period_from']} – {m['period_to']}) · {escape(tx['zone'])}:
+{escape(m['zone_label'])} · {escape(tx['as_of'])}: {m['as_of']} ·
+{escape(tx['parcels_n'])}: {m.get('parcels')}</p>{map_line}
 <h2>{escape(tx['headline'])}</h2>
-<p class="headline" id="headline">{escape(report.headline)}</p>
+<p class="headline" id="headline">{escape(d['headline'])}</p>
 <h2>{escape(tx['charts'])}</h2><div class="charts">{''.join(charts)}</div>
-<h2>{escape(tx['map'])}</h2><figure id="overview-map">{overview_svg(report.map_frame,
-                                                                   report.lang)}</figure>
+<h2>{escape(tx['map'])}</h2><figure id="overview-map">{overview_svg(map_frame, lang)}</figure>
 <h2>{escape(tx['tables'])}</h2>
-{''.join(_html_table(t, link) for t in report.tables)}
-<h2>{escape(tx['notes'])}</h2><ul>{''.join(f'<li>{escape(n)}</li>' for n in report.notes)}</ul>
+{''.join(_html_table(k, t, link) for k, t in d['tables'].items())}
+<h2>{escape(tx['notes'])}</h2><ul>{''.join(f'<li>{escape(n)}</li>' for n in d['notes'])}</ul>
 <footer>{escape(tx['generated_by'])}</footer>
 <script type="application/json" id="report-figures">{figures_json}</script>
 </body></html>
@@ -212,12 +223,14 @@ def _sheet_name(title: str, used: set[str]) -> str:
     return name
 
 
-def _write_xlsx(report: ReportData, path: Path) -> None:
+def _write_xlsx(d: Doc, path: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
 
-    tx = T[report.lang]
+    m = d["meta"]
+    lang = m["lang"]
+    tx = T[lang]
     wb = Workbook(write_only=True)
     used: set[str] = set()
     bold = Font(bold=True)
@@ -231,21 +244,21 @@ def _write_xlsx(report: ReportData, path: Path) -> None:
             cells.append(c)
         return cells
 
-    ws = wb.create_sheet(_sheet_name("摘要" if report.lang == "zh" else "Summary", used))
+    ws = wb.create_sheet(_sheet_name("摘要" if lang == "zh" else "Summary", used))
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 100
     ws.append(header(ws, [tx["c_indicator"], tx["c_value"]]))
-    ws.append([report.title, None])
-    ws.append([tx["period"], f"{report.period_label} ({report.period_from.date()} – "
-                             f"{report.period_to.date()})"])
-    ws.append([tx["zone"], report.zone_label])
-    ws.append([tx["as_of"], report.as_of.date().isoformat()])
-    ws.append([tx["parcels_n"], report.meta.get("parcels")])
-    hl = WriteOnlyCell(ws, value=report.headline)
+    ws.append([m["title"], None])
+    ws.append([tx["period"], f"{m['period_label']} ({m['period_from']} – {m['period_to']})"])
+    ws.append([tx["zone"], m["zone_label"]])
+    ws.append([tx["as_of"], m["as_of"]])
+    ws.append([tx["parcels_n"], m.get("parcels")])
+    hl = WriteOnlyCell(ws, value=d["headline"])
     hl.alignment = Alignment(wrap_text=True, vertical="top")
     ws.append([tx["headline"], hl])
-    for k, v in report.figures.items():
+    figures = d["figures"]
+    for k, v in figures.items():
         if isinstance(v, int | float) and not isinstance(v, bool):
             ws.append([k, v])
         elif isinstance(v, list) and all(isinstance(x, int | float) for x in v):
@@ -253,23 +266,23 @@ def _write_xlsx(report: ReportData, path: Path) -> None:
         elif isinstance(v, dict) and all(isinstance(x, int | float) for x in v.values()):
             for kk, vv in v.items():
                 ws.append([f"{k}.{kk}", vv])
-    for s, d in report.figures["idle_by_stage"].items():
-        ws.append([f"idle_by_stage.{s}.parcels", d["parcels"]])
-        ws.append([f"idle_by_stage.{s}.area_mu", d["area_mu"]])
-    for n in report.notes:
+    for s, st in figures["idle_by_stage"].items():
+        ws.append([f"idle_by_stage.{s}.parcels", st["parcels"]])
+        ws.append([f"idle_by_stage.{s}.area_mu", st["area_mu"]])
+    for n in d["notes"]:
         c = WriteOnlyCell(ws, value=n)
         c.alignment = Alignment(wrap_text=True, vertical="top")
         ws.append([tx["notes"], c])
 
-    for t in report.tables:
-        ws = wb.create_sheet(_sheet_name(t.title, used))
+    for t in d["tables"].values():
+        ws = wb.create_sheet(_sheet_name(t["title"], used))
         ws.freeze_panes = "A2"
-        for i, h in enumerate(t.headers):
+        for i, h in enumerate(t["headers"]):
             col = _col_letter(i)
-            width = max(len(h) * (2 if report.lang == "zh" else 1.1), 10)
+            width = max(len(h) * (2 if lang == "zh" else 1.1), 10)
             ws.column_dimensions[col].width = min(width, 60)
-        ws.append(header(ws, t.headers))
-        for r in t.rows:
+        ws.append(header(ws, t["headers"]))
+        for r in t["rows"]:
             ws.append([_xlsx_value(ws, v) for v in r])
     wb.save(path)
 
@@ -278,8 +291,6 @@ def _xlsx_value(ws: Any, v: Any) -> Any:
     """A value for a write-only row: floats keep one decimal on screen (0.0 / 0.00)."""
     from openpyxl.cell import WriteOnlyCell
 
-    if isinstance(v, np.generic):
-        v = v.item()
     if isinstance(v, float) and not np.isnan(v):
         c = WriteOnlyCell(ws, value=v)
         c.number_format = "0.0" if abs(v - round(v, 1)) < 1e-9 else "0.00"
@@ -304,7 +315,7 @@ def _xml_text(v: Any) -> str:
     return escape(_cell_text(v), quote=False)
 
 
-def _table_xml(t: Table) -> str:
+def _table_xml(t: dict[str, Any]) -> str:
     """A Word table as WordprocessingML text (fast for tens of thousands of rows)."""
     def cell(v: Any, head: bool = False) -> str:
         jc = '<w:jc w:val="right"/>' if _is_num(v) and not head else ""
@@ -312,10 +323,10 @@ def _table_xml(t: Table) -> str:
         return (f"<w:tc><w:p><w:pPr><w:spacing w:before=\"0\" w:after=\"0\"/>{jc}</w:pPr>"
                 f"<w:r>{b}<w:t xml:space=\"preserve\">{_xml_text(v)}</w:t></w:r></w:p></w:tc>")
 
-    grid = "".join("<w:gridCol/>" for _ in t.headers)
+    grid = "".join("<w:gridCol/>" for _ in t["headers"])
     head = ("<w:tr><w:trPr><w:tblHeader/></w:trPr>"
-            + "".join(cell(h, True) for h in t.headers) + "</w:tr>")
-    rows = "".join("<w:tr>" + "".join(cell(v) for v in r) + "</w:tr>" for r in t.rows)
+            + "".join(cell(h, True) for h in t["headers"]) + "</w:tr>")
+    rows = "".join("<w:tr>" + "".join(cell(v) for v in r) + "</w:tr>" for r in t["rows"])
     return (f'<w:tbl xmlns:w="{_W}"><w:tblPr><w:tblStyle w:val="TableGrid"/>'
             f'<w:tblW w:w="0" w:type="auto"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>'
             f"{head}{rows}</w:tbl>")
@@ -337,79 +348,83 @@ def _set_fonts(doc: Any) -> None:
     doc.styles["Normal"].font.size = Pt(10.5)
 
 
-def _write_docx_default(report: ReportData, path: Path) -> None:
+def _write_docx_default(d: Doc, path: Path) -> None:
     from docx import Document
     from docx.oxml import parse_xml
     from docx.shared import Cm
 
     from landuse.report.charts import render_chart
 
-    tx = T[report.lang]
+    m = d["meta"]
+    tx = T[m["lang"]]
     doc = Document()
     _set_fonts(doc)
-    doc.add_heading(report.title, level=0)
-    doc.add_paragraph(
-        f"{tx['period']}: {report.period_label} ({report.period_from.date()} – "
-        f"{report.period_to.date()})    {tx['zone']}: {report.zone_label}    "
-        f"{tx['as_of']}: {report.as_of.date()}    {tx['parcels_n']}: "
-        f"{report.meta.get('parcels')}"
-    )
+    doc.add_heading(m["title"], level=0)
+    doc.add_paragraph("    ".join(f"{k}: {v}" for k, v in _meta_lines(m)))
     doc.add_heading(tx["headline"], level=1)
-    p = doc.add_paragraph(report.headline)
+    p = doc.add_paragraph(d["headline"])
     p.paragraph_format.first_line_indent = Cm(0.74)
     doc.add_heading(tx["charts"], level=1)
-    for c in report.charts:
+    for c in _charts(d):
         doc.add_picture(io.BytesIO(render_chart(c, "png")), width=Cm(15))
     doc.add_heading(tx["tables"], level=1)
-    for t in report.tables:
-        doc.add_heading(t.title, level=2)
+    for t in d["tables"].values():
+        doc.add_heading(t["title"], level=2)
         anchor = doc.add_paragraph()
         anchor._p.addprevious(parse_xml(_table_xml(t)))
     doc.add_heading(tx["notes"], level=1)
-    for n in report.notes:
+    for n in d["notes"]:
         doc.add_paragraph(n, style="List Bullet")
     doc.add_paragraph(tx["generated_by"])
-    doc.core_properties.title = report.title
+    doc.core_properties.title = m["title"]
     doc.core_properties.created = dt.datetime(2000, 1, 1)
     doc.save(str(path))
 
 
-def report_context(report: ReportData) -> dict[str, Any]:
-    """The placeholders a Word template (docxtpl / Jinja2) may use.
+def report_context(report: ReportData | Doc) -> dict[str, Any]:
+    """The placeholders a Word template (docxtpl / Jinja2) may use, from the serialised report.
 
-    ``title``, ``period`` (label), ``period_from``, ``period_to``, ``as_of``, ``zone``,
-    ``lang``, ``headline``, ``figures`` (the machine-readable figures, e.g.
-    ``figures.reclaimed_mu``), ``tables`` (``tables.by_method.headers`` / ``.rows`` /
-    ``.title``), ``indicators`` (list of dicts: name, value, unit, computed, basis),
-    ``notes`` (list of str) and, in a template, ``charts`` (``charts.by_method`` etc.,
-    images).
+    ``figures``, ``tables``, ``charts``, ``headline``, ``notes`` and ``meta`` are those of
+    :meth:`~landuse.report.model.ReportData.to_dict` (the JSON file), value for value:
+    ``figures.reclaimed_mu``, ``tables.by_method.headers`` / ``.rows`` / ``.title`` /
+    ``.keys``. For convenience: ``title``, ``period`` (label), ``period_from``,
+    ``period_to``, ``as_of``, ``zone`` (label) and ``lang``; ``indicators`` is a list of
+    dicts (key, name, value, unit, formula, computed, basis) in the report's language. In a
+    template, ``charts`` (``charts.by_method`` etc.) are the chart images, and values print
+    as in the other formats (missing as nothing, decimals as in the tables).
     """
-    zh = report.lang == "zh"
+    d = report.to_dict() if isinstance(report, ReportData) else report
+    m = d["meta"]
+    lang = m["lang"]
     return {
-        "title": report.title,
-        "period": report.period_label,
-        "period_from": report.period_from.date().isoformat(),
-        "period_to": report.period_to.date().isoformat(),
-        "as_of": report.as_of.date().isoformat(),
-        "zone": report.zone_label,
-        "lang": report.lang,
-        "headline": report.headline,
-        "figures": json.loads(json.dumps(report.figures, default=_json_default)),
-        "tables": {t.key: {"title": t.title, "headers": t.headers,
-                           "rows": [[_cell_text(v) for v in r] for r in t.rows]}
-                   for t in report.tables},
+        "title": m["title"],
+        "period": m["period_label"],
+        "period_from": m["period_from"],
+        "period_to": m["period_to"],
+        "as_of": m["as_of"],
+        "zone": m["zone_label"],
+        "lang": lang,
+        "meta": m,
+        "headline": d["headline"],
+        "figures": d["figures"],
+        "tables": d["tables"],
+        "charts": d["charts"],
         "indicators": [
-            {"key": r["key"], "name": r["name_zh"] if zh else r["name_en"],
-             "value": "" if r["value"] is None else _cell_text(r["value"]),
-             "unit": r["unit"], "computed": r["computed"],
-             "basis": r["basis_zh"] if zh else r["basis_en"]}
-            for r in report.indicators.to_dict("records")
+            {"key": r["key"], "name": r[f"name_{lang}"], "value": r["value"],
+             "unit": r["unit"], "formula": r["formula"], "computed": r["computed"],
+             "basis": r[f"basis_{lang}"]}
+            for r in d["indicators"]
         ],
-        "notes": report.notes,
+        "notes": d["notes"],
     }
 
 
-def _write_docx_template(report: ReportData, path: Path, template: Path) -> None:
+def _template_text(v: Any) -> Any:
+    """How a template prints a value: missing as nothing, decimals as in the tables."""
+    return _cell_text(v) if v is None or isinstance(v, float) else v
+
+
+def _write_docx_template(d: Doc, path: Path, template: Path) -> None:
     import jinja2
     from docx.shared import Cm
     from docxtpl import DocxTemplate, InlineImage
@@ -423,10 +438,11 @@ def _write_docx_template(report: ReportData, path: Path, template: Path) -> None
         tpl.init_docx()
     except Exception as e:  # docx/zip errors of a damaged file
         raise DataSourceError(f"{template}: not a readable .docx template ({e}).") from e
-    ctx = report_context(report)
+    ctx = report_context(d)
     ctx["charts"] = {c.key: InlineImage(tpl, io.BytesIO(render_chart(c, "png")), width=Cm(14))
-                     for c in report.charts}
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+                     for c in _charts(d)}
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False,
+                             finalize=_template_text)
     try:
         unknown = sorted(tpl.get_undeclared_template_variables(jinja_env=env, context=ctx))
     except jinja2.TemplateSyntaxError as e:
@@ -480,17 +496,18 @@ def write_report(
                           f"{', '.join(FORMATS)}.")
     if template is not None and suffix != ".docx":
         raise SchemaError(f"--template is for .docx output, not {suffix}. Fix: write a .docx.")
+    d = report.to_dict()
     with atomic_path(p, overwrite=overwrite) as tmp:
         if suffix == ".json":
-            _write_json(report, tmp)
+            _write_json(d, tmp)
         elif suffix == ".md":
-            _write_md(report, tmp)
+            _write_md(d, tmp)
         elif suffix == ".html":
-            _write_html(report, tmp, map_href)
+            _write_html(d, report.map_frame, tmp, map_href)
         elif suffix == ".xlsx":
-            _write_xlsx(report, tmp)
+            _write_xlsx(d, tmp)
         elif template is not None:
-            _write_docx_template(report, tmp, Path(template))
+            _write_docx_template(d, tmp, Path(template))
         else:
-            _write_docx_default(report, tmp)
+            _write_docx_default(d, tmp)
     return p

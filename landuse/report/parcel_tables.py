@@ -1,0 +1,231 @@
+"""The report's tables from the assessed parcels: idle and low-efficiency lists, 五未,
+亩均 classes, enforcement flags, zone indicators; the charts and the overview map classes.
+
+Each builder is pure: assessed parcels (parcel standard §1 + §3, ``parcel_id`` as str,
+``area_m2`` and ``area_mu``) in, one or more :class:`~landuse.report.model.Table` out, in
+the report's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from landuse.ledger import rows as iter_rows
+from landuse.report.cells import idle_mask, low_mask, r1, split_codes, text, truthy
+from landuse.report.indicators import CATEGORY_MAPPING, zone_indicators
+from landuse.report.model import Chart, Table
+from landuse.report.text import T, label
+from landuse.units import M2_PER_HA, M2_PER_MU
+
+__all__ = [
+    "LIFECYCLES",
+    "MUJUN_CLASSES",
+    "flag_tables",
+    "idle_table",
+    "indicator_section",
+    "lifecycle_table",
+    "low_efficiency_table",
+    "map_frame",
+    "mujun_table",
+    "report_charts",
+]
+
+LIFECYCLES: tuple[str, ...] = (
+    "approved_unsupplied", "supplied_unused", "used_incomplete", "built_not_producing",
+    "producing_below_target", "in_use", "unknown",
+)
+"""The 五未 lifecycle codes in the order the report lists them."""
+MUJUN_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "T")
+"""The 亩均 classes in the order the report lists them."""
+
+_ALWAYS_FLAGS = ("use_changed", "mortgaged_idle", "outside_supply")
+
+
+def _sep(lang: str) -> str:
+    return "、" if lang == "zh" else ", "
+
+
+def idle_table(parcels: pd.DataFrame, state: pd.DataFrame, lang: str) -> Table:
+    """The idle parcels, longest overdue first, with fee, recovery and their case's stage.
+
+    ``state`` is :func:`landuse.ledger.case_state` at the period's end (index
+    ``parcel_id``); a parcel without a case shows "—".
+    """
+    h = T[lang]
+    idle = parcels[idle_mask(parcels)].sort_values(["overdue_days", "parcel_id"],
+                                                   ascending=[False, True])
+    rows: list[list[Any]] = []
+    for r in iter_rows(idle):
+        st = state["stage"].get(r.parcel_id) if len(state) else None
+        od = r.overdue_days
+        rows.append([r.parcel_id, text(r.zone), text(r.holder),
+                     label("idle_type", r.idle_type, lang), r1(r.area_mu),
+                     None if pd.isna(od) else int(od),
+                     r1(0.0 if pd.isna(r.idle_fee_wan) else r.idle_fee_wan),
+                     h["yes"] if truthy(r.recovery_candidate) else h["no"],
+                     label("stage", st, lang) if st else "—"])
+    return Table("idle_parcels", h["t_idle"],
+                 ["parcel_id", "zone", "holder", "idle_type", "area_mu", "overdue_days",
+                  "idle_fee_wan", "recovery_candidate", "case_stage"],
+                 [h["c_parcel"], h["c_zone"], h["c_holder"], h["c_idle_type"], h["c_area_mu"],
+                  h["c_overdue"], h["c_fee"], h["c_recovery"], h["c_case"]], rows)
+
+
+def low_efficiency_table(parcels: pd.DataFrame, lang: str) -> Table:
+    """The low-efficiency parcels by id, with their failed indicators and 亩均 class."""
+    h = T[lang]
+    low = parcels[low_mask(parcels)].sort_values("parcel_id")
+    rows = [[r.parcel_id, text(r.zone), text(r.holder), label("lifecycle", r.lifecycle, lang),
+             r1(r.area_mu),
+             _sep(lang).join(label("failed_indicator", f, lang)
+                             for f in split_codes(r.failed_indicators)),
+             text(r.mujun_class), None if pd.isna(r.mujun_score) else r1(r.mujun_score)]
+            for r in iter_rows(low)]
+    return Table("low_efficiency", h["t_low_eff"],
+                 ["parcel_id", "zone", "holder", "lifecycle", "area_mu", "failed_indicators",
+                  "mujun_class", "mujun_score"],
+                 [h["c_parcel"], h["c_zone"], h["c_holder"], h["c_lifecycle"], h["c_area_mu"],
+                  h["c_failed"], h["c_mujun"], h["c_mujun_score"]], rows)
+
+
+def lifecycle_table(parcels: pd.DataFrame, lang: str) -> Table:
+    """五未: parcels, 亩 and ha per lifecycle stage (missing counts as unknown); a total."""
+    h = T[lang]
+    life = parcels["lifecycle"].fillna("unknown")
+    rows: list[list[Any]] = []
+    for lc in LIFECYCLES:
+        sel = life == lc
+        a = float(parcels.loc[sel, "area_m2"].sum())
+        rows.append([label("lifecycle", lc, lang), int(sel.sum()), r1(a / M2_PER_MU),
+                     r1(a / M2_PER_HA)])
+    tot = float(parcels["area_m2"].sum())
+    rows.append([h["total"], len(parcels), r1(tot / M2_PER_MU), r1(tot / M2_PER_HA)])
+    return Table("lifecycle", h["t_lifecycle"], ["lifecycle", "parcels", "area_mu", "area_ha"],
+                 [h["c_lifecycle"], h["c_parcels"], h["c_area_mu"], h["c_area_ha"]], rows)
+
+
+def mujun_table(parcels: pd.DataFrame, lang: str) -> Table:
+    """亩均 classes: parcels, 亩, tax and tax per 亩; unclassed parcels last, when any.
+
+    Tax is empty for a class where no parcel has ``tax_wan``; tax per 亩 also when the
+    class has no area.
+    """
+    h = T[lang]
+    tax = pd.to_numeric(parcels["tax_wan"], errors="coerce") if "tax_wan" in parcels else \
+        pd.Series(np.nan, index=parcels.index)
+    mclass = parcels["mujun_class"].where(parcels["mujun_class"].notna(), None)
+    rows: list[list[Any]] = []
+    for c in [*MUJUN_CLASSES, None]:
+        sel = mclass.isna() if c is None else mclass == c
+        if c is None and not sel.any():
+            continue
+        a = float(parcels.loc[sel, "area_mu"].sum())
+        t = tax[sel]
+        tsum = float(t.sum()) if t.notna().any() else None
+        rows.append([label("mujun_class", c, lang), int(sel.sum()), r1(a),
+                     None if tsum is None else r1(tsum),
+                     None if tsum is None or a == 0 else r1(tsum / a)])
+    return Table("mujun", h["t_mujun"],
+                 ["mujun_class", "parcels", "area_mu", "tax_wan", "tax_per_mu_wan"],
+                 [h["c_mujun"], h["c_parcels"], h["c_area_mu"], h["c_tax"], h["c_tax_mu"]],
+                 rows)
+
+
+def flag_tables(parcels: pd.DataFrame, lang: str) -> list[Table]:
+    """Enforcement flags: parcels and 亩 per flag, then the flagged parcels by id.
+
+    The flags ``use_changed``, ``mortgaged_idle`` and ``outside_supply`` are always listed
+    (0 when none); other flags follow in the order they appear.
+    """
+    h = T[lang]
+    flag_lists = parcels["flags"].map(split_codes)
+    codes = list(dict.fromkeys([*_ALWAYS_FLAGS, *[f for fl in flag_lists for f in fl]]))
+    rows: list[list[Any]] = []
+    for f in codes:
+        sel = flag_lists.map(lambda fl, f=f: f in fl)
+        rows.append([label("flag", f, lang), int(sel.sum()),
+                     r1(parcels.loc[sel, "area_mu"].sum())])
+    counts = Table("flags", h["t_flags"], ["flag", "parcels", "area_mu"],
+                   [h["c_flag"], h["c_parcels"], h["c_area_mu"]], rows)
+    flagged = parcels[flag_lists.map(bool)].sort_values("parcel_id")
+    rows = [[r.parcel_id, text(r.zone), text(r.holder), r1(r.area_mu),
+             _sep(lang).join(label("flag", f, lang) for f in split_codes(r.flags))]
+            for r in iter_rows(flagged)]
+    listed = Table("flagged_parcels", h["t_flagged"],
+                   ["parcel_id", "zone", "holder", "area_mu", "flags"],
+                   [h["c_parcel"], h["c_zone"], h["c_holder"], h["c_area_mu"], h["c_flags"]],
+                   rows)
+    return [counts, listed]
+
+
+def indicator_section(parcels: pd.DataFrame, lang: str) -> tuple[Table, pd.DataFrame, list[str]]:
+    """The zone indicators as a table, the indicator frame and the notes on them.
+
+    The notes name the indicators that could not be computed (with why), then how land
+    categories are derived from parcel fields.
+    """
+    h = T[lang]
+    zh = lang == "zh"
+    ind = zone_indicators(parcels)
+    rows = [[r.name_zh if zh else r.name_en, r.value, r.unit, r.formula,
+             h["computed"] if r.computed else h["not_computed"],
+             r.basis_zh if zh else r.basis_en] for r in iter_rows(ind)]
+    table = Table("indicators", h["t_indicators"],
+                  ["indicator", "value", "unit", "formula", "computed", "basis"],
+                  [h["c_indicator"], h["c_value"], h["c_unit"], h["c_formula"], h["c_status"],
+                   h["c_basis"]], rows)
+    notes: list[str] = []
+    not_done = ind[~ind["computed"]]
+    if len(not_done):
+        items = [f"{r.name_zh}（{r.basis_zh}）" if zh else f"{r.name_en} ({r.basis_en})"
+                 for r in iter_rows(not_done)]
+        notes.append("以下指标无法计算：" + "；".join(items) + "。" if zh else
+                     "Indicators not computed: " + "; ".join(items) + ".")
+    cats = [v["zh" if zh else "en"] for v in CATEGORY_MAPPING.values()]
+    notes.append("评价指标的用地类别按宗地字段归类：" + "；".join(cats) + "。" if zh else
+                 "Land categories of the indicators are derived from parcel fields: "
+                 + "; ".join(cats) + ".")
+    return table, ind, notes
+
+
+def report_charts(by_method_mu: dict[str, float], tables: dict[str, Table],
+                  lang: str) -> list[Chart]:
+    """The four bar charts: 盘活 by method and by month, 五未 area, parcels per 亩均 class.
+
+    ``tables`` holds the ``by_month``, ``lifecycle`` and ``mujun`` tables by key; the charts
+    show their rows without the total row.
+    """
+    h = T[lang]
+    unit = "亩" if lang == "zh" else "mu"
+    month, life, mujun = tables["by_month"], tables["lifecycle"], tables["mujun"]
+    return [
+        Chart("by_method", h["ch_method"],
+              [label("method", None if k == "not_recorded" else k, lang) for k in by_method_mu],
+              list(by_method_mu.values()), unit),
+        Chart("by_month", h["ch_month"], [r[0] for r in month.rows[:-1]],
+              [r[3] for r in month.rows[:-1]], unit),
+        Chart("lifecycle", h["ch_lifecycle"], [r[0] for r in life.rows[:-1]],
+              [r[2] for r in life.rows[:-1]], unit),
+        Chart("mujun", h["ch_mujun"], [r[0] for r in mujun.rows],
+              [float(r[1]) for r in mujun.rows], "宗" if lang == "zh" else "parcels"),
+    ]
+
+
+def map_frame(parcels: gpd.GeoDataFrame, case_parcels: set[str],
+              disposed_parcels: set[str]) -> gpd.GeoDataFrame:
+    """``parcel_id``, ``cat`` and geometry for the overview map.
+
+    ``cat`` is, by precedence: ``disposed`` (brought back in the period), ``idle``, ``low``,
+    ``case`` (an open ledger case), else ``other``.
+    """
+    cat = pd.Series("other", index=parcels.index)
+    cat[parcels["parcel_id"].isin(case_parcels)] = "case"
+    cat[low_mask(parcels)] = "low"
+    cat[idle_mask(parcels)] = "idle"
+    cat[parcels["parcel_id"].isin(disposed_parcels)] = "disposed"
+    return gpd.GeoDataFrame({"parcel_id": parcels["parcel_id"], "cat": cat},
+                            geometry=parcels.geometry, crs=parcels.crs)

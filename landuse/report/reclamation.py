@@ -1,0 +1,284 @@
+"""What the ledger says about a period: 盘活, zombies, new enterprises, auctions, open cases.
+
+Each function is pure and takes the effective events (corrections applied, see
+:func:`landuse.ledger.apply_corrections`), usually those in the period in date order
+(:meth:`landuse.report.period.Period.split`). The counting rules are those stated in
+:mod:`landuse.report.build`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from landuse.ledger import rows as iter_rows
+from landuse.report.cells import mu, r1
+from landuse.report.period import Period
+from landuse.report.text import fmt1, label
+from landuse.standard import get_standard
+from landuse.units import M2_PER_MU
+
+__all__ = [
+    "IDLE_STAGES",
+    "Disposals",
+    "auctions",
+    "count_disposals",
+    "ledger_notes",
+    "new_enterprises",
+    "open_cases",
+    "reclaimed_by_method",
+    "reclamation_figures",
+    "zombie_holders",
+]
+
+IDLE_STAGES: tuple[str, ...] = ("remedy_start_pending", "recovery_in_progress", "investigating")
+"""Case stages of idle land that the headline counts (at the period's end)."""
+
+_COUNTED = ["parcel_id", "method", "area_m2", "event_date", "event_id"]
+
+
+@dataclass
+class Disposals:
+    """The parcels brought back into use (盘活) in a period, each counted once."""
+
+    counted: pd.DataFrame
+    """One row per parcel: ``parcel_id``, ``method`` and ``event_date``/``event_id`` of the
+    latest disposal, ``area_m2`` the largest disposed area."""
+    repeats: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    """Parcels disposed more than once: (parcel id, its disposal events in date order)."""
+
+
+def count_disposals(events: pd.DataFrame) -> Disposals:
+    """Count ``disposed`` events once per parcel (largest area, latest method).
+
+    Parameters
+    ----------
+    events : DataFrame
+        Effective events in the period, in date order.
+    """
+    disp = events[events["stage"] == "disposed"]
+    counted: list[dict[str, Any]] = []
+    repeats: list[tuple[str, pd.DataFrame]] = []
+    for pid, g in disp.groupby("parcel_id", sort=False):
+        last = g.iloc[-1]
+        counted.append({"parcel_id": pid, "method": last["method"],
+                        "area_m2": float(g["area_m2"].max()), "event_date": last["event_date"],
+                        "event_id": last["event_id"]})
+        if len(g) > 1:
+            repeats.append((str(pid), g))
+    return Disposals(pd.DataFrame(counted, columns=_COUNTED), repeats)
+
+
+def reclaimed_by_method(counted: pd.DataFrame) -> tuple[dict[str, float], dict[str, int]]:
+    """亩 and parcel count per disposal method, in the standard's order of methods.
+
+    Methods without a disposal are left out; disposals without a method come last under
+    ``not_recorded``.
+    """
+    area: dict[str, float] = {}
+    count: dict[str, int] = {}
+    for m in [*get_standard().codes["method"], None]:
+        sel = counted["method"].isna() if m is None else counted["method"] == m
+        if sel.any():
+            key = m or "not_recorded"
+            area[key] = mu(counted.loc[sel, "area_m2"].sum())
+            count[key] = int(sel.sum())
+    return area, count
+
+
+def zombie_holders(events: pd.DataFrame, parcels: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Parcels with a ``zombie_cleared`` event and their distinct former holders.
+
+    Returns the parcel ids (in event order, distinct) and the holder names (distinct; a
+    parcel without a holder is named ``[parcel id]``).
+    """
+    if "zombie_cleared" in events:
+        zmask = events["zombie_cleared"].fillna(False).astype(bool)
+    else:
+        zmask = pd.Series(False, index=events.index)
+    pids = list(dict.fromkeys(events.loc[zmask, "parcel_id"]))
+    holder: dict[Any, Any] = dict(zip(parcels["parcel_id"], parcels["holder"], strict=True))
+    names = list(dict.fromkeys(
+        str(holder[p]) if pd.notna(holder[p]) else f"[{p}]" for p in pids))
+    return pids, names
+
+
+def new_enterprises(events: pd.DataFrame) -> list[str]:
+    """The distinct ``new_holder`` names of the events, in event order."""
+    return list(dict.fromkeys(h for h in events["new_holder"].dropna().astype(str) if h))
+
+
+def _auction_list(events: pd.DataFrame, stage: str) -> pd.DataFrame:
+    a = events[events["stage"] == stage]
+    return a.groupby("parcel_id", sort=False).agg(
+        area_m2=("area_m2", "max"), event_date=("event_date", "last"),
+        event_id=("event_id", "last")).reset_index()
+
+
+def auctions(events: pd.DataFrame, effective: pd.DataFrame,
+             end: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Online auctions completed in the period, and those started and not done by ``end``.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Effective events in the period, in date order.
+    effective : DataFrame
+        All effective events (a completion before the period also closes a start).
+    end : Timestamp
+        The period's last day.
+
+    Returns
+    -------
+    completed, started : DataFrame
+        One row per parcel: ``parcel_id``, ``area_m2`` (largest), ``event_date`` and
+        ``event_id`` (latest).
+    """
+    done_by_end = set(effective.loc[(effective["stage"] == "auction_completed")
+                                    & (effective["event_date"] <= end), "parcel_id"])
+    completed = _auction_list(events, "auction_completed")
+    started = _auction_list(events, "auction_started")
+    return completed, started[~started["parcel_id"].isin(done_by_end)]
+
+
+def open_cases(until_end: pd.DataFrame, state: pd.DataFrame,
+               area_mu: pd.Series) -> tuple[dict[str, float], dict[str, dict[str, Any]]]:
+    """Area of every open case at the period's end, and the idle cases by stage.
+
+    Parameters
+    ----------
+    until_end : DataFrame
+        Effective events up to the period's end, in date order.
+    state : DataFrame
+        :func:`landuse.ledger.case_state` at the period's end (index ``parcel_id``).
+    area_mu : Series
+        The parcels' areas in 亩 by ``parcel_id``.
+
+    Returns
+    -------
+    state_area : dict
+        亩 per parcel with a case: the area of its latest event when positive, else the
+        parcel's area.
+    idle_by_stage : dict
+        For each of :data:`IDLE_STAGES`: ``parcels`` (count), ``area_mu``, ``parcel_ids``.
+    """
+    last_area = until_end.groupby("parcel_id").tail(1).set_index("parcel_id")["area_m2"]
+    last_area = last_area[last_area > 0] / M2_PER_MU
+    state_area = {
+        pid: float(last_area[pid]) if pid in last_area.index else float(area_mu.get(pid, 0.0))
+        for pid in state.index
+    }
+    idle_by_stage: dict[str, dict[str, Any]] = {}
+    for s in IDLE_STAGES:
+        pids = list(state.index[state["stage"] == s])
+        idle_by_stage[s] = {"parcels": len(pids),
+                            "area_mu": r1(sum(state_area[p] for p in pids)),
+                            "parcel_ids": pids}
+    return state_area, idle_by_stage
+
+
+def reclamation_figures(
+    disposals: Disposals,
+    zombies: list[str],
+    new_names: list[str],
+    completed: pd.DataFrame,
+    started: pd.DataFrame,
+    idle_by_stage: dict[str, dict[str, Any]],
+    n_in_period: int,
+    n_excluded: int,
+) -> dict[str, Any]:
+    """The headline figures (the machine-readable ``figures`` of the report)."""
+    by_mu, by_n = reclaimed_by_method(disposals.counted)
+    return {
+        "zombie_enterprises_cleared": len(zombies),
+        "zombie_enterprises": zombies,
+        "reclaimed_mu": mu(disposals.counted["area_m2"].sum()),
+        "reclaimed_parcels": len(disposals.counted),
+        "reclaimed_by_method_mu": by_mu,
+        "reclaimed_by_method_parcels": by_n,
+        "new_enterprises": len(new_names),
+        "new_enterprise_names": new_names,
+        "auctions_completed": len(completed),
+        "auctions_completed_mu": [mu(a) for a in completed["area_m2"]],
+        "auctions_completed_parcels": list(completed["parcel_id"]),
+        "auctions_started": len(started),
+        "auctions_started_mu": [mu(a) for a in started["area_m2"]],
+        "auctions_started_parcels": list(started["parcel_id"]),
+        "idle_by_stage": idle_by_stage,
+        "reclaimed_more_than_once": [pid for pid, _ in disposals.repeats],
+        "events_in_period": n_in_period,
+        "events_excluded": n_excluded,
+    }
+
+
+def _repeat_note(pid: str, g: pd.DataFrame, lang: str) -> str:
+    unit, sep = ("亩", "；") if lang == "zh" else (" mu", "; ")
+    parts = sep.join(f"{r.event_date.date()} {label('method', r.method, lang)} "
+                     f"{fmt1(r.area_m2 / M2_PER_MU)}{unit}" for r in iter_rows(g))
+    last_m = label("method", g.iloc[-1]["method"], lang)
+    big = fmt1(g["area_m2"].max() / M2_PER_MU)
+    if lang == "zh":
+        return (f"宗地 {pid} 在统计期内盘活 {len(g)} 次（{parts}），面积只计 1 次（{big}亩），"
+                f"计入最后一次的处置方式（{last_m}）。")
+    return (f"Parcel {pid} was brought back into use {len(g)} times in the period ({parts}); "
+            f"its area is counted once ({big} mu), under the method of the latest disposal "
+            f"({last_m}).")
+
+
+def _excluded_note(excluded: pd.DataFrame, period: Period, lang: str) -> str:
+    zh = lang == "zh"
+    n_before = int((excluded["event_date"] < period.start).sum())
+    n_after = int((excluded["event_date"] > period.end).sum())
+    rows_txt = ", ".join(
+        f"{r.event_id} ({r.event_date.date()})" for r in iter_rows(excluded.head(20)))
+    more = "" if len(excluded) <= 20 else (" 等" if zh else " and more")
+    if zh:
+        return (f"统计期外的 {len(excluded)} 条事件未计入（期前 {n_before} 条，期后 {n_after} "
+                f"条）：{rows_txt}{more}。")
+    return (f"{len(excluded)} events outside the period were not counted ({n_before} "
+            f"before, {n_after} after): {rows_txt}{more}.")
+
+
+def ledger_notes(
+    disposals: Disposals,
+    excluded: pd.DataFrame,
+    effective: pd.DataFrame,
+    warnings: pd.DataFrame,
+    period: Period,
+    lang: str,
+) -> list[str]:
+    """The notes on how the ledger was counted.
+
+    One note per parcel disposed more than once, then the events outside the period, the
+    corrections applied, the ledger's warnings (``row``, ``event_id``, ``problem``; 20 at
+    most) and the counting rules.
+    """
+    zh = lang == "zh"
+    notes = [_repeat_note(pid, g, lang) for pid, g in disposals.repeats]
+    if len(excluded):
+        notes.append(_excluded_note(excluded, period, lang))
+    corr = effective[effective["corrections"] > 0]
+    if len(corr):
+        pairs = ", ".join(f"{r.event_id} → {r.effective_event_id}"
+                          for r in iter_rows(corr.head(20)))
+        notes.append(
+            f"已按更正事件计算 {len(corr)} 条事件（原事件 → 生效的更正）：{pairs}。" if zh else
+            f"{len(corr)} events were counted as corrected (original → correction in force): "
+            f"{pairs}."
+        )
+    for w in iter_rows(warnings.head(20)):
+        notes.append(
+            f"台账第 {w.row} 行（事件 {w.event_id}）：{w.problem}，计入“未注明”。" if zh else
+            f"Ledger row {w.row} (event {w.event_id}): {w.problem}; counted as "
+            "'not recorded'."
+        )
+    notes.append(
+        "盘活面积按宗地去重：同一宗地期内多次盘活只计一次（取最大面积）；僵尸企业按原用地单位去重；"
+        "新入驻企业按名称去重；启动网上竞卖只计期末尚未完成的。" if zh else
+        "Areas brought back into use are counted once per parcel (largest area if disposed "
+        "more than once); zombie enterprises are distinct former holders; new enterprises "
+        "distinct names; auctions started count those not completed by the period's end."
+    )
+    return notes
