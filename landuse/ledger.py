@@ -24,7 +24,6 @@ import pandas as pd
 from landuse.core.values import (
     is_missing,
     parse_bools,
-    parse_date,
     parse_dates,
     parse_numbers,
 )
@@ -42,7 +41,6 @@ __all__ = [
     "check_ledger",
     "format_problems",
     "normalise_ledger",
-    "parse_date",
     "rows",
     "validate_events",
     "validate_ledger",

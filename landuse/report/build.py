@@ -43,7 +43,7 @@ from landuse.report.ledger_tables import (
     stage_table,
     zone_table,
 )
-from landuse.report.model import Chart, ReportData, Table
+from landuse.report.model import ReportData
 from landuse.report.parcel_tables import (
     flag_tables,
     idle_table,
@@ -67,9 +67,7 @@ from landuse.report.reclamation import (
 from landuse.report.text import T
 from landuse.units import M2_PER_MU
 
-__all__ = ["ASSESSED_COLUMNS", "Chart", "ReportData", "Table", "build_report"]
-# Chart, ReportData and Table live in landuse.report.model; they stay importable from here
-# while landuse.report.charts (changed in parallel) still imports Chart from this module.
+__all__ = ["ASSESSED_COLUMNS", "build_report"]
 
 ASSESSED_COLUMNS: tuple[str, ...] = (
     "lifecycle", "idle_type", "overdue_days", "idle_fee_wan", "recovery_candidate",

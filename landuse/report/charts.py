@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from landuse.errors import DataSourceError
-from landuse.report.build import Chart
+from landuse.report.model import Chart
 
 __all__ = [
     "CJKFont",

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landuse.core.values import parse_date
 from landuse.errors import SchemaError
-from landuse.ledger import parse_date
 from landuse.report.text import period_label
 
 __all__ = ["Period", "by_date", "parse_day"]
