@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from webmap_util import CHROMIUM_ARGS, fake_assess, synthetic_parcels  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from landuse.webmap import make_map, write_map  # noqa: E402
 from landuse.webmap.assets import VENDOR  # noqa: E402
+from tests.builders import fake_assess, synthetic_parcels  # noqa: E402
+from tests.support.browser import CHROMIUM_ARGS  # noqa: E402
 
 
 def _size(path: Path) -> int:

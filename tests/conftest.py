@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.builders import ROOT
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

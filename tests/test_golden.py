@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import difflib
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "golden"))
-import record
+from tests.golden import record
 
 OUTPUTS = record.outputs()
 

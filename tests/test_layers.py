@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.builders import ROOT
+
 LIB = ROOT / "landuse"
 FORBIDDEN = ("landuse.cli", "landuse_api", "landuse_demo", "api")
 ON_TOP = {LIB / "__main__.py"}

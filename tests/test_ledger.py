@@ -9,7 +9,6 @@ import pandas as pd
 import pyogrio
 import pytest
 from click.testing import CliRunner
-from mini_park import mini_ledger, mini_parcels, write_mini_gpkg
 
 from landuse.cli import cli
 from landuse.errors import ConflictError, DataSourceError, SchemaError
@@ -22,6 +21,7 @@ from landuse.ledger import (
     validate_ledger,
 )
 from landuse.units import M2_PER_MU
+from tests.builders import mini_ledger, mini_parcels, write_mini_gpkg
 
 
 @pytest.fixture()

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-from _storekit import make_ledger, make_register, pg_schema_url
 from click.testing import CliRunner
 
 from landuse.cli import cli
@@ -21,6 +20,8 @@ from landuse.io.ledger import append_events
 from landuse.store import is_store_file, open_store
 from landuse_api.main import create_app
 from landuse_api.settings import Settings
+from tests.builders import make_ledger, make_register
+from tests.support.store import pg_schema_url
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 from fastapi.testclient import TestClient  # noqa: E402

@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.builders import ROOT
+
 LIB = ROOT / "landuse"
 
 # Uses outside this part of the restructuring, left to the parts that own those modules.

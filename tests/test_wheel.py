@@ -23,9 +23,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from _storekit import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.builders import ROOT
+from tests.support.store import free_port
+
 pytestmark = pytest.mark.slow
 
 REPORT_FORMATS = (".html", ".xlsx", ".docx", ".md", ".json")

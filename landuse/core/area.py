@@ -57,7 +57,7 @@ def ellipsoidal_area_m2(geoms: gpd.GeoSeries, method: str = "auto") -> np.ndarra
         same ellipsoid, centred on the layer, and takes the planar area there (one
         vectorised call). That projection preserves area exactly; the only difference
         is that an edge is straight in the projection instead of a geodesic, which for
-        parcels is below 1e-6 relative (tests/test_area_fast.py checks it against
+        parcels is below 1e-6 relative (tests/core/test_area_fast.py checks it against
         ``geod`` on synthetic and real layers). Polygons with an edge longer than
         :data:`FAST_MAX_EDGE_M` or wider than :data:`FAST_MAX_PARCEL_EXTENT_M`, and layers
         wider than

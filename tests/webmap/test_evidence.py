@@ -19,7 +19,6 @@ import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
-from webmap_util import fake_assess, file_url, offline_page, synthetic_parcels, wait_rendered
 
 from landuse.cli import cli
 from landuse.cli.report import load_inputs
@@ -31,6 +30,8 @@ from landuse.report.evidence import reason_in
 from landuse.webmap import make_map, write_map
 from landuse.webmap.classes import LAYERS
 from landuse.webmap.evidence import EVIDENCE_LAYERS
+from tests.builders import fake_assess, synthetic_parcels
+from tests.support.browser import file_url, offline_page, wait_rendered
 
 N_LAYERS = len(LAYERS) + len(EVIDENCE_LAYERS)  # thematic + evidence layers (10)
 

@@ -29,7 +29,7 @@ def next_link(body: dict[str, Any]) -> str | None:
 
 
 def check_read_surface(c: Any) -> None:
-    """Every read endpoint on the small register of tests/_storekit.py."""
+    """Every read endpoint on the small register of tests/builders.py (make_register)."""
     r = c.get("/")
     assert r.status_code == 200
     rels = {x["rel"] for x in r.json()["links"]}

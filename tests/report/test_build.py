@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from mini_park import mini_ledger, mini_parcels
 
 from landuse.errors import SchemaError
 from landuse.report import build_report, zone_indicators
 from landuse.report.text import period_label
 from landuse.units import M2_PER_MU
+from tests.builders import mini_ledger, mini_parcels
 
 ZH_HEADLINE_PARTS = [
     "2023年1—10月",

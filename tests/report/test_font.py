@@ -10,7 +10,6 @@ import warnings
 from pathlib import Path
 
 import pytest
-from mini_park import mini_ledger, mini_parcels
 
 from landuse.errors import DataSourceError
 from landuse.report import build_report
@@ -21,6 +20,7 @@ from landuse.report.charts import (
     packaged_cjk_font,
     render_chart,
 )
+from tests.builders import mini_ledger, mini_parcels
 
 SYSTEM_NOTO = CJKFont("Noto Sans CJK SC", "/fonts/NotoSansCJK-Regular.ttc", 2)
 SYSTEM_HAN = CJKFont("Source Han Sans SC", "/fonts/SourceHanSansSC-Regular.otf", 0)

@@ -9,8 +9,9 @@ import pytest
 from landuse.errors import RulesetError
 from landuse.rules import assess, default_ruleset, load_ruleset
 from landuse.rules.ruleset import INDUSTRY_EDITIONS
+from tests.builders import ROOT
 
-PACKAGED = Path(__file__).resolve().parent.parent / "landuse" / "rules" / "rulesets"
+PACKAGED = ROOT / "landuse" / "rules" / "rulesets"
 
 
 def test_default_ruleset_is_the_national_rules() -> None:
@@ -59,7 +60,7 @@ HEAD = '[ruleset]\nname = "z"\nversion = "1"\n'
 
 
 def test_zone_file_changes_a_threshold_and_the_result(tmp_path: Path) -> None:
-    from rules_helpers import make, supplied
+    from tests.builders import make, supplied
 
     p = write(tmp_path, HEAD + "\n[idle]\nfee_share_of_price = 0.1\n")
     rs = load_ruleset(p)

@@ -6,11 +6,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from rules_helpers import make, producing, supplied
 from shapely.geometry import box
 
 from landuse.errors import CRSError, SchemaError
 from landuse.rules import ASSESSMENT_COLUMNS, assess, default_ruleset
+from tests.builders import make, producing, supplied
 
 AS_OF = "2023-10-31"
 

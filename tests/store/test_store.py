@@ -10,7 +10,6 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from _storekit import loaded, make_ledger, make_register, store_target  # noqa: F401
 
 from landuse.errors import (
     ConflictError,
@@ -21,6 +20,8 @@ from landuse.errors import (
     StaleVersionError,
 )
 from landuse.store import COLLECTIONS, Query, Store, cql, open_store
+from tests.builders import make_ledger, make_register
+from tests.support.store import loaded, store_target  # noqa: F401
 
 
 def ids(page) -> list[str]:  # type: ignore[no-untyped-def]
@@ -324,7 +325,7 @@ def test_geopackage_store_is_a_real_geopackage(tmp_path) -> None:  # type: ignor
 
 
 def test_postgis_migrations_match_the_schema(postgis_url: str) -> None:
-    from _storekit import pg_schema_url
+    from tests.support.store import pg_schema_url
 
     url = pg_schema_url(postgis_url)
     with open_store(url) as s:

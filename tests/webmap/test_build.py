@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from pyproj import Geod
-from webmap_util import fake_assess, fetched_urls, synthetic_parcels, tiny_register
 
 from landuse.cli import cli
 from landuse.errors import CRSError, DataSourceError, OutputExistsError, SchemaError
@@ -19,6 +18,8 @@ from landuse.standard import code_label
 from landuse.webmap import make_map, wgs84_to_gcj02, write_map, write_tiles
 from landuse.webmap.build import _render
 from landuse.webmap.classes import LAYERS, classify_layers, date_classes, effective_ledger
+from tests.builders import fake_assess, synthetic_parcels, tiny_register
+from tests.support.browser import fetched_urls
 
 GEOD = Geod(ellps="WGS84")
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from mini_park import mini_ledger, mini_parcels
 
 from landuse.report import build_report, report_context, write_report
 from landuse.report.model import ReportData, plain
+from tests.builders import mini_ledger, mini_parcels
 
 
 @pytest.fixture(scope="module")

@@ -13,53 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-import geopandas as gpd
 import httpx
-import pandas as pd
 import pytest
-import shapely
 
 from landuse.store import Store, open_store
-
-ROOT = Path(__file__).resolve().parent.parent
-N_PARCELS = 60
-
-
-def make_register(n: int = N_PARCELS) -> gpd.GeoDataFrame:
-    """A grid of n square parcels near 120.5E 30.2N in CGCS2000, with varied fields."""
-    cols = 10
-    polys = [
-        shapely.box(120.5 + (i % cols) * 0.001, 30.2 + (i // cols) * 0.001,
-                    120.5 + (i % cols) * 0.001 + 0.0009, 30.2 + (i // cols) * 0.001 + 0.0009)
-        for i in range(n)
-    ]
-    return gpd.GeoDataFrame(
-        {
-            "parcel_id": [f"P{i:04d}" for i in range(n)],
-            "zone": ["东区" if i % 3 == 0 else ("西区" if i % 3 == 1 else None) for i in range(n)],
-            "holder": [f"{'甲乙丙丁'[i % 4]}科技有限公司{i}" for i in range(n)],
-            "land_use": ["工业" if i % 2 else "storage" for i in range(n)],
-            "supply_date": pd.to_datetime([f"20{10 + i % 12:02d}-0{1 + i % 9}-15"
-                                           for i in range(n)]),
-            "land_price_wan": [None if i % 7 == 0 else 100.0 + i for i in range(n)],
-            "above_scale": [bool(i % 2) for i in range(n)],
-            "stat_year": [2022] * n,
-            "local_note": [f"note {i}" for i in range(n)],
-        },
-        geometry=polys,
-        crs="EPSG:4490",
-    )
-
-
-def make_ledger() -> pd.DataFrame:
-    return pd.DataFrame({
-        "event_id": ["E0001", "E0002"],
-        "parcel_id": ["P0001", "P0002"],
-        "event_date": ["2023-03-01", "2023-04-01"],
-        "stage": ["investigating", "已盘活"],
-        "method": [None, "协议转让"],
-        "area_m2": [None, 1200.0],
-    })
+from tests.builders import ROOT, make_ledger, make_register
 
 
 def pg_schema_url(base: str) -> str:

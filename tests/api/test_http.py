@@ -17,10 +17,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _storekit import ROOT, Server, make_ledger, make_register, store_target  # noqa: F401
-from api_surface import check_read_surface, check_write_surface
 
 from landuse.store import open_store
+from tests.builders import ROOT, make_ledger, make_register
+from tests.support.api_surface import check_read_surface, check_write_surface
+from tests.support.store import Server, store_target  # noqa: F401
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,8 @@ The tiny register: one producing industrial parcel P0 of 10 000 m² (15 亩) tha
 600 万元 of tax, with no contract tax target. The national ruleset sets no 亩均税收 minimum,
 so without a target the indicator is not judged and P0 is not low-efficiency. The zone file
 sets ``min_tax_per_mu_wan = 50``: 600 / 15 = 40 万元/亩 < 50, so under the zone's rules P0
-fails 亩均税收 and is low-efficiency. Every other indicator passes under both (rules_helpers).
+fails 亩均税收 and is low-efficiency. Every other indicator passes under both
+(``tests.builders.make``, ``producing``).
 """
 
 from __future__ import annotations
@@ -18,17 +19,16 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 from click.testing import CliRunner, Result
-from rules_helpers import make, producing
 from shapely.geometry import box
 
 from landuse.cli import cli
 from landuse.cli._common import check_date
+from tests.builders import ROOT, make, producing
 
 ASSESSING = ("assess", "summary", "map", "report")
 """Every command that assesses a register."""
 FOUR = ("--as-of", "--rules", "--lang", "--buildings")
 READ = ("--layer", "--encoding", "--attributes", "--assume-crs", "--id-column")
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ import warnings
 from pathlib import Path
 
 import pytest
-from mini_park import mini_ledger, mini_parcels, write_mini_gpkg
-from test_report import EN_HEADLINE_PARTS, ZH_HEADLINE_PARTS
 
 from landuse.errors import OutputExistsError, SchemaError
 from landuse.report import build_report, write_report
 from landuse.report.model import ReportData
+from tests.builders import mini_ledger, mini_parcels, write_mini_gpkg
+from tests.report.test_build import EN_HEADLINE_PARTS, ZH_HEADLINE_PARTS
 
 PARTS = {"zh": ZH_HEADLINE_PARTS, "en": EN_HEADLINE_PARTS}
 METHOD_AREAS = [67.0, 52.0, 56.8, 175.8]

@@ -13,14 +13,14 @@ import warnings
 from pathlib import Path
 
 import pytest
-from _storekit import loaded, store_target  # noqa: F401
 
 from landuse.errors import DataSourceError
 from landuse.store import Store
 from landuse.webmap import assets
 from landuse.webmap.assets import VENDOR, css_references, find_vendor, load_assets
+from tests.builders import ROOT
+from tests.support.store import loaded, store_target  # noqa: F401
 
-ROOT = Path(__file__).resolve().parent.parent
 LOCK = json.loads((ROOT / "package-lock.json").read_text("utf-8"))
 DECLARED = json.loads((ROOT / "package.json").read_text("utf-8"))["dependencies"]
 SHIPPED = sorted(p.name for p in VENDOR.iterdir() if p.is_dir())

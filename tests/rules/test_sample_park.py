@@ -7,7 +7,6 @@ and the figures are recomputed here from the rows.
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -16,7 +15,9 @@ import pyogrio
 import pytest
 from pyproj import CRS, Transformer
 
-GEO_DIR = Path(__file__).resolve().parents[1] / "data" / "geo"
+from tests.builders import ROOT
+
+GEO_DIR = ROOT / "data" / "geo"
 GPKG = GEO_DIR / "sample_park.gpkg"
 EXPECTED = GEO_DIR / "sample_park_expected.json"
 SCRIPT = GEO_DIR / "make_sample_park.py"

@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 from landuse.store import open_store
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.builders import ROOT
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _storekit import loaded, make_ledger, make_register, store_target  # noqa: F401
-from api_surface import check_read_surface, check_write_surface, problem
 
 from landuse.store import Query as StoreQuery
 from landuse.store import Store, open_store
 from landuse_api.main import create_app
 from landuse_api.settings import Settings
+from tests.builders import make_ledger, make_register
+from tests.support.api_surface import check_read_surface, check_write_surface, problem
+from tests.support.store import loaded, store_target  # noqa: F401
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 from fastapi.testclient import TestClient  # noqa: E402

@@ -13,10 +13,11 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from webmap_util import fake_assess, file_url, offline_page, synthetic_parcels, wait_rendered
 
 from landuse.io import read_ledger, read_parcels
 from landuse.webmap import make_map, write_map
+from tests.builders import fake_assess, synthetic_parcels
+from tests.support.browser import file_url, offline_page, wait_rendered
 
 pytestmark = pytest.mark.browser
 
@@ -219,9 +220,9 @@ def test_served_mvt_tiles(tmp_path: Path, chromium_path: str) -> None:
     import threading
 
     from playwright.sync_api import sync_playwright
-    from webmap_util import CHROMIUM_ARGS
 
     from landuse.webmap import page_for_tile_url, write_tiles
+    from tests.support.browser import CHROMIUM_ARGS
 
     parcels = fake_assess(synthetic_parcels(3000))
     disp = parcels.to_crs(4326)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -12,7 +11,6 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rules_helpers import make
 from shapely.geometry import box
 
 from landuse.core.area import add_areas
@@ -23,8 +21,9 @@ from landuse.rules.findings import evaluate
 from landuse.rules.idle import IDLE_TYPES
 from landuse.rules.lifecycle import LIFECYCLES
 from landuse.rules.reasons import sentences
+from tests.builders import ROOT, make
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.insert(0, str(ROOT / "bench"))
 from naive_assess import assess_naive
 
 AS_OF = "2023-10-31"
