@@ -175,9 +175,9 @@ def test_measure_shows_mu(sample_map: dict[str, Any], chromium_path: str) -> Non
         box = page.locator(".folium-map").bounding_box()
         for dx, dy in ((500, 400), (700, 400), (700, 600), (500, 600)):
             page.mouse.click(box["x"] + dx, box["y"] + dy)
-            page.wait_for_timeout(120)
+            page.wait_for_timeout(120)  # apart, so two clicks are not read as a double-click
         page.click(".js-finish")
-        page.wait_for_timeout(300)
+        page.wait_for_selector(".leaflet-popup-content")
         text = page.locator(".leaflet-popup-content").inner_text()
         assert "亩" in text
         _clean(state)
