@@ -74,6 +74,7 @@ def gpkg_store(tmp_path) -> Iterator[Store]:  # type: ignore[no-untyped-def]
     s.close()
 
 
+@pytest.mark.slow
 def test_no_input_yields_a_500(gpkg_store: Store) -> None:
     """schemathesis: generated requests against our OpenAPI never get a server error."""
     import schemathesis

@@ -86,6 +86,7 @@ def test_owslib_reads_collections_and_items(served: tuple[Server, str]) -> None:
     assert "conformsTo" in w.conformance()
 
 
+@pytest.mark.slow
 def test_load_twenty_clients_no_errors_stable_memory(served: tuple[Server, str]) -> None:
     server, _ = served
     urls = ["/collections/parcels/items?bbox=120.5,30.2,120.505,30.203",
@@ -118,6 +119,7 @@ def test_load_twenty_clients_no_errors_stable_memory(served: tuple[Server, str])
     assert growth < 0.5
 
 
+@pytest.mark.slow
 def test_kill_mid_write_and_restart(served: tuple[Server, str]) -> None:
     """Writers keep posting; once 24 writes are acknowledged the server is killed while
     they still write. Every acknowledged event is stored (counted, not timed)."""

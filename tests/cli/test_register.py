@@ -42,6 +42,7 @@ def test_demo_validate_step_writes_report(tmp_path: Path) -> None:
     assert doc["summary"] == {"errors": 0, "warnings": 0}
 
 
+@pytest.mark.slow
 def test_demo_on_the_sample_park(sample_park: Path, tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "o"),
                                    "--maps", str(tmp_path / "m")])

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from landuse.store import open_store
 from tests.builders import ROOT
 
@@ -16,6 +18,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=300)
 
 
+@pytest.mark.slow
 def test_load_validates_then_imports_and_keys(sample_park: Path, tmp_path: Path) -> None:
     store = tmp_path / "park.gpkg"
     r = cli("load", str(sample_park), "--store", str(store))

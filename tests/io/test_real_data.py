@@ -16,6 +16,8 @@ from landuse.cli import cli
 from landuse.core.area import add_areas
 from landuse.io import read_parcels
 
+pytestmark = pytest.mark.slow  # every real dataset of ../shared/data, read whole
+
 SQFT_M2 = 0.09290304  # international foot²
 USFT2_M2 = (1200 / 3937) ** 2  # US survey foot² (Massachusetts State Plane)
 ACRE_M2 = 4046.8564224

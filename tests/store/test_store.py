@@ -204,6 +204,7 @@ def test_keys_are_hashed_and_revocable(loaded: Store) -> None:
     assert "key.add" in actions and "key.revoke" in actions
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_nothing(loaded: Store, store_target: str) -> None:
     """Writers append at once until each has 200 events acknowledged. A write refused
     because the store stayed busy (a loaded machine) is a clear DataSourceError and is

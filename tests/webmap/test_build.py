@@ -254,6 +254,7 @@ def test_small_register_is_one_file_under_5_mb(tmp_path) -> None:
     assert not re.search(r"\d+\.\d{7,}", text.split("window.LU_CONFIG")[1][:200000])
 
 
+@pytest.mark.slow
 def test_tiled_page_size_does_not_grow_with_parcel_count(tmp_path) -> None:
     sizes = []
     for n in (6000, 24000):

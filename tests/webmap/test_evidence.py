@@ -327,6 +327,7 @@ def test_before_after_view_in_browser(park: dict[str, Any], chromium_path: str,
         _clean(state)
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_tiled_evidence_map_from_file_url(tmp_path: Path, chromium_path: str,
                                           artifacts: Path) -> None:
