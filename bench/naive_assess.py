@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from landuse.rules.industry import concordance
 from landuse.rules.ruleset import Ruleset, default_ruleset
 from landuse.units import M2_PER_MU
 
@@ -55,6 +56,11 @@ def _below(v: float, t: float) -> bool:
 
 def _above(v: float, t: float) -> bool:
     return v > t * (1 + _EPS) + _EPS * 1e-3
+
+
+def _stricter(contract: float | None, ruleset: float | None) -> float | None:
+    vals = [v for v in (contract, ruleset) if v is not None]
+    return max(vals) if vals else None
 
 
 def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
@@ -141,15 +147,30 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
             reasons.append("可报请无偿收回")
 
     failed: list[str] = []
-    if supplied and (completed or producing) and area:
+    lu = _s(r.get("land_use"))
+    in_scope = lu is None or lu in ctl["applies_to_land_use"]
+    if supplied and (completed or producing) and area and in_scope:
         ind = _s(r.get("industry_code"))
-        code = None
+        code = group = None
         if ind:
             s = ind.strip().lstrip("Cc").strip()
             code = s[:2] if s[:2].isdigit() else None
+            group = s[2] if len(s) > 2 and s[2].isdigit() else None
         floor = _f(r.get("floor_area_m2"))
-        row = ctl["industries"].get(code) if code else None
-        if row is not None and floor is not None and _below(floor / area, row["min_far"]):
+        edition = _s(r.get("industry_code_edition")) or ctl["industry_code_edition"]
+        rows2002 = [code] if code else []
+        if code and edition != "2002":
+            con = concordance()["editions"]["2017"]["divisions"].get(code)
+            if con is not None:
+                rows2002 = list(con["to"])
+                if len(rows2002) > 1 and group is not None:
+                    pick = con.get("groups", {}).get(code + group, con.get("other_groups"))
+                    rows2002 = [pick] if pick else rows2002
+        mins = [ctl["industries"][c]["min_far"] for c in rows2002 if c in ctl["industries"]]
+        national = min(mins) if mins and len(mins) == len(rows2002) else None
+        t_far = _f(r.get("target_far"))
+        cands = [v for v in (national, t_far) if v is not None]
+        if cands and floor is not None and _below(floor / area, max(cands)):
             failed.append("far")
         fp, yd = _f(r.get("footprint_m2")), _f(r.get("yard_area_m2"))
         if fp is not None and yd is not None and _below((fp + yd) / area, ctl["min_coverage"]):
@@ -160,18 +181,21 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
         gr = _f(r.get("green_area_m2"))
         if gr is not None and _above(gr / area, ctl["max_green_ratio"]):
             failed.append("green_ratio")
-        inv = _f(r.get("invested_wan"))
-        if inv is not None and ctl["invest_includes_land_price"]:
-            inv += _f(r.get("land_price_wan")) or 0.0
-        t = _f(r.get("target_invest_intensity_wan_per_mu"))
-        t = t if t is not None else ctl.get("min_invest_intensity_wan_per_mu")
-        if inv is not None and t is not None and area_mu and _below(inv / area_mu, t):
-            failed.append("invest_intensity")
-        tax = _f(r.get("tax_wan"))
-        t = _f(r.get("target_tax_per_mu_wan"))
-        t = t if t is not None else ctl.get("min_tax_per_mu_wan")
-        if tax is not None and t is not None and area_mu and _below(tax / area_mu, t):
-            failed.append("tax_per_mu")
+        review = _d(r.get("review_date"))
+        if review is None and production is not None:
+            review = _plus_years(production, ctl["review_after_production_years"])
+        if review is not None and review <= today:
+            inv = _f(r.get("invested_wan"))
+            if inv is not None and ctl["invest_includes_land_price"]:
+                inv += _f(r.get("land_price_wan")) or 0.0
+            t = _stricter(_f(r.get("target_invest_intensity_wan_per_mu")),
+                          ctl.get("min_invest_intensity_wan_per_mu"))
+            if inv is not None and t is not None and area_mu and _below(inv / area_mu, t):
+                failed.append("invest_intensity")
+            tax = _f(r.get("tax_wan"))
+            t = _stricter(_f(r.get("target_tax_per_mu_wan")), ctl.get("min_tax_per_mu_wan"))
+            if tax is not None and t is not None and area_mu and _below(tax / area_mu, t):
+                failed.append("tax_per_mu")
         for f in failed:
             reasons.append(f"低效:{f}")
     low = bool(failed)
@@ -194,6 +218,7 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
     score = math.nan
     if (
         producing
+        and (lu is None or lu in mj["applies_to_land_use"])
         and production is not None
         and today >= _plus_years(production, mj["min_years_producing"])
         and area_mu is not None
@@ -222,6 +247,12 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
     m = r.get("mortgaged")
     if idle and m is not None and not pd.isna(m) and bool(m):
         flags.append("mortgaged_idle")
+    agreed_c = _d(r.get("agreed_completion_date"))
+    if supplied and agreed_c is not None:
+        if (not completed and not producing and agreed_c < today) or (
+            completed and completion is not None and completion > agreed_c
+        ):
+            flags.append("overdue_completion")
     return {
         "lifecycle": lifecycle,
         "idle_type": idle_type,

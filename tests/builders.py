@@ -178,6 +178,7 @@ DATE_FIELDS = (
     "completion_date",
     "production_date",
     "extension_until",
+    "review_date",
 )
 
 

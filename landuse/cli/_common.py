@@ -5,8 +5,8 @@ names, help, parsing and checks everywhere, and hands them to the command as one
 
 * :func:`read_options` (``--layer --encoding --attributes --assume-crs --id-column``): how
   INPUT's parcels are read, as ``read`` (:class:`ReadArgs`);
-* :func:`assess_options` (``--as-of --rules --lang --buildings``): how they are assessed,
-  as ``assessing`` (:class:`AssessArgs`); every command that assesses uses it;
+* :func:`assess_options` (``--as-of --rules --lang --buildings --industry-edition``): how
+  they are assessed, as ``assessing`` (:class:`AssessArgs`); every command that assesses uses it;
 * :func:`output_options` (``-o/--output --overwrite``): where the result goes, refusing an
   existing file without ``--overwrite`` before any work is done.
 
@@ -292,6 +292,17 @@ class AssessArgs:
     rules: Ruleset | None = None
     lang: str = "zh"
     buildings: gpd.GeoDataFrame | None = None
+    industry_edition: str | None = None
+
+    def ruleset(self) -> Ruleset | None:
+        """The zone's ruleset (or the default) with ``--industry-edition`` applied, if given."""
+        if self.industry_edition is None:
+            return self.rules
+        from landuse.rules import default_ruleset
+
+        base = self.rules if self.rules is not None else default_ruleset()
+        return base.override({"control": {"industry_code_edition": self.industry_edition}},
+                             source="--industry-edition")
 
     def buildings_for(self, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
         """The buildings, checked to be in the parcels' CRS (CRSError naming both if not)."""
@@ -320,14 +331,14 @@ class AssessArgs:
 
         if self.as_of is None:
             raise click.UsageError("give the assessment date with --as-of YYYY-MM-DD.")
-        return assess(parcels, self.as_of, ruleset=self.rules, lang=self.lang,
+        return assess(parcels, self.as_of, ruleset=self.ruleset(), lang=self.lang,
                       buildings=self.buildings_for(parcels))
 
 
 def assess_options(func: F | None = None, *, required: bool = True,
                    as_of_help: str = "Assessment date 评估基准日, YYYY-MM-DD.") -> Any:
-    """``--as-of --rules --lang --buildings``: every command that assesses shares them; the
-    command gets them as one keyword argument ``assessing`` (:class:`AssessArgs`).
+    """``--as-of --rules --lang --buildings --industry-edition``: every command that assesses
+    shares them; the command gets them as one keyword argument ``assessing`` (:class:`AssessArgs`).
 
     Use as ``@assess_options`` (``--as-of`` required) or ``@assess_options(required=False,
     as_of_help=...)`` for a command with a default date.
@@ -347,6 +358,11 @@ def assess_options(func: F | None = None, *, required: bool = True,
                          callback=_buildings_callback,
                          help="Building footprints in the parcels' CRS (outside_supply flag; "
                          "drawn on maps)."),
+            click.option("--industry-edition", "industry_edition",
+                         type=click.Choice(["2002", "2011", "2017"]), default=None,
+                         help="GB/T 4754 edition of industry_code where a parcel's "
+                         "industry_code_edition is empty (default: the ruleset's, 2002). "
+                         "行业代码版本"),
         ]
         return _apply(_collect(f, AssessArgs, "assessing"), opts)
 

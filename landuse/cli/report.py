@@ -124,7 +124,8 @@ def report(
     ev, outside = read_evidence(evidence_path) if evidence_path else (None, None)
     as_of = assessing.as_of or date_to
     parcels, led = load_inputs(input, ledger_path, as_of, assessing.lang,
-                               rules=assessing.rules, read=read, buildings=assessing.buildings)
+                               rules=assessing.ruleset(), read=read,
+                               buildings=assessing.buildings)
     data = build_report(parcels, led, date_from, date_to, zone=zone, lang=assessing.lang,
                         as_of=as_of, evidence=ev, outside_supply=outside)
     for p in paths:

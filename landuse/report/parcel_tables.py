@@ -39,7 +39,7 @@ LIFECYCLES: tuple[str, ...] = (
     "producing_below_target", "in_use", "unknown",
 )
 """The 五未 lifecycle codes in the order the report lists them."""
-MUJUN_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "T")
+MUJUN_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "T", "N")
 """The 亩均 classes in the order the report lists them."""
 
 _ALWAYS_FLAGS = ("use_changed", "mortgaged_idle", "outside_supply")

@@ -76,14 +76,15 @@ def evaluate(
     p = progress(cols, today, rs.idle)
     status = cols.codes("enterprise_status", "enterprise_status")
     idl = idle(cols, p, area, rs.idle)
-    eff = efficiency(cols, p.supplied & (p.completed | p.producing), area, area_mu, rs.control)
+    eff = efficiency(cols, p.supplied & (p.completed | p.producing), area, area_mu, rs.control,
+                     today, p.production)
     lc = lifecycle(p, status, eff.low)
     mj = mujun(cols, p.producing, p.production, area_mu, today, rs.mujun)
     outside: OutsideSupply | None = None
     meta: dict[str, Any] = {}
     if buildings is not None and geometry is not None:
         outside, meta = outside_supply_flag(geometry, p.supplied, buildings)
-    fl = flags(cols, idl.idle, outside, meta)
+    fl = flags(cols, idl.idle, outside, meta, p)
     return Findings(
         n=cols.n,
         area_m2=area,

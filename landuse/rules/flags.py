@@ -3,7 +3,10 @@
 * ``use_changed``: the observed use differs from the registered use (擅自改变用途?);
 * ``mortgaged_idle``: idle land under a mortgage (the mortgagee must be told);
 * ``outside_supply``: an unsupplied parcel carrying a building outside supply
-  (:func:`landuse.core.buildings.outside_supply`, the one definition).
+  (:func:`landuse.core.buildings.outside_supply`, the one definition);
+* ``overdue_completion`` (逾期竣工): a supplied parcel past its contract's
+  ``agreed_completion_date`` and not completed (nor producing) as of the date, or completed
+  after it (a breach of the land contract's completion term, domain.md §8 contract terms).
 
 :func:`contradictions` finds dates in the wrong order and other records that cannot all be
 true. Pure and vectorised: arrays in, a dataclass of masks and values out; no sentences.
@@ -57,6 +60,13 @@ class Flags:
     outside_area_m2: np.ndarray
     outside_meta: dict[str, Any]
     """For ``attrs["assessment"]``: buildings outside supply, and those on no parcel."""
+    agreed_completion: np.ndarray
+    """``agreed_completion_date``."""
+    completion_late_days: np.ndarray
+    """Days past the agreed completion date: to the completion date when completed late,
+    else to the as-of date (NaN where not overdue)."""
+    completed_late: np.ndarray
+    """Flagged parcels that were completed, but after the agreed date."""
 
 
 def outside_supply_flag(
@@ -82,6 +92,7 @@ def flags(
     idle: np.ndarray,
     outside: OutsideSupply | None = None,
     outside_meta: dict[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> Flags:
     """The §3 flags of every parcel.
 
@@ -93,6 +104,9 @@ def flags(
         Idle of either kind (:func:`landuse.rules.idle.idle`).
     outside : OutsideSupply, optional
         From :func:`outside_supply_flag`; without it no parcel is flagged.
+    progress : Progress, optional
+        The dates as of the assessment date, for ``overdue_completion`` (without it no
+        parcel is flagged).
     """
     n = cols.n
     land_use = cols.codes("land_use", "land_use")
@@ -103,10 +117,12 @@ def flags(
         count, area = np.zeros(n), np.zeros(n)
     else:
         count, area = outside.parcel_count, outside.parcel_area_m2
+    overdue, late_days, late = _overdue_completion(cols, progress)
     by_code = {
         "use_changed": use_changed,
         "mortgaged_idle": mortgaged_idle,
         "outside_supply": count > 0,
+        "overdue_completion": overdue,
     }
     return Flags(
         masks={code: by_code[code] for code in FLAGS},
@@ -115,7 +131,34 @@ def flags(
         outside_count=count,
         outside_area_m2=area,
         outside_meta=dict(outside_meta or {}),
+        agreed_completion=cols.date("agreed_completion_date"),
+        completion_late_days=late_days,
+        completed_late=late,
     )
+
+
+def _overdue_completion(
+    cols: Columns, p: Progress | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """逾期竣工: (flag, days overdue, completed late) of every supplied parcel.
+
+    Not done (neither completed nor producing) with the agreed completion date before the
+    as-of date: overdue by as-of − agreed days. Completed after the agreed date: overdue by
+    completion − agreed days. A producing parcel without a completion date counts as done.
+    """
+    n = cols.n
+    if p is None:
+        return np.zeros(n, dtype=bool), np.full(n, np.nan), np.zeros(n, dtype=bool)
+    agreed = cols.date("agreed_completion_date")
+    has = p.supplied & ok(agreed)
+    done = p.completed | p.producing
+    open_late = has & ~done & (agreed < p.today)
+    late = has & p.completed & (p.completion > agreed)
+    day = np.timedelta64(1, "D")
+    days = np.full(n, np.nan)
+    days[open_late] = (p.today - agreed[open_late]) / day
+    days[late] = (p.completion[late] - agreed[late]) / day
+    return open_late | late, days, late
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ A parcel producing for at least ``min_years_producing`` years on at least ``min_
 亩 with at least one performance figure is rated: each indicator (numerator / denominator)
 is divided by its base, capped, weighted and summed; the parcels are ranked (in the whole
 layer or per zone) and classed by rank share. A veto moves an A or B to ``veto_class``.
-Everything else is T (not rated). Pure and vectorised; no sentences.
+A parcel of a recorded land use outside ``applies_to_land_use`` (default 工矿仓储) is N
+(not applicable); everything else is T (not rated). Pure and vectorised; no sentences.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from landuse.standard import get_standard
 __all__ = ["CLASSES", "MissingFigure", "Mujun", "mujun"]
 
 CLASSES: tuple[str, ...] = tuple(get_standard().codes["mujun_class"])
-"""The standard's 亩均 classes (``mujun_class``): A, B, C, D and T (not rated)."""
+"""The standard's 亩均 classes (``mujun_class``): A, B, C, D, T (not rated) and N (not
+applicable to the land use)."""
 CL: dict[str, int] = {name: i for i, name in enumerate(CLASSES)}
 
 
@@ -57,6 +59,8 @@ class Mujun:
     vetoed: np.ndarray
     veto_checked: bool
     """False when the ruleset names veto columns but the layer has none of them."""
+    not_applicable: np.ndarray
+    """Of a recorded land use the scheme does not rate (class N)."""
     missing: list[MissingFigure] = field(default_factory=list)
 
 
@@ -70,6 +74,10 @@ def mujun(
 ) -> Mujun:
     """Score, rank and class every parcel (the ruleset's ``mujun`` part)."""
     n = len(producing)
+    lu_arr, lu_cats = cols.codes("land_use", "land_use")
+    scope = np.array([c in rules["applies_to_land_use"] for c in lu_cats] + [True])
+    not_applicable = ~scope[lu_arr]
+    producing = producing & ~not_applicable
     prod_years = int(rules["min_years_producing"])
     long_enough = producing & (today >= add_years(production, prod_years))
     big_enough = area_mu >= float(rules["min_area_mu"])
@@ -113,6 +121,7 @@ def mujun(
     vetoed = veto & (cls <= CL["B"])
     before = cls.copy()
     cls[vetoed] = CL[rules["veto_class"]]
+    cls[not_applicable] = CL["N"]
     return Mujun(
         min_years=prod_years,
         long_enough=long_enough,
@@ -127,6 +136,7 @@ def mujun(
         vetoed=vetoed,
         veto_checked=bool(veto_cols) or not rules["veto_columns"],
         missing=missing,
+        not_applicable=not_applicable,
     )
 
 

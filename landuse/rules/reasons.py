@@ -12,8 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from landuse.labels import has_label, label
 from landuse.rules._text import Date, Label, Num, Pct, Piece, Sentences, Txt, join_codes
+from landuse.rules.columns import ok
 from landuse.rules.findings import Findings
 from landuse.rules.idle import BASE_SOURCES
 from landuse.rules.mujun import CLASSES
@@ -56,7 +59,7 @@ def sentences(f: Findings, rs: Ruleset, lang: str, track_keys: bool = False) -> 
     _not_started(S, f, fee)
     _stalled(S, f, fee, lang)
     _causes(S, f)
-    _efficiency(S, f, lang)
+    _efficiency(S, f, rs, lang)
     _mujun(S, f, rs, lang)
     _flags(S, f)
     _contradictions(S, f)
@@ -294,19 +297,87 @@ def _causes(S: Sentences, f: Findings) -> None:
     )
 
 
-def _efficiency(S: Sentences, f: Findings, lang: str) -> None:
+def _land_use_words(f: Findings) -> tuple[Label, Label]:
+    """The registered land use of every parcel, in Chinese and in English."""
+    lu_arr, lu_en = f.efficiency.land_use
+    lu_zh = tuple(get_standard().codes["land_use"][c][0] for c in lu_en)
+    codes = np.maximum(lu_arr, 0)
+    return Label(codes, lu_zh), Label(codes, lu_en)
+
+
+def _industry_ref(f: Findings) -> tuple[Txt, Txt]:
+    """The 容积率 row a parcel was read by: ``34``, or ``2017版39,对应2002版40``."""
+    e = f.efficiency
+    ic = e.codes
+    zh = np.full(f.n, None, dtype=object)
+    en = np.full(f.n, None, dtype=object)
+    for i in np.flatnonzero(pd.notna(e.industry)):
+        if ic.mapped[i]:
+            zh[i] = f"{ic.edition[i]}版{ic.division[i]},对应2002版{e.industry[i]}"
+            en[i] = f"{ic.division[i]} of {ic.edition[i]}, read as 2002 {e.industry[i]}"
+        else:
+            zh[i] = en[i] = e.industry[i]
+    return Txt(zh), Txt(en)
+
+
+def _efficiency(S: Sentences, f: Findings, rs: Ruleset, lang: str) -> None:
     e = f.efficiency
     ind = e.indicators
     far, cov, adm, grn = ind["far"], ind["coverage"], ind["admin_share"], ind["green_ratio"]
     inv, tax = ind["invest_intensity"], ind["tax_per_mu"]
-    ind_txt, ind_code = Txt(e.industry_name), Txt(e.industry)
+    ind_txt = Txt(e.industry_name)
+    ref_zh, ref_en = _industry_ref(f)
+    lu_zh, lu_en = _land_use_words(f)
     S.add(
-        far.failed,
-        [_ind("far"), Num(far.value), "低于", ind_txt, "(", ind_code, ")控制指标",
-         Num(far.threshold), "。"],
-        ["Floor-area ratio ", Num(far.value), " is below the minimum ", Num(far.threshold),
-         " for industry ", ind_code, "."],
+        e.not_applicable,
+        ["土地用途为", lu_zh, ",不适用工业项目建设用地控制指标(", _ind("far"), "、",
+         _ind("coverage"), "等),不作低效用地判定。"],
+        ["Land use ", lu_en, ": the industrial control indicators do not apply (not "
+         "applicable)."],
+        "not_applicable:indicators",
+    )
+    S.add(
+        e.land_use_unrecorded,
+        ["未记录", _fz("land_use"), ",按适用控制指标的用途判定。"],
+        ["land_use is not recorded: judged as a land use the control indicators apply to."],
+        "note:land_use_unrecorded",
+    )
+    nat = Num(e.national_far)
+    fc = far.from_contract if far.from_contract is not None else np.zeros(f.n, dtype=bool)
+    has_nat = np.isfinite(e.national_far)
+    t_far = Num(f.efficiency.indicators["far"].threshold)
+    S.add(
+        far.failed & ~fc,
+        [_ind("far"), Num(far.value), "低于", ind_txt, "(", ref_zh, ")控制指标", t_far, "。"],
+        ["Floor-area ratio ", Num(far.value), " is below the minimum ", t_far,
+         " for industry ", ref_en, "."],
         "indicator:far",
+    )
+    S.add(
+        far.failed & fc & has_nat,
+        [_ind("far"), Num(far.value), "低于约定容积率", t_far, "(约定值严于", ind_txt, "(", ref_zh,
+         ")控制指标", nat, ",按约定值判定)。"],
+        ["Floor-area ratio ", Num(far.value), " is below the contract's ", t_far,
+         " (stricter than the national minimum ", nat, " for industry ", ref_en, ")."],
+        "indicator:far",
+    )
+    S.add(
+        far.failed & fc & ~has_nat,
+        [_ind("far"), Num(far.value), "低于约定容积率", t_far, "。"],
+        ["Floor-area ratio ", Num(far.value), " is below the contract's ", t_far, "."],
+        "indicator:far",
+    )
+    amb = e.judged & e.codes.ambiguous & has_nat
+    S.add(
+        amb,
+        ["行业代码", Txt(e.codes.division), "(", Txt(e.codes.edition),
+         "版)在大类层面对应2002版", Txt(e.industry), "(", ind_txt, "),无法区分,",
+         _ind("far"), "按其中较低的控制指标", nat, "判定;请提供四位行业代码。"],
+        ["Industry code ", Txt(e.codes.division), " (", Txt(e.codes.edition),
+         " edition) stands for 2002 divisions ", Txt(e.industry),
+         " at division level (ambiguous): the floor-area ratio is judged against the lowest "
+         "of their minimums, ", nat, "; give the four-digit code."],
+        "note:industry_ambiguous",
     )
     S.add(
         cov.failed,
@@ -327,15 +398,38 @@ def _efficiency(S: Sentences, f: Findings, lang: str) -> None:
         ["Green ratio ", Pct(grn.value), " % is above ", Pct(grn.threshold), " %."],
         "indicator:green_ratio",
     )
+    has_target = np.isfinite(inv.threshold) | np.isfinite(tax.threshold)
+    pending = e.before_review & has_target
+    dR = Date(e.review)
+    dated = ok(e.review)
+    S.add(
+        pending & dated,
+        ["未到达产复核期(复核日期", dR, "),", _ind("invest_intensity"), "、", _ind("tax_per_mu"),
+         "暂不判定。"],
+        ["Before the performance review (", dR, "): investment intensity and tax per mu "
+         "are not judged yet."],
+        "note:before_review",
+    )
+    S.add(
+        pending & ~dated,
+        ["未到达产复核期(未投产,无复核日期),", _ind("invest_intensity"), "、",
+         _ind("tax_per_mu"), "暂不判定。"],
+        ["Before the performance review (not producing, no review date): investment "
+         "intensity and tax per mu are not judged yet."],
+        "note:before_review",
+    )
+    land_price = bool(rs.control["invest_includes_land_price"])
     for code, it, en_name, en_unit in (
         ("invest_intensity", inv, "Investment intensity ", " (10k yuan/mu)"),
         ("tax_per_mu", tax, "Tax per mu ", " (10k yuan)"),
     ):
         fc = it.from_contract if it.from_contract is not None else np.zeros(f.n, dtype=bool)
         src_zh, src_en = np.where(fc, "约定值", "规则值"), np.where(fc, "contract", "ruleset")
+        land = "(含土地价款)" if code == "invest_intensity" and land_price else ""
         S.add(
             it.failed,
-            [_ind(code), Num(it.value), "万元/亩低于", Txt(src_zh), Num(it.threshold), "万元/亩。"],
+            [_ind(code), land, Num(it.value), "万元/亩低于", Txt(src_zh), Num(it.threshold),
+             "万元/亩。"],
             [en_name, Num(it.value), f"{en_unit} is below the ", Txt(src_en), " target ",
              Num(it.threshold), "."],
             f"indicator:{code}",
@@ -357,17 +451,15 @@ def _unjudged_items(f: Findings, lang: str) -> dict[str, np.ndarray]:
     """What keeps each indicator from being judged, worded, with its mask."""
     ind = f.efficiency.indicators
     zh = lang == "zh"
-    words_zh = {"industry_unknown": "控制表无此行业", "target": "无约定值或规则值"}
-    words_en = {"industry_unknown": "industry not in the control table",
-                "target": "no contract or ruleset target"}
     out: dict[str, np.ndarray] = {}
     for code, it in ind.items():
         for cause, m in it.missing.items():
+            known = has_label("unjudged", cause)
             if zh:
-                why = words_zh.get(cause, f"缺少{cause}")
+                why = label("unjudged", cause, "zh") if known else f"缺少{cause}"
                 out[f"{_ind(code)}({why})"] = m
             else:
-                why = words_en.get(cause, f"{cause} missing")
+                why = label("unjudged", cause, "en") if known else f"{cause} missing"
                 out[f"{code} ({why})"] = m
     return out
 
@@ -409,14 +501,23 @@ def _mujun(S: Sentences, f: Findings, rs: Ruleset, lang: str) -> None:
              ": ", names, "."],
             "mujun:missing",
         )
-    lc_unknown = f.lifecycle.is_("unknown")
+    na = mj.not_applicable
+    lu_zh, lu_en = _land_use_words(f)
+    S.add(
+        na,
+        ["土地用途为", lu_zh, ",不适用亩均效益评价。"],
+        ["Land use ", lu_en, ": the mu-average evaluation does not apply (class N)."],
+        "not_applicable:mujun",
+    )
+    lc_unknown = f.lifecycle.is_("unknown") | na
     S.add(~p.producing & ~lc_unknown, ["未投产,不参评亩均效益(T类)。"],
           ["Not in production: not rated (class T)."], "mujun:not_producing")
-    S.add(~p.producing & lc_unknown, ["缺少", _fz("production_date"), ",不参评亩均效益(T类)。"],
+    S.add(~p.producing & lc_unknown & ~na,
+          ["缺少", _fz("production_date"), ",不参评亩均效益(T类)。"],
           ["production_date missing: not rated (class T)."], "mujun:no_production_date")
     dPr = Date(p.production)
     S.add(
-        p.producing & ~mj.long_enough,
+        p.producing & ~mj.long_enough & ~na,
         ["投产(", dPr, ")不满", _years_zh(mj.min_years), "年,不参评亩均效益(T类)。"],
         ["In production since ", dPr, f", under {mj.min_years} years: not rated (class T)."],
         "mujun:too_young",
@@ -475,6 +576,23 @@ def _flags(S: Sentences, f: Findings) -> None:
         ["Not supplied, yet ", cnt, " building(s) (about ", area,
          " m² of footprint) stand on no supplied parcel: possible illegal occupation."],
         "flag:outside_supply",
+    )
+    late, od = fl.completed_late, fl.masks["overdue_completion"]
+    dAg, days = Date(fl.agreed_completion), Num(fl.completion_late_days, 0)
+    S.add(
+        od & ~late,
+        ["约定竣工日期", dAg, ",至评估基准日未竣工,逾期", days, "天,属逾期竣工。"],
+        ["Agreed completion date ", dAg, ": not completed by the as-of date, ", days,
+         " days overdue (completion overdue)."],
+        "flag:overdue_completion",
+    )
+    S.add(
+        od & late,
+        ["约定竣工日期", dAg, ",实际竣工日期", Date(f.progress.completion), ",逾期", days,
+         "天竣工,属逾期竣工。"],
+        ["Agreed completion date ", dAg, ", completed ", Date(f.progress.completion), ": ",
+         days, " days late (completion overdue)."],
+        "flag:overdue_completion",
     )
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from landuse.errors import RulesetError
+from landuse.standard import get_standard
 
 __all__ = [
     "INDUSTRY_EDITIONS",
@@ -40,6 +41,7 @@ INDUSTRY_EDITIONS: dict[str, tuple[str, ...]] = {
 }
 """Two-digit manufacturing divisions of each GB/T 4754 edition a 容积率 table must cover."""
 
+_LAND_USES: tuple[str, ...] = tuple(get_standard().codes["land_use"])
 _EVIDENCE = ("pit_done", "piles_done", "foundation_third")
 _CAUSES = ("holder", "government", "force_majeure", "unknown")
 _NUMERIC_FIELDS = (
@@ -110,6 +112,9 @@ _SCHEMA: dict[str, Any] = {
     "control": {
         "standard": _S(),
         "industry_edition": _S(choices=tuple(INDUSTRY_EDITIONS)),
+        "industry_code_edition": _S(choices=("2002", "2011", "2017")),
+        "applies_to_land_use": _Spec("strlist", choices=_LAND_USES),
+        "review_after_production_years": _I(0, 100),
         "min_coverage": _F(0.0, 1.0),
         "max_admin_share": _F(0.0, 1.0),
         "max_green_ratio": _F(0.0, 1.0),
@@ -127,6 +132,7 @@ _SCHEMA: dict[str, Any] = {
     },
     "mujun": {
         "scheme": _S(),
+        "applies_to_land_use": _Spec("strlist", choices=_LAND_USES),
         "min_years_producing": _I(0, 100),
         "min_area_mu": _F(lo=0.0),
         "rank_scope": _S(choices=("all", "zone")),

@@ -112,7 +112,8 @@ _STAGE_COLORS = {
     "in_use": "#31a354",
     "unknown": "#bdbdbd",
 }
-_MUJUN_COLORS = {"A": "#1a9641", "B": "#a6d96a", "C": "#fdae61", "D": "#d7191c", "T": "#756bb1"}
+_MUJUN_COLORS = {"A": "#1a9641", "B": "#a6d96a", "C": "#fdae61", "D": "#d7191c", "T": "#756bb1",
+                 "N": "#bdbdbd"}
 _METHOD_PALETTE = [
     "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
     "#a6761d", "#1f78b4", "#b15928", "#6a3d9a", "#33a02c",

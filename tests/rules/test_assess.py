@@ -259,7 +259,8 @@ def test_unknown_stage_names_missing_fields() -> None:
         ("footprint_m2", 3000.0, 2999.0, "coverage"),  # 30 %
         ("admin_area_m2", 700.0, 701.0, "admin_share"),  # 7 %
         ("green_area_m2", 2000.0, 2001.0, "green_ratio"),  # 20 %
-        ("invested_wan", 4500.0, 4499.0, "invest_intensity"),  # 300 万元/亩 x 15 亩
+        # 300 万元/亩 x 15 亩 = 4500 万元, of which the land price 500 万元 (2008 formula)
+        ("invested_wan", 4000.0, 3999.0, "invest_intensity"),
         ("tax_wan", 450.0, 449.0, "tax_per_mu"),  # 30 万元/亩 x 15 亩
     ],
 )
@@ -292,12 +293,21 @@ def test_yard_counts_in_coverage_and_missing_yard_is_reported() -> None:
     assert "yard_area_m2" not in r["reasons"].iloc[2]
 
 
-def test_contract_target_wins_over_ruleset_value() -> None:
-    rs = default_ruleset().override({"control": {"min_tax_per_mu_wan": 50.0}})
-    g = make([producing(), producing(target_tax_per_mu_wan=None)])  # 40 万元/亩 paid
+def test_the_stricter_of_contract_and_ruleset_target_applies() -> None:
+    # issue 11 point 4: the contract's target is judged alongside the ruleset's minimum and
+    # the higher (stricter) applies; 600 万元 tax on 15 亩 = 40 万元/亩 paid
+    rs = default_ruleset().override({"control": {"min_tax_per_mu_wan": 35.0}})
+    g = make([
+        producing(target_tax_per_mu_wan=30.0),  # ruleset 35 stricter: 40 passes
+        producing(target_tax_per_mu_wan=45.0),  # contract 45 stricter: 40 fails
+        producing(target_tax_per_mu_wan=None),  # ruleset 35 alone: passes
+    ])
     r = assess(g, AS_OF, ruleset=rs)
-    assert list(r["failed_indicators"]) == ["", "tax_per_mu"]
-    assert "规则值50" in r["reasons"].iloc[1]
+    assert list(r["failed_indicators"]) == ["", "tax_per_mu", ""]
+    assert "低于约定值45" in r["reasons"].iloc[1]
+    rs50 = default_ruleset().override({"control": {"min_tax_per_mu_wan": 50.0}})
+    r = assess(make([producing(target_tax_per_mu_wan=30.0)]), AS_OF, ruleset=rs50)
+    assert "低于规则值50" in r["reasons"].iloc[0]
 
 
 def test_registered_area_is_used_when_present() -> None:

@@ -52,7 +52,7 @@ def cols(rows: list[dict[str, Any]]) -> Columns:
 def test_the_code_lists_come_from_the_standard() -> None:
     assert LIFECYCLES[0] == "approved_unsupplied" and LIFECYCLES[-1] == "unknown"
     assert IDLE_TYPES == ("none", "not_started", "stalled")
-    assert CLASSES == ("A", "B", "C", "D", "T")
+    assert CLASSES == ("A", "B", "C", "D", "T", "N")
     assert INDICATORS[0] == "far"
 
 
@@ -211,6 +211,10 @@ CONTROL: dict[str, Any] = {
     "max_green_ratio": 0.2,
     "invest_includes_land_price": False,
     "min_invest_intensity_wan_per_mu": 250.0,
+    "industry_edition": "GB/T 4754-2002",
+    "industry_code_edition": "2002",
+    "applies_to_land_use": ["industrial", "storage"],
+    "review_after_production_years": 2,
     "industries": {"34": {"name": "通用设备制造业", "min_far": 1.0}},
 }
 
@@ -218,15 +222,18 @@ CONTROL: dict[str, Any] = {
 def test_efficiency_indicators_against_control_and_contract() -> None:
     full = {"industry_code": "C3411", "floor_area_m2": 9000.0, "footprint_m2": 2000.0,
             "yard_area_m2": 500.0, "admin_area_m2": 800.0, "green_area_m2": 2000.0,
-            "invested_wan": 3000.0, "tax_wan": 150.0, "target_tax_per_mu_wan": 10.0}
+            "invested_wan": 3000.0, "tax_wan": 150.0, "target_tax_per_mu_wan": 10.0,
+            "production_date": "2015-01-01"}
     c = cols([
         full,
         full,
         {"industry_code": "99", "footprint_m2": 3500.0, "floor_area_m2": 20000.0,
-         "admin_area_m2": 0.0, "green_area_m2": 0.0, "invested_wan": 6000.0, "tax_wan": 1.0},
+         "admin_area_m2": 0.0, "green_area_m2": 0.0, "invested_wan": 6000.0, "tax_wan": 1.0,
+         "production_date": "2015-01-01"},
     ])
     area = np.full(3, 10000.0)
-    e = efficiency(c, np.array([True, False, True]), area, area / (10000 / 15), CONTROL)
+    e = efficiency(c, np.array([True, False, True]), area, area / (10000 / 15), CONTROL,
+                   TODAY, c.date("production_date"))
     ind = e.indicators
     # 10 000 m2 = 15 mu. far 0.9 < 1.0; coverage (2000 + 500) / 10000 = 25 % < 30 %;
     # office 8 % > 7 %; green exactly 20 % is not above; 3000 / 15 = 200 < 250 (ruleset);
@@ -250,6 +257,7 @@ def test_efficiency_indicators_against_control_and_contract() -> None:
 # ------------------------------------------------------------------ 亩均
 
 MUJUN: dict[str, Any] = {
+    "applies_to_land_use": ["industrial", "storage"],
     "min_years_producing": 2,
     "min_area_mu": 3.0,
     "rank_scope": "all",

@@ -76,6 +76,9 @@ parcel = st.fixed_dictionaries(
         "energy_tce": opt(st.floats(1, 5000, allow_nan=False)),
         "employees": opt(st.floats(1, 500, allow_nan=False)),
         "land_use": opt(st.sampled_from(["industrial", "storage", "commercial"])),
+        "target_far": opt(st.floats(0.5, 2.0, allow_nan=False)),
+        "agreed_completion_date": any_date,
+        "review_date": opt(edge),
         "observed_use": opt(st.sampled_from(["industrial", "storage", "commercial"])),
         "mortgaged": opt(st.booleans()),
         "registered_area_m2": opt(st.floats(1000, 30000, allow_nan=False)),
@@ -96,7 +99,7 @@ def test_every_parcel_gets_exactly_one_stage(rows: list[dict]) -> None:
     assert len(r) == len(rows)
     assert r["lifecycle"].isin(LIFECYCLES).all()
     assert r["idle_type"].isin(IDLE_TYPES).all()
-    assert r["mujun_class"].isin(list("ABCDT")).all()
+    assert r["mujun_class"].isin(list("ABCDTN")).all()
     assert (r["reasons"].str.len() > 0).all()
     # idle land is never in a later stage than used_incomplete
     idle = r["idle_type"] != "none"
@@ -204,7 +207,7 @@ def test_every_finding_has_its_sentence_and_no_sentence_is_without_one(
         assert failed == set(filter(None, row.failed_indicators.split(";")))
         if row.idle_fee_wan > 0:
             assert idle
-        if row.mujun_class != "T":
+        if row.mujun_class not in ("T", "N"):
             assert {"mujun:rated", "mujun:vetoed"} & set(ks)
 
 
