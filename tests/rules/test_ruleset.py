@@ -190,3 +190,24 @@ def test_override_is_validated() -> None:
     rs = default_ruleset().override({"control": {"min_coverage": 0.4}})
     assert rs.control["min_coverage"] == 0.4
     assert default_ruleset().control["min_coverage"] == 0.3  # the default is not changed
+
+
+def test_scope_edition_and_review_keys_are_checked(tmp_path: Path) -> None:
+    rs = load_ruleset()
+    assert rs.control["applies_to_land_use"] == ["industrial", "storage"]
+    assert rs.mujun["applies_to_land_use"] == ["industrial", "storage"]
+    assert rs.control["industry_code_edition"] == "2002"
+    assert rs.control["review_after_production_years"] == 2
+    assert rs.control["invest_includes_land_price"] is True
+    p = write(tmp_path, HEAD + '\n[control]\napplies_to_land_use = ["industrial", "factory"]\n')
+    with pytest.raises(RulesetError, match=r"line 6.*applies_to_land_use.*'factory'"):
+        load_ruleset(p)
+    p = write(tmp_path, HEAD + '\n[control]\nindustry_code_edition = "2005"\n')
+    with pytest.raises(RulesetError, match=r"line 6.*industry_code_edition.*'2005'"):
+        load_ruleset(p)
+    p = write(tmp_path, HEAD + "\n[control]\nreview_after_production_years = -1\n")
+    with pytest.raises(RulesetError, match=r"line 6.*review_after_production_years.*range"):
+        load_ruleset(p)
+    z = load_ruleset(write(tmp_path, HEAD + '\n[mujun]\napplies_to_land_use = ["industrial"]\n'))
+    assert z.mujun["applies_to_land_use"] == ["industrial"]
+    assert z.control["applies_to_land_use"] == ["industrial", "storage"]
