@@ -160,6 +160,19 @@ def _assessment_upgrade_sql(have: list[str]) -> list[str]:
             "'assessment_ruleset', 'assessment_seq')"]
 
 
+def _parcels_upgrade_sql(have: list[str]) -> list[str]:
+    """Add the parcel fields a store made by an older version lacks (the standard gained
+    ``industry_code_edition`` and ``review_date``); its assessment is made again."""
+    missing = [c for c in COLLECTIONS["parcels"].columns if c.name not in have]
+    if not missing:
+        return []
+    return [*(f'ALTER TABLE parcels ADD COLUMN "{c.name}" {_SQL_TYPE[c.kind]}'
+              for c in missing),
+            "DELETE FROM parcel_assessment",
+            "DELETE FROM landuse_meta WHERE key IN ('assessment_as_of', "
+            "'assessment_ruleset', 'assessment_seq')"]
+
+
 def _schema_sql() -> list[str]:
     wkt = CRS.from_epsg(STORAGE_SRID).to_wkt("WKT1_GDAL")
     wgs = CRS.from_epsg(4326).to_wkt("WKT1_GDAL")
@@ -291,6 +304,8 @@ class GeoPackageStore(SQLStore):
                     cur.execute(stmt)
         cols = [r[1] for r in self._fetch("PRAGMA table_info(parcel_assessment)", [])]
         upgrade = _assessment_upgrade_sql(cols)
+        upgrade += _parcels_upgrade_sql(
+            [r[1] for r in self._fetch("PRAGMA table_info(parcels)", [])])
         if upgrade:
             with self._tx() as cur:
                 for stmt in upgrade:

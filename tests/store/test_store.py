@@ -340,3 +340,23 @@ def test_postgis_migrations_match_the_schema(postgis_url: str) -> None:
         idx = s._fetch("SELECT indexdef FROM pg_indexes WHERE tablename = 'parcels' "  # type: ignore[attr-defined]
                        "AND schemaname = current_schema()", [])
         assert any("USING gist" in r[0] for r in idx)
+
+
+def test_a_geopackage_store_of_an_older_version_gains_the_new_parcel_fields(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    target = tmp_path / "old.gpkg"
+    with open_store(target, create=True):
+        pass
+    con = sqlite3.connect(target, isolation_level=None)
+    con.execute("ALTER TABLE parcels DROP COLUMN review_date")
+    con.execute("ALTER TABLE parcels DROP COLUMN industry_code_edition")
+    con.close()
+    with open_store(target):
+        pass
+    con = sqlite3.connect(target)
+    cols = {r[1] for r in con.execute("PRAGMA table_info(parcels)")}
+    con.close()
+    assert {"review_date", "industry_code_edition"} <= cols
