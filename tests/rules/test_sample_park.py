@@ -250,3 +250,39 @@ def test_regeneration_is_identical(tmp_path, parcels, ledger, expected):
     pd.testing.assert_frame_equal(pyogrio.read_dataframe(new_gpkg, layer="ledger"), ledger)
     new_expected = json.loads((tmp_path / "sample_park_expected.json").read_text())
     assert new_expected == expected
+
+
+def test_issue_11_scope_and_overdue_completion_on_the_sample_park(parcels):
+    """Issue 11 on the sample park, each figure derived from the raw fields by the rule text.
+
+    逾期竣工: supplied by 2023-10-31 with an agreed completion date, and either neither
+    completed nor producing by then with the agreed date passed (31 parcels) or completed
+    after the agreed date (48): 79. Not applicable (亩均 class N): the 26 parcels whose
+    land use is neither industrial nor storage (commercial 10, green 9, public 6, other 1);
+    none of them fails a control indicator.
+    """
+    from landuse.io import read_parcels
+    from landuse.rules import assess
+
+    t = pd.Timestamp("2023-10-31")
+
+    def d(c):
+        return pd.to_datetime(parcels[c])
+
+    supplied = d("supply_date") <= t
+    done = (d("completion_date") <= t) | (d("production_date") <= t)
+    agreed = d("agreed_completion_date")
+    open_late = supplied & agreed.notna() & ~done & (agreed < t)
+    done_late = supplied & agreed.notna() & (d("completion_date") <= t) & (
+        d("completion_date") > agreed)
+    assert (int(open_late.sum()), int(done_late.sum())) == (31, 48)
+    other_use = ~parcels["land_use"].isin(["industrial", "storage"])
+    assert int(other_use.sum()) == 26
+
+    r = assess(read_parcels(GPKG), "2023-10-31").set_index("parcel_id")
+    flagged = r["flags"].str.contains("overdue_completion")
+    assert set(r.index[flagged]) == set(parcels["parcel_id"][open_late | done_late])
+    na = r["mujun_class"] == "N"
+    assert set(r.index[na]) == set(parcels["parcel_id"][other_use])
+    assert not r.loc[na, "low_efficiency"].any()
+    assert (r.loc[na, "failed_indicators"] == "").all()
