@@ -314,9 +314,11 @@ def _industry_ref(f: Findings) -> tuple[Txt, Txt]:
     for i in np.flatnonzero(pd.notna(e.industry)):
         if ic.mapped[i]:
             zh[i] = f"{ic.edition[i]}版{ic.division[i]},对应2002版{e.industry[i]}"
-            en[i] = f"{ic.division[i]} of {ic.edition[i]}, read as 2002 {e.industry[i]}"
+            en[i] = (f"{ic.division[i]} of {ic.edition[i]}, read as 2002 "
+                     f"{e.industry[i].replace('、', ', ')}")
         else:
-            zh[i] = en[i] = e.industry[i]
+            zh[i] = e.industry[i]
+            en[i] = e.industry[i].replace("、", ", ")
     return Txt(zh), Txt(en)
 
 
@@ -374,7 +376,9 @@ def _efficiency(S: Sentences, f: Findings, rs: Ruleset, lang: str) -> None:
          "版)在大类层面对应2002版", Txt(e.industry), "(", ind_txt, "),无法区分,",
          _ind("far"), "按其中较低的控制指标", nat, "判定;请提供四位行业代码。"],
         ["Industry code ", Txt(e.codes.division), " (", Txt(e.codes.edition),
-         " edition) stands for 2002 divisions ", Txt(e.industry),
+         " edition) stands for 2002 divisions ",
+         Txt(np.array([None if v is None else v.replace("、", ", ") for v in e.industry],
+                      dtype=object)),
          " at division level (ambiguous): the floor-area ratio is judged against the lowest "
          "of their minimums, ", nat, "; give the four-digit code."],
         "note:industry_ambiguous",
@@ -430,7 +434,8 @@ def _efficiency(S: Sentences, f: Findings, rs: Ruleset, lang: str) -> None:
             it.failed,
             [_ind(code), land, Num(it.value), "万元/亩低于", Txt(src_zh), Num(it.threshold),
              "万元/亩。"],
-            [en_name, Num(it.value), f"{en_unit} is below the ", Txt(src_en), " target ",
+            [en_name, "including the land price " if land else "", Num(it.value),
+             f"{en_unit} is below the ", Txt(src_en), " target ",
              Num(it.threshold), "."],
             f"indicator:{code}",
         )
