@@ -53,6 +53,9 @@ class Query:
     skip_geometry: bool = False
     count: bool = False
     lang: str = "zh"  # language of the assessment's sentences (reasons)
+    # ledger events are drawn at their parcel: "point" (its representative point, always
+    # inside the polygon) or "polygon" (the parcel itself)
+    ledger_geometry: str = "point"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,56 @@
+# ruff: noqa: F811
+"""Ledger events drawn at their parcel (both backends)."""
+
+from __future__ import annotations
+
+import shapely
+from shapely.geometry import Point, Polygon
+
+from landuse.store import Query, Store
+from tests.support.store import loaded, store_target  # noqa: F401
+
+# P0001 of tests.builders.make_register: the square 120.501..120.5019 E, 30.2..30.2009 N
+P0001 = shapely.box(120.501, 30.2, 120.5019, 30.2009)
+P0002 = shapely.box(120.502, 30.2, 120.5029, 30.2009)
+
+
+def test_events_carry_a_point_inside_their_parcel(loaded: Store) -> None:
+    feats = {f.id: f for f in loaded.query("ledger", Query()).features}
+    for eid, square in (("E0001", P0001), ("E0002", P0002)):
+        g = feats[eid].geometry
+        assert isinstance(g, Point), eid
+        assert square.contains(g), (eid, g.wkt)
+
+
+def test_the_polygon_on_request(loaded: Store) -> None:
+    g = loaded.get("ledger", "E0001", ledger_geometry="polygon").geometry
+    assert isinstance(g, Polygon)
+    assert g.equals(P0001)
+
+
+def test_skip_geometry_and_properties_still_work(loaded: Store) -> None:
+    page = loaded.query("ledger", Query(skip_geometry=True, properties=["stage"]))
+    assert [f.geometry for f in page.features] == [None, None]
+    page = loaded.query("ledger", Query(properties=["stage"]))
+    assert all(isinstance(f.geometry, Point) for f in page.features)
+
+
+def test_bbox_finds_events_where_their_parcel_is(loaded: Store) -> None:
+    # a box over P0001 only (P0002 starts at 120.502)
+    ids = [f.id for f in loaded.query("ledger", Query(bbox=(120.5012, 30.1, 120.5015, 30.3)))
+           .features]
+    assert ids == ["E0001"]
+    assert loaded.query("ledger", Query(bbox=(121.0, 31.0, 121.1, 31.1))).features == []
+
+
+def test_null_only_when_the_parcel_left_the_register(loaded: Store, store_target: str) -> None:
+    # the store never deletes a parcel; a register edited outside it can lose one
+    with loaded._tx() as cur:  # type: ignore[attr-defined]
+        if store_target.endswith(".gpkg"):
+            cur.execute("DROP TRIGGER parcels_no_delete")
+        else:
+            cur.execute("ALTER TABLE parcels DISABLE TRIGGER parcels_no_delete")
+        cur.execute("DELETE FROM parcels WHERE parcel_id = ?", ("P0002",))
+    feats = {f.id: f for f in loaded.query("ledger", Query()).features}
+    assert feats["E0002"].geometry is None
+    assert P0001.contains(feats["E0001"].geometry)
