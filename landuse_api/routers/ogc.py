@@ -1,4 +1,4 @@
-"""OGC API – Features (Parts 1, 2 and a CQL2-text filter): landing page to items, and writes."""
+"""OGC API – Features (Parts 1, 2, 3 with CQL2 text and JSON): landing page to items, writes."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
@@ -44,8 +45,13 @@ CONFORMANCE = [
 ]
 
 RESERVED = {"f", "bbox", "bbox-crs", "crs", "limit", "cursor", "properties", "sortby",
-            "skipGeometry", "filter", "filter-lang", "numberMatched", "filename", "lang",
-            "geometry"}
+            "skipGeometry", "filter", "filter-lang", "filter-crs", "numberMatched", "filename",
+            "lang", "geometry", "datetime"}
+FILTER_LANGS = ("cql2-text", "cql2-json")
+DATETIME_HELP = ("A date, a date-time, or an interval start/end ('..' for open) on the "
+                 "collection's date: parcels' supply_date, the ledger's event_date. A "
+                 "date-time with a zone is read as the date in China (UTC+8).")
+CHINA = dt.timezone(dt.timedelta(hours=8))
 GEOMETRY_HELP = ("Ledger only: draw each event at its parcel's representative point (point, "
                  "the default; always inside the parcel) or as the parcel's polygon (polygon). "
                  "null only when the parcel is no longer in the register.")
@@ -271,11 +277,75 @@ def _ledger_geometry(collection: str, geometry: str | None) -> str:
     return geometry
 
 
+def _filter(coll: Any, text: str | None, lang: str | None,
+            crs: str | None) -> cql.Node | None:
+    """The ``filter`` in ``filter-lang`` with its geometries moved from ``filter-crs``."""
+    if lang is not None and lang not in FILTER_LANGS:
+        raise ApiError(400, f"filter-lang: '{lang}' is not supported. Fix: use "
+                       f"{' or '.join(FILTER_LANGS)}.", "filter-lang")
+    code = crsmod.parse_crs(crs, "filter-crs")
+    if text is None:
+        if lang is not None or crs is not None:
+            which = "filter-lang" if lang is not None else "filter-crs"
+            raise ApiError(400, f"{which}: given without filter. Fix: add filter or drop "
+                           f"{which}.", which)
+        return None
+    node = cql.parse_json(text) if lang == "cql2-json" else cql.parse(text)
+    if code is not None:
+        node = cql.map_geometries(node, lambda g: crsmod.storage_geometry(g, code))
+    return node
+
+
+def _instant(text: str) -> str:
+    """A date or date-time of the ``datetime`` parameter as a date (China's, for a
+    date-time with a zone)."""
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text).isoformat()
+        t = dt.datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise ApiError(400, f"datetime: '{text[:40]}' is not a date or date-time. Fix: write "
+                       "2023-03-01, 2023-03-01T08:00:00Z, or an interval a/b with '..' for an "
+                       "open end.", "datetime") from None
+    if t.tzinfo is not None:
+        t = t.astimezone(CHINA)
+    return t.date().isoformat()
+
+
+def _datetime_filter(coll: Any, text: str | None) -> cql.Node | None:
+    """The OGC ``datetime`` parameter as a condition on the collection's date property:
+    an instant matches that day; an interval matches its days, both ends included."""
+    if text is None:
+        return None
+    if coll.temporal is None:
+        raise ApiError(400, f"datetime: {coll.name} has no date property. Fix: drop datetime.",
+                       "datetime")
+    text = text.strip()
+    if "/" not in text:
+        return cql.Cmp(coll.temporal, "=", _instant(text))
+    start, _, end = text.partition("/")
+    low = None if start in ("..", "") else _instant(start)
+    high = None if end in ("..", "") else _instant(end)
+    if low is not None and high is not None and low > high:
+        raise ApiError(400, "datetime: the interval ends before it starts. Fix: give "
+                       "start/end in that order.", "datetime")
+    parts: list[cql.Node] = []
+    if low is not None:
+        parts.append(cql.Cmp(coll.temporal, ">=", low))
+    if high is not None:
+        parts.append(cql.Cmp(coll.temporal, "<=", high))
+    if not parts:
+        # '../..' is every time, but a feature without a date has no time at all
+        return cql.IsNull(coll.temporal, negate=True)
+    return parts[0] if len(parts) == 1 else cql.And(tuple(parts))
+
+
 def build_query(request: Request, coll: Any, settings: Settings, *, bbox: str | None,
                 bbox_crs: str | None, limit: int | None, cursor: str | None,
                 properties: str | None, sortby: str | None, skip_geometry: bool,
                 filter_: str | None, filter_lang: str | None, number_matched: bool | None,
-                download: bool, lang: str = "zh", geometry: str | None = None) -> StoreQuery:
+                download: bool, lang: str = "zh", geometry: str | None = None,
+                filter_crs: str | None = None, datetime_: str | None = None) -> StoreQuery:
     """Turn OGC query parameters into a store query (400 names the bad parameter)."""
     q = StoreQuery(skip_geometry=skip_geometry, lang=lang,
                    ledger_geometry=_ledger_geometry(coll.name, geometry))
@@ -310,11 +380,10 @@ def build_query(request: Request, coll: Any, settings: Settings, *, bbox: str | 
             if " " in name:  # "+" decoded to a space in a query string
                 name = name.replace(" ", "")
             q.sortby.append((name, desc))
-    if filter_lang is not None and filter_lang != "cql2-text":
-        raise ApiError(400, f"filter-lang: '{filter_lang}' is not supported. Fix: use "
-                       "cql2-text.", "filter-lang")
-    if filter_ is not None:
-        q.filter = cql.parse(filter_)
+    q.filter = _filter(coll, filter_, filter_lang, filter_crs)
+    when = _datetime_filter(coll, datetime_)
+    if when is not None:
+        q.filter = when if q.filter is None else cql.And((q.filter, when))
     filtered = bool(q.equals or q.bbox or q.filter)
     q.count = bool(number_matched) if number_matched is not None else (
         settings.number_matched and not filtered)
@@ -425,8 +494,15 @@ def items(
     properties: Annotated[str | None, Query()] = None,
     sortby: Annotated[str | None, Query(description="+a,-b")] = None,
     skipGeometry: Annotated[bool, Query()] = False,
-    filter: Annotated[str | None, Query(description="CQL2 text")] = None,
-    filter_lang: Annotated[str | None, Query(alias="filter-lang")] = None,
+    filter: Annotated[str | None, Query(description="CQL2 text or CQL2-JSON (filter-lang)")
+                      ] = None,
+    filter_lang: Annotated[str | None, Query(alias="filter-lang",
+                                             description="cql2-text (default) or "
+                                             "cql2-json")] = None,
+    filter_crs: Annotated[str | None, Query(alias="filter-crs",
+                                            description="CRS of the filter's geometries "
+                                            "(default CRS84)")] = None,
+    datetime: Annotated[str | None, Query(description=DATETIME_HELP)] = None,
     numberMatched: Annotated[bool | None, Query()] = None,
     filename: Annotated[str | None, Query(max_length=200)] = None,
     lang: Annotated[str, Query(pattern="^(zh|en)$", description=LANG_HELP)] = "zh",
@@ -442,7 +518,8 @@ def items(
                     limit=limit, cursor=cursor, properties=properties, sortby=sortby,
                     skip_geometry=skipGeometry, filter_=filter, filter_lang=filter_lang,
                     number_matched=numberMatched, download=fmt in formats.DOWNLOADS,
-                    lang=lang, geometry=geometry)
+                    lang=lang, geometry=geometry, filter_crs=filter_crs,
+                    datetime_=datetime)
     if collectionId == "parcels":
         ensure_assessment(request)
     page = store.query(collectionId, q)
