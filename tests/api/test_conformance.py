@@ -180,3 +180,78 @@ def test_geometry_option_is_checked(loaded: Store) -> None:
     assert r.status_code == 400
     assert "geometry" in r.text
     assert c.get("/collections/ledger/items?geometry=centroid").status_code in (400, 422)
+
+
+# -- Part 1 core, geojson, html, oas30 and Part 2 crs (17-069r4 Annex A, 18-058r1 Annex A) --
+
+OGC_PATHS = ["/", "/conformance", "/collections", "/collections/{collectionId}",
+             "/collections/{collectionId}/items",
+             "/collections/{collectionId}/items/{featureId}"]
+
+
+def test_oas30_definition_is_complete(loaded: Store) -> None:
+    """/ats/oas30/completeness and /ats/core/fc-*-definition: every OGC resource and the
+    items parameters are in the 3.0 document."""
+    doc = client(loaded).get("/openapi-3.0.json").json()
+    for p in OGC_PATHS:
+        assert "get" in doc["paths"][p], p
+    params = {x["name"]: x for x in doc["paths"]["/collections/{collectionId}/items"]["get"][
+        "parameters"]}
+    for name in ("limit", "bbox", "datetime", "filter", "filter-lang", "filter-crs", "crs",
+                 "bbox-crs"):
+        assert params[name]["in"] == "query", name
+    assert params["limit"]["schema"]["minimum"] == 1
+    assert params["datetime"]["schema"]["nullable"] is True  # a 3.0 spelling, not 3.1's
+
+
+def test_collections_metadata(loaded: Store) -> None:
+    """/ats/core/fc-md-success, fc-md-links, fc-md-items and /ats/crs/fc-md-crs-list."""
+    cols = client(loaded).get("/collections").json()["collections"]
+    for col in cols:
+        items = [x for x in col["links"] if x["rel"] == "items"]
+        assert items and items[0]["type"] == "application/geo+json"
+        assert col["storageCrs"] in col["crs"]
+        assert col["extent"]["spatial"]["bbox"][0][:2] == pytest.approx([120.5, 30.2])
+
+
+@pytest.mark.parametrize("collection", ["parcels", "ledger"])
+def test_items_response_is_geojson(loaded: Store, collection: str) -> None:
+    """/ats/core/fc-response, /ats/geojson/content: a FeatureCollection of Features, each
+    with an id, a geometry and properties; numberReturned counts them."""
+    r = client(loaded).get(f"/collections/{collection}/items?limit=5")
+    assert r.headers["content-type"] == "application/geo+json"
+    body = r.json()
+    assert body["type"] == "FeatureCollection"
+    assert body["numberReturned"] == len(body["features"]) > 0
+    assert "timeStamp" in body
+    for f in body["features"]:
+        assert f["type"] == "Feature" and isinstance(f["id"], str)
+        assert f["geometry"]["type"] in ("Polygon", "MultiPolygon", "Point")
+        assert isinstance(f["properties"], dict)
+
+
+@pytest.mark.parametrize("url", [*DOCS, "/collections/parcels/items?limit=2",
+                                 "/collections/ledger/items"])
+def test_every_resource_has_an_html_page(loaded: Store, url: str) -> None:
+    """/ats/html/definition and /ats/html/content."""
+    sep = "&" if "?" in url else "?"
+    r = client(loaded).get(f"{url}{sep}f=html")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert r.text.startswith("<!doctype html>")
+
+
+@pytest.mark.parametrize("collection", ["parcels", "ledger"])
+def test_crs_of_items(loaded: Store, collection: str) -> None:
+    """/ats/crs/fc-crs-valid-value, /ats/crs/ogc-crs-header-content-crs and an unserved
+    crs is 400."""
+    c = client(loaded)
+    for crs in ("http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+                "http://www.opengis.net/def/crs/EPSG/0/4490",
+                "http://www.opengis.net/def/crs/EPSG/0/4528"):
+        r = c.get(f"/collections/{collection}/items", params={"crs": crs, "limit": "1"})
+        assert r.status_code == 200
+        assert r.headers["content-crs"] == f"<{crs}>"
+    problem = c.get(f"/collections/{collection}/items",
+                    params={"crs": "http://www.opengis.net/def/crs/EPSG/0/3857"})
+    assert problem.status_code == 400
