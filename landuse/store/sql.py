@@ -51,7 +51,7 @@ from landuse.store.schema import (
     coerce_value,
     stored_column,
 )
-from landuse.store.types import Feature, KeyInfo, Page, Query, now_iso
+from landuse.store.types import LEDGER_GEOMETRIES, Feature, KeyInfo, Page, Query, now_iso
 
 __all__ = ["SQLStore", "check_stale"]
 
@@ -111,11 +111,13 @@ class SQLStore(Store):
                 "ON a.parcel_id = p.parcel_id) AS parcels")
 
     # queries --------------------------------------------------------------------------------
-    def _spatial_sql(self, coll: Collection, geom: BaseGeometry) -> tuple[str, list[Any]]:
+    def _spatial_sql(self, coll: Collection, geom: BaseGeometry,
+                     how: str = "point") -> tuple[str, list[Any]]:
         """Rows of ``coll`` whose shown geometry intersects ``geom``. A ledger event is shown
         at its parcel, so it matches where its parcel does; an event whose parcel is no
-        longer in the register matches by its own stored geometry (if any)."""
-        if coll.name != "ledger":
+        longer in the register, or any event when ``how="event"``, matches by its own
+        stored geometry (if any)."""
+        if coll.name != "ledger" or how == "event":
             return self._intersects_sql(coll, geom)
         in_parcel, p1 = self._intersects_sql(COLLECTIONS["parcels"], geom)
         own, p2 = self._intersects_sql(coll, geom)
@@ -123,17 +125,18 @@ class SQLStore(Store):
                 f'("geom" IS NOT NULL AND "parcel_id" NOT IN (SELECT "parcel_id" FROM parcels) '
                 f"AND {own}))", [*p1, *p2])
 
-    def _dialect(self, coll: Collection) -> cql.Dialect:
-        return cql.Dialect(self.placeholder, lambda c, g: self._spatial_sql(coll, g))
+    def _dialect(self, coll: Collection, how: str = "point") -> cql.Dialect:
+        return cql.Dialect(self.placeholder, lambda c, g: self._spatial_sql(coll, g, how))
 
     def _parcel_geometries(self, events: list[Feature], how: str) -> list[Feature]:
         """Ledger events with their parcel's representative point (``how="point"``) or
         polygon (``"polygon"``) as geometry; an event whose parcel is no longer in the
-        register keeps its own stored geometry (usually none)."""
-        if how not in ("point", "polygon"):
+        register, or any event with ``how="event"``, keeps its own stored geometry
+        (usually none)."""
+        if how not in LEDGER_GEOMETRIES:
             raise SchemaError(f"geometry: '{how}' is not a way to draw ledger events. "
-                              "Fix: use point or polygon.")
-        if not events:
+                              f"Fix: use {', '.join(LEDGER_GEOMETRIES)}.")
+        if not events or how == "event":
             return events
         ph = self.placeholder
         fids = [f.fid for f in events]
@@ -171,15 +174,15 @@ class SQLStore(Store):
                 parts.append(f"{quote_ident(name)} = {ph}")
                 params.append(coerce_value(col, value, name))
         if q.bbox is not None:
-            s, p = self._spatial_sql(coll, shapely.box(*q.bbox))
+            s, p = self._spatial_sql(coll, shapely.box(*q.bbox), q.ledger_geometry)
             parts.append(s)
             params += p
         if q.intersects is not None:
-            s, p = self._spatial_sql(coll, q.intersects)
+            s, p = self._spatial_sql(coll, q.intersects, q.ledger_geometry)
             parts.append(s)
             params += p
         if q.filter is not None:
-            s, p = cql.to_sql(q.filter, coll, self._dialect(coll))
+            s, p = cql.to_sql(q.filter, coll, self._dialect(coll, q.ledger_geometry))
             parts.append(s)
             params += p
         return parts, params

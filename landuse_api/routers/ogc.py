@@ -53,8 +53,10 @@ DATETIME_HELP = ("A date, a date-time, or an interval start/end ('..' for open) 
                  "date-time with a zone is read as the date in China (UTC+8).")
 CHINA = dt.timezone(dt.timedelta(hours=8))
 GEOMETRY_HELP = ("Ledger only: draw each event at its parcel's representative point (point, "
-                 "the default; always inside the parcel) or as the parcel's polygon (polygon). "
-                 "null only when the parcel is no longer in the register.")
+                 "the default; always inside the parcel), as the parcel's polygon (polygon), "
+                 "or by the geometry stored with the event (event; null when none was given). "
+                 "point and polygon are null only when the parcel is no longer in the "
+                 "register.")
 PAGE_FORMATS = ("json", "html", "csv")
 LANG_HELP = ("Language of the parcels' assessment sentences (reasons): zh or en; codes, "
              "numbers and flags are the same in both. /assessment reads the same table.")
@@ -506,7 +508,7 @@ def items(
     numberMatched: Annotated[bool | None, Query()] = None,
     filename: Annotated[str | None, Query(max_length=200)] = None,
     lang: Annotated[str, Query(pattern="^(zh|en)$", description=LANG_HELP)] = "zh",
-    geometry: Annotated[str | None, Query(pattern="^(point|polygon)$",
+    geometry: Annotated[str | None, Query(pattern="^(point|polygon|event)$",
                                           description=GEOMETRY_HELP)] = None,
     store: StoreDep,
     _: Reader,
@@ -538,7 +540,7 @@ def item(request: Request, collectionId: str, featureId: str, *,
          f: Annotated[str | None, Query()] = None,
          crs: Annotated[str | None, Query()] = None,
          lang: Annotated[str, Query(pattern="^(zh|en)$", description=LANG_HELP)] = "zh",
-         geometry: Annotated[str | None, Query(pattern="^(point|polygon)$",
+         geometry: Annotated[str | None, Query(pattern="^(point|polygon|event)$",
                                                description=GEOMETRY_HELP)] = None,
          store: StoreDep,
          _: Reader) -> Response:

@@ -54,3 +54,22 @@ def test_null_only_when_the_parcel_left_the_register(loaded: Store, store_target
     feats = {f.id: f for f in loaded.query("ledger", Query()).features}
     assert feats["E0002"].geometry is None
     assert P0001.contains(feats["E0001"].geometry)
+
+
+def test_the_events_own_geometry_on_request(loaded: Store) -> None:
+    # an event given its own point (120.5025 30.2005, inside P0002) on parcel P0004
+    own = Point(120.5025, 30.2005)
+    loaded.append_events([({"event_id": "E0003", "parcel_id": "P0004",
+                            "event_date": "2023-05-01", "stage": "investigating"}, own)],
+                         actor="test")
+    assert loaded.get("ledger", "E0003", ledger_geometry="event").geometry.equals(own)
+    assert loaded.get("ledger", "E0001", ledger_geometry="event").geometry is None
+    # drawn at the parcel by default: P0004 is 120.504..120.5049
+    assert shapely.box(120.504, 30.2, 120.5049, 30.2009).contains(
+        loaded.get("ledger", "E0003").geometry)
+    # and found by the geometry that is drawn
+    box_p0002 = (120.5021, 30.2001, 120.5028, 30.2008)
+    assert [f.id for f in loaded.query("ledger", Query(bbox=box_p0002)).features] == ["E0002"]
+    assert [f.id for f in loaded.query("ledger", Query(bbox=box_p0002,
+                                                       ledger_geometry="event")).features
+            ] == ["E0003"]
