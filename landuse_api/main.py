@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,6 +15,7 @@ from landuse import __version__
 from landuse.store import Store, open_store
 from landuse_api.derived import Derived
 from landuse_api.errors import add_exception_handlers, problem
+from landuse_api.openapi30 import to_oas30
 from landuse_api.routers import analysis, land, ogc
 from landuse_api.settings import Settings, get_settings
 
@@ -63,6 +65,21 @@ class _TooLarge(Exception):
     pass
 
 
+OAS30_MEDIA = "application/vnd.oai.openapi+json;version=3.0"
+
+
+def _add_oas30(app: FastAPI) -> None:
+    """Serve the definition as OpenAPI 3.0 at ``/openapi-3.0.json`` (3.1 stays at
+    ``/openapi.json``): the ``oas30`` conformance class names OpenAPI 3.0."""
+    cached: dict[str, bytes] = {}
+
+    @app.get("/openapi-3.0.json", include_in_schema=False)
+    def openapi30() -> Response:
+        if "doc" not in cached:
+            cached["doc"] = json.dumps(to_oas30(app.openapi()), ensure_ascii=False).encode()
+        return Response(cached["doc"], media_type=OAS30_MEDIA)
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the service for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
@@ -89,12 +106,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(ogc.router, tags=["OGC API – Features"])
     app.include_router(land.router)
     app.include_router(analysis.router)
+    _add_oas30(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
                            allow_headers=["Authorization", "Content-Type", "If-Match"],
                            expose_headers=["ETag", "Location", "Content-Crs",
-                                           "Landuse-Assessment", "Content-Disposition"])
+                                           "Landuse-Assessment", "Content-Disposition",
+                                           "Link"])
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 

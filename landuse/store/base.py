@@ -44,9 +44,10 @@ class Store(abc.ABC):
         return self.query("parcels", q)
 
     @abc.abstractmethod
-    def get(self, collection: str, item_id: str, lang: str = "zh") -> Feature:
-        """One feature by its id (a parcel's assessment sentences in ``lang``);
-        NotFoundError when absent."""
+    def get(self, collection: str, item_id: str, lang: str = "zh",
+            ledger_geometry: str = "point") -> Feature:
+        """One feature by its id (a parcel's assessment sentences in ``lang``; a ledger
+        event drawn at its parcel as ``ledger_geometry``); NotFoundError when absent."""
 
     def get_parcel(self, parcel_id: str) -> Feature:
         """One parcel by ``parcel_id`` (with its version)."""

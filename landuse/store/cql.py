@@ -1,10 +1,12 @@
-"""A CQL2-text subset: parse a filter into a small tree, translate it to SQL with bound values.
+"""CQL2 filters (text and JSON): read by the ``cql2`` library, kept as a small tree, and
+translated to SQL with bound values.
 
-Supported: comparisons (``= <> < > <= >=``), ``AND``/``OR``/``NOT``, parentheses,
-``[NOT] IN (...)``, ``[NOT] LIKE``, ``[NOT] BETWEEN a AND b``, ``IS [NOT] NULL``,
-``S_INTERSECTS(geom, <WKT or BBOX(...)>)``; literals: 'text' ('' escapes a quote), numbers,
-TRUE/FALSE, DATE('YYYY-MM-DD'), TIMESTAMP('...'). Property names are checked against the
-collection; every value is a bound parameter, never spliced into SQL text.
+Both encodings are parsed by ``cql2`` (OGC 21-065 grammar); the text is turned into
+CQL2-JSON, and :func:`from_json` builds our tree from that one form. Supported: ``and``,
+``or``, ``not``, comparisons (``= <> < > <= >=``), ``like``, ``between``, ``in``,
+``isNull`` and ``s_intersects`` (with a GeoJSON/WKT geometry or ``BBOX``); literals are
+text, numbers, booleans, ``DATE('YYYY-MM-DD')`` and ``TIMESTAMP('...')``. Property names are
+checked against the collection; every value is a bound parameter, never spliced into SQL.
 
 Examples
 --------
@@ -15,13 +17,13 @@ Examples
 
 from __future__ import annotations
 
-import re
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import shapely
-import shapely.wkt
+import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
 from landuse.errors import SchemaError
@@ -39,7 +41,10 @@ __all__ = [
     "Node",
     "Not",
     "Or",
+    "from_json",
+    "map_geometries",
     "parse",
+    "parse_json",
     "to_sql",
 ]
 
@@ -110,231 +115,176 @@ class Not:
 
 Node = Cmp | Like | Between | In | IsNull | Intersects | And | Or | Not
 
-_TOKEN = re.compile(
-    r"""\s*(?:
-      (?P<str>'(?:[^']|'')*')
-    | (?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
-    | (?P<op><>|<=|>=|=|<|>)
-    | (?P<punct>[(),])
-    | (?P<ident>[A-Za-z_][A-Za-z0-9_.:]*|"[^"]+")
-    )""",
-    re.VERBOSE,
-)
-
-_KEYWORDS = {"AND", "OR", "NOT", "IN", "LIKE", "BETWEEN", "IS", "NULL", "TRUE", "FALSE"}
-
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        if len(text) > MAX_LENGTH:
-            raise CQLError(f"filter: longer than {MAX_LENGTH} characters. Fix: shorten it.")
-        self.text = text
-        self.pos = 0
-        self.depth = 0
-
-    # -- lexer -------------------------------------------------------------------------
-    def _match(self) -> re.Match[str] | None:
-        if self.pos >= len(self.text) or not self.text[self.pos :].strip():
-            return None
-        m = _TOKEN.match(self.text, self.pos)
-        if m is None:
-            bad = self.text[self.pos :].strip()[:20]
-            raise CQLError(f"filter: cannot read '{bad}' at character {self.pos}.")
-        return m
-
-    def peek(self) -> tuple[str, str] | None:
-        m = self._match()
-        if m is None:
-            return None
-        kind = m.lastgroup or ""
-        return kind, m.group(kind)
-
-    def next(self) -> tuple[str, str]:
-        m = self._match()
-        if m is None:
-            raise CQLError("filter: ended too early. Fix: complete the expression.")
-        self.pos = m.end()
-        kind = m.lastgroup or ""
-        return kind, m.group(kind)
-
-    def peek_word(self) -> str | None:
-        t = self.peek()
-        if t and t[0] == "ident":
-            return t[1].upper()
-        return None
-
-    def expect(self, value: str) -> None:
-        _, text = self.next()
-        if text.upper() != value:
-            raise CQLError(f"filter: expected '{value}' but found '{text}' at {self.pos}.")
-
-    # -- grammar -----------------------------------------------------------------------
-    def parse(self) -> Node:
-        node = self.or_expr()
-        if self.peek() is not None:
-            raise CQLError(f"filter: unexpected '{self.peek()[1]}' at {self.pos}.")  # type: ignore[index]
-        return node
-
-    def or_expr(self) -> Node:
-        items = [self.and_expr()]
-        while self.peek_word() == "OR":
-            self.next()
-            items.append(self.and_expr())
-        return items[0] if len(items) == 1 else Or(tuple(items))
-
-    def and_expr(self) -> Node:
-        items = [self.not_expr()]
-        while self.peek_word() == "AND":
-            self.next()
-            items.append(self.not_expr())
-        return items[0] if len(items) == 1 else And(tuple(items))
-
-    def not_expr(self) -> Node:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise CQLError(f"filter: nested deeper than {MAX_DEPTH}. Fix: simplify it.")
-        try:
-            if self.peek_word() == "NOT":
-                self.next()
-                return Not(self.not_expr())
-            return self.predicate()
-        finally:
-            self.depth -= 1
-
-    def predicate(self) -> Node:
-        tok = self.peek()
-        if tok is None:
-            raise CQLError("filter: ended too early. Fix: complete the expression.")
-        if tok == ("punct", "("):
-            self.next()
-            node = self.or_expr()
-            self.expect(")")
-            return node
-        word = self.peek_word()
-        if word in ("S_INTERSECTS", "INTERSECTS"):
-            self.next()
-            self.expect("(")
-            prop = self.property()
-            self.expect(",")
-            geom = self.geometry()
-            self.expect(")")
-            return Intersects(prop, geom)
-        prop = self.property()
-        negate = False
-        if self.peek_word() == "NOT":
-            self.next()
-            negate = True
-        word = self.peek_word()
-        if word == "LIKE":
-            self.next()
-            pattern = self.literal()
-            if not isinstance(pattern, str):
-                raise CQLError(f"filter: LIKE on '{prop}' needs a quoted pattern.")
-            return Like(prop, pattern, negate)
-        if word == "BETWEEN":
-            self.next()
-            low = self.literal()
-            self.expect("AND")
-            high = self.literal()
-            return Between(prop, low, high, negate)
-        if word == "IN":
-            self.next()
-            self.expect("(")
-            values = [self.literal()]
-            while self.peek() == ("punct", ","):
-                self.next()
-                values.append(self.literal())
-            self.expect(")")
-            return In(prop, tuple(values), negate)
-        if negate:
-            raise CQLError(f"filter: NOT after '{prop}' must be followed by LIKE, BETWEEN or IN.")
-        if word == "IS":
-            self.next()
-            neg = False
-            if self.peek_word() == "NOT":
-                self.next()
-                neg = True
-            self.expect("NULL")
-            return IsNull(prop, neg)
-        kind, op = self.next()
-        if kind != "op":
-            raise CQLError(f"filter: expected a comparison after '{prop}', found '{op}'.")
-        return Cmp(prop, op, self.literal())
-
-    def property(self) -> str:
-        kind, text = self.next()
-        if kind != "ident" or text.upper() in _KEYWORDS:
-            raise CQLError(f"filter: expected a property name, found '{text}'.")
-        return text.strip('"')
-
-    def literal(self) -> Any:
-        kind, text = self.next()
-        if kind == "str":
-            return text[1:-1].replace("''", "'")
-        if kind == "num":
-            return float(text) if any(c in text for c in ".eE") else int(text)
-        if kind == "ident":
-            up = text.upper()
-            if up in ("TRUE", "FALSE"):
-                return up == "TRUE"
-            if up in ("DATE", "TIMESTAMP"):
-                self.expect("(")
-                inner = self.literal()
-                self.expect(")")
-                if not isinstance(inner, str):
-                    raise CQLError(f"filter: {up}() needs a quoted value.")
-                return inner
-        raise CQLError(f"filter: expected a value, found '{text}'.")
-
-    def geometry(self) -> BaseGeometry:
-        word = self.peek_word()
-        if word == "BBOX":
-            self.next()
-            self.expect("(")
-            nums = [self.literal()]
-            while self.peek() == ("punct", ","):
-                self.next()
-                nums.append(self.literal())
-            self.expect(")")
-            if len(nums) != 4 or not all(
-                isinstance(n, int | float) and not isinstance(n, bool) for n in nums
-            ):
-                raise CQLError("filter: BBOX needs four numbers minx, miny, maxx, maxy.")
-            return shapely.box(*nums)
-        # a WKT literal: the geometry word then balanced parentheses
-        start = self.pos
-        m = re.compile(r"\s*[A-Za-z]+\s*").match(self.text, self.pos)
-        if m is None:
-            raise CQLError("filter: S_INTERSECTS needs a WKT geometry or BBOX(...).")
-        i, depth = m.end(), 0
-        while i < len(self.text):
-            ch = self.text[i]
-            if ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth -= 1
-                if depth == 0:
-                    i += 1
-                    break
-            elif depth == 0 and not ch.isspace():
-                break
-            i += 1
-        wkt = self.text[start:i].strip()
-        try:
-            geom = shapely.wkt.loads(wkt)
-        except Exception as e:  # shapely raises GEOSException / ValueError variants
-            raise CQLError(f"filter: '{wkt[:40]}' is not a valid WKT geometry ({e}).") from None
-        if geom is None or geom.is_empty:
-            raise CQLError("filter: the S_INTERSECTS geometry is empty.")
-        self.pos = i
-        return geom
+OPS = {"=": "=", "<>": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+_FLIP = {"=": "=", "<>": "<>", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
 
 
 def parse(text: str) -> Node:
-    """Parse CQL2 text into a tree; :class:`CQLError` names the problem and position."""
+    """Parse CQL2 text into a tree; :class:`CQLError` names the problem and position.
+
+    The text is read by the ``cql2`` library (the CQL2 grammar of OGC 21-065) into
+    CQL2-JSON, which :func:`from_json` turns into our tree.
+    """
     if not text or not text.strip():
         raise CQLError("filter: empty. Fix: give an expression such as zone = 'A'.")
-    return _Parser(text).parse()
+    if len(text) > MAX_LENGTH:
+        raise CQLError(f"filter: longer than {MAX_LENGTH} characters. Fix: shorten it.")
+    import cql2
+
+    try:
+        obj = cql2.parse_text(text).to_json()
+    except (cql2.ParseError, ValueError) as e:
+        raise CQLError(f"filter: not valid CQL2 text ({_first_lines(e)}).") from None
+    return from_json(obj)
+
+
+def parse_json(text: str | dict[str, Any]) -> Node:
+    """Parse CQL2-JSON (a JSON text or an already decoded object) into a tree."""
+    import json
+
+    if isinstance(text, str):
+        if not text.strip():
+            raise CQLError("filter: empty. Fix: give a CQL2-JSON expression such as "
+                           '{"op": "=", "args": [{"property": "zone"}, "A"]}.')
+        if len(text) > MAX_LENGTH:
+            raise CQLError(f"filter: longer than {MAX_LENGTH} characters. Fix: shorten it.")
+        try:
+            obj = json.loads(text)
+        except ValueError as e:
+            raise CQLError(f"filter: not JSON ({e}). Fix: send CQL2-JSON with "
+                           "filter-lang=cql2-json.") from None
+    else:
+        obj = text
+    return from_json(obj)
+
+
+def _first_lines(e: BaseException) -> str:
+    return " ".join(line.strip() for line in str(e).splitlines() if line.strip())[:200]
+
+
+def from_json(obj: Any, depth: int = 0) -> Node:
+    """A CQL2-JSON boolean expression (a decoded object) as our tree.
+
+    Supported: ``and or not``, the comparisons ``= <> < > <= >=``, ``like``, ``between``,
+    ``in``, ``isNull`` and ``s_intersects``; anything else is a :class:`CQLError` naming it.
+    """
+    if depth > MAX_DEPTH:
+        raise CQLError(f"filter: nested deeper than {MAX_DEPTH}. Fix: simplify it.")
+    if not isinstance(obj, dict) or "op" not in obj or not isinstance(obj.get("args"), list):
+        raise CQLError(f"filter: expected an expression {{\"op\": ..., \"args\": [...]}}, "
+                       f"got {_short(obj)}.")
+    op = str(obj["op"]).lower()
+    args = obj["args"]
+    if op in ("and", "or"):
+        if len(args) < 2:
+            raise CQLError(f"filter: '{op}' needs at least two arguments.")
+        items = tuple(from_json(a, depth + 1) for a in args)
+        return And(items) if op == "and" else Or(items)
+    if op == "not":
+        _arity(op, args, 1)
+        return Not(from_json(args[0], depth + 1))
+    if op in OPS:
+        _arity(op, args, 2)
+        left, right = args
+        if _is_prop(left):
+            return Cmp(_prop(left), op, _value(right))
+        if _is_prop(right):
+            return Cmp(_prop(right), _FLIP[op], _value(left))
+        raise CQLError(f"filter: '{op}' compares two values; one side must be a property.")
+    if op == "like":
+        _arity(op, args, 2)
+        pattern = _value(args[1])
+        if not isinstance(pattern, str):
+            raise CQLError("filter: LIKE needs a quoted pattern.")
+        return Like(_prop(args[0]), pattern)
+    if op == "between":
+        _arity(op, args, 3)
+        return Between(_prop(args[0]), _value(args[1]), _value(args[2]))
+    if op == "in":
+        _arity(op, args, 2)
+        if not isinstance(args[1], list) or not args[1]:
+            raise CQLError("filter: IN needs a non-empty list of values.")
+        return In(_prop(args[0]), tuple(_value(v) for v in args[1]))
+    if op == "isnull":
+        _arity(op, args, 1)
+        return IsNull(_prop(args[0]))
+    if op in ("s_intersects", "intersects"):
+        _arity(op, args, 2)
+        left, right = args
+        if not _is_prop(left):
+            left, right = right, left
+        return Intersects(_prop(left), _geometry(right))
+    raise CQLError(f"filter: '{obj['op']}' is not supported. Fix: use and, or, not, "
+                   "= <> < > <= >=, like, between, in, isNull or s_intersects.")
+
+
+def _short(obj: Any) -> str:
+    return repr(obj)[:60]
+
+
+def _arity(op: str, args: list[Any], n: int) -> None:
+    if len(args) != n:
+        raise CQLError(f"filter: '{op}' takes {n} argument(s), got {len(args)}.")
+
+
+def _is_prop(obj: Any) -> bool:
+    return isinstance(obj, dict) and set(obj) == {"property"}
+
+
+def _prop(obj: Any) -> str:
+    if not _is_prop(obj) or not isinstance(obj["property"], str):
+        raise CQLError(f"filter: expected a property, got {_short(obj)}.")
+    return str(obj["property"])
+
+
+def _value(obj: Any) -> Any:
+    """A scalar literal: text, number, boolean, or a date/timestamp (as ISO text)."""
+    if isinstance(obj, bool | str) or obj is None:
+        return obj
+    if isinstance(obj, int | float):
+        if not math.isfinite(obj):
+            raise CQLError(f"filter: {obj!r} is not a finite number.")
+        return int(obj) if isinstance(obj, float) and obj.is_integer() else obj
+    if isinstance(obj, dict) and len(obj) == 1:
+        ((kind, v),) = obj.items()
+        if kind in ("date", "timestamp") and isinstance(v, str):
+            return v
+        if kind == "property":
+            raise CQLError("filter: compare a property with a value, not with another "
+                           "property.")
+    raise CQLError(f"filter: expected a value, got {_short(obj)}.")
+
+
+def _geometry(obj: Any) -> BaseGeometry:
+    """A GeoJSON geometry or ``{"bbox": [...]}`` of CQL2-JSON as a shapely geometry."""
+    if isinstance(obj, dict) and "bbox" in obj:
+        nums = obj["bbox"]
+        if not (isinstance(nums, list) and len(nums) in (4, 6) and all(
+                isinstance(n, int | float) and not isinstance(n, bool) for n in nums)):
+            raise CQLError("filter: BBOX needs four numbers minx, miny, maxx, maxy.")
+        half = len(nums) // 2
+        return shapely.box(nums[0], nums[1], nums[half], nums[half + 1])
+    if not isinstance(obj, dict) or "type" not in obj:
+        raise CQLError(f"filter: expected a geometry, got {_short(obj)}.")
+    try:
+        geom = shapely.geometry.shape(obj)
+    except Exception as e:  # shapely raises several types for malformed GeoJSON
+        raise CQLError(f"filter: not a valid geometry ({e}).") from None
+    if geom.is_empty:
+        raise CQLError("filter: the S_INTERSECTS geometry is empty.")
+    return geom
+
+
+def map_geometries(node: Node, fn: Callable[[BaseGeometry], BaseGeometry]) -> Node:
+    """The tree with every S_INTERSECTS geometry replaced by ``fn(geometry)`` (e.g. from
+    the filter's CRS to the storage CRS)."""
+    if isinstance(node, Intersects):
+        return Intersects(node.prop, fn(node.geom))
+    if isinstance(node, And | Or):
+        return type(node)(tuple(map_geometries(i, fn) for i in node.items))
+    if isinstance(node, Not):
+        return Not(map_geometries(node.item, fn))
+    return node
 
 
 # -- translation ---------------------------------------------------------------------

@@ -68,6 +68,8 @@ class Collection:
     description: str
     derived: tuple[Column, ...] = ()
     """Read-only columns joined from another table (the parcels' assessment)."""
+    temporal: str | None = None
+    """The date property the ``datetime`` parameter filters on (OGC API – Features)."""
 
     def column(self, name: str) -> Column:
         """A stored or derived column by name (KeyError when neither)."""
@@ -140,11 +142,13 @@ COLLECTIONS: dict[str, Collection] = {
         description="宗地登记 The parcel register of the development zone (parcel standard §1), "
         "with its assessment (§3) as of the date the response names.",
         derived=ASSESSMENT,
+        temporal="supply_date",
     ),
     "ledger": Collection(
         name="ledger",
         table="ledger",
         id_column="event_id",
+        temporal="event_date",
         columns=_columns("ledger") + _LEDGER_EXTRA,
         title=both("store", "collection_ledger"),
         description=(

@@ -51,7 +51,7 @@ from landuse.store.schema import (
     coerce_value,
     stored_column,
 )
-from landuse.store.types import Feature, KeyInfo, Page, Query, now_iso
+from landuse.store.types import LEDGER_GEOMETRIES, Feature, KeyInfo, Page, Query, now_iso
 
 __all__ = ["SQLStore", "check_stale"]
 
@@ -111,8 +111,53 @@ class SQLStore(Store):
                 "ON a.parcel_id = p.parcel_id) AS parcels")
 
     # queries --------------------------------------------------------------------------------
-    def _dialect(self, coll: Collection) -> cql.Dialect:
-        return cql.Dialect(self.placeholder, lambda c, g: self._intersects_sql(coll, g))
+    def _spatial_sql(self, coll: Collection, geom: BaseGeometry,
+                     how: str = "point") -> tuple[str, list[Any]]:
+        """Rows of ``coll`` whose shown geometry intersects ``geom``. A ledger event is shown
+        at its parcel, so it matches where its parcel does; an event whose parcel is no
+        longer in the register, or any event when ``how="event"``, matches by its own
+        stored geometry (if any)."""
+        if coll.name != "ledger" or how == "event":
+            return self._intersects_sql(coll, geom)
+        in_parcel, p1 = self._intersects_sql(COLLECTIONS["parcels"], geom)
+        own, p2 = self._intersects_sql(coll, geom)
+        return (f'("parcel_id" IN (SELECT "parcel_id" FROM parcels WHERE {in_parcel}) OR '
+                f'("geom" IS NOT NULL AND "parcel_id" NOT IN (SELECT "parcel_id" FROM parcels) '
+                f"AND {own}))", [*p1, *p2])
+
+    def _dialect(self, coll: Collection, how: str = "point") -> cql.Dialect:
+        return cql.Dialect(self.placeholder, lambda c, g: self._spatial_sql(coll, g, how))
+
+    def _parcel_geometries(self, events: list[Feature], how: str) -> list[Feature]:
+        """Ledger events with their parcel's representative point (``how="point"``) or
+        polygon (``"polygon"``) as geometry; an event whose parcel is no longer in the
+        register, or any event with ``how="event"``, keeps its own stored geometry
+        (usually none)."""
+        if how not in LEDGER_GEOMETRIES:
+            raise SchemaError(f"geometry: '{how}' is not a way to draw ledger events. "
+                              f"Fix: use {', '.join(LEDGER_GEOMETRIES)}.")
+        if not events or how == "event":
+            return events
+        ph = self.placeholder
+        fids = [f.fid for f in events]
+        marks = ", ".join([ph] * len(fids))
+        owner = dict(self._fetch(f'SELECT "fid", "parcel_id" FROM ledger WHERE "fid" IN ({marks})',
+                                 fids))
+        pids = sorted({str(v) for v in owner.values() if v is not None})
+        shapes: dict[str, BaseGeometry | None] = {}
+        if pids:
+            rows = self._fetch(f'SELECT "parcel_id", {self._geom_select()} FROM parcels '
+                               f'WHERE "parcel_id" IN ({", ".join([ph] * len(pids))})', pids)
+            geoms = self._decode_geoms([r[1] for r in rows])
+            if how == "point":
+                geoms = [None if g is None else shapely.point_on_surface(g) for g in geoms]
+            shapes = {str(r[0]): g for r, g in zip(rows, geoms, strict=True)}
+        out = []
+        for f in events:
+            pid = owner.get(f.fid)
+            g = shapes[str(pid)] if pid is not None and str(pid) in shapes else f.geometry
+            out.append(Feature(f.id, f.fid, f.properties, g, f.version))
+        return out
 
     def _where(self, coll: Collection, q: Query) -> tuple[list[str], list[Any]]:
         ph = self.placeholder
@@ -129,15 +174,15 @@ class SQLStore(Store):
                 parts.append(f"{quote_ident(name)} = {ph}")
                 params.append(coerce_value(col, value, name))
         if q.bbox is not None:
-            s, p = self._intersects_sql(coll, shapely.box(*q.bbox))
+            s, p = self._spatial_sql(coll, shapely.box(*q.bbox), q.ledger_geometry)
             parts.append(s)
             params += p
         if q.intersects is not None:
-            s, p = self._intersects_sql(coll, q.intersects)
+            s, p = self._spatial_sql(coll, q.intersects, q.ledger_geometry)
             parts.append(s)
             params += p
         if q.filter is not None:
-            s, p = cql.to_sql(q.filter, coll, self._dialect(coll))
+            s, p = cql.to_sql(q.filter, coll, self._dialect(coll, q.ledger_geometry))
             parts.append(s)
             params += p
         return parts, params
@@ -187,6 +232,8 @@ class SQLStore(Store):
         rows = rows[:limit]
         feats = self._rows_to_features(coll, rows, sel_cols, len(keys) - 1, extra,
                                        not q.skip_geometry, q.properties is None)
+        if collection == "ledger" and not q.skip_geometry:
+            feats = self._parcel_geometries(feats, q.ledger_geometry)
         next_key = None
         if more and rows:
             last = rows[-1]
@@ -230,10 +277,11 @@ class SQLStore(Store):
                 f"collection '{name}' does not exist. Fix: use parcels or ledger."
             ) from None
 
-    def get(self, collection: str, item_id: str, lang: str = "zh") -> Feature:
+    def get(self, collection: str, item_id: str, lang: str = "zh",
+            ledger_geometry: str = "point") -> Feature:
         coll = self._collection(collection)
         page = self.query(collection, Query(equals={coll.id_column: item_id}, limit=1,
-                                            lang=lang))
+                                            lang=lang, ledger_geometry=ledger_geometry))
         if not page.features:
             what = "parcel" if collection == "parcels" else "event"
             raise NotFoundError(f"{what} '{item_id}' is not in the store.")

@@ -15,7 +15,7 @@ from shapely.geometry.base import BaseGeometry
 
 from landuse.store import cql
 
-__all__ = ["Feature", "KeyInfo", "Page", "Query", "now_iso"]
+__all__ = ["LEDGER_GEOMETRIES", "Feature", "KeyInfo", "Page", "Query", "now_iso"]
 
 
 @dataclass
@@ -38,6 +38,9 @@ class Page:
     number_matched: int | None = None
 
 
+LEDGER_GEOMETRIES = ("point", "polygon", "event")
+
+
 @dataclass
 class Query:
     """What to select from a collection. Geometries are in the storage CRS (lon/lat)."""
@@ -53,6 +56,10 @@ class Query:
     skip_geometry: bool = False
     count: bool = False
     lang: str = "zh"  # language of the assessment's sentences (reasons)
+    # how ledger events are drawn: at their parcel, "point" (its representative point,
+    # always inside the polygon) or "polygon" (the parcel itself); or "event" (the geometry
+    # stored with the event, if one was given)
+    ledger_geometry: str = "point"
 
 
 @dataclass(frozen=True)

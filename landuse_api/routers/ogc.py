@@ -1,4 +1,4 @@
-"""OGC API – Features (Parts 1, 2 and a CQL2-text filter): landing page to items, and writes."""
+"""OGC API – Features (Parts 1, 2, 3 with CQL2 text and JSON): landing page to items, writes."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
@@ -44,7 +45,18 @@ CONFORMANCE = [
 ]
 
 RESERVED = {"f", "bbox", "bbox-crs", "crs", "limit", "cursor", "properties", "sortby",
-            "skipGeometry", "filter", "filter-lang", "numberMatched", "filename", "lang"}
+            "skipGeometry", "filter", "filter-lang", "filter-crs", "numberMatched", "filename",
+            "lang", "geometry", "datetime"}
+FILTER_LANGS = ("cql2-text", "cql2-json")
+DATETIME_HELP = ("A date, a date-time, or an interval start/end ('..' for open) on the "
+                 "collection's date: parcels' supply_date, the ledger's event_date. A "
+                 "date-time with a zone is read as the date in China (UTC+8).")
+CHINA = dt.timezone(dt.timedelta(hours=8))
+GEOMETRY_HELP = ("Ledger only: draw each event at its parcel's representative point (point, "
+                 "the default; always inside the parcel), as the parcel's polygon (polygon), "
+                 "or by the geometry stored with the event (event; null when none was given). "
+                 "point and polygon are null only when the parcel is no longer in the "
+                 "register.")
 PAGE_FORMATS = ("json", "html", "csv")
 LANG_HELP = ("Language of the parcels' assessment sentences (reasons): zh or en; codes, "
              "numbers and flags are the same in both. /assessment reads the same table.")
@@ -67,10 +79,51 @@ def _json(body: Any, status: int = 200, media: str = "application/json",
                     headers=headers)
 
 
+def link_header(links: list[dict[str, str]]) -> str:
+    """The body's links as one HTTP ``Link`` header value (RFC 8288).
+
+    Each link keeps its ``rel`` and ``type``; a title goes as ``title`` when it is plain
+    ASCII and as ``title*`` (RFC 8187, UTF-8) otherwise, since header values are Latin-1.
+
+    Examples
+    --------
+    >>> print(link_header([{"rel": "next", "href": "http://h/i?cursor=a", "type": "text/csv",
+    ...                     "title": "下页"}]))
+    <http://h/i?cursor=a>; rel="next"; type="text/csv"; title*=UTF-8''%E4%B8%8B%E9%A1%B5
+    """
+    from urllib.parse import quote
+
+    parts = []
+    for x in links:
+        href = quote(x["href"], safe=":/?#[]@!$&'()*+,;=%~-._")
+        p = f'<{href}>; rel="{x["rel"]}"'
+        if x.get("type"):
+            p += f'; type="{x["type"]}"'
+        title = x.get("title")
+        if title:
+            if title.isascii() and '"' not in title and "\\" not in title:
+                p += f'; title="{title}"'
+            else:
+                p += f"; title*=UTF-8''{quote(title, safe='')}"
+        parts.append(p)
+    return ", ".join(parts)
+
+
 def _doc(request: Request, f: str | None, title: str, body: dict[str, Any]) -> Response:
-    if _fmt(f, request) == "html":
-        return Response(formats.page_html(title, body), media_type=formats.MEDIA["html"])
-    return _json(body)
+    """A JSON document (or its HTML page) whose self/alternate links are also in ``Link``."""
+    fmt = _fmt(f, request)
+    other = "html" if fmt == "json" else "json"
+    media = {"json": "application/json", "html": "text/html"}
+    links = [x for x in body.get("links", []) if x["rel"] not in ("self", "alternate")]
+    body = {**body, "links": [
+        {"rel": "self", "href": str(request.url), "type": media[fmt], "title": "this document"},
+        {"rel": "alternate", "href": str(request.url.include_query_params(f=other)),
+         "type": media[other], "title": other}, *links]}
+    headers = {"Link": link_header(body["links"])}
+    if fmt == "html":
+        return Response(formats.page_html(title, body), media_type=formats.MEDIA["html"],
+                        headers=headers)
+    return _json(body, headers=headers)
 
 
 def _base(request: Request) -> str:
@@ -94,9 +147,10 @@ def landing(request: Request, *, f: Annotated[str | None, Query()] = None,
         "description": "园区闲置与低效用地 Parcels, disposal ledger and land questions "
                        "(OGC API – Features).",
         "links": [
-            {"rel": "self", "href": f"{base}/", "type": "application/json", "title": "this"},
+            {"rel": "service-desc", "href": f"{base}/openapi-3.0.json",
+             "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI 3.0"},
             {"rel": "service-desc", "href": f"{base}/openapi.json",
-             "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI"},
+             "type": "application/vnd.oai.openapi+json;version=3.1", "title": "OpenAPI 3.1"},
             {"rel": "service-doc", "href": f"{base}/docs", "type": "text/html",
              "title": "API docs 接口文档"},
             {"rel": "conformance", "href": f"{base}/conformance", "type": "application/json",
@@ -144,9 +198,8 @@ def _collection_doc(request: Request, store: Store, cid: str) -> dict[str, Any]:
 def collections(request: Request, *, f: Annotated[str | None, Query()] = None,
                 store: StoreDep,
                 _: Reader) -> Response:
-    base = _base(request)
     body = {
-        "links": [{"rel": "self", "href": f"{base}/collections", "type": "application/json"}],
+        "links": [],
         "collections": [_collection_doc(request, store, c) for c in COLLECTIONS],
     }
     return _doc(request, f, "Collections 数据集", body)
@@ -217,13 +270,87 @@ def decode_cursor(text: str) -> tuple[Any, ...]:
     return tuple(val)
 
 
+def _ledger_geometry(collection: str, geometry: str | None) -> str:
+    if geometry is None:
+        return "point"
+    if collection != "ledger":
+        raise ApiError(400, f"geometry: only the ledger is drawn by choice; {collection} "
+                       "features are their polygons. Fix: drop geometry.", "geometry")
+    return geometry
+
+
+def _filter(coll: Any, text: str | None, lang: str | None,
+            crs: str | None) -> cql.Node | None:
+    """The ``filter`` in ``filter-lang`` with its geometries moved from ``filter-crs``."""
+    if lang is not None and lang not in FILTER_LANGS:
+        raise ApiError(400, f"filter-lang: '{lang}' is not supported. Fix: use "
+                       f"{' or '.join(FILTER_LANGS)}.", "filter-lang")
+    code = crsmod.parse_crs(crs, "filter-crs")
+    if text is None:
+        if lang is not None or crs is not None:
+            which = "filter-lang" if lang is not None else "filter-crs"
+            raise ApiError(400, f"{which}: given without filter. Fix: add filter or drop "
+                           f"{which}.", which)
+        return None
+    node = cql.parse_json(text) if lang == "cql2-json" else cql.parse(text)
+    if code is not None:
+        node = cql.map_geometries(node, lambda g: crsmod.storage_geometry(g, code))
+    return node
+
+
+def _instant(text: str) -> str:
+    """A date or date-time of the ``datetime`` parameter as a date (China's, for a
+    date-time with a zone)."""
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text).isoformat()
+        t = dt.datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise ApiError(400, f"datetime: '{text[:40]}' is not a date or date-time. Fix: write "
+                       "2023-03-01, 2023-03-01T08:00:00Z, or an interval a/b with '..' for an "
+                       "open end.", "datetime") from None
+    if t.tzinfo is not None:
+        t = t.astimezone(CHINA)
+    return t.date().isoformat()
+
+
+def _datetime_filter(coll: Any, text: str | None) -> cql.Node | None:
+    """The OGC ``datetime`` parameter as a condition on the collection's date property:
+    an instant matches that day; an interval matches its days, both ends included."""
+    if text is None:
+        return None
+    if coll.temporal is None:
+        raise ApiError(400, f"datetime: {coll.name} has no date property. Fix: drop datetime.",
+                       "datetime")
+    text = text.strip()
+    if "/" not in text:
+        return cql.Cmp(coll.temporal, "=", _instant(text))
+    start, _, end = text.partition("/")
+    low = None if start in ("..", "") else _instant(start)
+    high = None if end in ("..", "") else _instant(end)
+    if low is not None and high is not None and low > high:
+        raise ApiError(400, "datetime: the interval ends before it starts. Fix: give "
+                       "start/end in that order.", "datetime")
+    parts: list[cql.Node] = []
+    if low is not None:
+        parts.append(cql.Cmp(coll.temporal, ">=", low))
+    if high is not None:
+        parts.append(cql.Cmp(coll.temporal, "<=", high))
+    if not parts:
+        # '../..' is every time, but a feature without a date has no time at all
+        return cql.IsNull(coll.temporal, negate=True)
+    return parts[0] if len(parts) == 1 else cql.And(tuple(parts))
+
+
 def build_query(request: Request, coll: Any, settings: Settings, *, bbox: str | None,
                 bbox_crs: str | None, limit: int | None, cursor: str | None,
                 properties: str | None, sortby: str | None, skip_geometry: bool,
                 filter_: str | None, filter_lang: str | None, number_matched: bool | None,
-                download: bool, lang: str = "zh") -> StoreQuery:
+                download: bool, lang: str = "zh", geometry: str | None = None,
+                filter_crs: str | None = None, datetime_: str | None = None) -> StoreQuery:
     """Turn OGC query parameters into a store query (400 names the bad parameter)."""
-    q = StoreQuery(skip_geometry=skip_geometry, lang=lang)
+    q = StoreQuery(skip_geometry=skip_geometry, lang=lang,
+                   ledger_geometry=_ledger_geometry(coll.name, geometry))
     for k, v in request.query_params.multi_items():
         if k in RESERVED:
             continue
@@ -255,11 +382,10 @@ def build_query(request: Request, coll: Any, settings: Settings, *, bbox: str | 
             if " " in name:  # "+" decoded to a space in a query string
                 name = name.replace(" ", "")
             q.sortby.append((name, desc))
-    if filter_lang is not None and filter_lang != "cql2-text":
-        raise ApiError(400, f"filter-lang: '{filter_lang}' is not supported. Fix: use "
-                       "cql2-text.", "filter-lang")
-    if filter_ is not None:
-        q.filter = cql.parse(filter_)
+    q.filter = _filter(coll, filter_, filter_lang, filter_crs)
+    when = _datetime_filter(coll, datetime_)
+    if when is not None:
+        q.filter = when if q.filter is None else cql.And((q.filter, when))
     filtered = bool(q.equals or q.bbox or q.filter)
     q.count = bool(number_matched) if number_matched is not None else (
         settings.number_matched and not filtered)
@@ -307,6 +433,19 @@ def respond_features(request: Request, page: Page, *, fmt: str, crs_code: int | 
     assessment = getattr(request.state, "assessment", None) if layer == "parcels" else None
     if assessment:
         headers["Landuse-Assessment"] = assessment_header(assessment)
+    links = [{"rel": "self", "href": str(request.url), "type": formats.MEDIA[fmt],
+              "title": "this page"}]
+    for alt in ("json", "html", "csv", "geojson", "xlsx", "gpkg"):
+        if alt != fmt:
+            links.append({"rel": "alternate" if alt in PAGE_FORMATS else "enclosure",
+                          "href": str(request.url.include_query_params(f=alt)),
+                          "type": formats.MEDIA[alt], "title": alt})
+    if page.next_key is not None:
+        links.append({"rel": "next", "type": formats.MEDIA[fmt], "title": "next page 下一页",
+                      "href": str(request.url.include_query_params(
+                          cursor=encode_cursor(page.next_key)))})
+    links += extra_links or []
+    headers["Link"] = link_header(links)
     storage_geoms = [f.geometry for f in feats]
     if fmt in formats.DOWNLOADS:
         ogc_axis = fmt not in ("gpkg",)
@@ -320,18 +459,6 @@ def respond_features(request: Request, page: Page, *, fmt: str, crs_code: int | 
             _filename(filename, f"{layer}-{stamp}", fmt))
         return Response(data, media_type=formats.MEDIA[fmt], headers=headers)
     geoms = crsmod.to_output(storage_geoms, crs_code)
-    links = [{"rel": "self", "href": str(request.url), "type": formats.MEDIA[fmt],
-              "title": "this page"}]
-    for alt in ("json", "html", "csv", "geojson", "xlsx", "gpkg"):
-        if alt != fmt:
-            links.append({"rel": "alternate" if alt in PAGE_FORMATS else "enclosure",
-                          "href": str(request.url.include_query_params(f=alt)),
-                          "type": formats.MEDIA[alt], "title": alt})
-    if page.next_key is not None:
-        links.append({"rel": "next", "type": formats.MEDIA[fmt], "title": "next page 下一页",
-                      "href": str(request.url.include_query_params(
-                          cursor=encode_cursor(page.next_key)))})
-    links += extra_links or []
     if fmt == "html":
         note = f"{len(feats)} features" + (
             f" of {page.number_matched}" if page.number_matched is not None else "")
@@ -369,11 +496,20 @@ def items(
     properties: Annotated[str | None, Query()] = None,
     sortby: Annotated[str | None, Query(description="+a,-b")] = None,
     skipGeometry: Annotated[bool, Query()] = False,
-    filter: Annotated[str | None, Query(description="CQL2 text")] = None,
-    filter_lang: Annotated[str | None, Query(alias="filter-lang")] = None,
+    filter: Annotated[str | None, Query(description="CQL2 text or CQL2-JSON (filter-lang)")
+                      ] = None,
+    filter_lang: Annotated[str | None, Query(alias="filter-lang",
+                                             description="cql2-text (default) or "
+                                             "cql2-json")] = None,
+    filter_crs: Annotated[str | None, Query(alias="filter-crs",
+                                            description="CRS of the filter's geometries "
+                                            "(default CRS84)")] = None,
+    datetime: Annotated[str | None, Query(description=DATETIME_HELP)] = None,
     numberMatched: Annotated[bool | None, Query()] = None,
     filename: Annotated[str | None, Query(max_length=200)] = None,
     lang: Annotated[str, Query(pattern="^(zh|en)$", description=LANG_HELP)] = "zh",
+    geometry: Annotated[str | None, Query(pattern="^(point|polygon|event)$",
+                                          description=GEOMETRY_HELP)] = None,
     store: StoreDep,
     _: Reader,
 ) -> Response:
@@ -384,7 +520,8 @@ def items(
                     limit=limit, cursor=cursor, properties=properties, sortby=sortby,
                     skip_geometry=skipGeometry, filter_=filter, filter_lang=filter_lang,
                     number_matched=numberMatched, download=fmt in formats.DOWNLOADS,
-                    lang=lang)
+                    lang=lang, geometry=geometry, filter_crs=filter_crs,
+                    datetime_=datetime)
     if collectionId == "parcels":
         ensure_assessment(request)
     page = store.query(collectionId, q)
@@ -403,25 +540,32 @@ def item(request: Request, collectionId: str, featureId: str, *,
          f: Annotated[str | None, Query()] = None,
          crs: Annotated[str | None, Query()] = None,
          lang: Annotated[str, Query(pattern="^(zh|en)$", description=LANG_HELP)] = "zh",
+         geometry: Annotated[str | None, Query(pattern="^(point|polygon|event)$",
+                                               description=GEOMETRY_HELP)] = None,
          store: StoreDep,
          _: Reader) -> Response:
     coll = _collection(collectionId)
     fmt = _fmt(f, request)
     crs_code = crsmod.parse_crs(crs, "crs")
+    how = _ledger_geometry(collectionId, geometry)
     info = ensure_assessment(request) if collectionId == "parcels" else None
-    feat = store.get(collectionId, featureId, lang=lang)
+    feat = store.get(collectionId, featureId, lang=lang, ledger_geometry=how)
     headers = {"Content-Crs": f"<{crsmod.crs_uri(crs_code)}>"}
     if info:
         headers["Landuse-Assessment"] = assessment_header(info)
     if feat.version is not None:
         headers["ETag"] = etag(feat)
-    if fmt == "html":
-        return Response(formats.features_html(f"{coll.title} {feat.id}", [feat], []),
-                        media_type=formats.MEDIA["html"], headers=headers)
     base = _base(request)
-    links = [{"rel": "self", "href": str(request.url), "type": "application/geo+json"},
+    other = "html" if fmt == "json" else "json"
+    links = [{"rel": "self", "href": str(request.url), "type": formats.MEDIA[fmt]},
+             {"rel": "alternate", "href": str(request.url.include_query_params(f=other)),
+              "type": formats.MEDIA[other], "title": other},
              {"rel": "collection", "href": f"{base}/collections/{collectionId}",
               "type": "application/json"}]
+    headers["Link"] = link_header(links)
+    if fmt == "html":
+        return Response(formats.features_html(f"{coll.title} {feat.id}", [feat], links),
+                        media_type=formats.MEDIA["html"], headers=headers)
     geom = crsmod.to_output([feat.geometry], crs_code)[0]
     meta: dict[str, Any] = {"links": links}
     if info:

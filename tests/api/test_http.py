@@ -9,6 +9,7 @@ not timed.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -26,7 +27,9 @@ from tests.support.store import Server, store_target  # noqa: F401
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "landuse", *args], capture_output=True,
-                          text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                          text=True, env={"PYTHONPATH": os.pathsep.join(
+                              [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+                              "PATH": "/usr/bin:/bin"},
                           timeout=120)
 
 
