@@ -46,9 +46,15 @@ def load(input: str, store_path: str | None, database: str | None, read: ReadArg
     parcels = read.parcels(input)
     problems = validate(parcels, progress=True)
     errors = problems[problems["severity"] == "error"]
+    warns = problems[problems["severity"] != "error"]
     if len(problems):
-        click.echo(f"校验 validation: {len(errors)} errors, {len(problems) - len(errors)} "
+        click.echo(f"校验 validation: {len(errors)} errors, {len(warns)} "
                    f"warnings (details: landuse validate {input} --report problems.csv)")
+    for r in warns.head(10).itertuples():
+        click.echo(f"警告 warning: {r.parcel_id if r.parcel_id is not None else ''} {r.field}: "
+                   f"{r.problem} (fix: {r.fix})")
+    if len(warns) > 10:
+        click.echo(f"… {len(warns) - 10} more warnings")
     if len(errors) and not keep_problems:
         lines = "; ".join(f"{r.parcel_id} {r.field}: {r.problem} (fix: {r.fix})"
                           for r in errors.head(5).itertuples())
