@@ -50,9 +50,9 @@ def load(input: str, store_path: str | None, database: str | None, read: ReadArg
     if len(problems):
         click.echo(f"校验 validation: {len(errors)} errors, {len(warns)} "
                    f"warnings (details: landuse validate {input} --report problems.csv)")
-    for r in warns.head(10).itertuples():
-        click.echo(f"警告 warning: {r.parcel_id if r.parcel_id is not None else ''} {r.field}: "
-                   f"{r.problem} (fix: {r.fix})")
+    for w in warns.head(10).to_dict("records"):
+        pid = "" if w["parcel_id"] is None else str(w["parcel_id"])
+        click.echo(f"警告 warning: {pid} {w['field']}: {w['problem']} (fix: {w['fix']})")
     if len(warns) > 10:
         click.echo(f"… {len(warns) - 10} more warnings")
     if len(errors) and not keep_problems:
