@@ -40,7 +40,7 @@ import pandas as pd
 from landuse.core.area import add_areas
 from landuse.errors import CRSError, SchemaError
 from landuse.rules._text import join_codes
-from landuse.rules.columns import Columns
+from landuse.rules.columns import Columns, missing_field_warnings
 from landuse.rules.efficiency import INDICATORS
 from landuse.rules.findings import Findings, evaluate
 from landuse.rules.idle import IDLE_TYPES
@@ -105,8 +105,10 @@ def assess(
     -------
     geopandas.GeoDataFrame
         The input's columns unchanged, plus :data:`ASSESSMENT_COLUMNS`. ``attrs["assessment"]``
-        records the as-of date, the ruleset (name, version, parts, files), the language and
-        the standard fields absent from the input.
+        records the as-of date, the ruleset (name, version, parts, files), the language,
+        the standard fields absent from the input and ``warnings``: the fields a rule
+        needs that the reader did not recognise (a cut header of unknown unit, or missing
+        fields beside unrecognised columns; :func:`~landuse.rules.columns.missing_field_warnings`).
 
     Raises
     ------
@@ -246,6 +248,7 @@ def _assemble(
             "files": list(rs.files),
         },
         "absent_fields": absent,
+        "warnings": missing_field_warnings(absent, dict(attrs.get("landuse", {}))),
         **f.flags.outside_meta,
     }
     return out

@@ -160,3 +160,22 @@ def test_info_and_validate_report_units(tmp_path: Path) -> None:
     run = CliRunner().invoke(cli, ["validate", str(p), "--report", str(rep)])
     text = rep.read_text("utf-8-sig")
     assert "露天堆场面" in text and "建筑基底面" in text
+
+
+def test_a_needed_field_left_unrecognised_is_named_in_the_assessment(tmp_path: Path) -> None:
+    # 建筑基底面 at 2e6: no plausible unit, so footprint_m2 (needed by the coverage rule)
+    # stays unrecognised; the assessment names it with the --unit fix, in attrs and CLI
+    p = _shp(tmp_path, 1.0, 建筑基底面积=[2e6] * 3, 备注=["x"] * 3)
+    r = assess(read_parcels(p), "2023-10-31")
+    warns = r.attrs["assessment"]["warnings"]
+    cut = next(w for w in warns if w["header"] == "建筑基底面")
+    assert cut["field"] == "footprint_m2" and "--unit footprint_m2=亩" in cut["message"]
+    other = next(w for w in warns if w["header"] == "备注")
+    assert "footprint_m2" not in other["field"]  # named once, by its own warning
+    out = tmp_path / "a.csv"
+    run = CliRunner().invoke(cli, ["assess", str(p), "--as-of", "2023-10-31", "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "警告 warning: footprint_m2 is needed by the rules but not recognised" in run.output
+    # every column recognised: no warning, however many fields are absent
+    ok = assess(read_parcels(_shp(tmp_path, 1.0, name="ok")), "2023-10-31")
+    assert ok.attrs["assessment"]["warnings"] == []
