@@ -138,11 +138,7 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
     conseq = cause in idle_rs["consequence_causes"] or (
         unrecorded and idle_rs["unrecorded_cause_is_holder"]
     )
-    agreed_del = _d(r.get("agreed_delivery_date"))
-    late = delivery is not None and (
-        (agreed is not None and delivery > agreed)
-        or (agreed_del is not None and delivery > agreed_del)
-    )
+    late = delivery is not None and agreed is not None and delivery > agreed
     if idle_type == "not_started" and late and unrecorded:
         conseq = conseq and not idle_rs["late_delivery_is_government"]
     clock = base if idle_type == "not_started" else susp

@@ -170,7 +170,6 @@ DATE_FIELDS = (
     "approval_date",
     "supply_date",
     "delivery_date",
-    "agreed_delivery_date",
     "agreed_start_date",
     "agreed_completion_date",
     "permit_date",

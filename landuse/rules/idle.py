@@ -75,10 +75,8 @@ class NotStarted:
     (Art. 12(1) allows at most one year): a contradiction, not used."""
     extension_max_years: int
     late_delivery: np.ndarray
-    """Supplied, ``delivery_date`` after the contract's ``agreed_delivery_date`` or after
-    ``agreed_start_date``: the land was not delivered in time to start (Art. 8(1))."""
-    late_vs_contract: np.ndarray
-    """Of :attr:`late_delivery`: delivered after the contract's delivery date."""
+    """Supplied, ``delivery_date`` after ``agreed_start_date``: the land was not delivered
+    in time to start (Art. 8(1))."""
 
 
 def not_started(p: Progress, rules: dict[str, Any]) -> NotStarted:
@@ -103,9 +101,6 @@ def not_started(p: Progress, rules: dict[str, Any]) -> NotStarted:
     sel = candidate & has_base
     overdue[sel] = np.maximum(days_since_base[sel], 0)
     days_left = (add_years(base, k_idle) - today).astype("timedelta64[D]").astype("float64")
-    has_del = p.supplied & ok(p.delivery)
-    late_contract = has_del & ok(p.agreed_delivery) & (p.delivery > p.agreed_delivery)
-    late_start = has_del & has_agreed & (p.delivery > p.agreed)
     return NotStarted(
         years=k_idle,
         delivery_years=k_del,
@@ -120,8 +115,7 @@ def not_started(p: Progress, rules: dict[str, Any]) -> NotStarted:
         ext_before_agreed=ext_before,
         ext_too_long=ext_long,
         extension_max_years=k_ext,
-        late_delivery=late_contract | late_start,
-        late_vs_contract=late_contract,
+        late_delivery=p.supplied & ok(p.delivery) & has_agreed & (p.delivery > p.agreed),
     )
 
 

@@ -31,8 +31,6 @@ class Progress:
     approval: np.ndarray
     supply: np.ndarray
     delivery: np.ndarray
-    agreed_delivery: np.ndarray
-    """The delivery date the contract agrees (``agreed_delivery_date``)."""
     agreed: np.ndarray
     extension: np.ndarray
     start: np.ndarray
@@ -70,7 +68,6 @@ def progress(cols: Columns, today: np.datetime64, idle_rules: dict[str, Any]) ->
     approval = cols.date("approval_date")
     supply = cols.date("supply_date")
     delivery = cols.date("delivery_date")
-    agreed_delivery = cols.date("agreed_delivery_date")
     agreed = cols.date("agreed_start_date")
     ext = cols.date("extension_until")
     recorded = {
@@ -98,7 +95,6 @@ def progress(cols: Columns, today: np.datetime64, idle_rules: dict[str, Any]) ->
         approval=approval,
         supply=supply,
         delivery=delivery,
-        agreed_delivery=agreed_delivery,
         agreed=agreed,
         extension=ext,
         start=start,

@@ -48,7 +48,6 @@ parcel = st.fixed_dictionaries(
         "approval_date": any_date,
         "supply_date": any_date,
         "delivery_date": any_date,
-        "agreed_delivery_date": any_date,
         "agreed_start_date": any_date,
         "extension_until": opt(edge),
         "start_date": any_date,
