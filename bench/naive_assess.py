@@ -74,11 +74,19 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
 
     supply = _d(r.get("supply_date"))
     approval = _d(r.get("approval_date"))
-    completion = _d(r.get("completion_date"))
-    production = _d(r.get("production_date"))
-    start = _d(r.get("start_date"))
-    susp = _d(r.get("suspended_since"))
-    ev = _s(r.get("start_evidence"))
+
+    def current(name: str) -> dt.date | None:
+        """A progress date, unless it is before the supply (the former holder's)."""
+        d = _d(r.get(name))
+        return None if d is not None and supply is not None and d < supply else d
+
+    completion = current("completion_date")
+    production = current("production_date")
+    start = current("start_date")
+    susp = current("suspended_since")
+    # the evidence that goes with a former holder's start is the former holder's too
+    former_start = start is None and _d(r.get("start_date")) is not None
+    ev = None if former_start else _s(r.get("start_evidence"))
     supplied = supply is not None and supply <= today
     completed = completion is not None and completion <= today
     producing = production is not None and production <= today
@@ -91,6 +99,10 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
     ext = _d(r.get("extension_until"))
     agreed = _d(r.get("agreed_start_date"))
     delivery = _d(r.get("delivery_date"))
+    if ext is not None and agreed is not None and (
+        ext < agreed or ext > _plus_years(agreed, idle_rs["extension_max_years"])
+    ):
+        ext = None
     if ext is not None:
         base = ext
     elif agreed is not None:
@@ -132,6 +144,9 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
     conseq = cause in idle_rs["consequence_causes"] or (
         unrecorded and idle_rs["unrecorded_cause_is_holder"]
     )
+    late = delivery is not None and agreed is not None and delivery > agreed
+    if idle_type == "not_started" and late and unrecorded:
+        conseq = conseq and not idle_rs["late_delivery_is_government"]
     clock = base if idle_type == "not_started" else susp
     fee = 0.0
     recovery = False

@@ -59,6 +59,9 @@ class Field:
     """Several codes of ``codes`` separated by ``;`` (assessment fields such as ``flags``)."""
     unit: str | None = None
     """Key of the unit shown after the field's label (``[units]``), if it has one."""
+    plausible: tuple[float, float] | None = None
+    """Area fields: the range of the field's area over the parcel's measured area within
+    which a source unit is plausible (used to infer a unit a header does not state)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class HeaderMatch:
     unit_m2: float | None = None
     unit: str | None = None
     truncated: bool = False
+    unit_stated: bool = True
+    """False for an area header that names no unit (an alias without (亩)/(公顷)/(m2)):
+    m² by the standard, but the reader checks it against the parcels' measured areas."""
 
 
 def normalise_header(text: str) -> str:
@@ -122,6 +128,11 @@ class Standard:
                     codes=f.get("codes"),
                     multiple=bool(f.get("list", False)),
                     unit=f.get("unit"),
+                    plausible=(
+                        (float(f["plausible"][0]), float(f["plausible"][1]))
+                        if "plausible" in f
+                        else None
+                    ),
                 )
                 for f in data[layer]
             )
@@ -172,9 +183,15 @@ class Standard:
         h = normalise_header(header)
         fields = self.fields[layer]
         for f in fields:
-            if h == f.name.lower() or h in (normalise_header(a) for a in f.aliases):
+            by_name = h == f.name.lower()
+            if by_name or h in (normalise_header(a) for a in f.aliases):
                 unit = _unit_of_name(f.name)
-                return HeaderMatch(f, AREA_UNITS.get(unit) if unit else None, unit)
+                return HeaderMatch(
+                    f,
+                    AREA_UNITS.get(unit) if unit else None,
+                    unit,
+                    unit_stated=by_name or f.type != "area",
+                )
         m = _UNIT_SUFFIX.match(h)
         if m and m.group("base"):
             base = m.group("base")
@@ -193,8 +210,11 @@ class Standard:
                         ]
                     for v in variants:
                         if v != h and h in (_cut_bytes(v), _cut_bytes(v, 10, "utf-8")):
-                            # a cut area header has lost its unit: report, never guess
-                            return HeaderMatch(f, None, None, truncated=True)
+                            # a cut area header has lost its unit: the reader infers
+                            # it from the parcels' areas, or reports it
+                            return HeaderMatch(
+                                f, None, None, truncated=True, unit_stated=f.type != "area"
+                            )
         return None
 
     def code_for(self, list_name: str, value: object) -> str | None:

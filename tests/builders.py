@@ -217,6 +217,7 @@ def supplied(**kw: Any) -> dict[str, Any]:
 def producing(**kw: Any) -> dict[str, Any]:
     """A producing parcel (since 2015) passing every indicator; keyword arguments override."""
     row = supplied(
+        supply_date="2012-06-01",
         start_date="2013-01-01",
         completion_date="2014-01-01",
         production_date="2015-01-01",

@@ -196,7 +196,10 @@ SPECIALS = [
     {"key": "remedy_extension", "zone": "DZ", "ind": "40", "mu": None,
      "kind": "unstarted", "p": {"supply": "2020-12-30", "agreed_start": "2021-09-30",
                                 "extension": "2023-06-30", "cause": "government"},
-     "x": {"lc": "supplied_unused"}},
+     # The extension runs 21 months past the agreed start; Order 53 Art. 12(1) allows at
+     # most one year, so it is not used as the clock base: idle since 2022-09-30, no fee
+     # (government cause, Art. 8).
+     "x": {"lc": "supplied_unused", "idle": "not_started"}},
     {"key": "remedy_government", "zone": "DZ", "ind": "39", "mu": None,
      "kind": "unstarted", "p": {"supply": "2020-10-20", "agreed_start": "2021-12-31",
                                 "cause": "government"},
@@ -748,7 +751,10 @@ def ordinary_design(kind):
 
 def overdue_days(a):
     """Days since the (re-based) start clock for a supplied, unstarted parcel."""
-    base = a["extension_until"] or a["agreed_start_date"]
+    ext, agreed = a["extension_until"], a["agreed_start_date"]
+    if ext is not None and agreed is not None and not agreed <= ext <= add_years(agreed, 1):
+        ext = None  # Order 53 Art. 12(1): an extension of at most one year
+    base = ext or agreed
     if base is None and a["delivery_date"] is not None:
         base = add_years(a["delivery_date"], 1)
     return max((AS_OF - base).days, 0) if base else None
@@ -911,11 +917,10 @@ def verify(parcels, design):
             fails = [name for name, bad in checks if bad]
         idle = "none"
         if dates["supply_date"] and not started:
-            base = (
-                dates["extension_until"]
-                or dates["agreed_start_date"]
-                or add_years(dates["delivery_date"], 1)
-            )
+            ext, agreed = dates["extension_until"], dates["agreed_start_date"]
+            if ext and agreed and not agreed <= ext <= add_years(agreed, 1):
+                ext = None  # Order 53 Art. 12(1): at most one year
+            base = ext or agreed or add_years(dates["delivery_date"], 1)
             if AS_OF >= add_years(base, 1):
                 idle = "not_started"
         elif started and dates["suspended_since"] and not dates["completion_date"]:

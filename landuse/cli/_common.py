@@ -140,20 +140,23 @@ class ReadArgs:
     attributes: str | None = None
     assume_crs: str | None = None
     id_column: str | None = None
+    unit: tuple[str, ...] = ()
+    """``FIELD=UNIT`` items of ``--unit``."""
 
     def parcels(self, input: str) -> gpd.GeoDataFrame:
         """Read INPUT's parcels with these options (:func:`landuse.io.read_parcels`)."""
         from landuse.io import read_parcels
+        from landuse.io.units import parse_unit_overrides
 
         return read_parcels(input, layer=self.layer, encoding=self.encoding,
                             attributes=self.attributes, assume_crs=self.assume_crs,
-                            id_column=self.id_column)
+                            id_column=self.id_column, units=parse_unit_overrides(self.unit))
 
 
 def read_options(func: F) -> F:
-    """``--layer --encoding --attributes --assume-crs --id-column``: every command that reads
-    a parcel layer shares them; the command gets them as one keyword argument ``read``
-    (:class:`ReadArgs`)."""
+    """``--layer --encoding --attributes --assume-crs --id-column --unit``: every command
+    that reads a parcel layer shares them; the command gets them as one keyword argument
+    ``read`` (:class:`ReadArgs`)."""
     opts = [
         click.option(
             "--layer", help="Layer of a multi-layer file (default: parcels or the first)."
@@ -175,6 +178,14 @@ def read_options(func: F) -> F:
         click.option(
             "--id-column",
             help="Source column holding the parcel id when its header is not a known alias.",
+        ),
+        click.option(
+            "--unit",
+            multiple=True,
+            metavar="FIELD=UNIT",
+            help="Area unit of a column (a standard field or a header of the file): m2, 亩 "
+            "or 公顷, e.g. --unit footprint_m2=亩 (repeatable). Without it a cut or unit-less "
+            "area header gets the one unit its values make plausible, or is reported.",
         ),
     ]
     return _apply(_collect(func, ReadArgs, "read"), opts)

@@ -43,3 +43,5 @@ def assess(input: str, read: ReadArgs, assessing: AssessArgs, output: str,
         f"({meta.get('ruleset', {}).get('description', '')}): "
         f"闲置 idle {idle}, 低效 low-efficiency {low} -> {path}"
     )
+    for w in meta.get("warnings", []):
+        click.echo(f"警告 warning: {w['message']}", err=True)

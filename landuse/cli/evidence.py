@@ -47,7 +47,8 @@ def _assume(gdf: gpd.GeoDataFrame, crs: str | None, what: str, path: str) -> gpd
     type=click.Path(file_okay=False),
     help="Keep parcel x pixel coverage here and reuse it in later runs on the same grid.",
 )
-@output_options(help="Evidence file: .gpkg, .parquet or .geojson.")
+@output_options(help="Evidence file: .gpkg, .parquet, .geojson, .csv or .xlsx (the report "
+                     "and the map read the first three).")
 @handle_errors
 def evidence(
     input: str,

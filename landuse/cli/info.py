@@ -65,6 +65,14 @@ def info(
     )
     if out["truncated_headers"]:
         click.echo("截断表头 cut headers: " + ", ".join(out["truncated_headers"]))
+    for name, u in out["units_inferred"].items():
+        click.echo(f"面积单位推断 unit inferred: {u['header']} -> {name} = {u['unit']} "
+                   f"(from the parcels' areas; override with --unit {name}=...)")
+    for name, u in out["units_given"].items():
+        click.echo(f"面积单位指定 unit given: {name} = {u} (--unit)")
+    for header, name in out["units_unknown"].items():
+        click.echo(f"面积单位不明 unit unknown: {header} (cut from {name}) kept as is, {name} "
+                   f"missing; give --unit {name}=亩 (or m2, 公顷)")
     if out["unreadable_cells"] or out["file_problems"]:
         click.echo(
             f"注意 note: {out['unreadable_cells']} unreadable cells, {out['file_problems']} "

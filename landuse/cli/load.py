@@ -46,9 +46,15 @@ def load(input: str, store_path: str | None, database: str | None, read: ReadArg
     parcels = read.parcels(input)
     problems = validate(parcels, progress=True)
     errors = problems[problems["severity"] == "error"]
+    warns = problems[problems["severity"] != "error"]
     if len(problems):
-        click.echo(f"校验 validation: {len(errors)} errors, {len(problems) - len(errors)} "
+        click.echo(f"校验 validation: {len(errors)} errors, {len(warns)} "
                    f"warnings (details: landuse validate {input} --report problems.csv)")
+    for w in warns.head(10).to_dict("records"):
+        pid = "" if w["parcel_id"] is None else str(w["parcel_id"])
+        click.echo(f"警告 warning: {pid} {w['field']}: {w['problem']} (fix: {w['fix']})")
+    if len(warns) > 10:
+        click.echo(f"… {len(warns) - 10} more warnings")
     if len(errors) and not keep_problems:
         lines = "; ".join(f"{r.parcel_id} {r.field}: {r.problem} (fix: {r.fix})"
                           for r in errors.head(5).itertuples())

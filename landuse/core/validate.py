@@ -500,7 +500,11 @@ def check_dates_order(ctx: ValidationContext) -> pd.DataFrame | None:
 
 
 def check_area(ctx: ValidationContext) -> pd.DataFrame | None:
-    """Registered area differing from the ellipsoidal area by more than the tolerance."""
+    """Registered area differing from the ellipsoidal area by more than the tolerance.
+
+    A warning, not an error: the parcel is still usable (the rules use the registered
+    area, the map the polygon), and a register is not refused for it.
+    """
     if "registered_area_m2" not in ctx.gdf.columns or ctx.gdf.crs is None:
         return None
     reg = pd.to_numeric(ctx.gdf["registered_area_m2"], errors="coerce").to_numpy(dtype=float)
@@ -519,6 +523,7 @@ def check_area(ctx: ValidationContext) -> pd.DataFrame | None:
         [f"registered area differs from the measured ellipsoidal area by {d:+.1%} "
          f"(tolerance {ctx.area_tolerance:.1%}) 登记面积与图形面积不符" for d in rel[pos]],
         "check the polygon and the registered area (and its unit: m², 亩 or 公顷)",
+        severity="warning",
     )
 
 

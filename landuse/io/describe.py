@@ -34,8 +34,10 @@ def describe_layer(gdf: gpd.GeoDataFrame, source: str) -> dict[str, Any]:
     dict
         ``file format layers layer crs crs_name crs_assumed parcels geometry_types bounds
         encoding encoding_source recognised unrecognised units_converted truncated_headers
-        unreadable_cells file_problems attributes``; ``bounds`` is None when no parcel has a
-        geometry.
+        units_inferred units_given units_unknown unreadable_cells file_problems attributes``
+        (``units_inferred``: field -> header and the unit its values make plausible;
+        ``units_unknown``: header -> the field it was cut from, unit not inferable);
+        ``bounds`` is None when no parcel has a geometry.
 
     Examples
     --------
@@ -71,6 +73,12 @@ def describe_layer(gdf: gpd.GeoDataFrame, source: str) -> dict[str, Any]:
         "unrecognised": meta.get("unrecognised", []),
         "units_converted": meta.get("converted", {}),
         "truncated_headers": meta.get("truncated", []),
+        "units_inferred": {
+            f: {"header": v["header"], "unit": v["unit"]}
+            for f, v in meta.get("units_inferred", {}).items()
+        },
+        "units_given": meta.get("units_given", {}),
+        "units_unknown": meta.get("units_unknown", {}),
         "unreadable_cells": len(meta.get("cells", {}).get("row", [])),
         "file_problems": len(meta.get("problems", [])),
         "attributes": meta.get("attributes"),

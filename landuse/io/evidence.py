@@ -2,8 +2,9 @@
 
 ``.gpkg``: layers ``evidence``, ``discrepancies`` (with the parcel geometry) and
 ``outside_supply`` (buildings on no supplied parcel, when buildings were given).
-``.parquet`` / ``.geojson``: the evidence layer, and the discrepancies beside it as
-``<name>.discrepancies.csv``.
+``.parquet`` / ``.geojson`` / ``.csv``: the evidence layer, and the discrepancies beside
+it as ``<name>.discrepancies.csv``. ``.xlsx``: sheets ``evidence`` and ``discrepancies``.
+The report and the map read back the three geometry formats.
 """
 
 from __future__ import annotations
@@ -16,26 +17,39 @@ import pyogrio
 
 from landuse.errors import DataSourceError
 from landuse.evidence import EvidenceResult
-from landuse.io.write import atomic_path
+from landuse.io.write import TABLE_FORMATS, atomic_path, write_table
 
 __all__ = ["read_evidence", "write_evidence"]
 
 
 def write_evidence(res: EvidenceResult, target: str | Path, overwrite: bool = False) -> Path:
-    """Write the evidence (and, for .gpkg, the discrepancy and outside-supply layers).
+    """Write the evidence in any of :data:`~landuse.io.write.TABLE_FORMATS`.
 
     ``.gpkg``: layers ``evidence``, ``discrepancies`` (with the parcel geometry) and
     ``outside_supply`` (buildings on no supplied parcel, when buildings were given).
-    ``.parquet``/``.geojson``: the evidence layer, and the discrepancies beside it as
-    ``<name>.discrepancies.csv``. Every file is written atomically.
+    ``.parquet``/``.geojson``/``.csv``: the evidence layer (CSV: geometry as WKT), and the
+    discrepancies beside it as ``<name>.discrepancies.csv``. ``.xlsx``: sheets
+    ``evidence`` and ``discrepancies`` (no geometry). Every file is written atomically.
     """
     t = Path(target)
     suffix = t.suffix.lower()
-    if suffix not in (".gpkg", ".parquet", ".geojson", ".json"):
+    if suffix == ".json":
+        suffix = ".geojson"
+    if suffix not in TABLE_FORMATS:
         raise DataSourceError(
-            f"{t}: unknown output format '{suffix}'. Fix: use .gpkg, .parquet or .geojson."
+            f"{t}: unknown output format '{t.suffix}'. Fix: use one of "
+            + ", ".join(TABLE_FORMATS) + "."
         )
     gdf = res.parcels
+    if suffix == ".xlsx":
+        return write_table(gdf, t, "evidence", overwrite,
+                           [("discrepancies", pd.DataFrame(res.discrepancies))])
+    if suffix != ".gpkg":
+        write_table(gdf, t, "evidence", overwrite)
+        side = t.with_name(t.name + ".discrepancies.csv")
+        with atomic_path(side, overwrite=True) as tmp:
+            pd.DataFrame(res.discrepancies).to_csv(tmp, index=False, encoding="utf-8-sig")
+        return t
     geom = gdf.geometry
     disc = gpd.GeoDataFrame(
         res.discrepancies.merge(
@@ -48,22 +62,11 @@ def write_evidence(res: EvidenceResult, target: str | Path, overwrite: bool = Fa
         geometry="geometry",
         crs=gdf.crs,
     )
-    side = t.with_name(t.name + ".discrepancies.csv")
     with atomic_path(t, overwrite=overwrite) as tmp:
-        if suffix == ".gpkg":
-            gdf.to_file(tmp, layer="evidence", driver="GPKG", engine="pyogrio")
-            disc.to_file(tmp, layer="discrepancies", driver="GPKG", engine="pyogrio")
-            if res.outside_supply is not None:
-                res.outside_supply.to_file(
-                    tmp, layer="outside_supply", driver="GPKG", engine="pyogrio"
-                )
-        elif suffix == ".parquet":
-            gdf.to_parquet(tmp)
-        else:
-            gdf.to_file(tmp, driver="GeoJSON", engine="pyogrio")
-    if suffix != ".gpkg":
-        with atomic_path(side, overwrite=True) as tmp:
-            pd.DataFrame(res.discrepancies).to_csv(tmp, index=False, encoding="utf-8-sig")
+        gdf.to_file(tmp, layer="evidence", driver="GPKG", engine="pyogrio")
+        disc.to_file(tmp, layer="discrepancies", driver="GPKG", engine="pyogrio")
+        if res.outside_supply is not None:
+            res.outside_supply.to_file(tmp, layer="outside_supply", driver="GPKG", engine="pyogrio")
     return t
 
 
@@ -100,8 +103,9 @@ def read_evidence(
             ev = gpd.read_file(p, engine="pyogrio")
         else:
             raise DataSourceError(
-                f"{p}: unknown evidence format '{p.suffix}'. Fix: give the .gpkg, .parquet or "
-                ".geojson written by 'landuse evidence'."
+                f"{p}: unknown evidence format '{p.suffix}' (a .csv or .xlsx is a table for "
+                "people, without a CRS). Fix: give the .gpkg, .parquet or .geojson written "
+                "by 'landuse evidence'."
             )
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError,
             OSError) as e:

@@ -36,6 +36,7 @@ from landuse.core.normalise import CellProblems, normalise_values
 from landuse.errors import CRSError, DataSourceError, SchemaError
 from landuse.io import guards
 from landuse.io.shapefile import check_shapefile, detect_encoding
+from landuse.io.units import infer_area_units
 from landuse.standard import AREA_UNITS, Layer, get_standard, normalise_header
 
 __all__ = [
@@ -59,20 +60,31 @@ LAT_HEADERS = ("lat", "latitude", "y", "纬度", "北纬", "中心纬度")
 
 # ----------------------------------------------------------------------- header mapping
 def rename_to_standard(
-    df: pd.DataFrame, layer: Layer = "parcels", source: str = ""
+    df: pd.DataFrame,
+    layer: Layer = "parcels",
+    source: str = "",
+    units: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Rename recognised headers to the standard's names; keep unknown columns.
 
+    ``units`` (field or header -> ``m2``/``亩``/``公顷``, from ``--unit``) states the unit
+    of an area column, whatever its header says.
+
     Returns the renamed frame and a report: ``recognised`` (header -> field),
     ``unrecognised`` (headers kept untouched), ``units`` (field -> unit of the source),
-    ``units_m2`` (field -> m² per source unit), ``truncated`` (cut headers matched) and
-    ``problems`` (a cut area header whose unit is lost stays under its own name and is
-    reported, never guessed).
+    ``units_m2`` (field -> m² per source unit), ``truncated`` (cut headers matched),
+    ``units_given`` (field -> unit from ``units``), ``pending_units`` (area field ->
+    (header, unit lost): a cut header, or a header stating no unit, whose unit
+    :func:`landuse.io.units.infer_area_units` checks against the parcels) and
+    ``problems``.
     """
     std = get_standard()
+    given = dict(units or {})
     mapping: dict[str, str] = {}
-    units: dict[str, str] = {}
+    units_src: dict[str, str] = {}
     units_m2: dict[str, float] = {}
+    units_given: dict[str, str] = {}
+    pending: dict[str, tuple[str, bool]] = {}
     unrecognised: list[str] = []
     truncated: list[str] = []
     problems: list[dict[str, Any]] = []
@@ -83,42 +95,38 @@ def rename_to_standard(
         if m is None:
             unrecognised.append(str(col))
             continue
-        if m.truncated and m.field.type == "area":
-            unrecognised.append(str(col))
-            problems.append(
-                _problem(
-                    field=str(col),
-                    problem=(
-                        f"header '{col}' looks like '{m.field.name}' cut at 10 bytes by a "
-                        "shapefile and its area unit (m²/亩/公顷) is lost 表头被截断, 面积单位不明"
-                    ),
-                    fix=(
-                        f"rename the column to '{m.field.name}' (m²) or e.g. "
-                        f"'{m.field.aliases[0] if m.field.aliases else m.field.name}(亩)', "
-                        "or deliver the data as GeoPackage; the column is kept as is"
-                    ),
-                    severity="error",
-                )
-            )
-            continue
         if m.field.name in mapping.values():
             other = next(k for k, v in mapping.items() if v == m.field.name)
             raise SchemaError(
                 f"{source}: columns '{other}' and '{col}' both mean field "
                 f"'{m.field.name}'. Fix: rename or drop one of them."
             )
-        mapping[str(col)] = m.field.name
+        name = m.field.name
+        mapping[str(col)] = name
         if m.truncated:
             truncated.append(str(col))
-        if m.unit:
-            units[m.field.name] = m.unit
-            units_m2[m.field.name] = AREA_UNITS[m.unit]
+        override = given.pop(name, None) or given.pop(str(col), None)
+        if override is not None and m.field.type == "area":
+            units_src[name] = units_given[name] = override
+            units_m2[name] = AREA_UNITS[override]
+        elif not m.unit_stated:
+            pending[name] = (str(col), m.truncated)
+        elif m.unit:
+            units_src[name] = m.unit
+            units_m2[name] = AREA_UNITS[m.unit]
+    if given:
+        raise SchemaError(
+            f"{source}: --unit names {', '.join(given)}, which is no area column of the file. "
+            "Fix: give a standard area field (e.g. footprint_m2) or a header of the file."
+        )
     out = df.rename(columns=mapping)
     return out, {
         "recognised": mapping,
         "unrecognised": unrecognised,
-        "units": units,
+        "units": units_src,
         "units_m2": units_m2,
+        "units_given": units_given,
+        "pending_units": pending,
         "truncated": truncated,
         "problems": problems,
     }
@@ -473,11 +481,12 @@ def _standardise(
     p: Path,
     meta: dict[str, Any],
     id_column: str | None = None,
+    units: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, CellProblems]:
     """Rename headers to the standard's names and normalise the values, recording in
     ``meta`` what was recognised, converted and found unreadable; returns the frame and
     the unreadable cells."""
-    renamed, report = rename_to_standard(df, layer, str(p))
+    renamed, report = rename_to_standard(df, layer, str(p), units)
     meta["problems"].extend(report.pop("problems"))
     units_m2 = report.pop("units_m2")
     if id_column is not None:
@@ -494,6 +503,7 @@ def read_parcels(
     attributes: str | Path | None = None,
     assume_crs: Any = None,
     id_column: str | None = None,
+    units: dict[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a parcel register into the standard's names, values normalised.
 
@@ -515,6 +525,11 @@ def read_parcels(
     id_column : str, optional
         A source column to use as ``parcel_id`` when no header is a parcel-id alias
         (e.g. ``"ML"`` for Cambridge's map-lot).
+    units : dict, optional
+        Area unit of a column (standard field or source header -> ``m2``/``亩``/``公顷``,
+        as :func:`landuse.io.units.parse_unit_overrides` gives it), whatever its header
+        says. A column whose unit is lost (a cut header) or unstated is otherwise checked
+        against the measured areas (:func:`landuse.io.units.infer_area_units`).
 
     Returns
     -------
@@ -559,10 +574,17 @@ def read_parcels(
         if "parcel_id" in raw.columns and id_column != "parcel_id":
             raise SchemaError(f"{p}: has a parcel_id column already; drop --id-column.")
         raw = raw.rename(columns={id_column: "parcel_id"})
-    out, cells = _standardise(pd.DataFrame(raw), "parcels", p, meta, id_column)
+    out, cells = _standardise(pd.DataFrame(raw), "parcels", p, meta, id_column, units)
     gdf = gpd.GeoDataFrame(out, geometry="geometry", crs=raw.crs)
+    gdf = infer_area_units(gdf, meta.pop("pending_units"), meta)
     if attributes is not None:
+        own = set(gdf.columns)
         gdf, cells = _join_attributes(gdf, Path(attributes), cells, meta)
+        # area columns of the attribute table whose unit is not stated: against the
+        # parcels they joined to (the layer's own columns win the join)
+        pending = {f: v for f, v in meta["attributes"].pop("pending_units").items()
+                   if f not in own}
+        gdf = infer_area_units(gdf, pending, meta)
     meta["cells"] = cells.as_dict()
     gdf.attrs["landuse"] = meta
     return gdf
@@ -572,7 +594,9 @@ def read_attributes(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     """Read an attribute table (CSV/XLSX, no geometry) into the standard's names.
 
     Values are normalised like the parcels'; ``attrs["landuse"]`` as for
-    :func:`read_parcels`.
+    :func:`read_parcels`, plus ``pending_units``: area columns whose unit is lost or not
+    stated (read as m² here; :func:`read_parcels` checks them against the parcels they
+    join to).
     """
     p = Path(path)
     meta: dict[str, Any] = {"source": str(p), "problems": []}
@@ -626,6 +650,7 @@ def _join_attributes(
         "attribute_ids_without_parcel": [],
         "recognised": tmeta["recognised"],
         "unrecognised": tmeta["unrecognised"],
+        "pending_units": tmeta.get("pending_units", {}),
     }
     for r in np.flatnonzero(~matched):
         problems.append(_problem(

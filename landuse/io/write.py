@@ -1,17 +1,27 @@
-"""Write GeoDataFrames atomically: a failed write never leaves a partial file behind."""
+"""Write GeoDataFrames atomically: a failed write never leaves a partial file behind.
+
+:func:`write_layer` writes a geometry format (.gpkg, .parquet, .geojson);
+:func:`write_table` any of :data:`TABLE_FORMATS`, the one writer of every command that
+writes parcel tables (``assess -o``, ``evidence -o``).
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from landuse.errors import DataSourceError, OutputExistsError
 
-__all__ = ["atomic_path", "write_layer"]
+__all__ = ["TABLE_FORMATS", "atomic_path", "plain", "write_layer", "write_table"]
+
+TABLE_FORMATS: tuple[str, ...] = (".gpkg", ".parquet", ".geojson", ".csv", ".xlsx")
+"""The formats every command writing parcel tables accepts (:func:`write_table`)."""
 
 _DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile"}
 
@@ -76,4 +86,57 @@ def write_layer(
                 gdf.to_file(tmp, layer=layer, driver=_DRIVERS[suffix], engine="pyogrio")
     finally:
         gdf.attrs = saved
+    return t
+
+
+def plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Nullable and Arrow dtypes as plain Python objects (for CSV and Excel)."""
+    out = pd.DataFrame(index=df.index)
+    for c in df.columns:
+        s = df[c]
+        if isinstance(s.dtype, pd.BooleanDtype | pd.Int64Dtype) or str(s.dtype) in (
+            "str",
+            "string",
+        ):
+            out[c] = s.astype(object).where(s.notna(), None)
+        else:
+            out[c] = s
+    return out
+
+
+def write_table(
+    gdf: gpd.GeoDataFrame,
+    target: str | Path,
+    layer: str = "parcels",
+    overwrite: bool = False,
+    sheets: Sequence[tuple[str, pd.DataFrame]] = (),
+    sheet: str | None = None,
+) -> Path:
+    """Write parcels in any of :data:`TABLE_FORMATS`, chosen by the suffix of ``target``.
+
+    ``.gpkg`` (layer ``layer``), ``.parquet`` and ``.geojson`` keep the geometry; ``.csv``
+    (UTF-8 with BOM, so Excel shows Chinese) carries it as WKT in ``geometry_wkt``;
+    ``.xlsx`` has no geometry: sheet ``sheet`` (default ``layer``), then ``sheets``
+    (name, table) in order.
+    """
+    t = Path(target)
+    suffix = t.suffix.lower()
+    if suffix not in TABLE_FORMATS:
+        raise DataSourceError(
+            f"{t}: unknown output format '{suffix}'. Fix: use one of "
+            + ", ".join(TABLE_FORMATS)
+            + "."
+        )
+    if suffix in (".gpkg", ".parquet", ".geojson"):
+        return write_layer(gdf, t, layer if suffix == ".gpkg" else None, overwrite)
+    table = plain(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))
+    with atomic_path(t, overwrite=overwrite) as tmp:
+        if suffix == ".csv":
+            table["geometry_wkt"] = gdf.geometry.to_wkt().to_numpy()
+            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+                table.to_excel(xw, sheet_name=sheet or layer, index=False)
+                for name, extra in sheets:
+                    plain(extra).to_excel(xw, sheet_name=name, index=False)
     return t

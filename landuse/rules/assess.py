@@ -10,8 +10,13 @@ assembles the columns.
 
 The rules (issue 3, domain.md §1, §3, §4, §5), with the thresholds of the ruleset:
 
-* clock base of a supplied parcel: ``extension_until``, else ``agreed_start_date``, else
+* clock base of a supplied parcel: ``extension_until`` (unless before the agreed start date
+  or more than one year after it, Art. 12(1)), else ``agreed_start_date``, else
   ``delivery_date`` + 1 year;
+* only progress of the current supply counts: start, suspension, completion and production
+  dates before ``supply_date`` are the former holder's and are not used;
+* delivered after the agreed start date with no cause recorded: a government cause
+  (Art. 8(1)), no fee and no recovery;
 * stalled (case B) is judged on parcels under development: started, not completed, not
   producing;
 * started: ``start_evidence`` in the ruleset's list; where it is absent, a ``start_date`` on
@@ -35,7 +40,7 @@ import pandas as pd
 from landuse.core.area import add_areas
 from landuse.errors import CRSError, SchemaError
 from landuse.rules._text import join_codes
-from landuse.rules.columns import Columns
+from landuse.rules.columns import Columns, missing_field_warnings
 from landuse.rules.efficiency import INDICATORS
 from landuse.rules.findings import Findings, evaluate
 from landuse.rules.idle import IDLE_TYPES
@@ -100,8 +105,10 @@ def assess(
     -------
     geopandas.GeoDataFrame
         The input's columns unchanged, plus :data:`ASSESSMENT_COLUMNS`. ``attrs["assessment"]``
-        records the as-of date, the ruleset (name, version, parts, files), the language and
-        the standard fields absent from the input.
+        records the as-of date, the ruleset (name, version, parts, files), the language,
+        the standard fields absent from the input and ``warnings``: the fields a rule
+        needs that the reader did not recognise (a cut header of unknown unit, or missing
+        fields beside unrecognised columns; :func:`~landuse.rules.columns.missing_field_warnings`).
 
     Raises
     ------
@@ -125,7 +132,7 @@ def assess(
     >>> r.lifecycle, r.idle_type, int(r.overdue_days), float(r.idle_fee_wan)
     ('supplied_unused', 'not_started', 442, 100.0)
     >>> r.reasons.split("。")[1]
-    '约定动工日期2022-08-15起满一年未动工(已逾期442天),按土地价款500万元的20%征缴闲置费100万元'
+    '约定动工日期2022-08-15起满一年未动工(已逾期442天),依《闲置土地处置办法》第二条属闲置土地;依第十四条按土地价款500万元的20%征缴闲置费100万元'
     """
     _check(parcels, lang)
     rs = _ruleset(ruleset)
@@ -241,6 +248,7 @@ def _assemble(
             "files": list(rs.files),
         },
         "absent_fields": absent,
+        "warnings": missing_field_warnings(absent, dict(attrs.get("landuse", {}))),
         **f.flags.outside_meta,
     }
     return out

@@ -27,6 +27,7 @@ __all__ = [
     "below",
     "code_is",
     "industry2",
+    "missing_field_warnings",
     "ok",
     "ratio",
 ]
@@ -211,3 +212,45 @@ def industry2(values: np.ndarray) -> np.ndarray:
         m = re.match(r"^\s*[A-Za-z]?\s*(\d{2})", str(u))
         mapping[u] = m.group(1) if m else None
     return np.asarray(s.map(mapping), dtype=object) if mapping else np.asarray(s, dtype=object)
+
+
+def missing_field_warnings(absent: list[str], source: dict[str, Any]) -> list[dict[str, str]]:
+    """Warnings naming the fields a rule needs that the input lacks while it kept columns
+    it did not recognise (what the reader learnt, ``attrs["landuse"]``).
+
+    A cut area header whose unit could not be inferred (``units_unknown``) is named with
+    its field and the ``--unit`` fix; when other columns were not recognised, the missing
+    fields are listed with them, since one of them may be such a field under an unknown
+    header. Nothing is said when every column was recognised: the fields are simply absent.
+    """
+    out: list[dict[str, str]] = []
+    need = set(absent)
+    unknown: dict[str, str] = dict(source.get("units_unknown", {}))
+    for header, field in unknown.items():
+        if field in need:
+            need.discard(field)
+            out.append({
+                "field": field,
+                "header": header,
+                "message": (
+                    f"{field} is needed by the rules but not recognised: column '{header}' is "
+                    f"{field} cut at 10 bytes and its area unit could not be inferred "
+                    f"规则所需字段未识别(表头被截断, 面积单位不明). Fix: read it with "
+                    f"--unit {field}=亩 (or m2, 公顷), or rename the column."
+                ),
+            })
+    others = [h for h in source.get("unrecognised", []) if h not in unknown]
+    if need and others:
+        names = ", ".join(sorted(need))
+        out.append({
+            "field": ";".join(sorted(need)),
+            "header": ";".join(map(str, others)),
+            "message": (
+                f"fields needed by the rules are missing ({names}) while columns were not "
+                f"recognised ({', '.join(map(str, others[:10]))}) "
+                "规则所需字段缺失, 另有未识别的列. "
+                "Fix: if one of these columns is such a field, rename it to the field's name "
+                "or a Chinese alias of the standard."
+            ),
+        })
+    return out

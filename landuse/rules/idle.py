@@ -2,12 +2,16 @@
 
 * :func:`not_started` (case A): the clock starts at ``extension_until``, else
   ``agreed_start_date``, else ``delivery_date`` + N years; a supplied parcel not started
-  N full years after it is idle.
+  N full years after it is idle. An extension dated before the agreed start date, or more
+  than ``extension_max_years`` after it (Art. 12(1)), contradicts the rules and is not used.
+  Only progress of the current supply counts (:func:`landuse.rules.lifecycle.progress`).
 * :func:`stalled` (case B): a parcel under development (started, neither completed nor
   producing) suspended N full years whose developed share or invested share (combined
   with "or"/"and") is below the thresholds.
 * :func:`consequences`: idle fee (a share of the land price) and recovery without
-  compensation, unless the delay was caused by the government or force majeure.
+  compensation, unless the delay was caused by the government or force majeure. Land
+  delivered after the agreed start date is, when no cause is recorded, the government's
+  (Art. 8(1)).
 
 Pure and vectorised: arrays in, a dataclass of masks and values out; no sentences.
 """
@@ -64,6 +68,15 @@ class NotStarted:
     overdue_days: np.ndarray
     """Days since the base for candidates with a base (0 before it), NaN elsewhere."""
     days_left: np.ndarray
+    ext_before_agreed: np.ndarray
+    """``extension_until`` before ``agreed_start_date``: a contradiction, not used."""
+    ext_too_long: np.ndarray
+    """``extension_until`` more than ``extension_max_years`` after the agreed start date
+    (Art. 12(1) allows at most one year): a contradiction, not used."""
+    extension_max_years: int
+    late_delivery: np.ndarray
+    """Supplied, ``delivery_date`` after ``agreed_start_date``: the land was not delivered
+    in time to start (Art. 8(1))."""
 
 
 def not_started(p: Progress, rules: dict[str, Any]) -> NotStarted:
@@ -71,7 +84,11 @@ def not_started(p: Progress, rules: dict[str, Any]) -> NotStarted:
     today = p.today
     k_del = int(rules["base_after_delivery_years"])
     from_delivery = add_years(p.delivery, k_del)
-    has_ext, has_agreed = ok(p.extension), ok(p.agreed)
+    has_agreed = ok(p.agreed)
+    k_ext = int(rules["extension_max_years"])
+    ext_before = ok(p.extension) & has_agreed & (p.extension < p.agreed)
+    ext_long = ok(p.extension) & has_agreed & (p.extension > add_years(p.agreed, k_ext))
+    has_ext = ok(p.extension) & ~ext_before & ~ext_long
     base = np.where(has_ext, p.extension, np.where(has_agreed, p.agreed, from_delivery))
     base_src = np.where(has_ext, 0, np.where(has_agreed, 1, np.where(ok(p.delivery), 2, -1)))
     has_base = ok(base)
@@ -95,6 +112,10 @@ def not_started(p: Progress, rules: dict[str, Any]) -> NotStarted:
         not_yet=sel & ~idle_ns,
         overdue_days=overdue,
         days_left=days_left,
+        ext_before_agreed=ext_before,
+        ext_too_long=ext_long,
+        extension_max_years=k_ext,
+        late_delivery=p.supplied & ok(p.delivery) & has_agreed & (p.delivery > p.agreed),
     )
 
 
@@ -116,6 +137,14 @@ class Stalled:
     missing: dict[str, np.ndarray]
     """For the unknown ones: which of the fields behind the shares is missing."""
     days_suspended: np.ndarray
+    developing: np.ndarray
+    """Under development (started, neither completed nor producing): where case B is judged."""
+    no_suspension: np.ndarray
+    """Under development, no suspension of the current supply recorded: not stalled."""
+    short_suspension: np.ndarray
+    """Under development, suspended less than N full years: not stalled."""
+    shares_ok: np.ndarray
+    """Suspended N full years, but developed and invested shares pass the combinator."""
 
 
 def stalled(
@@ -170,6 +199,10 @@ def stalled(
             "area": unknown & ~np.isfinite(area_m2),
         },
         days_suspended=(today - susp).astype("timedelta64[D]").astype("float64"),
+        developing=developing,
+        no_suspension=developing & ~susp_ok,
+        short_suspension=developing & susp_ok & ~clock,
+        shares_ok=clock & cond_false,
     )
 
 
@@ -194,6 +227,10 @@ class Consequences:
     """A fee is due but the land price is missing."""
     recovery_years: int
     recovery: np.ndarray
+    late_government: np.ndarray
+    """Idle not started, delivered late, cause not recorded: the government's (Art. 8(1))."""
+    late_but_holder: np.ndarray
+    """Idle not started, delivered late, but the cause is recorded as the holder's."""
 
 
 def consequences(
@@ -210,13 +247,18 @@ def consequences(
     ``fee_after_years``; recovery without compensation after ``recovery_after_years``
     (for stalled land only when ``recovery_applies_to_stalled``). Consequences apply
     where the cause is in ``consequence_causes``, and to an unrecorded cause when
-    ``unrecorded_cause_is_holder``.
+    ``unrecorded_cause_is_holder``. Land not started because it was delivered after the
+    agreed start date is the government's when no cause is recorded and
+    ``late_delivery_is_government`` (Art. 8(1)); a recorded cause stands.
     """
     today = p.today
     idle_any = ns.idle | st.idle
     conseq_cause = code_is(cause, *rules["consequence_causes"])
     unrecorded = (cause[0] < 0) | code_is(cause, "unknown")
+    late = ns.idle & ns.late_delivery
+    late_gov = late & unrecorded & bool(rules["late_delivery_is_government"])
     conseq = (conseq_cause | unrecorded) if rules["unrecorded_cause_is_holder"] else conseq_cause
+    conseq = conseq & ~late_gov
     clock = np.where(ns.idle, ns.base, p.suspended)
     fee_due = idle_any & conseq & (today >= add_years(clock, int(rules["fee_after_years"])))
     fee_share = float(rules["fee_share_of_price"])
@@ -239,6 +281,8 @@ def consequences(
         fee_unpriced=fee_due & ~has_price,
         recovery_years=k_rec,
         recovery=conseq & (rec_ns | rec_st),
+        late_government=late_gov,
+        late_but_holder=late & conseq_cause,
     )
 
 

@@ -49,6 +49,12 @@ class Progress:
     started: np.ndarray
     start_ignored: np.ndarray
     """``start_evidence`` is ``none``, so a past ``start_date`` does not count as a start."""
+    recorded: dict[str, np.ndarray]
+    """The progress dates as recorded (``start``, ``suspended``, ``completion``,
+    ``production``), before the former holder's are dropped."""
+    former: dict[str, np.ndarray]
+    """Per progress date: recorded before the current ``supply_date``, so the former
+    holder's, not used (the attributes above hold NaT there)."""
 
 
 def progress(cols: Columns, today: np.datetime64, idle_rules: dict[str, Any]) -> Progress:
@@ -64,11 +70,18 @@ def progress(cols: Columns, today: np.datetime64, idle_rules: dict[str, Any]) ->
     delivery = cols.date("delivery_date")
     agreed = cols.date("agreed_start_date")
     ext = cols.date("extension_until")
-    start = cols.date("start_date")
-    susp = cols.date("suspended_since")
-    completion = cols.date("completion_date")
-    production = cols.date("production_date")
-    ev = cols.codes("start_evidence", "start_evidence")
+    recorded = {
+        "start": cols.date("start_date"),
+        "suspended": cols.date("suspended_since"),
+        "completion": cols.date("completion_date"),
+        "production": cols.date("production_date"),
+    }
+    former = {k: ok(d) & ok(supply) & (d < supply) for k, d in recorded.items()}
+    cur = {k: np.where(former[k], np.datetime64("NaT", "D"), d) for k, d in recorded.items()}
+    start, susp = cur["start"], cur["suspended"]
+    completion, production = cur["completion"], cur["production"]
+    ev_raw = cols.codes("start_evidence", "start_evidence")
+    ev = (np.where(former["start"], -1, ev_raw[0]).astype(ev_raw[0].dtype), ev_raw[1])
     supplied = ok(supply) & (supply <= today)
     completed = ok(completion) & (completion <= today)
     producing = ok(production) & (production <= today)
@@ -99,6 +112,8 @@ def progress(cols: Columns, today: np.datetime64, idle_rules: dict[str, Any]) ->
         start_by_date=start_by_date,
         started=started,
         start_ignored=supplied & ev_none & start_by_date & ~completed & ~producing,
+        recorded=recorded,
+        former=former,
     )
 
 

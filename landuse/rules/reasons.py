@@ -35,6 +35,11 @@ def _ind(code: str) -> str:
     return code_label("failed_indicator", code, "zh")
 
 
+LAW_ZH = "《闲置土地处置办法》"
+"""The idle-land measures (Order 53 of 2012) as a Chinese sentence names them."""
+LAW_EN = "Order 53 (2012)"
+
+
 def _years_zh(k: int) -> str:
     """Years in a Chinese sentence: 一 to 五 (两 for two, as in 两年), else digits."""
     return "一两三四五"[k - 1] if 1 <= k <= 5 else str(k)
@@ -59,6 +64,7 @@ def sentences(f: Findings, rs: Ruleset, lang: str, track_keys: bool = False) -> 
     _not_started(S, f, fee)
     _stalled(S, f, fee, lang)
     _causes(S, f)
+    _clock(S, f)
     _efficiency(S, f, rs, lang)
     _mujun(S, f, rs, lang)
     _flags(S, f)
@@ -141,19 +147,23 @@ class _FeeWords:
         c = f.idle.consequences
         share = Pct(np.full(f.n, c.fee_share), 0)
         price = Num(c.land_price_wan)
-        self.fee_zh: list[Piece] = [",按土地价款", price, "万元的", share, "%征缴闲置费",
-                                    Num(c.fee_wan), "万元"]
-        self.fee_en: list[Piece] = ["; idle fee ", share, " % of the land price ", price,
-                                    " = ", Num(c.fee_wan), " (10k yuan)"]
-        self.rec_zh: list[Piece] = [",且满", _years_zh(c.recovery_years), "年可报请无偿收回"]
+        rk = _years_zh(c.recovery_years)
+        self.fee_zh: list[Piece] = [";依第十四条按土地价款", price, "万元的", share,
+                                    "%征缴闲置费", Num(c.fee_wan), "万元"]
+        self.fee_en: list[Piece] = ["; idle fee (Art. 14) ", share, " % of the land price ",
+                                    price, " = ", Num(c.fee_wan), " (10k yuan)"]
+        self.rec_zh: list[Piece] = [",且满", rk, "年可报请无偿收回"]
+        self.rec_only_zh: list[Piece] = [";满", rk, "年,依第十四条可报请无偿收回"]
         self.rec_en: list[Piece] = [
-            f"; {c.recovery_years} years or more: may be recovered without compensation"
+            f"; {c.recovery_years} years or more: may be recovered without compensation "
+            "(Art. 14)"
         ]
-        self.unpriced_zh: list[Piece] = ["应按土地价款", share, "%征缴闲置费,但缺少",
-                                         _fz("land_price_wan"), ",无法计算金额。"]
+        self.unpriced_zh: list[Piece] = ["应依", LAW_ZH, "第十四条按土地价款", share,
+                                         "%征缴闲置费,但缺少", _fz("land_price_wan"),
+                                         ",无法计算金额。"]
         self.unpriced_en: list[Piece] = ["An idle fee of ", share,
-                                         " % of the land price is due, but land_price_wan "
-                                         "is missing."]
+                                         f" % of the land price is due ({LAW_EN} Art. 14), "
+                                         "but land_price_wan is missing."]
         self.c = c
 
     def variants(self) -> list[tuple[np.ndarray, list[Piece], list[Piece]]]:
@@ -165,7 +175,8 @@ class _FeeWords:
                 m = (c.fee_priced if has_fee else ~c.fee_priced) & (
                     c.recovery if has_rec else ~c.recovery
                 )
-                zh = [*(self.fee_zh if has_fee else []), *(self.rec_zh if has_rec else [])]
+                rec_zh = self.rec_zh if has_fee else self.rec_only_zh
+                zh = [*(self.fee_zh if has_fee else []), *(rec_zh if has_rec else [])]
                 en = [*(self.fee_en if has_fee else []), *(self.rec_en if has_rec else [])]
                 out.append((m, zh, en))
         return out
@@ -178,7 +189,8 @@ def _not_started(S: Sentences, f: Findings, fee: _FeeWords) -> None:
     dBase, dDel, dP = Date(ns.base), Date(p.delivery), Date(p.start)
     over = Num(ns.overdue_days, 0)
     base_words = [
-        ("延长动工期限至", "the extended start date ", Date(p.extension)),
+        ("按" + LAW_ZH + "第十二条延长的动工期限", "the start date extended under Art. 12, ",
+         Date(p.extension)),
         ("约定动工日期", "the agreed start date ", Date(p.agreed)),
     ]
     delivery = BASE_SOURCES.index("delivery_date")
@@ -186,26 +198,38 @@ def _not_started(S: Sentences, f: Findings, fee: _FeeWords) -> None:
         for src_i, (lab_zh, lab_en, dsrc) in enumerate(base_words):
             S.add(
                 ns.idle & (ns.base_source == src_i) & m_c,
-                [lab_zh, dsrc, "起满", nk_zh, "年未动工(已逾期", over, "天)", *fz, "。"],
+                [lab_zh, dsrc, "起满", nk_zh, "年未动工(已逾期", over, "天),依", LAW_ZH,
+                 "第二条属闲置土地", *fz, "。"],
                 [f"Not started {k_idle} full year(s) after ", lab_en, dsrc, " (", over,
-                 " days overdue)", *fe, "."],
+                 f" days overdue): idle land under {LAW_EN} Art. 2", *fe, "."],
                 "idle:not_started",
             )
         S.add(
             ns.idle & (ns.base_source == delivery) & m_c,
             ["未约定动工日期,以交地日期", dDel, "后", str(k_del), "年即", dBase,
-             "为动工日期,起满", nk_zh, "年未动工(已逾期", over, "天)", *fz, "。"],
+             "为动工日期,起满", nk_zh, "年未动工(已逾期", over, "天),依", LAW_ZH,
+             "第二条属闲置土地", *fz, "。"],
             ["No agreed start date: start date taken as delivery ", dDel,
              f" + {k_del} year(s) = ", dBase, f"; not started {k_idle} full year(s) after it (",
-             over, " days overdue)", *fe, "."],
+             over, f" days overdue): idle land under {LAW_EN} Art. 2", *fe, "."],
             "idle:not_started",
         )
     left = Num(ns.days_left, 0)
+    ext = BASE_SOURCES.index("extension_until")
     S.add(
-        ns.not_yet,
-        ["动工期限基准日", dBase, "起未满", nk_zh, "年,尚不构成闲置(还差", left, "天)。"],
+        ns.not_yet & (ns.base_source == ext),
+        ["按", LAW_ZH, "第十二条延长的动工期限", dBase, "起未满", nk_zh, "年,尚不构成闲置(还差",
+         left, "天,第二条)。"],
+        [f"Not yet {k_idle} full year(s) after the start date extended under {LAW_EN} "
+         "Art. 12, ", dBase, " (", left, " days to go): not idle (Art. 2)."],
+        "note:not_yet_idle",
+    )
+    S.add(
+        ns.not_yet & (ns.base_source != ext),
+        ["动工期限基准日", dBase, "起未满", nk_zh, "年,尚不构成闲置(还差", left, "天,", LAW_ZH,
+         "第二条)。"],
         [f"Not yet {k_idle} full year(s) after the start date ", dBase, " (", left,
-         " days to go): not idle."],
+         f" days to go): not idle ({LAW_EN} Art. 2)."],
         "note:not_yet_idle",
     )
     S.add(ns.idle & fee.c.fee_unpriced, fee.unpriced_zh, fee.unpriced_en, "fee:unpriced")
@@ -249,9 +273,10 @@ def _stalled(S: Sentences, f: Findings, fee: _FeeWords, lang: str) -> None:
             S.add(
                 st.idle & m_ratio & m_c,
                 ["自", dSu, "中止开发满", sk_zh, "年(已", days, "天),", *pz,
-                 f",按“{comb_zh}”判定属中止开发闲置", *fz, "。"],
+                 f",按“{comb_zh}”判定,依", LAW_ZH, "第二条属中止开发闲置", *fz, "。"],
                 ["Development suspended since ", dSu, f" for {k_st} full year(s) (", days,
-                 " days) and ", *pe, f" (combinator '{comb}'): stalled idle land", *fe, "."],
+                 " days) and ", *pe, f" (combinator '{comb}'): stalled idle land under "
+                 f"{LAW_EN} Art. 2", *fe, "."],
                 "idle:stalled",
             )
     S.add(st.idle & fee.c.fee_unpriced, fee.unpriced_zh, fee.unpriced_en, "fee:unpriced")
@@ -267,6 +292,49 @@ def _stalled(S: Sentences, f: Findings, fee: _FeeWords, lang: str) -> None:
          f" missing: stalled idleness cannot be judged (combinator '{comb}')."],
         "unjudged:stalled",
     )
+    _not_stalled(S, f, lang)
+
+
+def _not_stalled(S: Sentences, f: Findings, lang: str) -> None:
+    """Why a parcel under development is not stalled idle land (Art. 2, case B)."""
+    st = f.idle.stalled
+    n, comb, sk_zh = f.n, st.combinator, _years_zh(st.years)
+    comb_zh = "或" if comb == "or" else "且"
+    dSu, days = Date(f.progress.suspended), Num(st.days_suspended, 0)
+    S.add(
+        st.no_suspension,
+        ["已动工在建,未记录本次供地后的中止开发日期,不属", LAW_ZH, "第二条所称中止开发闲置。"],
+        ["Under development with no suspension recorded since the current supply: not "
+         f"stalled idle land ({LAW_EN} Art. 2)."],
+        "note:not_stalled",
+    )
+    S.add(
+        st.short_suspension,
+        ["自", dSu, "中止开发未满", sk_zh, "年(已", days, "天),尚不构成", LAW_ZH,
+         "第二条所称中止开发闲置。"],
+        ["Development suspended since ", dSu, " (", days, f" days), less than {st.years} "
+         f"full year(s): not stalled idle land ({LAW_EN} Art. 2)."],
+        "note:not_stalled",
+    )
+    dev, inv = Pct(st.developed_share), Pct(st.invested_share)
+    dev_t, inv_t = Pct(np.full(n, st.developed_below)), Pct(np.full(n, st.invested_below))
+    dk, ik = np.isfinite(st.developed_share), np.isfinite(st.invested_share)
+    parts: list[tuple[np.ndarray, list[Piece], list[Piece]]] = [
+        (dk & ik, ["已开发面积占宗地", dev, "%、已投资额占总投资", inv, "%"],
+         ["developed area ", dev, " % of the parcel, investment ", inv, " % of the total"]),
+        (dk & ~ik, ["已开发面积占宗地", dev, "%"], ["developed area ", dev, " % of the parcel"]),
+        (~dk & ik, ["已投资额占总投资", inv, "%"], ["investment ", inv, " % of the total"]),
+    ]
+    for m, pz, pe in parts:
+        S.add(
+            st.shares_ok & m,
+            ["自", dSu, "中止开发满", sk_zh, "年,但", *pz, "(闲置标准:已开发面积低于", dev_t,
+             f"%{comb_zh}已投资额低于", inv_t, "%),不属", LAW_ZH, "第二条所称中止开发闲置。"],
+            ["Development suspended since ", dSu, f" for {st.years} full year(s), but ", *pe,
+             " (idle below ", dev_t, f" % {comb} ", inv_t, f" %): not stalled idle land "
+             f"({LAW_EN} Art. 2)."],
+            "note:not_stalled",
+        )
 
 
 def _causes(S: Sentences, f: Findings) -> None:
@@ -283,17 +351,80 @@ def _causes(S: Sentences, f: Findings) -> None:
     cause_lab_en = ("the holder", "the government", "force majeure", "an unknown cause")
     cause_codes = np.maximum(c.cause[0], 0)
     S.add(
-        c.exempt,
+        c.exempt & ~c.late_government,
         ["闲置系", Label(cause_codes, cause_lab_zh),
-         "造成,不征缴闲置费、不无偿收回,应协商处置:"
+         "造成,依", LAW_ZH, "第八条不征缴闲置费、不无偿收回,应依第十二条协商处置:"
          "延长动工期限(不超过一年)、调整土地用途或规划条件、由政府安排临时使用(不超过两年)、"
          "协议有偿收回、置换土地或其他方式。"],
         ["The delay was caused by ", Label(cause_codes, cause_lab_en),
-         ": no idle fee and no recovery; negotiate a disposal: extend the start date (at most "
+         f": no idle fee and no recovery ({LAW_EN} Art. 8); negotiate a disposal (Art. 12): "
+         "extend the start date (at most "
          "one year), change the use or planning conditions, temporary use arranged by the "
          "government (at most two years), negotiated paid recovery, a land swap, or another "
          "method."],
         "cause:exempt",
+    )
+    p = f.progress
+    dDel, dAg = Date(p.delivery), Date(p.agreed)
+    S.add(
+        c.late_government,
+        ["交地日期", dDel, "晚于约定动工日期", dAg, ",未按约定交付土地致不能动工,闲置原因未记录,依",
+         LAW_ZH, "第八条第一项按政府原因处理,不征缴闲置费、不无偿收回,应依第十二条协商处置。"],
+        ["The land was delivered on ", dDel, ", after the agreed start date ", dAg,
+         f", and no cause is recorded: a government cause ({LAW_EN} Art. 8(1)); no idle fee "
+         "and no recovery; negotiate a disposal (Art. 12)."],
+        "cause:late_delivery",
+    )
+    S.add(
+        c.late_but_holder,
+        ["交地日期", dDel, "晚于约定动工日期", dAg, ",依", LAW_ZH,
+         "第八条第一项可能属政府原因,但闲置原因记录为用地单位原因,请核实。"],
+        ["The land was delivered on ", dDel, ", after the agreed start date ", dAg,
+         f", which {LAW_EN} Art. 8(1) makes a government cause, but the cause is recorded as "
+         "the holder's; check it."],
+        "cause:late_delivery_holder",
+    )
+
+
+def _clock(S: Sentences, f: Findings) -> None:
+    """What the idle clock does not use: the former holder's progress, bad extensions."""
+    p, ns = f.progress, f.idle.not_started
+    dS = Date(p.supply)
+    names = {
+        "start": "start_date",
+        "suspended": "suspended_since",
+        "completion": "completion_date",
+        "production": "production_date",
+    }
+    for key, field in names.items():
+        d = Date(p.recorded[key])
+        S.add(
+            p.former[key],
+            [f"{field_name_zh(field)}", d, "早于本次供地日期", dS,
+             ",属原用地单位的记录,不计入现用地单位的开发进度和闲置期限。"],
+            [f"{field} ", d, " is before the current supply date ", dS,
+             ": the former holder's record, not counted for the current holder."],
+            "note:former_holder",
+        )
+    dE, dAg = Date(p.extension), Date(p.agreed)
+    k = ns.extension_max_years
+    S.add(
+        ns.ext_before_agreed,
+        ["记录矛盾:延长动工期限至", dE, "早于约定动工日期", dAg, ",不是", LAW_ZH,
+         "第十二条所称延长动工开发期限,不作为动工期限基准,请核对。"],
+        ["Records contradict: extension_until ", dE, " is before the agreed start date ", dAg,
+         f", so it is no extension under {LAW_EN} Art. 12; not used as the start of the "
+         "clock, check it."],
+        "contradiction:extension_before_agreed",
+    )
+    S.add(
+        ns.ext_too_long,
+        ["记录矛盾:延长动工期限至", dE, ",距约定动工日期", dAg, "超过", _years_zh(k), "年,",
+         LAW_ZH, "第十二条第一项规定延长动工开发期限最长不得超过一年,不作为动工期限基准,请核对。"],
+        ["Records contradict: extension_until ", dE, f" is more than {k} year(s) after the "
+         "agreed start date ", dAg, f" ({LAW_EN} Art. 12(1) allows at most one year); not "
+         "used as the start of the clock, check it."],
+        "contradiction:extension_too_long",
     )
 
 

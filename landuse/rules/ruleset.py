@@ -108,6 +108,8 @@ _SCHEMA: dict[str, Any] = {
         "recovery_applies_to_stalled": _Spec("bool"),
         "consequence_causes": _Spec("strlist", choices=_CAUSES),
         "unrecorded_cause_is_holder": _Spec("bool"),
+        "extension_max_years": _I(1, 100),
+        "late_delivery_is_government": _Spec("bool"),
     },
     "control": {
         "standard": _S(),

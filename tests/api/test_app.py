@@ -270,13 +270,14 @@ def test_assessment_fields_are_queryable_on_the_sample_park(  # type: ignore[no-
         got = pyogrio.read_dataframe(Path(d) / "x.gpkg")
     assert len(got) == 13 and (got["idle_fee_wan"] > 0).all()
 
-    # a parcel edit through the API refreshes the table: the parcel is no longer idle
+    # a parcel edit through the API refreshes the table: the parcel is no longer idle (a
+    # start after its supply date: one before it would be the former holder's, not counted)
     target = fee[0]
     key = sample_store.add_key("editor")
     auth = {"Authorization": f"Bearer {key}"}
     tag = c.get(f"/collections/parcels/items/{target}").headers["etag"]
     r = c.patch(f"/collections/parcels/items/{target}", headers={**auth, "If-Match": tag},
-                json={"properties": {"start_evidence": "pit_done", "start_date": "2019-01-01"}})
+                json={"properties": {"start_evidence": "pit_done", "start_date": "2023-10-01"}})
     assert r.status_code == 200, r.text[:300]
     assert r.json()["properties"]["idle_type"] == "none"
     body = c.get("/collections/parcels/items", params={

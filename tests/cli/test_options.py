@@ -28,7 +28,7 @@ from tests.builders import ROOT, make, producing
 ASSESSING = ("assess", "summary", "map", "report")
 """Every command that assesses a register."""
 FOUR = ("--as-of", "--rules", "--lang", "--buildings")
-READ = ("--layer", "--encoding", "--attributes", "--assume-crs", "--id-column")
+READ = ("--layer", "--encoding", "--attributes", "--assume-crs", "--id-column", "--unit")
 
 
 @pytest.fixture(scope="module")

@@ -101,7 +101,8 @@ def test_unknown_user_encoding_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_cut_headers_in_gbk_shapefile(tmp_path: Path) -> None:
     """A shapefile cuts 约定动工日期 (12 bytes in GBK) to 10 bytes; it is still matched, and
-    a cut area header that lost its unit is reported, not guessed."""
+    a cut area header that lost its unit gets the one unit its value makes plausible: 15
+    on a 10 000 m² parcel is 15 亩 (ratio 1.0), not 15 m² (0.0015) nor 15 公顷 (15)."""
     gdf = gpd.GeoDataFrame(
         {"宗地号": ["A"], "约定动工日期": ["2021-03-01"], "登记面积(亩)": [15.0]},
         geometry=[box(39500000, 3100000, 39500100, 3100100)], crs="EPSG:4527",
@@ -114,5 +115,6 @@ def test_cut_headers_in_gbk_shapefile(tmp_path: Path) -> None:
     assert "agreed_start_date" in out.columns
     assert str(out["agreed_start_date"].iloc[0].date()) == "2021-03-01"
     assert meta["truncated"]
-    assert "registered_area_m2" not in out.columns  # not guessed
-    assert any("unit" in p["problem"] for p in meta["problems"])
+    assert meta["units_inferred"]["registered_area_m2"]["unit"] == "亩"
+    assert out["registered_area_m2"].iloc[0] == pytest.approx(10000.0)
+    assert any("read as 亩" in p["problem"] for p in meta["problems"])

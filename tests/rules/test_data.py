@@ -80,7 +80,9 @@ def test_sample_park_special_cases_reasons(park: gpd.GeoDataFrame, expected: dic
     assert "不可抗力" in r[case["force_majeure"]]
     assert "还差1天" in r[case["one_day_short_of_a_year"]]
     assert "approval_date" in r[case["no_approval_or_supply_data"]]
-    assert "按“或”判定属中止开发闲置" in r[case["investigating_stalled_or_rule"]]
+    assert "按“或”判定,依《闲置土地处置办法》第二条属中止开发闲置" in r[
+        case["investigating_stalled_or_rule"]
+    ]
 
 
 def test_sample_park_and_combinator_clears_the_or_case(
@@ -157,7 +159,7 @@ def test_cli_assess_formats(sample_park: Path, tmp_path: Path, suffix: str) -> N
     out = tmp_path / f"a{suffix}"
     res = CliRunner().invoke(cli, ["assess", str(sample_park), "--as-of", AS_OF, "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert "302" in res.output and "闲置 idle 15" in res.output
+    assert "302" in res.output and "闲置 idle 16" in res.output
     if suffix == ".xlsx":
         t = pd.read_excel(out, sheet_name="assessment")
         about = pd.read_excel(out, sheet_name="about 说明")

@@ -34,6 +34,8 @@ IDLE_RULES: dict[str, Any] = {
     "recovery_applies_to_stalled": True,
     "consequence_causes": ["holder"],
     "unrecorded_cause_is_holder": True,
+    "extension_max_years": 1,
+    "late_delivery_is_government": True,
 }
 DATES = ("approval_date", "supply_date", "delivery_date", "agreed_start_date",
          "extension_until", "start_date", "suspended_since", "completion_date",
@@ -113,7 +115,7 @@ def test_not_started_clock_and_base_priority() -> None:
     c = cols([
         {"supply_date": "2020-01-01", "agreed_start_date": "2022-10-31"},
         {"supply_date": "2020-01-01", "agreed_start_date": "2022-11-01"},
-        {"supply_date": "2020-01-01", "agreed_start_date": "2020-01-01",
+        {"supply_date": "2020-01-01", "agreed_start_date": "2022-03-01",
          "extension_until": "2023-01-01"},
         {"supply_date": "2020-01-01", "delivery_date": "2020-02-29"},
         {"supply_date": "2020-01-01"},
@@ -314,7 +316,7 @@ def test_flags_and_contradictions() -> None:
         {"land_use": "industrial", "observed_use": "commercial", "mortgaged": True},
         {"land_use": "industrial", "observed_use": "industrial", "mortgaged": True},
         {"land_use": "industrial", "mortgaged": False},
-        {"supply_date": "2021-01-01", "start_date": "2020-01-01",
+        {"supply_date": "2019-01-01", "start_date": "2020-01-01",
          "completion_date": "2019-06-01", "approval_date": "2021-06-01"},
         {"start_date": "2022-01-01"},
     ])
@@ -323,7 +325,8 @@ def test_flags_and_contradictions() -> None:
     assert fl.masks["mortgaged_idle"].tolist() == [True, True, False, False, False]
     assert not fl.masks["outside_supply"].any()
     k = contradictions(progress(c, TODAY, IDLE_RULES))
-    assert k.date_order[("start_date", "supply_date")].tolist() == [False] * 3 + [True, False]
+    # a start before the supply is the former holder's (not used), never a contradiction
+    assert not k.date_order[("start_date", "supply_date")].any()
     assert k.date_order[("completion_date", "start_date")][3]
     assert k.date_order[("supply_date", "approval_date")][3]
     assert not k.date_order[("production_date", "completion_date")].any()
