@@ -718,7 +718,7 @@ def procedure_state(events: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
     out: dict[str, dict[str, Any]] = {}
     for pid, idx in ev.groupby("parcel_id", sort=True).groups.items():
         g = ev.loc[idx]
-        rec: dict[str, Any] = {c: None for c in PROCEDURE_COLUMNS}
+        rec: dict[str, Any] = dict.fromkeys(PROCEDURE_COLUMNS)
         for s in PROCEDURE_STAGES:
             d = g.loc[g["stage"] == s, "event_date"]
             rec[s] = d.iloc[-1] if len(d) else None

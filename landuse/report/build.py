@@ -33,7 +33,7 @@ import geopandas as gpd
 import pandas as pd
 
 from landuse.errors import SchemaError
-from landuse.ledger import apply_corrections, case_state, check_ledger
+from landuse.ledger import apply_corrections, case_state, check_ledger, procedure_state
 from landuse.report.evidence import check_evidence, evidence_section
 from landuse.report.headline import headline as work_paragraph
 from landuse.report.ledger_tables import (
@@ -52,6 +52,7 @@ from landuse.report.parcel_tables import (
     low_efficiency_table,
     map_frame,
     mujun_table,
+    procedure_table,
     report_charts,
 )
 from landuse.report.period import Period, parse_day
@@ -192,6 +193,7 @@ def build_report(
 
     events, excluded = period.split(effective)
     state = case_state(effective, as_of=period.end)
+    proc = procedure_state(effective, as_of=period.end)
     disposals = count_disposals(events)
     zombie_pids, zombies = zombie_holders(events, parcels)
     completed, started = auctions(events, effective, period.end)
@@ -210,7 +212,8 @@ def build_report(
         stage_table(events, state, state_area, lang),
         zone_table(parcels, counted, events, zombie_pids, zombies, lang),
         month_table(counted, events, period, lang),
-        idle_table(parcels, state, lang),
+        idle_table(parcels, state, proc, lang),
+        procedure_table(parcels, state, proc, lang),
         low_efficiency_table(parcels, lang),
         lifecycle_table(parcels, lang),
         mujun_table(parcels, lang),

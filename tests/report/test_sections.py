@@ -14,6 +14,7 @@ import pytest
 from shapely.geometry import box
 
 from landuse.errors import SchemaError
+from landuse.ledger import procedure_state
 from landuse.report.headline import headline
 from landuse.report.ledger_tables import month_table, zone_table
 from landuse.report.parcel_tables import (
@@ -38,6 +39,7 @@ from landuse.report.text import label
 from landuse.units import M2_PER_MU
 
 MU = M2_PER_MU
+_EV_COLS = ["event_id", "parcel_id", "event_date", "stage", "method", "fee_wan"]
 
 
 def events(*rows: tuple[Any, ...]) -> pd.DataFrame:
@@ -228,11 +230,12 @@ def test_idle_list_longest_overdue_first_with_case_stage() -> None:
     p["idle_fee_wan"] = [12.5, None, 0.0, 0.0]
     p["recovery_candidate"] = [False, True, None, False]
     state = pd.DataFrame({"stage": ["investigating"]}, index=pd.Index(["P3"], name="parcel_id"))
-    t = idle_table(p, state, "zh")
+    t = idle_table(p, state, procedure_state(pd.DataFrame(columns=_EV_COLS)), "zh")
     assert [r[0] for r in t.rows] == ["P2", "P1", "P3"]
-    assert t.rows[0][5:] == [800, 0.0, "是", "—"]
-    assert t.rows[2][5:] == [400, 0.0, "否", "正在调查清收"]
-    assert t.rows[1][6] == 12.5
+    # overdue, fee (assessed), 应缴, 已缴, fee state, recovery, stage
+    assert t.rows[0][5:] == [800, 0.0, None, None, "不征缴", "是", "—"]
+    assert t.rows[2][5:] == [400, 0.0, None, None, "不征缴", "否", "正在调查清收"]
+    assert t.rows[1][6:10] == [12.5, None, None, "未下达征缴决定"]
 
 
 def test_lifecycle_mujun_and_flag_tables() -> None:

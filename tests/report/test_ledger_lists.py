@@ -1,0 +1,143 @@
+"""The idle list and the open cases read the ledger: disposals, fees, procedure dates.
+
+Mini park (tests/builders.py) with the procedure events of ``mini_procedure_ledger``;
+every expected value is worked out by hand from the events and the rules in
+``landuse.ledger.procedure_state`` / ``landuse.report.parcel_tables``:
+
+* the assessed fee of an idle mini parcel is 20 % of its land price (30 万元/亩), i.e.
+  6 万元 per 亩: P07 150 亩 → 900, P08 28 → 168, P09 175 → 1050, P12 22 → 132, P10 12
+  → 72, P13 15 → 90, P14 9 → 54, P11 18 → 108;
+* P07 and P08 have an ``auction_completed`` event by 31 October (E08, E12): their case
+  ended in a disposal, so they are no recovery candidates and owe no fee;
+* P12: fee decision 132 万元 (X04), 50 paid (X05) → partly paid; P13: 90 levied, 90 paid
+  → paid in full; the others have no fee decision;
+* open cases at 31 October: parcels with a case whose stage is not disposed or auction
+  completed: P09 (auction started), P10 and P11 (permits), P12 and P13 (a fee decision
+  puts the case in the recovery procedure), P14 (an investigation notice: investigating).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from landuse.errors import SchemaError
+from landuse.ledger import check_ledger, procedure_state
+from landuse.report import build_report, write_report
+from landuse.report.model import ReportData
+from tests.builders import mini_parcels, mini_procedure_ledger
+
+# parcel, assessed fee, 应缴, 已缴, fee state (zh, en), recovery (zh, en), stage (zh, en)
+IDLE = [
+    ("P07", 900.0, None, None, ("已处置，不再征缴", "disposed: no fee"),
+     ("否（已处置）", "no (disposed)"), ("完成网上竞卖", "online auction completed")),
+    ("P08", 168.0, None, None, ("已处置，不再征缴", "disposed: no fee"),
+     ("否（已处置）", "no (disposed)"), ("完成网上竞卖", "online auction completed")),
+    ("P09", 1050.0, None, None, ("未下达征缴决定", "not levied"), ("是", "yes"),
+     ("启动网上竞卖", "online auction started")),
+    ("P12", 132.0, 132.0, 50.0, ("部分缴纳", "partly paid"), ("是", "yes"),
+     ("已进入清收程序", "in the recovery procedure")),
+    ("P10", 72.0, None, None, ("未下达征缴决定", "not levied"), ("是", "yes"),
+     ("正在办理开工手续", "obtaining construction permits")),
+    ("P13", 90.0, 90.0, 90.0, ("已缴清", "paid in full"), ("是", "yes"),
+     ("已进入清收程序", "in the recovery procedure")),
+    ("P14", 54.0, None, None, ("未下达征缴决定", "not levied"), ("否", "no"),
+     ("正在调查清收", "under investigation")),
+    ("P11", 108.0, None, None, ("未下达征缴决定", "not levied"), ("否", "no"),
+     ("正在办理开工手续", "obtaining construction permits")),
+]
+
+# parcel, stage date, 调查通知书, 认定书, 处置决定书, 应缴, its date, 已缴, its date
+OPEN = [
+    ("P09", "2023-08-25", None, None, None, None, None, None, None),
+    ("P10", "2023-04-02", None, None, None, None, None, None, None),
+    ("P11", "2023-09-28", None, None, None, None, None, None, None),
+    ("P12", "2023-10-25", "2023-07-05", "2023-08-20", "2023-10-20", 132.0, "2023-10-25",
+     50.0, "2023-10-30"),
+    ("P13", "2023-09-01", None, None, None, 90.0, "2023-09-01", 90.0, "2023-10-10"),
+    ("P14", "2023-10-28", "2023-10-28", None, None, None, None, None, None),
+]
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict[str, ReportData]:
+    p = mini_parcels()
+    return {lang: build_report(p, mini_procedure_ledger(), "2023-01-01", "2023-10-31",
+                               lang=lang) for lang in ("zh", "en")}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_idle_list_shows_disposal_fee_and_payments(reports: dict[str, ReportData],
+                                                   lang: str) -> None:
+    i = 0 if lang == "zh" else 1
+    t = reports[lang].table("idle_parcels")
+    assert t.keys[6:] == ["idle_fee_wan", "fee_levied_wan", "fee_paid_wan", "fee_state",
+                          "recovery_candidate", "case_stage"]
+    got = [(r[0], *r[6:]) for r in t.rows]
+    assert got == [(pid, fee, lev, paid, st[i], rec[i], stage[i])
+                   for pid, fee, lev, paid, st, rec, stage in IDLE]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_open_cases_with_procedure_dates(reports: dict[str, ReportData], lang: str) -> None:
+    t = reports[lang].table("procedure")
+    got = [(r[0], r[4], *r[5:]) for r in t.rows]
+    assert got == OPEN
+    stages = {r[0]: r[3] for r in t.rows}
+    assert stages["P14"] == ("正在调查清收" if lang == "zh" else "under investigation")
+
+
+def test_through_json_and_xlsx(reports: dict[str, ReportData], tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    for lang, rep in reports.items():
+        data = json.loads(write_report(rep, tmp_path / f"r_{lang}.json").read_text("utf-8"))
+        idle = data["tables"]["idle_parcels"]
+        p12 = next(r for r in idle["rows"] if r[0] == "P12")
+        assert p12[7:10] == [132.0, 50.0, "部分缴纳" if lang == "zh" else "partly paid"]
+        proc = data["tables"]["procedure"]
+        assert [r[0] for r in proc["rows"]] == [o[0] for o in OPEN]
+        assert proc["headers"][5] == ("调查通知书下达日期" if lang == "zh"
+                                      else "Investigation notice served")
+        wb = openpyxl.load_workbook(write_report(rep, tmp_path / f"r_{lang}.xlsx"))
+        cells = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows()
+                 for c in row if c.value is not None]
+        assert ("否（已处置）" if lang == "zh" else "no (disposed)") in cells
+        assert "2023-08-20" in cells  # P12's 认定书
+
+
+def test_procedure_state_rules() -> None:
+    led = check_ledger(mini_procedure_ledger(), mini_parcels())
+    st = procedure_state(led, as_of="2023-10-31")
+    assert st.loc["P12", "fee_levied_wan"] == 132.0 and st.loc["P12", "fee_paid_wan"] == 50.0
+    assert st.loc["P07", "closed_by"] == "auction_completed"
+    assert st.loc["P07", "closed_method"] == "judicial_auction"
+    # a merger re-supplies the land: closed; an extension leaves the holder's case open
+    assert st.loc["P05", "closed_by"] == "disposed"
+    assert st.loc["P10", "closed_by"] is None
+    # X09 (15 November) is after the day asked: P09 has no fee decision yet
+    assert st.loc["P09", "fee_levied_wan"] is None
+    assert procedure_state(led).loc["P09", "fee_levied_wan"] == 1050.0
+
+
+def test_fee_event_needs_its_fee() -> None:
+    led = mini_procedure_ledger()
+    led.loc[led["event_id"] == "X05", "fee_wan"] = None
+    led.loc[led["event_id"] == "X06", "fee_wan"] = -3.0
+    with pytest.raises(SchemaError) as e:
+        check_ledger(led, mini_parcels())
+    msg = str(e.value)
+    assert "event X05), field fee_wan: stage 'fee_paid' needs the fee" in msg
+    assert "event X06), field fee_wan = '-3.0': negative fee" in msg
+
+
+def test_payment_leaves_the_stage() -> None:
+    led = check_ledger(mini_procedure_ledger(), mini_parcels())
+    from landuse.ledger import apply_corrections, case_state
+
+    st = case_state(apply_corrections(led), as_of="2023-10-31")
+    # P13: fee decision 1 September (recovery procedure), payment 10 October keeps it
+    assert st.loc["P13", "stage"] == "recovery_in_progress"
+    assert st.loc["P13", "stage_date"] == pd.Timestamp("2023-09-01")
