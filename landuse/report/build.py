@@ -14,14 +14,16 @@ Counting rules (stated in the report's notes):
 * 盘活 (brought back into use) = effective ``disposed`` events; a parcel disposed more than
   once in the period counts once, with its largest area and the method of its latest
   disposal;
-* zombie enterprises = distinct former holders of parcels with a ``zombie_cleared`` event;
+* zombie enterprises = distinct former holders of parcels with a ``zombie_cleared`` event
+  (the event's ``holder``, else the parcel's holder in the register, with a note);
   new enterprises = distinct ``new_holder`` names of events in the period;
 * auctions completed = parcels with an ``auction_completed`` event in the period; auctions
   started = parcels with an ``auction_started`` event in the period and no completion by
   the period's end;
 * idle parcels by stage = parcels whose case, at the period's end, is at
-  ``remedy_start_pending`` / ``recovery_in_progress`` / ``investigating``; their area is
-  the area of the latest event, else the parcel's area.
+  ``remedy_start_pending`` / ``recovery_in_progress`` / ``investigating`` and that the
+  assessment holds idle (others are named in a note); their area is the area of the
+  latest event, else the parcel's area.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import pandas as pd
 
 from landuse.errors import SchemaError
 from landuse.ledger import apply_corrections, case_state, check_ledger, procedure_state
+from landuse.report.cells import idle_mask
 from landuse.report.evidence import check_evidence, evidence_section
 from landuse.report.headline import headline as work_paragraph
 from landuse.report.ledger_tables import (
@@ -61,9 +64,11 @@ from landuse.report.reclamation import (
     count_disposals,
     ledger_notes,
     new_enterprises,
+    not_idle_note,
     open_cases,
     reclamation_figures,
-    zombie_holders,
+    zombie_note,
+    zombies_cleared,
 )
 from landuse.report.text import T
 from landuse.units import M2_PER_MU
@@ -195,13 +200,18 @@ def build_report(
     state = case_state(effective, as_of=period.end)
     proc = procedure_state(effective, as_of=period.end)
     disposals = count_disposals(events)
-    zombie_pids, zombies = zombie_holders(events, parcels)
+    zomb = zombies_cleared(events, parcels)
+    zombie_pids, zombies = zomb.parcels, zomb.names
     completed, started = auctions(events, effective, period.end)
+    idle_ids = set(parcels.loc[idle_mask(parcels), "parcel_id"])
     state_area, idle_by_stage = open_cases(period.until_end(effective), state,
-                                           parcels.set_index("parcel_id")["area_mu"])
+                                           parcels.set_index("parcel_id")["area_mu"],
+                                           idle_ids)
     figures = reclamation_figures(disposals, zombies, new_enterprises(events), completed,
                                   started, idle_by_stage, len(events), len(excluded))
     notes = ledger_notes(disposals, excluded, effective, led.warnings, period, lang)
+    notes[-1:-1] = [n for n in (zombie_note(zomb, lang), not_idle_note(idle_by_stage, lang))
+                    if n]
     zone_label = zone or T[lang]["whole_zone"]
     paragraph = work_paragraph(lang, period.label(lang), zone_label, figures)
 
@@ -210,7 +220,7 @@ def build_report(
     tables = [
         method_table(counted, by_mu, by_n, events, zombie_pids, lang),
         stage_table(events, state, state_area, lang),
-        zone_table(parcels, counted, events, zombie_pids, zombies, lang),
+        zone_table(parcels, counted, events, zomb.holder_of, lang),
         month_table(counted, events, period, lang),
         idle_table(parcels, state, proc, lang),
         procedure_table(parcels, state, proc, lang),

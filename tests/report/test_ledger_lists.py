@@ -141,3 +141,73 @@ def test_payment_leaves_the_stage() -> None:
     # P13: fee decision 1 September (recovery procedure), payment 10 October keeps it
     assert st.loc["P13", "stage"] == "recovery_in_progress"
     assert st.loc["P13", "stage_date"] == pd.Timestamp("2023-09-01")
+
+
+# -- zombie enterprises named by the ledger (point 7) ------------------------------------
+
+def _zombie_events(holders: list[str | None]) -> pd.DataFrame:
+    """Zombie events on P1, P2 (东区) and P3 (西区) with the given event holders."""
+    return pd.DataFrame({
+        "event_id": ["Z1", "Z2", "Z3"], "parcel_id": ["P1", "P2", "P3"],
+        "event_date": pd.to_datetime(["2023-03-01", "2023-04-01", "2023-05-01"]),
+        "stage": ["disposed"] * 3, "method": ["merger"] * 3, "area_m2": [1000.0] * 3,
+        "new_holder": ["新一", "新二", "新三"], "zombie_cleared": [True, True, True],
+        "holder": holders, "corrections": 0, "effective_event_id": ["Z1", "Z2", "Z3"],
+    })
+
+
+def _zombie_parcels() -> pd.DataFrame:
+    # the register already shows the new holders
+    return pd.DataFrame({"parcel_id": ["P1", "P2", "P3"], "zone": ["东区", "东区", "西区"],
+                         "holder": ["新一", "新二", "新三"], "area_mu": [1.5] * 3,
+                         "idle_type": ["none"] * 3, "low_efficiency": [False] * 3})
+
+
+def test_zombies_named_by_the_event_holder() -> None:
+    from landuse.report.reclamation import zombie_note, zombies_cleared
+
+    z = zombies_cleared(_zombie_events(["旧甲厂", "旧甲厂", None]), _zombie_parcels())
+    # P1 and P2 clear one zombie (旧甲厂); P3's event names none: the register's holder
+    assert z.holder_of == {"P1": "旧甲厂", "P2": "旧甲厂", "P3": "新三"}
+    assert z.names == ["旧甲厂", "新三"]
+    assert z.from_register == ["P3"]
+    assert zombie_note(z, "zh") is not None and "P3" in str(zombie_note(z, "zh"))
+    assert "P3" in str(zombie_note(z, "en"))
+    full = zombies_cleared(_zombie_events(["旧甲厂", "旧乙厂", "旧丙厂"]), _zombie_parcels())
+    assert zombie_note(full, "zh") is None
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_zone_table_counts_zombies_by_parcel(lang: str) -> None:
+    """Two parcels of one zombie in 东区 count once there; 西区's zombie counts in 西区.
+
+    The former pairing by position (parcels P1, P2, P3 with the names 旧甲厂, 新三) gave
+    东区 2 and 西区 0.
+    """
+    from landuse.report.ledger_tables import zone_table
+    from landuse.report.reclamation import count_disposals, zombies_cleared
+
+    ev = _zombie_events(["旧甲厂", "旧甲厂", None])
+    p = _zombie_parcels()
+    z = zombies_cleared(ev, p)
+    t = zone_table(p, count_disposals(ev).counted, ev, z.holder_of, lang)
+    col = t.keys.index("zombies_cleared")
+    assert [r[col] for r in t.rows] == [1, 1, 2]  # 东区, 西区, total
+
+
+def test_report_names_zombies_from_the_ledger() -> None:
+    """Mini park: E03 clears 甲僵尸厂's zombie on P01; with the event's holder the figures
+    name it even after the register shows the new holder 新甲科技."""
+    p = mini_parcels()
+    p.loc[p["parcel_id"] == "P01", "holder"] = "新甲科技"
+    led = mini_procedure_ledger()
+    led["holder"] = None
+    led.loc[led["event_id"] == "E03", "holder"] = "甲僵尸厂"
+    for lang in ("zh", "en"):
+        r = build_report(p, led, "2023-01-01", "2023-10-31", lang=lang)
+        assert "甲僵尸厂" in r.figures["zombie_enterprises"]
+        assert "新甲科技" not in r.figures["zombie_enterprises"]
+        assert r.figures["zombie_enterprises_cleared"] == 6
+        # the other five zombie events name no holder: a note says so and names them
+        note = next(n for n in r.notes if "P02" in n and "P06" in n)
+        assert "P01" not in note

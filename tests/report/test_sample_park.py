@@ -46,7 +46,7 @@ def headline_parts(exp: dict[str, Any], lang: str) -> list[str]:
     """The headline's figures, phrased from the expected JSON."""
     e = exp["ledger"]
     by = e["disposed_mu_by_method"]
-    st = e["latest_stage_as_of_reference_date"]
+    st = {k: len(v) for k, v in e["idle_by_stage_in_headline"].items()}
     comp = e["auctions_completed_mu"]
     started = e["auctions_started_mu"]
     if lang == "zh":
@@ -106,7 +106,10 @@ def test_figures_match_expected(written: dict[str, Any], expected: dict[str, Any
     assert f["auctions_started_mu"] == e["auctions_started_mu"]
     for stage in ("remedy_start_pending", "recovery_in_progress", "investigating"):
         assert sorted(f["idle_by_stage"][stage]["parcel_ids"]) == \
-            sorted(e["parcels_by_latest_stage"][stage])
+            sorted(e["idle_by_stage_in_headline"][stage])
+        held = set(e["idle_by_stage_in_headline"][stage])
+        assert sorted(f["idle_by_stage"][stage]["not_idle"]) == \
+            sorted(p for p in e["parcels_by_latest_stage"][stage] if p not in held)
     for part in headline_parts(expected, lang):
         assert part in data.headline, (part, data.headline)
     # the assessment's idle parcels all appear in the idle list

@@ -149,9 +149,14 @@ def test_open_case_area_is_the_latest_event_area_else_the_parcel_area() -> None:
     state_area, by_stage = open_cases(ev, state, area_mu)
     assert state_area == pytest.approx({"P1": 12.0, "P2": 7.0, "P3": 4.0})
     assert by_stage["investigating"] == {"parcels": 2, "area_mu": 16.0,
-                                         "parcel_ids": ["P1", "P3"]}
+                                         "parcel_ids": ["P1", "P3"], "not_idle": []}
+    # only parcels the assessment holds idle count; the others are named
+    _, held = open_cases(ev, state, area_mu, {"P1", "P2"})
+    assert held["investigating"] == {"parcels": 1, "area_mu": 12.0, "parcel_ids": ["P1"],
+                                     "not_idle": ["P3"]}
     assert by_stage["recovery_in_progress"]["area_mu"] == 7.0
-    assert by_stage["remedy_start_pending"] == {"parcels": 0, "area_mu": 0.0, "parcel_ids": []}
+    assert by_stage["remedy_start_pending"] == {"parcels": 0, "area_mu": 0.0, "parcel_ids": [],
+                                                "not_idle": []}
 
 
 def test_ledger_notes_name_repeats_and_events_outside_the_period() -> None:
@@ -214,7 +219,7 @@ def test_zone_table_groups_parcels_without_zone_and_totals() -> None:
                 ("P2", "东区", "b", 4, "in_use", "none", True, "", "C"),
                 ("P3", None, "c", 6, "used_incomplete", "stalled", False, "", "B"))
     ev = events(("E1", "P2", "2023-01-10", "disposed", "merger", 4, "新A", True))
-    t = zone_table(p, count_disposals(ev).counted, ev, ["P2"], ["b"], "zh")
+    t = zone_table(p, count_disposals(ev).counted, ev, {"P2": "b"}, "zh")
     # zone, parcels, 亩, idle n, idle 亩, low n, low 亩, 盘活 n, 盘活 亩, zombies, new
     assert t.rows == [["东区", 2, 14.0, 1, 10.0, 1, 4.0, 1, 4.0, 1, 1],
                       ["未分区", 1, 6.0, 1, 6.0, 0, 0.0, 0, 0.0, 0, 0],
