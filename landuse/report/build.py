@@ -48,6 +48,7 @@ from landuse.report.ledger_tables import (
 )
 from landuse.report.model import ReportData
 from landuse.report.parcel_tables import (
+    enforcement_counts,
     flag_tables,
     idle_table,
     indicator_section,
@@ -56,12 +57,14 @@ from landuse.report.parcel_tables import (
     map_frame,
     mujun_table,
     procedure_table,
+    recovery_lead,
     report_charts,
 )
 from landuse.report.period import Period, parse_day
 from landuse.report.reclamation import (
     auctions,
     count_disposals,
+    expected_output_wan,
     ledger_notes,
     new_enterprises,
     not_idle_note,
@@ -209,6 +212,9 @@ def build_report(
                                            idle_ids)
     figures = reclamation_figures(disposals, zombies, new_enterprises(events), completed,
                                   started, idle_by_stage, len(events), len(excluded))
+    figures["expected_output_wan"] = expected_output_wan(events)
+    figures["recovery_lead"] = recovery_lead(parcels, proc)
+    figures["enforcement"] = enforcement_counts(parcels)
     notes = ledger_notes(disposals, excluded, effective, led.warnings, period, lang)
     notes[-1:-1] = [n for n in (zombie_note(zomb, lang), not_idle_note(idle_by_stage, lang))
                     if n]

@@ -22,8 +22,10 @@ from landuse.report.text import T, label
 from landuse.units import M2_PER_HA, M2_PER_MU
 
 __all__ = [
+    "ENFORCEMENT",
     "LIFECYCLES",
     "MUJUN_CLASSES",
+    "enforcement_counts",
     "flag_tables",
     "idle_table",
     "indicator_section",
@@ -32,6 +34,7 @@ __all__ = [
     "map_frame",
     "mujun_table",
     "procedure_table",
+    "recovery_lead",
     "report_charts",
 ]
 
@@ -44,6 +47,36 @@ MUJUN_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "T")
 """The 亩均 classes in the order the report lists them."""
 
 _ALWAYS_FLAGS = ("use_changed", "mortgaged_idle", "outside_supply")
+
+ENFORCEMENT: tuple[str, ...] = ("illegal_occupation", "low_efficiency", "use_changed")
+"""The enforcement counts of the work report (非法占地, 低效利用, 擅自改变用途), in its order."""
+
+
+def _count(parcels: pd.DataFrame, sel: pd.Series) -> dict[str, Any]:
+    return {"parcels": int(sel.sum()), "area_mu": r1(parcels.loc[sel, "area_mu"].sum()),
+            "parcel_ids": sorted(parcels.loc[sel, "parcel_id"])}
+
+
+def enforcement_counts(parcels: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Parcels and 亩 of each of :data:`ENFORCEMENT` from the assessment.
+
+    非法占地: parcels flagged ``outside_supply`` (built on land not supplied to them);
+    低效利用: the low-efficiency parcels; 擅自改变用途: parcels flagged ``use_changed``.
+    Buildings on no parcel at all come from an evidence run and are counted there.
+    """
+    flags = parcels["flags"].map(split_codes)
+    return {
+        "illegal_occupation": _count(parcels, flags.map(lambda f: "outside_supply" in f)),
+        "low_efficiency": _count(parcels, low_mask(parcels)),
+        "use_changed": _count(parcels, flags.map(lambda f: "use_changed" in f)),
+    }
+
+
+def recovery_lead(parcels: pd.DataFrame, proc: pd.DataFrame) -> dict[str, Any]:
+    """The idle land still to recover: the parcels the assessment holds idle whose case
+    did not end in a disposal (``closed_by`` of :func:`landuse.ledger.procedure_state`)."""
+    closed = set(proc.index[proc["closed_by"].notna()]) if len(proc) else set()
+    return _count(parcels, idle_mask(parcels) & ~parcels["parcel_id"].isin(closed))
 
 
 def _sep(lang: str) -> str:

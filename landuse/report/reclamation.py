@@ -26,6 +26,7 @@ __all__ = [
     "Zombies",
     "auctions",
     "count_disposals",
+    "expected_output_wan",
     "ledger_notes",
     "new_enterprises",
     "not_idle_note",
@@ -153,11 +154,20 @@ def new_enterprises(events: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(h for h in events["new_holder"].dropna().astype(str) if h))
 
 
+def _last_given(s: pd.Series) -> Any:
+    given = s.dropna()
+    given = given[given.astype(str).str.strip() != ""]
+    return given.iloc[-1] if len(given) else None
+
+
 def _auction_list(events: pd.DataFrame, stage: str) -> pd.DataFrame:
     a = events[events["stage"] == stage]
+    a = a.assign(holder=a["holder"] if "holder" in a else None,
+                 method=a["method"] if "method" in a else None)
     return a.groupby("parcel_id", sort=False).agg(
         area_m2=("area_m2", "max"), event_date=("event_date", "last"),
-        event_id=("event_id", "last")).reset_index()
+        event_id=("event_id", "last"), method=("method", _last_given),
+        holder=("holder", _last_given)).reset_index()
 
 
 def auctions(events: pd.DataFrame, effective: pd.DataFrame,
@@ -177,7 +187,8 @@ def auctions(events: pd.DataFrame, effective: pd.DataFrame,
     -------
     completed, started : DataFrame
         One row per parcel: ``parcel_id``, ``area_m2`` (largest), ``event_date`` and
-        ``event_id`` (latest).
+        ``event_id`` (latest), ``method`` and ``holder`` (the latest given: the
+        enterprise whose land is auctioned).
     """
     done_by_end = set(effective.loc[(effective["stage"] == "auction_completed")
                                     & (effective["event_date"] <= end), "parcel_id"])
@@ -229,6 +240,25 @@ def open_cases(until_end: pd.DataFrame, state: pd.DataFrame, area_mu: pd.Series,
     return state_area, idle_by_stage
 
 
+def expected_output_wan(events: pd.DataFrame) -> float | None:
+    """The expected new annual output (预计新增年产值, 万元) of the period's events: per
+    parcel the largest ``expected_output_wan`` given (an event repeated or restated
+    counts once), summed; ``None`` when no event gives one."""
+    if "expected_output_wan" not in events:
+        return None
+    v = pd.to_numeric(events["expected_output_wan"], errors="coerce")
+    per_parcel = v.groupby(events["parcel_id"]).max().dropna()
+    return float(per_parcel.sum()) if len(per_parcel) else None
+
+
+def _judicial(a: pd.DataFrame) -> bool:
+    return bool(len(a)) and bool((a["method"] == "judicial_auction").all())
+
+
+def _names(a: pd.DataFrame) -> list[str] | None:
+    return [str(h) for h in a["holder"]] if len(a) and a["holder"].notna().all() else None
+
+
 def reclamation_figures(
     disposals: Disposals,
     zombies: list[str],
@@ -253,9 +283,13 @@ def reclamation_figures(
         "auctions_completed": len(completed),
         "auctions_completed_mu": [mu(a) for a in completed["area_m2"]],
         "auctions_completed_parcels": list(completed["parcel_id"]),
+        "auctions_completed_judicial": _judicial(completed),
+        "auctions_completed_holders": _names(completed),
         "auctions_started": len(started),
         "auctions_started_mu": [mu(a) for a in started["area_m2"]],
         "auctions_started_parcels": list(started["parcel_id"]),
+        "auctions_started_judicial": _judicial(started),
+        "auctions_started_holders": _names(started),
         "idle_by_stage": idle_by_stage,
         "reclaimed_more_than_once": [pid for pid, _ in disposals.repeats],
         "events_in_period": n_in_period,

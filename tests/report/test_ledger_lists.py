@@ -211,3 +211,74 @@ def test_report_names_zombies_from_the_ledger() -> None:
         # the other five zombie events name no holder: a note says so and names them
         note = next(n for n in r.notes if "P02" in n and "P06" in n)
         assert "P01" not in note
+
+
+# -- the headline reads like the seed (point 7) -----------------------------------------
+
+def _named_ledger() -> pd.DataFrame:
+    """Mini procedure ledger with the auctioned enterprises named and expected outputs:
+    E08 (P07, 146 亩) 金灶实业, E12 (P08, 26 亩) 旺盛煤业; expected output 50000 万元 on
+    E03 (P01), 12000 on E05 (P02), 3000 on E06 and 4000 on its correction C01 (P03)."""
+    led = mini_procedure_ledger()
+    led["holder"] = None
+    led.loc[led["event_id"] == "E08", "holder"] = "金灶实业"
+    led.loc[led["event_id"] == "E12", "holder"] = "旺盛煤业"
+    for eid, v in (("E03", 50000.0), ("E05", 12000.0), ("E06", 3000.0), ("C01", 4000.0)):
+        led.loc[led["event_id"] == eid, "expected_output_wan"] = v
+    return led
+
+
+@pytest.fixture(scope="module")
+def named() -> dict[str, ReportData]:
+    p = mini_parcels()
+    return {lang: build_report(p, _named_ledger(), "2023-01-01", "2023-10-31", lang=lang)
+            for lang in ("zh", "en")}
+
+
+# By hand: expected output 50000 + 12000 + 4000 (C01 replaces E06) = 66000 万元 = 6.6 亿元.
+# Lead: idle parcels P07–P14 less P07 and P08 (auctions completed) = P09 175 + P10 12 +
+# P11 18 + P12 22 + P13 15 + P14 9 = 251 亩 in 6 parcels. Enforcement: low efficiency P04
+# 25 + P18 35 = 60 亩; use changed P19 24 亩; no outside_supply flag.
+ZH_SEED = [
+    "新入驻企业7家，预计可新增年产值6.6亿元",
+    "通过司法程序完成了金灶实业146亩、旺盛煤业26亩闲置不动产网上竞卖，启动网上竞卖1宗（170亩）",
+    "排查发现非法占地0宗（0亩）、低效利用土地2宗（60亩）、擅自改变用途1宗（24亩）。",
+    "下一步，重点做好6宗251亩闲置土地的清收工作。",
+]
+EN_SEED = [
+    "7 new enterprises moved in, expected to add 6.6 hundred million yuan of annual output.",
+    "Through judicial procedures, online auctions of the idle property of 金灶实业 (146 mu), "
+    "旺盛煤业 (26 mu) were completed and 1 was started (170 mu).",
+    "Checks found illegal occupation on 0 parcels (0 mu), low-efficiency use on 2 parcels "
+    "(60 mu) and unapproved change of use on 1 parcel (24 mu).",
+    "Next, the focus is recovering 6 parcels (251 mu) of idle land.",
+]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_headline_reads_like_the_seed(named: dict[str, ReportData], lang: str,
+                                      tmp_path: Path) -> None:
+    r = named[lang]
+    f = r.figures
+    assert f["expected_output_wan"] == 66000.0
+    assert f["auctions_completed_holders"] == ["金灶实业", "旺盛煤业"]
+    assert f["auctions_completed_judicial"] and f["auctions_started_judicial"]
+    assert f["recovery_lead"]["parcels"] == 6 and f["recovery_lead"]["area_mu"] == 251.0
+    assert f["enforcement"]["low_efficiency"]["parcel_ids"] == ["P04", "P18"]
+    assert f["enforcement"]["use_changed"]["parcel_ids"] == ["P19"]
+    for part in (ZH_SEED if lang == "zh" else EN_SEED):
+        assert part in r.headline, (part, r.headline)
+    data = json.loads(write_report(r, tmp_path / "r.json").read_text("utf-8"))
+    md = write_report(r, tmp_path / "r.md").read_text("utf-8")
+    for part in (ZH_SEED if lang == "zh" else EN_SEED):
+        assert part in data["headline"] and part in md
+
+
+def test_headline_without_names_keeps_counts() -> None:
+    """Without holders on the auction events the clause counts parcels; without outputs
+    no output is claimed."""
+    r = build_report(mini_parcels(), mini_procedure_ledger(), "2023-01-01", "2023-10-31")
+    assert ("通过司法程序完成网上竞卖闲置资产2宗（146亩、26亩），启动网上竞卖1宗（170亩）"
+            in r.headline)
+    assert "年产值" not in r.headline and r.figures["expected_output_wan"] is None
+    assert r.figures["auctions_completed_holders"] is None
