@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from landuse.report.reclamation import IDLE_STAGES
-from landuse.report.text import fmt1, label
+from landuse.report.text import fmt1, label, word
 
 __all__ = ["headline"]
 
@@ -136,9 +136,7 @@ def _tail_zh(f: dict[str, Any]) -> str:
     s = ""
     enf = f.get("enforcement") or {}
     if any(v["parcels"] for v in enf.values()):
-        words = {"illegal_occupation": "非法占地", "low_efficiency": "低效利用土地",
-                 "use_changed": "擅自改变用途"}
-        s += "排查发现" + "、".join(f"{words[k]}{v['parcels']}宗（{fmt1(v['area_mu'])}亩）"
+        s += "排查发现" + "、".join(f"{word('enf_' + k)}{v['parcels']}宗（{fmt1(v['area_mu'])}亩）"
                                  for k, v in enf.items()) + "。"
     lead = f.get("recovery_lead") or {}
     if lead.get("parcels"):
@@ -150,10 +148,9 @@ def _tail_en(f: dict[str, Any]) -> str:
     s = ""
     enf = f.get("enforcement") or {}
     if any(v["parcels"] for v in enf.values()):
-        words = {"illegal_occupation": "illegal occupation",
-                 "low_efficiency": "low-efficiency use", "use_changed": "unapproved change of use"}
-        items = [f"{words[k]} on {v['parcels']} {'parcel' if v['parcels'] == 1 else 'parcels'} "
-                 f"({fmt1(v['area_mu'])} mu)" for k, v in enf.items()]
+        items = [f"{word('enf_' + k, 'en')} on {v['parcels']} "
+                 f"{'parcel' if v['parcels'] == 1 else 'parcels'} ({fmt1(v['area_mu'])} mu)"
+                 for k, v in enf.items()]
         s += " Checks found " + ", ".join(items[:-1]) + " and " + items[-1] + "."
     lead = f.get("recovery_lead") or {}
     if lead.get("parcels"):
