@@ -33,14 +33,20 @@ from landuse.units import M2_PER_MU
 
 __all__ = [
     "AREA_STAGES",
+    "CLOSING_METHODS",
+    "FEE_STAGES",
+    "IMPLIED_STAGE",
     "LEDGER_FIELDS",
     "PROBLEM_COLUMNS",
+    "PROCEDURE_COLUMNS",
+    "PROCEDURE_STAGES",
     "STORED_ID_PROBLEM",
     "apply_corrections",
     "case_state",
     "check_ledger",
     "format_problems",
     "normalise_ledger",
+    "procedure_state",
     "rows",
     "validate_events",
     "validate_ledger",
@@ -58,11 +64,41 @@ LEDGER_FIELDS: tuple[str, ...] = (
     "zombie_cleared",
     "corrects",
     "note",
+    "holder",
+    "fee_wan",
 )
 """The standard's ledger fields, in order."""
 
 AREA_STAGES: frozenset[str] = frozenset({"disposed", "auction_started", "auction_completed"})
 """Stages whose event must say how much land it concerns (``area_m2`` > 0)."""
+
+FEE_STAGES: frozenset[str] = frozenset({"fee_levied", "fee_paid"})
+"""Stages whose event must give the fee (``fee_wan`` > 0): levied (应缴) or paid (已缴)."""
+
+PROCEDURE_STAGES: tuple[str, ...] = ("investigation_notice", "idle_determined",
+                                     "disposal_decided")
+"""The documents of the idle-land procedure (《闲置土地处置办法》 Art. 5-14, domain.md
+§1.6): 调查通知书, 认定书, 处置决定书, in procedure order."""
+
+IMPLIED_STAGE: dict[str, str | None] = {
+    "investigation_notice": "investigating",
+    "idle_determined": "recovery_in_progress",
+    "disposal_decided": "recovery_in_progress",
+    "fee_levied": "recovery_in_progress",
+    "fee_paid": None,
+}
+"""The case stage a procedure or fee event puts the case in (the work report's 清收
+stages, domain.md §1.6: 调查 → 正在调查清收; 认定 done, decision issued → 已进入清收程序).
+``None``: the event leaves the case's stage as it was (paying the fee ends no case)."""
+
+CLOSING_METHODS: frozenset[str] = frozenset({
+    "lease_then_transfer", "agreement_transfer", "merger", "judicial_auction",
+    "negotiated_buyback", "free_recovery", "swap", "change_use",
+})
+"""Methods of a ``disposed`` event after which the land is no longer the idle land of its
+former holder: recovered (收回), re-supplied (转让, 兼并, 拍卖, 置换) or re-planned (调整
+用途, a new start date). Not closing: ``extend_start`` and ``temporary_use`` (the holder
+keeps the land and its obligation to start), ``idle_fee`` (the fee does not end idleness)."""
 
 PROBLEM_COLUMNS: tuple[str, ...] = (
     "row",
@@ -135,7 +171,7 @@ def normalise_ledger(ledger: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     problems: list[dict[str, Any]] = []
     ids = src["event_id"] if "event_id" in src else pd.Series([None] * n)
 
-    for f in ("event_id", "parcel_id", "new_holder", "corrects", "note"):
+    for f in ("event_id", "parcel_id", "new_holder", "corrects", "note", "holder"):
         col = src[f] if f in src else pd.Series([None] * n)
         out[f] = pd.Series([_text(v) for v in col], dtype=object)
 
@@ -177,7 +213,7 @@ def normalise_ledger(ledger: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     if meta.get("converted") or "cells" in meta:
         # the reader already normalised values (the register reader's attrs carry "cells")
         factor = 1.0
-    for f, fac in (("area_m2", factor), ("expected_output_wan", 1.0)):
+    for f, fac in (("area_m2", factor), ("expected_output_wan", 1.0), ("fee_wan", 1.0)):
         col = src[f] if f in src else pd.Series([None] * n)
         nums, bad = parse_numbers(pd.Series(col.to_numpy(dtype=object), dtype=object))
         vals = nums.to_numpy(dtype=float) * fac
@@ -239,6 +275,19 @@ def _area_problems(r: Any, row: int, eid: Any, known: bool,
                              f"area {area / M2_PER_MU:.1f} 亩 is larger than parcel {parcel} "
                              f"({parcel_area / M2_PER_MU:.1f} 亩)",
                              "check the area and its unit (m² vs 亩)")]
+    return []
+
+
+def _fee_problems(r: Any, row: int, eid: Any) -> list[dict[str, Any]]:
+    """An event's fee: not negative; given (> 0) where the stage is a fee levied or paid."""
+    fee = r.fee_wan
+    if not np.isnan(fee) and fee < 0:
+        return [_problem(row, eid, "fee_wan", fee, "negative fee",
+                         "give the fee in 万元 as a positive number")]
+    if r.stage in FEE_STAGES and (np.isnan(fee) or fee == 0):
+        return [_problem(row, eid, "fee_wan", None if np.isnan(fee) else fee,
+                         f"stage '{r.stage}' needs the fee it levies or records as paid",
+                         "give fee_wan (闲置费金额, 万元) greater than 0")]
     return []
 
 
@@ -352,6 +401,7 @@ def validate_ledger(
                          "use a parcel_id of the parcels layer, or add the parcel first")
             )
         problems += _area_problems(r, row, eid, parcel in known, area_of)
+        problems += _fee_problems(r, row, eid)
         if parcel in known and parcel in supply_of:
             problems += _supply_problems(r, row, eid, supply_of[parcel],
                                          resupply.get(parcel, []))
@@ -578,7 +628,9 @@ def apply_corrections(ledger: pd.DataFrame) -> pd.DataFrame:
 def case_state(events: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
     """Current state of each parcel's case from its effective events up to ``as_of``.
 
-    Returns one row per parcel_id: ``stage`` (of the latest event), ``stage_date``,
+    Returns one row per parcel_id: ``stage`` (of the latest event; a procedure or fee
+    event counts as the stage it implies, :data:`IMPLIED_STAGE`, and a payment leaves the
+    stage as it was: ``None`` when nothing else is recorded), ``stage_date``,
     ``method`` (latest non-empty), ``disposed_area_m2`` (largest area of a ``disposed``
     event: the same land disposed twice counts once), ``new_holder`` (latest),
     ``first_date``, ``events`` (count) and ``event_ids``.
@@ -592,12 +644,14 @@ def case_state(events: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
         return pd.DataFrame(columns=cols).set_index("parcel_id")
     ev = ev.assign(_order=np.arange(len(ev))).sort_values(["event_date", "_order"], kind="stable")
     g = ev.groupby("parcel_id", sort=True)
-    last = g.tail(1).set_index("parcel_id")
+    case = ev.assign(stage=[IMPLIED_STAGE.get(s, s) if s in IMPLIED_STAGE else s
+                            for s in ev["stage"]]).dropna(subset=["stage"])
+    last = case.groupby("parcel_id").tail(1).set_index("parcel_id")
     disposed = ev[ev["stage"] == "disposed"].groupby("parcel_id")["area_m2"].max()
     out = pd.DataFrame(
         {
-            "stage": last["stage"],
-            "stage_date": last["event_date"],
+            "stage": last["stage"].reindex(g.size().index).astype(object),
+            "stage_date": last["event_date"].reindex(g.size().index),
             "method": ev.dropna(subset=["method"]).groupby("parcel_id")["method"].last()
             if "method" in ev else None,
             "disposed_area_m2": disposed,
@@ -610,3 +664,80 @@ def case_state(events: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
     )
     out.index.name = "parcel_id"
     return out
+
+
+PROCEDURE_COLUMNS: tuple[str, ...] = (
+    *PROCEDURE_STAGES, "fee_levied_wan", "fee_levied_date", "fee_paid_wan", "fee_paid_date",
+    "closed_by", "closed_method", "closed_date",
+)
+"""Columns of :func:`procedure_state`."""
+
+
+def _closes(stage: Any, method: Any) -> bool:
+    return stage == "auction_completed" or (stage == "disposed" and method in CLOSING_METHODS)
+
+
+def procedure_state(events: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
+    """Each parcel's procedure documents, idle-land fee and disposal, from its events.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Effective events (corrections applied), normalised.
+    as_of : date-like, optional
+        Only events on or before this day count.
+
+    Returns
+    -------
+    DataFrame
+        Index ``parcel_id``; columns :data:`PROCEDURE_COLUMNS`: the date of each procedure
+        document (the latest event of its stage, :data:`PROCEDURE_STAGES`); the fee levied
+        (应缴: the amount of the latest ``fee_levied`` event, a later decision replacing an
+        earlier one) and paid (已缴: the sum of the ``fee_paid`` events, instalments adding
+        up), each with its latest date; and the disposal that ended the case: ``closed_by``
+        (``auction_completed``, or ``disposed`` by a method of :data:`CLOSING_METHODS`),
+        its method and date, when that event is the case's latest stage (a case opened
+        again after it, e.g. a new investigation of the new holder, is open).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"event_id": ["E1", "E2", "E3"], "parcel_id": ["P1"] * 3,
+    ...     "event_date": pd.to_datetime(["2023-01-05", "2023-03-01", "2023-04-01"]),
+    ...     "stage": ["investigation_notice", "fee_levied", "fee_paid"],
+    ...     "method": [None] * 3, "fee_wan": [np.nan, 90.0, 40.0]})
+    >>> st = procedure_state(ev)
+    >>> st.loc["P1", "fee_levied_wan"], st.loc["P1", "fee_paid_wan"], st.loc["P1", "closed_by"]
+    (90.0, 40.0, None)
+    """
+    ev = events
+    if as_of is not None and len(ev):
+        ev = ev[ev["event_date"] <= pd.Timestamp(as_of)]
+    ev = ev.assign(_order=np.arange(len(ev))).sort_values(["event_date", "_order"], kind="stable")
+    fee = ev["fee_wan"] if "fee_wan" in ev else pd.Series(np.nan, index=ev.index)
+    method = ev["method"] if "method" in ev else pd.Series(None, index=ev.index, dtype=object)
+    out: dict[str, dict[str, Any]] = {}
+    for pid, idx in ev.groupby("parcel_id", sort=True).groups.items():
+        g = ev.loc[idx]
+        rec: dict[str, Any] = dict.fromkeys(PROCEDURE_COLUMNS)
+        for s in PROCEDURE_STAGES:
+            d = g.loc[g["stage"] == s, "event_date"]
+            rec[s] = d.iloc[-1] if len(d) else None
+        lev = g[g["stage"] == "fee_levied"]
+        if len(lev):
+            rec["fee_levied_wan"] = float(fee[lev.index[-1]])
+            rec["fee_levied_date"] = lev["event_date"].iloc[-1]
+        paid = g[g["stage"] == "fee_paid"]
+        if len(paid):
+            rec["fee_paid_wan"] = float(fee[paid.index].sum())
+            rec["fee_paid_date"] = paid["event_date"].iloc[-1]
+        staged = g[[IMPLIED_STAGE.get(s, s) is not None for s in g["stage"]]]
+        if len(staged):
+            i = staged.index[-1]
+            if _closes(staged.at[i, "stage"], method[i]):
+                rec["closed_by"] = staged.at[i, "stage"]
+                rec["closed_method"] = None if is_missing(method[i]) else method[i]
+                rec["closed_date"] = staged.at[i, "event_date"]
+        out[str(pid)] = rec
+    frame = pd.DataFrame.from_dict(out, orient="index", columns=list(PROCEDURE_COLUMNS))
+    frame.index.name = "parcel_id"
+    return frame.astype(object).where(frame.notna(), None)

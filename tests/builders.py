@@ -153,6 +153,32 @@ def mini_ledger() -> pd.DataFrame:
     return df
 
 
+# Procedure documents and idle-land fees of the mini park (added to mini_ledger() by the
+# tests of the idle list and the open cases): id, parcel, date, stage, fee 万元.
+_PROCEDURE_EVENTS = [
+    ("X01", "P12", "2023-07-05", "investigation_notice", None),
+    ("X02", "P12", "2023-08-20", "idle_determined", None),
+    ("X03", "P12", "2023-10-20", "disposal_decided", None),
+    ("X04", "P12", "2023-10-25", "fee_levied", 132.0),
+    ("X05", "P12", "2023-10-30", "fee_paid", 50.0),
+    ("X06", "P13", "2023-09-01", "fee_levied", 90.0),
+    ("X07", "P13", "2023-10-10", "fee_paid", 90.0),
+    ("X08", "P14", "2023-10-28", "investigation_notice", None),
+    ("X09", "P09", "2023-11-15", "fee_levied", 1050.0),
+]
+
+
+def mini_procedure_ledger() -> pd.DataFrame:
+    """:func:`mini_ledger` with the procedure documents and fees of ``_PROCEDURE_EVENTS``
+    appended (X09 is after October: outside a Jan–Oct report)."""
+    extra = pd.DataFrame([
+        {"event_id": eid, "parcel_id": pid, "event_date": pd.Timestamp(date), "stage": stage,
+         "fee_wan": fee}
+        for eid, pid, date, stage, fee in _PROCEDURE_EVENTS
+    ])
+    return pd.concat([mini_ledger(), extra], ignore_index=True)
+
+
 def write_mini_gpkg(path) -> None:  # type: ignore[no-untyped-def]
     """Write the park as a GeoPackage with layers parcels and ledger."""
     import pyogrio

@@ -108,6 +108,24 @@ def test_add_list_show(target: Ledger) -> None:
     assert f"{getpass.getuser()}" in out
 
 
+def test_fee_and_holder_are_stored(target: Ledger) -> None:
+    """The fields added to the standard (holder, fee_wan) reach every ledger: a plain
+    register made before them gets the columns, a store has them (migration 005)."""
+    code, out = run("ledger", "add", *target.args, "--parcel", "P0005", "--date", "2023-09-01",
+                    "--stage", "已下达征缴土地闲置费决定书", "--fee", "12.5", "--holder", "旧厂",
+                    "--event-id", "F1")
+    assert code == 0, out
+    code, out = run("ledger", "list", *target.args, "--json")
+    assert code == 0, out
+    got = {r["event_id"]: r for r in json.loads(out)}
+    assert got["F1"]["stage"] == "fee_levied"
+    assert got["F1"]["fee_wan"] == 12.5 and got["F1"]["holder"] == "旧厂"
+    # a fee event without its fee is refused, naming the field
+    code, out = run("ledger", "add", *target.args, "--parcel", "P0005", "--date", "2023-09-02",
+                    "--stage", "fee_paid", "--event-id", "F2")
+    assert code != 0 and "fee_wan" in out and "needs the fee" in out
+
+
 BAD = [
     (["--parcel", "NOPE"], "parcel_id", "unknown parcel"),
     (["--stage", "won"], "stage", "unknown stage code"),
@@ -244,3 +262,23 @@ def test_cli_and_api_share_the_ledger_and_its_messages(kind: str, request: pytes
         assert store.count("ledger") == 3
     finally:
         store.close()
+
+
+def test_older_gpkg_store_gets_the_new_ledger_fields(tmp_path: Path) -> None:
+    """A GeoPackage store made before holder/fee_wan existed gains them when opened (the
+    PostGIS store by migration 005); its events keep NULL there."""
+    where = str(tmp_path / "old.gpkg")
+    with open_store(where, create=True) as s:
+        s.load(make_register(), make_ledger(), actor="test")
+    con = sqlite3.connect(where)
+    con.execute("ALTER TABLE ledger DROP COLUMN holder")
+    con.execute("ALTER TABLE ledger DROP COLUMN fee_wan")
+    con.commit()
+    con.close()
+    with open_store(where) as s:
+        led = s.ledger_frame()
+    assert {"holder", "fee_wan"} <= set(led.columns)
+    assert led["fee_wan"].isna().all()
+    code, out = run("ledger", "add", "--store", where, "--parcel", "P0005", "--date",
+                    "2023-09-01", "--stage", "fee_levied", "--fee", "3", "--event-id", "F1")
+    assert code == 0, out

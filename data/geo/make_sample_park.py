@@ -1009,6 +1009,17 @@ def expected(parcels, ledger, design, keys):
         "auctions_started_mu": [170.0],
     }  # fmt: skip
     assert figures == designed, (figures, designed)
+    # The headline's idle land by stage: only parcels the assessment holds idle.
+    idle_stages = ("investigating", "recovery_in_progress", "remedy_start_pending")
+    held = {s: [p for p in stage_ids.get(s, []) if design[p]["idle_type"] != "none"]
+            for s in idle_stages}
+    # Expected new output of the period's events, once per parcel (largest).
+    inp = live[(live["event_date"] >= PERIOD[0]) & (live["event_date"] <= PERIOD[1])]
+    output = float(inp.groupby("parcel_id")["expected_output_wan"].max().dropna().sum())
+    # The lead total: idle parcels whose case did not end in an auction or re-supply.
+    closing = set(latest[latest.isin(["auction_completed", "disposed"])].index)
+    lead = [p for p, r in design.items() if r["idle_type"] != "none" and p not in closing]
+    assert (output, len(lead)) == (59400.0, 15), (output, len(lead))
     return {
         "dataset": "data/geo/sample_park.gpkg",
         "reference_date": AS_OF.isoformat(),
@@ -1024,6 +1035,23 @@ def expected(parcels, ledger, design, keys):
                 s: len(v) for s, v in stage_ids.items()
             },
             "parcels_by_latest_stage": stage_ids,
+            "idle_by_stage_in_headline": held,
+            "idle_by_stage_reason": "The headline's idle land by stage counts only parcels "
+            "the assessment holds idle (issue 11 point 7). All three parcels at "
+            "remedy_start_pending are held idle: DZ-002's extension runs 21 months past "
+            "its agreed start date, beyond the one year Art. 12(1) allows, so it is not "
+            "used as the start of the clock and DZ-002 is not started, 761 days overdue "
+            "(case remedy_extension).",
+            "expected_output_wan": 59400.0,
+            "expected_output_reason": "预计新增年产值 of the disposals dated "
+            "2023-01-01..2023-10-31, once per parcel (the 2023-07-05 correction of "
+            "disposed_merger_b replaces its event, both 7600): 新入驻B 15000 + C 6000 + "
+            "D 5200 + E 12000 + F 4800 + G 7600 + H 8800 = 59400 万元 = 5.94 亿元 (the 2022 "
+            "event of 新入驻A and the December event of C are outside the period).",
+            "recovery_lead_parcels": 15,
+            "recovery_lead_reason": "重点做好*宗闲置土地的清收工作: the assessment's 16 "
+            "idle parcels (13 not started, DZ-002 among them, + 3 stalled) less YS-018, "
+            "whose online auction was completed on 2023-06-26 (auction_completed_146).",
             "counting_rules": [
                 "A row whose event_id is named in another row's `corrects` is "
                 "ignored; the correcting row (a full copy of the event as it should "

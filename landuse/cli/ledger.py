@@ -187,6 +187,10 @@ def ledger() -> None:
               help="The former holder was a zombie enterprise.")
 @click.option("--corrects", help="Event id this event corrects.")
 @click.option("--note", help="Note (备注).")
+@click.option("--holder", help="The holder the event concerns (原用地单位), e.g. the zombie "
+              "enterprise cleared or the enterprise whose land is auctioned.")
+@click.option("--fee", "fee_wan", type=float,
+              help="Idle-land fee of a fee_levied (应缴) or fee_paid (已缴) event, in 万元.")
 @click.option("--actor", help="Who records the events (stored with each row and, in a store, "
               "in the audit log). Default: the OS user.")
 @handle_errors
@@ -194,7 +198,8 @@ def add(file: str | None, store_path: str | None, database: str | None, from_csv
         event_id: str | None, parcel_id: str | None, event_date: str | None, stage: str | None,
         method: str | None, area_mu: float | None, area_m2: float | None,
         new_holder: str | None, expected_output_wan: float | None, zombie_cleared: bool | None,
-        corrects: str | None, note: str | None, actor: str | None) -> None:
+        corrects: str | None, note: str | None, holder: str | None, fee_wan: float | None,
+        actor: str | None) -> None:
     """Validate and append events to a ledger (all or nothing).
 
     The ledger is FILE (a plain GeoPackage register, or a store made by 'landuse load'),
@@ -204,6 +209,8 @@ def add(file: str | None, store_path: str | None, database: str | None, from_csv
     Examples:
       landuse ledger add park.gpkg --parcel P01 --date 2023-03-15 --stage 已盘活 \\
           --method 先租后让 --area-mu 40 --new-holder 甲公司 --zombie-cleared
+      landuse ledger add park.gpkg --parcel P12 --date 2023-10-25 \\
+          --stage 已下达征缴土地闲置费决定书 --fee 132
       landuse ledger add --store store.gpkg --from-csv events.csv --actor 王工
       landuse ledger add --database postgresql://u@host/db --parcel P01 \\
           --date 2023-03-15 --stage 正在调查清收
@@ -216,7 +223,7 @@ def add(file: str | None, store_path: str | None, database: str | None, from_csv
     who = actor or _os_user()
     if from_csv:
         single = [event_id, parcel_id, event_date, stage, method, area_mu, area_m2,
-                  new_holder, corrects, note]
+                  new_holder, corrects, note, holder, fee_wan]
         if any(v is not None for v in single):
             raise SchemaError("--from-csv cannot be combined with single-event options. "
                               "Fix: put every event in the CSV.")
@@ -242,7 +249,7 @@ def add(file: str | None, store_path: str | None, database: str | None, from_csv
             "event_id": event_id, "parcel_id": parcel_id, "event_date": event_date,
             "stage": stage, "method": method, "area_m2": area, "new_holder": new_holder,
             "expected_output_wan": expected_output_wan, "zombie_cleared": zombie_cleared,
-            "corrects": corrects, "note": note,
+            "corrects": corrects, "note": note, "holder": holder, "fee_wan": fee_wan,
         }])
     if target.kind == "store":
         recs = [{str(k): v for k, v in r.items()} for r in events.to_dict("records")]

@@ -100,8 +100,8 @@ def report(
     Template placeholders (docxtpl / Jinja2): {{ title }} {{ period }} {{ period_from }}
     {{ period_to }} {{ as_of }} {{ zone }} {{ lang }} {{ headline }} {{ figures.reclaimed_mu }}
     (and the other figures of the JSON output), {% for r in tables.by_method.rows %}...
-    (tables: by_method by_stage by_zone by_month idle_parcels low_efficiency lifecycle
-    mujun flags flagged_parcels indicators events, and with --evidence records_disagree
+    (tables: by_method by_stage by_zone by_month idle_parcels procedure low_efficiency
+    lifecycle mujun flags flagged_parcels indicators events, and with --evidence records_disagree
     outside_supply; each has title, headers, rows),
     {% for i in indicators %}{{ i.name }} {{ i.value }} {{ i.unit }}{% endfor %},
     {% for n in notes %}, {{ charts.by_method }} (also by_month, lifecycle, mujun).

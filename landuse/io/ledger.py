@@ -26,6 +26,7 @@ _SQL_TYPES = {
     "event_id": "TEXT", "parcel_id": "TEXT", "event_date": "DATE", "stage": "TEXT",
     "method": "TEXT", "area_m2": "REAL", "new_holder": "TEXT", "expected_output_wan": "REAL",
     "zombie_cleared": "BOOLEAN", "corrects": "TEXT", "note": "TEXT",
+    "holder": "TEXT", "fee_wan": "REAL",
     "recorded_at": "DATETIME", "recorded_by": "TEXT",
 }
 
@@ -114,7 +115,10 @@ def append_events(
                 m = std.match_header(c, "ledger")
                 if m is not None and m.field.name not in colmap:
                     colmap[m.field.name] = (c, m.unit_m2 or 1.0)
-            for extra in ("recorded_at", "recorded_by"):
+            for extra in ("holder", "fee_wan", "recorded_at", "recorded_by"):
+                # fields added to the standard after the table was made, and bookkeeping
+                if extra in colmap:
+                    continue
                 if extra not in cols:
                     con.execute(f'ALTER TABLE "ledger" ADD COLUMN "{extra}" {_SQL_TYPES[extra]}')
                 colmap[extra] = (extra, 1.0)

@@ -14,14 +14,16 @@ Counting rules (stated in the report's notes):
 * 盘活 (brought back into use) = effective ``disposed`` events; a parcel disposed more than
   once in the period counts once, with its largest area and the method of its latest
   disposal;
-* zombie enterprises = distinct former holders of parcels with a ``zombie_cleared`` event;
+* zombie enterprises = distinct former holders of parcels with a ``zombie_cleared`` event
+  (the event's ``holder``, else the parcel's holder in the register, with a note);
   new enterprises = distinct ``new_holder`` names of events in the period;
 * auctions completed = parcels with an ``auction_completed`` event in the period; auctions
   started = parcels with an ``auction_started`` event in the period and no completion by
   the period's end;
 * idle parcels by stage = parcels whose case, at the period's end, is at
-  ``remedy_start_pending`` / ``recovery_in_progress`` / ``investigating``; their area is
-  the area of the latest event, else the parcel's area.
+  ``remedy_start_pending`` / ``recovery_in_progress`` / ``investigating`` and that the
+  assessment holds idle (others are named in a note); their area is the area of the
+  latest event, else the parcel's area.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ import geopandas as gpd
 import pandas as pd
 
 from landuse.errors import SchemaError
-from landuse.ledger import apply_corrections, case_state, check_ledger
+from landuse.ledger import apply_corrections, case_state, check_ledger, procedure_state
+from landuse.report.cells import idle_mask
 from landuse.report.evidence import check_evidence, evidence_section
 from landuse.report.headline import headline as work_paragraph
 from landuse.report.ledger_tables import (
@@ -45,6 +48,7 @@ from landuse.report.ledger_tables import (
 )
 from landuse.report.model import ReportData
 from landuse.report.parcel_tables import (
+    enforcement_counts,
     flag_tables,
     idle_table,
     indicator_section,
@@ -52,17 +56,22 @@ from landuse.report.parcel_tables import (
     low_efficiency_table,
     map_frame,
     mujun_table,
+    procedure_table,
+    recovery_lead,
     report_charts,
 )
 from landuse.report.period import Period, parse_day
 from landuse.report.reclamation import (
     auctions,
     count_disposals,
+    expected_output_wan,
     ledger_notes,
     new_enterprises,
+    not_idle_note,
     open_cases,
     reclamation_figures,
-    zombie_holders,
+    zombie_note,
+    zombies_cleared,
 )
 from landuse.report.text import T
 from landuse.units import M2_PER_MU
@@ -192,14 +201,23 @@ def build_report(
 
     events, excluded = period.split(effective)
     state = case_state(effective, as_of=period.end)
+    proc = procedure_state(effective, as_of=period.end)
     disposals = count_disposals(events)
-    zombie_pids, zombies = zombie_holders(events, parcels)
+    zomb = zombies_cleared(events, parcels)
+    zombie_pids, zombies = zomb.parcels, zomb.names
     completed, started = auctions(events, effective, period.end)
+    idle_ids = set(parcels.loc[idle_mask(parcels), "parcel_id"])
     state_area, idle_by_stage = open_cases(period.until_end(effective), state,
-                                           parcels.set_index("parcel_id")["area_mu"])
+                                           parcels.set_index("parcel_id")["area_mu"],
+                                           idle_ids)
     figures = reclamation_figures(disposals, zombies, new_enterprises(events), completed,
                                   started, idle_by_stage, len(events), len(excluded))
+    figures["expected_output_wan"] = expected_output_wan(events)
+    figures["recovery_lead"] = recovery_lead(parcels, proc)
+    figures["enforcement"] = enforcement_counts(parcels)
     notes = ledger_notes(disposals, excluded, effective, led.warnings, period, lang)
+    notes[-1:-1] = [n for n in (zombie_note(zomb, lang), not_idle_note(idle_by_stage, lang))
+                    if n]
     zone_label = zone or T[lang]["whole_zone"]
     paragraph = work_paragraph(lang, period.label(lang), zone_label, figures)
 
@@ -208,9 +226,10 @@ def build_report(
     tables = [
         method_table(counted, by_mu, by_n, events, zombie_pids, lang),
         stage_table(events, state, state_area, lang),
-        zone_table(parcels, counted, events, zombie_pids, zombies, lang),
+        zone_table(parcels, counted, events, zomb.holder_of, lang),
         month_table(counted, events, period, lang),
-        idle_table(parcels, state, lang),
+        idle_table(parcels, state, proc, lang),
+        procedure_table(parcels, state, proc, lang),
         low_efficiency_table(parcels, lang),
         lifecycle_table(parcels, lang),
         mujun_table(parcels, lang),

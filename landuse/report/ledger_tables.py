@@ -73,12 +73,13 @@ def stage_table(events: pd.DataFrame, state: pd.DataFrame, state_area: dict[str,
 
 
 def zone_table(parcels: pd.DataFrame, counted: pd.DataFrame, events: pd.DataFrame,
-               zombie_parcels: list[str], zombie_names: list[str], lang: str) -> Table:
+               zombie_holder: dict[str, str], lang: str) -> Table:
     """Per sub-park: parcels, idle, low-efficiency, 盘活, zombies, new enterprises; a total.
 
-    Parcels without a ``zone`` are grouped under "no sub-park". The zombie count of a
-    sub-park pairs ``zombie_parcels`` with ``zombie_names`` by position, as the report
-    always has.
+    Parcels without a ``zone`` are grouped under "no sub-park". ``zombie_holder`` maps
+    each parcel with a zombie event to its zombie enterprise
+    (:attr:`~landuse.report.reclamation.Zombies.holder_of`): a sub-park counts the
+    distinct enterprises of its parcels, so two parcels of one zombie count once.
     """
     h = T[lang]
     zkey = parcels["zone"].map(lambda z: h["no_zone"] if pd.isna(z) else str(z))
@@ -93,13 +94,12 @@ def zone_table(parcels: pd.DataFrame, counted: pd.DataFrame, events: pd.DataFram
                      int((sel & idle).sum()), r1(parcels.loc[sel & idle, "area_mu"].sum()),
                      int((sel & low).sum()), r1(parcels.loc[sel & low, "area_mu"].sum()),
                      len(cz), mu(cz["area_m2"].sum()),
-                     len({n for p, n in zip(zombie_parcels, zombie_names, strict=False)
-                          if p in zp}),
+                     len({n for p, n in zombie_holder.items() if p in zp}),
                      int(events[events["parcel_id"].isin(zp)]["new_holder"].dropna().nunique())])
     rows.append([h["total"], *[
         r1(sum(r[i] for r in rows)) if isinstance(rows[0][i], float) else
         sum(r[i] for r in rows) for i in range(1, 9)
-    ], len(zombie_names), len(new_enterprises(events))])
+    ], len(set(zombie_holder.values())), len(new_enterprises(events))])
     return Table("by_zone", h["t_by_zone"],
                  ["zone", "parcels", "area_mu", "idle_parcels", "idle_mu", "low_parcels",
                   "low_mu", "reclaimed_parcels", "reclaimed_mu", "zombies_cleared",

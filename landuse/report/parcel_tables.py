@@ -22,8 +22,10 @@ from landuse.report.text import T, label
 from landuse.units import M2_PER_HA, M2_PER_MU
 
 __all__ = [
+    "ENFORCEMENT",
     "LIFECYCLES",
     "MUJUN_CLASSES",
+    "enforcement_counts",
     "flag_tables",
     "idle_table",
     "indicator_section",
@@ -31,6 +33,8 @@ __all__ = [
     "low_efficiency_table",
     "map_frame",
     "mujun_table",
+    "procedure_table",
+    "recovery_lead",
     "report_charts",
 ]
 
@@ -44,16 +48,66 @@ MUJUN_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "T", "N")
 
 _ALWAYS_FLAGS = ("use_changed", "mortgaged_idle", "outside_supply")
 
+ENFORCEMENT: tuple[str, ...] = ("illegal_occupation", "low_efficiency", "use_changed")
+"""The enforcement counts of the work report (非法占地, 低效利用, 擅自改变用途), in its order."""
+
+
+def _count(parcels: pd.DataFrame, sel: pd.Series) -> dict[str, Any]:
+    return {"parcels": int(sel.sum()), "area_mu": r1(parcels.loc[sel, "area_mu"].sum()),
+            "parcel_ids": sorted(parcels.loc[sel, "parcel_id"])}
+
+
+def enforcement_counts(parcels: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Parcels and 亩 of each of :data:`ENFORCEMENT` from the assessment.
+
+    非法占地: parcels flagged ``outside_supply`` (built on land not supplied to them);
+    低效利用: the low-efficiency parcels; 擅自改变用途: parcels flagged ``use_changed``.
+    Buildings on no parcel at all come from an evidence run and are counted there.
+    """
+    flags = parcels["flags"].map(split_codes)
+    return {
+        "illegal_occupation": _count(parcels, flags.map(lambda f: "outside_supply" in f)),
+        "low_efficiency": _count(parcels, low_mask(parcels)),
+        "use_changed": _count(parcels, flags.map(lambda f: "use_changed" in f)),
+    }
+
+
+def recovery_lead(parcels: pd.DataFrame, proc: pd.DataFrame) -> dict[str, Any]:
+    """The idle land still to recover: the parcels the assessment holds idle whose case
+    did not end in a disposal (``closed_by`` of :func:`landuse.ledger.procedure_state`)."""
+    closed = set(proc.index[proc["closed_by"].notna()]) if len(proc) else set()
+    return _count(parcels, idle_mask(parcels) & ~parcels["parcel_id"].isin(closed))
+
 
 def _sep(lang: str) -> str:
     return "、" if lang == "zh" else ", "
 
 
-def idle_table(parcels: pd.DataFrame, state: pd.DataFrame, lang: str) -> Table:
+def _fee_state(assessed_fee: float, proc: dict[str, Any] | None, lang: str) -> str:
+    """The idle-land fee's state: from the ledger's decision and payments, else from the
+    disposal that ended the case, else whether the assessment finds a fee due."""
+    h = T[lang]
+    levied = (proc or {}).get("fee_levied_wan")
+    if levied:
+        paid = (proc or {}).get("fee_paid_wan") or 0.0
+        return h["fee_paid_full"] if paid >= levied else \
+            h["fee_part_paid"] if paid > 0 else h["fee_levied_unpaid"]
+    if (proc or {}).get("closed_by"):
+        return h["fee_disposed"]
+    return h["fee_not_levied"] if assessed_fee > 0 else h["fee_none"]
+
+
+def idle_table(parcels: pd.DataFrame, state: pd.DataFrame, proc: pd.DataFrame,
+               lang: str) -> Table:
     """The idle parcels, longest overdue first, with fee, recovery and their case's stage.
 
-    ``state`` is :func:`landuse.ledger.case_state` at the period's end (index
-    ``parcel_id``); a parcel without a case shows "—".
+    ``state`` is :func:`landuse.ledger.case_state` and ``proc``
+    :func:`landuse.ledger.procedure_state` at the period's end (index ``parcel_id``); a
+    parcel without a case shows "—". The fee is the assessment's (测算, 20 % of the land
+    price), then the ledger's 应缴 (the fee decision) and 已缴 (payments) and the fee's
+    state. A parcel whose case ended in a disposal (auction completed, recovered or
+    re-supplied: ``closed_by``) is no recovery candidate, whatever the assessment says:
+    the land is no longer its former holder's idle land.
     """
     h = T[lang]
     idle = parcels[idle_mask(parcels)].sort_values(["overdue_days", "parcel_id"],
@@ -61,18 +115,66 @@ def idle_table(parcels: pd.DataFrame, state: pd.DataFrame, lang: str) -> Table:
     rows: list[list[Any]] = []
     for r in iter_rows(idle):
         st = state["stage"].get(r.parcel_id) if len(state) else None
+        pr = proc.loc[r.parcel_id].to_dict() if r.parcel_id in proc.index else None
         od = r.overdue_days
+        fee = 0.0 if pd.isna(r.idle_fee_wan) else float(r.idle_fee_wan)
+        closed = bool(pr and pr["closed_by"])
+        recovery = h["no_disposed"] if closed and truthy(r.recovery_candidate) else \
+            h["yes"] if truthy(r.recovery_candidate) and not closed else h["no"]
         rows.append([r.parcel_id, text(r.zone), text(r.holder),
                      label("idle_type", r.idle_type, lang), r1(r.area_mu),
-                     None if pd.isna(od) else int(od),
-                     r1(0.0 if pd.isna(r.idle_fee_wan) else r.idle_fee_wan),
-                     h["yes"] if truthy(r.recovery_candidate) else h["no"],
+                     None if pd.isna(od) else int(od), r1(fee),
+                     None if not pr or pr["fee_levied_wan"] is None else r1(pr["fee_levied_wan"]),
+                     None if not pr or pr["fee_paid_wan"] is None else r1(pr["fee_paid_wan"]),
+                     _fee_state(fee, pr, lang), recovery,
                      label("stage", st, lang) if st else "—"])
     return Table("idle_parcels", h["t_idle"],
                  ["parcel_id", "zone", "holder", "idle_type", "area_mu", "overdue_days",
-                  "idle_fee_wan", "recovery_candidate", "case_stage"],
+                  "idle_fee_wan", "fee_levied_wan", "fee_paid_wan", "fee_state",
+                  "recovery_candidate", "case_stage"],
                  [h["c_parcel"], h["c_zone"], h["c_holder"], h["c_idle_type"], h["c_area_mu"],
-                  h["c_overdue"], h["c_fee"], h["c_recovery"], h["c_case"]], rows)
+                  h["c_overdue"], h["c_fee"], h["c_fee_levied"], h["c_fee_paid"],
+                  h["c_fee_state"], h["c_recovery"], h["c_case"]], rows)
+
+
+def _day(d: Any) -> str | None:
+    return None if d is None or pd.isna(d) else pd.Timestamp(d).date().isoformat()
+
+
+def procedure_table(parcels: pd.DataFrame, state: pd.DataFrame, proc: pd.DataFrame,
+                    lang: str) -> Table:
+    """The open cases at the period's end with the dates of their procedure steps.
+
+    Open: a case in the ledger whose stage is not ``disposed`` or ``auction_completed``.
+    Steps (《闲置土地处置办法》, domain.md §1.6): 调查通知书, 闲置土地认定书, 处置决定书,
+    then the fee decision (应缴, amount and date) and payments (已缴); an empty cell is a
+    step the ledger does not record. Parcels by id.
+    """
+    h = T[lang]
+    info = parcels.set_index("parcel_id")
+    rows: list[list[Any]] = []
+    for pid in sorted(set(state.index) & set(info.index)):
+        st = state.at[pid, "stage"]
+        if st in ("disposed", "auction_completed"):
+            continue
+        pr: dict[str, Any] = proc.loc[pid].to_dict() if pid in proc.index \
+            else dict.fromkeys(proc.columns)
+        rows.append([pid, text(info.at[pid, "zone"]), text(info.at[pid, "holder"]),
+                     label("stage", st, lang) if isinstance(st, str) else "—",
+                     _day(state.at[pid, "stage_date"]) if isinstance(st, str) else None,
+                     _day(pr.get("investigation_notice")), _day(pr.get("idle_determined")),
+                     _day(pr.get("disposal_decided")),
+                     None if pr.get("fee_levied_wan") is None else r1(pr["fee_levied_wan"]),
+                     _day(pr.get("fee_levied_date")),
+                     None if pr.get("fee_paid_wan") is None else r1(pr["fee_paid_wan"]),
+                     _day(pr.get("fee_paid_date"))])
+    return Table("procedure", h["t_procedure"],
+                 ["parcel_id", "zone", "holder", "case_stage", "stage_date",
+                  "investigation_notice", "idle_determined", "disposal_decided",
+                  "fee_levied_wan", "fee_levied_date", "fee_paid_wan", "fee_paid_date"],
+                 [h["c_parcel"], h["c_zone"], h["c_holder"], h["c_case"], h["c_case_since"],
+                  h["c_notice"], h["c_determined"], h["c_decided"], h["c_fee_levied"],
+                  h["c_fee_levied_date"], h["c_fee_paid"], h["c_fee_paid_date"]], rows)
 
 
 def low_efficiency_table(parcels: pd.DataFrame, lang: str) -> Table:

@@ -23,14 +23,19 @@ from landuse.units import M2_PER_MU
 __all__ = [
     "IDLE_STAGES",
     "Disposals",
+    "Zombies",
     "auctions",
     "count_disposals",
+    "expected_output_wan",
     "ledger_notes",
     "new_enterprises",
+    "not_idle_note",
     "open_cases",
     "reclaimed_by_method",
     "reclamation_figures",
     "zombie_holders",
+    "zombie_note",
+    "zombies_cleared",
 ]
 
 IDLE_STAGES: tuple[str, ...] = ("remedy_start_pending", "recovery_in_progress", "investigating")
@@ -88,21 +93,60 @@ def reclaimed_by_method(counted: pd.DataFrame) -> tuple[dict[str, float], dict[s
     return area, count
 
 
-def zombie_holders(events: pd.DataFrame, parcels: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Parcels with a ``zombie_cleared`` event and their distinct former holders.
+@dataclass
+class Zombies:
+    """The zombie enterprises cleared in a period, named by the ledger where it can."""
 
-    Returns the parcel ids (in event order, distinct) and the holder names (distinct; a
-    parcel without a holder is named ``[parcel id]``).
+    holder_of: dict[str, str]
+    """Parcel id -> the zombie enterprise's name, in event order: the ``holder`` of the
+    parcel's latest ``zombie_cleared`` event, else the parcel's holder in the register,
+    else ``[parcel id]``."""
+    from_register: list[str] = field(default_factory=list)
+    """Parcels whose zombie event names no holder (named from the register)."""
+
+    @property
+    def parcels(self) -> list[str]:
+        """The parcels with a ``zombie_cleared`` event, in event order."""
+        return list(self.holder_of)
+
+    @property
+    def names(self) -> list[str]:
+        """The distinct zombie enterprises, in event order."""
+        return list(dict.fromkeys(self.holder_of.values()))
+
+
+def zombies_cleared(events: pd.DataFrame, parcels: pd.DataFrame) -> Zombies:
+    """The parcels with a ``zombie_cleared`` event and the enterprise each clears.
+
+    The event's ``holder`` (原用地单位) names the zombie: the register's holder of a
+    parcel already re-supplied is the new enterprise. Without it the parcel's holder in
+    the register stands in, and the parcel is listed in ``from_register`` (the report
+    says so in a note).
     """
     if "zombie_cleared" in events:
         zmask = events["zombie_cleared"].fillna(False).astype(bool)
     else:
         zmask = pd.Series(False, index=events.index)
-    pids = list(dict.fromkeys(events.loc[zmask, "parcel_id"]))
-    holder: dict[Any, Any] = dict(zip(parcels["parcel_id"], parcels["holder"], strict=True))
-    names = list(dict.fromkeys(
-        str(holder[p]) if pd.notna(holder[p]) else f"[{p}]" for p in pids))
-    return pids, names
+    ev_holder = events["holder"] if "holder" in events else pd.Series(None, index=events.index)
+    register: dict[Any, Any] = dict(zip(parcels["parcel_id"], parcels["holder"], strict=True))
+    out = Zombies({})
+    for pid, h in zip(events.loc[zmask, "parcel_id"], ev_holder[zmask], strict=True):
+        if isinstance(h, str) and h.strip():
+            out.holder_of[str(pid)] = h.strip()
+            if pid in out.from_register:
+                out.from_register.remove(pid)
+        elif str(pid) not in out.holder_of:
+            r = register.get(pid)
+            out.holder_of[str(pid)] = str(r) if pd.notna(r) else f"[{pid}]"
+            out.from_register.append(str(pid))
+    return out
+
+
+def zombie_holders(events: pd.DataFrame, parcels: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Parcels with a ``zombie_cleared`` event and their distinct zombie enterprises
+    (:func:`zombies_cleared`): the parcel ids and the names, each in event order."""
+    z = zombies_cleared(events, parcels)
+    return z.parcels, z.names
 
 
 def new_enterprises(events: pd.DataFrame) -> list[str]:
@@ -110,11 +154,20 @@ def new_enterprises(events: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(h for h in events["new_holder"].dropna().astype(str) if h))
 
 
+def _last_given(s: pd.Series) -> Any:
+    given = s.dropna()
+    given = given[given.astype(str).str.strip() != ""]
+    return given.iloc[-1] if len(given) else None
+
+
 def _auction_list(events: pd.DataFrame, stage: str) -> pd.DataFrame:
     a = events[events["stage"] == stage]
+    a = a.assign(holder=a["holder"] if "holder" in a else None,
+                 method=a["method"] if "method" in a else None)
     return a.groupby("parcel_id", sort=False).agg(
         area_m2=("area_m2", "max"), event_date=("event_date", "last"),
-        event_id=("event_id", "last")).reset_index()
+        event_id=("event_id", "last"), method=("method", _last_given),
+        holder=("holder", _last_given)).reset_index()
 
 
 def auctions(events: pd.DataFrame, effective: pd.DataFrame,
@@ -134,7 +187,8 @@ def auctions(events: pd.DataFrame, effective: pd.DataFrame,
     -------
     completed, started : DataFrame
         One row per parcel: ``parcel_id``, ``area_m2`` (largest), ``event_date`` and
-        ``event_id`` (latest).
+        ``event_id`` (latest), ``method`` and ``holder`` (the latest given: the
+        enterprise whose land is auctioned).
     """
     done_by_end = set(effective.loc[(effective["stage"] == "auction_completed")
                                     & (effective["event_date"] <= end), "parcel_id"])
@@ -143,8 +197,9 @@ def auctions(events: pd.DataFrame, effective: pd.DataFrame,
     return completed, started[~started["parcel_id"].isin(done_by_end)]
 
 
-def open_cases(until_end: pd.DataFrame, state: pd.DataFrame,
-               area_mu: pd.Series) -> tuple[dict[str, float], dict[str, dict[str, Any]]]:
+def open_cases(until_end: pd.DataFrame, state: pd.DataFrame, area_mu: pd.Series,
+               idle_ids: set[str] | None = None,
+               ) -> tuple[dict[str, float], dict[str, dict[str, Any]]]:
     """Area of every open case at the period's end, and the idle cases by stage.
 
     Parameters
@@ -155,6 +210,10 @@ def open_cases(until_end: pd.DataFrame, state: pd.DataFrame,
         :func:`landuse.ledger.case_state` at the period's end (index ``parcel_id``).
     area_mu : Series
         The parcels' areas in 亩 by ``parcel_id``.
+    idle_ids : set of str, optional
+        The parcels the assessment holds idle: a case at an idle stage on another parcel
+        is left out of ``idle_by_stage`` and listed under ``not_idle`` (the report says
+        why). ``None``: every case counts.
 
     Returns
     -------
@@ -162,7 +221,8 @@ def open_cases(until_end: pd.DataFrame, state: pd.DataFrame,
         亩 per parcel with a case: the area of its latest event when positive, else the
         parcel's area.
     idle_by_stage : dict
-        For each of :data:`IDLE_STAGES`: ``parcels`` (count), ``area_mu``, ``parcel_ids``.
+        For each of :data:`IDLE_STAGES`: ``parcels`` (count), ``area_mu``, ``parcel_ids``
+        and ``not_idle`` (the parcels at that stage the assessment does not hold idle).
     """
     last_area = until_end.groupby("parcel_id").tail(1).set_index("parcel_id")["area_m2"]
     last_area = last_area[last_area > 0] / M2_PER_MU
@@ -172,11 +232,31 @@ def open_cases(until_end: pd.DataFrame, state: pd.DataFrame,
     }
     idle_by_stage: dict[str, dict[str, Any]] = {}
     for s in IDLE_STAGES:
-        pids = list(state.index[state["stage"] == s])
+        at = list(state.index[state["stage"] == s])
+        pids = [p for p in at if idle_ids is None or p in idle_ids]
         idle_by_stage[s] = {"parcels": len(pids),
                             "area_mu": r1(sum(state_area[p] for p in pids)),
-                            "parcel_ids": pids}
+                            "parcel_ids": pids, "not_idle": [p for p in at if p not in pids]}
     return state_area, idle_by_stage
+
+
+def expected_output_wan(events: pd.DataFrame) -> float | None:
+    """The expected new annual output (预计新增年产值, 万元) of the period's events: per
+    parcel the largest ``expected_output_wan`` given (an event repeated or restated
+    counts once), summed; ``None`` when no event gives one."""
+    if "expected_output_wan" not in events:
+        return None
+    v = pd.to_numeric(events["expected_output_wan"], errors="coerce")
+    per_parcel = v.groupby(events["parcel_id"]).max().dropna()
+    return float(per_parcel.sum()) if len(per_parcel) else None
+
+
+def _judicial(a: pd.DataFrame) -> bool:
+    return bool(len(a)) and bool((a["method"] == "judicial_auction").all())
+
+
+def _names(a: pd.DataFrame) -> list[str] | None:
+    return [str(h) for h in a["holder"]] if len(a) and a["holder"].notna().all() else None
 
 
 def reclamation_figures(
@@ -203,9 +283,13 @@ def reclamation_figures(
         "auctions_completed": len(completed),
         "auctions_completed_mu": [mu(a) for a in completed["area_m2"]],
         "auctions_completed_parcels": list(completed["parcel_id"]),
+        "auctions_completed_judicial": _judicial(completed),
+        "auctions_completed_holders": _names(completed),
         "auctions_started": len(started),
         "auctions_started_mu": [mu(a) for a in started["area_m2"]],
         "auctions_started_parcels": list(started["parcel_id"]),
+        "auctions_started_judicial": _judicial(started),
+        "auctions_started_holders": _names(started),
         "idle_by_stage": idle_by_stage,
         "reclaimed_more_than_once": [pid for pid, _ in disposals.repeats],
         "events_in_period": n_in_period,
@@ -282,3 +366,31 @@ def ledger_notes(
         "distinct names; auctions started count those not completed by the period's end."
     )
     return notes
+
+
+def zombie_note(z: Zombies, lang: str) -> str | None:
+    """The note naming the zombie parcels whose event gives no holder, or ``None``."""
+    if not z.from_register:
+        return None
+    pids = "、".join(z.from_register) if lang == "zh" else ", ".join(z.from_register)
+    if lang == "zh":
+        return (f"宗地 {pids} 的清理僵尸企业事件未记原用地单位，僵尸企业按宗地登记的用地单位计"
+                "（如宗地已重新供应，登记的可能是新用地单位）；请在台账中补记原用地单位。")
+    return (f"The zombie events of parcel(s) {pids} name no former holder; the zombie "
+            "enterprise is named from the register's holder (after a re-supply that may be "
+            "the new holder). Record the former holder in the ledger.")
+
+
+def not_idle_note(idle_by_stage: dict[str, dict[str, Any]], lang: str) -> str | None:
+    """The note naming cases at an idle stage on parcels the assessment does not hold
+    idle (left out of the headline's idle land), or ``None``."""
+    items = [(k, v["not_idle"]) for k, v in idle_by_stage.items() if v.get("not_idle")]
+    if not items:
+        return None
+    if lang == "zh":
+        parts = "；".join(f"{label('stage', k)}：{'、'.join(p)}" for k, p in items)
+        return (f"以下宗地台账处于闲置土地处置阶段，但本次评估未认定为闲置，未计入工作概述的"
+                f"闲置土地：{parts}。")
+    parts = "; ".join(f"{label('stage', k, 'en')}: {', '.join(p)}" for k, p in items)
+    return ("These parcels have a case at an idle-land stage but the assessment does not "
+            f"hold them idle; the summary's idle land leaves them out: {parts}.")

@@ -148,6 +148,13 @@ def _assessment_sql() -> list[str]:
     return out
 
 
+def _ledger_upgrade_sql(have: list[str]) -> list[str]:
+    """Add the ledger fields a store made by an older version lacks (as PostGIS migration
+    004 does); its events have none of them (NULL)."""
+    return [f'ALTER TABLE ledger ADD COLUMN "{c.name}" {_SQL_TYPE[c.kind]}'
+            for c in COLLECTIONS["ledger"].columns if have and c.name not in have]
+
+
 def _assessment_upgrade_sql(have: list[str]) -> list[str]:
     """Add the sentence columns a store made by an older version lacks; its assessment
     (without them) is dropped and made again on the next read."""
@@ -306,6 +313,8 @@ class GeoPackageStore(SQLStore):
         upgrade = _assessment_upgrade_sql(cols)
         upgrade += _parcels_upgrade_sql(
             [r[1] for r in self._fetch("PRAGMA table_info(parcels)", [])])
+        have_led = [r[1] for r in self._fetch("PRAGMA table_info(ledger)", [])]
+        upgrade += _ledger_upgrade_sql(have_led)
         if upgrade:
             with self._tx() as cur:
                 for stmt in upgrade:

@@ -46,7 +46,7 @@ def headline_parts(exp: dict[str, Any], lang: str) -> list[str]:
     """The headline's figures, phrased from the expected JSON."""
     e = exp["ledger"]
     by = e["disposed_mu_by_method"]
-    st = e["latest_stage_as_of_reference_date"]
+    st = {k: len(v) for k, v in e["idle_by_stage_in_headline"].items()}
     comp = e["auctions_completed_mu"]
     started = e["auctions_started_mu"]
     if lang == "zh":
@@ -86,9 +86,10 @@ def headline_parts(exp: dict[str, Any], lang: str) -> list[str]:
 def test_issue_wording_literally(written: dict[str, Any]) -> None:
     """The issue's own sentence, word for word, in the Chinese headline."""
     h = written["zh"]["data"].headline
+    # both auctions are judicial_auction in the ledger: "通过司法程序" (issue 11 point 7)
     assert ("清理僵尸企业6家、盘活闲置用地175.8亩，其中通过先租后让方式盘活了67亩、协议转让52亩、"
-            "兼并重组56.8亩；新入驻企业7家；完成网上竞卖闲置资产2宗（146亩、26亩），"
-            "启动网上竞卖1宗（170亩）") in h
+            "兼并重组56.8亩；新入驻企业7家，预计可新增年产值5.94亿元；"
+            "通过司法程序完成网上竞卖闲置资产2宗（146亩、26亩），启动网上竞卖1宗（170亩）") in h
     assert h.index("正在办理开工手续") < h.index("已进入清收程序") < h.index("正在调查清收")
 
 
@@ -106,9 +107,17 @@ def test_figures_match_expected(written: dict[str, Any], expected: dict[str, Any
     assert f["auctions_started_mu"] == e["auctions_started_mu"]
     for stage in ("remedy_start_pending", "recovery_in_progress", "investigating"):
         assert sorted(f["idle_by_stage"][stage]["parcel_ids"]) == \
-            sorted(e["parcels_by_latest_stage"][stage])
+            sorted(e["idle_by_stage_in_headline"][stage])
+        held = set(e["idle_by_stage_in_headline"][stage])
+        assert sorted(f["idle_by_stage"][stage]["not_idle"]) == \
+            sorted(p for p in e["parcels_by_latest_stage"][stage] if p not in held)
     for part in headline_parts(expected, lang):
         assert part in data.headline, (part, data.headline)
+    assert f["expected_output_wan"] == e["expected_output_wan"]
+    assert f["recovery_lead"]["parcels"] == e["recovery_lead_parcels"]
+    enf = f["enforcement"]
+    assert enf["low_efficiency"]["parcels"] == expected["assessment"]["low_efficiency"]
+    assert enf["use_changed"]["parcels"] == expected["assessment"]["use_changed"]
     # the assessment's idle parcels all appear in the idle list
     idle = expected["assessment"]["idle_type"]
     assert len(data.table("idle_parcels").rows) == idle["not_started"] + idle["stalled"]

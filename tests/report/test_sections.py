@@ -14,6 +14,7 @@ import pytest
 from shapely.geometry import box
 
 from landuse.errors import SchemaError
+from landuse.ledger import procedure_state
 from landuse.report.headline import headline
 from landuse.report.ledger_tables import month_table, zone_table
 from landuse.report.parcel_tables import (
@@ -38,6 +39,7 @@ from landuse.report.text import label
 from landuse.units import M2_PER_MU
 
 MU = M2_PER_MU
+_EV_COLS = ["event_id", "parcel_id", "event_date", "stage", "method", "fee_wan"]
 
 
 def events(*rows: tuple[Any, ...]) -> pd.DataFrame:
@@ -147,9 +149,14 @@ def test_open_case_area_is_the_latest_event_area_else_the_parcel_area() -> None:
     state_area, by_stage = open_cases(ev, state, area_mu)
     assert state_area == pytest.approx({"P1": 12.0, "P2": 7.0, "P3": 4.0})
     assert by_stage["investigating"] == {"parcels": 2, "area_mu": 16.0,
-                                         "parcel_ids": ["P1", "P3"]}
+                                         "parcel_ids": ["P1", "P3"], "not_idle": []}
+    # only parcels the assessment holds idle count; the others are named
+    _, held = open_cases(ev, state, area_mu, {"P1", "P2"})
+    assert held["investigating"] == {"parcels": 1, "area_mu": 12.0, "parcel_ids": ["P1"],
+                                     "not_idle": ["P3"]}
     assert by_stage["recovery_in_progress"]["area_mu"] == 7.0
-    assert by_stage["remedy_start_pending"] == {"parcels": 0, "area_mu": 0.0, "parcel_ids": []}
+    assert by_stage["remedy_start_pending"] == {"parcels": 0, "area_mu": 0.0, "parcel_ids": [],
+                                                "not_idle": []}
 
 
 def test_ledger_notes_name_repeats_and_events_outside_the_period() -> None:
@@ -212,7 +219,7 @@ def test_zone_table_groups_parcels_without_zone_and_totals() -> None:
                 ("P2", "东区", "b", 4, "in_use", "none", True, "", "C"),
                 ("P3", None, "c", 6, "used_incomplete", "stalled", False, "", "B"))
     ev = events(("E1", "P2", "2023-01-10", "disposed", "merger", 4, "新A", True))
-    t = zone_table(p, count_disposals(ev).counted, ev, ["P2"], ["b"], "zh")
+    t = zone_table(p, count_disposals(ev).counted, ev, {"P2": "b"}, "zh")
     # zone, parcels, 亩, idle n, idle 亩, low n, low 亩, 盘活 n, 盘活 亩, zombies, new
     assert t.rows == [["东区", 2, 14.0, 1, 10.0, 1, 4.0, 1, 4.0, 1, 1],
                       ["未分区", 1, 6.0, 1, 6.0, 0, 0.0, 0, 0.0, 0, 0],
@@ -228,11 +235,12 @@ def test_idle_list_longest_overdue_first_with_case_stage() -> None:
     p["idle_fee_wan"] = [12.5, None, 0.0, 0.0]
     p["recovery_candidate"] = [False, True, None, False]
     state = pd.DataFrame({"stage": ["investigating"]}, index=pd.Index(["P3"], name="parcel_id"))
-    t = idle_table(p, state, "zh")
+    t = idle_table(p, state, procedure_state(pd.DataFrame(columns=_EV_COLS)), "zh")
     assert [r[0] for r in t.rows] == ["P2", "P1", "P3"]
-    assert t.rows[0][5:] == [800, 0.0, "是", "—"]
-    assert t.rows[2][5:] == [400, 0.0, "否", "正在调查清收"]
-    assert t.rows[1][6] == 12.5
+    # overdue, fee (assessed), 应缴, 已缴, fee state, recovery, stage
+    assert t.rows[0][5:] == [800, 0.0, None, None, "不征缴", "是", "—"]
+    assert t.rows[2][5:] == [400, 0.0, None, None, "不征缴", "否", "正在调查清收"]
+    assert t.rows[1][6:10] == [12.5, None, None, "未下达征缴决定"]
 
 
 def test_lifecycle_mujun_and_flag_tables() -> None:
