@@ -43,6 +43,13 @@ def _s(v: Any) -> str | None:
     return str(v)
 
 
+def _firm_key(r: dict[str, Any]) -> str | None:
+    """The 亩均 enterprise: credit code, else holder (None: the row is rated alone)."""
+    cc = (_s(r.get("credit_code")) or "").strip()
+    holder = (_s(r.get("holder")) or "").strip()
+    return "c:" + cc if cc else "h:" + holder if holder else None
+
+
 def _plus_years(d: dt.date, k: int) -> dt.date:
     try:
         return d.replace(year=d.year + k)
@@ -230,30 +237,28 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
     else:
         lifecycle = "unknown"
 
+    # 亩均 is per enterprise: this row's part; assess_naive sums the parts per enterprise
+    figures = {
+        name: _f(r.get(name))
+        for sch in (mj, mj["below_scale"])
+        for spec in sch["indicators"].values()
+        for name in (spec["numerator"], spec["denominator"])
+        if name != "area_mu"
+    }
+    lu_ok = lu is None or lu in mj["applies_to_land_use"]
+    scale = r.get("above_scale")
+    part = {
+        "key": _firm_key(r),
+        "lu_ok": lu_ok,
+        "long": bool(
+            producing and lu_ok and production is not None
+            and today >= _plus_years(production, mj["min_years_producing"])
+        ),
+        "area_mu": area_mu,
+        "above": None if scale is None or pd.isna(scale) else bool(scale),
+        "figures": figures,
+    }
     score = math.nan
-    if (
-        producing
-        and (lu is None or lu in mj["applies_to_land_use"])
-        and production is not None
-        and today >= _plus_years(production, mj["min_years_producing"])
-        and area_mu is not None
-        and area_mu >= mj["min_area_mu"]
-        and any(
-            _f(r.get(spec["numerator"])) is not None
-            for spec in mj["indicators"].values()
-            if spec["numerator"] != "area_mu"
-        )
-    ):
-        score = 0.0
-        for spec in mj["indicators"].values():
-            num = area_mu if spec["numerator"] == "area_mu" else _f(r.get(spec["numerator"]))
-            den = area_mu if spec["denominator"] == "area_mu" else _f(r.get(spec["denominator"]))
-            if num is None or den is None or not den > 0:
-                continue
-            sub = num / den / spec["base"]
-            if spec.get("cap") is not None:
-                sub = min(sub, spec["cap"])
-            score += sub * spec["weight"]
 
     flags = []
     lu, ob = _s(r.get("land_use")), _s(r.get("observed_use"))
@@ -279,6 +284,7 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
         "mujun_score": score,
         "flags": ";".join(flags),
         "reasons": "。".join(reasons),
+        "_mujun": part,
     }
 
 
@@ -287,4 +293,54 @@ def assess_naive(parcels: pd.DataFrame, as_of: str, ruleset: Ruleset | None = No
     rs = ruleset or default_ruleset()
     today = pd.Timestamp(as_of).date()
     rows = [_one(r, today, rs) for r in parcels.to_dict("records")]
+    _mujun_by_enterprise(rows, rs.mujun)
     return pd.DataFrame(rows, index=parcels.index)
+
+
+def _mujun_by_enterprise(rows: list[dict[str, Any]], mj: dict[str, Any]) -> None:
+    """Sum each enterprise's parcels (credit code, else holder, else the row alone) and score."""
+    firms: dict[Any, list[dict[str, Any]]] = {}
+    for i, row in enumerate(rows):
+        part = row.pop("_mujun")
+        firms.setdefault(part["key"] or ("row", i), []).append(part)
+        row["_firm"] = part["key"] or ("row", i)
+    scores: dict[Any, float] = {}
+    for key, parts in firms.items():
+        scales = [p["above"] for p in parts if p["above"] is not None]
+        if any(scales):
+            below = False
+        elif scales:
+            below = True
+        else:
+            below = mj["scale_unknown"] == "below"
+        sch = mj["below_scale"] if below else mj
+        areas = [p["area_mu"] for p in parts if p["area_mu"] is not None]
+        area = sum(areas) if areas else None
+
+        def total(name: str, parts: list[dict[str, Any]] = parts, area: Any = area) -> Any:
+            if name == "area_mu":
+                return area
+            vals = [p["figures"][name] for p in parts if p["figures"][name] is not None]
+            return sum(vals) if vals else None
+
+        score = math.nan
+        if (
+            any(p["lu_ok"] for p in parts)
+            and any(p["long"] for p in parts)
+            and area is not None
+            and area >= mj["min_area_mu"]
+            and any(total(spec["numerator"]) is not None
+                    for spec in sch["indicators"].values() if spec["numerator"] != "area_mu")
+        ):
+            score = 0.0
+            for spec in sch["indicators"].values():
+                num, den = total(spec["numerator"]), total(spec["denominator"])
+                if num is None or den is None or not den > 0:
+                    continue
+                sub = num / den / spec["base"]
+                if spec.get("cap") is not None:
+                    sub = min(sub, spec["cap"])
+                score += sub * spec["weight"]
+        scores[key] = score
+    for row in rows:
+        row["mujun_score"] = scores[row.pop("_firm")]

@@ -606,18 +606,23 @@ def _mujun(S: Sentences, f: Findings, rs: Ruleset, lang: str) -> None:
     score, rank, count = Num(mj.score), Num(mj.rank, 0), Num(mj.count, 0)
     cls = Label(mj.class_code, CLASSES)
     before = Label(mj.class_before_veto, CLASSES)
+    ent = _enterprise_words(mj, lang)
+    kind = Txt(np.where(mj.below_scale, "规下企业", "规上企业") if lang == "zh"
+               else np.where(mj.below_scale, "below-scale", "above-scale"))
     S.add(
         mj.rated & ~mj.vetoed,
-        ["亩均效益得分", score, ",在", count, "个参评宗地中排第", rank, "名,评为", cls, "类。"],
-        ["Mu-average score ", score, ", rank ", rank, " of ", count, " rated: class ", cls, "."],
+        [ent, "亩均效益得分", score, ",在", count, "个参评", kind, "中排第", rank, "名,评为", cls,
+         "类。"],
+        [ent, "mu-average score ", score, ", rank ", rank, " of ", count, " rated ", kind,
+         " enterprises: class ", cls, "."],
         "mujun:rated",
     )
     S.add(
         mj.vetoed,
-        ["亩均效益得分", score, ",排第", rank, "名,应为", before, "类,因一票否决事项调为", cls,
-         "类。"],
-        ["Mu-average score ", score, ", rank ", rank, ": class ", before, ", moved to ", cls,
-         " by a veto."],
+        [ent, "亩均效益得分", score, ",在", count, "个参评", kind, "中排第", rank, "名,应为",
+         before, "类,因一票否决事项调为", cls, "类。"],
+        [ent, "mu-average score ", score, ", rank ", rank, " of ", count, " rated ", kind,
+         " enterprises: class ", before, ", moved to ", cls, " by a veto."],
         "mujun:vetoed",
     )
     if mj.missing:
@@ -646,9 +651,10 @@ def _mujun(S: Sentences, f: Findings, rs: Ruleset, lang: str) -> None:
         "not_applicable:mujun",
     )
     lc_unknown = f.lifecycle.is_("unknown") | na
-    S.add(~p.producing & ~lc_unknown, ["未投产,不参评亩均效益(T类)。"],
+    unrated = ~mj.rated
+    S.add(~p.producing & ~lc_unknown & unrated, ["未投产,不参评亩均效益(T类)。"],
           ["Not in production: not rated (class T)."], "mujun:not_producing")
-    S.add(~p.producing & lc_unknown & ~na,
+    S.add(~p.producing & lc_unknown & ~na & unrated,
           ["缺少", _fz("production_date"), ",不参评亩均效益(T类)。"],
           ["production_date missing: not rated (class T)."], "mujun:no_production_date")
     dPr = Date(p.production)
@@ -658,11 +664,13 @@ def _mujun(S: Sentences, f: Findings, rs: Ruleset, lang: str) -> None:
         ["In production since ", dPr, f", under {mj.min_years} years: not rated (class T)."],
         "mujun:too_young",
     )
-    amu, min_mu = Num(f.area_mu), Num(np.full(n, float(rules["min_area_mu"])))
+    amu, min_mu = Num(mj.enterprise_area_mu), Num(np.full(n, float(rules["min_area_mu"])))
+    pc_n = Num(mj.parcels.astype("float64"), 0)
     S.add(
-        mj.long_enough & ~mj.big_enough & np.isfinite(f.area_mu),
-        ["用地面积", amu, "亩,不足", min_mu, "亩,不参评亩均效益(T类)。"],
-        ["Area ", amu, " mu is under ", min_mu, " mu: not rated (class T)."],
+        mj.long_enough & ~mj.big_enough & np.isfinite(mj.enterprise_area_mu) & ~na,
+        ["企业用地面积", amu, "亩(", pc_n, "宗地合计),不足", min_mu, "亩,不参评亩均效益(T类)。"],
+        ["The enterprise's area ", amu, " mu (", pc_n, " parcels) is under ", min_mu,
+         " mu: not rated (class T)."],
         "mujun:too_small",
     )
     nd_fields = ", ".join(dict.fromkeys(
@@ -683,6 +691,22 @@ def _mujun(S: Sentences, f: Findings, rs: Ruleset, lang: str) -> None:
             ["No veto column (", vc, ") given: veto not checked."],
             "mujun:veto_unchecked",
         )
+
+
+def _enterprise_words(mj: Any, lang: str) -> Txt:
+    """Who was rated: the enterprise and how many parcels its figures combine."""
+    zh = lang == "zh"
+    out = []
+    for name, by, k in zip(mj.enterprise, mj.enterprise_by, mj.parcels, strict=True):
+        if by == 2:
+            out.append("未记录统一社会信用代码和用地单位,本宗地单独评价:" if zh else
+                       "No credit code or holder recorded, the parcel is rated alone: ")
+            continue
+        who = ("统一社会信用代码" if by == 0 else "用地单位") + str(name) if zh else (
+            ("credit code " if by == 0 else "holder ") + str(name))
+        out.append(f"按企业评价({who},{k}宗地合并计算):" if zh else
+                   f"Rated as an enterprise ({who}, {k} parcels combined): ")
+    return Txt(np.asarray(out, dtype=object))
 
 
 def _flags(S: Sentences, f: Findings) -> None:

@@ -85,6 +85,24 @@ def _I(lo: float | None = None, hi: float | None = None) -> _Spec:
     return _Spec("int", lo=lo, hi=hi)
 
 
+_MUJUN_SCHEME: dict[str, Any] = {
+    "classes": {"A": _F(0.0, 1.0), "B": _F(0.0, 1.0), "C": _F(0.0, 1.0)},
+    "indicators": (
+        r"^[a-z][a-z0-9_]*$",
+        {
+            "label_zh": _S(),
+            "label_en": _S(),
+            "unit": _S(),
+            "numerator": _S(choices=_NUMERIC_FIELDS),
+            "denominator": _S(choices=_NUMERIC_FIELDS),
+            "base": _F(lo=1e-12),
+            "weight": _F(lo=0.0),
+            "cap": _F(lo=0.0, required=False),
+        },
+    ),
+}
+"""One 亩均 scheme: class cut-offs and indicators (the 规上 one at [mujun], 规下 below it)."""
+
 _SCHEMA: dict[str, Any] = {
     "ruleset": {
         "name": _S(),
@@ -141,20 +159,9 @@ _SCHEMA: dict[str, Any] = {
         "missing_value": _S(choices=("zero", "mean")),
         "veto_columns": _Spec("strlist"),
         "veto_class": _S(choices=("C", "D")),
-        "classes": {"A": _F(0.0, 1.0), "B": _F(0.0, 1.0), "C": _F(0.0, 1.0)},
-        "indicators": (
-            r"^[a-z][a-z0-9_]*$",
-            {
-                "label_zh": _S(),
-                "label_en": _S(),
-                "unit": _S(),
-                "numerator": _S(choices=_NUMERIC_FIELDS),
-                "denominator": _S(choices=_NUMERIC_FIELDS),
-                "base": _F(lo=1e-12),
-                "weight": _F(lo=0.0),
-                "cap": _F(lo=0.0, required=False),
-            },
-        ),
+        "scale_unknown": _S(choices=("above", "below")),
+        **_MUJUN_SCHEME,
+        "below_scale": {"scheme": _S(), **_MUJUN_SCHEME},
     },
 }
 
@@ -450,17 +457,20 @@ def _finish(
             f"industry {extra[0]} is not a manufacturing division of {ctl['industry_edition']}",
             "remove it or declare the right industry_edition",
         )
-    cls = merged["mujun"]["classes"]
-    if not (0 < cls["A"] <= cls["B"] <= cls["C"] <= 1):
-        raise src_for("mujun").error(
-            ("mujun", "classes", "A"),
-            f"class cut-offs must rise: A {cls['A']} <= B {cls['B']} <= C {cls['C']} <= 1",
-            "give cumulative rank shares, e.g. A = 0.2, B = 0.6, C = 0.95",
-        )
-    if not merged["mujun"]["indicators"]:
-        raise src_for("mujun").error(
-            ("mujun", "indicators"), "no indicator", "add at least one [mujun.indicators.X]"
-        )
+    for at, sch in ((("mujun",), merged["mujun"]),
+                    (("mujun", "below_scale"), merged["mujun"]["below_scale"])):
+        cls = sch["classes"]
+        if not (0 < cls["A"] <= cls["B"] <= cls["C"] <= 1):
+            raise src_for("mujun").error(
+                (*at, "classes", "A"),
+                f"class cut-offs must rise: A {cls['A']} <= B {cls['B']} <= C {cls['C']} <= 1",
+                "give cumulative rank shares, e.g. A = 0.2, B = 0.6, C = 0.95",
+            )
+        if not sch["indicators"]:
+            raise src_for("mujun").error(
+                (*at, "indicators"), "no indicator",
+                f"add at least one [{'.'.join(at)}.indicators.X]",
+            )
     return Ruleset(
         name=name,
         version=version,

@@ -271,7 +271,10 @@ MUJUN: dict[str, Any] = {
         "tax": {"label_zh": "亩均税收", "label_en": "tax per mu", "numerator": "tax_wan",
                 "denominator": "area_mu", "base": 10.0, "weight": 100.0, "cap": 1.5},
     },
+    "scale_unknown": "above",
 }
+MUJUN["below_scale"] = {"scheme": "规下", "classes": MUJUN["classes"],
+                        "indicators": MUJUN["indicators"]}
 
 
 def test_mujun_score_rank_class_and_veto() -> None:
