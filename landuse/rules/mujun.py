@@ -66,7 +66,7 @@ class Mujun:
     not_applicable: np.ndarray
     """All the enterprise's parcels are of a land use the scheme does not rate (class N)."""
     enterprise: np.ndarray
-    """The credit code or holder the enterprise is keyed by (None: the parcel alone)."""
+    """The enterprise's holder name, else its credit code (None: the parcel alone)."""
     enterprise_by: np.ndarray
     """0 = by credit code, 1 = by holder, 2 = rated alone (neither recorded)."""
     parcels: np.ndarray
@@ -74,6 +74,8 @@ class Mujun:
     enterprise_area_mu: np.ndarray
     below_scale: np.ndarray
     """Scored by the 规下 scheme."""
+    scale_recorded: np.ndarray
+    """Some parcel of the enterprise records ``above_scale`` (else ``scale_unknown`` chose)."""
     parcel_long_enough: np.ndarray
     """This parcel (of a rated land use) has produced for ``min_years_producing`` years."""
     missing: list[MissingFigure] = field(default_factory=list)
@@ -90,7 +92,8 @@ def enterprises(cols: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     group : ndarray of int
         The enterprise's number (0..k-1) for each parcel.
     name : ndarray of object
-        The credit code or holder the enterprise was keyed by (None for a parcel alone).
+        The enterprise's name: the first holder recorded on its parcels, else its credit
+        code (None for a parcel alone).
     by : ndarray of int8
         0 = keyed by credit code, 1 = by holder, 2 = neither (rated alone).
     """
@@ -101,13 +104,19 @@ def enterprises(cols: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     cc, holder = clean("credit_code"), clean("holder")
     by = np.where(cc != "", 0, np.where(holder != "", 1, 2)).astype(np.int8)
-    name = np.where(by == 0, cc, holder).astype(object)
-    name[by == 2] = None
     key = np.where(by == 0, "c:" + cc, np.where(by == 1, "h:" + holder, ""))
     alone = by == 2
     key[alone] = [f"p:{i}" for i in np.flatnonzero(alone)]
     group, _ = pd.factorize(pd.Series(key, dtype=object))
-    return np.asarray(group, dtype=np.int64), name.astype(object), by
+    group = np.asarray(group, dtype=np.int64)
+    # the enterprise is named by the first holder recorded on its parcels, else its code
+    named = pd.Series(list(holder)).replace("", None)
+    first = named.groupby(group).first().reindex(range(int(group.max()) + 1 if len(group) else 0))
+    name = np.asarray(first.to_numpy(dtype=object)[group], dtype=object)
+    no_holder = np.asarray(pd.isna(name), dtype=bool)
+    name[no_holder] = cc[no_holder]
+    name[alone] = None
+    return group, name, by
 
 
 def _any(group: np.ndarray, k: int, mask: np.ndarray) -> np.ndarray:
@@ -213,6 +222,7 @@ def mujun(
         parcels=e_parcels[g],
         enterprise_area_mu=e_area[g],
         below_scale=e_below[g],
+        scale_recorded=e_said[g],
         parcel_long_enough=p_long,
     )
 

@@ -697,15 +697,20 @@ def _enterprise_words(mj: Any, lang: str) -> Txt:
     """Who was rated: the enterprise and how many parcels its figures combine."""
     zh = lang == "zh"
     out = []
-    for name, by, k in zip(mj.enterprise, mj.enterprise_by, mj.parcels, strict=True):
+    for name, by, k, told in zip(mj.enterprise, mj.enterprise_by, mj.parcels,
+                                 mj.scale_recorded, strict=True):
         if by == 2:
-            out.append("未记录统一社会信用代码和用地单位,本宗地单独评价:" if zh else
-                       "No credit code or holder recorded, the parcel is rated alone: ")
-            continue
-        who = ("统一社会信用代码" if by == 0 else "用地单位") + str(name) if zh else (
-            ("credit code " if by == 0 else "holder ") + str(name))
-        out.append(f"按企业评价({who},{k}宗地合并计算):" if zh else
-                   f"Rated as an enterprise ({who}, {k} parcels combined): ")
+            head = ("未记录统一社会信用代码和用地单位,本宗地单独评价" if zh else
+                    "No credit code or holder recorded, the parcel is rated alone")
+        elif zh:
+            head = f"按企业({name})评价," + (f"{k}宗地合并计算" if k > 1 else "仅此一宗地")
+        else:
+            head = f"Rated as the enterprise {name}, " + (
+                f"{k} parcels combined" if k > 1 else "this parcel only")
+        if not told:
+            head += ",未记录是否规上,按方案默认归类" if zh else (
+                ", size class not recorded, the scheme's default used")
+        out.append(head + (":" if zh else ": "))
     return Txt(np.asarray(out, dtype=object))
 
 

@@ -1,0 +1,106 @@
+"""Hand-built enterprises for issue 11 point 5 (亩均 by enterprise), from the CSV beside this.
+
+Each row of ``hand_enterprises_mujun.csv`` is one parcel; the parcels of one ``case`` are
+assessed together as of 2023-10-31 with the default ruleset. Every parcel starts from a
+base of :mod:`tests.builders` (``producing``: 15 亩 producing since 2015; ``supplied``: not
+started) with only the 亩均税收 figure (``tax_wan``) recorded, so a 规上 score is
+``min(tax per 亩 / 24.097, 1.5) x 30`` and a 规下 one ``min(tax per 亩 / 24.097, 1.5) x 50``
+plus ``min(tax / energy_tce / 0.477, 1.5) x 50``. The expected scores and classes were
+worked out by hand from that scheme and the class shares A <= 0.2 < B <= 0.6 < C <= 0.95 < D.
+
+Expectations: ``field=value`` (equal, as text), ``field≈number`` (within 0.01),
+``field~text`` (the cell contains the text), ``field!~text`` (does not); separated by
+`` | ``.
+"""
+
+from __future__ import annotations
+
+import csv
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from landuse.rules import assess
+from tests.builders import make, producing, supplied
+
+AS_OF = "2023-10-31"
+CSV = Path(__file__).with_name("hand_enterprises_mujun.csv")
+TEXT_FIELDS = {"credit_code", "holder", "land_use"}
+ONLY_TAX = {"value_added_wan": None, "energy_tce": None, "employees": None, "rd_wan": None,
+            "revenue_wan": None}
+DEFAULTS = {"credit_code": None, "holder": None, "above_scale": True,
+            "registered_area_m2": 10000.0, "safety_veto": False}
+
+
+def _rows() -> list[dict[str, str]]:
+    with CSV.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _pairs(text: str) -> list[str]:
+    return [p.strip() for p in text.split(" | ") if p.strip()]
+
+
+def _value(field: str, raw: str) -> Any:
+    if raw == "None":
+        return None
+    if field in TEXT_FIELDS or "date" in field:
+        return raw
+    if raw in ("true", "false"):
+        return raw == "true"
+    return float(raw)
+
+
+def _parcel(row: dict[str, str]) -> dict[str, Any]:
+    kw: dict[str, Any] = {**DEFAULTS, "parcel_id": row["parcel"]}
+    if row["base"] == "producing":
+        kw.update(ONLY_TAX)
+    for pair in _pairs(row["inputs"]):
+        k, v = pair.split("=", 1)
+        kw[k] = _value(k, v)
+    return {"producing": producing, "supplied": supplied}[row["base"]](**kw)
+
+
+def _check(cell: Any, expect: str) -> None:
+    text = "" if cell is None or (isinstance(cell, float) and cell != cell) else str(cell)
+    for op in ("!~", "≈", "~", "="):
+        if op in expect:
+            field, want = expect.split(op, 1)
+            break
+    if op == "≈":
+        assert text and abs(float(text) - float(want)) < 0.01, f"{field}: {text!r} != {want}"
+    elif op == "=":
+        assert text == want, f"{field}: {text!r} != {want!r}"
+    elif op == "~":
+        assert want in text, f"{field}: {want!r} not in {text!r}"
+    else:
+        assert want not in text, f"{field}: {want!r} in {text!r}"
+
+
+ROWS = _rows()
+CASES = {k: list(g) for k, g in groupby(ROWS, key=lambda r: r["case"])}
+
+
+def test_at_least_ten_cases_written_by_hand() -> None:
+    assert len(CASES) >= 10
+    assert len({r["parcel"] for r in ROWS}) == len(ROWS)
+    assert len(CASES) == len({r["case"] for r in ROWS})  # each case's rows are together
+    assert all(r["rule"].strip() and r["expect"].strip() for r in ROWS)
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=[c.split()[0] for c in CASES])
+def test_hand_enterprises(case: str) -> None:
+    rows = CASES[case]
+    g = make([_parcel(r) for r in rows])
+    out = assess(g, AS_OF).set_index("parcel_id")
+    for row in rows:
+        r: pd.Series = out.loc[row["parcel"]]
+        for expect in _pairs(row["expect"]):
+            field = expect.split("~")[0].split("=")[0].split("≈")[0].rstrip("!")
+            try:
+                _check(r[field], expect)
+            except AssertionError as e:
+                raise AssertionError(f"{row['parcel']}: {e}\n{r['reasons']}") from e
