@@ -28,10 +28,15 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
+from fastapi import Response
+
 from landuse_api.errors import ApiError
 from landuse_api.settings import Settings
 
-__all__ = ["Answer", "Heavy", "Job"]
+__all__ = ["CACHE_HEADER", "Answer", "Heavy", "Job", "bounded", "respond"]
+
+CACHE_HEADER = "Landuse-Cache"
+"""Response header of heavy answers: ``hit`` (from the cache) or ``miss`` (made now)."""
 
 log = logging.getLogger("landuse.api")
 
@@ -43,6 +48,29 @@ class Answer:
     body: bytes
     media_type: str
     headers: dict[str, str] = field(default_factory=dict)
+
+
+    @classmethod
+    def of(cls, response: Response) -> Answer:
+        """The answer a route's response holds (length and type headers dropped)."""
+        headers = {k: v for k, v in response.headers.items()
+                   if k.lower() not in ("content-length", "content-type")}
+        return cls(bytes(response.body), response.media_type or "application/octet-stream",
+                   headers)
+
+
+def respond(answer: Answer, how: str) -> Response:
+    """``answer`` as a response, marked ``Landuse-Cache: how`` (hit or miss)."""
+    return Response(answer.body, media_type=answer.media_type,
+                    headers={**answer.headers, CACHE_HEADER: how})
+
+
+def bounded(h: Heavy, key: tuple[Any, ...], make: Callable[[], Answer]) -> Response:
+    """The response for ``key``: cached, or made by ``make`` within the bounds."""
+    hit = h.cached(key)
+    if hit is not None:
+        return respond(hit, "hit")
+    return respond(h.answer(key, make), "miss")
 
 
 @dataclass

@@ -23,7 +23,7 @@ from landuse_api import formats
 from landuse_api.deps import Reader, get_settings
 from landuse_api.derived import Derived
 from landuse_api.errors import ApiError
-from landuse_api.heavy import Answer, Heavy
+from landuse_api.heavy import Answer, Heavy, bounded, respond
 from landuse_api.routers.ogc import _disposition
 
 router = APIRouter(tags=["land 土地"])
@@ -45,20 +45,6 @@ def heavy(request: Request) -> Heavy:
 
 
 HeavyDep = Annotated[Heavy, Depends(heavy)]
-CACHE_HEADER = "Landuse-Cache"
-"""Response header of heavy answers: ``hit`` (from the cache) or ``miss`` (made now)."""
-
-
-def _respond(answer: Answer, how: str) -> Response:
-    return Response(answer.body, media_type=answer.media_type,
-                    headers={**answer.headers, CACHE_HEADER: how})
-
-
-def _bounded(h: Heavy, key: tuple[Any, ...], make: Any) -> Response:
-    hit = h.cached(key)
-    if hit is not None:
-        return _respond(hit, "hit")
-    return _respond(h.answer(key, make), "miss")
 
 
 def _date(value: str | None, param: str, default: str | None = None) -> str:
@@ -109,7 +95,7 @@ def assessment(request: Request, *,
     default = get_settings(request).as_of or dt.date.today()
     day = _date(as_of, "as_of", default.isoformat())
     key = (d.store.change_seq(), "assessment", day, parcel_id, zone, lang, f)
-    return _bounded(h, key, lambda: _assessment(d, day, parcel_id, zone, lang, f))
+    return bounded(h, key, lambda: _assessment(d, day, parcel_id, zone, lang, f))
 
 
 def _assessment(d: Derived, day: str, parcel_id: str | None, zone: str | None, lang: str,
@@ -176,7 +162,7 @@ def reclamation_report(
     key = (d.store.change_seq(), "reclamation", start, end, lang, zone, f)
     hit = h.cached(key)
     if hit is not None:
-        return _respond(hit, "hit")
+        return respond(hit, "hit")
 
     def make() -> Answer:
         return _report(d, start, end, zone, lang, f)
@@ -184,7 +170,7 @@ def reclamation_report(
     if d.store.count("parcels") > get_settings(request).job_min_parcels:
         job = h.submit(key, make, f"reclamation report {start}..{end} {lang} {f}")
         return _job_response(request, job.id, job.status(), 202)
-    return _respond(h.answer(key, make), "miss")
+    return respond(h.answer(key, make), "miss")
 
 
 def _report(d: Derived, start: str, end: str, zone: str | None, lang: str,
@@ -256,7 +242,7 @@ def job_result(job_id: Annotated[str, PathParam(max_length=64)], h: HeavyDep,
                        {"Retry-After": "1"})
     if status == "failed":
         _raise_failure(job.future.exception())
-    return _respond(job.future.result(), "miss")
+    return respond(job.future.result(), "miss")
 
 
 @router.get("/indicators", summary="Zone indicators 园区用地指标",
@@ -272,7 +258,7 @@ def indicators(*,
 ) -> Response:
     day = _date(as_of, "as_of", dt.date.today().isoformat())
     key = (d.store.change_seq(), "indicators", day, zone)
-    return _bounded(h, key, lambda: _indicators(d, day, zone))
+    return bounded(h, key, lambda: _indicators(d, day, zone))
 
 
 def _indicators(d: Derived, day: str, zone: str | None) -> Answer:

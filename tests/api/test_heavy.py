@@ -61,9 +61,15 @@ def _wait_job(c: httpx.Client, status_url: str) -> dict[str, object]:
     raise AssertionError("job still running after 5 minutes")
 
 
-@pytest.mark.parametrize("path", [REPORT + "&f=xlsx", "/indicators?as_of=2023-12-31",
-                                  "/assessment?as_of=2023-12-31&f=csv"])
-def test_repeat_is_cached_and_a_write_empties_the_cache(target: str, path: str) -> None:
+@pytest.mark.parametrize(("path", "other"), [
+    (REPORT + "&f=xlsx", "&zone=东区"),
+    ("/indicators?as_of=2023-12-31", "&zone=东区"),
+    ("/assessment?as_of=2023-12-31&f=csv", "&zone=东区"),
+    ("/collections/parcels/items?f=gpkg&limit=2000", "&zone=东区"),
+    ("/collections/ledger/items?f=csv&limit=2000", "&parcel_id=P0001"),
+])
+def test_repeat_is_cached_and_a_write_empties_the_cache(target: str, path: str,
+                                                        other: str) -> None:
     server = _serve(target, warm="false")
     try:
         with httpx.Client(base_url=server.url, timeout=120) as c:
@@ -74,7 +80,7 @@ def test_repeat_is_cached_and_a_write_empties_the_cache(target: str, path: str) 
             assert again.headers["Landuse-Cache"] == "hit"
             assert again.content == first.content
             # other parameters are another answer
-            other = c.get(path + "&zone=东区")
+            other = c.get(path + other)
             assert other.status_code == 200, other.text
             assert other.headers["Landuse-Cache"] == "miss"
             _write(target)
@@ -82,6 +88,17 @@ def test_repeat_is_cached_and_a_write_empties_the_cache(target: str, path: str) 
             assert after.status_code == 200
             assert after.headers["Landuse-Cache"] == "miss"
             assert c.get(path).headers["Landuse-Cache"] == "hit"
+    finally:
+        server.stop()
+
+
+def test_a_page_sized_download_is_not_held_in_the_cache(target: str) -> None:
+    server = _serve(target, warm="false")
+    try:
+        with httpx.Client(base_url=server.url, timeout=120) as c:
+            r = c.get("/collections/parcels/items?f=csv&limit=1000")  # LANDUSE_MAX_LIMIT
+            assert r.status_code == 200
+            assert "Landuse-Cache" not in r.headers
     finally:
         server.stop()
 
