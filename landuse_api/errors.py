@@ -64,7 +64,7 @@ _TITLES = {400: "Bad request 请求有误", 401: "Unauthorized 未认证", 403: 
            409: "Conflict 冲突", 412: "Precondition failed 版本已变", 413: "Too large 请求过大",
            415: "Unsupported media type", 428: "Precondition required 需要 If-Match",
            500: "Internal error 内部错误", 501: "Not implemented 未实现",
-           503: "Unavailable 存储不可用"}
+           503: "Unavailable 暂不可用", 504: "Timeout 处理超时"}
 
 
 def problem(status: int, detail: str, param: str | None = None,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
+import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,11 +19,14 @@ from landuse import __version__
 from landuse.store import Store, open_store
 from landuse_api.derived import Derived
 from landuse_api.errors import add_exception_handlers, problem
+from landuse_api.heavy import Heavy
 from landuse_api.openapi30 import to_oas30
 from landuse_api.routers import analysis, land, ogc
 from landuse_api.settings import Settings, get_settings
 
-__all__ = ["create_app"]  # plus a lazy `app` (module __getattr__) for uvicorn landuse_api.main:app
+__all__ = ["create_app", "warm"]  # plus a lazy `app` (module __getattr__) for uvicorn
+
+log = logging.getLogger("landuse.api")
 
 
 class BodyLimit:
@@ -80,6 +87,24 @@ def _add_oas30(app: FastAPI) -> None:
         return Response(cached["doc"], media_type=OAS30_MEDIA)
 
 
+def warm(derived: Derived, settings: Settings) -> None:
+    """Make the store's assessment for the server's date (and read the frames the reports
+    use), logging each step, so that no request waits for it."""
+    day = (settings.as_of or dt.date.today()).isoformat()
+    t0 = time.perf_counter()
+    try:
+        log.warning("warm-up 1/2: assessment as of %s ...", day)
+        state = derived.assessment(dt.date.fromisoformat(day))
+        log.warning("warm-up 1/2: assessment as of %s ready (ruleset %s) in %.1f s",
+                    state["as_of"], state["ruleset"], time.perf_counter() - t0)
+        log.warning("warm-up 2/2: parcels and ledger for reports ...")
+        parcels, ledger = derived.frames()
+        log.warning("warm-up 2/2: %d parcels, %d ledger events read; ready in %.1f s",
+                    len(parcels), len(ledger), time.perf_counter() - t0)
+    except Exception:  # the first request will make it and report its error
+        log.exception("warm-up failed; the first request will make the assessment")
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the service for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
@@ -87,7 +112,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.warm:
+            threading.Thread(target=warm, args=(app.state.derived, settings),
+                             name="warm-up", daemon=True).start()
         yield
+        app.state.heavy.close()
         app.state.derived.close()
         if store is None:
             the_store.close()
@@ -102,6 +131,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.settings = settings
     app.state.store = the_store
     app.state.derived = Derived(the_store)
+    app.state.heavy = Heavy(settings)
     add_exception_handlers(app)
     app.include_router(ogc.router, tags=["OGC API – Features"])
     app.include_router(land.router)

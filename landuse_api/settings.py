@@ -37,6 +37,18 @@ class Settings(BaseSettings):
         "for reproducible answers); default the server's today",
     )
 
+    heavy_max: int = Field(default=2, ge=1, description="most heavy requests (reports, "
+                           "indicators, assessments) computed at once; more get 503")
+    heavy_deadline_s: float = Field(default=60.0, gt=0, description="seconds a heavy "
+                                    "request waits for its answer before 504")
+    heavy_retry_after: int = Field(default=5, ge=1, description="Retry-After (s) on 503/504")
+    heavy_cache_bytes: int = Field(default=256_000_000, ge=0, description="bytes of heavy "
+                                   "answers kept (LRU; a write empties it)")
+    job_min_parcels: int = Field(default=20_000, ge=0, description="reports over this many "
+                                 "parcels run as jobs (202 and /jobs/{id})")
+    jobs_kept: int = Field(default=100, ge=1, description="finished jobs remembered")
+    warm: bool = Field(default=True, description="make the assessment when the server starts")
+
     @property
     def target(self) -> str:
         """The store to open: the database URL when set, else the GeoPackage path."""

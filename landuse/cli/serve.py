@@ -24,6 +24,10 @@ def serve(store: str | None, database: str | None, host: str, port: int,
     Examples:
       landuse serve park.gpkg --port 8000      then open http://127.0.0.1:8000/docs
       landuse serve --database postgresql://user@host/landuse
+
+    Heavy requests (reports, indicators, assessments) are cached until a write and bounded
+    by LANDUSE_HEAVY_MAX, LANDUSE_HEAVY_DEADLINE_S and LANDUSE_JOB_MIN_PARCELS; the
+    assessment is made as the server starts (progress on stderr; LANDUSE_WARM=false skips).
     """
     import uvicorn
 

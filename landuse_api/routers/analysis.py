@@ -18,11 +18,12 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
 
-from landuse.errors import NotFoundError, SchemaError
+from landuse.errors import LanduseError, NotFoundError, SchemaError
 from landuse_api import formats
 from landuse_api.deps import Reader, get_settings
 from landuse_api.derived import Derived
 from landuse_api.errors import ApiError
+from landuse_api.heavy import Answer, Heavy, bounded, respond
 from landuse_api.routers.ogc import _disposition
 
 router = APIRouter(tags=["land 土地"])
@@ -36,6 +37,14 @@ def derived(request: Request) -> Derived:
 
 
 DerivedDep = Annotated[Derived, Depends(derived)]
+
+
+def heavy(request: Request) -> Heavy:
+    h: Heavy = request.app.state.heavy
+    return h
+
+
+HeavyDep = Annotated[Heavy, Depends(heavy)]
 
 
 def _date(value: str | None, param: str, default: str | None = None) -> str:
@@ -80,10 +89,17 @@ def assessment(request: Request, *,
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
     f: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
     d: DerivedDep,
+    h: HeavyDep,
     _: Reader,
 ) -> Response:
     default = get_settings(request).as_of or dt.date.today()
     day = _date(as_of, "as_of", default.isoformat())
+    key = (d.store.change_seq(), "assessment", day, parcel_id, zone, lang, f)
+    return bounded(h, key, lambda: _assessment(d, day, parcel_id, zone, lang, f))
+
+
+def _assessment(d: Derived, day: str, parcel_id: str | None, zone: str | None, lang: str,
+                f: str) -> Answer:
     df = d.stored_assessment(day, lang)
     if parcel_id is not None:
         df = df[df["parcel_id"] == parcel_id]
@@ -99,7 +115,7 @@ def assessment(request: Request, *,
     cols = [c for c in cols if c in df.columns]
     if f == "csv":
         data = "\ufeff" + df[cols].to_csv(index=False)
-        return Response(data.encode(), media_type=formats.MEDIA["csv"], headers={
+        return Answer(data.encode(), formats.MEDIA["csv"], {
             "Content-Disposition": _disposition(f"assessment-{day}.csv")})
     body: dict[str, Any] = {"as_of": day, "parcels": len(df)}
     if parcel_id is None:
@@ -111,7 +127,7 @@ def assessment(request: Request, *,
             for dim, t in summary.items()
         }
     body["results"] = _records(df[cols])
-    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+    return Answer(json.dumps(body, ensure_ascii=False).encode(), "application/json")
 
 
 _REPORT_SUFFIX = {"json": ".json", "html": ".html", "xlsx": ".xlsx", "docx": ".docx"}
@@ -122,21 +138,45 @@ _REPORT_MEDIA = {"json": "application/json", "html": formats.MEDIA["html"],
 
 @router.get("/reports/reclamation", summary="Reclamation report 盘活报告",
             description="The zone's land report for a period (landuse.report), in json, "
-            "html, xlsx or docx, Chinese or English.")
+            "html, xlsx or docx, Chinese or English. Cached until the store changes "
+            "(header Landuse-Cache: hit/miss). When the register holds more parcels than "
+            "the server's LANDUSE_JOB_MIN_PARCELS and the report is not cached, the answer "
+            "is 202 with a status link (Location: /jobs/{id}); the file follows at "
+            "/jobs/{id}/result. 503 with Retry-After when the server already computes "
+            "LANDUSE_HEAVY_MAX heavy answers; 504 past LANDUSE_HEAVY_DEADLINE_S.",
+            responses={202: {"description": "Report started as a job; see Location"}})
 def reclamation_report(
+    request: Request,
     from_: Annotated[str, Query(alias="from", description="YYYY-MM-DD")],
     to: Annotated[str, Query(description="YYYY-MM-DD")], *,
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
     zone: Annotated[str | None, Query(max_length=200)] = None,
     f: Annotated[str, Query(pattern="^(json|html|xlsx|docx)$")] = "json",
     d: DerivedDep,
+    h: HeavyDep,
     _: Reader,
 ) -> Response:
-    from landuse.report import build_report, write_report
-
     start, end = _date(from_, "from"), _date(to, "to")
     if start > end:
         raise ApiError(400, "from: later than 'to'. Fix: give from <= to.", "from")
+    key = (d.store.change_seq(), "reclamation", start, end, lang, zone, f)
+    hit = h.cached(key)
+    if hit is not None:
+        return respond(hit, "hit")
+
+    def make() -> Answer:
+        return _report(d, start, end, zone, lang, f)
+
+    if d.store.count("parcels") > get_settings(request).job_min_parcels:
+        job = h.submit(key, make, f"reclamation report {start}..{end} {lang} {f}")
+        return _job_response(request, job.id, job.status(), 202)
+    return respond(h.answer(key, make), "miss")
+
+
+def _report(d: Derived, start: str, end: str, zone: str | None, lang: str,
+            f: str) -> Answer:
+    from landuse.report import build_report, write_report
+
     assessed = d.assessed(end, lang)
     _, ledger = d.frames()
     report = build_report(assessed, ledger.drop(columns=["recorded_at", "recorded_by"]),
@@ -148,28 +188,89 @@ def reclamation_report(
     headers = {}
     if f in ("xlsx", "docx"):
         headers["Content-Disposition"] = _disposition(path.name)
-    return Response(data, media_type=_REPORT_MEDIA[f], headers=headers)
+    return Answer(data, _REPORT_MEDIA[f], headers)
+
+
+def _job_response(request: Request, job_id: str, status: str, code: int) -> Response:
+    base = str(request.base_url).rstrip("/")
+    links = [{"rel": "self", "type": "application/json", "href": f"{base}/jobs/{job_id}"}]
+    if status == "done":
+        links.append({"rel": "enclosure", "href": f"{base}/jobs/{job_id}/result"})
+    body = {"id": job_id, "status": status, "links": links}
+    headers = {"Location": f"{base}/jobs/{job_id}"} if code == 202 else {}
+    if status == "running":
+        headers["Retry-After"] = "1"
+    return Response(json.dumps(body), status_code=code, media_type="application/json",
+                    headers=headers)
+
+
+@router.get("/jobs/{job_id}", summary="A report job's status 报告任务状态",
+            description="running, done (with an 'enclosure' link to the file) or failed "
+            "(with the problem). Jobs are kept in the server's memory: a restart forgets "
+            "them.")
+def job_status(request: Request, job_id: Annotated[str, PathParam(max_length=64)],
+               h: HeavyDep, _: Reader) -> Response:
+    job = h.job(job_id)
+    if job is None:
+        raise NotFoundError(f"job_id: job '{job_id}' is unknown (or forgotten after a "
+                            "restart). Fix: ask for the report again.")
+    status = job.status()
+    if status == "failed":
+        _raise_failure(job.future.exception())
+    return _job_response(request, job.id, status, 200)
+
+
+def _raise_failure(exc: BaseException | None) -> None:
+    if isinstance(exc, ApiError | LanduseError):
+        raise exc
+    raise ApiError(500, "job: the report failed on the server; it is logged.", "job_id")
+
+
+@router.get("/jobs/{job_id}/result", summary="A report job's file 报告任务结果",
+            description="The finished report, as the report route would have sent it; "
+            "409 with Retry-After while the job runs.")
+def job_result(job_id: Annotated[str, PathParam(max_length=64)], h: HeavyDep,
+               _: Reader) -> Response:
+    job = h.job(job_id)
+    if job is None:
+        raise NotFoundError(f"job_id: job '{job_id}' is unknown (or forgotten after a "
+                            "restart). Fix: ask for the report again.")
+    status = job.status()
+    if status == "running":
+        raise ApiError(409, f"job_id: job '{job_id}' is still running. Fix: poll "
+                       f"/jobs/{job_id} until its status is done.", "job_id",
+                       {"Retry-After": "1"})
+    if status == "failed":
+        _raise_failure(job.future.exception())
+    return respond(job.future.result(), "miss")
 
 
 @router.get("/indicators", summary="Zone indicators 园区用地指标",
             description="Land-use intensity indicators of the whole park or one zone "
-            "(landuse.report.zone_indicators) on the assessment as of a date.")
+            "(landuse.report.zone_indicators) on the assessment as of a date. Cached until "
+            "the store changes; bounded as the reports are.")
 def indicators(*,
     as_of: Annotated[str | None, Query()] = None,
     zone: Annotated[str | None, Query(max_length=200)] = None,
     d: DerivedDep,
+    h: HeavyDep,
     _: Reader,
 ) -> Response:
+    day = _date(as_of, "as_of", dt.date.today().isoformat())
+    key = (d.store.change_seq(), "indicators", day, zone)
+    return bounded(h, key, lambda: _indicators(d, day, zone))
+
+
+def _indicators(d: Derived, day: str, zone: str | None) -> Answer:
     from landuse.report import zone_indicators
 
-    day = _date(as_of, "as_of", dt.date.today().isoformat())
     df = d.assessed(day)
     if zone is not None:
         df = df[df["zone"] == zone]
         if df.empty:
             raise NotFoundError(f"zone: no parcels in zone '{zone}'.")
     body = {"as_of": day, "zone": zone, "indicators": _records(zone_indicators(df))}
-    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+    return Answer(json.dumps(body, ensure_ascii=False).encode(), "application/json")
 
 
 @router.get("/map", summary="Interactive map 交互地图",

@@ -22,6 +22,7 @@ from landuse_api import crs as crsmod
 from landuse_api import formats
 from landuse_api.deps import Editor, Reader, StoreDep, get_settings
 from landuse_api.errors import ApiError
+from landuse_api.heavy import Answer, bounded
 from landuse_api.settings import Settings
 
 router = APIRouter()
@@ -522,13 +523,22 @@ def items(
                     number_matched=numberMatched, download=fmt in formats.DOWNLOADS,
                     lang=lang, geometry=geometry, filter_crs=filter_crs,
                     datetime_=datetime)
-    if collectionId == "parcels":
-        ensure_assessment(request)
-    page = store.query(collectionId, q)
-    return respond_features(request, page, fmt=fmt, crs_code=crs_code, title=coll.title,
-                            layer=collectionId, filename=filename, skip_geometry=skipGeometry,
-                            extra_links=[{"rel": "collection", "type": "application/json",
-                                          "href": f"{_base(request)}/collections/{collectionId}"}])
+    info = ensure_assessment(request) if collectionId == "parcels" else None
+
+    def page() -> Response:
+        return respond_features(
+            request, store.query(collectionId, q), fmt=fmt, crs_code=crs_code,
+            title=coll.title, layer=collectionId, filename=filename,
+            skip_geometry=skipGeometry,
+            extra_links=[{"rel": "collection", "type": "application/json",
+                          "href": f"{_base(request)}/collections/{collectionId}"}])
+
+    if fmt in formats.DOWNLOADS and q.limit > get_settings(request).max_limit:
+        # a download of more than a page: cached until a write and bounded (landuse_api.heavy)
+        key = (store.change_seq(), "items", str(request.url), dt.date.today().isoformat(),
+               None if info is None else (info["as_of"], info["current"]))
+        return bounded(request.app.state.heavy, key, lambda: Answer.of(page()))
+    return page()
 
 
 def etag(f: Feature) -> str:

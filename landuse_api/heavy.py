@@ -1,0 +1,214 @@
+"""Heavy requests (reports, indicators, zone assessments) bounded: cached, limited, timed, jobs.
+
+How it works, kept in-process and simple:
+
+- **Cache.** An answer is kept under ``(store change sequence, route, parameters)``; every
+  write adds an audit record, so a write changes the sequence and the next request misses.
+  Entries of older sequences are dropped as soon as a newer one is stored. The cache is an
+  LRU bounded in bytes (``LANDUSE_HEAVY_CACHE_BYTES``).
+- **Slots.** At most ``LANDUSE_HEAVY_MAX`` heavy computations run at once (a thread pool of
+  that size); a request that would be one more is refused at once with 503 and
+  ``Retry-After: LANDUSE_HEAVY_RETRY_AFTER``. Cache hits need no slot.
+- **Deadline.** A request waits at most ``LANDUSE_HEAVY_DEADLINE_S`` seconds for its answer,
+  then gets 504; the computation goes on in its slot and its answer is cached for the repeat.
+- **Jobs.** A report over ``LANDUSE_JOB_MIN_PARCELS`` parcels is answered 202 with a status
+  link ``/jobs/{id}``; the status says ``running``, ``done`` (with a link to the file at
+  ``/jobs/{id}/result``) or ``failed``. Jobs live in memory (``LANDUSE_JOBS_KEPT`` newest).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Response
+
+from landuse_api.errors import ApiError
+from landuse_api.settings import Settings
+
+__all__ = ["CACHE_HEADER", "Answer", "Heavy", "Job", "bounded", "respond"]
+
+CACHE_HEADER = "Landuse-Cache"
+"""Response header of heavy answers: ``hit`` (from the cache) or ``miss`` (made now)."""
+
+log = logging.getLogger("landuse.api")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A finished heavy answer: the body, its media type and headers."""
+
+    body: bytes
+    media_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+    @classmethod
+    def of(cls, response: Response) -> Answer:
+        """The answer a route's response holds (length and type headers dropped)."""
+        headers = {k: v for k, v in response.headers.items()
+                   if k.lower() not in ("content-length", "content-type")}
+        return cls(bytes(response.body), response.media_type or "application/octet-stream",
+                   headers)
+
+
+def respond(answer: Answer, how: str) -> Response:
+    """``answer`` as a response, marked ``Landuse-Cache: how`` (hit or miss)."""
+    return Response(answer.body, media_type=answer.media_type,
+                    headers={**answer.headers, CACHE_HEADER: how})
+
+
+def bounded(h: Heavy, key: tuple[Any, ...], make: Callable[[], Answer]) -> Response:
+    """The response for ``key``: cached, or made by ``make`` within the bounds."""
+    hit = h.cached(key)
+    if hit is not None:
+        return respond(hit, "hit")
+    return respond(h.answer(key, make), "miss")
+
+
+@dataclass
+class Job:
+    """A heavy request run in the background."""
+
+    id: str
+    what: str
+    future: Future[Answer]
+
+    def status(self) -> str:
+        """``running``, ``done`` or ``failed``."""
+        if not self.future.done():
+            return "running"
+        return "failed" if self.future.exception() is not None else "done"
+
+
+class _ByteLRU:
+    """Least-recently-used answers, at most ``limit`` bytes of bodies in all."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.items: OrderedDict[Hashable, Answer] = OrderedDict()
+        self.bytes = 0
+
+    def get(self, key: Hashable) -> Answer | None:
+        answer = self.items.get(key)
+        if answer is not None:
+            self.items.move_to_end(key)
+        return answer
+
+    def put(self, key: Hashable, answer: Answer, version: int) -> None:
+        versions = {k[0] for k in self.items}  # type: ignore[index]
+        if any(v > version for v in versions) or len(answer.body) > self.limit:
+            return  # made from a store that has changed since, or too big to keep
+        for old in [k for k in self.items if k[0] < version]:  # type: ignore[index]
+            self._drop(old)
+        if key in self.items:
+            self._drop(key)
+        self.items[key] = answer
+        self.bytes += len(answer.body)
+        while self.bytes > self.limit:
+            self._drop(next(iter(self.items)))
+
+    def _drop(self, key: Hashable) -> None:
+        self.bytes -= len(self.items.pop(key).body)
+
+
+class Heavy:
+    """The cache, slots, deadline and jobs of one app (see the module text)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.lock = threading.Lock()
+        self.cache = _ByteLRU(settings.heavy_cache_bytes)
+        self.pool = ThreadPoolExecutor(max_workers=settings.heavy_max,
+                                       thread_name_prefix="heavy")
+        self.running = 0
+        self.jobs: OrderedDict[str, Job] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def cached(self, key: tuple[Any, ...]) -> Answer | None:
+        """The cached answer for ``key`` (``(version, route, params...)``), counted."""
+        with self.lock:
+            answer = self.cache.get(key)
+            if answer is not None:
+                self.hits += 1
+            return answer
+
+    def _start(self, key: tuple[Any, ...], make: Callable[[], Answer]) -> Future[Answer]:
+        with self.lock:
+            if self.running >= self.settings.heavy_max:
+                retry = self.settings.heavy_retry_after
+                raise ApiError(
+                    503, f"heavy_max: {self.running} heavy requests (reports, indicators, "
+                    "assessments) are running, the most this server runs at once "
+                    f"(setting LANDUSE_HEAVY_MAX={self.settings.heavy_max}). Fix: repeat the "
+                    f"request after {retry} s.", "heavy_max", {"Retry-After": str(retry)})
+            self.running += 1
+            self.misses += 1
+
+        def run() -> Answer:
+            try:
+                answer = make()
+                with self.lock:
+                    self.cache.put(key, answer, key[0])
+                return answer
+            finally:
+                with self.lock:
+                    self.running -= 1
+
+        try:
+            return self.pool.submit(run)
+        except RuntimeError:  # pool shut down: the server is stopping
+            with self.lock:
+                self.running -= 1
+            raise ApiError(503, "heavy_max: the server is stopping. Fix: repeat the request "
+                           "later.", "heavy_max",
+                           {"Retry-After": str(self.settings.heavy_retry_after)}) from None
+
+    def answer(self, key: tuple[Any, ...], make: Callable[[], Answer]) -> Answer:
+        """The answer for ``key``: from the cache, or made in a slot within the deadline."""
+        hit = self.cached(key)
+        if hit is not None:
+            return hit
+        future = self._start(key, make)
+        deadline = self.settings.heavy_deadline_s
+        try:
+            return future.result(timeout=deadline)
+        except FutureTimeout:
+            raise ApiError(
+                504, f"heavy_deadline_s: the answer took longer than {deadline:g} s (setting "
+                "LANDUSE_HEAVY_DEADLINE_S); it is still being made and will be cached. Fix: "
+                "repeat the request later, or raise the setting.", "heavy_deadline_s",
+                {"Retry-After": str(self.settings.heavy_retry_after)}) from None
+
+    def submit(self, key: tuple[Any, ...], make: Callable[[], Answer], what: str) -> Job:
+        """Start ``make`` as a job (needs a free slot) and remember it."""
+        future = self._start(key, make)
+        job = Job(uuid.uuid4().hex, what, future)
+        with self.lock:
+            self.jobs[job.id] = job
+            while len(self.jobs) > self.settings.jobs_kept:
+                self.jobs.popitem(last=False)
+        return job
+
+    def job(self, job_id: str) -> Job | None:
+        """The job ``job_id`` (None when unknown or forgotten)."""
+        with self.lock:
+            return self.jobs.get(job_id)
+
+    def stats(self) -> dict[str, int]:
+        """Counters: cache hits and misses, running computations, cached bytes."""
+        with self.lock:
+            return {"hits": self.hits, "misses": self.misses, "running": self.running,
+                    "cached": len(self.cache.items), "cached_bytes": self.cache.bytes}
+
+    def close(self) -> None:
+        """Stop taking work; running computations are not waited for."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
