@@ -28,6 +28,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
+from cachetools import LRUCache
 from fastapi import Response
 
 from landuse_api.errors import ApiError
@@ -88,35 +89,25 @@ class Job:
         return "failed" if self.future.exception() is not None else "done"
 
 
-class _ByteLRU:
-    """Least-recently-used answers, at most ``limit`` bytes of bodies in all."""
+class _Answers:
+    """Answers of the store's current version, least recently used dropped first, at most
+    ``limit`` bytes of bodies in all (a :class:`cachetools.LRUCache` sized by body)."""
 
     def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.items: OrderedDict[Hashable, Answer] = OrderedDict()
-        self.bytes = 0
+        self.lru: LRUCache[Hashable, Answer] = LRUCache(maxsize=limit,
+                                                        getsizeof=lambda a: len(a.body))
+        self.version = -1
 
     def get(self, key: Hashable) -> Answer | None:
-        answer = self.items.get(key)
-        if answer is not None:
-            self.items.move_to_end(key)
-        return answer
+        return self.lru.get(key)
 
     def put(self, key: Hashable, answer: Answer, version: int) -> None:
-        versions = {k[0] for k in self.items}  # type: ignore[index]
-        if any(v > version for v in versions) or len(answer.body) > self.limit:
+        if version < self.version or len(answer.body) > self.lru.maxsize:
             return  # made from a store that has changed since, or too big to keep
-        for old in [k for k in self.items if k[0] < version]:  # type: ignore[index]
-            self._drop(old)
-        if key in self.items:
-            self._drop(key)
-        self.items[key] = answer
-        self.bytes += len(answer.body)
-        while self.bytes > self.limit:
-            self._drop(next(iter(self.items)))
-
-    def _drop(self, key: Hashable) -> None:
-        self.bytes -= len(self.items.pop(key).body)
+        if version > self.version:  # a write: every older answer is stale
+            self.lru.clear()
+            self.version = version
+        self.lru[key] = answer
 
 
 class Heavy:
@@ -125,7 +116,7 @@ class Heavy:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.lock = threading.Lock()
-        self.cache = _ByteLRU(settings.heavy_cache_bytes)
+        self.cache = _Answers(settings.heavy_cache_bytes)
         self.pool = ThreadPoolExecutor(max_workers=settings.heavy_max,
                                        thread_name_prefix="heavy")
         self.running = 0
@@ -207,7 +198,7 @@ class Heavy:
         """Counters: cache hits and misses, running computations, cached bytes."""
         with self.lock:
             return {"hits": self.hits, "misses": self.misses, "running": self.running,
-                    "cached": len(self.cache.items), "cached_bytes": self.cache.bytes}
+                    "cached": len(self.cache.lru), "cached_bytes": int(self.cache.lru.currsize)}
 
     def close(self) -> None:
         """Stop taking work; running computations are not waited for."""
