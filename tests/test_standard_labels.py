@@ -151,7 +151,7 @@ def test_a_field_reads_the_same_in_report_map_store_summary_and_files(tmp_path: 
     assert header("mujun_score", "zh") == "亩均效益得分(分)"
     assert header("mujun_score", "en") == "Per-mu score (points)"
     assert label("field", "flags", "zh") == "执法线索"
-    assert header("overdue_days", "zh") == "超期天数(天)"
+    assert header("overdue_days", "zh") == "逾期天数(天)"
 
     store = {c.name: c.title for c in ASSESSMENT}
     assert store["mujun_score"] == T["zh"]["c_mujun_score"] == "亩均效益得分(分)"

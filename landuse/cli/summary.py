@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 import click
 
 from landuse.cli._common import AssessArgs, ReadArgs, assess_options, handle_errors, read_options
-from landuse.labels import both, has_label, label
+from landuse.labels import both as _both
+from landuse.labels import has_label, label
+from landuse.report.text import day_text
 from landuse.standard import get_standard
 
 if TYPE_CHECKING:
@@ -15,25 +17,45 @@ if TYPE_CHECKING:
 
 __all__ = ["format_summary", "summary"]
 
-def _row_label(col: str, code: object) -> str:
-    """``<Chinese label> <code>`` for a row of the summary (long label for 亩均 classes)."""
+def _row_label(col: str, code: object, lang: str | None = None) -> str:
+    """A row of the summary (long label for 亩均 classes).
+
+    Bilingual (``lang`` None): ``<Chinese label> <code>``; in one language: the label only.
+    """
     list_name = get_standard().field("assessment", col).codes
     assert list_name is not None, col
     c = str(code)
     known = has_label(list_name, c)
+    if lang is not None:
+        return label(list_name, c, lang, long=True) if known else c
     return f"{label(list_name, c, long=True) if known else c} {c}"
 
 
-def format_summary(assessed: pd.DataFrame) -> str:
-    """The summary tables as text for the terminal (Chinese + English headings)."""
+def format_summary(assessed: pd.DataFrame, lang: str | None = None) -> str:
+    """The summary tables as text for the terminal.
+
+    Parameters
+    ----------
+    assessed : pandas.DataFrame
+        The assessment.
+    lang : {None, "zh", "en"}
+        None: Chinese and English headings side by side (the terminal's default); "zh" or
+        "en": that language only (``--lang`` given on the command line).
+    """
     import pandas as pd
 
     from landuse.rules.summary import DIMENSIONS, summarise
 
+    def both(kind: str, key: str) -> str:
+        return _both(kind, key) if lang is None else label(kind, key, lang)
+
     tables = summarise(assessed)
     meta = assessed.attrs.get("assessment", {})
+    as_of = str(meta.get("as_of", ""))
+    if lang == "zh" and len(as_of) >= 10:
+        as_of = day_text(pd.Timestamp(as_of[:10]), "zh")
     lines = [
-        f"{both('common', 'as_of')}: {meta.get('as_of', '')}    "
+        f"{both('common', 'as_of')}: {as_of}    "
         f"{both('field', 'ruleset')}: {meta.get('ruleset', {}).get('description', '')}",
         f"{both('common', 'parcels')}: {len(assessed)}    "
         f"{both('field', 'area_mu')}: {float(pd.to_numeric(assessed['area_mu']).sum()):,.2f} "
@@ -56,7 +78,7 @@ def format_summary(assessed: pd.DataFrame) -> str:
             if col not in tables:
                 continue
             t = tables[col].copy()
-            t.index = [_row_label(col, c) for c in t.index]
+            t.index = [_row_label(col, c, lang) for c in t.index]
             t.columns = pd.MultiIndex.from_tuples(
                 [
                     (
@@ -66,7 +88,8 @@ def format_summary(assessed: pd.DataFrame) -> str:
                     for c in t.columns
                 ]
             )
-            lines += ["", f"== {zh} {en} ==", t.to_string() if len(t) else nothing]
+            head = f"{zh} {en}" if lang is None else (zh if lang == "zh" else en)
+            lines += ["", f"== {head} ==", t.to_string() if len(t) else nothing]
     return "\n".join(lines)
 
 
@@ -83,4 +106,6 @@ def summary(input: str, read: ReadArgs, assessing: AssessArgs) -> None:
       landuse summary data/geo/sample_park.gpkg --as-of 2023-10-31
     """
     gdf = assessing.assess(read.parcels(input))
-    click.echo(format_summary(gdf))
+    given = click.get_current_context().get_parameter_source("lang")
+    explicit = given is not None and given.name == "COMMANDLINE"
+    click.echo(format_summary(gdf, assessing.lang if explicit else None))

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landuse.standard import field_name_zh
 from landuse.units import M2_PER_HA
 
 __all__ = ["CATEGORY_MAPPING", "INDICATOR_COLUMNS", "land_categories", "zone_indicators"]
@@ -23,17 +24,17 @@ INDUSTRIAL_USES = ("industrial", "storage")
 
 CATEGORY_MAPPING: dict[str, dict[str, str]] = {
     "A": {
-        "zh": "A 已建成城镇建设用地 = lifecycle 为建而未投/投而未达/正常使用，"
-        "或有竣工日期(completion_date)的宗地",
+        "zh": "A 已建成城镇建设用地 = 五未阶段为建而未投、投而未达或正常使用，"
+        "或有竣工日期的宗地",
         "en": "A built-up construction land = parcels whose lifecycle is built_not_producing, "
         "producing_below_target or in_use, or that have a completion_date",
     },
     "A1": {
-        "zh": "A1 住宅用地 = A 中 land_use 为 residential",
+        "zh": "A1 住宅用地 = A 中土地用途为住宅的宗地",
         "en": "A1 residential = A parcels with land_use residential",
     },
     "A2": {
-        "zh": "A2 工矿仓储用地 = A 中 land_use 为 industrial 或 storage",
+        "zh": "A2 工矿仓储用地 = A 中土地用途为工业或仓储的宗地",
         "en": "A2 industrial and storage = A parcels with land_use industrial or storage",
     },
     "B": {
@@ -41,24 +42,25 @@ CATEGORY_MAPPING: dict[str, dict[str, str]] = {
         "en": "B other land = register parcels not in A",
     },
     "B21": {
-        "zh": "B21 已达到供地条件的其他土地 = B 中已批准(approval_date)或已供应(supply_date)的宗地"
+        "zh": "B21 已达到供地条件的其他土地 = B 中有批准日期或供地日期的宗地"
         "（台账未记录三通一平，按已批准即具备供地条件计）",
         "en": "B21 other land meeting supply conditions = B parcels with an approval_date or a "
         "supply_date (servicing, 三通一平, is not recorded: approved land is taken as serviced)",
     },
     "D": {
-        "zh": "D 已供应国有建设用地 = 有供地日期(supply_date)的宗地",
+        "zh": "D 已供应国有建设用地 = 有供地日期的宗地",
         "en": "D supplied state construction land = parcels with a supply_date",
     },
     "G": {
-        "zh": "G 闲置土地 = idle_type 为 not_started 或 stalled 的宗地",
+        "zh": "G 闲置土地 = 闲置类型为未动工闲置或中止开发闲置的宗地",
         "en": "G idle land = parcels with idle_type not_started or stalled",
     },
 }
 """How each land-accounting category is derived from parcel fields."""
 
 INDICATOR_COLUMNS = (
-    "key", "name_zh", "name_en", "value", "unit", "formula", "numerator", "denominator",
+    "key", "name_zh", "name_en", "value", "unit", "formula", "formula_zh", "numerator",
+    "denominator",
     "parcels_used", "computed", "basis_zh", "basis_en",
 )
 """Columns of :func:`zone_indicators`' result."""
@@ -125,28 +127,35 @@ class _Ind:
     en: str
     unit: str
     formula: str
+    formula_zh: str = ""
+    """The formula as a Chinese table writes it (fields by their Chinese names)."""
 
 
 _DEFS = [
     _Ind("land_development_rate", "土地开发率", "land development rate", "%",
-         "(A + B21) / (A + B)"),
-    _Ind("land_supply_rate", "土地供应率", "land supply rate", "%", "D / (A + B21)"),
-    _Ind("land_built_rate", "土地建成率", "land built-up rate", "%", "A / D"),
-    _Ind("industrial_land_share", "工业用地率", "industrial land share", "%", "A2 / A"),
+         "(A + B21) / (A + B)", "(A + B21) / (A + B)"),
+    _Ind("land_supply_rate", "土地供应率", "land supply rate", "%", "D / (A + B21)",
+         "D / (A + B21)"),
+    _Ind("land_built_rate", "土地建成率", "land built-up rate", "%", "A / D", "A / D"),
+    _Ind("industrial_land_share", "工业用地率", "industrial land share", "%", "A2 / A",
+         "A2 / A"),
     _Ind("overall_far", "综合容积率", "overall floor-area ratio", "",
-         "Σ floor_area_m2 on A / A"),
-    _Ind("building_density", "建筑密度", "building density", "%", "Σ footprint_m2 on A / A"),
+         "Σ floor_area_m2 on A / A", "A 中计容建筑面积之和 / A"),
+    _Ind("building_density", "建筑密度", "building density", "%", "Σ footprint_m2 on A / A",
+         "A 中建筑基底面积之和 / A"),
     _Ind("industrial_far", "工业用地综合容积率", "industrial floor-area ratio", "",
-         "Σ floor_area_m2 on A2 / A2"),
+         "Σ floor_area_m2 on A2 / A2", "A2 中计容建筑面积之和 / A2"),
     _Ind("industrial_coverage", "工业用地建筑系数", "industrial building coverage", "%",
-         "Σ (footprint_m2 + yard_area_m2) on A2 / A2"),
+         "Σ (footprint_m2 + yard_area_m2) on A2 / A2",
+         "A2 中(建筑基底面积 + 露天堆场面积)之和 / A2"),
     _Ind("fixed_asset_intensity", "工业用地固定资产投入强度", "industrial fixed-asset investment "
-         "intensity", "万元/公顷", "Σ invested_wan on A2 / A2 (ha)"),
+         "intensity", "万元/公顷", "Σ invested_wan on A2 / A2 (ha)",
+         "A2 中已投资额之和 / A2(公顷)"),
     _Ind("industrial_tax_per_ha", "工业用地地均税收", "industrial tax per hectare", "万元/公顷",
-         "Σ tax_wan on A2 / A2 (ha)"),
+         "Σ tax_wan on A2 / A2 (ha)", "A2 中税收之和 / A2(公顷)"),
     _Ind("overall_tax_per_ha", "综合地均税收", "overall tax per hectare", "万元/公顷",
-         "Σ tax_wan on A / A (ha)"),
-    _Ind("idle_land_rate", "土地闲置率", "idle land rate", "%", "G / D"),
+         "Σ tax_wan on A / A (ha)", "A 中税收之和 / A(公顷)"),
+    _Ind("idle_land_rate", "土地闲置率", "idle land rate", "%", "G / D", "G / D"),
 ]
 
 
@@ -156,7 +165,7 @@ def _row(d: _Ind, value: float | None, num: float | None, den: float | None, use
     return {
         "key": d.key, "name_zh": d.zh, "name_en": d.en,
         "value": round(float(value), 2 if d.unit == "" else 1) if ok else None,  # type: ignore[arg-type]
-        "unit": d.unit, "formula": d.formula,
+        "unit": d.unit, "formula": d.formula, "formula_zh": d.formula_zh,
         "numerator": round(float(num), 2) if ok and num is not None else None,
         "denominator": round(float(den), 2) if ok and den is not None else None,
         "parcels_used": int(used), "computed": bool(ok),
@@ -179,7 +188,7 @@ _NEED_FIELDS = {
 
 _EXTRA_BASIS = {
     "building_density": (
-        "footprint_m2 按标准含建筑物和构筑物，故略高于只计建筑物的建筑密度",
+        "建筑基底面积按标准含建筑物和构筑物，故略高于只计建筑物的建筑密度",
         "footprint_m2 includes structures (standard), so this is slightly above a "
         "buildings-only density",
     ),
@@ -188,7 +197,7 @@ _EXTRA_BASIS = {
         "open yards counted, as in the 2008 control-indicator formula",
     ),
     "fixed_asset_intensity": (
-        "invested_wan 为累计投资（不含地价）",
+        "已投资额为累计投资（不含地价）",
         "invested_wan is cumulative investment excluding the land price",
     ),
 }
@@ -199,6 +208,11 @@ def _in(mask: pd.Series) -> pd.Series:
     return mask.fillna(False).astype(bool)
 
 
+def _fields_zh(spec: str) -> str:
+    """``lifecycle / completion_date`` as a Chinese sentence names it: 五未阶段或竣工日期."""
+    return "或".join(field_name_zh(f) for f in spec.split(" / "))
+
+
 def _rate(d: _Ind, cats: pd.DataFrame, area_ha: pd.Series, num_keys: tuple[str, ...],
           den_keys: tuple[str, ...]) -> dict[str, Any]:
     """An area share in %: the categories ``num_keys`` over ``den_keys``."""
@@ -206,8 +220,9 @@ def _rate(d: _Ind, cats: pd.DataFrame, area_ha: pd.Series, num_keys: tuple[str, 
     miss = [k for k in used_keys if cats[k].isna().all()]
     if miss:
         fields = ", ".join(sorted({_NEED_FIELDS[k] for k in miss}))
+        fields_zh = "、".join(dict.fromkeys(_fields_zh(_NEED_FIELDS[k]) for k in miss))
         return _row(d, None, None, None, 0,
-                    f"无法计算：缺少字段 {fields}，无法确定类别 {', '.join(miss)}",
+                    f"无法计算：缺少{fields_zh}，无法确定类别 {'、'.join(miss)}",
                     f"not computed: the fields {fields} are missing, so categories "
                     f"{', '.join(miss)} cannot be derived")
     num = sum(float(area_ha[_in(cats[k])].sum()) for k in num_keys)
@@ -228,12 +243,13 @@ def _not_computable(d: _Ind, parcels: pd.DataFrame, cats: pd.DataFrame, cat: str
     """The row saying why an intensity cannot be computed, or None when it can."""
     if cats[cat].isna().all():
         f = _NEED_FIELDS[cat]
-        return _row(d, None, None, None, 0, f"无法计算：缺少字段 {f}，无法确定类别 {cat}",
+        return _row(d, None, None, None, 0, f"无法计算：缺少{_fields_zh(f)}，无法确定类别 {cat}",
                     f"not computed: the field {f} is missing, so category {cat} "
                     "cannot be derived")
     absent = [f for f in fields if f not in parcels]
     if absent:
-        return _row(d, None, None, None, 0, f"无法计算：宗地数据没有字段 {', '.join(absent)}",
+        return _row(d, None, None, None, 0,
+                    f"无法计算：宗地数据没有{'、'.join(field_name_zh(a) for a in absent)}",
                     f"not computed: the parcels have no field {', '.join(absent)}")
     return None
 

@@ -273,7 +273,8 @@ def indicator_section(parcels: pd.DataFrame, lang: str) -> tuple[Table, pd.DataF
     h = T[lang]
     zh = lang == "zh"
     ind = zone_indicators(parcels)
-    rows = [[r.name_zh if zh else r.name_en, r.value, r.unit, r.formula,
+    rows = [[r.name_zh if zh else r.name_en, r.value, r.unit,
+             r.formula_zh if zh else r.formula,
              h["computed"] if r.computed else h["not_computed"],
              r.basis_zh if zh else r.basis_en] for r in iter_rows(ind)]
     table = Table("indicators", h["t_indicators"],

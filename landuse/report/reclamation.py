@@ -16,7 +16,7 @@ import pandas as pd
 from landuse.ledger import rows as iter_rows
 from landuse.report.cells import mu, r1
 from landuse.report.period import Period
-from landuse.report.text import fmt1, label
+from landuse.report.text import day_text, fmt1, label
 from landuse.standard import get_standard
 from landuse.units import M2_PER_MU
 
@@ -299,7 +299,7 @@ def reclamation_figures(
 
 def _repeat_note(pid: str, g: pd.DataFrame, lang: str) -> str:
     unit, sep = ("亩", "；") if lang == "zh" else (" mu", "; ")
-    parts = sep.join(f"{r.event_date.date()} {label('method', r.method, lang)} "
+    parts = sep.join(f"{day_text(r.event_date, lang)} {label('method', r.method, lang)} "
                      f"{fmt1(r.area_m2 / M2_PER_MU)}{unit}" for r in iter_rows(g))
     last_m = label("method", g.iloc[-1]["method"], lang)
     big = fmt1(g["area_m2"].max() / M2_PER_MU)
@@ -315,8 +315,9 @@ def _excluded_note(excluded: pd.DataFrame, period: Period, lang: str) -> str:
     zh = lang == "zh"
     n_before = int((excluded["event_date"] < period.start).sum())
     n_after = int((excluded["event_date"] > period.end).sum())
-    rows_txt = ", ".join(
-        f"{r.event_id} ({r.event_date.date()})" for r in iter_rows(excluded.head(20)))
+    rows_txt = ("、" if zh else ", ").join(
+        f"{r.event_id}（{day_text(r.event_date, lang)}）" if zh else
+        f"{r.event_id} ({day_text(r.event_date, lang)})" for r in iter_rows(excluded.head(20)))
     more = "" if len(excluded) <= 20 else (" 等" if zh else " and more")
     if zh:
         return (f"统计期外的 {len(excluded)} 条事件未计入（期前 {n_before} 条，期后 {n_after} "

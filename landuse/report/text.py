@@ -14,7 +14,7 @@ from landuse import labels
 from landuse.labels import header
 from landuse.standard import get_standard
 
-__all__ = ["T", "fmt1", "label", "period_label", "word"]
+__all__ = ["T", "day_text", "fmt1", "label", "period_label", "word"]
 
 _LONG = frozenset({"mujun_class"})
 """Code lists the report names by their long label (``A类（优先发展）``)."""
@@ -88,6 +88,19 @@ def period_label(start: pd.Timestamp, end: pd.Timestamp, lang: str = "zh") -> st
         )
     return f"{start.day} {calendar.month_name[start.month]} {start.year} to " \
         f"{end.day} {calendar.month_name[end.month]} {end.year}"
+
+
+def day_text(day: pd.Timestamp, lang: str = "zh") -> str:
+    """A day in prose: 2022年8月15日 in Chinese (as a land office writes it), ISO in English.
+
+    Examples
+    --------
+    >>> day_text(pd.Timestamp("2022-08-05")), day_text(pd.Timestamp("2022-08-05"), "en")
+    ('2022年8月5日', '2022-08-05')
+    """
+    if lang == "zh":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return day.date().isoformat()
 
 
 _FIELD_HEADERS: dict[str, str] = {

@@ -24,11 +24,12 @@ from urllib.parse import quote
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from landuse.errors import DataSourceError, SchemaError
 from landuse.io.write import atomic_path
 from landuse.report.model import Chart, ReportData
-from landuse.report.text import T
+from landuse.report.text import T, day_text
 
 __all__ = ["FORMATS", "map_href_for", "report_context", "write_report"]
 
@@ -75,11 +76,24 @@ def _md_table(t: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _day(value: Any, lang: str) -> str:
+    """A meta date as prose writes it (2023年10月31日 in Chinese, ISO in English)."""
+    return "" if value in (None, "") else day_text(pd.Timestamp(str(value)[:10]), lang)
+
+
+def _period_text(m: dict[str, Any]) -> str:
+    """The period: its label and its first and last day."""
+    lang = m["lang"]
+    a, b = _day(m["period_from"], lang), _day(m["period_to"], lang)
+    return f"{m['period_label']}（{a}至{b}）" if lang == "zh" else \
+        f"{m['period_label']} ({a} – {b})"
+
+
 def _meta_lines(m: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) of the report's period, sub-park, assessment date and parcel count."""
     tx = T[m["lang"]]
-    return [(tx["period"], f"{m['period_label']} ({m['period_from']} – {m['period_to']})"),
-            (tx["zone"], m["zone_label"]), (tx["as_of"], m["as_of"]),
+    return [(tx["period"], _period_text(m)),
+            (tx["zone"], m["zone_label"]), (tx["as_of"], _day(m["as_of"], m["lang"])),
             (tx["parcels_n"], str(m.get("parcels")))]
 
 
@@ -190,9 +204,8 @@ def _write_html(d: Doc, map_frame: gpd.GeoDataFrame, path: Path,
 <title>{escape(m['title'])} · {escape(m['period_label'])}</title>
 <style>{_CSS}</style></head><body>
 <h1>{escape(m['title'])}</h1>
-<p class="meta">{escape(tx['period'])}: {escape(m['period_label'])}
-({m['period_from']} – {m['period_to']}) · {escape(tx['zone'])}:
-{escape(m['zone_label'])} · {escape(tx['as_of'])}: {m['as_of']} ·
+<p class="meta">{escape(tx['period'])}: {escape(_period_text(m))} · {escape(tx['zone'])}:
+{escape(m['zone_label'])} · {escape(tx['as_of'])}: {escape(_day(m['as_of'], lang))} ·
 {escape(tx['parcels_n'])}: {m.get('parcels')}</p>{map_line}
 <h2>{escape(tx['headline'])}</h2>
 <p class="headline" id="headline">{escape(d['headline'])}</p>
@@ -250,9 +263,9 @@ def _write_xlsx(d: Doc, path: Path) -> None:
     ws.column_dimensions["B"].width = 100
     ws.append(header(ws, [tx["c_indicator"], tx["c_value"]]))
     ws.append([m["title"], None])
-    ws.append([tx["period"], f"{m['period_label']} ({m['period_from']} – {m['period_to']})"])
+    ws.append([tx["period"], _period_text(m)])
     ws.append([tx["zone"], m["zone_label"]])
-    ws.append([tx["as_of"], m["as_of"]])
+    ws.append([tx["as_of"], _day(m["as_of"], lang)])
     ws.append([tx["parcels_n"], m.get("parcels")])
     hl = WriteOnlyCell(ws, value=d["headline"])
     hl.alignment = Alignment(wrap_text=True, vertical="top")

@@ -22,6 +22,10 @@ class _Piece:
     def take(self, idx: np.ndarray) -> pa.Array:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def take_zh(self, idx: np.ndarray) -> pa.Array:
+        """The piece in a Chinese sentence (the same as :meth:`take` unless worded apart)."""
+        return self.take(idx)
+
 
 class Num(_Piece):
     """A number rounded to ``decimals`` (trailing zeros dropped: 100.0 -> '100')."""
@@ -45,14 +49,22 @@ class Pct(Num):
 
 
 class Date(_Piece):
-    """A date as ``YYYY-MM-DD``."""
+    """A date: ``YYYY-MM-DD`` in English, 2022年8月15日 in Chinese (no leading zeros)."""
 
     def __init__(self, values: np.ndarray) -> None:
         self.values = values
 
+    def _days(self, idx: np.ndarray) -> pa.Array:
+        return pa.array(self.values[idx].astype("datetime64[D]"), from_pandas=True)
+
     def take(self, idx: np.ndarray) -> pa.Array:
-        arr = pa.array(self.values[idx].astype("datetime64[D]"), from_pandas=True)
-        return pc.fill_null(pc.cast(arr, pa.string()), "?")
+        return pc.fill_null(pc.cast(self._days(idx), pa.string()), "?")
+
+    def take_zh(self, idx: np.ndarray) -> pa.Array:
+        arr = self._days(idx)
+        parts = [pc.cast(f(arr), pa.string()) for f in (pc.year, pc.month, pc.day)]
+        text = pc.binary_join_element_wise(parts[0], "年", parts[1], "月", parts[2], "日", "")
+        return pc.fill_null(text, "?")
 
 
 class Txt(_Piece):
@@ -147,7 +159,9 @@ class Sentences:
         if all(isinstance(p, str) for p in pieces):
             values = _repeat("".join(pieces), len(idx))  # type: ignore[arg-type]
         else:
-            parts = [p if isinstance(p, str) else p.take(idx) for p in pieces]
+            zh_ = self.lang == "zh"
+            parts = [p if isinstance(p, str) else (p.take_zh(idx) if zh_ else p.take(idx))
+                     for p in pieces]
             values = pc.binary_join_element_wise(*parts, "")
         self._long.append(idx, values)
         if self._keys is not None:

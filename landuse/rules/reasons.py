@@ -26,8 +26,8 @@ from landuse.standard import code_label, field_name_zh, get_standard
 __all__ = ["sentences"]
 
 def _fz(name: str) -> str:
-    """A field for a Chinese sentence: 中文名(name)."""
-    return f"{field_name_zh(name)}({name})"
+    """A field for a Chinese sentence: its Chinese name only (the English name is for en)."""
+    return field_name_zh(name)
 
 
 def _ind(code: str) -> str:
@@ -125,9 +125,11 @@ def _stage(S: Sentences, f: Findings) -> None:
         k + "producing_below_target",
     )
     failed = Txt(join_codes(f.n, f.efficiency.failed()))
+    failed_zh = Txt(join_codes(
+        f.n, {_ind(c): m for c, m in f.efficiency.failed().items()}, "、"))
     S.add(
         below & ~lc.bad_status,
-        ["已投产(投产日期", dPr, ")但存在低效指标(", failed, "),属投而未达。"],
+        ["已投产(投产日期", dPr, ")但", failed_zh, "未达标,属投而未达。"],
         ["In production (", dPr, ") but fails indicators (", failed,
          "): producing_below_target."],
         k + "producing_below_target",
@@ -341,8 +343,7 @@ def _causes(S: Sentences, f: Findings) -> None:
     c = f.idle.consequences
     S.add(
         c.check_cause,
-        ["闲置原因未记录(", "delay_cause",
-         "),须核实是否属政府原因或不可抗力;核实前按用地单位原因处理。"],
+        ["闲置原因未记录,须核实是否属政府原因或不可抗力;核实前按用地单位原因处理。"],
         ["The cause of the delay (delay_cause) is not recorded: it must be checked whether "
          "the government or force majeure caused it; until then it is treated as the holder's."],
         "cause:unrecorded",
@@ -592,7 +593,7 @@ def _unjudged_items(f: Findings, lang: str) -> dict[str, np.ndarray]:
         for cause, m in it.missing.items():
             known = has_label("unjudged", cause)
             if zh:
-                why = label("unjudged", cause, "zh") if known else f"缺少{cause}"
+                why = label("unjudged", cause, "zh") if known else f"缺少{field_name_zh(cause)}"
                 out[f"{_ind(code)}({why})"] = m
             else:
                 why = label("unjudged", cause, "en") if known else f"{cause} missing"

@@ -366,7 +366,7 @@ def test_items_and_assessment_read_one_stored_assessment_in_either_language(
     # FB-001 is in production since 2023-06-18 (sample register): the sentence says so
     # in the language asked for; codes are the same in both
     zh, en = items["zh"]["FB-001"], items["en"]["FB-001"]
-    assert "投产日期2023-06-18" in zh["reasons"] and "In production since 2023-06-18" in \
+    assert "投产日期2023年6月18日" in zh["reasons"] and "In production since 2023-06-18" in \
         en["reasons"]
     assert {k: zh[k] for k in fields if k != "reasons"} == \
         {k: en[k] for k in fields if k != "reasons"}

@@ -98,7 +98,7 @@ def test_period_arithmetic(parcels, start, end, label, reclaimed, zombies,  # ty
 def test_excluded_events_are_named(parcels) -> None:  # type: ignore[no-untyped-def]
     r = build_report(parcels, mini_ledger(), "2023-01-01", "2023-10-31")
     note = next(n for n in r.notes if "统计期外" in n)
-    assert "E17 (2023-11-20)" in note and "E2022-01" in note
+    assert "E17（2023年11月20日）" in note and "E2022-01" in note
 
 
 def test_parcel_reclaimed_twice_counted_once(parcels) -> None:  # type: ignore[no-untyped-def]
@@ -174,7 +174,8 @@ def test_zone_indicators(parcels) -> None:  # type: ignore[no-untyped-def]
     bare = zone_indicators(parcels.drop(columns=["floor_area_m2", "tax_wan"])).set_index("key")
     assert not bare.loc["overall_far", "computed"]
     assert "floor_area_m2" in bare.loc["overall_far", "basis_en"]
-    assert "floor_area_m2" in bare.loc["overall_far", "basis_zh"]
+    assert "计容建筑面积" in bare.loc["overall_far", "basis_zh"]
+    assert "floor_area_m2" not in bare.loc["overall_far", "basis_zh"]
     assert not bare.loc["industrial_tax_per_ha", "computed"]
     r = build_report(parcels.drop(columns=["floor_area_m2"]), mini_ledger(), "2023-01-01",
                      "2023-10-31")

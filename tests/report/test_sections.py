@@ -172,7 +172,7 @@ def test_ledger_notes_name_repeats_and_events_outside_the_period() -> None:
     assert notes[0].startswith("宗地 P1 在统计期内盘活 2 次")
     assert "面积只计 1 次（5亩）" in notes[0] and "（兼并重组）" in notes[0]
     assert notes[1] == ("统计期外的 3 条事件未计入（期前 1 条，期后 2 条）："
-                        "E0 (2023-01-20), E3 (2023-03-02), E4 (2023-03-09)。")
+                        "E0（2023年1月20日）、E3（2023年3月2日）、E4（2023年3月9日）。")
     assert notes[-1].startswith("盘活面积按宗地去重")
     assert len(notes) == 3
 

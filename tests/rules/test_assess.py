@@ -36,7 +36,7 @@ def test_issue_example_sentence() -> None:
     r = one(supplied(agreed_start_date="2022-08-15"))
     assert r["overdue_days"] == 442
     assert (
-        "约定动工日期2022-08-15起满一年未动工(已逾期442天),依《闲置土地处置办法》第二条属闲置土地;"
+        "约定动工日期2022年8月15日起满一年未动工(已逾期442天),依《闲置土地处置办法》第二条属闲置土地;"
         "依第十四条按土地价款500万元的20%征缴闲置费100万元"
         in r["reasons"]
     )
@@ -61,14 +61,14 @@ def test_delivery_plus_one_year_when_no_agreed_date() -> None:
     # base = 2022-10-31, idle on 2023-10-31 exactly
     assert r["idle_type"] == "not_started"
     assert r["overdue_days"] == 365
-    assert "交地日期2021-10-31后1年即2022-10-31" in r["reasons"]
+    assert "交地日期2021年10月31日后1年即2022年10月31日" in r["reasons"]
 
 
 def test_no_base_cannot_be_judged_and_says_why() -> None:
     r = one(supplied())
     assert r["idle_type"] == "none"
     assert r["idle_fee_wan"] == 0
-    assert "agreed_start_date" in r["reasons"] and "delivery_date" in r["reasons"]
+    assert "约定动工日期" in r["reasons"] and "交地日期" in r["reasons"]
     assert "无法判定是否闲置" in r["reasons"]
     en = one(supplied(), lang="en")
     assert "idleness cannot be judged" in en["reasons"]
@@ -121,7 +121,7 @@ def test_start_evidence_none_with_start_date_is_explained() -> None:
     r = one(
         supplied(agreed_start_date="2021-01-01", start_evidence="none", start_date="2021-06-01")
     )
-    assert "动工依据为未动工" in r["reasons"] and "2021-06-01" in r["reasons"]
+    assert "动工依据为未动工" in r["reasons"] and "2021年6月1日" in r["reasons"]
 
 
 # ------------------------------------------------------------------ causes
@@ -156,7 +156,7 @@ def test_unrecorded_cause_not_holder_when_ruleset_says_so() -> None:
 def test_missing_price_fee_is_nan_and_said() -> None:
     r = one(supplied(agreed_start_date="2020-06-01", land_price_wan=None))
     assert np.isnan(r["idle_fee_wan"])
-    assert "land_price_wan" in r["reasons"]
+    assert "缺少土地价款" in r["reasons"]
 
 
 # ------------------------------------------------------------------ stalled (case B)
@@ -212,7 +212,7 @@ def test_stalled_missing_ratio_reported_not_guessed() -> None:
     # developed area unknown, investment 50 %: under "or" it cannot be decided
     r = one(stalled_row(developed_area_m2=None))
     assert r["idle_type"] == "none"
-    assert "developed_area_m2" in r["reasons"] and "无法按“或”判定" in r["reasons"]
+    assert "缺少已开发面积" in r["reasons"] and "无法按“或”判定" in r["reasons"]
     # ... but one low ratio is enough under "or"
     r = one(stalled_row(developed_area_m2=None, invested_wan=100.0))
     assert r["idle_type"] == "stalled"
@@ -247,7 +247,7 @@ def test_lifecycle(row: dict, stage: str) -> None:
 
 def test_unknown_stage_names_missing_fields() -> None:
     r = one({"holder": "x"})
-    assert "approval_date" in r["reasons"] and "supply_date" in r["reasons"]
+    assert "缺少批准日期和供地日期" in r["reasons"]
 
 
 # ------------------------------------------------------------------ low efficiency
@@ -290,8 +290,8 @@ def test_yard_counts_in_coverage_and_missing_yard_is_reported() -> None:
     )
     r = assess(g, AS_OF)
     assert list(r["low_efficiency"]) == [False, False, False]
-    assert "yard_area_m2" in r["reasons"].iloc[1]
-    assert "yard_area_m2" not in r["reasons"].iloc[2]
+    assert "露天堆场面积" in r["reasons"].iloc[1]
+    assert "露天堆场面积" not in r["reasons"].iloc[2]
 
 
 def test_the_stricter_of_contract_and_ruleset_target_applies() -> None:
@@ -332,7 +332,7 @@ def test_unknown_industry_and_missing_fields_are_reported() -> None:
     r = one(producing(industry_code="99"))
     assert "控制表无此行业" in r["reasons"]
     r = one(producing(admin_area_m2=None, green_area_m2=None))
-    assert "admin_area_m2" in r["reasons"] and "green_area_m2" in r["reasons"]
+    assert "缺少行政办公及生活服务设施用地面积" in r["reasons"] and "缺少绿地面积" in r["reasons"]
 
 
 def test_not_completed_parcels_are_not_judged_low_efficiency() -> None:
@@ -445,7 +445,7 @@ def test_contradicting_dates_are_reported_not_crashed() -> None:
     r = one(
         supplied(supply_date="2019-01-01", start_date="2020-06-01", completion_date="2020-01-01")
     )
-    assert "竣工日期2020-01-01早于实际动工日期2020-06-01" in r["reasons"]
+    assert "竣工日期2020年1月1日早于实际动工日期2020年6月1日" in r["reasons"]
     en = one(
         supplied(supply_date="2019-01-01", start_date="2020-06-01", completion_date="2020-01-01"),
         lang="en",

@@ -84,8 +84,8 @@ def test_reasons_cite_the_articles(result) -> None:
 def test_former_holder_dates_are_named(result) -> None:
     _, r, en = result
     s = r.loc["H05", "reasons"]
-    for field in ("实际动工日期2017-03-01", "竣工日期2018-01-01", "投产日期2018-06-01"):
-        assert field + "早于本次供地日期2020-01-01" in s
+    for field in ("实际动工日期2017年3月1日", "竣工日期2018年1月1日", "投产日期2018年6月1日"):
+        assert field + "早于本次供地日期2020年1月1日" in s
     assert r.loc["H05", "lifecycle"] == "supplied_unused"
     e = en.set_index("parcel_id").loc["H03", "reasons"]
     assert "suspended_since 2016-01-01 is before the current supply date 2023-01-01" in e

@@ -1,0 +1,212 @@
+"""Chinese as a land office writes it: no English codes, field names or ISO dates in zh text.
+
+Every Chinese output of the sample park that people read is scanned: the assessment's
+reasons, the report (Markdown, HTML text and the JSON's prose: headline, paragraphs, notes,
+category bases), the map's words (legend, popup labels, reasons) and the CLI summary with
+``--lang zh``. An ASCII identifier (three or more Latin letters or underscores) or an ISO
+date (2022-08-15) in that text fails the test, unless the word is on the short allow-list
+below.
+
+Left out on purpose, with the reason:
+
+* free text a user typed into the ledger (``note``): the office's own words, shown as given;
+* the ruleset's identifier and version (``cn-national 1.0.0``): the name of a data file, as a
+  version string, not a sentence;
+* tables' date columns keep ISO dates (they sort and paste into spreadsheets as dates); prose
+  writes 2022年8月15日.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "geo" / "sample_park.gpkg"
+AS_OF = "2023-10-31"
+PERIOD = ("2023-01-01", "2023-10-31")
+
+ALLOWED = {
+    "GDP",  # gross domestic product, as Chinese statistics write it
+    "NDVI",  # the vegetation index, written so in Chinese remote sensing
+    "GCJ",  # GCJ-02, the name of the coordinate system of Chinese web maps
+    "CGCS",  # CGCS2000, the national geodetic system
+    "EPSG",  # EPSG codes name coordinate systems
+    "OpenStreetMap",  # a basemap's name (its licence requires it shown)
+    "Esri",  # a basemap's name and attribution
+    "Leaflet",  # the map library's attribution, required by its licence
+    "CARTO",  # a basemap's attribution
+    "landuse",  # the program's own name, signing the report
+}
+"""Abbreviations and proper names Chinese text writes in Latin letters."""
+
+IDENT = re.compile(r"[A-Za-z_]{3,}")
+ISO_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
+MUJUN_PENDING = ("亩均效益指标(", "未提供一票否决字段(", "亩均指标缺少数据")
+"""Sentences of the 亩均 rule, reworded in a parallel change; checked apart (xfail below)."""
+
+
+def offenders(text: str) -> list[str]:
+    """The ASCII identifiers and ISO dates in ``text`` that are not allowed."""
+    words = [w for w in IDENT.findall(text) if w not in ALLOWED]
+    return words + ISO_DATE.findall(text)
+
+
+def _check(where: str, texts: list[str]) -> None:
+    bad = {t: offenders(t) for t in texts}
+    bad = {t: w for t, w in bad.items() if w}
+    shown = "\n".join(f"  {w}: {t[:160]}" for t, w in list(bad.items())[:15])
+    assert not bad, f"{where}: {len(bad)} Chinese texts carry codes or ISO dates:\n{shown}"
+
+
+def _sentences(reasons: list[str]) -> tuple[list[str], list[str]]:
+    """Reasons split into sentences: (ours, the 亩均 ones pending elsewhere)."""
+    ours, pending = [], []
+    for r in reasons:
+        for s in filter(None, r.split("。")):
+            (pending if s.startswith(MUJUN_PENDING) else ours).append(s)
+    return ours, pending
+
+
+class _Text(HTMLParser):
+    """The text a reader sees in an HTML page (no script, style or attributes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self._skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in ("script", "style")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip and data.strip():
+            self.parts.append(data.strip())
+
+
+@pytest.fixture(scope="module")
+def park() -> dict[str, Any]:
+    from landuse.io import read_ledger, read_parcels
+    from landuse.report import build_report
+    from landuse.rules import assess
+
+    assessed = assess(read_parcels(SAMPLE), AS_OF, lang="zh")
+    ledger = read_ledger(SAMPLE)
+    report = build_report(assessed, ledger, *PERIOD, lang="zh", as_of=AS_OF)
+    notes = {str(n) for n in ledger["note"].dropna()} if "note" in ledger else set()
+    return {"assessed": assessed, "ledger": ledger, "report": report, "notes": notes}
+
+
+def test_the_scan_catches_what_it_is_for() -> None:
+    assert offenders("存在低效指标(far;coverage)") == ["far", "coverage"]
+    assert offenders("缺少floor_area_m2") == ["floor_area_m"]
+    assert offenders("约定动工日期2022-08-15起") == ["2022-08-15"]
+    assert offenders("亩均GDP 12万元，面积3 km²，2022年8月15日") == []
+
+
+def test_reasons_zh(park: dict[str, Any]) -> None:
+    ours, _ = _sentences(list(park["assessed"]["reasons"]))
+    assert len(ours) > 300
+    _check("reasons", ours)
+
+
+@pytest.mark.xfail(strict=True, reason="the 亩均 sentences still name fields in English; "
+                   "their wording belongs to the parallel 亩均 change")
+def test_reasons_zh_mujun_sentences(park: dict[str, Any]) -> None:
+    _, pending = _sentences(list(park["assessed"]["reasons"]))
+    _check("亩均 reasons", pending)
+
+
+def _prose(obj: Any, notes: set[str]) -> list[str]:
+    """Every string of the report's JSON that carries Chinese, but not the ledger's notes."""
+    out: list[str] = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if not k.endswith("_en"):
+                out += _prose(v, notes)
+    elif isinstance(obj, list):
+        for v in obj:
+            out += _prose(v, notes)
+    elif isinstance(obj, str) and re.search(r"[\u4e00-\u9fff]", obj) and obj not in notes:
+        out.append(obj)
+    return out
+
+
+def test_report_json_zh(park: dict[str, Any]) -> None:
+    from landuse.report.model import ReportData
+
+    data: ReportData = park["report"]
+    texts = _prose(json.loads(json.dumps(data.to_dict(), default=str)), park["notes"])
+    assert any("盘活" in t for t in texts)
+    _check("report JSON", texts)
+
+
+def _without_notes(text: str, notes: set[str]) -> str:
+    for n in sorted(notes, key=len, reverse=True):
+        text = text.replace(n, "")
+    return text
+
+
+def test_report_markdown_and_html_zh(park: dict[str, Any], tmp_path: Path) -> None:
+    from landuse.report import write_report
+
+    md = write_report(park["report"], tmp_path / "r.md").read_text("utf-8")
+    md = _without_notes(md, park["notes"])
+    lines = [ln for ln in md.splitlines() if re.search(r"[\u4e00-\u9fff]", ln)]
+    # a table row's date column keeps ISO dates; prose lines (not table rows) must not
+    prose = [ln for ln in lines if not ln.lstrip().startswith("|")]
+    assert prose
+    _check("report Markdown", prose)
+    _check("report Markdown tables", [IDENT.sub(
+        lambda m: "" if m.group() in ALLOWED else m.group(), ISO_DATE.sub("", ln))
+        for ln in lines if ln.lstrip().startswith("|")])
+    page = _Text()
+    page.feed(write_report(park["report"], tmp_path / "r.html").read_text("utf-8"))
+    texts = [_without_notes(t, park["notes"]) for t in page.parts]
+    texts = [t for t in texts if re.search(r"[\u4e00-\u9fff]", t) and not ISO_DATE.fullmatch(t)]
+    _check("report HTML", [ISO_DATE.sub("", t) if t.startswith("|") else t for t in texts])
+
+
+def test_map_words_zh(park: dict[str, Any]) -> None:
+    from landuse.webmap import make_map
+
+    wm = make_map(park["assessed"], park["ledger"], lang="zh")
+    words = [str(v) for v in wm.config["t"].values()]
+    legend = [layer["title"] for layer in wm.config["layers"]]
+    legend += [c["label"] for layer in wm.config["layers"] for c in layer["classes"]]
+    assert "批而未供" in legend
+    texts = [t for t in words + legend if re.search(r"[\u4e00-\u9fff]", t)]
+    assert len(texts) > 20
+    _check("map words", texts)
+    ours, _ = _sentences([r["r"] for r in wm.config["source"]["recs"] if r.get("r")])
+    _check("map popups", ours)
+
+
+def test_cli_summary_zh() -> None:
+    from landuse.cli import cli
+
+    res = CliRunner().invoke(cli, ["summary", str(SAMPLE), "--as-of", AS_OF, "--lang", "zh"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[0].startswith("评估基准日: 2023年10月31日")
+    # the first line's ruleset identifier is a file's name and version (see module docstring)
+    _check("CLI summary", [lines[0].split("规则集")[0], *lines[1:]])
+
+
+def test_one_term_for_the_as_of_date(park: dict[str, Any], tmp_path: Path) -> None:
+    from landuse.labels import label
+    from landuse.report import write_report
+
+    assert label("common", "as_of", "zh") == "评估基准日"
+    md = write_report(park["report"], tmp_path / "r.md").read_text("utf-8")
+    assert "评价基准日" not in md
+    assert "评价基准日" not in "".join(park["assessed"]["reasons"])
