@@ -48,8 +48,6 @@ ALLOWED = {
 
 IDENT = re.compile(r"[A-Za-z_]{3,}")
 ISO_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
-MUJUN_PENDING = ("亩均效益指标(", "未提供一票否决字段(", "亩均指标缺少数据")
-"""Sentences of the 亩均 rule, reworded in a parallel change; checked apart (xfail below)."""
 
 
 def offenders(text: str) -> list[str]:
@@ -65,13 +63,9 @@ def _check(where: str, texts: list[str]) -> None:
     assert not bad, f"{where}: {len(bad)} Chinese texts carry codes or ISO dates:\n{shown}"
 
 
-def _sentences(reasons: list[str]) -> tuple[list[str], list[str]]:
-    """Reasons split into sentences: (ours, the 亩均 ones pending elsewhere)."""
-    ours, pending = [], []
-    for r in reasons:
-        for s in filter(None, r.split("。")):
-            (pending if s.startswith(MUJUN_PENDING) else ours).append(s)
-    return ours, pending
+def _sentences(reasons: list[str]) -> list[str]:
+    """Reasons split into sentences."""
+    return [s for r in reasons for s in filter(None, r.split("。"))]
 
 
 class _Text(HTMLParser):
@@ -114,16 +108,10 @@ def test_the_scan_catches_what_it_is_for() -> None:
 
 
 def test_reasons_zh(park: dict[str, Any]) -> None:
-    ours, _ = _sentences(list(park["assessed"]["reasons"]))
-    assert len(ours) > 300
-    _check("reasons", ours)
-
-
-@pytest.mark.xfail(strict=True, reason="the 亩均 sentences still name fields in English; "
-                   "their wording belongs to the parallel 亩均 change")
-def test_reasons_zh_mujun_sentences(park: dict[str, Any]) -> None:
-    _, pending = _sentences(list(park["assessed"]["reasons"]))
-    _check("亩均 reasons", pending)
+    sentences = _sentences(list(park["assessed"]["reasons"]))
+    assert len(sentences) > 300
+    assert any(x.startswith("亩均效益指标(") for x in sentences), "the 亩均 no-data sentence"
+    _check("reasons", sentences)
 
 
 def _prose(obj: Any, notes: set[str]) -> list[str]:
@@ -187,7 +175,7 @@ def test_map_words_zh(park: dict[str, Any]) -> None:
     texts = [t for t in words + legend if re.search(r"[\u4e00-\u9fff]", t)]
     assert len(texts) > 20
     _check("map words", texts)
-    ours, _ = _sentences([r["r"] for r in wm.config["source"]["recs"] if r.get("r")])
+    ours = _sentences([r["r"] for r in wm.config["source"]["recs"] if r.get("r")])
     _check("map popups", ours)
 
 

@@ -632,7 +632,7 @@ def _mujun(S: Sentences, f: Findings, rs: Ruleset, lang: str) -> None:
         named: dict[str, np.ndarray] = {}
         for m in mj.missing:
             mjm |= m.mask
-            name = f"{m.label_zh}({m.field})" if zh else f"{m.label_en} ({m.field})"
+            name = m.label_zh if zh else f"{m.label_en} ({m.field})"
             named[name] = m.mask
         names = Txt(join_codes(n, named, "、" if zh else "; "))
         mean = rules["missing_value"] == "mean"
@@ -674,21 +674,25 @@ def _mujun(S: Sentences, f: Findings, rs: Ruleset, lang: str) -> None:
          " mu: not rated (class T)."],
         "mujun:too_small",
     )
-    nd_fields = ", ".join(dict.fromkeys(
+    numerators = list(dict.fromkeys(
         s["numerator"] for s in rules["indicators"].values() if s["numerator"] != "area_mu"
     ))
+    nd_fields = ", ".join(numerators)
+    nd_zh = "、".join(field_name_zh(x) for x in numerators)
     S.add(
         mj.no_data,
-        ["亩均效益指标(", nd_fields, ")均无数据,不参评亩均效益(T类),请补充统计数据。"],
+        ["亩均效益指标(", nd_zh, ")均无数据,不参评亩均效益(T类),请补充统计数据。"],
         ["No performance figure (", nd_fields,
          ") for the mu-average evaluation: not rated (class T); supply the statistics."],
         "mujun:no_data",
     )
     if not mj.veto_checked:
         vc = ", ".join(rules["veto_columns"])
+        vc_zh = "、".join(rules.get("veto_names_zh") or [])
         S.add(
             mj.class_code <= CLASSES.index("B"),
-            ["未提供一票否决字段(", vc, "),未核查一票否决。"],
+            ["未提供一票否决所需数据(", vc_zh, "),未核查一票否决。"] if vc_zh
+            else ["未提供一票否决所需数据,未核查一票否决。"],
             ["No veto column (", vc, ") given: veto not checked."],
             "mujun:veto_unchecked",
         )

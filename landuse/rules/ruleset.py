@@ -158,6 +158,7 @@ _SCHEMA: dict[str, Any] = {
         "rank_scope": _S(choices=("all", "zone")),
         "missing_value": _S(choices=("zero", "mean")),
         "veto_columns": _Spec("strlist"),
+        "veto_names_zh": _Spec("strlist", required=False),
         "veto_class": _S(choices=("C", "D")),
         "scale_unknown": _S(choices=("above", "below")),
         **_MUJUN_SCHEME,
@@ -471,6 +472,14 @@ def _finish(
                 (*at, "indicators"), "no indicator",
                 f"add at least one [{'.'.join(at)}.indicators.X]",
             )
+    mj = merged["mujun"]
+    if "veto_names_zh" in mj and len(mj["veto_names_zh"]) != len(mj["veto_columns"]):
+        raise src_for("mujun").error(
+            ("mujun", "veto_names_zh"),
+            f"{len(mj['veto_names_zh'])} Chinese names for {len(mj['veto_columns'])} veto "
+            "columns",
+            "give one Chinese name per veto column, in the same order",
+        )
     return Ruleset(
         name=name,
         version=version,

@@ -359,7 +359,8 @@ def test_mujun_score_formula_and_cap() -> None:
     assert r["mujun_score"] == pytest.approx(30.0)
     capped = one(producing(tax_wan=24.097 * 15 * 10, value_added_wan=None, rd_wan=None))
     assert capped["mujun_score"] == pytest.approx(45.0)  # 1.5 x weight 30
-    assert "value_added_wan" in r["reasons"]
+    # the missing indicator named in Chinese (its label in the ruleset), not by its field
+    assert "亩均增加值" in r["reasons"] and "value_added_wan" not in r["reasons"]
 
 
 @pytest.mark.parametrize(
