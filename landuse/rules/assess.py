@@ -41,36 +41,16 @@ from landuse.core.area import add_areas
 from landuse.errors import CRSError, SchemaError
 from landuse.rules._text import join_codes
 from landuse.rules.columns import Columns, missing_field_warnings
-from landuse.rules.efficiency import INDICATORS
 from landuse.rules.findings import Findings, evaluate
 from landuse.rules.idle import IDLE_TYPES
-from landuse.rules.lifecycle import LIFECYCLES
 from landuse.rules.mujun import CLASSES
 from landuse.rules.reasons import sentences
 from landuse.rules.ruleset import Ruleset, default_ruleset, load_ruleset
+from landuse.standard import ASSESSMENT_COLUMNS
 
-# LIFECYCLES, IDLE_TYPES, INDICATORS and CLASSES live in their families' modules; they
-# stay importable from here for the modules that read them with the assessment's columns.
-__all__ = ["ASSESSMENT_COLUMNS", "CLASSES", "IDLE_TYPES", "INDICATORS", "LIFECYCLES", "assess"]
+# ASSESSMENT_COLUMNS: the §3 fields, from the standard (landuse/data/standard.toml)
+__all__ = ["ASSESSMENT_COLUMNS", "assess"]
 
-ASSESSMENT_COLUMNS: tuple[str, ...] = (
-    "area_m2",
-    "area_mu",
-    "area_ha",
-    "lifecycle",
-    "idle_type",
-    "overdue_days",
-    "idle_fee_wan",
-    "recovery_candidate",
-    "low_efficiency",
-    "failed_indicators",
-    "mujun_score",
-    "mujun_class",
-    "flags",
-    "reasons",
-    "ruleset",
-)
-"""Columns :func:`assess` adds (§3 of the parcel standard, plus ``ruleset``)."""
 
 
 def assess(
