@@ -24,6 +24,7 @@ import pandas as pd
 
 from landuse.labels import label
 from landuse.report.evidence import check_evidence, reason_in
+from landuse.report.text import day_text
 from landuse.report.text import label as report_label
 from landuse.webmap.classes import LayerClass, LayerSpec
 
@@ -48,6 +49,16 @@ _CHANGE = (("decrease", "#2c7bb6"), ("stable", "#d9d9d9"), ("rise", "#fdae61"),
 def _w(key: str, lang: str, **kw: str) -> str:
     """The evidence layer's words (``words.toml`` [map], keys ``evidence_*``)."""
     return label("map", f"evidence_{key}", lang).format(**kw)
+
+
+def _day(d: str | None, lang: str) -> str | None:
+    """An imagery date as the layer names show it (2023年10月31日 in Chinese)."""
+    if not d:
+        return None
+    try:
+        return day_text(pd.Timestamp(d), lang)
+    except ValueError:
+        return d  # not a date (a raster's own tag): shown as it is
 
 
 def _codes(v: Any) -> list[str]:
@@ -165,8 +176,8 @@ def evidence_layers(
             ks.append(f"s{j}")
         add(LayerSpec(key, title, cls), ks)
 
-    after_name = d_after or _w("after_nodate", lang)
-    before_name = d_before or _w("before_nodate", lang)
+    after_name = _day(d_after, lang) or _w("after_nodate", lang)
+    before_name = _day(d_before, lang) or _w("before_nodate", lang)
     if two_dates:
         share_layer("ev_before", _w("before", lang, d=before_name), before)
     if np.isfinite(built).any():
@@ -218,4 +229,5 @@ def evidence_layers(
         rec["r"] = reason_in(reasons[i], lang)
         popups.append(rec)
     codes = np.column_stack(columns) if columns else np.zeros((n, 0), dtype=np.int16)
-    return codes.astype(np.int16), specs, popups, {"before": d_before, "after": d_after}
+    return codes.astype(np.int16), specs, popups, {"before": _day(d_before, lang),
+                                                   "after": _day(d_after, lang)}

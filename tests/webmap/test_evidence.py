@@ -92,9 +92,10 @@ def test_evidence_layers_in_the_map_config(park: dict[str, Any]) -> None:
     layers = {s["key"]: s for s in wm.config["layers"]}
     assert list(layers)[-4:] == ["evidence", "ev_before", "ev_after", "ev_change"]
     assert wm.config["nc"] == len(layers) == N_LAYERS
-    assert "2021-10-31" in layers["ev_before"]["title"]
-    assert "2023-10-31" in layers["ev_after"]["title"]
-    assert wm.config["evDates"] == {"before": "2021-10-31", "after": "2023-10-31"}
+    # the imagery dates as a land office writes them in Chinese
+    assert "2021年10月31日" in layers["ev_before"]["title"]
+    assert "2023年10月31日" in layers["ev_after"]["title"]
+    assert wm.config["evDates"] == {"before": "2021年10月31日", "after": "2023年10月31日"}
     # legend counts: one class per flag, the rest agree or carry warnings only
     counts = {c["code"]: c["count"] for c in layers["evidence"]["classes"]}
     flagged = ev["records_disagree"].astype(str).str.len() > 0
@@ -286,18 +287,18 @@ def test_before_after_view_in_browser(park: dict[str, Any], chromium_path: str,
         page.goto(file_url(park["map"]))
         wait_rendered(page)
         labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
-        assert any("前期" in t and "2021-10-31" in t for t in labels)
-        assert any("后期" in t and "2023-10-31" in t for t in labels)
-        assert any("2021-10-31 → 2023-10-31" in t for t in labels)
+        assert any("前期" in t and "2021年10月31日" in t for t in labels)
+        assert any("后期" in t and "2023年10月31日" in t for t in labels)
+        assert any("2021年10月31日 → 2023年10月31日" in t for t in labels)
         page.click(".lu-compare-btn")
         wait_rendered(page)
         assert page.evaluate("LU.map.hasLayer(LU.layers.ev_before)") is True
         assert page.evaluate("LU.map.hasLayer(LU.layers.ev_after)") is True
         assert page.evaluate("LU.map.hasLayer(LU.layers.stage)") is False
         tags = page.locator(".lu-swipe-tag").all_inner_texts()
-        assert "2021-10-31" in tags[0] and "2023-10-31" in tags[1]
+        assert "2021年10月31日" in tags[0] and "2023年10月31日" in tags[1]
         legend = page.locator(".lu-legend").inner_text()
-        assert "2021-10-31" in legend and "2023-10-31" in legend
+        assert "2021年10月31日" in legend and "2023年10月31日" in legend
         # the divider splits the view: before clipped to its left, after to its right
         page.evaluate("LU.compare(true, 0.3)")
         clip_b = page.evaluate("LU.layers.ev_before.getContainer().style.clip")
