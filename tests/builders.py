@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import csv
 import math
 from pathlib import Path
 from typing import Any
@@ -401,3 +402,31 @@ def tiny_register() -> gpd.GeoDataFrame:
                                box(x + 3.7 * d, y + 2 * d, x + 4.2 * d, y + 2.5 * d)]))
     return gpd.GeoDataFrame({"parcel_id": [f"T-{k}" for k in range(6)]}, geometry=geoms,
                             crs=4490)
+
+
+# -- Hand-worked cases kept as CSV tables beside the rules tests
+
+
+def hand_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a hand-worked case table (UTF-8 CSV with a header)."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def hand_pairs(text: str) -> list[str]:
+    """The ``a=b | c=d`` items of a case table's cell."""
+    return [p.strip() for p in text.split(" | ") if p.strip()]
+
+
+def hand_value(field: str, raw: str, text_fields: set[str]) -> Any:
+    """A case table's cell as a value: None, text (text fields and dates), bool or number."""
+    if raw == "None":
+        return None
+    if field in text_fields or "date" in field:
+        return raw
+    if raw in ("true", "false"):
+        return raw == "true"
+    try:
+        return float(raw)
+    except ValueError:
+        return raw

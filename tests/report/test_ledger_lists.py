@@ -91,7 +91,7 @@ def test_open_cases_with_procedure_dates(reports: dict[str, ReportData], lang: s
 
 
 def test_through_json_and_xlsx(reports: dict[str, ReportData], tmp_path: Path) -> None:
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl  # a dependency of landuse (the xlsx writer)
     for lang, rep in reports.items():
         data = json.loads(write_report(rep, tmp_path / f"r_{lang}.json").read_text("utf-8"))
         idle = data["tables"]["idle_parcels"]

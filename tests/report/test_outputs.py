@@ -14,6 +14,7 @@ from landuse.report import build_report, write_report
 from landuse.report.model import ReportData
 from tests.builders import mini_ledger, mini_parcels, write_mini_gpkg
 from tests.report.test_build import EN_HEADLINE_PARTS, ZH_HEADLINE_PARTS
+from tests.support.browser import CHROMIUM_ARGS
 
 PARTS = {"zh": ZH_HEADLINE_PARTS, "en": EN_HEADLINE_PARTS}
 METHOD_AREAS = [67.0, 52.0, 56.8, 175.8]
@@ -195,9 +196,7 @@ def test_html_offline_in_chromium(reports: dict[str, ReportData], tmp_path: Path
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=chromium_path,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=CHROMIUM_ARGS,
         )
         ctx = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
         page = ctx.new_page()

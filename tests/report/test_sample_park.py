@@ -15,6 +15,7 @@ import pytest
 from landuse.report import build_report, write_report
 from landuse.report.model import ReportData
 from landuse.report.text import fmt1, label
+from tests.support.browser import CHROMIUM_ARGS
 
 FORMATS = ("json", "md", "xlsx", "docx", "html")
 METHODS = ("lease_then_transfer", "agreement_transfer", "merger")
@@ -190,9 +191,7 @@ def test_html_files_in_chromium(written: dict[str, Any], expected: dict[str, Any
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=chromium_path,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=CHROMIUM_ARGS,
         )
         ctx = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
         for lang in ("zh", "en"):

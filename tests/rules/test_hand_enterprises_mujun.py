@@ -15,7 +15,6 @@ Expectations: ``field=value`` (equal, as text), ``field≈number`` (within 0.01)
 
 from __future__ import annotations
 
-import csv
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import pandas as pd
 import pytest
 
 from landuse.rules import assess
-from tests.builders import make, producing, supplied
+from tests.builders import hand_pairs, hand_rows, hand_value, make, producing, supplied
 
 AS_OF = "2023-10-31"
 CSV = Path(__file__).with_name("hand_enterprises_mujun.csv")
@@ -35,32 +34,16 @@ DEFAULTS = {"credit_code": None, "holder": None, "above_scale": True,
             "registered_area_m2": 10000.0, "safety_veto": False}
 
 
-def _rows() -> list[dict[str, str]]:
-    with CSV.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
-
-def _pairs(text: str) -> list[str]:
-    return [p.strip() for p in text.split(" | ") if p.strip()]
-
-
-def _value(field: str, raw: str) -> Any:
-    if raw == "None":
-        return None
-    if field in TEXT_FIELDS or "date" in field:
-        return raw
-    if raw in ("true", "false"):
-        return raw == "true"
-    return float(raw)
 
 
 def _parcel(row: dict[str, str]) -> dict[str, Any]:
     kw: dict[str, Any] = {**DEFAULTS, "parcel_id": row["parcel"]}
     if row["base"] == "producing":
         kw.update(ONLY_TAX)
-    for pair in _pairs(row["inputs"]):
+    for pair in hand_pairs(row["inputs"]):
         k, v = pair.split("=", 1)
-        kw[k] = _value(k, v)
+        kw[k] = hand_value(k, v, TEXT_FIELDS)
     return {"producing": producing, "supplied": supplied}[row["base"]](**kw)
 
 
@@ -80,7 +63,7 @@ def _check(cell: Any, expect: str) -> None:
         assert want not in text, f"{field}: {want!r} in {text!r}"
 
 
-ROWS = _rows()
+ROWS = hand_rows(CSV)
 CASES = {k: list(g) for k, g in groupby(ROWS, key=lambda r: r["case"])}
 
 
@@ -98,7 +81,7 @@ def test_hand_enterprises(case: str) -> None:
     out = assess(g, AS_OF).set_index("parcel_id")
     for row in rows:
         r: pd.Series = out.loc[row["parcel"]]
-        for expect in _pairs(row["expect"]):
+        for expect in hand_pairs(row["expect"]):
             field = expect.split("~")[0].split("=")[0].split("≈")[0].rstrip("!")
             try:
                 _check(r[field], expect)

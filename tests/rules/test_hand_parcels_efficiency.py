@@ -14,56 +14,36 @@ contains the text), ``field!~text`` (does not); separated by `` | ``.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from landuse.rules import assess, default_ruleset
-from tests.builders import make, producing, supplied
+from tests.builders import hand_pairs, hand_rows, hand_value, make, producing, supplied
 
 AS_OF = "2023-10-31"
 CSV = Path(__file__).with_name("hand_parcels_efficiency.csv")
 TEXT_FIELDS = {"industry_code", "industry_code_edition", "land_use"}
 
 
-def _rows() -> list[dict[str, str]]:
-    with CSV.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
-
-def _value(field: str, raw: str) -> Any:
-    if raw == "None":
-        return None
-    if field in TEXT_FIELDS or "date" in field:
-        return raw
-    if raw in ("true", "false"):
-        return raw == "true"
-    try:
-        return float(raw)
-    except ValueError:
-        return raw
-
-
-def _pairs(text: str) -> list[str]:
-    return [p.strip() for p in text.split(" | ") if p.strip()]
 
 
 def _parcel(row: dict[str, str]) -> dict[str, Any]:
     kw: dict[str, Any] = {}
-    for pair in _pairs(row["inputs"]):
+    for pair in hand_pairs(row["inputs"]):
         k, v = pair.split("=", 1)
-        kw[k] = _value(k, v)
+        kw[k] = hand_value(k, v, TEXT_FIELDS)
     return {"producing": producing, "supplied": supplied}[row["base"]](**kw)
 
 
 def _ruleset(text: str) -> Any:
     rs = default_ruleset()
-    for pair in _pairs(text):
+    for pair in hand_pairs(text):
         path, v = pair.split("=", 1)
         section, key = path.split(".", 1)
-        rs = rs.override({section: {key: _value(key, v)}})
+        rs = rs.override({section: {key: hand_value(key, v, TEXT_FIELDS)}})
     return rs
 
 
@@ -83,7 +63,7 @@ def _check(cell: Any, expect: str) -> None:
         assert want not in text, f"{field}: {want!r} in {text!r}"
 
 
-ROWS = _rows()
+ROWS = hand_rows(CSV)
 
 
 def test_at_least_fifteen_parcels_cover_the_three_points() -> None:
@@ -97,6 +77,6 @@ def test_at_least_fifteen_parcels_cover_the_three_points() -> None:
 def test_hand_parcel(row: dict[str, str]) -> None:
     g = make([_parcel(row)])
     r = assess(g, AS_OF, ruleset=_ruleset(row["ruleset"])).iloc[0]
-    for expect in _pairs(row["expect"]):
+    for expect in hand_pairs(row["expect"]):
         field = expect.split("~")[0].split("=")[0].rstrip("!")
         _check(r[field], expect)

@@ -1,7 +1,5 @@
-"""Helpers for the web-map tests: assessed parcels made by hand, and a headless browser.
-
-The assessment columns (standard §3) are filled in deterministically here so the map tests
-do not depend on the rules; they exercise the map, not the assessment.
+"""A headless browser for the map and report tests: Debian chromium offline, pages drawn
+and read back (the assessed layers they show are made in :mod:`tests.builders`).
 """
 
 from __future__ import annotations
