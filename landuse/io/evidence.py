@@ -111,7 +111,8 @@ def read_evidence(
             OSError) as e:
         if isinstance(e, DataSourceError):
             raise
-        raise DataSourceError(f"{p}: the evidence cannot be read ({e}).") from e
+        raise DataSourceError(f"{p}: the evidence cannot be read ({e}). Fix: give the .gpkg, "
+                              ".parquet or .geojson written by 'landuse evidence'.") from e
     if "records_disagree" in ev.columns:
         ev["records_disagree"] = ev["records_disagree"].fillna("")
     ev.attrs["landuse"] = {"source": str(p)}
