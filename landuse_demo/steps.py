@@ -9,6 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
 
 __all__ = ["STEPS", "DemoContext", "sample_park_path"]
 
@@ -46,33 +51,56 @@ class DemoContext:
     as_of: str = "2023-10-31"
     period: tuple[str, str] = ("2023-01-01", "2023-10-31")
     written: list[Path] = field(default_factory=list)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def parcels(self) -> gpd.GeoDataFrame:
+        """The sample's parcels, read once (each step gets its own copy)."""
+        if "parcels" not in self._memo:
+            from landuse.io import read_parcels
+
+            self._memo["parcels"] = read_parcels(self.sample)
+        return self._memo["parcels"].copy()
+
+    def ledger(self) -> pd.DataFrame:
+        """The sample's ledger, read once (each step gets its own copy)."""
+        if "ledger" not in self._memo:
+            from landuse.io import read_ledger
+
+            self._memo["ledger"] = read_ledger(self.sample, layer="ledger")
+        return self._memo["ledger"].copy()
+
+    def assessed(self, lang: str = "zh") -> gpd.GeoDataFrame:
+        """The sample assessed as of :attr:`as_of` in ``lang``, computed once per language."""
+        key = f"assessed_{lang}"
+        if key not in self._memo:
+            from landuse.rules import assess
+
+            self._memo[key] = assess(self.parcels(), self.as_of, lang=lang)
+        return self._memo[key].copy()
 
 
 def _step_register(ctx: DemoContext) -> list[Path]:
     from landuse.core.area import add_areas
-    from landuse.io import read_parcels, write_layer
+    from landuse.io import write_layer
 
-    parcels = add_areas(read_parcels(ctx.sample))
+    parcels = add_areas(ctx.parcels())
     return [write_layer(parcels, ctx.out_dir / "parcels.gpkg", "parcels", overwrite=True)]
 
 
 def _step_validate(ctx: DemoContext) -> list[Path]:
     from landuse.core.validate import validate
-    from landuse.io import read_parcels
     from landuse.io.problems import write_problems
 
-    problems = validate(read_parcels(ctx.sample))
+    problems = validate(ctx.parcels())
     csv = write_problems(problems, ctx.out_dir / "validation.csv", str(ctx.sample), True)
     js = write_problems(problems, ctx.out_dir / "validation.json", str(ctx.sample), True)
     return [csv, js]
 
 
 def _step_assess(ctx: DemoContext) -> list[Path]:
-    from landuse.io import read_parcels
     from landuse.io.assessment import write_assessment
-    from landuse.rules import assess
 
-    assessed = assess(read_parcels(ctx.sample), ctx.as_of)
+    assessed = ctx.assessed()
     return [
         write_assessment(assessed, ctx.out_dir / "assessment.xlsx", overwrite=True),
         write_assessment(assessed, ctx.out_dir / "assessment.gpkg", overwrite=True),
@@ -83,13 +111,11 @@ def _step_report(ctx: DemoContext) -> list[Path]:
     """The zh and en reports in every format; with the evidence step's ``evidence.gpkg``
     (it runs first) they include the records-vs-imagery list, and the HTML reports link
     every parcel id to the sample park's map written by the map step."""
-    from landuse.io import read_ledger, read_parcels
     from landuse.io.evidence import read_evidence
     from landuse.report import FORMATS, build_report, map_href_for, write_report
-    from landuse.rules import assess
 
-    parcels = assess(read_parcels(ctx.sample), ctx.as_of)
-    ledger = read_ledger(ctx.sample)
+    parcels = ctx.assessed()
+    ledger = ctx.ledger()
     ev_path = ctx.out_dir / "evidence.gpkg"
     ev, outside = read_evidence(ev_path) if ev_path.exists() else (None, None)
     written = []
@@ -110,7 +136,7 @@ def _step_evidence(ctx: DemoContext) -> list[Path]:
     import pandas as pd
 
     from landuse.evidence import run_evidence
-    from landuse.io import read_parcels, write_layer
+    from landuse.io import write_layer
     from landuse.io.evidence import write_evidence
     from landuse.io.write import atomic_path
     from landuse_demo.synthetic import (
@@ -119,7 +145,7 @@ def _step_evidence(ctx: DemoContext) -> list[Path]:
         write_landcover,
     )
 
-    parcels = read_parcels(ctx.sample)
+    parcels = ctx.parcels()
     before_date = (pd.Timestamp(ctx.as_of) - pd.DateOffset(years=2)).strftime("%Y-%m-%d")
     written: list[Path] = []
     rasters: dict[str, Path] = {}
@@ -148,18 +174,15 @@ def _step_evidence(ctx: DemoContext) -> list[Path]:
 def _step_map(ctx: DemoContext) -> list[Path]:
     """The zh and en maps; with the evidence step's ``evidence.gpkg`` (it runs first) they
     carry the imagery-evidence layer and the before/after view."""
-    from landuse.io import read_ledger, read_parcels
     from landuse.io.evidence import read_evidence
-    from landuse.rules import assess
     from landuse.webmap import make_map, write_map
 
-    parcels = read_parcels(ctx.sample)
-    ledger = read_ledger(ctx.sample)
+    ledger = ctx.ledger()
     ev_path = ctx.out_dir / "evidence.gpkg"
     ev, outside = read_evidence(ev_path) if ev_path.exists() else (None, None)
     out = []
     for lang in ("zh", "en"):
-        wm = make_map(assess(parcels, ctx.as_of, lang=lang), ledger, lang=lang, evidence=ev,
+        wm = make_map(ctx.assessed(lang), ledger, lang=lang, evidence=ev,
                       outside_supply=outside)
         name = "sample_park.html" if lang == "zh" else "sample_park_en.html"
         out += write_map(wm, ctx.maps_dir / name, overwrite=True)
@@ -174,7 +197,6 @@ def _step_store(ctx: DemoContext) -> list[Path]:
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
 
-    from landuse.io import read_ledger, read_parcels
     from landuse.io.write import atomic_path
     from landuse.store import open_store
     from landuse_api.main import create_app
@@ -183,7 +205,7 @@ def _step_store(ctx: DemoContext) -> list[Path]:
     target = ctx.out_dir / "park.gpkg"
     with atomic_path(target, overwrite=True) as tmp:
         with open_store(tmp, create=True) as store:
-            store.load(read_parcels(ctx.sample), read_ledger(ctx.sample, layer="ledger"),
+            store.load(ctx.parcels(), ctx.ledger(),
                        actor="demo")
     answers: dict[str, object] = {}
     with open_store(target) as store:
