@@ -69,3 +69,14 @@ def wait_rendered(page: Any, timeout_ms: int = 20000) -> None:
 
 def file_url(path: Path) -> str:
     return path.resolve().as_uri()
+
+
+def click_parcel(page: Any, disp: Any, i: int) -> None:
+    """Click parcel ``i`` of ``disp`` (the map's display frame) where the map draws it."""
+    import shapely
+
+    p = shapely.point_on_surface(disp.geometry.iloc[i])
+    xy = page.evaluate("([y, x]) => { const q = LU.map.latLngToContainerPoint([y, x]);"
+                       " return [q.x, q.y]; }", [p.y, p.x])
+    box = page.locator("#" + page.evaluate("LU.map.getContainer().id")).bounding_box()
+    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])

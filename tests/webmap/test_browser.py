@@ -17,7 +17,7 @@ import shapely
 from landuse.io import read_ledger, read_parcels
 from landuse.webmap import make_map, write_map
 from tests.builders import fake_assess, synthetic_parcels
-from tests.support.browser import file_url, offline_page, wait_rendered
+from tests.support.browser import click_parcel, file_url, offline_page, wait_rendered
 
 pytestmark = pytest.mark.browser
 
@@ -65,13 +65,6 @@ def _view_sets(page: Any, disp: gpd.GeoDataFrame) -> tuple[set[int], set[int]]:
     return hits(b[0]), hits(b[1])
 
 
-def _click_parcel(page: Any, disp: gpd.GeoDataFrame, i: int) -> None:
-    p = shapely.point_on_surface(disp.geometry.iloc[i])
-    xy = page.evaluate("([y, x]) => { const q = LU.map.latLngToContainerPoint([y, x]);"
-                       " return [q.x, q.y]; }", [p.y, p.x])
-    box = page.locator("#" + page.evaluate("LU.map.getContainer().id")).bounding_box()
-    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
-
 
 def test_sample_park_map_in_browser(sample_map: dict[str, Any], chromium_path: str,
                                     artifacts: Path) -> None:
@@ -107,7 +100,7 @@ def test_sample_park_map_in_browser(sample_map: dict[str, Any], chromium_path: s
         page.evaluate("(b) => LU.map.fitBounds(L.latLngBounds(b), {maxZoom: 17, animate: false})",
                       [[y0, x0], [y1, x1]])
         wait_rendered(page)
-        _click_parcel(page, disp, i)
+        click_parcel(page, disp, i)
         page.wait_for_selector(".lu-popup")
         popup = page.locator(".lu-popup")
         assert popup.get_attribute("data-parcel") == parcels["parcel_id"].iloc[i]
@@ -201,7 +194,7 @@ def test_tiled_map_from_file_url(tiled_map: dict[str, Any], chromium_path: str,
         assert len(inner) > 50
         assert inner <= rendered <= outer
         page.screenshot(path=str(artifacts / "webmap_tiled_20000.png"))
-        _click_parcel(page, disp, i)
+        click_parcel(page, disp, i)
         page.wait_for_selector(".lu-popup")
         assert page.locator(".lu-popup").get_attribute("data-parcel") == parcels[
             "parcel_id"].iloc[i]
@@ -262,7 +255,7 @@ def test_served_mvt_tiles(tmp_path: Path, chromium_path: str) -> None:
             rendered = set(page.evaluate("LU.renderedIdsInView('stage')"))
             inner, outer = _view_sets(page, disp)
             assert inner and inner <= rendered <= outer
-            _click_parcel(page, disp, i)
+            click_parcel(page, disp, i)
             page.wait_for_selector(".lu-popup")
             assert page.locator(".lu-popup").get_attribute("data-parcel") == parcels[
                 "parcel_id"].iloc[i]
@@ -334,7 +327,7 @@ def test_reclaimed_by_date_layer_in_browser(sample_map: dict[str, Any], sample_p
 
         if method:
             assert code_label("method", method, "zh") in tip
-        _click_parcel(page, disp, i)
+        click_parcel(page, disp, i)
         page.wait_for_selector(".lu-popup")
         assert page.locator(".lu-popup").get_attribute("data-parcel") == pid
         assert page.locator(".lu-popup .lu-rdate").inner_text() == day.strftime("%Y-%m-%d")
@@ -374,7 +367,7 @@ def test_reclaimed_by_date_layer_in_tiled_map(tmp_path: Path, chromium_path: str
         codes = page.evaluate("LU_CONFIG.layers.find((s) => s.key === 'reclaim_date')"
                               ".classes.filter((c) => c.count).map((c) => c.code)")
         assert codes == ["2022", "2023-Q2", "2023-Q4"]
-        _click_parcel(page, disp, 212)
+        click_parcel(page, disp, 212)
         page.wait_for_selector(".lu-popup")
         assert page.locator(".lu-popup .lu-rdate").inner_text() == "2023-11-30"  # corrected
         _clean(state)

@@ -17,7 +17,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 from click.testing import CliRunner
 
 from landuse.cli import cli
@@ -31,7 +30,7 @@ from landuse.webmap import make_map, write_map
 from landuse.webmap.classes import LAYERS
 from landuse.webmap.evidence import EVIDENCE_LAYERS
 from tests.builders import fake_assess, synthetic_parcels
-from tests.support.browser import file_url, offline_page, wait_rendered
+from tests.support.browser import click_parcel, file_url, offline_page, wait_rendered
 
 N_LAYERS = len(LAYERS) + len(EVIDENCE_LAYERS)  # thematic + evidence layers (10)
 
@@ -220,13 +219,6 @@ def test_cli_map_evidence_and_report_map(park: dict[str, Any], sample_park: Path
 # ----------------------------------------------------------------------------- browser
 
 
-def _click_parcel(page: Any, disp: gpd.GeoDataFrame, i: int) -> None:
-    p = shapely.point_on_surface(disp.geometry.iloc[i])
-    xy = page.evaluate("([y, x]) => { const q = LU.map.latLngToContainerPoint([y, x]);"
-                       " return [q.x, q.y]; }", [p.y, p.x])
-    box = page.locator("#" + page.evaluate("LU.map.getContainer().id")).bounding_box()
-    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
-
 
 @pytest.mark.browser
 def test_evidence_layer_in_browser(park: dict[str, Any], chromium_path: str,
@@ -256,7 +248,7 @@ def test_evidence_layer_in_browser(park: dict[str, Any], chromium_path: str,
         page.evaluate("(b) => LU.map.fitBounds(L.latLngBounds(b), {maxZoom: 17, animate: false})",
                       [[y0, x0], [y1, x1]])
         wait_rendered(page)
-        _click_parcel(page, disp, i)
+        click_parcel(page, disp, i)
         page.wait_for_selector(".lu-evidence")
         assert page.locator(".lu-popup").get_attribute("data-parcel") == pid
         box = page.locator(".lu-evidence")
