@@ -17,7 +17,7 @@ __all__ = ["assess"]
 
 
 @click.command()
-@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("input", type=click.Path())
 @read_options
 @assess_options
 @output_options(help="Output file: .gpkg, .parquet, .geojson, .csv or .xlsx.")

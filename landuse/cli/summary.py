@@ -94,7 +94,7 @@ def format_summary(assessed: pd.DataFrame, lang: str | None = None) -> str:
 
 
 @click.command()
-@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("input", type=click.Path())
 @read_options
 @assess_options
 @handle_errors
