@@ -40,11 +40,13 @@ __all__ = [
     "EXIT_INPUT",
     "FIRST_DATE",
     "AssessArgs",
+    "EngineArgs",
     "ReadArgs",
     "assess_options",
     "check_date",
     "check_outputs",
     "date_option",
+    "engine_options",
     "handle_errors",
     "output_options",
     "overwrite_opt",
@@ -520,3 +522,33 @@ def output_options(func: F | None = None, *, help: str = "Output file.",
         return _apply(cast(F, handle_errors(checked)), opts)
 
     return decorate(func) if func is not None else decorate
+
+
+# -- engine: --workers --cluster ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineArgs:
+    """The options of :func:`engine_options`, passed to a command as ``engine``."""
+
+    workers: int | None = None
+    cluster: str | None = None
+
+    @property
+    def distributed(self) -> bool:
+        """True when the command runs on Dask (``--workers`` or ``--cluster``)."""
+        return self.workers is not None or self.cluster is not None
+
+
+def engine_options(func: F) -> F:
+    """``--workers --cluster``: a command that runs per development zone of a partitioned
+    dataset takes them; it gets them as one keyword argument ``engine`` (:class:`EngineArgs`)."""
+    opts = [
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Run one task per development zone on a local Dask cluster of N "
+                     "worker processes (a partitioned dataset as INPUT)."),
+        click.option("--cluster", metavar="tcp://HOST:8786", default=None,
+                     help="Run one task per development zone on this Dask scheduler (the "
+                     "dataset must be at the same path on every worker)."),
+    ]
+    return _apply(_collect(func, EngineArgs, "engine"), opts)

@@ -197,8 +197,9 @@ def _write_parts(whole: pd.DataFrame, values: pd.DataFrame, keys: list[str], crs
                  root: Path) -> list[list[str]]:
     """One file per partition, rows sorted by parcel id; returns the partitions written."""
     written: list[list[str]] = []
-    for combo, idx in sorted(values.groupby(keys, sort=True).groups.items()):
-        combo_t = (combo,) if not isinstance(combo, tuple) else combo
+    combos = values[keys].astype(str).agg("\x1f".join, axis=1)
+    for joined, idx in sorted(values.groupby(combos.to_numpy(), sort=True).groups.items()):
+        combo_t = tuple(str(joined).split("\x1f"))
         part = gpd.GeoDataFrame(whole.loc[idx], geometry="geometry", crs=crs)
         if "parcel_id" in part.columns:
             part = part.sort_values("parcel_id", kind="stable", key=lambda s: s.astype(str))
