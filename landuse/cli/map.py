@@ -47,8 +47,9 @@ __all__ = ["map_cmd"]
               "buildings outside supply.")
 @click.option("--pmtiles", "pmtiles", is_flag=True,
               help="Write OUTPUT as one PMTiles archive of the map's vector tiles (e.g. a "
-              "province from a partitioned dataset) instead of a page; serve it with "
-              "'landuse serve --pmtiles'.")
+              "province from a partitioned dataset) instead of a page, and beside it NAME.html, "
+              "an offline page that opens the archive the user chooses or drops; serve the "
+              "archive with 'landuse serve --pmtiles'.")
 @output_options(help="The HTML file to write, e.g. maps/zone.html (with --pmtiles: the "
                 ".pmtiles file).")
 @engine_options
@@ -118,8 +119,14 @@ def _pmtiles(input: str, read: ReadArgs, assessing: AssessArgs, engine: EngineAr
         parcels, failed = assessed(input, read, assessing, engine)
     else:
         parcels = assessing.assess(read.parcels(input))
+    from pathlib import Path
+
+    from landuse.webmap.viewer import write_viewer
+
     info = write_pmtiles(parcels, output, lang=assessing.lang, overwrite=overwrite,
                          progress=True)
     click.echo(f"PMTiles -> {info['path']}: {info['tiles']} tiles, zoom {info['minzoom']}-"
                f"{info['maxzoom']}, {info['bytes'] / 1e6:.1f} MB")
+    page = write_viewer(Path(output).with_suffix(".html"), assessing.lang, overwrite=overwrite)
+    click.echo(f"查看器 viewer -> {page} (open it, then choose or drop the .pmtiles file)")
     report_failures(failed)

@@ -110,3 +110,35 @@ def test_served_with_range_requests_over_http(archive: Path, sample_park: Path,
                 assert remote.get(*zxy) == data
     finally:
         server.stop()
+
+
+@pytest.mark.browser
+def test_offline_viewer_opens_a_chosen_archive(archive: Path, chromium_path: str) -> None:
+    """The viewer page beside the archive, opened from file:// with the network cut, reads
+    the archive the user picks and draws its tiles with the archive's own legend."""
+    from tests.support.browser import fetched_urls, file_url, offline_page
+
+    page_path = archive.with_suffix(".html")
+    html = page_path.read_text("utf-8")
+    assert fetched_urls(html) == []
+    with offline_page(chromium_path) as (page, state):
+        page.goto(file_url(page_path))
+        page.set_input_files("#lu-file", str(archive))
+        page.wait_for_function("window.LU_VIEWER_STATE.opened !== null", timeout=20000)
+        page.wait_for_function("window.LU_VIEWER_STATE.tiles > 0", timeout=20000)
+        opened = page.evaluate("window.LU_VIEWER_STATE.opened")
+        assert opened["n"] == 302 and opened["name"] == "park.pmtiles"
+        assert "已打开 park.pmtiles: 302 宗" in page.inner_text("#lu-status")
+        legend = page.inner_text("#lu-legend")
+        assert "批而未供" in legend or "供而未用" in legend
+        # the drawn canvas holds coloured pixels (a parcel fill), not only the background
+        page.wait_for_timeout(300)
+        drawn = page.evaluate("""() => [...document.querySelectorAll('#map canvas')]
+            .some(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                         for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+                         return false; })""")
+        assert drawn
+        # another layer redraws with its own legend
+        page.select_option("#lu-layer", "1")
+        assert page.inner_text("#lu-legend") != legend
+        assert state["network"] == [] and state["console"] == []
