@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ __all__ = [
     "is_dataset",
     "read_dataset",
     "write_dataset",
+    "write_dataset_chunks",
 ]
 
 DATASET_META = "_landuse_dataset.json"
@@ -162,6 +163,65 @@ def write_dataset(
         partitions = _write_parts(whole, values, list(keys), crs, tmp)
         meta = {"crs": crs.to_json_dict(), "keys": list(keys), "columns": columns,
                 "partitions": partitions, "geoparquet": "1.1.0"}
+        (tmp / DATASET_META).write_text(json.dumps(meta, ensure_ascii=False, indent=1),
+                                        encoding="utf-8")
+        if t.exists():
+            shutil.rmtree(t)
+        os.replace(tmp, t)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dataset_info(t)
+
+
+def write_dataset_chunks(
+    chunks: Iterable[gpd.GeoDataFrame],
+    target: str | Path,
+    keys: Sequence[str],
+    overwrite: bool = False,
+) -> DatasetInfo:
+    """Write a dataset too large for memory, one chunk at a time, atomically.
+
+    Each chunk must hold whole partitions (e.g. one development zone, as a generator or a
+    per-zone export gives them): a partition met in two chunks is an error. Parcel ids are
+    checked for repeats within each chunk (across chunks they are not: keep them unique, as
+    :func:`write_dataset` checks for registers that fit in memory). The CRS of every chunk
+    must be the first one's.
+    """
+    t = Path(target)
+    if not keys:
+        raise SchemaError("--partition-by names no column. Fix: e.g. --partition-by zone.")
+    if t.exists() and not overwrite:
+        raise OutputExistsError(f"{t}: exists and won't be overwritten without --overwrite.")
+    t.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{t.name}.", dir=t.parent))
+    try:
+        partitions: list[list[str]] = []
+        crs: CRS | None = None
+        columns: list[str] = []
+        for i, gdf in enumerate(chunks):
+            name = f"chunk {i + 1}"
+            this = _one_crs([(name, gdf)])
+            if crs is None:
+                crs, columns = this, list(gdf.columns)
+            elif not this.equals(crs):
+                raise CRSError(f"{name} is in {this.to_string()} but chunk 1 is in "
+                               f"{crs.to_string()}: a dataset has one CRS. Fix: reproject it.")
+            vals = _partition_values(gdf, keys, name)
+            frame = pd.DataFrame(gdf.drop(columns=list(keys))).reset_index(drop=True)
+            if "parcel_id" in frame.columns and frame["parcel_id"].duplicated().any():
+                raise SchemaError(f"{name}: parcel_id repeats. Fix: give every parcel its "
+                                  "own number.")
+            try:
+                partitions += _write_parts(frame, vals.reset_index(drop=True), list(keys),
+                                           crs, tmp)
+            except FileExistsError as e:
+                raise SchemaError(f"{name}: holds a partition an earlier chunk held. Fix: "
+                                  "give each partition's parcels in one chunk.") from e
+        if crs is None:
+            raise DataSourceError("no chunk to write. Fix: give at least one parcel.")
+        meta = {"crs": crs.to_json_dict(), "keys": list(keys), "columns": columns,
+                "partitions": sorted(partitions), "geoparquet": "1.1.0"}
         (tmp / DATASET_META).write_text(json.dumps(meta, ensure_ascii=False, indent=1),
                                         encoding="utf-8")
         if t.exists():

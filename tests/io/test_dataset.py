@@ -147,3 +147,19 @@ def test_filter_on_a_plain_file_is_an_error(tmp_path: Path) -> None:
     _province().to_file(tmp_path / "a.gpkg", layer="parcels")
     with pytest.raises(Exception, match="not a partitioned dataset"):
         read_parcels(tmp_path / "a.gpkg", where={"city": ["南昌市"]})
+
+
+def test_chunks_written_one_at_a_time_read_like_one(tmp_path: Path) -> None:
+    from landuse.io.dataset import write_dataset_chunks
+
+    g = _province()
+    by_zone = [g[g["dev_zone"] == z] for z in sorted(g["dev_zone"].unique())]
+    write_dataset_chunks(iter(by_zone), tmp_path / "a", KEYS)
+    write_dataset([("p", g)], tmp_path / "b", KEYS)
+    assert dataset_info(tmp_path / "a").partitions == dataset_info(tmp_path / "b").partitions
+    a, b = read_dataset(tmp_path / "a"), read_dataset(tmp_path / "b")
+    assert a.to_wkb().equals(b.to_wkb())
+    # a partition split over two chunks is refused, and nothing is left behind
+    with pytest.raises(SchemaError, match="an earlier chunk held"):
+        write_dataset_chunks(iter([g.iloc[:1], g.iloc[1:]]), tmp_path / "c", KEYS)
+    assert not (tmp_path / "c").exists()
