@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["make_parcels", "write_parcels"]
+__all__ = ["PROVINCE_KEYS", "make_parcels", "make_province", "write_parcels"]
 
 _ZONES = np.array(["抚北工业园", "有色金属新材料产业园", "电子信息产业园", "化工园", "建材产业园"])
 _USES = np.array(["industrial", "industrial", "industrial", "storage", "commercial"])
@@ -68,6 +68,30 @@ def make_parcels(n: int, seed: int = 0) -> gpd.GeoDataFrame:
         }
     )
     return gpd.GeoDataFrame(df, geometry=geoms, crs="EPSG:4527")
+
+
+PROVINCE_KEYS = ("province", "city", "dev_zone")
+"""The partition columns of :func:`make_province`, outermost first."""
+
+
+def make_province(n: int, zones: int, seed: int = 0) -> gpd.GeoDataFrame:
+    """``make_parcels(n, seed)`` spread over ``zones`` development zones of one province.
+
+    Rows are cut into ``zones`` consecutive bands (so each zone is a compact block of the
+    grid), named ``开发区000`` …, four zones to a city (``城市01`` …) in ``江西省``; holders
+    are prefixed with their zone, so no enterprise spans two zones; completed parcels produce
+    from 90 days after completion.
+    """
+    gdf = make_parcels(n, seed)
+    z = (np.arange(n) * zones) // max(n, 1)
+    zone_names = np.char.add("开发区", np.char.zfill(z.astype(str), 3))
+    gdf.insert(1, "province", "江西省")
+    gdf.insert(2, "city", np.char.add("城市", np.char.zfill((z // 4).astype(str), 2)))
+    gdf.insert(3, "dev_zone", zone_names)
+    gdf["holder"] = np.char.add(zone_names, gdf["holder"].to_numpy(dtype=str))
+    # producing 90 days after completion, so the 亩均 scheme rates the completed firms
+    gdf["production_date"] = gdf["completion_date"] + pd.Timedelta(days=90)
+    return gdf
 
 
 def write_parcels(n: int, path: str | Path, seed: int = 0) -> Path:

@@ -13,6 +13,7 @@ __all__ = [
     "CRSError",
     "ConflictError",
     "DataSourceError",
+    "EngineError",
     "GeometryError",
     "LanduseError",
     "NotFoundError",
@@ -68,3 +69,8 @@ class ConflictError(LanduseError, ValueError):
 
 class StaleVersionError(ConflictError):
     """An edit was based on a version of the record that is no longer current."""
+
+
+class EngineError(LanduseError, RuntimeError):
+    """The cluster cannot run the job: unreachable scheduler, workers whose geopandas,
+    shapely, GEOS or PROJ differ from the client's, or zones that failed."""

@@ -21,7 +21,7 @@ from landuse_api.derived import Derived
 from landuse_api.errors import add_exception_handlers, problem
 from landuse_api.heavy import Heavy
 from landuse_api.openapi30 import to_oas30
-from landuse_api.routers import analysis, land, ogc
+from landuse_api.routers import analysis, land, ogc, pmtiles
 from landuse_api.settings import Settings, get_settings
 
 __all__ = ["create_app", "warm"]  # plus a lazy `app` (module __getattr__) for uvicorn
@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(ogc.router, tags=["OGC API – Features"])
     app.include_router(land.router)
     app.include_router(analysis.router)
+    app.include_router(pmtiles.router)
     _add_oas30(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
                                  "parcels run as jobs (202 and /jobs/{id})")
     jobs_kept: int = Field(default=100, ge=1, description="finished jobs remembered")
     warm: bool = Field(default=True, description="make the assessment when the server starts")
+    pmtiles: str | None = Field(default=None, description="PMTiles archive served at "
+                                "/tiles/province.pmtiles with range requests")
 
     @property
     def target(self) -> str:

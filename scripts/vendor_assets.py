@@ -30,6 +30,14 @@ from landuse.webmap.assets import VENDOR, css_references, required_files  # noqa
 
 LICENCE_IN_README = {"leaflet.vectorgrid"}
 
+LICENCE_FROM_REPOSITORY = {"pmtiles": ROOT / "scripts" / "licences" / "pmtiles-LICENSE"}
+"""npm packages that ship no licence file: their repository's LICENSE, committed here
+verbatim (protomaps/PMTiles), is shipped as ``LICENSE``."""
+
+BUNDLED = {"pmtiles": ("fflate",)}
+"""Packages whose dist file bundles other npm packages: those packages' licences ship beside
+it as ``LICENSE.<package>``."""
+
 
 def files_to_copy(node_modules: Path) -> list[str]:
     """Relative paths (``<package>/...``) of every file to ship."""
@@ -48,6 +56,8 @@ def files_to_copy(node_modules: Path) -> list[str]:
                           if p.name.upper().startswith(("LICENSE", "LICENCE")))
         if pkg in LICENCE_IN_README:
             licences.append("README.md")
+        if pkg in LICENCE_FROM_REPOSITORY:
+            licences.append("LICENSE")
         if not licences:
             raise SystemExit(f"{d}: no licence file found; add it to LICENCE_IN_README or "
                              "ship the licence another way.")
@@ -71,7 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     for rel in rels:
         dst = VENDOR / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(nm / rel, dst)
+        pkg, name = rel.split("/")[0], rel.split("/", 1)[1]
+        if pkg in LICENCE_FROM_REPOSITORY and name == "LICENSE":
+            shutil.copyfile(LICENCE_FROM_REPOSITORY[pkg], dst)
+        else:
+            shutil.copyfile(nm / rel, dst)
+    for pkg, inner in BUNDLED.items():
+        for dep in inner:
+            shutil.copyfile(nm / dep / "LICENSE", VENDOR / pkg / f"LICENSE.{dep}")
     versions = {pkg: json.loads((VENDOR / pkg / "package.json").read_text("utf-8"))["version"]
                 for pkg in sorted({r.split("/")[0] for r in rels})}
     size = sum((VENDOR / r).stat().st_size for r in rels)

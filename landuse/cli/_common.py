@@ -40,11 +40,13 @@ __all__ = [
     "EXIT_INPUT",
     "FIRST_DATE",
     "AssessArgs",
+    "EngineArgs",
     "ReadArgs",
     "assess_options",
     "check_date",
     "check_outputs",
     "date_option",
+    "engine_options",
     "handle_errors",
     "output_options",
     "overwrite_opt",
@@ -142,6 +144,18 @@ class ReadArgs:
     id_column: str | None = None
     unit: tuple[str, ...] = ()
     """``FIELD=UNIT`` items of ``--unit``."""
+    partition: tuple[str, ...] = ()
+    """``KEY=VALUE`` items of ``--partition`` (a partitioned dataset's partitions to read)."""
+    bbox: tuple[float, float, float, float] | None = None
+    """``--bbox``: only the parcels meeting this box (a partitioned dataset)."""
+
+    def where(self) -> dict[str, list[str]]:
+        """``--partition`` as partition column -> values (a repeated key means either)."""
+        out: dict[str, list[str]] = {}
+        for item in self.partition:
+            key, _, value = item.partition("=")
+            out.setdefault(key.strip(), []).append(value.strip())
+        return out
 
     def parcels(self, input: str) -> gpd.GeoDataFrame:
         """Read INPUT's parcels with these options (:func:`landuse.io.read_parcels`)."""
@@ -150,11 +164,39 @@ class ReadArgs:
 
         return read_parcels(input, layer=self.layer, encoding=self.encoding,
                             attributes=self.attributes, assume_crs=self.assume_crs,
-                            id_column=self.id_column, units=parse_unit_overrides(self.unit))
+                            id_column=self.id_column, units=parse_unit_overrides(self.unit),
+                            where=self.where() or None, bbox=self.bbox)
+
+
+def _partition_callback(ctx: click.Context, param: click.Parameter,
+                        value: tuple[str, ...]) -> tuple[str, ...]:
+    for item in value:
+        key, eq, val = item.partition("=")
+        if not eq or not key.strip() or not val.strip():
+            raise click.BadParameter(f"'{item}' is not KEY=VALUE. Fix: e.g. --partition "
+                                     "zone=化工园.", ctx=ctx, param=param)
+    return value
+
+
+def _bbox_callback(ctx: click.Context, param: click.Parameter,
+                   value: str | None) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not MINX,MINY,MAXX,MAXY. Fix: four numbers in "
+                                 "the dataset's CRS, e.g. 39500000,3100000,39510000,3110000.",
+                                 ctx=ctx, param=param) from None
+    if minx > maxx or miny > maxy:
+        raise click.BadParameter(f"'{value}': the minimum exceeds the maximum. Fix: give "
+                                 "MINX,MINY,MAXX,MAXY.", ctx=ctx, param=param)
+    return minx, miny, maxx, maxy
 
 
 def read_options(func: F) -> F:
-    """``--layer --encoding --attributes --assume-crs --id-column --unit``: every command
+    """``--layer --encoding --attributes --assume-crs --id-column --unit --partition
+    --bbox``: every command
     that reads a parcel layer shares them; the command gets them as one keyword argument
     ``read`` (:class:`ReadArgs`)."""
     opts = [
@@ -186,6 +228,21 @@ def read_options(func: F) -> F:
             help="Area unit of a column (a standard field or a header of the file): m2, 亩 "
             "or 公顷, e.g. --unit footprint_m2=亩 (repeatable). Without it a cut or unit-less "
             "area header gets the one unit its values make plausible, or is reported.",
+        ),
+        click.option(
+            "--partition",
+            multiple=True,
+            metavar="KEY=VALUE",
+            callback=_partition_callback,
+            help="Of a partitioned dataset (a folder from convert --partition-by): read only "
+            "this partition, e.g. --partition city=抚州市 (repeatable; a repeated key means "
+            "either value). The other partitions' files are not opened.",
+        ),
+        click.option(
+            "--bbox",
+            metavar="MINX,MINY,MAXX,MAXY",
+            callback=_bbox_callback,
+            help="Of a partitioned dataset: only the parcels meeting this box, in its CRS.",
         ),
     ]
     return _apply(_collect(func, ReadArgs, "read"), opts)
@@ -465,3 +522,33 @@ def output_options(func: F | None = None, *, help: str = "Output file.",
         return _apply(cast(F, handle_errors(checked)), opts)
 
     return decorate(func) if func is not None else decorate
+
+
+# -- engine: --workers --cluster ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineArgs:
+    """The options of :func:`engine_options`, passed to a command as ``engine``."""
+
+    workers: int | None = None
+    cluster: str | None = None
+
+    @property
+    def distributed(self) -> bool:
+        """True when the command runs on Dask (``--workers`` or ``--cluster``)."""
+        return self.workers is not None or self.cluster is not None
+
+
+def engine_options(func: F) -> F:
+    """``--workers --cluster``: a command that runs per development zone of a partitioned
+    dataset takes them; it gets them as one keyword argument ``engine`` (:class:`EngineArgs`)."""
+    opts = [
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Run one task per development zone on a local Dask cluster of N "
+                     "worker processes (a partitioned dataset as INPUT)."),
+        click.option("--cluster", metavar="tcp://HOST:8786", default=None,
+                     help="Run one task per development zone on this Dask scheduler (the "
+                     "dataset must be at the same path on every worker)."),
+    ]
+    return _apply(_collect(func, EngineArgs, "engine"), opts)

@@ -2,38 +2,57 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from landuse.cli._common import (
     AssessArgs,
+    EngineArgs,
     ReadArgs,
     assess_options,
+    engine_options,
     handle_errors,
     output_options,
     read_options,
 )
 
+if TYPE_CHECKING:
+    from landuse.engine import UnitResult
+
 __all__ = ["assess"]
 
 
 @click.command()
-@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("input", type=click.Path())
 @read_options
 @assess_options
 @output_options(help="Output file: .gpkg, .parquet, .geojson, .csv or .xlsx.")
+@engine_options
 @handle_errors
 def assess(input: str, read: ReadArgs, assessing: AssessArgs, output: str,
-           overwrite: bool) -> None:
+           overwrite: bool, engine: EngineArgs) -> None:
     """Assess every parcel: idle land, 五未 stage, low efficiency, 亩均 class, with reasons.
 
     \b
     Examples:
       landuse assess data/geo/sample_park.gpkg --as-of 2023-10-31 -o out/assessment.xlsx
       landuse assess parcels.shp --as-of 2023-10-31 --rules zone.toml --lang en -o a.gpkg
+      landuse assess province_parcels/ --as-of 2023-10-31 --workers 2 -o a.csv
+
+    A partitioned dataset (a folder from ``convert --partition-by``) is assessed one
+    development zone at a time, here or on Dask (--workers, --cluster), and written sorted
+    by parcel id: the same bytes either way. A zone that cannot be assessed is named on
+    stderr, the others are written, and the exit code is 1.
     """
+    from landuse.cli._province import assessed, by_zone, report_failures
     from landuse.io.assessment import write_assessment
 
-    gdf = assessing.assess(read.parcels(input))
+    failed: list[UnitResult] = []
+    if by_zone(input, engine):
+        gdf, failed = assessed(input, read, assessing, engine)
+    else:
+        gdf = assessing.assess(read.parcels(input))
     path = write_assessment(gdf, output, overwrite=overwrite)
     meta = gdf.attrs.get("assessment", {})
     idle = int((gdf["idle_type"].isin(["not_started", "stalled"])).sum())
@@ -45,3 +64,4 @@ def assess(input: str, read: ReadArgs, assessing: AssessArgs, output: str,
     )
     for w in meta.get("warnings", []):
         click.echo(f"警告 warning: {w['message']}", err=True)
+    report_failures(failed)

@@ -22,18 +22,23 @@ OUTPUT_SUFFIXES = (".gpkg", ".parquet", ".geoparquet", ".geojson", ".json")
 
 
 @click.command()
-@click.argument("input", type=click.Path(dir_okay=False))
-@click.argument("output", type=click.Path(dir_okay=False))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.argument("output", type=click.Path())
 @read_options
 @click.option("--out-layer", default="parcels", show_default=True,
               help="Layer name in a GeoPackage output.")
+@click.option("--partition-by", "partition_by", metavar="KEY,KEY,...",
+              help="Write OUTPUT as a folder: a Hive-partitioned GeoParquet dataset split by "
+              "these columns, outermost first (e.g. province,city,zone). Several INPUTs "
+              "(one CRS) go into one dataset.")
 @overwrite_opt
 @handle_errors
 def convert(
-    input: str,
+    inputs: tuple[str, ...],
     output: str,
     read: ReadArgs,
     out_layer: str,
+    partition_by: str | None,
     overwrite: bool,
 ) -> None:
     """Convert a parcel file to GeoPackage, GeoParquet or GeoJSON in the standard's names.
@@ -48,7 +53,39 @@ def convert(
       landuse convert 宗地.shp parcels.parquet --encoding GBK
       landuse convert parcels.topojson parcels.gpkg --assume-crs EPSG:4326
       landuse convert 宗地.xlsx parcels.gpkg --assume-crs EPSG:4527 --overwrite
+      landuse convert a.gpkg b.gpkg province_parcels --partition-by province,city,zone
     """
+    if partition_by is not None:
+        _convert_dataset(inputs, output, read, partition_by, overwrite)
+        return
+    if len(inputs) != 1:
+        raise DataSourceError(
+            f"{len(inputs)} inputs for one file. Fix: give one input, or --partition-by to "
+            "write several into one dataset."
+        )
+    _convert_file(inputs[0], output, read, out_layer, overwrite)
+
+
+def _convert_dataset(inputs: tuple[str, ...], output: str, read: ReadArgs, partition_by: str,
+                     overwrite: bool) -> None:
+    """Read every input and write them as one partitioned dataset (one CRS)."""
+    from landuse.io.dataset import write_dataset
+
+    keys = [k.strip() for k in partition_by.split(",") if k.strip()]
+    if Path(output).exists() and not overwrite:
+        from landuse.errors import OutputExistsError
+
+        raise OutputExistsError(f"{output}: exists and won't be overwritten without --overwrite.")
+    parts = [(src, read.parcels(src)) for src in inputs]
+    info = write_dataset(parts, output, keys, overwrite=overwrite)
+    n = sum(len(g) for _, g in parts)
+    click.echo(f"{', '.join(inputs)} -> {output}: {n} parcels in {len(info.partitions)} "
+               f"partitions by {', '.join(keys)} ({info.crs.to_string()})")
+
+
+def _convert_file(input: str, output: str, read: ReadArgs, out_layer: str,
+                  overwrite: bool) -> None:
+    """One input into one file."""
     out = Path(output)
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise DataSourceError(

@@ -15,7 +15,7 @@ __all__ = ["info"]
 
 
 @click.command()
-@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("input", type=click.Path())
 @read_options
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @handle_errors

@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from landuse.cli._common import (
     AssessArgs,
+    EngineArgs,
     ReadArgs,
     assess_options,
+    engine_options,
     handle_errors,
     output_options,
     read_ledger_for,
     read_options,
 )
 
+if TYPE_CHECKING:
+    from landuse.engine import UnitResult
+
 __all__ = ["map_cmd"]
 
 
 @click.command("map")
-@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("input", type=click.Path())
 @read_options
 @assess_options(required=False, as_of_help="Assess first, as of this date (YYYY-MM-DD). "
                 "Without it INPUT must already hold the assessment columns.")
@@ -39,11 +45,18 @@ __all__ = ["map_cmd"]
               help="Evidence written by 'landuse evidence' (.gpkg, .parquet, .geojson): adds "
               "the imagery-evidence layer (影像证据), before/after layers with two dates, and "
               "buildings outside supply.")
-@output_options(help="The HTML file to write, e.g. maps/zone.html.")
+@click.option("--pmtiles", "pmtiles", is_flag=True,
+              help="Write OUTPUT as one PMTiles archive of the map's vector tiles (e.g. a "
+              "province from a partitioned dataset) instead of a page, and beside it NAME.html, "
+              "an offline page that opens the archive the user chooses or drops; serve the "
+              "archive with 'landuse serve --pmtiles'.")
+@output_options(help="The HTML file to write, e.g. maps/zone.html (with --pmtiles: the "
+                ".pmtiles file).")
+@engine_options
 @handle_errors
 def map_cmd(input: str, read: ReadArgs, assessing: AssessArgs, ledger: str | None,
-            basemap: str, tiled: bool | None, evidence_path: str | None, output: str,
-            overwrite: bool) -> None:
+            basemap: str, tiled: bool | None, evidence_path: str | None, pmtiles: bool,
+            output: str, overwrite: bool, engine: EngineArgs) -> None:
     """Write an interactive map of idle, low-efficiency and reclaimed parcels.
 
     The page opens from disk with no network (all scripts are inside it). Large registers
@@ -57,8 +70,17 @@ def map_cmd(input: str, read: ReadArgs, assessing: AssessArgs, ledger: str | Non
       landuse map assessment.gpkg --lang en -o maps/zone_en.html --overwrite
       landuse map parcels.gpkg --as-of 2023-10-31 --evidence evidence.gpkg \\
           -o maps/zone_evidence.html
+      landuse map province/ --as-of 2023-10-31 --workers 4 --pmtiles -o province.pmtiles
     """
+    from landuse.cli._province import by_zone
     from landuse.webmap import make_map, write_map
+
+    if pmtiles or by_zone(input, engine):
+        if not pmtiles:
+            raise click.UsageError("a partitioned dataset is mapped as one PMTiles archive: "
+                                   "give --pmtiles and -o FILE.pmtiles.")
+        _pmtiles(input, read, assessing, engine, output, overwrite)
+        return
 
     as_of = assessing.as_of
     if assessing.rules is not None and not as_of:
@@ -81,3 +103,30 @@ def map_cmd(input: str, read: ReadArgs, assessing: AssessArgs, ledger: str | Non
                   tianditu_key=key, tiled=tiled, evidence=ev, outside_supply=outside)
     for path in write_map(wm, output, overwrite=overwrite, progress=True):
         click.echo(f"地图 map -> {path}")
+
+
+def _pmtiles(input: str, read: ReadArgs, assessing: AssessArgs, engine: EngineArgs,
+             output: str, overwrite: bool) -> None:
+    """INPUT assessed (by zone for a dataset) and written as one PMTiles archive."""
+    from landuse.cli._province import assessed, by_zone, report_failures
+    from landuse.webmap.archive import write_pmtiles
+
+    if not assessing.as_of:
+        raise click.UsageError("--pmtiles needs --as-of: the tiles are coloured by the "
+                               "assessment.")
+    failed: list[UnitResult] = []
+    if by_zone(input, engine):
+        parcels, failed = assessed(input, read, assessing, engine)
+    else:
+        parcels = assessing.assess(read.parcels(input))
+    from pathlib import Path
+
+    from landuse.webmap.viewer import write_viewer
+
+    info = write_pmtiles(parcels, output, lang=assessing.lang, overwrite=overwrite,
+                         progress=True)
+    click.echo(f"PMTiles -> {info['path']}: {info['tiles']} tiles, zoom {info['minzoom']}-"
+               f"{info['maxzoom']}, {info['bytes'] / 1e6:.1f} MB")
+    page = write_viewer(Path(output).with_suffix(".html"), assessing.lang, overwrite=overwrite)
+    click.echo(f"查看器 viewer -> {page} (open it, then choose or drop the .pmtiles file)")
+    report_failures(failed)

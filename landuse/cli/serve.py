@@ -15,9 +15,13 @@ from landuse.cli._common import handle_errors
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--read-key/--open-reads", "read_key", default=None,
               help="Reads need an API key (default: open, or LANDUSE_READ_REQUIRES_KEY).")
+@click.option("--pmtiles", "pmtiles", type=click.Path(dir_okay=False, exists=True),
+              envvar="LANDUSE_PMTILES",
+              help="Also serve this PMTiles archive (from 'landuse map DATASET --pmtiles') at "
+              "/tiles/province.pmtiles, with range requests.")
 @handle_errors
 def serve(store: str | None, database: str | None, host: str, port: int,
-          read_key: bool | None) -> None:
+          read_key: bool | None, pmtiles: str | None) -> None:
     """Serve STORE (a GeoPackage, default park.gpkg) or a PostGIS database over HTTP.
 
     \b
@@ -41,6 +45,8 @@ def serve(store: str | None, database: str | None, host: str, port: int,
         overrides["database_url"] = database
     if read_key is not None:
         overrides["read_requires_key"] = read_key
+    if pmtiles:
+        overrides["pmtiles"] = pmtiles
     settings = Settings(**overrides)  # type: ignore[arg-type]
     app = create_app(settings)
     click.echo(f"serving {settings.target} on http://{host}:{port}/  (docs: /docs)")

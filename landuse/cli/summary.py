@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from landuse.cli._common import AssessArgs, ReadArgs, assess_options, handle_errors, read_options
+from landuse.cli._common import (
+    AssessArgs,
+    EngineArgs,
+    ReadArgs,
+    assess_options,
+    engine_options,
+    handle_errors,
+    read_options,
+)
 from landuse.labels import both as _both
 from landuse.labels import has_label, label
 from landuse.report.text import day_text
@@ -14,6 +22,8 @@ from landuse.standard import get_standard
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from landuse.engine import UnitResult
 
 __all__ = ["format_summary", "summary"]
 
@@ -94,18 +104,31 @@ def format_summary(assessed: pd.DataFrame, lang: str | None = None) -> str:
 
 
 @click.command()
-@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("input", type=click.Path())
 @read_options
 @assess_options
+@engine_options
 @handle_errors
-def summary(input: str, read: ReadArgs, assessing: AssessArgs) -> None:
+def summary(input: str, read: ReadArgs, assessing: AssessArgs, engine: EngineArgs) -> None:
     """Print counts and 亩 per 五未 stage, idle type, failed indicator and class, by sub-park.
 
     \b
     Example:
       landuse summary data/geo/sample_park.gpkg --as-of 2023-10-31
+      landuse summary province_parcels/ --as-of 2023-10-31 --workers 4
+
+    A partitioned dataset is assessed one development zone at a time (here, or on Dask with
+    --workers/--cluster) and summed in parcel-id order, so the figures do not depend on the
+    engine.
     """
-    gdf = assessing.assess(read.parcels(input))
+    from landuse.cli._province import assessed, by_zone, report_failures
+
+    failed: list[UnitResult] = []
+    if by_zone(input, engine):
+        gdf, failed = assessed(input, read, assessing, engine)
+    else:
+        gdf = assessing.assess(read.parcels(input))
     given = click.get_current_context().get_parameter_source("lang")
     explicit = given is not None and given.name == "COMMANDLINE"
     click.echo(format_summary(gdf, assessing.lang if explicit else None))
+    report_failures(failed)

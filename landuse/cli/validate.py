@@ -48,7 +48,7 @@ def print_table(problems: pd.DataFrame, limit: int) -> None:
 
 
 @click.command()
-@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("input", type=click.Path())
 @read_options
 @click.option(
     "--area-tolerance",

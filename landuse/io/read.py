@@ -35,6 +35,7 @@ from pyproj.exceptions import CRSError as PyprojCRSError
 from landuse.core.normalise import CellProblems, normalise_values
 from landuse.errors import CRSError, DataSourceError, SchemaError
 from landuse.io import guards
+from landuse.io.dataset import dataset_info, is_dataset, read_dataset
 from landuse.io.shapefile import check_shapefile, detect_encoding
 from landuse.io.units import infer_area_units
 from landuse.standard import AREA_UNITS, Layer, get_standard, normalise_header
@@ -158,6 +159,10 @@ def list_layers(path: str | Path) -> list[tuple[str, str]]:
     """Layers of a file as (name, geometry type); a single pseudo-layer for tables."""
     p = Path(path)
     suffix = p.suffix.lower()
+    if is_dataset(p):
+        info = dataset_info(p)
+        return [("/".join(f"{k}={v}" for k, v in zip(info.keys, part, strict=True)),
+                 "parquet partition") for part in info.partitions]
     if suffix in (".parquet", ".geoparquet"):
         return [(p.stem, "parquet")]
     if suffix in TABLE_SUFFIXES:
@@ -504,6 +509,8 @@ def read_parcels(
     assume_crs: Any = None,
     id_column: str | None = None,
     units: dict[str, str] | None = None,
+    where: dict[str, list[str]] | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a parcel register into the standard's names, values normalised.
 
@@ -530,6 +537,13 @@ def read_parcels(
         as :func:`landuse.io.units.parse_unit_overrides` gives it), whatever its header
         says. A column whose unit is lost (a cut header) or unstated is otherwise checked
         against the measured areas (:func:`landuse.io.units.infer_area_units`).
+    where : dict, optional
+        Of a partitioned dataset (a folder written by ``convert --partition-by``): the
+        partitions to read, partition column -> values; the other partitions' files are
+        not opened (:func:`landuse.io.dataset.read_dataset`).
+    bbox : (minx, miny, maxx, maxy), optional
+        Of a partitioned dataset: only the parcels whose bounding box meets this box (in the
+        dataset's CRS).
 
     Returns
     -------
@@ -549,8 +563,18 @@ def read_parcels(
     p = Path(path)
     meta: dict[str, Any] = {"source": str(p), "layer": layer, "problems": []}
     suffix = p.suffix.lower()
-    _check_exists(p)
-    if suffix in TABLE_SUFFIXES:
+    dataset = is_dataset(p)
+    if not dataset and (where or bbox is not None):
+        raise DataSourceError(f"{p}: is not a partitioned dataset, so it cannot be filtered by "
+                              "partition or bbox. Fix: drop --partition/--bbox, or give the "
+                              "dataset folder.")
+    if not dataset:
+        _check_exists(p)
+    if dataset:
+        raw = read_dataset(p, where, bbox)
+        meta.update(format="GeoParquet dataset", layers=[p.name],
+                    partition_keys=list(dataset_info(p).keys))
+    elif suffix in TABLE_SUFFIXES:
         raw = _table_to_gdf(_read_table(p, meta, sheet=layer), p, meta)
         meta["layers"] = [p.stem]
     elif suffix in VECTOR_SUFFIXES:

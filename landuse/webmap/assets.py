@@ -15,6 +15,7 @@ leaflet.vectorgrid 1.3.0   vector-tile rendering on canvas (bundled build)
 leaflet.fullscreen         full-screen button
 leaflet-minimap            overview map
 leaflet-measure 3.1.0      distance and area measuring (area shown in 亩)
+pmtiles 4.5.0              reading a PMTiles archive the user opens (viewer page)
 =========================  ==================================================
 """
 
@@ -36,6 +37,7 @@ __all__ = [
     "LIB_JS",
     "MEASURE_LANGS",
     "VENDOR",
+    "VIEWER_JS",
     "WebAssets",
     "css_references",
     "find_vendor",
@@ -63,6 +65,8 @@ LIB_CSS = (
     "leaflet-measure/dist/leaflet-measure.css",
 )
 """Library style sheets, relative to :data:`VENDOR`; the images they reference ship too."""
+VIEWER_JS = ("pmtiles/dist/pmtiles.js",)
+"""Scripts the PMTiles viewer page adds to the map's (:mod:`landuse.webmap.viewer`)."""
 MEASURE_LANGS = {"zh": "cn", "en": "en"}
 """leaflet-measure's language file for each map language."""
 LEAFLET_ICONS = (("iconUrl", "marker-icon.png"), ("iconRetinaUrl", "marker-icon-2x.png"),
@@ -86,7 +90,7 @@ def required_files() -> list[str]:
     """Every vendored file the map reads, relative to :data:`VENDOR` (CSS images apart)."""
     js = [r.format(lang=m) for r in LIB_JS for m in MEASURE_LANGS.values()]
     icons = [f"leaflet/dist/images/{name}" for _, name in LEAFLET_ICONS]
-    return list(dict.fromkeys([*js, *LIB_CSS, *icons]))  # load order, no duplicates
+    return list(dict.fromkeys([*js, *LIB_CSS, *icons, *VIEWER_JS]))  # load order, no duplicates
 
 
 def find_vendor(vendor: Path | None = None) -> Path:

@@ -237,38 +237,81 @@ def _buildings_json(buildings: gpd.GeoDataFrame, what: str, shift: bool) -> dict
 ZONE_EXACT_MAX = 50000
 """Zones with more parcels get a gridded outline (linear time) instead of an exact union."""
 
+ZONE_CLOSE_M = 25.0
+"""Parcels are grown by this much and shrunk back: gaps (roads) up to twice it close."""
+
+ZONE_VERTICES_MAX = 20000
+"""All sub-park outlines of a page together have at most this many vertices (about 0.5 MB
+of GeoJSON), whatever the parcels' count or spacing; each zone gets an equal share."""
+
+
+GAP_SAMPLE = 2000
+"""At most this many parcels (evenly spaced in the layer's order) estimate the median gap."""
+
+
+def _median_gap(geoms: np.ndarray) -> float:
+    """The median distance from a parcel to its nearest neighbour (0 when they touch),
+    over at most :data:`GAP_SAMPLE` parcels."""
+    if len(geoms) < 2:
+        return 0.0
+    tree = shapely.STRtree(geoms)
+    sample = geoms[np.unique(np.linspace(0, len(geoms) - 1, GAP_SAMPLE).astype(int))]
+    _, dist = tree.query_nearest(sample, exclusive=True, return_distance=True, all_matches=False)
+    return float(np.median(dist)) if len(dist) else 0.0
+
+
+def _grid_outline(geoms: np.ndarray, cell: float) -> Any:
+    """Union of the ``cell``-sized grid squares holding a parcel's centre, smoothed."""
+    b = shapely.bounds(geoms)
+    cx = np.unique(np.floor(np.column_stack([(b[:, 0] + b[:, 2]) / 2,
+                                             (b[:, 1] + b[:, 3]) / 2]) / cell), axis=0)
+    cells = shapely.box(cx[:, 0] * cell, cx[:, 1] * cell, (cx[:, 0] + 1) * cell,
+                        (cx[:, 1] + 1) * cell)
+    return shapely.simplify(shapely.coverage_union_all(cells), cell / 2)
+
+
+def _zone_outline(geoms: np.ndarray, budget: int) -> Any:
+    """One sub-park's outline in metres, at most ``budget`` vertices.
+
+    Parcels that gaps of at most 2 × :data:`ZONE_CLOSE_M` separate (and at most
+    :data:`ZONE_EXACT_MAX` of them): their union grown and shrunk back, simplified to 5 m.
+    Otherwise, or when that outline is still over ``budget`` (parcels standing apart), the
+    grid outline with cells of four parcel sizes or two parcel pitches, whichever is larger,
+    the cell doubled until the outline fits ``budget``: what a zoom showing the whole zone
+    can draw.
+    """
+    b = shapely.bounds(geoms)
+    size = float(np.median(np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])))
+    gap = _median_gap(geoms)
+    if len(geoms) <= ZONE_EXACT_MAX and gap <= 2 * ZONE_CLOSE_M:
+        shape = shapely.union_all(shapely.buffer(geoms, ZONE_CLOSE_M, quad_segs=2))
+        shape = shapely.simplify(shapely.buffer(shape, -ZONE_CLOSE_M, quad_segs=2), 5)
+        if shapely.get_num_coordinates(shape) <= budget:
+            return shape
+    cell = max(100.0, 4 * size, 2 * (size + gap))
+    shape = shapely.simplify(_grid_outline(geoms, cell), 5)
+    while shapely.get_num_coordinates(shape) > budget:
+        cell *= 2
+        shape = shapely.simplify(_grid_outline(geoms, cell), 5)
+    return shape
+
 
 def _zones(gdf: gpd.GeoDataFrame, disp: gpd.GeoDataFrame) -> dict[str, Any]:
-    """Sub-park outlines: the parcels of each zone, gaps (roads) up to ~50 m closed.
-
-    Up to :data:`ZONE_EXACT_MAX` parcels: union of parcels grown by 25 m, shrunk back.
-    Above: union of the grid cells holding a parcel's centre, with cells four times the
-    median parcel size so that neighbouring cells touch, smoothed; its size depends on the
-    zone's outline, not on its parcel count.
-    """
+    """Sub-park outlines: the parcels of each zone, gaps (roads) up to ~50 m closed, all
+    together at most :data:`ZONE_VERTICES_MAX` vertices (:func:`_zone_outline`)."""
     if "zone" not in gdf.columns:
         return {"type": "FeatureCollection", "features": []}
     names = gdf["zone"].fillna("—").astype(str).to_numpy()
     mu = pd.to_numeric(gdf["area_mu"], errors="coerce").fillna(0).to_numpy()
     metric = disp.to_crs(disp.estimate_utm_crs())
     geoms = metric.geometry.to_numpy()
+    zones = pd.unique(names)
+    budget = max(50, ZONE_VERTICES_MAX // max(len(zones), 1))
     rows = []
-    for name in pd.unique(names):
+    for name in zones:
         sel = names == name
-        if sel.sum() <= ZONE_EXACT_MAX:
-            shape = shapely.union_all(shapely.buffer(geoms[sel], 25, quad_segs=2))
-            shape = shapely.buffer(shape, -25, quad_segs=2)
-        else:
-            b = shapely.bounds(geoms[sel])
-            cell = max(100.0, 4 * float(np.median(np.maximum(b[:, 2] - b[:, 0],
-                                                             b[:, 3] - b[:, 1]))))
-            cx = np.unique(np.floor(np.column_stack([(b[:, 0] + b[:, 2]) / 2,
-                                                     (b[:, 1] + b[:, 3]) / 2]) / cell), axis=0)
-            cells = shapely.box(cx[:, 0] * cell, cx[:, 1] * cell, (cx[:, 0] + 1) * cell,
-                                (cx[:, 1] + 1) * cell)
-            shape = shapely.simplify(shapely.coverage_union_all(cells), cell / 2)
         rows.append({"name": name, "n": int(sel.sum()), "mu": round(float(mu[sel].sum()), 2),
-                     "geometry": shapely.simplify(shape, 5)})
+                     "geometry": _zone_outline(geoms[sel], budget)})
     z = gpd.GeoDataFrame(rows, geometry="geometry", crs=metric.crs).to_crs(4326)
     return _geojson(z, 0)
 

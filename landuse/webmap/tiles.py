@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 import shapely
 
-__all__ = ["ATTR_CHUNK", "DOT_PX", "SEARCH_CHUNK", "TileSet", "prepare", "write_chunks"]
+__all__ = ["ATTR_CHUNK", "DOT_PX", "SEARCH_CHUNK", "TileSet", "mvt_tiles", "prepare",
+           "write_chunks"]
 
 EXTENT = 4096
 UNITS_PER_PX = EXTENT // 256
@@ -249,3 +250,11 @@ def write_chunks(
         "searchChunks": n_search,
         "tiles": n_tiles,
     }
+
+
+def mvt_tiles(ts: TileSet, z: int) -> Iterator[tuple[int, int, bytes]]:
+    """Every tile of level ``z`` as (x, y, Mapbox Vector Tile bytes), layer ``p`` with the
+    properties ``f, c0..c{k-1}`` (the same tiles ``write_chunks(fmt="pbf")`` writes)."""
+    nc = ts.codes.shape[1]
+    for tx, ty, rows in _tiles_of_level(ts, z):
+        yield tx, ty, _pbf(rows, nc)

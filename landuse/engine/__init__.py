@@ -1,0 +1,25 @@
+"""Province scale: the units of a partitioned dataset run here or on Dask distributed.
+
+The rules stay pure; this package is the adapter that plans the units (one development zone
+each, :mod:`landuse.engine.units`), checks that the workers run the same geometry stack
+(:mod:`landuse.engine.versions`), runs one task per unit and puts the results in a fixed
+order (:mod:`landuse.engine.run`).
+"""
+
+from __future__ import annotations
+
+from landuse.engine.run import AssessJob, Engine, UnitResult, combine, run_unit
+from landuse.engine.units import Unit, plan_units
+from landuse.engine.versions import check_versions, stack_versions
+
+__all__ = [
+    "AssessJob",
+    "Engine",
+    "Unit",
+    "UnitResult",
+    "check_versions",
+    "combine",
+    "plan_units",
+    "run_unit",
+    "stack_versions",
+]

@@ -1,0 +1,204 @@
+"""Run a job on every unit of a partitioned dataset: in this process, or on Dask distributed.
+
+:class:`Engine` is the adapter: with no workers it runs the units one after another here;
+with ``workers=N`` it starts a local Dask cluster of ``N`` single-threaded worker processes;
+with ``address="tcp://HOST:8786"`` it joins an existing scheduler. Either way each unit is one
+task calling the same pure functions (:func:`landuse.rules.assess` on the unit's parcels), and
+:func:`combine` puts the results in one fixed order (by ``parcel_id``), so the bytes written
+do not depend on the engine, the number of workers or the order tasks finish in.
+
+A unit whose data cannot be used (unreadable partition, duplicate ids, a value of the wrong
+type …) gives a :class:`UnitResult` with its error; the other units still run. A worker that
+dies mid-run loses its tasks to the scheduler, which runs them again on another worker (Dask
+keeps each task's inputs on the client), so the result is the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from landuse.engine.units import Unit, plan_units
+from landuse.engine.versions import check_versions, stack_versions
+from landuse.errors import EngineError, LanduseError
+
+__all__ = ["AssessJob", "Engine", "UnitResult", "combine", "plan_units", "run_unit"]
+
+Progress = Callable[[int, int, "UnitResult"], None]
+"""Called after each unit: (units done, units in all, its result)."""
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """A unit's assessed parcels, or why it has none (``error``, one line)."""
+
+    unit: Unit
+    frame: gpd.GeoDataFrame | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class AssessJob:
+    """Read one unit of the dataset and assess it: what every task runs.
+
+    ``read`` holds the keyword arguments of :func:`landuse.io.read_parcels` (``where`` is the
+    user's own partition filter, merged with the unit's), the rest those of
+    :func:`landuse.rules.assess`.
+    """
+
+    path: str
+    as_of: str
+    ruleset: Any = None
+    lang: str = "zh"
+    buildings: gpd.GeoDataFrame | None = None
+    read: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, unit: Unit) -> gpd.GeoDataFrame:
+        from landuse.io import read_parcels
+        from landuse.rules import assess
+
+        kwargs = dict(self.read)
+        where = {k: list(v) for k, v in (kwargs.pop("where", None) or {}).items()}
+        where.update(unit.where)
+        parcels = read_parcels(self.path, where=where or None, **kwargs)
+        return assess(parcels, self.as_of, ruleset=self.ruleset, lang=self.lang,
+                      buildings=self.buildings)
+
+
+def run_unit(job: Callable[[Unit], gpd.GeoDataFrame], unit: Unit) -> UnitResult:
+    """Run ``job`` on ``unit``; a library or file error becomes the unit's ``error``."""
+    try:
+        return UnitResult(unit, frame=job(unit))
+    except (LanduseError, OSError) as e:
+        return UnitResult(unit, error=str(e).splitlines()[0] if str(e) else type(e).__name__)
+
+
+class Engine:
+    """Where the units run (a context manager).
+
+    Parameters
+    ----------
+    workers : int, optional
+        Start a local cluster of this many worker processes (one thread each).
+    address : str, optional
+        Join the scheduler at this address (``tcp://HOST:8786``). Not with ``workers``.
+        Without either, the units run in this process one after another.
+    """
+
+    def __init__(self, workers: int | None = None, address: str | None = None) -> None:
+        if workers is not None and address is not None:
+            raise EngineError("give --workers or --cluster, not both.")
+        if workers is not None and workers < 1:
+            raise EngineError(f"--workers {workers}: needs at least 1 worker.")
+        self.workers = workers
+        self.address = address
+        self.client: Any = None
+        self._cluster: Any = None
+
+    @property
+    def distributed(self) -> bool:
+        """True on a Dask cluster (local or remote)."""
+        return self.workers is not None or self.address is not None
+
+    @property
+    def dashboard(self) -> str | None:
+        """The Dask dashboard's address (None in this process)."""
+        return None if self.client is None else str(self.client.dashboard_link)
+
+    def __enter__(self) -> Engine:
+        if not self.distributed:
+            return self
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError as e:
+            raise EngineError(
+                "--workers/--cluster need Dask distributed. Fix: pip install "
+                "'landuse[cluster]'."
+            ) from e
+        if self.address is not None:
+            try:
+                self.client = Client(self.address, timeout="20s")
+            except (OSError, TimeoutError) as e:
+                raise EngineError(
+                    f"cannot reach the Dask scheduler at {self.address} ({e}). Fix: start "
+                    "'dask scheduler' there, or check the address and port."
+                ) from e
+        else:
+            self._cluster = LocalCluster(
+                n_workers=self.workers, threads_per_worker=1, processes=True,
+                scheduler_port=0, dashboard_address=":0", silence_logs=logging.ERROR,
+            )
+            self.client = Client(self._cluster)
+        try:
+            self._check_workers()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _check_workers(self) -> None:
+        info = self.client.scheduler_info()
+        if not info.get("workers"):
+            self.client.wait_for_workers(1, timeout=30)
+        check_versions(stack_versions(), self.client.run(stack_versions))
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def run(self, job: Callable[[Unit], gpd.GeoDataFrame], units: Sequence[Unit],
+            progress: Progress | None = None) -> list[UnitResult]:
+        """Run ``job`` on every unit; the results in ``units``' order."""
+        done = 0
+        if not self.distributed:
+            out = []
+            for u in units:
+                r = run_unit(job, u)
+                done += 1
+                if progress is not None:
+                    progress(done, len(units), r)
+                out.append(r)
+            return out
+        from dask.distributed import as_completed
+
+        futures = [self.client.submit(run_unit, job, u, pure=False) for u in units]
+        pos = {f.key: i for i, f in enumerate(futures)}
+        results: list[UnitResult | None] = [None] * len(units)
+        for fut in as_completed(futures):
+            i = pos[fut.key]
+            if fut.status == "error":
+                e = fut.exception()
+                r = UnitResult(units[i], error=f"{type(e).__name__}: {e}".splitlines()[0])
+            else:
+                r = fut.result()
+            fut.release()
+            results[i] = r
+            done += 1
+            if progress is not None:
+                progress(done, len(units), r)
+        return [r for r in results if r is not None]
+
+
+def combine(results: Sequence[UnitResult]) -> gpd.GeoDataFrame:
+    """The units' parcels as one frame sorted by ``parcel_id`` (a fixed order whatever the
+    engine), ``attrs`` of the first unit; EngineError when no unit has any."""
+    frames = [r.frame for r in results if r.frame is not None]
+    if not frames:
+        errors = "; ".join(f"{r.unit.name}: {r.error}" for r in results)
+        raise EngineError(f"no zone could be assessed: {errors or 'the dataset is empty'}.")
+    first = frames[0]
+    whole = pd.concat(frames, ignore_index=True)
+    whole = whole.sort_values("parcel_id", kind="stable", key=lambda s: s.astype(str))
+    out = gpd.GeoDataFrame(whole.reset_index(drop=True), geometry=first.geometry.name,
+                           crs=first.crs)
+    out.attrs.update(first.attrs)
+    return out
