@@ -415,7 +415,10 @@ def _table_to_gdf(df: pd.DataFrame, p: Path, meta: dict[str, Any]) -> gpd.GeoDat
         geoms = np.full(len(df), None, dtype=object)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            parsed = shapely.from_wkt(txt.where(~blank).to_numpy(dtype=object), on_invalid="ignore")
+            parsed = shapely.from_wkt(  # a blank cell is no geometry (None), not pd.NA
+                txt.astype(object).where(~blank, None).to_numpy(dtype=object),
+                on_invalid="ignore",
+            )
         geoms[:] = parsed
         bad = np.flatnonzero(~blank.to_numpy() & shapely.is_missing(geoms))
         for r in bad:
