@@ -28,14 +28,9 @@ from landuse.errors import DataSourceError, SchemaError
 from landuse.io.read import (
     TABLE_SUFFIXES,
     VECTOR_SUFFIXES,
-    WKT_HEADERS,
-    _check_exists,
-    _find_col,
-    _read_table,
-    _read_vector,
-    _standardise,
-    _table_to_gdf,
     list_layers,
+    read_raw,
+    standardise,
 )
 from landuse.standard import Layer, get_standard
 from landuse.supply.model import KINDS, SupplyData, empty_layer
@@ -89,30 +84,19 @@ def read_records(
     """
     layer_kind = _check_kind(kind)
     p = Path(path)
-    _check_exists(p)
     meta: dict[str, Any] = {"source": str(p), "kind": kind, "problems": []}
+    if not p.is_file():
+        raise DataSourceError(f"{p}: file not found. Fix: check the path.")
     suffix = p.suffix.lower()
-    if suffix in TABLE_SUFFIXES:
-        sheet = layer
-        if sheet is None and suffix in (".xlsx", ".xlsm"):
-            sheet = kind if kind in _sheets(p) else None
-        df: pd.DataFrame = _read_table(p, meta, sheet)
-        meta["layer"] = sheet
-        if _find_col([str(c) for c in df.columns], WKT_HEADERS) is not None:
-            df = _table_to_gdf(df, p, meta)
-    elif suffix in VECTOR_SUFFIXES:
-        if layer is None and suffix == ".gpkg":
-            names = [n for n, _ in list_layers(p)]
-            layer = kind if kind in names else None
-        df = _read_vector(p, layer, encoding, meta)
-    else:
-        raise DataSourceError(
-            f"{p}: unknown format '{suffix}'. Fix: use .gpkg, .shp, .csv or .xlsx."
-        )
+    if layer is None and suffix in (".xlsx", ".xlsm"):
+        layer = kind if kind in _sheets(p) else None
+    elif layer is None and suffix == ".gpkg":
+        layer = kind if kind in [n for n, _ in list_layers(p)] else None
+    df = read_raw(p, layer, encoding, meta)
     geom = df.geometry if isinstance(df, gpd.GeoDataFrame) else None
     crs = df.crs if isinstance(df, gpd.GeoDataFrame) else None
     plain = pd.DataFrame(df.drop(columns=["geometry"], errors="ignore")).reset_index(drop=True)
-    out, cells = _standardise(plain, layer_kind, p, meta)
+    out, cells = standardise(plain, layer_kind, p, meta)
     meta["units_assumed"] = sorted(meta.get("pending_units", {}))
     where = f"{p}" + (f" (layer {meta['layer']})" if meta.get("layer") else "")
     missing = [f for f in get_standard().fields[layer_kind]

@@ -1,0 +1,45 @@
+"""Idle land determined and disposed, from the disposal ledger (pure).
+
+The 闲置土地处置率 and the idle-land disposal tasks count parcels determined idle (a
+``idle_determined`` event: 闲置土地认定书) and disposed (a later ``disposed`` event).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["idle_land"]
+
+
+def idle_land(ledger: pd.DataFrame, parcels: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per parcel determined idle: ``parcel_id``, ``zone``, ``area_m2``,
+    ``determined_date`` (first determination) and ``disposed_date`` (first ``disposed``
+    event on or after it; NaT while not disposed).
+
+    The area is the determination's ``area_m2``, else the parcel's registered area (when
+    ``parcels`` is given), else missing (counted as 0 and visible as NaN).
+    """
+    led = ledger.copy()
+    led["event_date"] = pd.to_datetime(led["event_date"], errors="coerce")
+    det = led[led["stage"] == "idle_determined"].sort_values("event_date", kind="stable")
+    det = det.drop_duplicates("parcel_id", keep="first")
+    out = pd.DataFrame({"parcel_id": det["parcel_id"].astype(str).to_numpy(),
+                        "determined_date": det["event_date"].to_numpy(),
+                        "area_m2": pd.to_numeric(det["area_m2"], errors="coerce").to_numpy()
+                        if "area_m2" in det.columns else float("nan")})
+    disp = led[led["stage"] == "disposed"][["parcel_id", "event_date"]]
+    disp = disp.assign(parcel_id=disp["parcel_id"].astype(str))
+    j = out[["parcel_id", "determined_date"]].merge(disp, on="parcel_id", how="left")
+    j = j[j["event_date"] >= j["determined_date"]]
+    first = j.groupby("parcel_id")["event_date"].min()
+    out["disposed_date"] = out["parcel_id"].map(first)
+    out["zone"] = None
+    if parcels is not None:
+        p = parcels.drop_duplicates("parcel_id").set_index(parcels["parcel_id"].astype(str)
+                                                            .drop_duplicates())
+        if "zone" in p.columns:
+            out["zone"] = out["parcel_id"].map(p["zone"])
+        if "registered_area_m2" in p.columns:
+            reg = pd.to_numeric(out["parcel_id"].map(p["registered_area_m2"]), errors="coerce")
+            out["area_m2"] = out["area_m2"].where(out["area_m2"].notna(), reg)
+    return out[["parcel_id", "zone", "area_m2", "determined_date", "disposed_date"]]
