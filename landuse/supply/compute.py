@@ -115,27 +115,27 @@ def _digested_unsupplied(d: SupplyData, start: pd.Timestamp, end: pd.Timestamp,
     return total
 
 
-def _disposed_idle(idle: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp,
+def _disposed_idle(disposed: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timestamp,
                    zone: Any) -> float | None:
-    if idle is None:
+    if disposed is None:
         return None
-    when = _date(idle["disposed_date"])
+    when = _date(disposed["disposed_date"])
     m = (when >= start) & (when <= end)
-    if zone is not None and "zone" in idle.columns:
-        m &= idle["zone"].astype(object) == zone
-    return float(_num(idle.loc[m.to_numpy(), "area_m2"]).sum())
+    if zone is not None and "zone" in disposed.columns:
+        m &= disposed["zone"].astype(object) == zone
+    return float(_num(disposed.loc[m.to_numpy(), "area_m2"]).sum())
 
 
 def task_completion(d: SupplyData, as_of: Any, rs: SupplyRuleset,
-                    idle: pd.DataFrame | None = None) -> pd.DataFrame:
+                    disposed: pd.DataFrame | None = None) -> pd.DataFrame:
     """消化率 (任务完成率) of each annual task up to ``as_of``.
 
     Parameters
     ----------
-    idle : DataFrame, optional
-        Idle land determined (``parcel_id``, ``zone``, ``area_m2``, ``determined_date``,
-        ``disposed_date``), e.g. from the ledger (:func:`landuse.supply.idle.idle_land`);
-        without it an idle task's progress cannot be computed (``done_m2`` NaN).
+    disposed : DataFrame, optional
+        Idle land disposed (``zone``, ``area_m2``, ``disposed_date``), e.g. the ledger's
+        disposals (:func:`landuse.supply.idle.disposals`); without it an idle task's
+        progress cannot be computed (``done_m2`` NaN).
 
     Returns
     -------
@@ -159,7 +159,7 @@ def task_completion(d: SupplyData, as_of: Any, rs: SupplyRuleset,
         elif rec["task_kind"] == "unsupplied":
             done = _digested_unsupplied(d, start, end, zone, red)
         else:
-            done = _disposed_idle(idle, start, end, zone)
+            done = _disposed_idle(disposed, start, end, zone)
         rate = done / task if done is not None and task > 0 else None
         rows.append({"year": year, "zone": zone, "task_kind": rec["task_kind"],
                      "task_m2": task, "period_start": start, "period_end": end,

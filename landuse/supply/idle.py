@@ -1,14 +1,16 @@
 """Idle land determined and disposed, from the disposal ledger (pure).
 
-The 闲置土地处置率 and the idle-land disposal tasks count parcels determined idle (a
-``idle_determined`` event: 闲置土地认定书) and disposed (a later ``disposed`` event).
+The 闲置土地处置率 counts parcels determined idle (an ``idle_determined`` event:
+闲置土地认定书) and disposed (a later ``disposed`` event); the idle-land disposal tasks
+count the area of the ``disposed`` events (盘活) in the task's year, as the ledger's
+period figures do.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["idle_land"]
+__all__ = ["disposals", "idle_land"]
 
 
 def idle_land(ledger: pd.DataFrame, parcels: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -43,3 +45,20 @@ def idle_land(ledger: pd.DataFrame, parcels: pd.DataFrame | None = None) -> pd.D
             reg = pd.to_numeric(out["parcel_id"].map(p["registered_area_m2"]), errors="coerce")
             out["area_m2"] = out["area_m2"].where(out["area_m2"].notna(), reg)
     return out[["parcel_id", "zone", "area_m2", "determined_date", "disposed_date"]]
+
+
+def disposals(ledger: pd.DataFrame, parcels: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The ledger's ``disposed`` events (盘活): ``parcel_id``, ``zone``, ``area_m2`` and
+    ``disposed_date``, one row per event (a parcel disposed in parts has several)."""
+    led = ledger[ledger["stage"] == "disposed"]
+    out = pd.DataFrame({
+        "parcel_id": led["parcel_id"].astype(str).to_numpy(),
+        "area_m2": pd.to_numeric(led["area_m2"], errors="coerce").to_numpy()
+        if "area_m2" in led.columns else float("nan"),
+        "disposed_date": pd.to_datetime(led["event_date"], errors="coerce").to_numpy(),
+    })
+    out["zone"] = None
+    if parcels is not None and "zone" in parcels.columns:
+        zones = pd.Series(parcels["zone"].to_numpy(), index=parcels["parcel_id"].astype(str))
+        out["zone"] = out["parcel_id"].map(zones[~zones.index.duplicated()].to_dict())
+    return out[["parcel_id", "zone", "area_m2", "disposed_date"]]

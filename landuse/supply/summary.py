@@ -18,6 +18,7 @@ import pandas as pd
 
 from landuse.labels import check_lang, label
 from landuse.supply import compute as C
+from landuse.supply.idle import disposals, idle_land
 from landuse.supply.model import SupplyData
 from landuse.supply.ruleset import SupplyRuleset, default_supply_ruleset
 
@@ -99,9 +100,17 @@ class SupplySummary:
 
 
 def summarise(d: SupplyData, as_of: Any, rs: SupplyRuleset | None = None,
-              idle: pd.DataFrame | None = None) -> SupplySummary:
-    """Every supply figure of ``d`` as of ``as_of`` (see the module's docstring)."""
+              ledger: pd.DataFrame | None = None,
+              parcels: pd.DataFrame | None = None) -> SupplySummary:
+    """Every supply figure of ``d`` as of ``as_of`` (see the module's docstring).
+
+    ``ledger`` (the disposal ledger, normalised) gives the idle-land figures: the
+    disposal rate (determinations and disposals) and the progress of idle-land tasks;
+    ``parcels`` gives the zone of each ledger parcel (tasks by zone).
+    """
     rs = rs or default_supply_ruleset()
+    idle = None if ledger is None else idle_land(ledger, parcels)
+    disposed = None if ledger is None else disposals(ledger, parcels)
     t = pd.Timestamp(as_of).normalize()
     batches = C.unsupplied_by_batch(d, t)
     suppliable = C.suppliable_land(d, t, rs)
@@ -109,7 +118,7 @@ def summarise(d: SupplyData, as_of: Any, rs: SupplyRuleset | None = None,
     return SupplySummary(
         as_of=t, ruleset=rs, batches=batches,
         supply_rate=C.batch_supply_rate(d, t, rs),
-        tasks=C.task_completion(d, t, rs, idle),
+        tasks=C.task_completion(d, t, rs, disposed),
         idle=C.idle_disposal_rate(idle, t),
         suppliable=suppliable,
         years=C.years_of_supply(d, t, rs, float(suppliable["area_m2"].sum())),

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from landuse.supply import compute as C
+from landuse.supply.idle import disposals, idle_land
 from landuse.supply.ruleset import default_supply_ruleset
 from landuse.supply.summary import half_up, summarise
 from landuse.units import M2_PER_MU
@@ -94,22 +95,26 @@ def test_a_task_of_one_zone_counts_its_batches_only() -> None:
     assert C.task_completion(d, AS_OF, RS).iloc[0]["done_m2"] == 0.0
 
 
-IDLE = pd.DataFrame({
-    "parcel_id": ["P9", "P8"], "zone": [None, None], "area_m2": [3 * M2_PER_MU, M2_PER_MU],
-    "determined_date": pd.to_datetime(["2023-05-01", "2024-01-01"]),
-    "disposed_date": pd.to_datetime(["2024-06-01", None]),
+LEDGER = pd.DataFrame({
+    "parcel_id": ["P9", "P8", "P9", "P7"],
+    "stage": ["idle_determined", "idle_determined", "disposed", "disposed"],
+    "event_date": pd.to_datetime(["2023-05-01", "2024-01-01", "2024-06-01", "2023-12-31"]),
+    "area_m2": [3 * M2_PER_MU, M2_PER_MU, 3 * M2_PER_MU, 5 * M2_PER_MU],
 })
+"""P9 (3 亩) determined 2023 and disposed 2024-06-01; P8 (1 亩) determined 2024, not
+disposed; P7 disposed on 2023-12-31 (a day before the 2024 task year)."""
 
 
 def test_idle_tasks_and_the_disposal_rate() -> None:
     d = records(disposal_tasks=[{"year": 2024, "task_kind": "idle", "mu": 2}])
-    t = C.task_completion(d, AS_OF, RS, IDLE).iloc[0]
+    t = C.task_completion(d, AS_OF, RS, disposals(LEDGER)).iloc[0]
     assert mu(t["done_m2"]) == 3.0 and t["rate"] == pytest.approx(1.5)
     # without the ledger the progress of an idle task is not computable
     assert C.task_completion(d, AS_OF, RS).iloc[0]["met"] is None
-    r = C.idle_disposal_rate(IDLE, AS_OF)  # 3 of 4 亩 disposed
+    idle = idle_land(LEDGER)
+    r = C.idle_disposal_rate(idle, AS_OF)  # 3 of 4 亩 disposed
     assert r["rate"] == pytest.approx(0.75)
-    assert C.idle_disposal_rate(IDLE, "2024-05-31")["rate"] == 0.0
+    assert C.idle_disposal_rate(idle, "2024-05-31")["rate"] == 0.0
 
 
 RESERVE = [
@@ -212,10 +217,10 @@ def test_every_figure_has_its_sentence_and_koujing_in_both_languages() -> None:
                 supply_plan=[{"year": 2024, "use": "commercial", "mu": 6}],
                 disposal_tasks=[{"year": 2024, "task_kind": "unsupplied", "mu": 15}])
     for lang in ("zh", "en"):
-        f = summarise(d, AS_OF, idle=IDLE).figures(lang)
+        f = summarise(d, AS_OF, ledger=LEDGER).figures(lang)
         assert f["reason"].str.len().min() > 10 and f["koujing"].str.len().min() > 10
         assert "{" not in "".join(f["reason"])
-    zh = summarise(d, AS_OF, idle=IDLE).figures("zh").set_index("figure")
+    zh = summarise(d, AS_OF, ledger=LEDGER).figures("zh").set_index("figure")
     assert zh.loc["unsupplied_total", "value"] == 30.0
     assert zh.loc["supply_rate", "value"] == 48.0
     assert zh.loc["years_left", "value"] == 2.6
