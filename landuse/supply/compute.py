@@ -123,7 +123,10 @@ def _disposed_idle(disposed: pd.DataFrame | None, start: pd.Timestamp, end: pd.T
     m = (when >= start) & (when <= end)
     if zone is not None and "zone" in disposed.columns:
         m &= disposed["zone"].astype(object) == zone
-    return float(_num(disposed.loc[m.to_numpy(), "area_m2"]).sum())
+    f = disposed[m.to_numpy()]
+    # each parcel once, with its largest disposed area (the same land disposed twice
+    # counts once, as in the ledger's period figures)
+    return float(_num(f["area_m2"]).groupby(f["parcel_id"].astype(str)).max().sum())
 
 
 def task_completion(d: SupplyData, as_of: Any, rs: SupplyRuleset,
@@ -167,7 +170,9 @@ def task_completion(d: SupplyData, as_of: Any, rs: SupplyRuleset,
                      "met": None if rate is None else bool(rate >= met_at - 1e-12)})
     cols = ["year", "zone", "task_kind", "task_m2", "period_start", "period_end", "done_m2",
             "rate", "met"]
-    return pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(rows, columns=cols)
+    out["zone"] = pd.Series([r["zone"] for r in rows], dtype=object)  # None: whole zone
+    return out
 
 
 def idle_disposal_rate(idle: pd.DataFrame | None, as_of: Any) -> dict[str, Any]:

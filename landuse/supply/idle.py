@@ -34,23 +34,30 @@ def idle_land(ledger: pd.DataFrame, parcels: pd.DataFrame | None = None) -> pd.D
     j = out[["parcel_id", "determined_date"]].merge(disp, on="parcel_id", how="left")
     j = j[j["event_date"] >= j["determined_date"]]
     first = j.groupby("parcel_id")["event_date"].min()
-    out["disposed_date"] = out["parcel_id"].map(first)
+    out["disposed_date"] = pd.to_datetime(out["parcel_id"].map(first.to_dict()))
     out["zone"] = None
     if parcels is not None:
-        p = parcels.drop_duplicates("parcel_id").set_index(parcels["parcel_id"].astype(str)
-                                                            .drop_duplicates())
+        p = pd.DataFrame(parcels).drop_duplicates("parcel_id")
+        p = p.set_index(p["parcel_id"].astype(str))
         if "zone" in p.columns:
-            out["zone"] = out["parcel_id"].map(p["zone"])
+            out["zone"] = out["parcel_id"].map(p["zone"].to_dict())
         if "registered_area_m2" in p.columns:
-            reg = pd.to_numeric(out["parcel_id"].map(p["registered_area_m2"]), errors="coerce")
+            reg = pd.to_numeric(out["parcel_id"].map(p["registered_area_m2"].to_dict()),
+                                errors="coerce")
             out["area_m2"] = out["area_m2"].where(out["area_m2"].notna(), reg)
     return out[["parcel_id", "zone", "area_m2", "determined_date", "disposed_date"]]
 
 
 def disposals(ledger: pd.DataFrame, parcels: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The ledger's ``disposed`` events (盘活): ``parcel_id``, ``zone``, ``area_m2`` and
-    ``disposed_date``, one row per event (a parcel disposed in parts has several)."""
-    led = ledger[ledger["stage"] == "disposed"]
+    """The ledger's effective ``disposed`` events (盘活; corrections applied by
+    :func:`landuse.ledger.apply_corrections`): ``parcel_id``, ``zone``, ``area_m2`` and
+    ``disposed_date``, one row per event. A period counts each parcel once, with its
+    largest disposed area, as the ledger's period figures do
+    (:func:`landuse.supply.compute.task_completion`)."""
+    from landuse.ledger import apply_corrections
+
+    eff = apply_corrections(ledger) if "corrects" in ledger.columns else ledger
+    led = eff[eff["stage"] == "disposed"]
     out = pd.DataFrame({
         "parcel_id": led["parcel_id"].astype(str).to_numpy(),
         "area_m2": pd.to_numeric(led["area_m2"], errors="coerce").to_numpy()

@@ -48,7 +48,7 @@ def half_up(x: float | None, decimals: int) -> float | None:
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return None
     q = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
+    return float(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP)) + 0.0  # no -0.0
 
 
 @dataclass
@@ -206,7 +206,7 @@ def _tasks(s: SupplySummary, lang: str, date: str, mu: str) -> list[dict[str, An
     out = []
     whole = label("report", "whole_zone", lang)
     for r in s.tasks.to_dict("records"):
-        zone = whole if r["zone"] is None else str(r["zone"])
+        zone = whole if pd.isna(r["zone"]) else str(r["zone"])
         kind = label("task_kind", str(r["task_kind"]), lang)
         subject = f"{r['year']} {zone} {kind}"
         rate = r["rate"]
