@@ -76,15 +76,15 @@ RESERVE = [
 
 QUOTA = [
     # id, date, kind, event, 亩, note
-    ("ZB-2018", "2018-03-01", "new_construction", "granted", 600.0, "2018年度计划指标"),
-    ("ZB-2019", "2019-03-01", "new_construction", "granted", 550.0, "2019年度计划指标"),
-    ("ZB-2020", "2020-03-01", "new_construction", "granted", 500.0, "2020年度计划指标"),
-    ("ZB-2021", "2021-03-01", "new_construction", "granted", 480.0, "2021年度计划指标"),
-    ("ZB-2022", "2022-03-01", "new_construction", "granted", 420.0, "2022年度计划指标"),
+    ("ZB-2018", "2018-01-01", "new_construction", "granted", 600.0, "2018年度计划指标"),
+    ("ZB-2019", "2019-01-01", "new_construction", "granted", 550.0, "2019年度计划指标"),
+    ("ZB-2020", "2020-01-01", "new_construction", "granted", 500.0, "2020年度计划指标"),
+    ("ZB-2021", "2021-01-01", "new_construction", "granted", 480.0, "2021年度计划指标"),
+    ("ZB-2022", "2022-01-01", "new_construction", "granted", 420.0, "2022年度计划指标"),
     ("JL-2022", "2022-07-01", "new_construction", "rewarded", 30.0, "增存挂钩奖励"),
-    ("ZB-2023", "2023-03-01", "new_construction", "granted", 300.0, "2023年度计划指标"),
+    ("ZB-2023", "2023-01-01", "new_construction", "granted", 300.0, "2023年度计划指标"),
     ("HJ-2023", "2023-09-01", "new_construction", "deducted", 15.0, "核减"),
-    ("ZB-2024", "2024-03-01", "new_construction", "granted", 150.0, "统计日之后"),
+    ("ZB-2024", "2024-01-01", "new_construction", "granted", 150.0, "统计日之后"),
     ("BH-2019", "2019-05-01", "balance", "granted", 400.0, "占补平衡指标"),
 ]
 """Grants and rewards; the 使用 events are written from the batches (each batch uses its

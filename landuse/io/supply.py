@@ -35,7 +35,7 @@ from landuse.io.read import (
 from landuse.standard import Layer, get_standard
 from landuse.supply.model import KINDS, SupplyData, empty_layer
 
-__all__ = ["read_records", "read_supply"]
+__all__ = ["read_records", "read_supply", "write_supply_summary"]
 
 _GEOMETRY_KINDS = ("batches", "reserve")
 
@@ -181,3 +181,33 @@ def read_supply(path: str | Path, encoding: str | None = None) -> SupplyData:
         if kind not in found:
             setattr(data, kind, empty_layer(kind))
     return data
+
+
+def write_supply_summary(summary: Any, path: str | Path, lang: str = "zh",
+                         overwrite: bool = False) -> Path:
+    """Write a supply summary (:class:`landuse.supply.summary.SupplySummary`) atomically:
+    ``.json`` every figure and table (:func:`landuse.supply.summary.summary_dict`),
+    ``.csv`` the figures (UTF-8 with BOM, opens in Excel), ``.xlsx`` the figures and one
+    sheet per table."""
+    import json
+
+    from landuse.io.write import atomic_path
+    from landuse.supply.summary import summary_dict
+
+    target = Path(path)
+    suffix = target.suffix.lower()
+    doc = summary_dict(summary, lang)
+    with atomic_path(target, overwrite=overwrite) as tmp:
+        if suffix == ".json":
+            tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+        elif suffix == ".csv":
+            pd.DataFrame(doc["figures"]).to_csv(tmp, index=False, encoding="utf-8-sig")
+        elif suffix == ".xlsx":
+            with pd.ExcelWriter(tmp, engine="openpyxl") as w:
+                pd.DataFrame(doc["figures"]).to_excel(w, sheet_name="figures", index=False)
+                for name in ("batches", "tasks", "quota", "plan", "suppliable", "by_way",
+                             "by_use"):
+                    pd.DataFrame(doc[name]).to_excel(w, sheet_name=name, index=False)
+        else:
+            raise DataSourceError(f"{target}: write the summary as .json, .csv or .xlsx.")
+    return target

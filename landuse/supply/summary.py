@@ -22,7 +22,7 @@ from landuse.supply.idle import disposals, idle_land
 from landuse.supply.model import SupplyData
 from landuse.supply.ruleset import SupplyRuleset, default_supply_ruleset
 
-__all__ = ["FIGURE_COLUMNS", "REASON_KEYS", "SupplySummary", "half_up", "summarise"]
+__all__ = ["FIGURE_COLUMNS", "REASON_KEYS", "SupplySummary", "half_up", "summarise", "summary_dict"]
 
 M2_PER_MU = 10000.0 / 15.0
 
@@ -285,3 +285,73 @@ def _plan(s: SupplySummary, lang: str, date: str, mu: str) -> list[dict[str, Any
             "plan", lang, year=s.as_of.year, use=use, planned=_n(s.mu(r["planned_m2"])),
             date=date, supplied=_n(s.mu(r["supplied_m2"])), value=_n(v)), s, "plan", lang))
     return out
+
+
+def _clean(v: Any) -> Any:
+    if v is None or v is pd.NaT:
+        return None
+    if isinstance(v, float | np.floating):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d")
+    return v
+
+
+def _records(frame: pd.DataFrame, s: SupplySummary, lang: str,
+             codes: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Rows with areas (``*_m2``) as 亩 (``*_mu``), shares as per cent, codes as words."""
+    out = []
+    for rec in frame.to_dict("records"):
+        row: dict[str, Any] = {}
+        for k, v in rec.items():
+            key = str(k)
+            if key.endswith("_m2"):
+                row[key[:-3] + "_mu"] = s.mu(_clean(v))
+            elif key in ("rate", "unsupplied_share"):
+                row[key + "_pct"] = s.pct(_clean(v))
+            elif codes and key in codes and _clean(v) is not None:
+                row[key] = label(codes[key], str(v), lang)
+            else:
+                row[key] = _clean(v)
+        out.append(row)
+    return out
+
+
+def summary_dict(s: SupplySummary, lang: str = "zh") -> dict[str, Any]:
+    """The summary as plain data (JSON): figures with their sentences, and the tables in
+    亩 and per cent, codes as words of ``lang``; the one serialisation of a supply summary
+    (the CLI's files and the report's section lay it out)."""
+    figs = s.figures(lang)
+    return {
+        "as_of": s.as_of.strftime("%Y-%m-%d"),
+        "ruleset": s.ruleset.label,
+        "headline": s.headline(),
+        "counts": dict(s.counts),
+        "figures": [{k: _clean(v) for k, v in r.items()} for r in figs.to_dict("records")],
+        "batches": _records(s.batches, s, lang),
+        "supply_rate": {k: _clean(v) for k, v in s.supply_rate.items()
+                        if not k.endswith("_m2")} | {
+            "approved_mu": s.mu(s.supply_rate["approved_m2"]),
+            "supplied_mu": s.mu(s.supply_rate["supplied_m2"]),
+            "rate_pct": s.pct(s.supply_rate["rate"])},
+        "tasks": _records(s.tasks, s, lang, {"task_kind": "task_kind"}),
+        "suppliable": _records(s.suppliable, s, lang, {"category": "supply_category"}),
+        "years": {k: _clean(v) for k, v in s.years.items() if not k.endswith("_m2")} | {
+            "suppliable_mu": s.mu(s.years["suppliable_m2"]),
+            "supplied_mu": s.mu(s.years["supplied_m2"]), "mean_mu": s.mu(s.years["mean_m2"])},
+        "quota": _records(s.quota.rename(columns={k: f"{k}_m2" for k in
+                                                  ("granted", "rewarded", "used", "deducted",
+                                                   "balance", "shortfall")}),
+                          s, lang, {"quota_kind": "quota_kind"}),
+        "plan": _records(s.plan, s, lang, {"use": "supply_use"}),
+        "by_way": _records(s.by_way, s, lang, {"supply_way": "supply_way"}),
+        "by_use": _records(s.by_use, s, lang, {"use": "supply_use"}),
+        "mortgages": {"registrations": s.mortgages["registrations"],
+                      "users": s.mortgages["users"],
+                      "amount_wan": _clean(s.mortgages["amount_wan"]),
+                      "amount_yi": s.yi(s.mortgages["amount_wan"])},
+    }

@@ -201,7 +201,10 @@ def _batch_overflow(c: _Collector, d: SupplyData) -> None:
     cap = cap[~cap.index.duplicated()]
     ev = ev[ev["batch_id"].isin(cap.index)].sort_values(["batch_id", "date", "kind", "pos"])
     ev["used"] = ev.groupby("batch_id")["area"].cumsum()
-    over = ev[ev["used"] > ev["batch_id"].map(cap) + AREA_TOLERANCE_M2]
+    if not len(ev):
+        return
+    limit = pd.to_numeric(ev["batch_id"].map(cap.to_dict()), errors="coerce")
+    over = ev[ev["used"] > limit + AREA_TOLERANCE_M2]
     for kind in ("supply", "reductions"):
         o = over[over["kind"] == kind]
         if len(o):

@@ -149,7 +149,7 @@ def test_zero_supply_in_three_years_cannot_be_computed() -> None:
     f = summarise(d, "2020-06-01").figures("zh").set_index("figure")
     assert pd.isna(f.loc["years_left", "value"])
     assert f.loc["years_left", "reason"] == (
-        "2017—2019年未供应土地,年均供地面积为零,尚可供地年数无法计算。")
+        "2017—2019年未供应土地，年均供地面积为零，尚可供地年数无法计算。")
     en = summarise(d, "2020-06-01").figures("en").set_index("figure")
     assert "cannot be computed" in en.loc["years_left", "reason"]
 
@@ -224,7 +224,7 @@ def test_every_figure_has_its_sentence_and_koujing_in_both_languages() -> None:
     assert zh.loc["unsupplied_total", "value"] == 30.0
     assert zh.loc["supply_rate", "value"] == 48.0
     assert zh.loc["years_left", "value"] == 2.6
-    assert zh.loc["supplied_total", "reason"] == "至2024年10月31日已供应土地3宗,66亩。"
+    assert zh.loc["supplied_total", "reason"] == "至2024年10月31日已供应土地3宗，66亩。"
 
 
 def test_half_up_rounding() -> None:
