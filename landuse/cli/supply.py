@@ -57,6 +57,7 @@ def supply() -> None:
       landuse supply validate supply.gpkg --parcels parcels.gpkg
       landuse supply summary supply.gpkg --parcels parcels.gpkg --as-of 2023-10-31
       landuse supply summary supply.gpkg --as-of 2023-10-31 --lang en -o summary.xlsx
+      landuse supply import supply.gpkg --store park.gpkg
     """
 
 
@@ -137,3 +138,31 @@ def summary_cmd(records: str, as_of: str, parcels: str | None, ledger: str | Non
     if output:
         write_supply_summary(s, output, lang, overwrite=overwrite)
         click.echo(f"→ {output}")
+
+
+@supply.command("import")
+@click.argument("records", type=click.Path(exists=False))
+@click.option("--parcels", type=click.Path(dir_okay=False),
+              help="Check parcel ids against this register (default: the store's parcels).")
+@click.option("--store", "store_path", type=click.Path(dir_okay=False),
+              help="GeoPackage store (default: park.gpkg).")
+@click.option("--database", envvar="LANDUSE_DATABASE_URL",
+              help="postgresql://... PostGIS store (or LANDUSE_DATABASE_URL).")
+@click.option("--actor", default="cli", show_default=True,
+              help="Who imports (recorded with each row and in the audit log).")
+@handle_errors
+def import_cmd(records: str, parcels: str | None, store_path: str | None,
+               database: str | None, actor: str) -> None:
+    """Check supply records with those already stored and store them, all or nothing."""
+    import json
+
+    from landuse.store import open_store
+
+    d, reg = _read(records, parcels)
+    st = open_store(database or store_path or "park.gpkg")
+    try:
+        ids = reg["parcel_id"] if reg is not None else st.parcels_frame()["parcel_id"]
+        n = st.import_supply(d, parcel_ids=ids, actor=actor)
+    finally:
+        st.close()
+    click.echo(json.dumps({"stored": n, **d.counts()}, ensure_ascii=False))

@@ -20,7 +20,7 @@ from landuse.errors import SchemaError
 from landuse.standard import get_standard
 from landuse.supply.model import KINDS, SupplyData
 
-__all__ = ["PROBLEM_COLUMNS", "check_supply", "supply_problems"]
+__all__ = ["PROBLEM_COLUMNS", "check_supply", "raise_errors", "supply_problems"]
 
 PROBLEM_COLUMNS = ("source", "row", "record", "field", "value", "problem", "fix", "severity")
 
@@ -121,12 +121,26 @@ def supply_problems(data: SupplyData, parcel_ids: Any = None) -> pd.DataFrame:
                 num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
                 c.add(kind, np.flatnonzero(num < 0), f.name, "negative area 面积为负",
                       "write the area as a positive number")
+    _one_per_key(c, data)
     _links(c, data, parcel_ids)
     _dates(c, data)
     _batch_overflow(c, data)
     _expropriation(c, data)
     _quota(c, data)
     return pd.DataFrame(c.rows, columns=list(PROBLEM_COLUMNS))
+
+
+def _one_per_key(c: _Collector, d: SupplyData) -> None:
+    """One plan figure per year and use, one task per year, zone and kind."""
+    for kind, keys in (("supply_plan", ["year", "use"]),
+                       ("disposal_tasks", ["year", "zone", "task_kind"])):
+        f = d.layer(kind)
+        if not len(f):
+            continue
+        key = f[keys].astype(object).where(f[keys].notna(), "")
+        dup = np.flatnonzero(key.astype(str).duplicated(keep="first").to_numpy())
+        c.add(kind, dup, keys[-1], f"a second record for the same {'/'.join(keys)} 重复",
+              "keep one record per " + "/".join(keys) + " (add the areas up)")
 
 
 def _ids(frame: pd.DataFrame, col: str) -> set[str]:
@@ -252,13 +266,8 @@ def _line(r: dict[Any, Any]) -> str:
             f"{r['problem']}. Fix: {r['fix']}.")
 
 
-def check_supply(data: SupplyData, parcel_ids: Any = None) -> pd.DataFrame:
-    """Raise :class:`SchemaError` listing every error of ``data``; return the warnings.
-
-    The error's message names, per problem, the source, row, record, field, value and
-    fix, and its ``problems`` holds the same as dicts. Nothing is changed.
-    """
-    probs = supply_problems(data, parcel_ids)
+def raise_errors(probs: pd.DataFrame) -> None:
+    """Raise :class:`SchemaError` listing the errors of a problem frame (if any)."""
     errors = probs[probs["severity"] == "error"]
     if len(errors):
         lines = [_line(r) for r in errors.to_dict("records")]
@@ -268,4 +277,14 @@ def check_supply(data: SupplyData, parcel_ids: Any = None) -> pd.DataFrame:
         err.problems = [{str(k): v for k, v in rec.items()} for rec in
                         errors.to_dict("records")]
         raise err
+
+
+def check_supply(data: SupplyData, parcel_ids: Any = None) -> pd.DataFrame:
+    """Raise :class:`SchemaError` listing every error of ``data``; return the warnings.
+
+    The error's message names, per problem, the source, row, record, field, value and
+    fix, and its ``problems`` holds the same as dicts. Nothing is changed.
+    """
+    probs = supply_problems(data, parcel_ids)
+    raise_errors(probs)
     return probs[probs["severity"] == "warning"].reset_index(drop=True)

@@ -62,3 +62,14 @@ def test_summary_in_english_to_xlsx(tmp_path: Path) -> None:
     sheets = pd.read_excel(out, sheet_name=None)
     assert {"figures", "batches", "tasks", "quota", "plan"} <= set(sheets)
     assert len(sheets["batches"]) == EXP["counts"]["batches"]
+
+
+def test_import_into_a_store_all_or_nothing(tmp_path: Path) -> None:
+    store = tmp_path / "park.gpkg"
+    run = CliRunner().invoke
+    assert run(cli, ["load", PARCELS, "--store", str(store)]).exit_code == 0
+    r = run(cli, ["supply", "import", RECORDS, "--store", str(store)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["stored"] == sum(EXP["counts"].values())
+    r = run(cli, ["supply", "import", RECORDS, "--store", str(store)])
+    assert r.exit_code == 2 and "nothing was stored" in r.output
