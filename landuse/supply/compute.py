@@ -197,7 +197,9 @@ def reserve_stage(d: SupplyData, as_of: Any) -> pd.Series:
 
     ``supplied`` when its supply record's contract is dated on or before ``as_of``;
     ``ready`` when its 净地日期 is on or before ``as_of``; ``expropriating`` when
-    households or buildings remain to be expropriated; else ``acquiring``.
+    expropriation has begun and households or buildings remain (0 < done < total); else
+    ``acquiring`` (agreement signed, expropriation not begun or done while the land is
+    not yet clean). [R]
     """
     t = pd.Timestamp(as_of)
     r = d.reserve
@@ -208,7 +210,8 @@ def reserve_stage(d: SupplyData, as_of: Any) -> pd.Series:
                        index=r.index, dtype="datetime64[ns]")
     supplied = (r["supervision_no"].notna() & (linked <= t)).to_numpy()
     ready = (_date(r["clean_land_date"]) <= t).to_numpy()
-    left = (_num(r["expropriation_total"]) > _num(r["expropriation_done"])).to_numpy()
+    done = _num(r["expropriation_done"])
+    left = ((_num(r["expropriation_total"]) > done) & (done > 0)).to_numpy()
     out = np.where(supplied, "supplied", np.where(ready, "ready",
                                                   np.where(left, "expropriating", "acquiring")))
     return pd.Series(out, index=r.index, dtype=object)
