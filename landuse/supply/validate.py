@@ -97,6 +97,13 @@ def supply_problems(data: SupplyData, parcel_ids: Any = None) -> pd.DataFrame:
     for kind in KINDS:
         frame = data.layer(kind)
         cells = frame.attrs.get("landuse", {}).get("cells", {})
+        for name in frame.attrs.get("landuse", {}).get("units_assumed", []):
+            c.rows.append({
+                "source": data.sources.get(kind, kind), "row": None, "record": None,
+                "field": name, "value": None, "severity": "warning",
+                "problem": "area header states no unit: read as m² 面积列未注明单位，按平方米读取",
+                "fix": "if the column is in 亩 or 公顷, write the unit in its header, e.g. "
+                       "批准面积(亩)"})
         for r, f, v, prob, fix in zip(cells.get("row", []), cells.get("field", []),
                                       cells.get("value", []), cells.get("problem", []),
                                       cells.get("fix", []), strict=True):

@@ -165,3 +165,25 @@ def test_a_batch_geometry_keeps_its_wkt(folder: Path) -> None:
     d = read_supply(folder)
     assert shapely.area(d.batches.geometry.iloc[0]) == 10000.0
     assert d.batches.geometry.iloc[1] is None
+
+
+def test_a_shapefile_of_batches_with_chinese_headers(tmp_path: Path) -> None:
+    # a GIS office's export: GBK attributes, headers as the office writes them
+    shp = tmp_path / "批次.shp"
+    gpd.GeoDataFrame(
+        {"批次编号": ["B1"], "批准日期": ["2019-03-01"], "批次类型": ["单独选址"],
+         "批准面积": [66666.67]},
+        geometry=[shapely.box(0, 0, 100, 100)], crs="EPSG:4527",
+    ).to_file(shp, encoding="gbk")
+    b = read_records(shp, "batches")
+    assert b.crs.to_epsg() == 4527 and b["batch_id"].tolist() == ["B1"]
+    assert b["batch_type"].tolist() == ["single_site"]
+    assert b["approved_area_m2"].tolist() == [66666.67]  # no unit in the header: m²
+    assert b.attrs["landuse"]["units_assumed"] == ["approved_area_m2"]
+
+
+def test_an_area_without_unit_is_a_warning(tmp_path: Path) -> None:
+    _csv(tmp_path / "supply_plan.csv", "年度,用途,计划供应面积\n2024,商服,20000\n")
+    w = check_supply(read_supply(tmp_path))
+    assert w[["field", "severity"]].values.tolist() == [["planned_area_m2", "warning"]]
+    assert "read as m²" in w["problem"].iloc[0]
