@@ -39,6 +39,14 @@ def _read(records: str, parcels: str | None) -> tuple[Any, pd.DataFrame | None]:
     return read_supply(records), _parcels(parcels)
 
 
+def _batches_of(reg: pd.DataFrame | None) -> dict[str, Any] | None:
+    """The register's batch of each parcel, when it records one (parcels reference their
+    batch)."""
+    if reg is None or "batch_id" not in reg.columns:
+        return None
+    return dict(zip(reg["parcel_id"].astype(str), reg["batch_id"], strict=True))
+
+
 def _problems_text(p: pd.DataFrame, limit: int) -> str:
     shown = p.head(limit).astype(object).where(p.head(limit).notna(), "-")
     with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200):
@@ -79,7 +87,7 @@ def validate_cmd(records: str, parcels: str | None, report: str | None, overwrit
     if report and Path(report).suffix.lower() not in (".csv", ".json"):
         raise DataSourceError(f"{report}: the report must be .csv or .json.")
     d, reg = _read(records, parcels)
-    p = supply_problems(d, None if reg is None else reg["parcel_id"])
+    p = supply_problems(d, None if reg is None else reg["parcel_id"], _batches_of(reg))
     counts = ", ".join(f"{k} {v}" for k, v in d.counts().items())
     click.echo(f"{records}: {counts}")
     n_err = int((p["severity"] == "error").sum())
@@ -124,7 +132,7 @@ def summary_cmd(records: str, as_of: str, parcels: str | None, ledger: str | Non
     if output:
         check_outputs((output,), records, overwrite)
     d, reg = _read(records, parcels)
-    warnings = check_supply(d, None if reg is None else reg["parcel_id"])
+    warnings = check_supply(d, None if reg is None else reg["parcel_id"], _batches_of(reg))
     led = read_ledger_for(parcels, ledger) if parcels else (
         None if ledger is None else read_ledger_for(ledger, ledger))
     rs = load_supply_ruleset(rules) if rules else None

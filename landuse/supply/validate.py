@@ -76,7 +76,8 @@ def _blank(s: pd.Series) -> np.ndarray:
     return np.asarray(s.isna().to_numpy() | (s.astype(object).astype(str).str.strip() == ""))
 
 
-def supply_problems(data: SupplyData, parcel_ids: Any = None) -> pd.DataFrame:
+def supply_problems(data: SupplyData, parcel_ids: Any = None,
+                    parcel_batches: Any = None) -> pd.DataFrame:
     """Every problem of ``data``, errors and warnings, in the order of the layers.
 
     Parameters
@@ -86,6 +87,9 @@ def supply_problems(data: SupplyData, parcel_ids: Any = None) -> pd.DataFrame:
         ``attrs["landuse"]["cells"]``).
     parcel_ids : iterable of str, optional
         The register's parcel ids; when given, supply records and mortgages must name one.
+    parcel_batches : mapping, optional
+        The register's ``batch_id`` by parcel id (parcels reference their batch): a supply
+        record naming another batch than its parcel's is an error.
 
     Returns
     -------
@@ -130,6 +134,7 @@ def supply_problems(data: SupplyData, parcel_ids: Any = None) -> pd.DataFrame:
                       "write the area as a positive number")
     _one_per_key(c, data)
     _links(c, data, parcel_ids)
+    _parcel_batches(c, data, parcel_batches)
     _dates(c, data)
     _batch_overflow(c, data)
     _expropriation(c, data)
@@ -180,6 +185,20 @@ def _links(c: _Collector, d: SupplyData, parcel_ids: Any) -> None:
         bad = np.flatnonzero(s.notna().to_numpy() & ~s.astype(str).isin(pids).to_numpy())
         c.add(kind, bad, "parcel_id", "unknown parcel 宗地不在宗地数据中",
               "give a parcel_id of the register, or add the parcel to it")
+
+
+def _parcel_batches(c: _Collector, d: SupplyData, parcel_batches: Any) -> None:
+    """A supply record's batch and its parcel's batch (in the register) must agree."""
+    if parcel_batches is None:
+        return
+    known = {str(k): str(v) for k, v in dict(parcel_batches).items()
+             if v is not None and not (isinstance(v, float) and np.isnan(v))}
+    s = d.supply
+    theirs = s["parcel_id"].astype(str).map(known)
+    bad = np.flatnonzero((s["batch_id"].notna() & theirs.notna()
+                          & (s["batch_id"].astype(str) != theirs)).to_numpy())
+    c.add("supply", bad, "batch_id", "not the batch the register gives the parcel "
+          "与宗地登记的批次不一致", "correct the batch_id of the supply record or of the parcel")
 
 
 def _dates(c: _Collector, d: SupplyData) -> None:
@@ -286,12 +305,13 @@ def raise_errors(probs: pd.DataFrame) -> None:
         raise err
 
 
-def check_supply(data: SupplyData, parcel_ids: Any = None) -> pd.DataFrame:
+def check_supply(data: SupplyData, parcel_ids: Any = None,
+                 parcel_batches: Any = None) -> pd.DataFrame:
     """Raise :class:`SchemaError` listing every error of ``data``; return the warnings.
 
     The error's message names, per problem, the source, row, record, field, value and
     fix, and its ``problems`` holds the same as dicts. Nothing is changed.
     """
-    probs = supply_problems(data, parcel_ids)
+    probs = supply_problems(data, parcel_ids, parcel_batches)
     raise_errors(probs)
     return probs[probs["severity"] == "warning"].reset_index(drop=True)

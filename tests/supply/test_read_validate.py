@@ -187,3 +187,12 @@ def test_an_area_without_unit_is_a_warning(tmp_path: Path) -> None:
     w = check_supply(read_supply(tmp_path))
     assert w[["field", "severity"]].values.tolist() == [["planned_area_m2", "warning"]]
     assert "read as m²" in w["problem"].iloc[0]
+
+
+def test_a_supply_record_names_its_parcels_batch(folder: Path) -> None:
+    # the register puts P2 in B2; its supply record says B1
+    p = supply_problems(read_supply(folder), ["P1", "P2"], {"P1": "B1", "P2": "B2"})
+    assert p.loc[p["severity"] == "error", ["row", "field"]].values.tolist() == [
+        [2, "batch_id"]]
+    assert supply_problems(read_supply(folder), None, {"P1": "B1", "P2": None}).query(
+        "severity == 'error'").empty
