@@ -21,6 +21,7 @@ from typing import Literal
 __all__ = [
     "AREA_UNITS",
     "ASSESSMENT_COLUMNS",
+    "RECORD_LAYERS",
     "Field",
     "Standard",
     "code_label",
@@ -29,8 +30,18 @@ __all__ = [
     "normalise_header",
 ]
 
-Layer = Literal["parcels", "ledger", "assessment"]
-_LAYERS: tuple[Layer, ...] = ("parcels", "ledger", "assessment")
+Layer = Literal[
+    "parcels", "ledger", "assessment",
+    "batches", "reductions", "supply", "reserve", "quota_events", "supply_plan",
+    "disposal_tasks", "mortgages",
+]
+_LAYERS: tuple[Layer, ...] = (
+    "parcels", "ledger", "assessment",
+    "batches", "reductions", "supply", "reserve", "quota_events", "supply_plan",
+    "disposal_tasks", "mortgages",
+)
+RECORD_LAYERS: tuple[Layer, ...] = _LAYERS[3:]
+"""The supply record layers (domain.md §11): each field carries its own zh/en words."""
 
 AREA_UNITS: dict[str, float] = {
     "m2": 1.0,
@@ -134,12 +145,17 @@ class Standard:
                         else None
                     ),
                 )
-                for f in data[layer]
+                for f in data.get(layer, ())
             )
         self.field_labels: dict[str, tuple[str, str]] = {
             f["name"]: (f["zh"], f["en"]) for f in data["assessment"]
         }
         """Words of each assessment field: name -> (Chinese, English)."""
+        self.record_labels: dict[str, dict[str, tuple[str, str]]] = {
+            layer: {f["name"]: (f["zh"], f["en"]) for f in data.get(layer, ())}
+            for layer in RECORD_LAYERS
+        }
+        """Words of each supply record field: layer -> name -> (Chinese, English)."""
         self.units: dict[str, tuple[str, str]] = {
             k: (pair[0], pair[1]) for k, pair in data.get("units", {}).items()
         }

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
-__all__ = ["STEPS", "DemoContext", "sample_park_path"]
+__all__ = ["STEPS", "DemoContext", "sample_park_path", "sample_supply_path"]
 
 
 _HERE = Path(__file__).resolve().parent
@@ -23,6 +23,12 @@ _SAMPLE_CANDIDATES = (
     _HERE / "data" / "sample_park.gpkg",  # package data of an installed wheel
     _HERE.parent / "data" / "geo" / "sample_park.gpkg",  # a checkout
 )
+
+
+def sample_supply_path() -> Path:
+    """Path of the sample park's supply records, found as :func:`sample_park_path` finds
+    the park (``sample_park_supply.gpkg`` beside it)."""
+    return sample_park_path().with_name("sample_park_supply.gpkg")
 
 
 def sample_park_path() -> Path:
@@ -107,6 +113,27 @@ def _step_assess(ctx: DemoContext) -> list[Path]:
     ]
 
 
+def _supply_records() -> Any:
+    from landuse.io.supply import read_supply
+
+    return read_supply(sample_supply_path())
+
+
+def _supply_summary(ctx: DemoContext) -> Any:
+    """The sample park's supply figures as of the period's end (None without the file)."""
+    from landuse.io.supply import read_supply
+    from landuse.supply import check_supply
+    from landuse.supply.summary import summarise
+
+    path = sample_supply_path()
+    if not path.is_file():
+        return None
+    records = read_supply(path)
+    parcels = ctx.assessed()
+    check_supply(records, parcels["parcel_id"])
+    return summarise(records, ctx.period[1], ledger=ctx.ledger(), parcels=parcels)
+
+
 def _step_report(ctx: DemoContext) -> list[Path]:
     """The zh and en reports in every format; with the evidence step's ``evidence.gpkg``
     (it runs first) they include the records-vs-imagery list, and the HTML reports link
@@ -118,10 +145,11 @@ def _step_report(ctx: DemoContext) -> list[Path]:
     ledger = ctx.ledger()
     ev_path = ctx.out_dir / "evidence.gpkg"
     ev, outside = read_evidence(ev_path) if ev_path.exists() else (None, None)
+    supply = _supply_summary(ctx)
     written = []
     for lang in ("zh", "en"):
         data = build_report(parcels, ledger, *ctx.period, lang=lang, as_of=ctx.as_of,
-                            evidence=ev, outside_supply=outside)
+                            evidence=ev, outside_supply=outside, supply=supply)
         html_map = ctx.maps_dir / ("sample_park.html" if lang == "zh" else "sample_park_en.html")
         for suffix in FORMATS:
             path = ctx.out_dir / f"report_2023-01_2023-10_{lang}{suffix}"
@@ -180,10 +208,12 @@ def _step_map(ctx: DemoContext) -> list[Path]:
     ledger = ctx.ledger()
     ev_path = ctx.out_dir / "evidence.gpkg"
     ev, outside = read_evidence(ev_path) if ev_path.exists() else (None, None)
+    supply = _supply_summary(ctx)
+    records = None if supply is None else (_supply_records(), supply)
     out = []
     for lang in ("zh", "en"):
         wm = make_map(ctx.assessed(lang), ledger, lang=lang, evidence=ev,
-                      outside_supply=outside)
+                      outside_supply=outside, supply=records)
         name = "sample_park.html" if lang == "zh" else "sample_park_en.html"
         out += write_map(wm, ctx.maps_dir / name, overwrite=True)
     return out

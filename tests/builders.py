@@ -430,3 +430,25 @@ def hand_value(field: str, raw: str, text_fields: set[str]) -> Any:
         return float(raw)
     except ValueError:
         return raw
+
+
+def supply_records(**layers: list[dict[str, Any]]) -> Any:
+    """Supply records (``landuse.supply.SupplyData``) from rows in the standard's names,
+    areas given in 亩 under ``mu`` (converted to the layer's ``*_m2`` field), dates as
+    ISO text; a layer not given is empty."""
+    from landuse.standard import get_standard
+    from landuse.supply import SupplyData, empty_layer
+
+    std = get_standard()
+    d = SupplyData()
+    for kind, rows in layers.items():
+        area = next((f.name for f in std.fields[kind] if f.type == "area"), None)  # type: ignore[index]
+        frame = empty_layer(kind)
+        recs = [{**{k: v for k, v in r.items() if k != "mu"},
+                 **({area: r["mu"] * M2_PER_MU} if "mu" in r else {})} for r in rows]
+        new = pd.DataFrame.from_records(recs)
+        for f in std.fields[kind]:  # type: ignore[index]
+            if f.name in new.columns and f.type == "date":
+                new[f.name] = pd.to_datetime(new[f.name])
+        setattr(d, kind, pd.concat([frame, new], ignore_index=True)[list(frame.columns)])
+    return d

@@ -50,13 +50,17 @@ __all__ = ["map_cmd"]
               "province from a partitioned dataset) instead of a page, and beside it NAME.html, "
               "an offline page that opens the archive the user chooses or drops; serve the "
               "archive with 'landuse serve --pmtiles'.")
+@click.option("--supply", "supply_path", type=click.Path(exists=False),
+              help="Supply records (see 'landuse supply'): adds the layers of batches by "
+              "share not supplied, reserve land by readiness and land still suppliable "
+              "(as of --as-of, else today).")
 @output_options(help="The HTML file to write, e.g. maps/zone.html (with --pmtiles: the "
                 ".pmtiles file).")
 @engine_options
 @handle_errors
 def map_cmd(input: str, read: ReadArgs, assessing: AssessArgs, ledger: str | None,
             basemap: str, tiled: bool | None, evidence_path: str | None, pmtiles: bool,
-            output: str, overwrite: bool, engine: EngineArgs) -> None:
+            supply_path: str | None, output: str, overwrite: bool, engine: EngineArgs) -> None:
     """Write an interactive map of idle, low-efficiency and reclaimed parcels.
 
     The page opens from disk with no network (all scripts are inside it). Large registers
@@ -99,8 +103,21 @@ def map_cmd(input: str, read: ReadArgs, assessing: AssessArgs, ledger: str | Non
 
         ev, outside = read_evidence(evidence_path)
     click.echo(f"生成地图 building the map of {len(parcels):,} parcels", err=True)
+    supply = None
+    if supply_path:
+        import pandas as pd
+
+        from landuse.io.supply import read_supply
+        from landuse.supply import check_supply
+        from landuse.supply.summary import summarise
+
+        records = read_supply(supply_path)
+        check_supply(records, parcels["parcel_id"])
+        day = as_of or pd.Timestamp.now().strftime("%Y-%m-%d")
+        supply = (records, summarise(records, day, ledger=led, parcels=parcels))
     wm = make_map(parcels, led, buildings=bld, lang=assessing.lang, basemap=basemap,
-                  tianditu_key=key, tiled=tiled, evidence=ev, outside_supply=outside)
+                  tianditu_key=key, tiled=tiled, evidence=ev, outside_supply=outside,
+                  supply=supply)
     for path in write_map(wm, output, overwrite=overwrite, progress=True):
         click.echo(f"地图 map -> {path}")
 

@@ -63,6 +63,9 @@ def load_inputs(
               "parcel id links to that parcel on the map (链接到地图上的宗地).")
 @click.option("--template", type=click.Path(dir_okay=False),
               help="A Word template (.docx) with docxtpl placeholders, for .docx output.")
+@click.option("--supply", "supply_path", type=click.Path(exists=False),
+              help="Supply records (GeoPackage with one layer per kind, XLSX or folder; see "
+                   "'landuse supply'): adds the section 土地供应与储备 as of the period's end.")
 @output_options(multiple=True, help="Output file; format by suffix: .html .xlsx .docx .md "
                 ".json (repeat -o for several).")
 @handle_errors
@@ -77,6 +80,7 @@ def report(
     evidence_path: str | None,
     map_path: str | None,
     template: str | None,
+    supply_path: str | None,
     outputs: tuple[str, ...],
     overwrite: bool,
 ) -> None:
@@ -126,8 +130,17 @@ def report(
     parcels, led = load_inputs(input, ledger_path, as_of, assessing.lang,
                                rules=assessing.ruleset(), read=read,
                                buildings=assessing.buildings)
+    supply = None
+    if supply_path:
+        from landuse.io.supply import read_supply
+        from landuse.supply import check_supply
+        from landuse.supply.summary import summarise
+
+        records = read_supply(supply_path)
+        check_supply(records, parcels["parcel_id"])
+        supply = summarise(records, date_to, ledger=led, parcels=parcels)
     data = build_report(parcels, led, date_from, date_to, zone=zone, lang=assessing.lang,
-                        as_of=as_of, evidence=ev, outside_supply=outside)
+                        as_of=as_of, evidence=ev, outside_supply=outside, supply=supply)
     for p in paths:
         href = map_href_for(map_path, p) if map_path and p.suffix.lower() == ".html" else None
         write_report(data, p, overwrite=overwrite,

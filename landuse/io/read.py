@@ -48,7 +48,9 @@ __all__ = [
     "read_ledger",
     "read_ledger_beside",
     "read_parcels",
+    "read_raw",
     "rename_to_standard",
+    "standardise",
 ]
 
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".topojson", ".parquet", ".geoparquet")
@@ -420,7 +422,10 @@ def _table_to_gdf(df: pd.DataFrame, p: Path, meta: dict[str, Any]) -> gpd.GeoDat
         geoms = np.full(len(df), None, dtype=object)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            parsed = shapely.from_wkt(txt.where(~blank).to_numpy(dtype=object), on_invalid="ignore")
+            parsed = shapely.from_wkt(  # a blank cell is no geometry (None), not pd.NA
+                txt.astype(object).where(~blank, None).to_numpy(dtype=object),
+                on_invalid="ignore",
+            )
         geoms[:] = parsed
         bad = np.flatnonzero(~blank.to_numpy() & shapely.is_missing(geoms))
         for r in bad:
@@ -771,3 +776,40 @@ def read_ledger_beside(path: str | Path) -> pd.DataFrame | None:
     if "ledger" not in {name for name, _ in list_layers(path)}:
         return None
     return read_ledger(path, layer="ledger")
+
+
+def read_raw(
+    path: str | Path,
+    layer: str | None = None,
+    encoding: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Read any layer or sheet as it is (headers untouched), for the other record readers.
+
+    Vector files through the register's reader (shapefile encoding detection, guards);
+    CSV/XLSX through the table reader (``layer`` is the sheet), given a geometry when a
+    WKT column is present. ``meta`` collects what was learnt (format, layer, problems).
+    """
+    p = Path(path)
+    _check_exists(p)
+    m = meta if meta is not None else {}
+    m.setdefault("source", str(p))
+    m.setdefault("problems", [])
+    if p.suffix.lower() in TABLE_SUFFIXES:
+        df: pd.DataFrame = _read_table(p, m, layer)
+        m["layer"] = layer
+        if _find_col([str(c) for c in df.columns], WKT_HEADERS) is not None:
+            df = _table_to_gdf(df, p, m)
+        return df
+    if p.suffix.lower() in VECTOR_SUFFIXES:
+        return _read_vector(p, layer, encoding, m)
+    raise DataSourceError(f"{p}: unknown format '{p.suffix}'. Fix: use .gpkg, .shp, .csv "
+                          "or .xlsx.")
+
+
+def standardise(
+    df: pd.DataFrame, layer: Layer, path: str | Path, meta: dict[str, Any]
+) -> tuple[pd.DataFrame, CellProblems]:
+    """Rename ``df``'s headers to the standard's names of ``layer`` and parse its cells
+    (as the register's reader does); what was done goes into ``meta``."""
+    return _standardise(df, layer, Path(path), meta)

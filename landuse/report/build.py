@@ -155,6 +155,7 @@ def build_report(
     as_of: Any = None,
     evidence: pd.DataFrame | None = None,
     outside_supply: gpd.GeoDataFrame | None = None,
+    supply: Any = None,
 ) -> ReportData:
     """Compute every figure of the report for a period (and optionally one sub-park).
 
@@ -182,6 +183,10 @@ def build_report(
     outside_supply : GeoDataFrame, optional
         Buildings on no supplied parcel (``outside_supply`` of the evidence run): adds the
         table ``outside_supply`` with their area in m² and 亩 (whole-zone reports only).
+    supply : SupplySummary, optional
+        The land supply figures (:func:`landuse.supply.summary.summarise`, usually as of
+        the period's end): adds the section "土地供应与储备 / Land supply and reserve"
+        (:func:`landuse.report.supply.supply_section`).
 
     Returns
     -------
@@ -249,6 +254,11 @@ def build_report(
             ("。" if lang == "zh" else ".")
         notes[-1:-1] = sec.notes
 
+    sections = []
+    if supply is not None:
+        from landuse.report.supply import supply_section
+
+        sections.append(supply_section(supply, lang))
     return ReportData(
         lang=lang, title=T[lang]["title"], period_from=period.start, period_to=period.end,
         as_of=asof, zone=zone, period_label=period.label(lang), zone_label=zone_label,
@@ -256,4 +266,5 @@ def build_report(
         indicators=indicators, notes=notes,
         map_frame=map_frame(parcels, set(state.index), set(counted["parcel_id"])),
         meta={"parcels": len(parcels), "ledger_rows": led.rows, "ledger_source": led.source},
+        sections=sections,
     )

@@ -107,6 +107,9 @@ class ReportData:
     notes: list[str]
     map_frame: gpd.GeoDataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    sections: list[Any] = field(default_factory=list)
+    """Further sections, each with ``key``, ``title``, ``paragraph``, ``tables``, ``notes``
+    and ``to_dict()`` (the land supply section, :mod:`landuse.report.supply`)."""
 
     def table(self, key: str) -> Table:
         """The table named ``key``."""
@@ -116,7 +119,8 @@ class ReportData:
         raise KeyError(key)
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as JSON values: meta, figures, headline, tables, charts, indicators, notes.
+        """The report as JSON values: meta, figures, headline, tables, charts, indicators,
+        notes, and ``sections`` (by key) when the report has further sections.
 
         ``tables`` and ``charts`` are keyed by their ``key`` in the report's order;
         ``indicators`` is one dict per indicator (:func:`~landuse.report.zone_indicators`
@@ -140,4 +144,6 @@ class ReportData:
             "charts": {c.key: c.to_dict() for c in self.charts},
             "indicators": plain(self.indicators.to_dict("records")),
             "notes": list(self.notes),
+            **({"sections": {sec.key: plain(sec.to_dict()) for sec in self.sections}}
+               if self.sections else {}),
         }

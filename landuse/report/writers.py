@@ -101,10 +101,14 @@ def _write_md(d: Doc, path: Path) -> None:
     m = d["meta"]
     tx = T[m["lang"]]
     out = [f"# {m['title']}", "", *[f"- {k}: {v}" for k, v in _meta_lines(m)], "",
-           f"## {tx['headline']}", "", d["headline"], "", f"## {tx['tables']}", ""]
+           f"## {tx['headline']}", "", d["headline"], ""]
+    for sec in d.get("sections", {}).values():
+        out += [f"## {sec['title']}", "", sec["paragraph"], ""]
+        out += [x for t in sec["tables"].values() for x in (_md_table(t), "")]
+    out += [f"## {tx['tables']}", ""]
     for t in d["tables"].values():
         out += [_md_table(t), ""]
-    out += [f"## {tx['notes']}", ""] + [f"- {n}" for n in d["notes"]] + [
+    out += [f"## {tx['notes']}", ""] + [f"- {n}" for n in _all_notes(d)] + [
         "", f"_{tx['generated_by']}_", ""]
     path.write_text("\n".join(out), encoding="utf-8")
 
@@ -171,6 +175,21 @@ def _html_table(key: str, t: dict[str, Any], link: Callable[[Any], str] | None =
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
+def _all_notes(d: Doc) -> list[str]:
+    """The report's notes, then those of its sections (e.g. the supply figures' 口径)."""
+    return [*d["notes"], *(n for sec in d.get("sections", {}).values() for n in sec["notes"])]
+
+
+def _html_sections(d: Doc, link: Callable[[Any], str] | None) -> str:
+    out = []
+    for key, sec in d.get("sections", {}).items():
+        out.append(f'<section id="section-{escape(key)}"><h2>{escape(sec["title"])}</h2>'
+                   f'<p class="headline">{escape(sec["paragraph"])}</p>'
+                   + "".join(_html_table(k, t, link) for k, t in sec["tables"].items())
+                   + "</section>")
+    return "".join(out)
+
+
 def _charts(d: Doc) -> list[Chart]:
     """The report's charts, read back from the serialised report."""
     return [Chart(key=k, **c) for k, c in d["charts"].items()]
@@ -209,11 +228,12 @@ def _write_html(d: Doc, map_frame: gpd.GeoDataFrame, path: Path,
 {escape(tx['parcels_n'])}: {m.get('parcels')}</p>{map_line}
 <h2>{escape(tx['headline'])}</h2>
 <p class="headline" id="headline">{escape(d['headline'])}</p>
+{_html_sections(d, link)}
 <h2>{escape(tx['charts'])}</h2><div class="charts">{''.join(charts)}</div>
 <h2>{escape(tx['map'])}</h2><figure id="overview-map">{overview_svg(map_frame, lang)}</figure>
 <h2>{escape(tx['tables'])}</h2>
 {''.join(_html_table(k, t, link) for k, t in d['tables'].items())}
-<h2>{escape(tx['notes'])}</h2><ul>{''.join(f'<li>{escape(n)}</li>' for n in d['notes'])}</ul>
+<h2>{escape(tx['notes'])}</h2><ul>{''.join(f'<li>{escape(n)}</li>' for n in _all_notes(d))}</ul>
 <footer>{escape(tx['generated_by'])}</footer>
 <script type="application/json" id="report-figures">{figures_json}</script>
 </body></html>
@@ -282,12 +302,18 @@ def _write_xlsx(d: Doc, path: Path) -> None:
     for s, st in figures["idle_by_stage"].items():
         ws.append([f"idle_by_stage.{s}.parcels", st["parcels"]])
         ws.append([f"idle_by_stage.{s}.area_mu", st["area_mu"]])
-    for n in d["notes"]:
+    for sec in d.get("sections", {}).values():
+        c = WriteOnlyCell(ws, value=sec["paragraph"])
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.append([sec["title"], c])
+    for n in _all_notes(d):
         c = WriteOnlyCell(ws, value=n)
         c.alignment = Alignment(wrap_text=True, vertical="top")
         ws.append([tx["notes"], c])
 
-    for t in d["tables"].values():
+    section_tables = [t for sec in d.get("sections", {}).values()
+                      for t in sec["tables"].values()]
+    for t in [*section_tables, *d["tables"].values()]:
         ws = wb.create_sheet(_sheet_name(t["title"], used))
         ws.freeze_panes = "A2"
         for i, h in enumerate(t["headers"]):
@@ -377,6 +403,14 @@ def _write_docx_default(d: Doc, path: Path) -> None:
     doc.add_heading(tx["headline"], level=1)
     p = doc.add_paragraph(d["headline"])
     p.paragraph_format.first_line_indent = Cm(0.74)
+    for sec in d.get("sections", {}).values():
+        doc.add_heading(sec["title"], level=1)
+        sp = doc.add_paragraph(sec["paragraph"])
+        sp.paragraph_format.first_line_indent = Cm(0.74)
+        for t in sec["tables"].values():
+            doc.add_heading(t["title"], level=2)
+            anchor = doc.add_paragraph()
+            anchor._p.addprevious(parse_xml(_table_xml(t)))
     doc.add_heading(tx["charts"], level=1)
     for c in _charts(d):
         doc.add_picture(io.BytesIO(render_chart(c, "png")), width=Cm(15))
@@ -386,7 +420,7 @@ def _write_docx_default(d: Doc, path: Path) -> None:
         anchor = doc.add_paragraph()
         anchor._p.addprevious(parse_xml(_table_xml(t)))
     doc.add_heading(tx["notes"], level=1)
-    for n in d["notes"]:
+    for n in _all_notes(d):
         doc.add_paragraph(n, style="List Bullet")
     doc.add_paragraph(tx["generated_by"])
     doc.core_properties.title = m["title"]
@@ -404,7 +438,9 @@ def report_context(report: ReportData | Doc) -> dict[str, Any]:
     ``period_to``, ``as_of``, ``zone`` (label) and ``lang``; ``indicators`` is a list of
     dicts (key, name, value, unit, formula, computed, basis) in the report's language. In a
     template, ``charts`` (``charts.by_method`` etc.) are the chart images, and values print
-    as in the other formats (missing as nothing, decimals as in the tables).
+    as in the other formats (missing as nothing, decimals as in the tables). ``sections``
+    (e.g. ``sections.supply.paragraph``, ``sections.supply.tables``) when the report has
+    further sections.
     """
     d = report.to_dict() if isinstance(report, ReportData) else report
     m = d["meta"]
@@ -429,6 +465,7 @@ def report_context(report: ReportData | Doc) -> dict[str, Any]:
             for r in d["indicators"]
         ],
         "notes": d["notes"],
+        "sections": d.get("sections", {}),
     }
 
 

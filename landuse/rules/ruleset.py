@@ -30,6 +30,7 @@ __all__ = [
     "INDUSTRY_EDITIONS",
     "Ruleset",
     "default_ruleset",
+    "line_of",
     "load_ruleset",
 ]
 
@@ -614,3 +615,9 @@ def default_ruleset() -> Ruleset:
         top = parts[-1]
         _DEFAULT = _finish(merged, top[0], top[1], tuple(parts), tuple(files), blame)
     return _DEFAULT
+
+
+def line_of(text: str, path: tuple[str, ...]) -> int:
+    """Line (1-based) of the key ``path`` in TOML ``text``, for messages of other ruleset
+    loaders (the supply ruleset)."""
+    return _line_of(text, path)

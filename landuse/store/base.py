@@ -167,3 +167,11 @@ class Store(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def supply_data(self) -> Any:
+        """Every stored supply record (:class:`landuse.supply.model.SupplyData`)."""
+        raise NotImplementedError
+
+    def import_supply(self, data: Any, parcel_ids: Any = None, actor: str = "import") -> int:
+        """Check supply records (with those stored) and store them, all or nothing."""
+        raise NotImplementedError

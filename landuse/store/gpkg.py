@@ -32,10 +32,12 @@ from landuse.store.schema import (
     ASSESSMENT_INDEXED,
     COLLECTIONS,
     STORAGE_SRID,
+    SUPPLY_COLLECTIONS,
     TRANSLATED,
     Collection,
 )
 from landuse.store.sql import SQLStore
+from landuse.store.supply import gpkg_supply_sql
 
 __all__ = ["GeoPackageStore", "gpkg_blob"]
 
@@ -315,6 +317,10 @@ class GeoPackageStore(SQLStore):
             [r[1] for r in self._fetch("PRAGMA table_info(parcels)", [])])
         have_led = [r[1] for r in self._fetch("PRAGMA table_info(ledger)", [])]
         upgrade += _ledger_upgrade_sql(have_led)
+        tables = {r[0] for r in self._fetch("SELECT name FROM sqlite_master WHERE type = "
+                                            "'table'", [])}
+        if not set(SUPPLY_COLLECTIONS) <= tables:  # a store made before the supply tables
+            upgrade += gpkg_supply_sql()
         if upgrade:
             with self._tx() as cur:
                 for stmt in upgrade:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from landuse.errors import SchemaError
 from landuse.labels import both, header, label
-from landuse.standard import get_standard
+from landuse.standard import RECORD_LAYERS, Layer, get_standard
 
 __all__ = [
     "ASSESSMENT",
@@ -23,6 +23,7 @@ __all__ = [
     "COLLECTIONS",
     "LANGS",
     "STORAGE_SRID",
+    "SUPPLY_COLLECTIONS",
     "TRANSLATED",
     "Collection",
     "Column",
@@ -93,7 +94,7 @@ class Collection:
         return [c.name for c in self.queryable]
 
 
-def _columns(layer: Literal["parcels", "ledger"]) -> tuple[Column, ...]:
+def _columns(layer: Layer) -> tuple[Column, ...]:
     std = get_standard()
     return tuple(
         Column(f.name, _KIND_OF_TYPE[f.type], f.codes, f.aliases[0] if f.aliases else f.name)
@@ -231,3 +232,41 @@ def stored_column(name: str, lang: str = "zh") -> str:
     if lang not in LANGS:
         raise SchemaError(f"lang: '{lang}' is not a language of the store. Fix: use zh or en.")
     return TRANSLATED.get(name, {}).get(lang, name)
+
+
+# -- supply records (domain.md §11): one read-only collection per record kind -----------------
+
+_SUPPLY_ID = {"batches": "batch_id", "reductions": "reduction_id", "supply": "supervision_no",
+              "reserve": "reserve_id", "quota_events": "event_id", "supply_plan": "record_id",
+              "disposal_tasks": "record_id", "mortgages": "mortgage_id"}
+"""Id column of each supply collection; the plan and the tasks get ``record_id`` (year-use,
+year-zone-task), as they have no id of their own."""
+
+_SUPPLY_TEMPORAL = {"batches": "approval_date", "reductions": "reduction_date",
+                    "supply": "contract_date", "reserve": "clean_land_date",
+                    "quota_events": "event_date", "mortgages": "registration_date"}
+
+
+def _supply_columns(kind: Layer) -> tuple[Column, ...]:
+    std = get_standard()
+    own = tuple(Column(f.name, _KIND_OF_TYPE[f.type], f.codes, std.record_labels[kind][f.name][0])
+                for f in std.fields[kind])
+    if _SUPPLY_ID[kind] == "record_id":
+        own = (Column("record_id", "text", None, label("store", "record_id", "zh")), *own)
+    return own + _LEDGER_EXTRA
+
+
+SUPPLY_COLLECTIONS: tuple[str, ...] = tuple(RECORD_LAYERS)
+"""The supply collections, each stored in the table of its name (written by
+``landuse supply import``; read-only over the API)."""
+
+COLLECTIONS.update({
+    kind: Collection(
+        name=kind, table=kind, id_column=_SUPPLY_ID[kind], columns=_supply_columns(kind),
+        title=both("store", f"collection_{kind}"),
+        description=f"{label('store', f'about_{kind}', 'zh')} "
+                    f"{label('store', f'about_{kind}', 'en')} (domain.md §11)",
+        temporal=_SUPPLY_TEMPORAL.get(kind),
+    )
+    for kind in RECORD_LAYERS
+})

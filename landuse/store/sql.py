@@ -51,12 +51,13 @@ from landuse.store.schema import (
     coerce_value,
     stored_column,
 )
+from landuse.store.supply import SupplyStoreMixin
 from landuse.store.types import LEDGER_GEOMETRIES, Feature, KeyInfo, Page, Query, now_iso
 
 __all__ = ["SQLStore", "check_stale"]
 
 
-class SQLStore(Store):
+class SQLStore(SupplyStoreMixin, Store):
     """What both SQL backends share: query building, keyset paging, validation, keys."""
 
     placeholder = "?"
@@ -274,7 +275,7 @@ class SQLStore(Store):
             return COLLECTIONS[name]
         except KeyError:
             raise NotFoundError(
-                f"collection '{name}' does not exist. Fix: use parcels or ledger."
+                f"collection '{name}' does not exist. Fix: use one of {', '.join(COLLECTIONS)}."
             ) from None
 
     def get(self, collection: str, item_id: str, lang: str = "zh",
@@ -283,7 +284,7 @@ class SQLStore(Store):
         page = self.query(collection, Query(equals={coll.id_column: item_id}, limit=1,
                                             lang=lang, ledger_geometry=ledger_geometry))
         if not page.features:
-            what = "parcel" if collection == "parcels" else "event"
+            what = {"parcels": "parcel", "ledger": "event"}.get(collection, collection)
             raise NotFoundError(f"{what} '{item_id}' is not in the store.")
         return page.features[0]
 
@@ -450,7 +451,7 @@ class SQLStore(Store):
         if coll.name == "parcels":
             return int(self._fetch(
                 "SELECT value FROM landuse_meta WHERE key = 'parcels_count'", [])[0][0])
-        return int(self._fetch("SELECT COUNT(*) FROM ledger", [])[0][0])
+        return int(self._fetch(f"SELECT COUNT(*) FROM {quote_ident(coll.table)}", [])[0][0])
 
     @abc.abstractmethod
     def _search_ids(self, text: str, limit: int) -> list[tuple[Any, ...]]:

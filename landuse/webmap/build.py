@@ -330,6 +330,7 @@ def make_map(
     evidence: pd.DataFrame | None = None,
     outside_supply: gpd.GeoDataFrame | None = None,
     as_of: str | None = None,
+    supply: Any = None,
 ) -> WebMap:
     """Build the map of an assessed parcel register (no files are written).
 
@@ -367,6 +368,10 @@ def make_map(
         Show the ledger as it stood on this date (YYYY-MM-DD): events dated later are
         left out, so the map agrees with the assessment. Defaults to the assessment's
         own date (``parcels.attrs["assessment"]["as_of"]``) when there is one.
+    supply : (SupplyData, SupplySummary), optional
+        The supply records and their summary: adds the overlays "报批批次（批而未供占比）",
+        "储备土地（供地条件）" and "尚可供应土地" (:func:`landuse.webmap.supply.supply_overlays`),
+        off until chosen in the layer control.
     """
     if lang not in labels.LANGS:
         raise DataSourceError(f"language '{lang}' is not supported. Fix: use zh or en.")
@@ -419,6 +424,10 @@ def make_map(
     if outside_supply is not None and len(outside_supply):
         config["outside"] = _buildings_json(outside_supply, "outside_supply",
                                             basemap == "amap")
+    if supply is not None:
+        from landuse.webmap.supply import supply_overlays
+
+        config["supply"] = supply_overlays(supply[0], supply[1], lang, basemap == "amap")
     tiles_set = None
     search_rows: list[list[Any]] = []
     if tiled:

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from landuse.store import open_store
+from landuse.store.schema import SUPPLY_COLLECTIONS
 from tests.builders import ROOT, make_ledger, make_register
 from tests.support.api_surface import check_read_surface, check_write_surface
 from tests.support.store import Server, store_target  # noqa: F401
@@ -81,7 +82,8 @@ def test_owslib_reads_collections_and_items(served: tuple[Server, str]) -> None:
 
     server, _ = served
     w = Features(server.url)
-    assert {c["id"] for c in w.collections()["collections"]} == {"parcels", "ledger"}
+    assert {c["id"] for c in w.collections()["collections"]} == {
+        "parcels", "ledger", *SUPPLY_COLLECTIONS}
     assert w.collection("parcels")["id"] == "parcels"
     items = w.collection_items("parcels", limit=5, zone="东区")
     assert [f["id"] for f in items["features"]] == ["P0000", "P0003", "P0006", "P0009",

@@ -50,13 +50,15 @@ def outputs() -> dict[str, str]:
     out: dict[str, str] = {}
     parcels = read_parcels(SAMPLE)
     ledger = read_ledger(SAMPLE)
+    supply = _supply(parcels, ledger)
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         for lang in ("zh", "en"):
             assessed = assess(parcels, AS_OF, lang=lang)
             csv = write_assessment(assessed, t / f"assessment_{lang}.csv")
             out[f"assessment_{lang}.csv"] = csv.read_text("utf-8-sig")
-            data = build_report(assessed, ledger, *PERIOD, lang=lang, as_of=AS_OF)
+            data = build_report(assessed, ledger, *PERIOD, lang=lang, as_of=AS_OF,
+                                supply=supply)
             js = write_report(data, t / f"report_{lang}.json")
             out[f"report_{lang}.json"] = _json(json.loads(js.read_text("utf-8")))
             wm = make_map(assessed, ledger, lang=lang)
@@ -65,6 +67,15 @@ def outputs() -> dict[str, str]:
         out["api.json"] = _json(_api_answers(t))
     # the checkout's folder differs from machine to machine (a CI clone, a worktree)
     return {name: text.replace(str(ROOT), "<checkout>") for name, text in out.items()}
+
+
+def _supply(parcels: Any, ledger: Any) -> Any:
+    """The sample park's supply figures as of the period's end (the report's section)."""
+    from landuse.io.supply import read_supply
+    from landuse.supply.summary import summarise
+
+    records = read_supply(SAMPLE.with_name("sample_park_supply.gpkg"))
+    return summarise(records, PERIOD[1], ledger=ledger, parcels=parcels)
 
 
 def _api_answers(tmp: Path) -> dict[str, Any]:

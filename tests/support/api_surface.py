@@ -13,6 +13,8 @@ import openpyxl
 import pyogrio
 import pytest
 
+from landuse.store.schema import SUPPLY_COLLECTIONS
+
 
 def problem(r: Any, status: int, param: str | None = None) -> dict[str, Any]:
     assert r.status_code == status, (r.status_code, r.text[:300])
@@ -37,7 +39,9 @@ def check_read_surface(c: Any) -> None:
     conf = c.get("/conformance").json()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in conf
     cols = c.get("/collections").json()["collections"]
-    assert [x["id"] for x in cols] == ["parcels", "ledger"]
+    # the register, the ledger, then the supply records (domain.md §11), empty here
+    assert [x["id"] for x in cols] == ["parcels", "ledger", *SUPPLY_COLLECTIONS]
+    assert c.get("/collections/supply/items").json()["features"] == []
     pc = c.get("/collections/parcels").json()
     assert "http://www.opengis.net/def/crs/EPSG/0/4528" in pc["crs"]
     assert pc["extent"]["spatial"]["bbox"][0][0] == pytest.approx(120.5)

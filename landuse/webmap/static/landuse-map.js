@@ -327,6 +327,25 @@
     overlays[T.outside] = outsideLayer;
   }
 
+  // supply records (batches by share not supplied, reserve, land still suppliable): off
+  // until chosen; the legend is in the layer's name
+  LU.supplyLayers = {};
+  (cfg.supply || []).forEach(function (o) {
+    var lyr = L.geoJSON(o.geojson, {
+      renderer: outlineRenderer, pane: "luOutlines", interactive: false,
+      style: function (f) {
+        return { color: f.properties.color, weight: 1.5, fillColor: f.properties.color,
+                 fillOpacity: 0.45 };
+      }
+    });
+    var legend = o.legend.map(function (p) {
+      return '<span style="display:inline-block;width:.8em;height:.8em;background:' + p[1] +
+        '"></span> ' + p[0];
+    }).join(" ");
+    overlays[o.title + '<br><small>' + legend + '</small>'] = lyr;
+    LU.supplyLayers[o.key] = lyr;
+  });
+
   thematic[cfg.initial].addTo(map);
   zoneLayer.addTo(map);
   if (buildingLayer) buildingLayer.addTo(map);
