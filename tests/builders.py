@@ -206,6 +206,7 @@ DATE_FIELDS = (
     "production_date",
     "extension_until",
     "review_date",
+    "contract_delivery_date",
 )
 
 

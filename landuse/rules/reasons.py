@@ -365,26 +365,33 @@ def _causes(S: Sentences, f: Findings) -> None:
          "method."],
         "cause:exempt",
     )
-    p = f.progress
-    dDel, dAg = Date(p.delivery), Date(p.agreed)
-    S.add(
-        c.late_government,
-        ["交地日期", dDel, "晚于约定动工日期", dAg, ",未按约定交付土地致不能动工,闲置原因未记录,依",
-         LAW_ZH, "第八条第一项按政府原因处理,不征缴闲置费、不无偿收回,应依第十二条协商处置。"],
-        ["The land was delivered on ", dDel, ", after the agreed start date ", dAg,
-         f", and no cause is recorded: a government cause ({LAW_EN} Art. 8(1)); no idle fee "
-         "and no recovery; negotiate a disposal (Art. 12)."],
-        "cause:late_delivery",
+    p, by_contract = f.progress, f.idle.not_started.late_vs_contract
+    dDel, dAg, dCD = Date(p.delivery), Date(p.agreed), Date(p.contract_delivery)
+    late: tuple[tuple[np.ndarray, list[Piece], list[Piece]], ...] = (
+        (by_contract,
+         ["交地日期", dDel, "晚于合同约定交地日期", dCD, ",未按合同约定期限交付土地"],
+         ["The land was delivered on ", dDel, ", after the contract delivery date ", dCD]),
+        (~by_contract,
+         ["交地日期", dDel, "晚于约定动工日期", dAg, ",未按约定交付土地致不能动工"],
+         ["The land was delivered on ", dDel, ", after the agreed start date ", dAg]),
     )
-    S.add(
-        c.late_but_holder,
-        ["交地日期", dDel, "晚于约定动工日期", dAg, ",依", LAW_ZH,
-         "第八条第一项可能属政府原因,但闲置原因记录为用地单位原因,请核实。"],
-        ["The land was delivered on ", dDel, ", after the agreed start date ", dAg,
-         f", which {LAW_EN} Art. 8(1) makes a government cause, but the cause is recorded as "
-         "the holder's; check it."],
-        "cause:late_delivery_holder",
-    )
+    for m, zh, en in late:
+        S.add(
+            c.late_government & m,
+            [*zh, ",闲置原因未记录,依", LAW_ZH,
+             "第八条第一项按政府原因处理,不征缴闲置费、不无偿收回,应依第十二条协商处置。"],
+            [*en, f", and no cause is recorded: a government cause ({LAW_EN} Art. 8(1)); "
+             "no idle fee and no recovery; negotiate a disposal (Art. 12)."],
+            "cause:late_delivery",
+        )
+        S.add(
+            c.late_but_holder & m,
+            [*zh, ",依", LAW_ZH,
+             "第八条第一项可能属政府原因,但闲置原因记录为用地单位原因,请核实。"],
+            [*en, f", which {LAW_EN} Art. 8(1) makes a government cause, but the cause is "
+             "recorded as the holder's; check it."],
+            "cause:late_delivery_holder",
+        )
 
 
 def _clock(S: Sentences, f: Findings) -> None:
