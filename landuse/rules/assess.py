@@ -208,6 +208,7 @@ def _assemble(
         "flags": arrow_col(join_codes(n, f.flags.masks)),
         "reasons": arrow_col(reasons),
         "ruleset": pd.Series(rs.label, index=idx),
+        **_mujun_columns(f, idx),
     }
     attrs = dict(base_df.attrs)
     geom_name = base_df.geometry.name
@@ -232,3 +233,16 @@ def _assemble(
         **f.flags.outside_meta,
     }
     return out
+
+
+def _mujun_columns(f: Findings, idx: pd.Index) -> dict[str, pd.Series]:
+    """Whom the parcel's 亩均 was rated for, by which scheme (规上/规下) and its rank there."""
+    mj = f.mujun
+    scheme = np.where(mj.below_scale, "below", "above").astype(object)
+    scheme[~mj.rated] = None
+    rank = np.where(mj.rated & np.isfinite(mj.rank), mj.rank, 0).astype("int64")
+    return {
+        "enterprise": pd.Series(mj.enterprise_id, index=idx, dtype=object),
+        "mujun_scheme": pd.Series(scheme, index=idx, dtype=object),
+        "mujun_rank": pd.Series(pd.arrays.IntegerArray(rank, ~mj.rated), index=idx),
+    }
