@@ -55,6 +55,7 @@ from landuse.report.parcel_tables import (
     lifecycle_table,
     low_efficiency_table,
     map_frame,
+    mujun_enterprise_table,
     mujun_table,
     procedure_table,
     recovery_lead,
@@ -84,6 +85,10 @@ ASSESSED_COLUMNS: tuple[str, ...] = (
 )
 """The assessment columns (parcel standard §3) the report reads."""
 
+_ENTERPRISE_COLUMNS: tuple[str, ...] = ("enterprise", "mujun_scheme", "mujun_rank")
+"""The 亩均-by-enterprise columns: an assessment made before them lacks them; the report
+then lists no enterprise and says so in a note."""
+
 
 def _prepare_parcels(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if "parcel_id" not in parcels:
@@ -109,6 +114,9 @@ def _prepare_parcels(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         p["zone"] = None
     if "holder" not in p:
         p["holder"] = None
+    for c in _ENTERPRISE_COLUMNS:
+        if c not in p:
+            p[c] = None
     return p
 
 
@@ -233,11 +241,14 @@ def build_report(
         low_efficiency_table(parcels, lang),
         lifecycle_table(parcels, lang),
         mujun_table(parcels, lang),
+        mujun_enterprise_table(parcels, lang),
         *flag_tables(parcels, lang),
     ]
     ind_table, indicators, ind_notes = indicator_section(parcels, lang)
     tables += [ind_table, events_table(events, lang)]
     notes += ind_notes
+    if any(c not in parcels_assessed for c in _ENTERPRISE_COLUMNS):
+        notes.append(T[lang]["mujun_ent_missing"])
     charts = report_charts(by_mu, {t.key: t for t in tables}, lang)
 
     if ev_checked is not None:  # records vs imagery: after the flag tables, before the

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from landuse.rules import assess
-from tests.builders import make, producing, supplied
+from tests.builders import make, mujun_enterprise_rows
 
 AS_OF = "2023-10-31"
 
@@ -36,18 +36,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def result() -> pd.DataFrame:
-    rows = [
-        producing(parcel_id="E1", holder="甲", credit_code="91A", tax_wan=450.0, above_scale=True),
-        producing(parcel_id="E2", holder="乙", tax_wan=300.0, above_scale=True),
-        producing(parcel_id="E3a", holder="丙", credit_code="91C", tax_wan=150.0,
-                  above_scale=True),
-        producing(parcel_id="E3b", holder="丙", credit_code="91C", tax_wan=150.0,
-                  above_scale=True),
-        producing(parcel_id="E4", holder="丁", above_scale=False),
-        producing(parcel_id="E5", tax_wan=60.0, above_scale=True),
-        producing(parcel_id="E6", holder="戊", land_use="commercial"),
-        supplied(parcel_id="E7", holder="己", agreed_start_date="2023-06-01"),
-    ]
+    rows = mujun_enterprise_rows()
     return assess(make(rows), AS_OF).set_index("parcel_id")
 
 
