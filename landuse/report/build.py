@@ -29,6 +29,7 @@ Counting rules (stated in the report's notes):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 import geopandas as gpd
@@ -77,7 +78,7 @@ from landuse.report.reclamation import (
 from landuse.report.text import T
 from landuse.units import M2_PER_MU
 
-__all__ = ["ASSESSED_COLUMNS", "build_report"]
+__all__ = ["ASSESSED_COLUMNS", "build_report", "source_name"]
 
 ASSESSED_COLUMNS: tuple[str, ...] = (
     "lifecycle", "idle_type", "overdue_days", "idle_fee_wan", "recovery_candidate",
@@ -128,6 +129,20 @@ class _Ledger:
     warnings: pd.DataFrame
     rows: int
     source: str
+
+
+def source_name(source: str) -> str:
+    """The name a report shows for an input: the file's name, never the server's path
+    (errors name the whole path, for the person who gave it).
+
+    Examples
+    --------
+    >>> source_name("/srv/landuse/data/台账.xlsx"), source_name("ledger")
+    ('台账.xlsx', 'ledger')
+    >>> source_name("C:\\data\\park.gpkg")
+    'park.gpkg'
+    """
+    return PureWindowsPath(source).name if "\\" in source else PurePosixPath(source).name
 
 
 def _checked_ledger(ledger: pd.DataFrame, parcels: pd.DataFrame) -> _Ledger:
@@ -266,5 +281,6 @@ def build_report(
         figures=figures, headline=paragraph, tables=tables, charts=charts,
         indicators=indicators, notes=notes,
         map_frame=map_frame(parcels, set(state.index), set(counted["parcel_id"])),
-        meta={"parcels": len(parcels), "ledger_rows": led.rows, "ledger_source": led.source},
+        meta={"parcels": len(parcels), "ledger_rows": led.rows,
+              "ledger_source": source_name(led.source)},
     )
