@@ -15,8 +15,8 @@ The rules (issue 3, domain.md §1, §3, §4, §5), with the thresholds of the ru
   ``delivery_date`` + 1 year;
 * only progress of the current supply counts: start, suspension, completion and production
   dates before ``supply_date`` are the former holder's and are not used;
-* delivered after the agreed start date with no cause recorded: a government cause
-  (Art. 8(1)), no fee and no recovery;
+* delivered after the contract delivery date or after the agreed start date with no cause
+  recorded: a government cause (Art. 8(1)), no fee and no recovery;
 * stalled (case B) is judged on parcels under development: started, not completed, not
   producing;
 * started: ``start_evidence`` in the ruleset's list; where it is absent, a ``start_date`` on
@@ -112,7 +112,7 @@ def assess(
     >>> r.lifecycle, r.idle_type, int(r.overdue_days), float(r.idle_fee_wan)
     ('supplied_unused', 'not_started', 442, 100.0)
     >>> r.reasons.split("。")[1]
-    '约定动工日期2022-08-15起满一年未动工(已逾期442天),依《闲置土地处置办法》第二条属闲置土地;依第十四条按土地价款500万元的20%征缴闲置费100万元'
+    '约定动工日期2022年8月15日起满一年未动工(已逾期442天),依《闲置土地处置办法》第二条属闲置土地;依第十四条按土地价款500万元的20%征缴闲置费100万元'
     """
     _check(parcels, lang)
     rs = _ruleset(ruleset)
