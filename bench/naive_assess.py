@@ -151,7 +151,11 @@ def _one(r: dict[str, Any], today: dt.date, rs: Ruleset) -> dict[str, Any]:
     conseq = cause in idle_rs["consequence_causes"] or (
         unrecorded and idle_rs["unrecorded_cause_is_holder"]
     )
-    late = delivery is not None and agreed is not None and delivery > agreed
+    contract_delivery = _d(r.get("contract_delivery_date"))
+    late = delivery is not None and (
+        (agreed is not None and delivery > agreed)
+        or (contract_delivery is not None and delivery > contract_delivery)
+    )
     if idle_type == "not_started" and late and unrecorded:
         conseq = conseq and not idle_rs["late_delivery_is_government"]
     clock = base if idle_type == "not_started" else susp

@@ -15,7 +15,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from landuse.labels import has_label, header, label
+from landuse.report.text import day_text
+from landuse.standard import code_label, field_name_zh, get_standard
 from landuse.store import Feature
+from landuse.store.schema import Collection, Column
 
 __all__ = ["DOWNLOADS", "MEDIA", "feature_json", "features_geojson", "features_html",
            "features_table", "render_download"]
@@ -82,8 +86,13 @@ def features_csv(feats: list[Feature], geoms: list[Any], with_geometry: bool) ->
 
 
 def features_html(title: str, feats: list[Feature], links: list[dict[str, str]],
-                  note: str = "") -> bytes:
-    """A plain, offline HTML table (no scripts, no CDN)."""
+                  note: str = "", coll: Collection | None = None, lang: str = "zh") -> bytes:
+    """A plain, offline HTML table (no scripts, no CDN), for people to read.
+
+    With the collection, in Chinese the headers are the fields' Chinese names, codes
+    their Chinese words, dates 2023年5月8日 and booleans 是/否 (English: the field names,
+    English code words, ISO dates, yes/no).
+    """
     cols: list[str] = []
     for f in feats:
         for k in f.properties:
@@ -91,19 +100,78 @@ def features_html(title: str, feats: list[Feature], links: list[dict[str, str]],
                 cols.append(k)
     esc = html.escape
     rows = "".join(
-        "<tr>" + "".join(f"<td>{esc('' if f.properties.get(c) is None else str(f.properties[c]))}"
-                         "</td>" for c in cols) + "</tr>"
+        "<tr>" + "".join(f"<td>{esc(_cell(coll, c, f.properties.get(c), lang))}</td>"
+                         for c in cols) + "</tr>"
         for f in feats
     )
-    nav = " ".join(f'<a href="{esc(x["href"])}">{esc(x.get("title", x["rel"]))}</a>'
+    nav = " ".join(f'<a href="{esc(x["href"])}">{esc(_link_title(x, lang))}</a>'
                    for x in links)
-    body = (f"<!doctype html><html lang='zh'><head><meta charset='utf-8'><title>{esc(title)}"
+    body = (f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
+            f"<title>{esc(title)}"
             "</title><style>body{font-family:sans-serif}table{border-collapse:collapse}"
             "td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}</style></head><body>"
             f"<h1>{esc(title)}</h1><p>{esc(note)}</p><p>{nav}</p><table><thead><tr>"
-            + "".join(f"<th>{esc(c)}</th>" for c in cols)
+            + "".join(f"<th>{esc(_head(coll, c, lang))}</th>" for c in cols)
             + f"</tr></thead><tbody>{rows}</tbody></table></body></html>")
     return body.encode()
+
+
+def _link_title(link: dict[str, str], lang: str) -> str:
+    """A link's words: a format's name (JSON, CSV …) as it is, else its relation in words."""
+    title = link.get("title") or ""
+    if title.lower() in MEDIA:
+        return title.upper()
+    rel = link["rel"]
+    if has_label("store", f"link_{rel}"):
+        return label("store", f"link_{rel}", lang)
+    return title or rel
+
+
+def _codes(coll: Collection | None, col: Column) -> str | None:
+    """The code list of a column: its own, or that of a list field of the assessment."""
+    if col.codes:
+        return col.codes
+    if coll is not None and any(c.name == col.name for c in coll.derived):
+        return get_standard().field("assessment", col.name).codes
+    return None
+
+
+def _column(coll: Collection | None, name: str) -> Column | None:
+    if coll is None:
+        return None
+    try:
+        return coll.column(name)
+    except KeyError:
+        return None
+
+
+def _head(coll: Collection | None, name: str, lang: str) -> str:
+    """A column header: the field's Chinese name (with its unit) in zh, its name in en."""
+    if lang != "zh" or _column(coll, name) is None:
+        return name
+    if any(c.name == name for c in coll.derived):  # type: ignore[union-attr]
+        return header(name, lang)
+    return field_name_zh(name)
+
+
+def _cell(coll: Collection | None, name: str, v: Any, lang: str) -> str:
+    """A value as people read it: code words, dates as a land office writes them, 是/否."""
+    if v is None:
+        return ""
+    col = _column(coll, name)
+    if col is None:
+        return str(v)
+    if col.kind == "bool":
+        return label("common", "yes" if v else "no", lang)
+    if col.kind == "date":
+        day = pd.Timestamp(str(v))
+        return str(v) if pd.isna(day) else day_text(day, lang)
+    codes = _codes(coll, col)
+    if codes:
+        words = [code_label(codes, c.strip(), lang) if has_label(codes, c.strip())
+                 else c.strip() for c in str(v).split(";") if c.strip()]
+        return ("、" if lang == "zh" else "; ").join(words)
+    return str(v)
 
 
 def page_html(title: str, body: dict[str, Any]) -> bytes:

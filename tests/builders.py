@@ -206,6 +206,7 @@ DATE_FIELDS = (
     "production_date",
     "extension_until",
     "review_date",
+    "contract_delivery_date",
 )
 
 
@@ -452,3 +453,20 @@ def supply_records(**layers: list[dict[str, Any]]) -> Any:
                 new[f.name] = pd.to_datetime(new[f.name])
         setattr(d, kind, pd.concat([frame, new], ignore_index=True)[list(frame.columns)])
     return d
+def mujun_enterprise_rows() -> list[dict[str, Any]]:
+    """Eight parcels of six enterprises for the 亩均-by-enterprise tests (15 亩 each, the
+    same figures per 亩 but tax): 91A (甲) 450, 乙 300, 91C (丙, two parcels) 150 + 150,
+    a parcel with neither code nor holder 60, all 规上; 丁 规下 (tax 600); 戊 on
+    commercial land (N); 己 supplied, not producing (T)."""
+    return [
+        producing(parcel_id="E1", holder="甲", credit_code="91A", tax_wan=450.0, above_scale=True),
+        producing(parcel_id="E2", holder="乙", tax_wan=300.0, above_scale=True),
+        producing(parcel_id="E3a", holder="丙", credit_code="91C", tax_wan=150.0,
+                  above_scale=True),
+        producing(parcel_id="E3b", holder="丙", credit_code="91C", tax_wan=150.0,
+                  above_scale=True),
+        producing(parcel_id="E4", holder="丁", above_scale=False),
+        producing(parcel_id="E5", tax_wan=60.0, above_scale=True),
+        producing(parcel_id="E6", holder="戊", land_use="commercial"),
+        supplied(parcel_id="E7", holder="己", agreed_start_date="2023-06-01"),
+    ]

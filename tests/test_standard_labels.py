@@ -30,8 +30,10 @@ SECTION_3 = (
     "area_m2", "area_mu", "area_ha", "lifecycle", "idle_type", "overdue_days",
     "idle_fee_wan", "recovery_candidate", "low_efficiency", "failed_indicators",
     "mujun_score", "mujun_class", "flags", "reasons", "ruleset",
+    "enterprise", "mujun_scheme", "mujun_rank",
 )
-"""§3 of the parcel standard, in its order, plus ``ruleset`` (written out from the text)."""
+"""§3 of the parcel standard, in its order, plus ``ruleset`` (written out from the text),
+then issue 11's 亩均 enterprise, scheme (规上/规下) and rank."""
 
 
 # ------------------------------------------------------------------ completeness
@@ -89,7 +91,7 @@ def test_rules_add_the_columns_the_standard_lists() -> None:
     ("kind", "key", "lang", "named"),
     [
         ("lifecycle", "half_used", "zh", "half_used"),
-        ("field", "mujun_rank", "en", "mujun_rank"),
+        ("field", "mujun_percentile", "en", "mujun_percentile"),
         ("report", "c_no_such_column", "zh", "c_no_such_column"),
         ("no_such_list", "x", "zh", "no_such_list"),
         ("method", "merger", "fr", "fr"),

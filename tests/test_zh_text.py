@@ -43,6 +43,7 @@ ALLOWED = {
     "Leaflet",  # the map library's attribution, required by its licence
     "CARTO",  # a basemap's attribution
     "landuse",  # the program's own name, signing the report
+    "JSON", "CSV", "XLSX", "GPKG", "GEOJSON",  # file formats, named so in Chinese too
 }
 """Abbreviations and proper names Chinese text writes in Latin letters."""
 
@@ -198,3 +199,51 @@ def test_one_term_for_the_as_of_date(park: dict[str, Any], tmp_path: Path) -> No
     md = write_report(park["report"], tmp_path / "r.md").read_text("utf-8")
     assert "评价基准日" not in md
     assert "评价基准日" not in "".join(park["assessed"]["reasons"])
+
+
+def test_map_popups_zh(park: dict[str, Any]) -> None:
+    """The popups' own values (stage, idle type, failed indicators, 亩均 class and scale,
+    flags, reclaim method) are Chinese words; the labels are checked with the map words."""
+    from landuse.webmap import make_map
+
+    wm = make_map(park["assessed"], park["ledger"], lang="zh")
+    recs = wm.config["source"]["recs"]
+    texts = [str(r[k]) for r in recs for k in ("st", "it", "mjl", "ms", "rm") if r.get(k)]
+    texts += [str(x) for r in recs for x in r.get("fi") or []]
+    assert "B类" in texts and "规上" in texts
+    _check("map popup values", texts)
+
+
+def test_api_html_item_pages_zh(park: dict[str, Any], tmp_path: Path) -> None:
+    """The API's HTML pages of the sample park's parcels (the GeoPackage store, in process):
+    Chinese headers, Chinese code words, dates as 2023年5月8日, 是/否. Identifiers (宗地号,
+    统一社会信用代码, 行业代码) and the free text the register holds are data, not words."""
+    from fastapi.testclient import TestClient
+
+    from landuse.io import read_parcels
+    from landuse.store import open_store
+    from landuse_api.main import create_app
+    from landuse_api.settings import Settings
+
+    store = open_store(str(tmp_path / "park.gpkg"), create=True)
+    try:
+        store.load(read_parcels(SAMPLE), park["ledger"])
+        c = TestClient(create_app(Settings(as_of=AS_OF), store=store))  # type: ignore[call-arg]
+        ids = list(park["assessed"]["parcel_id"])[:40]
+        data_cols = {"parcel_id", "credit_code", "industry_code", "enterprise", "holder",
+                     "extra", "ruleset"}
+        texts: list[str] = []
+        for pid in ids:
+            r = c.get(f"/collections/parcels/items/{pid}?f=html")
+            assert r.status_code == 200, r.text
+            page = _Text()
+            page.feed(r.text)
+            row = c.get(f"/collections/parcels/items/{pid}").json()["properties"]
+            skip = {str(row[k]) for k in data_cols if row.get(k) is not None}
+            skip |= {pid, f"parcels {pid}", f"宗地 parcels {pid}"}
+            texts += [t for t in page.parts if t not in skip]
+        assert "五未阶段" in texts and "供地日期" in texts
+        assert any(re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", t) for t in texts)
+        _check("API HTML item pages", [t for t in texts if not t.startswith(("宗地 ", "http"))])
+    finally:
+        store.close()

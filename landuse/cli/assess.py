@@ -20,7 +20,7 @@ from landuse.cli._common import (
 if TYPE_CHECKING:
     from landuse.engine import UnitResult
 
-__all__ = ["assess"]
+__all__ = ["assess", "assessed_line"]
 
 
 @click.command()
@@ -57,11 +57,30 @@ def assess(input: str, read: ReadArgs, assessing: AssessArgs, output: str,
     meta = gdf.attrs.get("assessment", {})
     idle = int((gdf["idle_type"].isin(["not_started", "stalled"])).sum())
     low = int(gdf["low_efficiency"].sum())
-    click.echo(
-        f"已评估 assessed {len(gdf)} 宗 parcels as of {assessing.as_of} "
-        f"({meta.get('ruleset', {}).get('description', '')}): "
-        f"闲置 idle {idle}, 低效 low-efficiency {low} -> {path}"
-    )
+    click.echo(assessed_line(len(gdf), str(assessing.as_of), idle, low,
+                             meta.get("ruleset", {}).get("description", ""), str(path)))
     for w in meta.get("warnings", []):
         click.echo(f"警告 warning: {w['message']}", err=True)
     report_failures(failed)
+
+
+def assessed_line(n: int, as_of: str, idle: int, low: int, rules: str, path: str) -> str:
+    """The bilingual line ``assess`` ends with: the date as 2023年10月31日 in the Chinese half,
+    ISO in the English half (with the ruleset, named in its own words).
+
+    Examples
+    --------
+    >>> line = assessed_line(3, "2023-10-31", 1, 0, "", "a.csv")
+    >>> line.split("；")[0]
+    '已评估3宗，评估基准日2023年10月31日，闲置1宗、低效0宗'
+    >>> line.split("；")[1]
+    'assessed 3 parcels as of 2023-10-31: idle 1, low-efficiency 0 -> a.csv'
+    """
+    import pandas as pd
+
+    from landuse.report.text import day_text
+
+    day = pd.Timestamp(as_of)
+    zh = f"已评估{n}宗，评估基准日{day_text(day, 'zh')}，闲置{idle}宗、低效{low}宗"
+    en = f"assessed {n} parcels as of {day_text(day, 'en')}" + (f" ({rules})" if rules else "")
+    return f"{zh}；{en}: idle {idle}, low-efficiency {low} -> {path}"

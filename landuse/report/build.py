@@ -29,6 +29,7 @@ Counting rules (stated in the report's notes):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 import geopandas as gpd
@@ -55,6 +56,7 @@ from landuse.report.parcel_tables import (
     lifecycle_table,
     low_efficiency_table,
     map_frame,
+    mujun_enterprise_table,
     mujun_table,
     procedure_table,
     recovery_lead,
@@ -76,13 +78,17 @@ from landuse.report.reclamation import (
 from landuse.report.text import T
 from landuse.units import M2_PER_MU
 
-__all__ = ["ASSESSED_COLUMNS", "build_report"]
+__all__ = ["ASSESSED_COLUMNS", "build_report", "source_name"]
 
 ASSESSED_COLUMNS: tuple[str, ...] = (
     "lifecycle", "idle_type", "overdue_days", "idle_fee_wan", "recovery_candidate",
     "low_efficiency", "failed_indicators", "mujun_score", "mujun_class", "flags",
 )
 """The assessment columns (parcel standard §3) the report reads."""
+
+_ENTERPRISE_COLUMNS: tuple[str, ...] = ("enterprise", "mujun_scheme", "mujun_rank")
+"""The 亩均-by-enterprise columns: an assessment made before them lacks them; the report
+then lists no enterprise and says so in a note."""
 
 
 def _prepare_parcels(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -109,6 +115,9 @@ def _prepare_parcels(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         p["zone"] = None
     if "holder" not in p:
         p["holder"] = None
+    for c in _ENTERPRISE_COLUMNS:
+        if c not in p:
+            p[c] = None
     return p
 
 
@@ -120,6 +129,20 @@ class _Ledger:
     warnings: pd.DataFrame
     rows: int
     source: str
+
+
+def source_name(source: str) -> str:
+    """The name a report shows for an input: the file's name, never the server's path
+    (errors name the whole path, for the person who gave it).
+
+    Examples
+    --------
+    >>> source_name("/srv/landuse/data/台账.xlsx"), source_name("ledger")
+    ('台账.xlsx', 'ledger')
+    >>> source_name("C:\\data\\park.gpkg")
+    'park.gpkg'
+    """
+    return PureWindowsPath(source).name if "\\" in source else PurePosixPath(source).name
 
 
 def _checked_ledger(ledger: pd.DataFrame, parcels: pd.DataFrame) -> _Ledger:
@@ -238,11 +261,14 @@ def build_report(
         low_efficiency_table(parcels, lang),
         lifecycle_table(parcels, lang),
         mujun_table(parcels, lang),
+        mujun_enterprise_table(parcels, lang),
         *flag_tables(parcels, lang),
     ]
     ind_table, indicators, ind_notes = indicator_section(parcels, lang)
     tables += [ind_table, events_table(events, lang)]
     notes += ind_notes
+    if any(c not in parcels_assessed for c in _ENTERPRISE_COLUMNS):
+        notes.append(T[lang]["mujun_ent_missing"])
     charts = report_charts(by_mu, {t.key: t for t in tables}, lang)
 
     if ev_checked is not None:  # records vs imagery: after the flag tables, before the
@@ -265,6 +291,7 @@ def build_report(
         figures=figures, headline=paragraph, tables=tables, charts=charts,
         indicators=indicators, notes=notes,
         map_frame=map_frame(parcels, set(state.index), set(counted["parcel_id"])),
-        meta={"parcels": len(parcels), "ledger_rows": led.rows, "ledger_source": led.source},
+        meta={"parcels": len(parcels), "ledger_rows": led.rows,
+              "ledger_source": source_name(led.source)},
         sections=sections,
     )

@@ -32,6 +32,7 @@ __all__ = [
     "lifecycle_table",
     "low_efficiency_table",
     "map_frame",
+    "mujun_enterprise_table",
     "mujun_table",
     "procedure_table",
     "recovery_lead",
@@ -235,6 +236,46 @@ def mujun_table(parcels: pd.DataFrame, lang: str) -> Table:
                  ["mujun_class", "parcels", "area_mu", "tax_wan", "tax_per_mu_wan"],
                  [h["c_mujun"], h["c_parcels"], h["c_area_mu"], h["c_tax"], h["c_tax_mu"]],
                  rows)
+
+
+def mujun_enterprise_table(parcels: pd.DataFrame, lang: str) -> Table:
+    """亩均 by enterprise: every rated enterprise (参评企业) once, as the assessment rated it.
+
+    An enterprise is what the assessment rated the parcel for (``enterprise``: credit code,
+    else holder; a parcel with neither is an enterprise of its own). Rated: the parcel has
+    a ``mujun_scheme`` (规上/规下). Columns: the holder (the first recorded on its parcels),
+    the credit code (when the enterprise is keyed by it), its parcels (参评宗地数) and their
+    亩, score, class, rank within its scheme (``mujun_rank``) and the scheme. Sorted by
+    class (A to D), then score (highest first), then name.
+    """
+    h = T[lang]
+    rated = parcels[parcels["mujun_scheme"].notna()]
+    key = rated["enterprise"].where(rated["enterprise"].notna(), "parcel:" + rated["parcel_id"])
+    cc = rated["credit_code"] if "credit_code" in rated else pd.Series(None, index=rated.index)
+    rows: list[list[Any]] = []
+    for _, g in rated.groupby(key, sort=False):
+        first = g.iloc[0]
+        holders = g["holder"].dropna()
+        codes = {str(c).strip() for c in cc[g.index].dropna()}
+        by_code = text(first["enterprise"]) in codes
+        rows.append([
+            text(holders.iloc[0]) if len(holders) else None,
+            text(first["enterprise"]) if by_code else None,
+            len(g), r1(g["area_mu"].sum()),
+            None if pd.isna(first["mujun_score"]) else r1(first["mujun_score"]),
+            label("mujun_class", first["mujun_class"], lang),
+            None if pd.isna(first["mujun_rank"]) else int(first["mujun_rank"]),
+            label("mujun_scheme", first["mujun_scheme"], lang),
+            str(first["mujun_class"]), float(first["mujun_score"]),
+        ])
+    order = {c: i for i, c in enumerate(MUJUN_CLASSES)}
+    rows.sort(key=lambda r: (order.get(r[8], len(order)), -r[9], r[0] or "", r[1] or ""))
+    return Table("mujun_enterprises", h["t_mujun_ent"],
+                 ["holder", "credit_code", "parcels", "area_mu", "mujun_score", "mujun_class",
+                  "mujun_rank", "mujun_scheme"],
+                 [h["c_enterprise"], h["c_credit_code"], h["c_rated_parcels"], h["c_area_mu"],
+                  h["c_mujun_score"], h["c_mujun"], h["c_mujun_rank"], h["c_scheme"]],
+                 [r[:8] for r in rows])
 
 
 def flag_tables(parcels: pd.DataFrame, lang: str) -> list[Table]:

@@ -115,6 +115,8 @@ _FIELD_HEADERS: dict[str, str] = {
     "c_mujun_score": "mujun_score",
     "c_mujun": "mujun_class",
     "c_flags": "flags",
+    "c_mujun_rank": "mujun_rank",
+    "c_scheme": "mujun_scheme",
 }
 """Report column keys that show an assessment field: the field's header (label and unit)."""
 

@@ -15,8 +15,8 @@ The rules (issue 3, domain.md §1, §3, §4, §5), with the thresholds of the ru
   ``delivery_date`` + 1 year;
 * only progress of the current supply counts: start, suspension, completion and production
   dates before ``supply_date`` are the former holder's and are not used;
-* delivered after the agreed start date with no cause recorded: a government cause
-  (Art. 8(1)), no fee and no recovery;
+* delivered after the contract delivery date or after the agreed start date with no cause
+  recorded: a government cause (Art. 8(1)), no fee and no recovery;
 * stalled (case B) is judged on parcels under development: started, not completed, not
   producing;
 * started: ``start_evidence`` in the ruleset's list; where it is absent, a ``start_date`` on
@@ -112,7 +112,7 @@ def assess(
     >>> r.lifecycle, r.idle_type, int(r.overdue_days), float(r.idle_fee_wan)
     ('supplied_unused', 'not_started', 442, 100.0)
     >>> r.reasons.split("。")[1]
-    '约定动工日期2022-08-15起满一年未动工(已逾期442天),依《闲置土地处置办法》第二条属闲置土地;依第十四条按土地价款500万元的20%征缴闲置费100万元'
+    '约定动工日期2022年8月15日起满一年未动工(已逾期442天),依《闲置土地处置办法》第二条属闲置土地;依第十四条按土地价款500万元的20%征缴闲置费100万元'
     """
     _check(parcels, lang)
     rs = _ruleset(ruleset)
@@ -208,6 +208,7 @@ def _assemble(
         "flags": arrow_col(join_codes(n, f.flags.masks)),
         "reasons": arrow_col(reasons),
         "ruleset": pd.Series(rs.label, index=idx),
+        **_mujun_columns(f, idx),
     }
     attrs = dict(base_df.attrs)
     geom_name = base_df.geometry.name
@@ -232,3 +233,16 @@ def _assemble(
         **f.flags.outside_meta,
     }
     return out
+
+
+def _mujun_columns(f: Findings, idx: pd.Index) -> dict[str, pd.Series]:
+    """Whom the parcel's 亩均 was rated for, by which scheme (规上/规下) and its rank there."""
+    mj = f.mujun
+    scheme = np.where(mj.below_scale, "below", "above").astype(object)
+    scheme[~mj.rated] = None
+    rank = np.where(mj.rated & np.isfinite(mj.rank), mj.rank, 0).astype("int64")
+    return {
+        "enterprise": pd.Series(mj.enterprise_id, index=idx, dtype=object),
+        "mujun_scheme": pd.Series(scheme, index=idx, dtype=object),
+        "mujun_rank": pd.Series(pd.arrays.IntegerArray(rank, ~mj.rated), index=idx),
+    }

@@ -10,8 +10,8 @@
   with "or"/"and") is below the thresholds.
 * :func:`consequences`: idle fee (a share of the land price) and recovery without
   compensation, unless the delay was caused by the government or force majeure. Land
-  delivered after the agreed start date is, when no cause is recorded, the government's
-  (Art. 8(1)).
+  delivered after the contract delivery date or after the agreed start date is, when no
+  cause is recorded, the government's (Art. 8(1)).
 
 Pure and vectorised: arrays in, a dataclass of masks and values out; no sentences.
 """
@@ -75,8 +75,11 @@ class NotStarted:
     (Art. 12(1) allows at most one year): a contradiction, not used."""
     extension_max_years: int
     late_delivery: np.ndarray
-    """Supplied, ``delivery_date`` after ``agreed_start_date``: the land was not delivered
-    in time to start (Art. 8(1))."""
+    """Supplied and delivered late: ``delivery_date`` after ``contract_delivery_date`` or
+    after ``agreed_start_date`` (Art. 8(1): not delivered within the contract's term)."""
+    late_vs_contract: np.ndarray
+    """Supplied, ``delivery_date`` after ``contract_delivery_date`` (delivered on that date
+    is in time)."""
 
 
 def not_started(p: Progress, rules: dict[str, Any]) -> NotStarted:
@@ -101,6 +104,9 @@ def not_started(p: Progress, rules: dict[str, Any]) -> NotStarted:
     sel = candidate & has_base
     overdue[sel] = np.maximum(days_since_base[sel], 0)
     days_left = (add_years(base, k_idle) - today).astype("timedelta64[D]").astype("float64")
+    delivered = p.supplied & ok(p.delivery)
+    late_contract = delivered & ok(p.contract_delivery) & (p.delivery > p.contract_delivery)
+    late_agreed = delivered & has_agreed & (p.delivery > p.agreed)
     return NotStarted(
         years=k_idle,
         delivery_years=k_del,
@@ -115,7 +121,8 @@ def not_started(p: Progress, rules: dict[str, Any]) -> NotStarted:
         ext_before_agreed=ext_before,
         ext_too_long=ext_long,
         extension_max_years=k_ext,
-        late_delivery=p.supplied & ok(p.delivery) & has_agreed & (p.delivery > p.agreed),
+        late_delivery=late_contract | late_agreed,
+        late_vs_contract=late_contract,
     )
 
 
@@ -248,8 +255,8 @@ def consequences(
     (for stalled land only when ``recovery_applies_to_stalled``). Consequences apply
     where the cause is in ``consequence_causes``, and to an unrecorded cause when
     ``unrecorded_cause_is_holder``. Land not started because it was delivered after the
-    agreed start date is the government's when no cause is recorded and
-    ``late_delivery_is_government`` (Art. 8(1)); a recorded cause stands.
+    contract delivery date or the agreed start date is the government's when no cause is
+    recorded and ``late_delivery_is_government`` (Art. 8(1)); a recorded cause stands.
     """
     today = p.today
     idle_any = ns.idle | st.idle

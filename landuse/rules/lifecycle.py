@@ -31,6 +31,8 @@ class Progress:
     approval: np.ndarray
     supply: np.ndarray
     delivery: np.ndarray
+    contract_delivery: np.ndarray
+    """``contract_delivery_date``: when the contract says the land is to be delivered."""
     agreed: np.ndarray
     extension: np.ndarray
     start: np.ndarray
@@ -68,6 +70,7 @@ def progress(cols: Columns, today: np.datetime64, idle_rules: dict[str, Any]) ->
     approval = cols.date("approval_date")
     supply = cols.date("supply_date")
     delivery = cols.date("delivery_date")
+    contract_delivery = cols.date("contract_delivery_date")
     agreed = cols.date("agreed_start_date")
     ext = cols.date("extension_until")
     recorded = {
@@ -95,6 +98,7 @@ def progress(cols: Columns, today: np.datetime64, idle_rules: dict[str, Any]) ->
         approval=approval,
         supply=supply,
         delivery=delivery,
+        contract_delivery=contract_delivery,
         agreed=agreed,
         extension=ext,
         start=start,

@@ -69,6 +69,9 @@ class Mujun:
     """The enterprise's holder name, else its credit code (None: the parcel alone)."""
     enterprise_by: np.ndarray
     """0 = by credit code, 1 = by holder, 2 = rated alone (neither recorded)."""
+    enterprise_id: np.ndarray
+    """What the enterprise is keyed by: its credit code, else its holder (None: the parcel
+    alone)."""
     parcels: np.ndarray
     """How many parcels the enterprise's figures combine."""
     enterprise_area_mu: np.ndarray
@@ -117,6 +120,17 @@ def enterprises(cols: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     name[no_holder] = cc[no_holder]
     name[alone] = None
     return group, name, by
+
+
+def _enterprise_id(cols: Columns, by: np.ndarray) -> np.ndarray:
+    """The key of each parcel's enterprise: credit code, else holder, else None (alone)."""
+    def clean(name: str) -> np.ndarray:
+        v = pd.Series(cols.text(name), dtype=object)
+        return v.where(v.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
+
+    out = np.where(by == 0, clean("credit_code"), clean("holder")).astype(object)
+    out[by == 2] = None
+    return out
 
 
 def _any(group: np.ndarray, k: int, mask: np.ndarray) -> np.ndarray:
@@ -219,6 +233,7 @@ def mujun(
         not_applicable=e_na[g],
         enterprise=ent_name,
         enterprise_by=ent_by,
+        enterprise_id=_enterprise_id(cols, ent_by),
         parcels=e_parcels[g],
         enterprise_area_mu=e_area[g],
         below_scale=e_below[g],

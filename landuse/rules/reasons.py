@@ -365,26 +365,33 @@ def _causes(S: Sentences, f: Findings) -> None:
          "method."],
         "cause:exempt",
     )
-    p = f.progress
-    dDel, dAg = Date(p.delivery), Date(p.agreed)
-    S.add(
-        c.late_government,
-        ["交地日期", dDel, "晚于约定动工日期", dAg, ",未按约定交付土地致不能动工,闲置原因未记录,依",
-         LAW_ZH, "第八条第一项按政府原因处理,不征缴闲置费、不无偿收回,应依第十二条协商处置。"],
-        ["The land was delivered on ", dDel, ", after the agreed start date ", dAg,
-         f", and no cause is recorded: a government cause ({LAW_EN} Art. 8(1)); no idle fee "
-         "and no recovery; negotiate a disposal (Art. 12)."],
-        "cause:late_delivery",
+    p, by_contract = f.progress, f.idle.not_started.late_vs_contract
+    dDel, dAg, dCD = Date(p.delivery), Date(p.agreed), Date(p.contract_delivery)
+    late: tuple[tuple[np.ndarray, list[Piece], list[Piece]], ...] = (
+        (by_contract,
+         ["交地日期", dDel, "晚于合同约定交地日期", dCD, ",未按合同约定期限交付土地"],
+         ["The land was delivered on ", dDel, ", after the contract delivery date ", dCD]),
+        (~by_contract,
+         ["交地日期", dDel, "晚于约定动工日期", dAg, ",未按约定交付土地致不能动工"],
+         ["The land was delivered on ", dDel, ", after the agreed start date ", dAg]),
     )
-    S.add(
-        c.late_but_holder,
-        ["交地日期", dDel, "晚于约定动工日期", dAg, ",依", LAW_ZH,
-         "第八条第一项可能属政府原因,但闲置原因记录为用地单位原因,请核实。"],
-        ["The land was delivered on ", dDel, ", after the agreed start date ", dAg,
-         f", which {LAW_EN} Art. 8(1) makes a government cause, but the cause is recorded as "
-         "the holder's; check it."],
-        "cause:late_delivery_holder",
-    )
+    for m, zh, en in late:
+        S.add(
+            c.late_government & m,
+            [*zh, ",闲置原因未记录,依", LAW_ZH,
+             "第八条第一项按政府原因处理,不征缴闲置费、不无偿收回,应依第十二条协商处置。"],
+            [*en, f", and no cause is recorded: a government cause ({LAW_EN} Art. 8(1)); "
+             "no idle fee and no recovery; negotiate a disposal (Art. 12)."],
+            "cause:late_delivery",
+        )
+        S.add(
+            c.late_but_holder & m,
+            [*zh, ",依", LAW_ZH,
+             "第八条第一项可能属政府原因,但闲置原因记录为用地单位原因,请核实。"],
+            [*en, f", which {LAW_EN} Art. 8(1) makes a government cause, but the cause is "
+             "recorded as the holder's; check it."],
+            "cause:late_delivery_holder",
+        )
 
 
 def _clock(S: Sentences, f: Findings) -> None:
@@ -482,22 +489,23 @@ def _efficiency(S: Sentences, f: Findings, rs: Ruleset, lang: str) -> None:
     t_far = Num(f.efficiency.indicators["far"].threshold)
     S.add(
         far.failed & ~fc,
-        [_ind("far"), Num(far.value), "低于", ind_txt, "(", ref_zh, ")控制指标", t_far, "。"],
+        [_ind("far"), Num(far.value), ",低于控制指标", t_far, "(", ind_txt, ",行业代码", ref_zh,
+         ")。"],
         ["Floor-area ratio ", Num(far.value), " is below the minimum ", t_far,
          " for industry ", ref_en, "."],
         "indicator:far",
     )
     S.add(
         far.failed & fc & has_nat,
-        [_ind("far"), Num(far.value), "低于约定容积率", t_far, "(约定值严于", ind_txt, "(", ref_zh,
-         ")控制指标", nat, ",按约定值判定)。"],
+        [_ind("far"), Num(far.value), ",低于合同约定容积率", t_far, "(严于", ind_txt, "控制指标",
+         nat, ",按合同约定判定)。"],
         ["Floor-area ratio ", Num(far.value), " is below the contract's ", t_far,
          " (stricter than the national minimum ", nat, " for industry ", ref_en, ")."],
         "indicator:far",
     )
     S.add(
         far.failed & fc & ~has_nat,
-        [_ind("far"), Num(far.value), "低于约定容积率", t_far, "。"],
+        [_ind("far"), Num(far.value), ",低于合同约定容积率", t_far, "。"],
         ["Floor-area ratio ", Num(far.value), " is below the contract's ", t_far, "."],
         "indicator:far",
     )
@@ -517,20 +525,21 @@ def _efficiency(S: Sentences, f: Findings, rs: Ruleset, lang: str) -> None:
     )
     S.add(
         cov.failed,
-        [_ind("coverage"), Pct(cov.value), "%低于", Pct(cov.threshold), "%。"],
+        [_ind("coverage"), Pct(cov.value), "%,低于控制指标", Pct(cov.threshold), "%。"],
         ["Building coverage ", Pct(cov.value), " % is below ", Pct(cov.threshold), " %."],
         "indicator:coverage",
     )
     S.add(
         adm.failed,
-        ["行政办公及生活服务设施用地占", Pct(adm.value), "%,高于", Pct(adm.threshold), "%。"],
+        ["行政办公及生活服务设施用地所占比重", Pct(adm.value), "%,高于控制指标",
+         Pct(adm.threshold), "%。"],
         ["Office and living facilities take ", Pct(adm.value), " % of the land, above ",
          Pct(adm.threshold), " %."],
         "indicator:admin_share",
     )
     S.add(
         grn.failed,
-        [_ind("green_ratio"), Pct(grn.value), "%高于", Pct(grn.threshold), "%。"],
+        [_ind("green_ratio"), Pct(grn.value), "%,高于控制指标", Pct(grn.threshold), "%。"],
         ["Green ratio ", Pct(grn.value), " % is above ", Pct(grn.threshold), " %."],
         "indicator:green_ratio",
     )
@@ -560,11 +569,11 @@ def _efficiency(S: Sentences, f: Findings, rs: Ruleset, lang: str) -> None:
         ("tax_per_mu", tax, "Tax per mu ", " (10k yuan)"),
     ):
         fc = it.from_contract if it.from_contract is not None else np.zeros(f.n, dtype=bool)
-        src_zh, src_en = np.where(fc, "约定值", "规则值"), np.where(fc, "contract", "ruleset")
+        src_zh, src_en = np.where(fc, "合同约定", "控制指标"), np.where(fc, "contract", "ruleset")
         land = "(含土地价款)" if code == "invest_intensity" and land_price else ""
         S.add(
             it.failed,
-            [_ind(code), land, Num(it.value), "万元/亩低于", Txt(src_zh), Num(it.threshold),
+            [_ind(code), land, Num(it.value), "万元/亩,低于", Txt(src_zh), Num(it.threshold),
              "万元/亩。"],
             [en_name, "including the land price " if land else "", Num(it.value),
              f"{en_unit} is below the ", Txt(src_en), " target ",

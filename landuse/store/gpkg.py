@@ -158,12 +158,14 @@ def _ledger_upgrade_sql(have: list[str]) -> list[str]:
 
 
 def _assessment_upgrade_sql(have: list[str]) -> list[str]:
-    """Add the sentence columns a store made by an older version lacks; its assessment
-    (without them) is dropped and made again on the next read."""
-    missing = [c for c in _translated_columns() if c not in have]
+    """Add the assessment columns (fields of §3 and their sentences in other languages) a
+    store made by an older version lacks, as PostGIS migrations 003 and 006 do; its
+    assessment (without them) is dropped and made again on the next read."""
+    missing = [f'"{c.name}" {_SQL_TYPE[c.kind]}' for c in ASSESSMENT if c.name not in have]
+    missing += [f'"{c}" TEXT' for c in _translated_columns() if c not in have]
     if not missing:
         return []
-    return [*(f'ALTER TABLE parcel_assessment ADD COLUMN "{c}" TEXT' for c in missing),
+    return [*(f"ALTER TABLE parcel_assessment ADD COLUMN {c}" for c in missing),
             "DELETE FROM parcel_assessment",
             "DELETE FROM landuse_meta WHERE key IN ('assessment_as_of', "
             "'assessment_ruleset', 'assessment_seq')"]

@@ -87,6 +87,7 @@ _PAGE_REFS: dict[str, tuple[str, str]] = {
     "m2": ("unit", "m2"),
     "parcels": ("common", "parcel_count"),
     "total": ("common", "total"),
+    "enterprise": ("field", "enterprise"),
 }
 """Words of the page script shared with other outputs: script key -> (kind, key)."""
 

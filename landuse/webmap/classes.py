@@ -470,6 +470,7 @@ def popup_records(
             "fee": _num(row.idle_fee_wan),
             "fi": failed,
             "mj": _norm_str(row.mujun_class),
+            **_mujun_popup(row, lang),
             "fl": _split(row.flags),
             "r": _norm_str(row.reasons),
             "lh": history.get(pid, []),
@@ -479,6 +480,17 @@ def popup_records(
             out[-1]["rd"] = _fmt_date(day)
             out[-1]["rm"] = code_label("method", method, lang) if method else None
     return out
+
+
+def _mujun_popup(row: Any, lang: str) -> dict[str, Any]:
+    """The popup's 亩均 words: class label, scheme (规上/规下) and the rated enterprise."""
+    mj = _norm_str(row.mujun_class)
+    scheme = _norm_str(getattr(row, "mujun_scheme", None))
+    return {
+        "mjl": code_label("mujun_class", mj, lang) if mj else None,
+        "ms": code_label("mujun_scheme", scheme, lang) if scheme else None,
+        "en": _norm_str(getattr(row, "enterprise", None)),
+    }
 
 
 def ledger_as_of(ledger: pd.DataFrame | None, as_of: str | None) -> pd.DataFrame | None:

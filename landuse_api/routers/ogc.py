@@ -461,9 +461,10 @@ def respond_features(request: Request, page: Page, *, fmt: str, crs_code: int | 
         return Response(data, media_type=formats.MEDIA[fmt], headers=headers)
     geoms = crsmod.to_output(storage_geoms, crs_code)
     if fmt == "html":
-        note = f"{len(feats)} features" + (
-            f" of {page.number_matched}" if page.number_matched is not None else "")
-        return Response(formats.features_html(title, feats, links, note),
+        lang = "en" if request.query_params.get("lang") == "en" else "zh"
+        note = _page_note(len(feats), page.number_matched, lang)
+        return Response(formats.features_html(title, feats, links, note,
+                                              COLLECTIONS.get(layer), lang),
                         media_type=formats.MEDIA["html"], headers=headers)
     if fmt == "csv":
         return Response(formats.features_csv(feats, geoms, not skip_geometry),
@@ -541,6 +542,13 @@ def items(
     return page()
 
 
+def _page_note(n: int, matched: int | None, lang: str) -> str:
+    """How many features the page shows (of how many), in ``lang``."""
+    if lang == "zh":
+        return (f"共{matched}条，" if matched is not None else "") + f"本页{n}条"
+    return f"{n} features" + (f" of {matched}" if matched is not None else "")
+
+
 def etag(f: Feature) -> str:
     return f'"v{f.version}"'
 
@@ -574,7 +582,8 @@ def item(request: Request, collectionId: str, featureId: str, *,
               "type": "application/json"}]
     headers["Link"] = link_header(links)
     if fmt == "html":
-        return Response(formats.features_html(f"{coll.title} {feat.id}", [feat], links),
+        return Response(formats.features_html(f"{coll.title} {feat.id}", [feat], links, "",
+                                              coll, lang),
                         media_type=formats.MEDIA["html"], headers=headers)
     geom = crsmod.to_output([feat.geometry], crs_code)[0]
     meta: dict[str, Any] = {"links": links}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -187,3 +189,11 @@ def test_period_labels() -> None:
     assert period_label(ts("2023-03-01"), ts("2023-03-31")) == "2023年3月"
     assert period_label(ts("2023-03-05"), ts("2023-06-30"), "en") == \
         "5 March 2023 to 30 June 2023"
+
+
+def test_the_report_names_the_ledger_file_not_its_path(parcels) -> None:  # type: ignore[no-untyped-def]
+    led = mini_ledger()
+    led.attrs["landuse"] = {"source": "/srv/landuse/uploads/2023/处置台账.xlsx"}
+    r = build_report(parcels, led, "2023-01-01", "2023-10-31")
+    assert r.meta["ledger_source"] == "处置台账.xlsx"
+    assert "/srv/" not in json.dumps(r.to_dict(), ensure_ascii=False, default=str)

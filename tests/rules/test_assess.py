@@ -275,7 +275,7 @@ def test_indicator_at_threshold(field: str, at: float, fail: float, indicator: s
 
 def test_far_reason_names_industry_value_threshold() -> None:
     r = one(producing(floor_area_m2=5000.0))
-    assert "容积率0.5低于金属制品业(34)控制指标0.7" in r["reasons"]
+    assert "容积率0.5,低于控制指标0.7(金属制品业,行业代码34)" in r["reasons"]
     en = one(producing(floor_area_m2=5000.0), lang="en")
     assert "Floor-area ratio 0.5 is below the minimum 0.7 for industry 34" in en["reasons"]
 
@@ -305,10 +305,10 @@ def test_the_stricter_of_contract_and_ruleset_target_applies() -> None:
     ])
     r = assess(g, AS_OF, ruleset=rs)
     assert list(r["failed_indicators"]) == ["", "tax_per_mu", ""]
-    assert "低于约定值45" in r["reasons"].iloc[1]
+    assert "低于合同约定45" in r["reasons"].iloc[1]
     rs50 = default_ruleset().override({"control": {"min_tax_per_mu_wan": 50.0}})
     r = assess(make([producing(target_tax_per_mu_wan=30.0)]), AS_OF, ruleset=rs50)
-    assert "低于规则值50" in r["reasons"].iloc[0]
+    assert "低于控制指标50" in r["reasons"].iloc[0]
 
 
 def test_registered_area_is_used_when_present() -> None:

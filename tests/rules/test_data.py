@@ -160,7 +160,8 @@ def test_cli_assess_formats(sample_park: Path, tmp_path: Path, suffix: str) -> N
     out = tmp_path / f"a{suffix}"
     res = CliRunner().invoke(cli, ["assess", str(sample_park), "--as-of", AS_OF, "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert "302" in res.output and "闲置 idle 16" in res.output
+    assert "已评估302宗，评估基准日2023年10月31日，闲置16宗" in res.output
+    assert "assessed 302 parcels as of 2023-10-31" in res.output and "idle 16," in res.output
     if suffix == ".xlsx":
         t = pd.read_excel(out, sheet_name="assessment")
         about = pd.read_excel(out, sheet_name="about 说明")

@@ -19,8 +19,9 @@ from tests.builders import make
 AS_OF = "2023-10-31"
 CSV = Path(__file__).with_name("hand_parcels_idle.csv")
 INPUTS = (
-    "supply_date", "delivery_date", "agreed_start_date", "extension_until", "start_date",
-    "start_evidence", "suspended_since", "completion_date", "production_date",
+    "supply_date", "delivery_date", "contract_delivery_date", "agreed_start_date",
+    "extension_until", "start_date", "start_evidence", "suspended_since", "completion_date",
+    "production_date",
     "developed_area_m2", "invested_wan", "total_investment_wan", "land_price_wan",
     "delay_cause",
 )  # fmt: skip

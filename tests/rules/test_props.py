@@ -82,6 +82,7 @@ parcel = st.fixed_dictionaries(
         "observed_use": opt(st.sampled_from(["industrial", "storage", "commercial"])),
         "mortgaged": opt(st.booleans()),
         "registered_area_m2": opt(st.floats(1000, 30000, allow_nan=False)),
+        "contract_delivery_date": opt(edge),
     }
 )
 layers = st.lists(parcel, min_size=1, max_size=15)

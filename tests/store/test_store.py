@@ -20,6 +20,7 @@ from landuse.errors import (
     StaleVersionError,
 )
 from landuse.store import COLLECTIONS, Query, Store, cql, open_store
+from landuse.store.schema import ASSESSMENT
 from tests.builders import make_ledger, make_register
 from tests.support.store import loaded, store_target  # noqa: F401
 
@@ -337,6 +338,11 @@ def test_postgis_migrations_match_the_schema(postgis_url: str) -> None:
                 "AND table_schema = current_schema()", [name])
             cols = {r[0] for r in rows}
             assert set(coll.names) <= cols, set(coll.names) - cols
+        rows = s._fetch(  # type: ignore[attr-defined]
+            "SELECT column_name FROM information_schema.columns WHERE table_name = "
+            "'parcel_assessment' AND table_schema = current_schema()", [])
+        have = {r[0] for r in rows}
+        assert {c.name for c in ASSESSMENT} <= have, {c.name for c in ASSESSMENT} - have
         idx = s._fetch("SELECT indexdef FROM pg_indexes WHERE tablename = 'parcels' "  # type: ignore[attr-defined]
                        "AND schemaname = current_schema()", [])
         assert any("USING gist" in r[0] for r in idx)
@@ -360,3 +366,26 @@ def test_a_geopackage_store_of_an_older_version_gains_the_new_parcel_fields(
     cols = {r[1] for r in con.execute("PRAGMA table_info(parcels)")}
     con.close()
     assert {"review_date", "industry_code_edition"} <= cols
+
+
+def test_a_geopackage_store_of_an_older_version_gains_the_fields_of_migration_006(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    target = tmp_path / "old.gpkg"
+    with open_store(target, create=True) as s:
+        s.load(make_register(), make_ledger())
+    con = sqlite3.connect(target, isolation_level=None)
+    con.execute("ALTER TABLE parcels DROP COLUMN contract_delivery_date")
+    for c in ("enterprise", "mujun_scheme", "mujun_rank"):
+        con.execute(f"ALTER TABLE parcel_assessment DROP COLUMN {c}")
+    con.close()
+    with open_store(target):
+        pass
+    con = sqlite3.connect(target)
+    parcels = {r[1] for r in con.execute("PRAGMA table_info(parcels)")}
+    assessed = {r[1] for r in con.execute("PRAGMA table_info(parcel_assessment)")}
+    con.close()
+    assert "contract_delivery_date" in parcels
+    assert {"enterprise", "mujun_scheme", "mujun_rank"} <= assessed

@@ -403,8 +403,9 @@
       [T.area, fmt(r.mu) + " " + T.mu], [T.stage, esc(r.st)],
       [T.idleType, esc(r.it || "—")], [T.overdue, r.od === null ? "—" : fmt(r.od, 0) + " " + T.days],
       [T.fee, r.fee === null ? "—" : fmt(r.fee) + " " + T.wan],
-      [T.failed, esc((r.fi || []).join("、") || "—")], [T.mujun, esc(r.mj || "—")]
+      [T.failed, esc((r.fi || []).join("、") || "—")], [T.mujun, esc(r.mjl || r.mj || "—") + (r.ms ? " · " + esc(r.ms) : "")]
     ];
+    if (r.en) rows.push([T.enterprise, esc(r.en)]);
     if (r.fl && r.fl.length) rows.push([T.flags, esc(r.fl.join("; "))]);
     if (r.rd) rows.push([T.reclaimDate, '<span class="lu-rdate">' + esc(r.rd) + "</span>" + (r.rm ? " · " + esc(r.rm) : "")]);
     var h = '<div class="lu-popup" data-parcel="' + esc(r.id) + '"><table>';
