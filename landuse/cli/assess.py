@@ -33,7 +33,7 @@ def assess(input: str, read: ReadArgs, assessing: AssessArgs, output: str,
     """
     from landuse.io.assessment import write_assessment
 
-    gdf = assessing.assess(read.parcels(input))
+    gdf = assessing.assess(assessing.register(read, input))
     path = write_assessment(gdf, output, overwrite=overwrite)
     meta = gdf.attrs.get("assessment", {})
     idle = int((gdf["idle_type"].isin(["not_started", "stalled"])).sum())

@@ -66,11 +66,11 @@ def map_cmd(input: str, read: ReadArgs, assessing: AssessArgs, ledger: str | Non
     key = os.environ.get("TIANDITU_KEY") if basemap.startswith("tianditu") else None
     click.echo(f"读取 reading {input}" + (f", 评估 assessing as of {as_of}" if as_of else ""),
                err=True)
-    parcels = read.parcels(input)
+    parcels = assessing.register(read, input)
     bld = assessing.buildings_for(parcels)
     if as_of:
         parcels = assessing.assess(parcels)
-    led = read_ledger_for(input, ledger)
+    led = read_ledger_for(input, ledger, known_at=assessing.known_at)
     ev, outside = (None, None)
     if evidence_path:
         from landuse.io.evidence import read_evidence

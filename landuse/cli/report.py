@@ -36,13 +36,18 @@ def load_inputs(
     rules: Ruleset | None = None,
     read: ReadArgs | None = None,
     buildings: gpd.GeoDataFrame | None = None,
+    known_at: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read the parcels (assessed as of ``as_of`` with the ruleset ``rules``, default the
-    national one) and the ledger (``ledger``, else INPUT's ``ledger`` layer) for a report."""
-    assessing = AssessArgs(as_of=as_of, rules=rules, lang=lang, buildings=buildings)
-    parcels = assessing.assess((read or ReadArgs()).parcels(str(input)))
+    national one) and the ledger (``ledger``, else INPUT's ``ledger`` layer) for a report.
+
+    From a store: its register valid on ``as_of`` and its ledger, as recorded by
+    ``known_at`` (default now)."""
+    assessing = AssessArgs(as_of=as_of, rules=rules, lang=lang, buildings=buildings,
+                           known_at=known_at)
+    parcels = assessing.assess(assessing.register(read or ReadArgs(), str(input)))
     return parcels, read_ledger_for(str(input), None if ledger is None else str(ledger),
-                                    required=True)
+                                    required=True, known_at=known_at)
 
 
 @click.command()
@@ -125,7 +130,7 @@ def report(
     as_of = assessing.as_of or date_to
     parcels, led = load_inputs(input, ledger_path, as_of, assessing.lang,
                                rules=assessing.ruleset(), read=read,
-                               buildings=assessing.buildings)
+                               buildings=assessing.buildings, known_at=assessing.known_at)
     data = build_report(parcels, led, date_from, date_to, zone=zone, lang=assessing.lang,
                         as_of=as_of, evidence=ev, outside_supply=outside)
     for p in paths:

@@ -105,7 +105,7 @@ def summary(input: str, read: ReadArgs, assessing: AssessArgs) -> None:
     Example:
       landuse summary data/geo/sample_park.gpkg --as-of 2023-10-31
     """
-    gdf = assessing.assess(read.parcels(input))
+    gdf = assessing.assess(assessing.register(read, input))
     given = click.get_current_context().get_parameter_source("lang")
     explicit = given is not None and given.name == "COMMANDLINE"
     click.echo(format_summary(gdf, assessing.lang if explicit else None))
