@@ -33,6 +33,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("keys", "keys"),
     ("serve", "serve"),
     ("map", "map_cmd"),
+    ("changes", "changes_cmd"),
 )
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "date_option",
     "handle_errors",
     "is_store_input",
+    "known_at_option",
     "output_options",
     "overwrite_opt",
     "read_buildings",
@@ -318,6 +319,15 @@ def _known_at_callback(ctx: click.Context, param: click.Parameter,
         raise click.BadParameter(str(e), ctx=ctx, param=param) from None
 
 
+known_at_option = click.option(
+    "--known-at", "known_at", callback=_known_at_callback,
+    help="Read a store as it was recorded at this date or time (YYYY-MM-DD = end of that "
+    "day, or YYYY-MM-DDTHH:MM:SS, UTC; default now): its register valid on the date "
+    "read and its ledger, later versions and corrections left out. 数据截至记录时间")
+"""``--known-at``: the record time a store is read at (:func:`landuse.store.history.
+known_at_iso` form), for every command that reads a store's past."""
+
+
 def _buildings_callback(ctx: click.Context, param: click.Parameter,
                         value: str | None) -> gpd.GeoDataFrame | None:
     from landuse.errors import CRSError, LanduseError
@@ -423,11 +433,7 @@ def assess_options(func: F | None = None, *, required: bool = True,
                          help="GB/T 4754 edition of industry_code where a parcel's "
                          "industry_code_edition is empty (default: the ruleset's, 2002). "
                          "行业代码版本"),
-            click.option("--known-at", "known_at", callback=_known_at_callback,
-                         help="Read a store as it was recorded at this date or time "
-                         "(YYYY-MM-DD = end of that day, or YYYY-MM-DDTHH:MM:SS, UTC; default "
-                         "now): its register valid on --as-of and its ledger, later versions "
-                         "and corrections left out. 数据截至记录时间"),
+            known_at_option,
         ]
         return _apply(_collect(f, AssessArgs, "assessing"), opts)
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from landuse.core.values import parse_parent_ids
 from landuse.errors import SchemaError
 from landuse.store.schema import COLLECTIONS
 
@@ -39,7 +40,6 @@ __all__ = [
     "check_lineage",
     "diff_register",
     "known_at_iso",
-    "parse_parent_ids",
 ]
 
 SINCE_ALWAYS = "0001-01-01"
@@ -51,24 +51,6 @@ CHANGES = ("added", "changed", "retired")
 SPLIT_AREA_TOLERANCE = 1.005
 """The parts of a split may together measure up to 0.5 % more than their parent (digitising
 error), as a ledger event may claim up to 0.5 % more than its parcel."""
-
-_PARENT_SEP = re.compile(r"[;,，、；\s]+")
-
-
-def parse_parent_ids(value: Any) -> list[str]:
-    """The parcel ids of a ``parent_ids`` cell (separated by ``;`` ``,`` ``、`` or spaces).
-
-    Examples
-    --------
-    >>> parse_parent_ids("FB-001；FB-002")
-    ['FB-001', 'FB-002']
-    >>> parse_parent_ids(None)
-    []
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return []
-    return [p for p in _PARENT_SEP.split(str(value).strip()) if p]
-
 
 def known_at_iso(value: str | dt.date | dt.datetime | None) -> str | None:
     """A record time as stored (ISO 8601 UTC with microseconds); None stays None (now).

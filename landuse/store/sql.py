@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from landuse.core.values import parse_parent_ids
 from landuse.errors import (
     ConflictError,
     GeometryError,
@@ -38,7 +39,6 @@ from landuse.store.history import (
     check_lineage,
     diff_register,
     known_at_iso,
-    parse_parent_ids,
 )
 from landuse.store.keys import SecretCheck, new_key, split_key
 from landuse.store.keyset import check_cursor, keyset_condition, order_keys, quote_ident
