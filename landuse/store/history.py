@@ -194,6 +194,10 @@ def diff_register(stored: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> RegisterDi
     ga = a.geometry.to_numpy()
     gb = b.geometry.to_numpy()
     d_geom = ~shapely.equals_exact(ga, gb, tolerance=0.0)
+    if d_geom.any():  # the same outline written another way (a one-part MultiPolygon for a
+        # Polygon, another start vertex) is no change: only those pass the exact test
+        idx = np.flatnonzero(d_geom)
+        d_geom[idx] = ~shapely.equals(ga[idx], gb[idx])
     if d_geom.any():
         diffs["geometry"] = d_geom
     for pos, pid in enumerate(both):
