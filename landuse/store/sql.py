@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -114,6 +115,28 @@ class SQLStore(Store):
             return float(v)
         return v
 
+    def _past(self, q: Query) -> tuple[str, str] | None:
+        """(valid date, record time) of a query on a past register, else None."""
+        if q.valid_at is None and q.known_at is None:
+            return None
+        valid = dt.date.fromisoformat(str(q.valid_at)[:10]).isoformat() if q.valid_at \
+            else "9999-12-31"
+        known = known_at_iso(q.known_at) or now_iso()
+        check_known_at(known, self.created_at(), self._label())
+        return valid, known
+
+    def _history_source(self, coll: Collection, valid: str, known: str) -> str:
+        """The FROM of the parcels as they stood on ``valid`` as recorded by ``known`` (both
+        checked ISO values), their assessment fields null."""
+        cols = ", ".join(quote_ident(c) for c in HISTORY_COPY)
+        sql_type = {"text": "TEXT", "date": "TEXT", "real": "DOUBLE PRECISION",
+                    "int": "BIGINT", "bool": "BOOLEAN"}
+        nulls = ", ".join(f"CAST(NULL AS {sql_type[c.kind]}) AS {quote_ident(c.name)}"
+                          for c in coll.derived)
+        return (f"(SELECT {cols}, {nulls} FROM parcel_history WHERE hid IN (SELECT MAX(hid) "
+                f"FROM parcel_history WHERE valid_from <= '{valid}' AND recorded_at <= "
+                f"'{known}' GROUP BY parcel_id) AND change <> 'retired') AS parcels")
+
     def _source(self, coll: Collection, lang: str = "zh") -> str:
         """The FROM of a collection: the parcels joined to their assessment, its sentences
         in ``lang``."""
@@ -203,16 +226,33 @@ class SQLStore(Store):
 
     def query(self, collection: str, q: Query) -> Page:
         coll = self._collection(collection)
+        past = self._past(q) if collection == "parcels" else None
+        if collection == "ledger" and q.known_at is not None:
+            known = known_at_iso(q.known_at)
+            check_known_at(known, self.created_at(), self._label())
+            until = cql.Cmp("recorded_at", "<=", known)
+            q = dataclasses.replace(q, known_at=None, filter=until if q.filter is None
+                                    else cql.And((q.filter, until)))
+        if past is not None:  # a past register: from the history, without the R-tree
+            coll = dataclasses.replace(coll, name="parcels_past")
+            return self._query(collection, coll, q,
+                               self._history_source(coll, *past))
+        return self._query(collection, coll, q, None)
+
+    def _query(self, collection: str, coll: Collection, q: Query,
+               source: str | None) -> Page:
         ph = self.placeholder
         parts, params = self._where(coll, q)
         keys = order_keys(coll, q.sortby)
         count = None
         if q.count:
-            if not parts:
+            if not parts and source is None:
                 count = self.count(collection)
+            elif not parts:
+                count = int(self._fetch(f"SELECT COUNT(*) FROM {source}", [])[0][0])
             else:
-                sql = (f"SELECT COUNT(*) FROM {self._source(coll, q.lang)} WHERE "
-                       + " AND ".join(parts))
+                sql = (f"SELECT COUNT(*) FROM {source or self._source(coll, q.lang)} "
+                       "WHERE " + " AND ".join(parts))
                 count = int(self._fetch(sql, params)[0][0])
         kparts = list(parts)
         kparams = list(params)
@@ -236,7 +276,7 @@ class SQLStore(Store):
         if not q.skip_geometry:
             select.append(self._geom_select())
         limit = max(0, int(q.limit))
-        sql = f"SELECT {', '.join(select)} FROM {self._source(coll, q.lang)}"
+        sql = f"SELECT {', '.join(select)} FROM {source or self._source(coll, q.lang)}"
         if kparts:
             sql += " WHERE " + " AND ".join(kparts)
         sql += " ORDER BY " + ", ".join(f"{e} {'DESC' if d else 'ASC'}" for e, d, _ in keys)
@@ -757,13 +797,10 @@ class SQLStore(Store):
     def ledger_frame(self, known_at: str | None = None) -> pd.DataFrame:
         if known_at is None:
             return super().ledger_frame()
-        known = known_at_iso(known_at)
-        check_known_at(known, self.created_at(), self._label())
         feats = []
         after = None
-        tree = cql.Cmp("recorded_at", "<=", known)
         while True:
-            page = self.query("ledger", Query(limit=10_000, after=after, filter=tree,
+            page = self.query("ledger", Query(limit=10_000, after=after, known_at=known_at,
                                               properties=COLLECTIONS["ledger"].names))
             feats += page.features
             if page.next_key is None:

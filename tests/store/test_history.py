@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
@@ -20,34 +19,8 @@ import shapely
 from landuse.errors import ConflictError, SchemaError
 from landuse.store import Store, open_store
 from landuse.store.types import now_iso
-from tests.builders import make_ledger, make_register
+from tests.builders import make_ledger, make_register, second_version
 from tests.support.store import loaded, store_target  # noqa: F401
-
-
-def second_version() -> gpd.GeoDataFrame:
-    """P0010 split in a west and an east half (P0010-1, P0010-2), P0020+P0021 merged into
-    P0020M, P0030's holder changed, P0040 gone; the other 55 parcels unchanged."""
-    reg = make_register()
-    by_id = reg.set_index("parcel_id", drop=False)
-    x0, y0, x1, y1 = by_id.loc["P0010"].geometry.bounds
-    xm = (x0 + x1) / 2
-    west = by_id.loc[["P0010"]].copy()
-    west["parcel_id"] = "P0010-1"
-    west["parent_ids"] = "P0010"
-    west = west.set_geometry([shapely.box(x0, y0, xm, y1)], crs=reg.crs)
-    east = west.copy()
-    east["parcel_id"] = "P0010-2"
-    east = east.set_geometry([shapely.box(xm, y0, x1, y1)], crs=reg.crs)
-    merged = by_id.loc[["P0020"]].copy()
-    merged["parcel_id"] = "P0020M"
-    merged["parent_ids"] = "P0020;P0021"
-    merged = merged.set_geometry(
-        [shapely.union(by_id.loc["P0020"].geometry, by_id.loc["P0021"].geometry).envelope],
-        crs=reg.crs)
-    rest = reg[~reg.parcel_id.isin(["P0010", "P0020", "P0021", "P0040"])].copy()
-    rest.loc[rest.parcel_id == "P0030", "holder"] = "新持有人有限公司"
-    out = pd.concat([rest, west, east, merged], ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=reg.crs)
 
 
 def ids(frame: pd.DataFrame) -> set[str]:
