@@ -10,8 +10,8 @@ worked out by hand (``sample_history_expected.json``):
 * a merge: FB-053 and FB-068 (both 绿地 of the 管委会) into FB-301 (原宗地编号
   FB-053;FB-068; areas and amounts added);
 * a holder change: FB-049 (商服) passes from 抚州珩杉商贸有限公司 to 抚州珩杉商业管理有限公司;
-* a re-supply: YS-027, idle and not started since 2020 (case ``recovery_not_started``),
-  recovered and supplied again on 2023-08-15 to 抚州岚杉新材料有限公司, start agreed for
+* a re-supply: DZ-017, idle and not started since 2021 (case ``delay_cause_missing``; no ledger events),
+  recovered and supplied again on 2023-08-15 to 抚州岚杉微电子科技有限公司, start agreed for
   2024-08-15, nothing built yet.
 
 Deterministic: no clock, no network; GDAL's ``OGR_CURRENT_DATE`` pinned as for the sample
@@ -92,10 +92,10 @@ def second_version(first: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     merged = _merge(by_id.loc["FB-053"], by_id.loc["FB-068"], "FB-301", reg.crs)
     keep = reg[~reg["parcel_id"].isin(["FB-014", "FB-053", "FB-068"])].copy()
     keep.loc[keep.parcel_id == "FB-049", "holder"] = "抚州珩杉商业管理有限公司"
-    ys = keep.parcel_id == "YS-027"
+    ys = keep.parcel_id == "DZ-017"
     for f in RESUPPLY_CLEARED:
         keep.loc[ys, f] = None
-    keep.loc[ys, "holder"] = "抚州岚杉新材料有限公司"
+    keep.loc[ys, "holder"] = "抚州岚杉微电子科技有限公司"
     for f, day in (("supply_date", EFFECTIVE), ("delivery_date", EFFECTIVE),
                    ("agreed_start_date", "2024-08-15"),
                    ("agreed_completion_date", "2026-08-15")):

@@ -15,6 +15,7 @@ from landuse.cli._common import (
     assess_options,
     date_option,
     handle_errors,
+    is_store_input,
     output_options,
     read_ledger_for,
     read_options,
@@ -48,6 +49,30 @@ def load_inputs(
     parcels = assessing.assess(assessing.register(read or ReadArgs(), str(input)))
     return parcels, read_ledger_for(str(input), None if ledger is None else str(ledger),
                                     required=True, known_at=known_at)
+
+
+def store_history(input: str, read: ReadArgs, assessing: AssessArgs, date_from: str,
+                  as_of: str, now: gpd.GeoDataFrame, ledger: pd.DataFrame) -> dict[str, object]:
+    """The register of a store at the period's start and a year before ``as_of`` (as
+    known at ``--known-at``), assessed then, and the changes from the start to ``as_of``:
+    the ``history`` of :func:`landuse.report.build_report` (较年初, 同比, transitions)."""
+    import datetime as dt
+
+    from landuse.rules.changes import changes
+
+    def at(day: str) -> gpd.GeoDataFrame:
+        args = AssessArgs(as_of=day, rules=assessing.rules, lang=assessing.lang,
+                          industry_edition=assessing.industry_edition,
+                          known_at=assessing.known_at)
+        return args.assess(args.register(read, input))
+
+    end = dt.date.fromisoformat(as_of)
+    year_ago = (end.replace(year=end.year - 1) if not (end.month == 2 and end.day == 29)
+                else end.replace(year=end.year - 1, day=28)).isoformat()
+    start = at(date_from)
+    return {"start": start, "year_ago": at(year_ago),
+            "changes": changes(start, now, date_from, as_of, ledger=ledger,
+                               lang=assessing.lang)}
 
 
 @click.command()
@@ -131,8 +156,11 @@ def report(
     parcels, led = load_inputs(input, ledger_path, as_of, assessing.lang,
                                rules=assessing.ruleset(), read=read,
                                buildings=assessing.buildings, known_at=assessing.known_at)
+    history = None
+    if zone is None and is_store_input(input):
+        history = store_history(input, read, assessing, date_from, as_of, parcels, led)
     data = build_report(parcels, led, date_from, date_to, zone=zone, lang=assessing.lang,
-                        as_of=as_of, evidence=ev, outside_supply=outside)
+                        as_of=as_of, evidence=ev, outside_supply=outside, history=history)
     for p in paths:
         href = map_href_for(map_path, p) if map_path and p.suffix.lower() == ".html" else None
         write_report(data, p, overwrite=overwrite,

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pyogrio
+import pytest
 from click.testing import CliRunner
 
 from landuse.cli import cli
@@ -91,3 +92,42 @@ def test_known_at_needs_a_store(sample_park: Path, tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["summary", str(sample_park), "--as-of", "2023-10-31",
                                    "--known-at", "2024-13-01"])
     assert res.exit_code == 2 and "not a date or time" in res.output
+
+
+def test_a_store_report_compares_with_the_start_and_a_year_before(tmp_path: Path) -> None:
+    import json
+
+    from tests.builders import ROOT
+
+    geo = ROOT / "data" / "geo"
+    expected = json.loads((geo / "sample_history_expected.json").read_text("utf-8"))
+    store = tmp_path / "park.gpkg"
+    run("load", str(geo / "sample_park.gpkg"), "--store", str(store), "--keep-problems")
+    run("load", str(geo / "sample_park_v2.gpkg"), "--store", str(store), "--effective",
+        expected["effective"], "--keep-problems")
+    run("report", str(store), "--from", "2023-01-01", "--to", "2023-10-31", "-o",
+        str(tmp_path / "r.json"))
+    tables = json.loads((tmp_path / "r.json").read_text("utf-8"))["tables"]
+    keys = list(tables)
+    assert keys[keys.index("lifecycle") + 1:keys.index("lifecycle") + 4] == \
+        ["lifecycle_compare", "transitions", "changed_parcels"]
+    # 期末 is the 五未 table's 亩; 较年初 and 同比 are differences of the columns beside
+    life = {r[0]: r[2] for r in tables["lifecycle"]["rows"]}
+    for name, now, start, vs_start, year, vs_year in tables["lifecycle_compare"]["rows"]:
+        assert now == life[name]
+        assert vs_start == pytest.approx(now - start, abs=0.11)
+        assert vs_year == pytest.approx(now - year, abs=0.11)
+    # the second version's lineage transitions, as worked out by hand
+    counts = {r[0]: r[1] for r in tables["transitions"]["rows"]}
+    assert (counts["分割"], counts["合并"], counts["宗地注销"]) == (2, 1, 3)
+    changed = {r[0]: r[1] for r in tables["changed_parcels"]["rows"]}
+    assert changed["DZ-017"] == "权属变更、闲置消除（重新供地）"
+
+
+def test_a_register_file_report_has_no_comparison(sample_park: Path, tmp_path: Path) -> None:
+    import json
+
+    run("report", str(sample_park), "--from", "2023-01-01", "--to", "2023-10-31", "-o",
+        str(tmp_path / "r.json"))
+    tables = json.loads((tmp_path / "r.json").read_text("utf-8"))["tables"]
+    assert "lifecycle_compare" not in tables and "transitions" not in tables
