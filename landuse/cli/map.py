@@ -10,7 +10,9 @@ from landuse.cli._common import (
     AssessArgs,
     ReadArgs,
     assess_options,
+    date_option,
     handle_errors,
+    is_store_input,
     output_options,
     read_ledger_for,
     read_options,
@@ -39,11 +41,14 @@ __all__ = ["map_cmd"]
               help="Evidence written by 'landuse evidence' (.gpkg, .parquet, .geojson): adds "
               "the imagery-evidence layer (影像证据), before/after layers with two dates, and "
               "buildings outside supply.")
+@date_option("--changes-since", "changes_since",
+             help="A store and --as-of: add the layer of what changed for each parcel "
+             "since this date (YYYY-MM-DD).  变化")
 @output_options(help="The HTML file to write, e.g. maps/zone.html.")
 @handle_errors
 def map_cmd(input: str, read: ReadArgs, assessing: AssessArgs, ledger: str | None,
-            basemap: str, tiled: bool | None, evidence_path: str | None, output: str,
-            overwrite: bool) -> None:
+            basemap: str, tiled: bool | None, evidence_path: str | None,
+            changes_since: str | None, output: str, overwrite: bool) -> None:
     """Write an interactive map of idle, low-efficiency and reclaimed parcels.
 
     The page opens from disk with no network (all scripts are inside it). Large registers
@@ -76,8 +81,20 @@ def map_cmd(input: str, read: ReadArgs, assessing: AssessArgs, ledger: str | Non
         from landuse.io.evidence import read_evidence
 
         ev, outside = read_evidence(evidence_path)
+    found = None
+    if changes_since is not None:
+        if not (as_of and is_store_input(input)):
+            raise click.UsageError("--changes-since needs a store as INPUT and --as-of.")
+        from landuse.rules.changes import changes
+
+        since = AssessArgs(as_of=changes_since, rules=assessing.rules, lang=assessing.lang,
+                           industry_edition=assessing.industry_edition,
+                           known_at=assessing.known_at)
+        found = changes(since.assess(since.register(read, input)), parcels, changes_since,
+                        as_of, ledger=led, lang=assessing.lang)
     click.echo(f"生成地图 building the map of {len(parcels):,} parcels", err=True)
     wm = make_map(parcels, led, buildings=bld, lang=assessing.lang, basemap=basemap,
-                  tianditu_key=key, tiled=tiled, evidence=ev, outside_supply=outside)
+                  tianditu_key=key, tiled=tiled, evidence=ev, outside_supply=outside,
+                  changes=found, changes_since=changes_since)
     for path in write_map(wm, output, overwrite=overwrite, progress=True):
         click.echo(f"地图 map -> {path}")
