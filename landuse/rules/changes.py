@@ -120,10 +120,13 @@ def changes(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
 
     rows: list[dict[str, Any]] = []
     geoms: list[Any] = []
-    order = [*a.index, *(i for i in b.index if i not in in_a)]
+    order = _candidates(a, b)
+    cols = [c for c in (*_KEEP, "parent_ids", "geometry") if c in a.columns or c in b.columns]
+    rec_a = a.loc[[i for i in order if i in in_a]].reindex(columns=cols).to_dict("index")
+    rec_b = b.loc[[i for i in order if i in in_b]].reindex(columns=cols).to_dict("index")
     for pid in order:
-        ra = a.loc[pid] if pid in in_a else None
-        rb = b.loc[pid] if pid in in_b else None
+        ra = rec_a.get(pid)
+        rb = rec_b.get(pid)
         found: list[tuple[str, str]] = []  # (transition, sentence key)
         val: dict[str, str] = dict(words)
         if rb is None and ra is not None:
@@ -203,12 +206,30 @@ def changes(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
             "area_mu": float(r["area_mu"]),
             "reasons": "".join(change_sentence(k, lang, **val) for _, k in found),
         })
-        geoms.append(r.geometry)
+        geoms.append(r["geometry"])
     out = pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))
     gdf = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=after.crs),
                            crs=after.crs)
     gdf.attrs["changes"] = {"from": d1.date().isoformat(), "to": d2.date().isoformat()}
     return gdf
+
+
+def _candidates(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
+    """Ids that may have changed, in output order (the second register's order, then the
+    retired): in one register only, or differing in a compared field (vectorised; the
+    row-by-row pass decides)."""
+    common = a.index.intersection(b.index)
+    A, B = a.loc[common], b.loc[common]
+    differ = np.zeros(len(common), dtype=bool)
+    for c in ("holder", "lifecycle", "idle_type", "low_efficiency", "mujun_class",
+              "supply_date"):
+        x = A[c].astype(object).where(A[c].notna(), None).to_numpy()
+        y = B[c].astype(object).where(B[c].notna(), None).to_numpy()
+        differ |= np.array([u != v for u, v in zip(x, y, strict=True)], dtype=bool)
+    moved = set(common[differ])
+    in_a = set(a.index)
+    return [i for i in a.index if i in moved or i not in b.index] + \
+        [i for i in b.index if i not in in_a]
 
 
 def _failed(v: Any, lang: str) -> str:
