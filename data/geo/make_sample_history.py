@@ -10,9 +10,9 @@ worked out by hand (``sample_history_expected.json``):
 * a merge: FB-053 and FB-068 (both 绿地 of the 管委会) into FB-301 (原宗地编号
   FB-053;FB-068; areas and amounts added);
 * a holder change: FB-049 (商服) passes from 抚州珩杉商贸有限公司 to 抚州珩杉商业管理有限公司;
-* a re-supply: DZ-017, idle and not started since 2021 (case ``delay_cause_missing``; no ledger events),
-  recovered and supplied again on 2023-08-15 to 抚州岚杉微电子科技有限公司, start agreed for
-  2024-08-15, nothing built yet.
+* a re-supply: DZ-017, idle and not started since 2021 (case ``delay_cause_missing``; no
+  ledger events), recovered and supplied again on 2023-08-15 to 抚州岚杉微电子科技有限公司,
+  start agreed for 2024-08-15, nothing built yet.
 
 Deterministic: no clock, no network; GDAL's ``OGR_CURRENT_DATE`` pinned as for the sample
 park. Run ``python data/geo/make_sample_history.py [--out-dir DIR]``.
