@@ -44,6 +44,7 @@ __all__ = [
     "apply_corrections",
     "case_state",
     "check_ledger",
+    "closes",
     "format_problems",
     "normalise_ledger",
     "procedure_state",
@@ -675,6 +676,12 @@ PROCEDURE_COLUMNS: tuple[str, ...] = (
 
 def _closes(stage: Any, method: Any) -> bool:
     return stage == "auction_completed" or (stage == "disposed" and method in CLOSING_METHODS)
+
+
+def closes(stage: Any, method: Any) -> bool:
+    """True when an event of ``stage`` and ``method`` ends the idle case of its parcel: an
+    auction completed, or disposed by one of :data:`CLOSING_METHODS`."""
+    return _closes(stage, method)
 
 
 def procedure_state(events: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:

@@ -453,6 +453,8 @@ def supply_records(**layers: list[dict[str, Any]]) -> Any:
                 new[f.name] = pd.to_datetime(new[f.name])
         setattr(d, kind, pd.concat([frame, new], ignore_index=True)[list(frame.columns)])
     return d
+
+
 def mujun_enterprise_rows() -> list[dict[str, Any]]:
     """Eight parcels of six enterprises for the 亩均-by-enterprise tests (15 亩 each, the
     same figures per 亩 but tax): 91A (甲) 450, 乙 300, 91C (丙, two parcels) 150 + 150,
@@ -470,3 +472,29 @@ def mujun_enterprise_rows() -> list[dict[str, Any]]:
         producing(parcel_id="E6", holder="戊", land_use="commercial"),
         supplied(parcel_id="E7", holder="己", agreed_start_date="2023-06-01"),
     ]
+
+
+def second_version() -> gpd.GeoDataFrame:
+    """P0010 split in a west and an east half (P0010-1, P0010-2), P0020+P0021 merged into
+    P0020M, P0030's holder changed, P0040 gone; the other 55 parcels unchanged."""
+    reg = make_register()
+    by_id = reg.set_index("parcel_id", drop=False)
+    x0, y0, x1, y1 = by_id.loc["P0010"].geometry.bounds
+    xm = (x0 + x1) / 2
+    west = by_id.loc[["P0010"]].copy()
+    west["parcel_id"] = "P0010-1"
+    west["parent_ids"] = "P0010"
+    west = west.set_geometry([shapely.box(x0, y0, xm, y1)], crs=reg.crs)
+    east = west.copy()
+    east["parcel_id"] = "P0010-2"
+    east = east.set_geometry([shapely.box(xm, y0, x1, y1)], crs=reg.crs)
+    merged = by_id.loc[["P0020"]].copy()
+    merged["parcel_id"] = "P0020M"
+    merged["parent_ids"] = "P0020;P0021"
+    merged = merged.set_geometry(
+        [shapely.union(by_id.loc["P0020"].geometry, by_id.loc["P0021"].geometry).envelope],
+        crs=reg.crs)
+    rest = reg[~reg.parcel_id.isin(["P0010", "P0020", "P0021", "P0040"])].copy()
+    rest.loc[rest.parcel_id == "P0030", "holder"] = "新持有人有限公司"
+    out = pd.concat([rest, west, east, merged], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=reg.crs)

@@ -34,6 +34,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("serve", "serve"),
     ("map", "map_cmd"),
     ("supply", "supply"),
+    ("changes", "changes_cmd"),
 )
 
 

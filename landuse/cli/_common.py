@@ -48,6 +48,8 @@ __all__ = [
     "date_option",
     "engine_options",
     "handle_errors",
+    "is_store_input",
+    "known_at_option",
     "output_options",
     "overwrite_opt",
     "read_buildings",
@@ -157,11 +159,30 @@ class ReadArgs:
             out.setdefault(key.strip(), []).append(value.strip())
         return out
 
-    def parcels(self, input: str) -> gpd.GeoDataFrame:
-        """Read INPUT's parcels with these options (:func:`landuse.io.read_parcels`)."""
+    def parcels(self, input: str, as_of: str | None = None,
+                known_at: str | None = None) -> gpd.GeoDataFrame:
+        """Read INPUT's parcels with these options (:func:`landuse.io.read_parcels`).
+
+        INPUT may be a store (a GeoPackage made by ``landuse load`` or a ``postgresql://``
+        URL): then its register as it stood on ``as_of`` (valid time; default: the current
+        register) as recorded by ``known_at`` (record time; default now) is read
+        (:meth:`landuse.store.Store.parcels_frame`). ``known_at`` needs a store."""
+        from landuse.errors import SchemaError
         from landuse.io import read_parcels
         from landuse.io.units import parse_unit_overrides
 
+        if is_store_input(input):
+            from landuse.store import open_store
+
+            with open_store(input) as store:
+                if as_of is None and known_at is None:
+                    return store.parcels_frame()
+                return store.parcels_frame(as_of=as_of, known_at=known_at)
+        if known_at is not None:
+            raise SchemaError(f"--known-at {known_at}: {input} is a register file, not a "
+                              "store; it holds no record of when things were known. Fix: "
+                              "load it with 'landuse load' and read the store, or leave "
+                              "--known-at out.")
         return read_parcels(input, layer=self.layer, encoding=self.encoding,
                             attributes=self.attributes, assume_crs=self.assume_crs,
                             id_column=self.id_column, units=parse_unit_overrides(self.unit),
@@ -192,6 +213,14 @@ def _bbox_callback(ctx: click.Context, param: click.Parameter,
         raise click.BadParameter(f"'{value}': the minimum exceeds the maximum. Fix: give "
                                  "MINX,MINY,MAXX,MAXY.", ctx=ctx, param=param)
     return minx, miny, maxx, maxy
+
+
+def is_store_input(input: str) -> bool:
+    """True when INPUT is a store: a ``postgresql://`` URL or a GeoPackage made by
+    ``landuse load`` (read through the store: its current or past register, its ledger)."""
+    from landuse.store import is_database_url, is_store_file
+
+    return is_database_url(input) or is_store_file(input)
 
 
 def read_options(func: F) -> F:
@@ -334,6 +363,28 @@ def _rules_callback(ctx: click.Context, param: click.Parameter,
         raise click.BadParameter(str(e), ctx=ctx, param=param) from None
 
 
+def _known_at_callback(ctx: click.Context, param: click.Parameter,
+                       value: str | None) -> str | None:
+    if value is None:
+        return None
+    from landuse.errors import LanduseError
+    from landuse.store.history import known_at_iso
+
+    try:
+        return known_at_iso(value)
+    except LanduseError as e:
+        raise click.BadParameter(str(e), ctx=ctx, param=param) from None
+
+
+known_at_option = click.option(
+    "--known-at", "known_at", callback=_known_at_callback,
+    help="Read a store as it was recorded at this date or time (YYYY-MM-DD = end of that "
+    "day, or YYYY-MM-DDTHH:MM:SS, UTC; default now): its register valid on the date "
+    "read and its ledger, later versions and corrections left out. 数据截至记录时间")
+"""``--known-at``: the record time a store is read at (:func:`landuse.store.history.
+known_at_iso` form), for every command that reads a store's past."""
+
+
 def _buildings_callback(ctx: click.Context, param: click.Parameter,
                         value: str | None) -> gpd.GeoDataFrame | None:
     from landuse.errors import CRSError, LanduseError
@@ -361,6 +412,14 @@ class AssessArgs:
     lang: str = "zh"
     buildings: gpd.GeoDataFrame | None = None
     industry_edition: str | None = None
+    known_at: str | None = None
+    """Record time (``--known-at``): read a store as it was recorded then (default now)."""
+
+    def register(self, read: ReadArgs, input: str, as_of: str | None = None
+                 ) -> gpd.GeoDataFrame:
+        """INPUT's parcels; from a store, its register valid on ``as_of`` (default
+        ``--as-of``) as known at ``--known-at``."""
+        return read.parcels(input, as_of=as_of or self.as_of, known_at=self.known_at)
 
     def ruleset(self) -> Ruleset | None:
         """The zone's ruleset (or the default) with ``--industry-edition`` applied, if given."""
@@ -431,14 +490,17 @@ def assess_options(func: F | None = None, *, required: bool = True,
                          help="GB/T 4754 edition of industry_code where a parcel's "
                          "industry_code_edition is empty (default: the ruleset's, 2002). "
                          "行业代码版本"),
+            known_at_option,
         ]
         return _apply(_collect(f, AssessArgs, "assessing"), opts)
 
     return decorate(func) if func is not None else decorate
 
 
-def read_ledger_for(input: str, ledger: str | None, required: bool = False) -> Any:
-    """The ledger of ``--ledger`` or, by default, INPUT's ``ledger`` layer (a GeoPackage).
+def read_ledger_for(input: str, ledger: str | None, required: bool = False,
+                    known_at: str | None = None) -> Any:
+    """The ledger of ``--ledger`` or, by default, INPUT's ``ledger`` layer (a GeoPackage);
+    of a store (:func:`is_store_input`), its events recorded by ``known_at`` (default: all).
 
     None when neither exists and ``required`` is false; DataSourceError naming the fix when
     it is true.
@@ -450,6 +512,11 @@ def read_ledger_for(input: str, ledger: str | None, required: bool = False) -> A
 
     if ledger is not None:
         return read_ledger(ledger)
+    if is_store_input(input):
+        from landuse.store import open_store
+
+        with open_store(input) as store:
+            return store.ledger_frame(known_at=known_at)
     src = Path(input)
     layers = [n for n, _ in list_layers(src)] if src.suffix.lower() == ".gpkg" else []
     if "ledger" in layers:

@@ -52,7 +52,7 @@ def assess(input: str, read: ReadArgs, assessing: AssessArgs, output: str,
     if by_zone(input, engine):
         gdf, failed = assessed(input, read, assessing, engine)
     else:
-        gdf = assessing.assess(read.parcels(input))
+        gdf = assessing.assess(assessing.register(read, input))
     path = write_assessment(gdf, output, overwrite=overwrite)
     meta = gdf.attrs.get("assessment", {})
     idle = int((gdf["idle_type"].isin(["not_started", "stalled"])).sum())

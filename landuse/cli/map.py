@@ -12,8 +12,10 @@ from landuse.cli._common import (
     EngineArgs,
     ReadArgs,
     assess_options,
+    date_option,
     engine_options,
     handle_errors,
+    is_store_input,
     output_options,
     read_ledger_for,
     read_options,
@@ -56,11 +58,15 @@ __all__ = ["map_cmd"]
               "(as of --as-of, else today).")
 @output_options(help="The HTML file to write, e.g. maps/zone.html (with --pmtiles: the "
                 ".pmtiles file).")
+@date_option("--changes-since", "changes_since",
+             help="A store and --as-of: add the layer of what changed for each parcel "
+             "since this date (YYYY-MM-DD).  变化")
 @engine_options
 @handle_errors
 def map_cmd(input: str, read: ReadArgs, assessing: AssessArgs, ledger: str | None,
             basemap: str, tiled: bool | None, evidence_path: str | None, pmtiles: bool,
-            supply_path: str | None, output: str, overwrite: bool, engine: EngineArgs) -> None:
+            supply_path: str | None, changes_since: str | None, output: str,
+            overwrite: bool, engine: EngineArgs) -> None:
     """Write an interactive map of idle, low-efficiency and reclaimed parcels.
 
     The page opens from disk with no network (all scripts are inside it). Large registers
@@ -92,16 +98,27 @@ def map_cmd(input: str, read: ReadArgs, assessing: AssessArgs, ledger: str | Non
     key = os.environ.get("TIANDITU_KEY") if basemap.startswith("tianditu") else None
     click.echo(f"读取 reading {input}" + (f", 评估 assessing as of {as_of}" if as_of else ""),
                err=True)
-    parcels = read.parcels(input)
+    parcels = assessing.register(read, input)
     bld = assessing.buildings_for(parcels)
     if as_of:
         parcels = assessing.assess(parcels)
-    led = read_ledger_for(input, ledger)
+    led = read_ledger_for(input, ledger, known_at=assessing.known_at)
     ev, outside = (None, None)
     if evidence_path:
         from landuse.io.evidence import read_evidence
 
         ev, outside = read_evidence(evidence_path)
+    found = None
+    if changes_since is not None:
+        if not (as_of and is_store_input(input)):
+            raise click.UsageError("--changes-since needs a store as INPUT and --as-of.")
+        from landuse.rules.changes import changes
+
+        since = AssessArgs(as_of=changes_since, rules=assessing.rules, lang=assessing.lang,
+                           industry_edition=assessing.industry_edition,
+                           known_at=assessing.known_at)
+        found = changes(since.assess(since.register(read, input)), parcels, changes_since,
+                        as_of, ledger=led, lang=assessing.lang)
     click.echo(f"生成地图 building the map of {len(parcels):,} parcels", err=True)
     supply = None
     if supply_path:
@@ -117,7 +134,7 @@ def map_cmd(input: str, read: ReadArgs, assessing: AssessArgs, ledger: str | Non
         supply = (records, summarise(records, day, ledger=led, parcels=parcels))
     wm = make_map(parcels, led, buildings=bld, lang=assessing.lang, basemap=basemap,
                   tianditu_key=key, tiled=tiled, evidence=ev, outside_supply=outside,
-                  supply=supply)
+                  supply=supply, changes=found, changes_since=changes_since)
     for path in write_map(wm, output, overwrite=overwrite, progress=True):
         click.echo(f"地图 map -> {path}")
 

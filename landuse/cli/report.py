@@ -15,6 +15,7 @@ from landuse.cli._common import (
     assess_options,
     date_option,
     handle_errors,
+    is_store_input,
     output_options,
     read_ledger_for,
     read_options,
@@ -36,13 +37,42 @@ def load_inputs(
     rules: Ruleset | None = None,
     read: ReadArgs | None = None,
     buildings: gpd.GeoDataFrame | None = None,
+    known_at: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read the parcels (assessed as of ``as_of`` with the ruleset ``rules``, default the
-    national one) and the ledger (``ledger``, else INPUT's ``ledger`` layer) for a report."""
-    assessing = AssessArgs(as_of=as_of, rules=rules, lang=lang, buildings=buildings)
-    parcels = assessing.assess((read or ReadArgs()).parcels(str(input)))
+    national one) and the ledger (``ledger``, else INPUT's ``ledger`` layer) for a report.
+
+    From a store: its register valid on ``as_of`` and its ledger, as recorded by
+    ``known_at`` (default now)."""
+    assessing = AssessArgs(as_of=as_of, rules=rules, lang=lang, buildings=buildings,
+                           known_at=known_at)
+    parcels = assessing.assess(assessing.register(read or ReadArgs(), str(input)))
     return parcels, read_ledger_for(str(input), None if ledger is None else str(ledger),
-                                    required=True)
+                                    required=True, known_at=known_at)
+
+
+def store_history(input: str, read: ReadArgs, assessing: AssessArgs, date_from: str,
+                  as_of: str, now: gpd.GeoDataFrame, ledger: pd.DataFrame) -> dict[str, object]:
+    """The register of a store at the period's start and a year before ``as_of`` (as
+    known at ``--known-at``), assessed then, and the changes from the start to ``as_of``:
+    the ``history`` of :func:`landuse.report.build_report` (较年初, 同比, transitions)."""
+    import datetime as dt
+
+    from landuse.rules.changes import changes
+
+    def at(day: str) -> gpd.GeoDataFrame:
+        args = AssessArgs(as_of=day, rules=assessing.rules, lang=assessing.lang,
+                          industry_edition=assessing.industry_edition,
+                          known_at=assessing.known_at)
+        return args.assess(args.register(read, input))
+
+    end = dt.date.fromisoformat(as_of)
+    year_ago = (end.replace(year=end.year - 1) if not (end.month == 2 and end.day == 29)
+                else end.replace(year=end.year - 1, day=28)).isoformat()
+    start = at(date_from)
+    return {"start": start, "year_ago": at(year_ago),
+            "changes": changes(start, now, date_from, as_of, ledger=ledger,
+                               lang=assessing.lang)}
 
 
 @click.command()
@@ -129,7 +159,7 @@ def report(
     as_of = assessing.as_of or date_to
     parcels, led = load_inputs(input, ledger_path, as_of, assessing.lang,
                                rules=assessing.ruleset(), read=read,
-                               buildings=assessing.buildings)
+                               buildings=assessing.buildings, known_at=assessing.known_at)
     supply = None
     if supply_path:
         from landuse.io.supply import read_supply
@@ -139,8 +169,12 @@ def report(
         records = read_supply(supply_path)
         check_supply(records, parcels["parcel_id"])
         supply = summarise(records, date_to, ledger=led, parcels=parcels)
+    history = None
+    if zone is None and is_store_input(input):
+        history = store_history(input, read, assessing, date_from, as_of, parcels, led)
     data = build_report(parcels, led, date_from, date_to, zone=zone, lang=assessing.lang,
-                        as_of=as_of, evidence=ev, outside_supply=outside, supply=supply)
+                        as_of=as_of, evidence=ev, outside_supply=outside, supply=supply,
+                        history=history)
     for p in paths:
         href = map_href_for(map_path, p) if map_path and p.suffix.lower() == ".html" else None
         write_report(data, p, overwrite=overwrite,

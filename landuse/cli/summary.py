@@ -127,7 +127,7 @@ def summary(input: str, read: ReadArgs, assessing: AssessArgs, engine: EngineArg
     if by_zone(input, engine):
         gdf, failed = assessed(input, read, assessing, engine)
     else:
-        gdf = assessing.assess(read.parcels(input))
+        gdf = assessing.assess(assessing.register(read, input))
     given = click.get_current_context().get_parameter_source("lang")
     explicit = given is not None and given.name == "COMMANDLINE"
     click.echo(format_summary(gdf, assessing.lang if explicit else None))

@@ -48,6 +48,7 @@ __all__ = [
     "parse_dates",
     "parse_number",
     "parse_numbers",
+    "parse_parent_ids",
 ]
 
 _SERIAL_MIN, _SERIAL_MAX = 1.0, 109574.0  # 1900-01-01 .. 2199-12-31
@@ -254,3 +255,22 @@ def parse_bool(value: Any) -> bool | None:
         raise ValueError(f"'{value}' is not yes/no")
     v = out.iloc[0]
     return None if v is pd.NA else bool(v)
+
+
+_PARENT_SEP = re.compile(r"[;,，、；\s]+")
+
+
+def parse_parent_ids(value: Any) -> list[str]:
+    """The parcel ids of a ``parent_ids`` cell (原宗地编号), separated by ``;`` ``,`` ``、``
+    or spaces; an empty cell has none.
+
+    Examples
+    --------
+    >>> parse_parent_ids("FB-001；FB-002")
+    ['FB-001', 'FB-002']
+    >>> parse_parent_ids(None)
+    []
+    """
+    if is_missing(value):
+        return []
+    return [p for p in _PARENT_SEP.split(str(value).strip()) if p]

@@ -179,6 +179,7 @@ def build_report(
     evidence: pd.DataFrame | None = None,
     outside_supply: gpd.GeoDataFrame | None = None,
     supply: Any = None,
+    history: dict[str, Any] | None = None,
 ) -> ReportData:
     """Compute every figure of the report for a period (and optionally one sub-park).
 
@@ -210,6 +211,12 @@ def build_report(
         The land supply figures (:func:`landuse.supply.summary.summarise`, usually as of
         the period's end): adds the section "土地供应与储备 / Land supply and reserve"
         (:func:`landuse.report.supply.supply_section`).
+    history : dict, optional
+        From a store with the register's history: ``start`` and ``year_ago`` (the register
+        at the period's start and a year before its end, assessed then; ``year_ago`` may be
+        None) and ``changes`` (:func:`landuse.rules.changes.changes` over the period). Adds
+        the tables ``lifecycle_compare`` (较年初, 同比), ``transitions`` and
+        ``changed_parcels`` after the 五未 table (:mod:`landuse.report.history`).
 
     Returns
     -------
@@ -264,6 +271,12 @@ def build_report(
         mujun_enterprise_table(parcels, lang),
         *flag_tables(parcels, lang),
     ]
+    if history is not None:
+        from landuse.report.history import history_tables
+
+        pos = [t.key for t in tables].index("lifecycle") + 1
+        tables[pos:pos] = history_tables(parcels, history["start"], history.get("year_ago"),
+                                         history["changes"], lang)
     ind_table, indicators, ind_notes = indicator_section(parcels, lang)
     tables += [ind_table, events_table(events, lang)]
     notes += ind_notes

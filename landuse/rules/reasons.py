@@ -23,7 +23,7 @@ from landuse.rules.mujun import CLASSES
 from landuse.rules.ruleset import Ruleset
 from landuse.standard import code_label, field_name_zh, get_standard
 
-__all__ = ["sentences"]
+__all__ = ["CHANGE_SENTENCES", "change_sentence", "sentences"]
 
 def _fz(name: str) -> str:
     """A field for a Chinese sentence: its Chinese name only (the English name is for en)."""
@@ -807,3 +807,74 @@ def _contradictions(S: Sentences, f: Findings) -> None:
         ["Started without a supply date: possible use before supply; check it."],
         "contradiction:started_unsupplied",
     )
+
+
+# -- changes between two dates (landuse.rules.changes) -------------------------------------
+
+CHANGE_SENTENCES: dict[str, tuple[str, str]] = {}
+"""The sentence of every transition of :func:`landuse.rules.changes.changes` (the codes of
+list ``transition`` of the standard), keyed ``code`` or ``code:variant``: (zh, en)
+templates whose ``{names}`` the changes fill in (dates as 2023年1月1日 in Chinese)."""
+
+
+def _change(key: str, zh: str, en: str) -> None:
+    """Register the sentence of a transition (as :meth:`Sentences.add` does a finding's)."""
+    CHANGE_SENTENCES[key] = (zh, en)
+
+
+_change("split",
+        '由{parents}分割而来。',
+        'Split from {parents}.')
+_change("merged",
+        '由{parents}合并而来。',
+        'Merged from {parents}.')
+_change("added",
+        '{date_to}前新增登记。',
+        'Registered by {date_to}.')
+_change("retired",
+        '已注销，不再登记。',
+        'Retired from the register.')
+_change("retired:split",
+        '已分割为{successors}，原宗地注销。',
+        'Split into {successors}; the parcel is retired.')
+_change("retired:merged",
+        '已合并为{successors}，原宗地注销。',
+        'Merged into {successors}; the parcel is retired.')
+_change("holder_changed",
+        '用地单位由{holder_from}变更为{holder_to}。',
+        'Holder changed from {holder_from} to {holder_to}.')
+_change("idle_new",
+        '新增闲置土地：{date_to}为{idle_to}（{lifecycle_to}），{date_from}时为{lifecycle_from}。',
+        'New idle land: {idle_to} ({lifecycle_to}) on {date_to}; {lifecycle_from} on {date_from}.')
+_change("idle_new:added",
+        '新增闲置土地：{date_to}为{idle_to}（{lifecycle_to}），{date_from}时尚未登记。',
+        'New idle land: {idle_to} ({lifecycle_to}) on {date_to}; not registered on {date_from}.')
+_change("idle_cleared_started",
+        '闲置已消除：{date_from}为{idle_from}，{date_to}已动工开发（{lifecycle_to}）。',
+        'Idle land cleared: {idle_from} on {date_from}, development started by {date_to} '
+        '({lifecycle_to}).')
+_change("idle_cleared_disposed",
+        '闲置已消除：{date_from}为{idle_from}，{event_date}已处置（{method}）。',
+        'Idle land cleared: {idle_from} on {date_from}, disposed on {event_date} ({method}).')
+_change("idle_cleared_resupplied",
+        '闲置已消除：{date_from}为{idle_from}，{supply_to}重新供地给{holder_to}。',
+        'Idle land cleared: {idle_from} on {date_from}, re-supplied to {holder_to} on {supply_to}.')
+_change("stage_moved",
+        '五未阶段由{lifecycle_from}变为{lifecycle_to}。',
+        'Lifecycle stage moved from {lifecycle_from} to {lifecycle_to}.')
+_change("low_efficiency_found",
+        '新认定为低效用地：{failed_to}未达标。',
+        'Found low-efficiency: {failed_to} below the standard.')
+_change("low_efficiency_cured",
+        '低效用地已消除：{date_to}各项指标达标或不再评价。',
+        'Low efficiency cured: on {date_to} every indicator meets its standard or is no '
+        'longer judged.')
+_change("mujun_class_moved",
+        '亩均效益等级由{mujun_from}变为{mujun_to}。',
+        'Mujun class moved from {mujun_from} to {mujun_to}.')
+
+
+def change_sentence(key: str, lang: str, **values: str) -> str:
+    """The sentence of transition ``key`` in ``lang`` with ``values`` filled in."""
+    zh, en = CHANGE_SENTENCES[key]
+    return (zh if lang == "zh" else en).format(**values)

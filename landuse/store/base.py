@@ -31,9 +31,15 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def load(
-        self, parcels: gpd.GeoDataFrame, ledger: pd.DataFrame | None = None, actor: str = "load"
+        self, parcels: gpd.GeoDataFrame, ledger: pd.DataFrame | None = None,
+        actor: str = "load", effective: str | None = None,
     ) -> dict[str, int]:
-        """Import a validated register (and ledger) into an empty store."""
+        """Import a validated register (and ledger): into an empty store as its first
+        version (valid from ``effective``, default since always), or, given ``effective``,
+        into a store that holds one as a new version taking effect that day: only what
+        changed is recorded (parcels added, changed, retired; nothing when nothing
+        changed). Returns counts: ``parcels``, ``events``, ``added``, ``changed``,
+        ``retired``."""
 
     @abc.abstractmethod
     def query(self, collection: str, q: Query) -> Page:
@@ -143,14 +149,30 @@ class Store(abc.ABC):
     def close(self) -> None:
         """Close every connection."""
 
-    def parcels_frame(self) -> gpd.GeoDataFrame:
-        """All parcels as a GeoDataFrame in the standard's columns (EPSG:4490)."""
+    def parcels_frame(self, as_of: str | None = None,
+                      known_at: str | None = None) -> gpd.GeoDataFrame:
+        """The parcels as a GeoDataFrame in the standard's columns (EPSG:4490): the current
+        register, or, given ``as_of`` (valid time, a date) and/or ``known_at`` (record time,
+        a date or an ISO time; default now), the register as it stood on ``as_of`` as
+        recorded by ``known_at``."""
         return features_frame(self._iter_all("parcels"), COLLECTIONS["parcels"], geo=True)
 
-    def ledger_frame(self) -> pd.DataFrame:
-        """The whole ledger as a DataFrame in the standard's columns (dates as datetime64)."""
+    def ledger_frame(self, known_at: str | None = None) -> pd.DataFrame:
+        """The ledger as a DataFrame in the standard's columns (dates as datetime64): every
+        event, or those recorded by ``known_at`` (corrections recorded later are not
+        known)."""
         df = features_frame(self._iter_all("ledger"), COLLECTIONS["ledger"], geo=False)
         return df
+
+    @abc.abstractmethod
+    def created_at(self) -> str | None:
+        """When the store was made (ISO UTC): nothing is known before."""
+
+    @abc.abstractmethod
+    def parcel_history(self, parcel_id: str) -> list[dict[str, Any]]:
+        """Every recorded version of a parcel, oldest first: ``seq``, ``change`` (added,
+        changed, retired), ``changed_fields``, ``valid_from``, ``recorded_at``,
+        ``recorded_by``, ``version``, ``parent_ids``."""
 
     def _iter_all(self, collection: str) -> Iterator[Feature]:
         after = None

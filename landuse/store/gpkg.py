@@ -26,6 +26,7 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from landuse.errors import DataSourceError
+from landuse.store.history import SINCE_ALWAYS
 from landuse.store.keyset import quote_ident
 from landuse.store.schema import (
     ASSESSMENT,
@@ -36,8 +37,9 @@ from landuse.store.schema import (
     TRANSLATED,
     Collection,
 )
-from landuse.store.sql import SQLStore
+from landuse.store.sql import HISTORY_COPY, SQLStore
 from landuse.store.supply import gpkg_supply_sql
+from landuse.store.types import now_iso
 
 __all__ = ["GeoPackageStore", "gpkg_blob"]
 
@@ -184,6 +186,36 @@ def _parcels_upgrade_sql(have: list[str]) -> list[str]:
             "'assessment_ruleset', 'assessment_seq')"]
 
 
+def _history_sql(backfill: bool) -> list[str]:
+    """Table ``parcel_history`` (append-only), as PostGIS migration 008 makes it; with
+    ``backfill`` the register of a store made before it becomes its first version."""
+    pcols = ",\n  ".join(f'"{c.name}" {_SQL_TYPE[c.kind]}'
+                         for c in COLLECTIONS["parcels"].columns)
+    out = [
+        f"""CREATE TABLE parcel_history (hid INTEGER PRIMARY KEY AUTOINCREMENT, fid INTEGER,
+  {pcols},
+  extra TEXT, version INTEGER, updated_at TEXT, geom GEOMETRY, retired_on TEXT,
+  change TEXT NOT NULL CHECK (change IN ('added', 'changed', 'retired')),
+  changed_fields TEXT, valid_from TEXT NOT NULL, recorded_at TEXT NOT NULL,
+  recorded_by TEXT)""",
+        "CREATE INDEX parcel_history_parcel ON parcel_history (parcel_id, hid)",
+        "CREATE INDEX parcel_history_times ON parcel_history (valid_from, recorded_at)",
+        "CREATE TRIGGER parcel_history_no_delete BEFORE DELETE ON parcel_history BEGIN "
+        "SELECT RAISE(ABORT, 'parcel_history rows are never deleted'); END",
+        "CREATE TRIGGER parcel_history_no_update BEFORE UPDATE ON parcel_history BEGIN "
+        "SELECT RAISE(ABORT, 'parcel_history rows are never edited'); END",
+    ]
+    if backfill:
+        cols = ", ".join(quote_ident(c) for c in HISTORY_COPY)
+        out.append(
+            f"INSERT INTO parcel_history ({cols}, change, valid_from, recorded_at, "
+            f"recorded_by) SELECT {cols}, 'added', '{SINCE_ALWAYS}', "
+            f"COALESCE(updated_at, '{now_iso()}'), 'upgrade' FROM parcels ORDER BY fid")
+        out.append("INSERT OR IGNORE INTO landuse_meta VALUES ('created_at', COALESCE("
+                   f"(SELECT MIN(at) FROM audit), '{now_iso()}'))")
+    return out
+
+
 def _schema_sql() -> list[str]:
     wkt = CRS.from_epsg(STORAGE_SRID).to_wkt("WKT1_GDAL")
     wgs = CRS.from_epsg(4326).to_wkt("WKT1_GDAL")
@@ -226,7 +258,8 @@ def _schema_sql() -> list[str]:
   CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))""",
         f"""CREATE TABLE parcels (fid INTEGER PRIMARY KEY AUTOINCREMENT,
   {pcols},
-  extra TEXT, version INTEGER NOT NULL DEFAULT 1, updated_at TEXT, geom GEOMETRY)""",
+  extra TEXT, version INTEGER NOT NULL DEFAULT 1, updated_at TEXT, geom GEOMETRY,
+  retired_on TEXT)""",
         f"""CREATE TABLE ledger (fid INTEGER PRIMARY KEY AUTOINCREMENT,
   {lcols},
   geom GEOMETRY)""",
@@ -236,6 +269,7 @@ def _schema_sql() -> list[str]:
   salt BLOB NOT NULL, hash BLOB NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT)""",
         "CREATE TABLE landuse_meta (key TEXT PRIMARY KEY, value TEXT)",
         f"INSERT INTO landuse_meta VALUES ('schema_version', '{SCHEMA_VERSION}')",
+        f"INSERT INTO landuse_meta VALUES ('created_at', '{now_iso()}')",
         "INSERT INTO landuse_meta VALUES ('parcels_count', '0')",
         "CREATE INDEX ledger_parcel ON ledger (parcel_id)",
         "CREATE INDEX parcels_holder ON parcels (holder)",
@@ -261,6 +295,8 @@ def _schema_sql() -> list[str]:
                    f"{no_change.format(t=t, v='edited')}; END")
     out.append("CREATE TRIGGER parcels_no_delete BEFORE DELETE ON parcels BEGIN "
                "SELECT RAISE(ABORT, 'parcels are never deleted'); END")
+    out += _history_sql(backfill=False)
+    out.append("CREATE INDEX parcels_current ON parcels (fid) WHERE retired_on IS NULL")
     return out
 
 
@@ -323,10 +359,27 @@ class GeoPackageStore(SQLStore):
                                             "'table'", [])}
         if not set(SUPPLY_COLLECTIONS) <= tables:  # a store made before the supply tables
             upgrade += gpkg_supply_sql()
+        upgrade += self._history_upgrade_sql()
         if upgrade:
             with self._tx() as cur:
                 for stmt in upgrade:
                     cur.execute(stmt)
+
+    def _history_upgrade_sql(self) -> list[str]:
+        """What a store made before register versions lacks: ``retired_on`` and table
+        ``parcel_history`` (its register becomes the first version, since always)."""
+        out: list[str] = []
+        have = [r[1] for r in self._fetch("PRAGMA table_info(parcels)", [])]
+        if "retired_on" not in have:
+            out += ["ALTER TABLE parcels ADD COLUMN retired_on TEXT",
+                    "CREATE INDEX parcels_current ON parcels (fid) WHERE retired_on IS NULL"]
+        if not self._fetch("SELECT name FROM sqlite_master WHERE name = 'parcel_history'", []):
+            out += _history_sql(backfill=True)
+        else:
+            hist = [r[1] for r in self._fetch("PRAGMA table_info(parcel_history)", [])]
+            out += [f'ALTER TABLE parcel_history ADD COLUMN "{c.name}" {_SQL_TYPE[c.kind]}'
+                    for c in COLLECTIONS["parcels"].columns if c.name not in hist]
+        return out
 
     # connections ----------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -412,6 +465,7 @@ class GeoPackageStore(SQLStore):
     def _search_ids(self, text: str, limit: int) -> list[tuple[Any, ...]]:
         return self._fetch(
             "SELECT parcel_id, holder, zone FROM parcels WHERE parcel_id >= ? AND parcel_id < ? "
+            "AND retired_on IS NULL "
             "ORDER BY parcel_id LIMIT ?",
             [text, text + "\U0010ffff", int(limit)],
         )
@@ -444,6 +498,14 @@ class GeoPackageStore(SQLStore):
         )
         for stmt in _RTREE_TRIGGERS:
             cur.execute(stmt)
+
+    def _extend_bounds(self, cur: Any, bounds: Any, stamp: str) -> None:
+        minx, miny, maxx, maxy = map(float, bounds)
+        cur.execute(
+            "UPDATE gpkg_contents SET min_x = MIN(COALESCE(min_x, ?), ?), "
+            "min_y = MIN(COALESCE(min_y, ?), ?), max_x = MAX(COALESCE(max_x, ?), ?), "
+            "max_y = MAX(COALESCE(max_y, ?), ?), last_change = ? WHERE table_name = 'parcels'",
+            (minx, minx, miny, miny, maxx, maxx, maxy, maxy, stamp))
 
     def integrity_check(self) -> list[str]:
         problems = [r[0] for r in self._fetch("PRAGMA integrity_check", []) if r[0] != "ok"]

@@ -162,6 +162,7 @@ class PostGISStore(SQLStore):
         esc = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return self._fetch(
             "SELECT parcel_id, holder, zone FROM parcels WHERE parcel_id LIKE %s "
+            "AND retired_on IS NULL "
             "ORDER BY parcel_id LIMIT %s",
             [esc + "%", int(limit)],
         )
@@ -189,6 +190,14 @@ class PostGISStore(SQLStore):
         tb = ",".join(repr(float(v)) for v in prepared.total_bounds)
         cur.execute("INSERT INTO landuse_meta VALUES ('bounds', ?) ON CONFLICT (key) "
                     "DO UPDATE SET value = EXCLUDED.value", (tb,))
+
+    def _extend_bounds(self, cur: Any, bounds: Any, stamp: str) -> None:
+        old = self.bounds()
+        b = [float(v) for v in bounds]
+        if old is not None:
+            b = [min(old[0], b[0]), min(old[1], b[1]), max(old[2], b[2]), max(old[3], b[3])]
+        cur.execute("INSERT INTO landuse_meta VALUES ('bounds', ?) ON CONFLICT (key) "
+                    "DO UPDATE SET value = EXCLUDED.value", (",".join(map(repr, b)),))
 
     def _insert_assessment(self, cur: Any, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
         with cur.cur.copy(f"COPY parcel_assessment ({', '.join(quote_ident(c) for c in cols)}) "

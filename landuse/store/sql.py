@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -20,6 +21,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from landuse.core.values import parse_parent_ids
 from landuse.errors import (
     ConflictError,
     GeometryError,
@@ -31,11 +33,20 @@ from landuse.ledger import STORED_ID_PROBLEM
 from landuse.standard import get_standard
 from landuse.store import cql
 from landuse.store.base import Store
+from landuse.store.history import (
+    SINCE_ALWAYS,
+    check_effective,
+    check_known_at,
+    check_lineage,
+    diff_register,
+    known_at_iso,
+)
 from landuse.store.keys import SecretCheck, new_key, split_key
 from landuse.store.keyset import check_cursor, keyset_condition, order_keys, quote_ident
 from landuse.store.prepare import (
     assessment_rows,
     assessment_table,
+    features_frame,
     ledger_pairs,
     parcel_changes,
     prepare_parcels,
@@ -54,7 +65,11 @@ from landuse.store.schema import (
 from landuse.store.supply import SupplyStoreMixin
 from landuse.store.types import LEDGER_GEOMETRIES, Feature, KeyInfo, Page, Query, now_iso
 
-__all__ = ["SQLStore", "check_stale"]
+__all__ = ["HISTORY_COPY", "SQLStore", "check_stale"]
+
+HISTORY_COPY: list[str] = ["fid", *COLLECTIONS["parcels"].names, "extra", "version",
+                           "updated_at", "retired_on", "geom"]
+"""The columns of ``parcels`` that ``parcel_history`` copies with every version."""
 
 
 class SQLStore(SupplyStoreMixin, Store):
@@ -101,6 +116,28 @@ class SQLStore(SupplyStoreMixin, Store):
             return float(v)
         return v
 
+    def _past(self, q: Query) -> tuple[str, str] | None:
+        """(valid date, record time) of a query on a past register, else None."""
+        if q.valid_at is None and q.known_at is None:
+            return None
+        valid = dt.date.fromisoformat(str(q.valid_at)[:10]).isoformat() if q.valid_at \
+            else "9999-12-31"
+        known = known_at_iso(q.known_at) or now_iso()
+        check_known_at(known, self.created_at(), self._label())
+        return valid, known
+
+    def _history_source(self, coll: Collection, valid: str, known: str) -> str:
+        """The FROM of the parcels as they stood on ``valid`` as recorded by ``known`` (both
+        checked ISO values), their assessment fields null."""
+        cols = ", ".join(quote_ident(c) for c in HISTORY_COPY)
+        sql_type = {"text": "TEXT", "date": "TEXT", "real": "DOUBLE PRECISION",
+                    "int": "BIGINT", "bool": "BOOLEAN"}
+        nulls = ", ".join(f"CAST(NULL AS {sql_type[c.kind]}) AS {quote_ident(c.name)}"
+                          for c in coll.derived)
+        return (f"(SELECT {cols}, {nulls} FROM parcel_history WHERE hid IN (SELECT MAX(hid) "
+                f"FROM parcel_history WHERE valid_from <= '{valid}' AND recorded_at <= "
+                f"'{known}' GROUP BY parcel_id) AND change <> 'retired') AS parcels")
+
     def _source(self, coll: Collection, lang: str = "zh") -> str:
         """The FROM of a collection: the parcels joined to their assessment, its sentences
         in ``lang``."""
@@ -109,7 +146,7 @@ class SQLStore(SupplyStoreMixin, Store):
         cols = ", ".join(f"a.{quote_ident(stored_column(c.name, lang))} AS {quote_ident(c.name)}"
                          for c in coll.derived)
         return (f"(SELECT p.*, {cols} FROM parcels p LEFT JOIN parcel_assessment a "
-                "ON a.parcel_id = p.parcel_id) AS parcels")
+                "ON a.parcel_id = p.parcel_id WHERE p.retired_on IS NULL) AS parcels")
 
     # queries --------------------------------------------------------------------------------
     def _spatial_sql(self, coll: Collection, geom: BaseGeometry,
@@ -190,16 +227,33 @@ class SQLStore(SupplyStoreMixin, Store):
 
     def query(self, collection: str, q: Query) -> Page:
         coll = self._collection(collection)
+        past = self._past(q) if collection == "parcels" else None
+        if collection == "ledger" and q.known_at is not None:
+            known = known_at_iso(q.known_at)
+            check_known_at(known, self.created_at(), self._label())
+            until = cql.Cmp("recorded_at", "<=", known)
+            q = dataclasses.replace(q, known_at=None, filter=until if q.filter is None
+                                    else cql.And((q.filter, until)))
+        if past is not None:  # a past register: from the history, without the R-tree
+            coll = dataclasses.replace(coll, name="parcels_past")
+            return self._query(collection, coll, q,
+                               self._history_source(coll, *past))
+        return self._query(collection, coll, q, None)
+
+    def _query(self, collection: str, coll: Collection, q: Query,
+               source: str | None) -> Page:
         ph = self.placeholder
         parts, params = self._where(coll, q)
         keys = order_keys(coll, q.sortby)
         count = None
         if q.count:
-            if not parts:
+            if not parts and source is None:
                 count = self.count(collection)
+            elif not parts:
+                count = int(self._fetch(f"SELECT COUNT(*) FROM {source}", [])[0][0])
             else:
-                sql = (f"SELECT COUNT(*) FROM {self._source(coll, q.lang)} WHERE "
-                       + " AND ".join(parts))
+                sql = (f"SELECT COUNT(*) FROM {source or self._source(coll, q.lang)} "
+                       "WHERE " + " AND ".join(parts))
                 count = int(self._fetch(sql, params)[0][0])
         kparts = list(parts)
         kparams = list(params)
@@ -223,7 +277,7 @@ class SQLStore(SupplyStoreMixin, Store):
         if not q.skip_geometry:
             select.append(self._geom_select())
         limit = max(0, int(q.limit))
-        sql = f"SELECT {', '.join(select)} FROM {self._source(coll, q.lang)}"
+        sql = f"SELECT {', '.join(select)} FROM {source or self._source(coll, q.lang)}"
         if kparts:
             sql += " WHERE " + " AND ".join(kparts)
         sql += " ORDER BY " + ", ".join(f"{e} {'DESC' if d else 'ASC'}" for e, d, _ in keys)
@@ -423,28 +477,154 @@ class SQLStore(SupplyStoreMixin, Store):
         """Work after the load committed (statistics)."""
 
     def load(
-        self, parcels: gpd.GeoDataFrame, ledger: pd.DataFrame | None = None, actor: str = "load"
+        self, parcels: gpd.GeoDataFrame, ledger: pd.DataFrame | None = None,
+        actor: str = "load", effective: str | None = None,
     ) -> dict[str, int]:
         prepared = prepare_parcels(parcels)
         events = ledger_pairs(ledger) if ledger is not None else []
+        if effective is not None:
+            effective = dt.date.fromisoformat(str(effective)[:10]).isoformat()
         with self._tx() as cur:
             self._lock_for_load(cur)
             cur.execute("SELECT COUNT(*) FROM parcels")
             n = int(cur.fetchone()[0])
-            if n:
+            if n and effective is None:
                 raise ConflictError(
-                    f"{self._label()}: the store already holds {n} parcels. Fix: "
-                    f"{self.load_fix}"
+                    f"{self._label()}: the store already holds {n} parcels. Fix: give "
+                    "--effective DATE to record the register as a new version taking effect "
+                    f"that day, or {self.load_fix}"
                 )
-            self._insert_parcels(cur, prepared, now_iso())
+            if n:
+                counts = self._load_version(cur, prepared, effective or SINCE_ALWAYS, actor)
+            else:
+                stamp = now_iso()
+                self._insert_parcels(cur, prepared, stamp)
+                self._check_lineage(cur, prepared, prepared["parcel_id"].astype(str).tolist())
+                self._copy_history(cur, None, "added", effective or SINCE_ALWAYS, stamp,
+                                   actor)
+                counts = {"added": len(prepared), "changed": 0, "retired": 0}
+                self._audit(cur, actor, "load", "parcels", {
+                    "parcels": len(prepared), "events": len(events),
+                    "effective": effective or SINCE_ALWAYS})
+            cur.execute("SELECT COUNT(*) FROM parcels WHERE retired_on IS NULL")
+            current = int(cur.fetchone()[0])
             cur.execute("UPDATE landuse_meta SET value = ? WHERE key = 'parcels_count'",
-                        (str(len(prepared)),))
-            self._audit(cur, actor, "load", "parcels", {"parcels": len(prepared),
-                                                          "events": len(events)})
+                        (str(current),))
             self._insert_events(cur, events, actor, source=f"{self._label()}: ledger to load",
                                 unknown_fields="ignore")
         self._after_load()
-        return {"parcels": len(prepared), "events": len(events)}
+        return {"parcels": len(prepared), "events": len(events), **counts}
+
+    def _copy_history(self, cur: Any, ids: list[str] | None, change: str, valid_from: str,
+                      stamp: str, actor: str, fields: dict[str, list[str]] | None = None,
+                      ) -> None:
+        """Copy parcels (all, or ``ids``) as they now are into ``parcel_history``."""
+        cols = ", ".join(quote_ident(c) for c in HISTORY_COPY)
+        head = (f"INSERT INTO parcel_history ({cols}, change, changed_fields, valid_from, "
+                f"recorded_at, recorded_by) SELECT {cols}, ?, ?, ?, ?, ? FROM parcels")
+        if ids is None:
+            cur.execute(head + " ORDER BY fid", (change, None, valid_from, stamp, actor))
+            return
+        cur.executemany(head + " WHERE parcel_id = ?", [
+            (change, ";".join(fields[i]) if fields and i in fields else None, valid_from,
+             stamp, actor, i) for i in ids])
+
+    def _stored_register(self, cur: Any) -> gpd.GeoDataFrame:
+        """Every parcel of the table (retired ones too) with its stored values."""
+        names = COLLECTIONS["parcels"].names
+        cur.execute(f"SELECT {', '.join(quote_ident(c) for c in names)}, extra, retired_on, "
+                    f"{self._geom_select()} FROM parcels ORDER BY fid")
+        rows = cur.fetchall()
+        cols = [COLLECTIONS["parcels"].column(c) for c in names]
+        data: dict[str, Any] = {
+            c.name: pd.Series([self._from_db(c, r[k]) for r in rows], dtype=object)
+            for k, c in enumerate(cols)}
+        data["extra"] = [r[len(names)] for r in rows]
+        data["retired_on"] = [r[len(names) + 1] for r in rows]
+        return gpd.GeoDataFrame(data, geometry=self._decode_geoms([r[-1] for r in rows]),
+                                crs=STORAGE_SRID)
+
+    def _check_lineage(self, cur: Any, prepared: gpd.GeoDataFrame, added: list[str]) -> None:
+        """:func:`landuse.store.history.check_lineage` against the store's history."""
+        from landuse.core.area import ellipsoidal_area_m2
+
+        parents = {p for v in prepared["parent_ids"] for p in parse_parent_ids(v)}
+        if not parents:
+            return
+        cur.execute("SELECT DISTINCT parcel_id FROM parcel_history")
+        known = {str(r[0]) for r in cur.fetchall()}
+        areas: dict[str, float] = {}
+        rows = self._fetch_in(
+            cur, f"SELECT parcel_id, {self._geom_select()} FROM parcel_history WHERE hid IN "
+            "(SELECT MAX(hid) FROM parcel_history WHERE parcel_id IN ({}) GROUP BY parcel_id)",
+            sorted(parents))
+        if rows:
+            g = gpd.GeoSeries(self._decode_geoms([r[1] for r in rows]), crs=STORAGE_SRID)
+            areas = dict(zip([str(r[0]) for r in rows], map(float, ellipsoidal_area_m2(g)),
+                             strict=True))
+        in_new = prepared[prepared["parcel_id"].astype(str).isin(parents - set(areas))]
+        if len(in_new):
+            areas |= dict(zip(in_new["parcel_id"].astype(str),
+                              map(float, ellipsoidal_area_m2(in_new.geometry)), strict=True))
+        kids = prepared[prepared["parcel_id"].astype(str).isin(set(added))]
+        child = dict(zip(kids["parcel_id"].astype(str),
+                         map(float, ellipsoidal_area_m2(kids.geometry)), strict=True))
+        check_lineage(prepared, known, added, areas, child, self._label())
+
+    def _load_version(self, cur: Any, prepared: gpd.GeoDataFrame, effective: str,
+                      actor: str) -> dict[str, int]:
+        """Record ``prepared`` as a version of the register taking effect on ``effective``:
+        only what changed, nothing overwritten in the history, nothing deleted."""
+        diff = diff_register(self._stored_register(cur), prepared)
+        if not diff.touched:
+            return diff.counts()
+        last = dict(self._fetch_in(
+            cur, "SELECT parcel_id, MAX(valid_from) FROM parcel_history WHERE parcel_id IN ({}) "
+            "GROUP BY parcel_id", diff.touched))
+        check_effective(effective, {str(k): str(v) for k, v in last.items()}, diff.touched,
+                        self._label())
+        self._check_lineage(cur, prepared, [*diff.added, *diff.readded])
+        stamp = now_iso()
+        names = [*COLLECTIONS["parcels"].names, "extra"]
+        by_id = prepared.set_index(prepared["parcel_id"].astype(str), drop=False)
+        if diff.added:
+            cols = ", ".join(quote_ident(c) for c in names)
+            rows = by_id.loc[diff.added]
+            values = rows[names].astype(object).to_numpy()
+            cur.executemany(
+                f"INSERT INTO parcels ({cols}, version, updated_at, geom) VALUES "
+                f"({', '.join('?' for _ in names)}, 1, ?, {self._geom_param_sql()})",
+                [(*row, stamp, self._geom_param(g))
+                 for row, g in zip(values, rows.geometry.to_numpy(), strict=True)])
+        upd = [*diff.readded, *diff.changed]
+        if upd:
+            sets = ", ".join(f"{quote_ident(c)} = ?" for c in names if c != "parcel_id")
+            rows = by_id.loc[upd]
+            values = rows[[c for c in names if c != "parcel_id"]].astype(object).to_numpy()
+            cur.executemany(
+                f"UPDATE parcels SET {sets}, retired_on = NULL, version = version + 1, "
+                f"updated_at = ?, geom = {self._geom_param_sql()} WHERE parcel_id = ?",
+                [(*row, stamp, self._geom_param(g), pid)
+                 for row, g, pid in zip(values, rows.geometry.to_numpy(), upd, strict=True)])
+        if diff.retired:
+            cur.executemany(
+                "UPDATE parcels SET retired_on = ?, version = version + 1, updated_at = ? "
+                "WHERE parcel_id = ?", [(effective, stamp, i) for i in diff.retired])
+        self._copy_history(cur, [*diff.added, *diff.readded], "added", effective, stamp, actor)
+        self._copy_history(cur, list(diff.changed), "changed", effective, stamp, actor,
+                           diff.changed)
+        self._copy_history(cur, diff.retired, "retired", effective, stamp, actor)
+        if diff.added or diff.readded or any("geometry" in f for f in diff.changed.values()):
+            self._extend_bounds(cur, prepared.total_bounds, stamp)
+        self._audit(cur, actor, "load.version", "parcels", {
+            "effective": effective, **diff.counts(),
+            "retired_ids": diff.retired[:100], "added_ids": (diff.added + diff.readded)[:100]})
+        return diff.counts()
+
+    @abc.abstractmethod
+    def _extend_bounds(self, cur: Any, bounds: Any, stamp: str) -> None:
+        """Widen the stored extent of the parcels to cover ``bounds`` (minx, miny, maxx,
+        maxy) inside ``cur``'s transaction."""
 
     def count(self, collection: str) -> int:
         coll = self._collection(collection)
@@ -467,7 +647,7 @@ class SQLStore(SupplyStoreMixin, Store):
             ph = self.placeholder
             more = self._fetch(
                 f"SELECT parcel_id, holder, zone FROM parcels WHERE holder LIKE {ph} "
-                f"ESCAPE '\\' ORDER BY holder, parcel_id LIMIT {ph}",
+                f"ESCAPE '\\' AND retired_on IS NULL ORDER BY holder, parcel_id LIMIT {ph}",
                 [f"%{esc}%", int(limit)],
             )
             seen = {r[0] for r in rows}
@@ -507,6 +687,13 @@ class SQLStore(SupplyStoreMixin, Store):
             )
             if cur.rowcount != 1:
                 check_stale(True, parcel_id, expected_version, None)
+            stamp = now_iso()
+            cur.execute("SELECT MAX(valid_from) FROM parcel_history WHERE parcel_id = ?",
+                        (parcel_id,))
+            last = cur.fetchone()[0]
+            self._copy_history(cur, [parcel_id], "changed", max(stamp[:10], str(last or "")),
+                               stamp, actor,
+                               {parcel_id: [*changes, *(["geometry"] if geometry else [])]})
             self._audit(cur, actor, "parcel.update", parcel_id, {
                 "from_version": int(expected_version), "before": before, "after": changes,
                 "geometry_changed": geometry is not None,
@@ -579,6 +766,58 @@ class SQLStore(SupplyStoreMixin, Store):
             return {"as_of": as_of, "ruleset": label, "seq": seq, "current": True}
         finally:
             self._assess_lock.release()
+
+    # history: the register as of a date, as known at a time ---------------------------------
+    def created_at(self) -> str | None:
+        rows = self._fetch("SELECT value FROM landuse_meta WHERE key = 'created_at'", [])
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def parcels_frame(self, as_of: str | None = None,
+                      known_at: str | None = None) -> gpd.GeoDataFrame:
+        if as_of is None and known_at is None:
+            return super().parcels_frame()
+        valid = dt.date.fromisoformat(str(as_of)[:10]).isoformat() if as_of else "9999-12-31"
+        known = known_at_iso(known_at) or now_iso()
+        check_known_at(known, self.created_at(), self._label())
+        coll = COLLECTIONS["parcels"]
+        names = coll.names
+        ph = self.placeholder
+        rows = self._fetch(
+            f"SELECT fid, {', '.join(quote_ident(c) for c in names)}, {self._geom_select()} "
+            "FROM parcel_history WHERE hid IN (SELECT MAX(hid) FROM parcel_history "
+            f"WHERE valid_from <= {ph} AND recorded_at <= {ph} GROUP BY parcel_id) "
+            "AND change <> 'retired' ORDER BY fid", [valid, known])
+        cols = [coll.column(c) for c in names]
+        geoms = self._decode_geoms([r[-1] for r in rows])
+        feats = (Feature(str(r[1]), int(r[0]),
+                         {c.name: self._from_db(c, v) for c, v in zip(cols, r[1:-1],
+                                                                      strict=True)}, g)
+                 for r, g in zip(rows, geoms, strict=True))
+        return features_frame(feats, coll, geo=True)
+
+    def ledger_frame(self, known_at: str | None = None) -> pd.DataFrame:
+        if known_at is None:
+            return super().ledger_frame()
+        feats = []
+        after = None
+        while True:
+            page = self.query("ledger", Query(limit=10_000, after=after, known_at=known_at,
+                                              properties=COLLECTIONS["ledger"].names))
+            feats += page.features
+            if page.next_key is None:
+                break
+            after = page.next_key
+        return features_frame(feats, COLLECTIONS["ledger"], geo=False)
+
+    def parcel_history(self, parcel_id: str) -> list[dict[str, Any]]:
+        rows = self._fetch(
+            "SELECT hid, change, changed_fields, valid_from, recorded_at, recorded_by, "
+            "version, parent_ids FROM parcel_history WHERE parcel_id = "
+            f"{self.placeholder} ORDER BY hid",
+            [parcel_id])
+        keys = ("seq", "change", "changed_fields", "valid_from", "recorded_at", "recorded_by",
+                "version", "parent_ids")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def audit_log(self, limit: int = 100, after: int = 0) -> list[dict[str, Any]]:
         rows = self._fetch(

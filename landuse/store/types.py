@@ -60,6 +60,11 @@ class Query:
     # always inside the polygon) or "polygon" (the parcel itself); or "event" (the geometry
     # stored with the event, if one was given)
     ledger_geometry: str = "point"
+    # the parcels as they stood on a date (valid time) as recorded by a time (record time,
+    # ISO UTC); None and None: the current register with its stored assessment. A past
+    # register carries no assessment (its §3 fields are null).
+    valid_at: str | None = None
+    known_at: str | None = None
 
 
 @dataclass(frozen=True)

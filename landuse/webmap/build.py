@@ -332,6 +332,8 @@ def make_map(
     outside_supply: gpd.GeoDataFrame | None = None,
     as_of: str | None = None,
     supply: Any = None,
+    changes: pd.DataFrame | None = None,
+    changes_since: str | None = None,
 ) -> WebMap:
     """Build the map of an assessed parcel register (no files are written).
 
@@ -373,10 +375,13 @@ def make_map(
         The supply records and their summary: adds the overlays "报批批次（批而未供占比）",
         "储备土地（供地条件）" and "尚可供应土地" (:func:`landuse.webmap.supply.supply_overlays`),
         off until chosen in the layer control.
+    changes, changes_since : DataFrame and str, optional
+        :func:`landuse.rules.changes.changes` from ``changes_since`` (YYYY-MM-DD) to the
+        map's date: adds the layer "changes since …" (:mod:`landuse.webmap.changes`).
     """
     if lang not in labels.LANGS:
         raise DataSourceError(f"language '{lang}' is not supported. Fix: use zh or en.")
-    if initial_layer not in LAYERS + EVIDENCE_LAYERS:
+    if initial_layer not in (*LAYERS, *EVIDENCE_LAYERS, "changes"):
         raise DataSourceError(f"layer '{initial_layer}' unknown. Fix: use one of {LAYERS}.")
     bms = _basemaps(basemap, tianditu_key)
     ledger = ledger_as_of(ledger, as_of or parcels.attrs.get("assessment", {}).get("as_of"))
@@ -393,6 +398,16 @@ def make_map(
                 rec["ev"] = ev_rec
         if outside_supply is None:
             outside_supply = evidence.attrs.get("outside_supply")
+    if changes is not None:
+        from landuse.webmap.changes import changes_layer
+
+        if changes_since is None:
+            raise DataSourceError("changes: give changes_since, the date they are counted "
+                                  "from.")
+        mu = pd.to_numeric(parcels["area_mu"], errors="coerce").fillna(0.0).to_numpy()
+        ch_codes, ch_spec = changes_layer(parcels, changes, changes_since, lang, mu)
+        codes = np.hstack([codes, ch_codes])
+        specs = [*specs, ch_spec]
     if initial_layer not in [s.key for s in specs]:
         raise DataSourceError(
             f"layer '{initial_layer}' needs the evidence. Fix: pass evidence=... or use one "

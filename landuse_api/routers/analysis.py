@@ -324,3 +324,47 @@ def tile(
         return Response(status_code=204, headers=headers)
     return Response(p.read_bytes(), media_type="application/vnd.mapbox-vector-tile",
                     headers=headers)
+
+
+@router.get("/changes", summary="Changes between two dates 变化",
+            description="One row per parcel that changed between `from` and `to` "
+            "(landuse.rules.changes): the register valid on each date, assessed as of it, "
+            "as recorded by `known_at` (default now); the summary counts parcels and 亩 per "
+            "transition. Cached until the store changes; bounded as the reports are.")
+def changes_route(*,
+    from_: Annotated[str | None, Query(alias="from", description="First date, YYYY-MM-DD")
+                     ] = None,
+    to: Annotated[str | None, Query(description="Second date (default today)")] = None,
+    known_at: Annotated[str | None, Query(description="Record time (default now)")] = None,
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+    d: DerivedDep,
+    h: HeavyDep,
+    _: Reader,
+) -> Response:
+    from landuse.store.history import known_at_iso
+
+    d1 = _date(from_, "from")
+    d2 = _date(to, "to", dt.date.today().isoformat())
+    if d2 < d1:
+        raise ApiError(400, f"to: {d2} is before from {d1}. Fix: swap them.", "to")
+    try:
+        known = known_at_iso(known_at)
+    except LanduseError as e:
+        raise ApiError(400, str(e), "known_at") from None
+    key = (d.store.change_seq(), "changes", d1, d2, known, lang)
+    return bounded(h, key, lambda: _changes(d, d1, d2, known, lang))
+
+
+def _changes(d: Derived, d1: str, d2: str, known: str | None, lang: str) -> Answer:
+    from landuse.rules import assess
+    from landuse.rules.changes import changes, summarise_changes
+
+    store = d.store
+    before = assess(store.parcels_frame(as_of=d1, known_at=known), d1, lang=lang)
+    after = assess(store.parcels_frame(as_of=d2, known_at=known), d2, lang=lang)
+    found = changes(before, after, d1, d2, ledger=store.ledger_frame(known_at=known),
+                    lang=lang)
+    body = {"from": d1, "to": d2, "known_at": known,
+            "summary": _records(summarise_changes(found, lang)),
+            "changes": _records(found)}
+    return Answer(json.dumps(body, ensure_ascii=False).encode(), "application/json")

@@ -47,7 +47,7 @@ CONFORMANCE = [
 
 RESERVED = {"f", "bbox", "bbox-crs", "crs", "limit", "cursor", "properties", "sortby",
             "skipGeometry", "filter", "filter-lang", "filter-crs", "numberMatched", "filename",
-            "lang", "geometry", "datetime"}
+            "lang", "geometry", "datetime", "as_of", "known_at"}
 FILTER_LANGS = ("cql2-text", "cql2-json")
 DATETIME_HELP = ("A date, a date-time, or an interval start/end ('..' for open) on the "
                  "collection's date: parcels' supply_date, the ledger's event_date. A "
@@ -512,6 +512,8 @@ def items(
     lang: Annotated[str, Query(pattern="^(zh|en)$", description=LANG_HELP)] = "zh",
     geometry: Annotated[str | None, Query(pattern="^(point|polygon|event)$",
                                           description=GEOMETRY_HELP)] = None,
+    as_of: Annotated[str | None, Query(description=AS_OF_HELP)] = None,
+    known_at: Annotated[str | None, Query(description=KNOWN_AT_HELP)] = None,
     store: StoreDep,
     _: Reader,
 ) -> Response:
@@ -524,7 +526,10 @@ def items(
                     number_matched=numberMatched, download=fmt in formats.DOWNLOADS,
                     lang=lang, geometry=geometry, filter_crs=filter_crs,
                     datetime_=datetime)
-    info = ensure_assessment(request) if collectionId == "parcels" else None
+    past = _past(collectionId, as_of, known_at)
+    if past is not None:
+        q.valid_at, q.known_at = past
+    info = ensure_assessment(request) if collectionId == "parcels" and past is None else None
 
     def page() -> Response:
         return respond_features(
@@ -547,6 +552,38 @@ def _page_note(n: int, matched: int | None, lang: str) -> str:
     if lang == "zh":
         return (f"共{matched}条，" if matched is not None else "") + f"本页{n}条"
     return f"{n} features" + (f" of {matched}" if matched is not None else "")
+AS_OF_HELP = ("Parcels only: the register as it stood on this date (YYYY-MM-DD), read "
+              "from the store's history; its assessment fields are null (the stored "
+              "assessment is the current register's). Default: the current register.")
+KNOWN_AT_HELP = ("Parcels: the register as recorded by this time (YYYY-MM-DD = end of that "
+                 "day, or an ISO time, UTC); ledger: the events recorded by then. Default "
+                 "now.")
+
+
+def _past(collection: str, as_of: str | None, known_at: str | None
+          ) -> tuple[str | None, str | None] | None:
+    """(valid date, record time) of a request for a past register, checked (400 names the
+    parameter), or None for the current one."""
+    from landuse.errors import LanduseError
+    from landuse.store.history import known_at_iso
+
+    if as_of is None and known_at is None:
+        return None
+    if collection != "parcels" and as_of is not None:
+        raise ApiError(400, "as_of: only the parcels have past versions. Fix: use known_at "
+                       "for the ledger, or drop as_of.", "as_of")
+    day = None
+    if as_of is not None:
+        try:
+            day = dt.date.fromisoformat(as_of).isoformat()
+        except ValueError:
+            raise ApiError(400, f"as_of: '{as_of}' is not a date. Fix: YYYY-MM-DD.",
+                           "as_of") from None
+    try:
+        known = known_at_iso(known_at)
+    except LanduseError as e:
+        raise ApiError(400, str(e), "known_at") from None
+    return day, known
 
 
 def etag(f: Feature) -> str:

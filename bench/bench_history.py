@@ -1,0 +1,186 @@
+"""Benchmark register history: N parcels in three versions and E ledger events, in a
+GeoPackage store.
+
+Builds the store (version 1 since always, with the ledger; version 2 effective 2023-01-01
+and version 3 effective 2024-01-01, each editing about 5 % of the parcels: holder changes,
+re-supplies, splits in two halves, retirements), then measures, each in its own child
+process so that its peak memory (ru_maxrss) is its own:
+
+* ``changes`` from 2022-06-30 to 2024-06-30: both registers read from the history,
+  assessed, the ledger read, :func:`landuse.rules.changes.changes` (time and peak memory);
+* the assessment as of a past date (the register from the history) against today's (the
+  current table), read + assess.
+
+It reports the store's size after each version. Targets (issue 13): ``changes`` < 30 s and
+< 4 GB at 1 000 000 parcels, 200 000 events; the past assessment within 1.5x of today's.
+
+    PYTHONPATH=. .venv/bin/python bench/bench_history.py --parcels 1000000 --events 200000
+    PYTHONPATH=. .venv/bin/python bench/bench_history.py --parcels 50000 --events 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.synth import make_parcels  # noqa: E402
+
+
+def _peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB -> GiB
+
+
+def size_mb(path: Path) -> float:
+    """The store's bytes: the file and its write-ahead log."""
+    wal = Path(f"{path}-wal")
+    return (path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)) / 1e6
+
+
+def edited(reg: pd.DataFrame, seed: int, tag: str) -> pd.DataFrame:
+    """A new version: 2 % new holders, 1 % re-supplied, 1 % split in two, 1 % retired."""
+    rng = np.random.default_rng(seed)
+    out = reg.copy()
+    n = len(out)
+    pick = rng.permutation(n)
+    k = max(n // 100, 1)
+    holders, resup, split, gone = (pick[:2 * k], pick[2 * k:3 * k], pick[3 * k:4 * k],
+                                   pick[4 * k:5 * k])
+    out.iloc[holders, out.columns.get_loc("holder")] = [f"新企业{tag}{i}" for i in holders]
+    sd = out.columns.get_loc("supply_date")
+    out.iloc[resup, sd] = pd.Timestamp(f"20{22 + int(tag)}-12-01")
+    out.iloc[resup, out.columns.get_loc("start_date")] = pd.NaT
+    out.iloc[resup, out.columns.get_loc("completion_date")] = pd.NaT
+    parents = out.iloc[split]
+    x0, y0, x1, y1 = shapely.bounds(parents.geometry.to_numpy()).T
+    xm = (x0 + x1) / 2
+    west = parents.copy()
+    west["parcel_id"] = west["parcel_id"] + f"-{tag}a"
+    west["parent_ids"] = parents["parcel_id"].to_numpy()
+    west["registered_area_m2"] = parents["registered_area_m2"].to_numpy() / 2
+    west = west.set_geometry(shapely.box(x0, y0, xm, y1), crs=reg.crs)
+    east = west.copy()
+    east["parcel_id"] = parents["parcel_id"].to_numpy() + f"-{tag}b"
+    east = east.set_geometry(shapely.box(xm, y0, x1, y1), crs=reg.crs)
+    keep = np.ones(n, dtype=bool)
+    keep[split] = False
+    keep[gone] = False
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(pd.concat([out[keep], west, east], ignore_index=True),
+                            geometry="geometry", crs=reg.crs)
+
+
+def ledger(reg: pd.DataFrame, n_events: int, seed: int) -> pd.DataFrame:
+    """``n_events`` 'investigating' events on random parcels, dated after every supply."""
+    rng = np.random.default_rng(seed)
+    pids = reg["parcel_id"].to_numpy()[rng.integers(0, len(reg), n_events)]
+    days = pd.Timestamp("2023-03-01") + pd.to_timedelta(rng.integers(0, 300, n_events), "D")
+    return pd.DataFrame({"event_id": [f"E{i:07d}" for i in range(n_events)],
+                         "parcel_id": pids, "event_date": days.strftime("%Y-%m-%d"),
+                         "stage": "investigating"})
+
+
+def build(path: Path, n: int, n_events: int) -> list[dict[str, object]]:
+    from landuse.store import open_store
+
+    rows: list[dict[str, object]] = []
+    v1 = make_parcels(n, seed=1)
+    v1["parent_ids"] = None
+    with open_store(path, create=True) as s:
+        t = time.perf_counter()
+        s.load(v1, ledger(v1, n_events, 2), actor="bench")
+        rows.append({"step": "version 1 + ledger", "seconds": time.perf_counter() - t,
+                     "store_mb": size_mb(path)})
+        v2 = edited(v1, 3, "2")
+        t = time.perf_counter()
+        c = s.load(v2, None, actor="bench", effective="2023-01-01")
+        rows.append({"step": f"version 2 (+{c['added']} ~{c['changed']} -{c['retired']})",
+                     "seconds": time.perf_counter() - t,
+                     "store_mb": size_mb(path)})
+        v3 = edited(v2, 4, "3")
+        t = time.perf_counter()
+        c = s.load(v3, None, actor="bench", effective="2024-01-01")
+        rows.append({"step": f"version 3 (+{c['added']} ~{c['changed']} -{c['retired']})",
+                     "seconds": time.perf_counter() - t,
+                     "store_mb": size_mb(path)})
+    return rows
+
+
+def measure(path: str, what: str) -> None:
+    """One measurement in this (child) process; prints JSON."""
+    from landuse.rules import assess
+    from landuse.store import open_store
+
+    t = time.perf_counter()
+    extra: dict[str, object] = {}
+    with open_store(path) as s:
+        if what == "changes":
+            from landuse.rules.changes import changes
+
+            d1, d2 = "2022-06-30", "2024-06-30"
+            before = assess(s.parcels_frame(as_of=d1), d1)
+            after = assess(s.parcels_frame(as_of=d2), d2)
+            found = changes(before, after, d1, d2, ledger=s.ledger_frame())
+            extra = {"rows": len(found)}
+        elif what == "assess-past":
+            assess(s.parcels_frame(as_of="2023-06-30"), "2023-06-30")
+        else:
+            assess(s.parcels_frame(), "2023-06-30")
+    print(json.dumps({"seconds": time.perf_counter() - t, "peak_gb": _peak_gb(), **extra}))
+
+
+def child(path: Path, what: str) -> dict[str, object]:
+    out = subprocess.run([sys.executable, __file__, "--measure", what, "--store", str(path)],
+                         capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--parcels", type=int, default=1_000_000)
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--measure", choices=["changes", "assess-past", "assess-now"])
+    ap.add_argument("--store")
+    args = ap.parse_args(argv)
+    if args.measure:
+        measure(args.store, args.measure)
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "history.gpkg"
+        rows = build(path, args.parcels, args.events)
+        print(f"{args.parcels:,} parcels, {args.events:,} ledger events, GeoPackage store")
+        print(f"{'step':<40} {'seconds':>9} {'store MB':>9}")
+        prev = None
+        for r in rows:
+            grow = "" if prev is None else f" (+{float(r['store_mb']) - prev:.1f})"
+            print(f"{r['step']:<40} {float(r['seconds']):>9.1f} "
+                  f"{float(r['store_mb']):>9.1f}{grow}")
+            prev = float(r["store_mb"])
+        ch = child(path, "changes")
+        past = child(path, "assess-past")
+        now = child(path, "assess-now")
+        ratio = float(past["seconds"]) / float(now["seconds"])
+        print(f"changes 2022-06-30 -> 2024-06-30: {float(ch['seconds']):.1f} s, peak "
+              f"{float(ch['peak_gb']):.2f} GB, {ch['rows']:,} rows (target < 30 s, < 4 GB)")
+        print(f"assess as of a past date: {float(past['seconds']):.1f} s; today's register: "
+              f"{float(now['seconds']):.1f} s; ratio {ratio:.2f} (target <= 1.5)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
