@@ -1,14 +1,23 @@
 """Heavy requests (reports, indicators, zone assessments) bounded: cached, limited, timed, jobs.
 
-How it works, kept in-process and simple:
+How it works:
 
 - **Cache.** An answer is kept under ``(store change sequence, route, parameters)``; every
   write adds an audit record, so a write changes the sequence and the next request misses.
   Entries of older sequences are dropped as soon as a newer one is stored. The cache is an
   LRU bounded in bytes (``LANDUSE_HEAVY_CACHE_BYTES``).
-- **Slots.** At most ``LANDUSE_HEAVY_MAX`` heavy computations run at once (a thread pool of
-  that size); a request that would be one more is refused at once with 503 and
+- **Slots.** At most ``LANDUSE_HEAVY_MAX`` heavy computations run at once (a pool of that
+  size); a request that would be one more is refused at once with 503 and
   ``Retry-After: LANDUSE_HEAVY_RETRY_AFTER``. Cache hits need no slot.
+- **Out of the request process.** When the app opened its store itself (``landuse serve``),
+  the pool is of *processes* (started by ``spawn``, at a lower CPU priority), each opening
+  the same store once and keeping its own per-version frames: a report's seconds of pandas
+  work then hold no lock the light requests (item pages) need. A heavy computation is a
+  :data:`Task`, a module-level function and its arguments, called as
+  ``func(derived, *args)`` with the worker's :class:`~landuse_api.derived.Derived`. An app
+  given a store object (tests with an in-process client), or run with
+  ``LANDUSE_HEAVY_PROCESSES=false``, runs the same tasks on threads with its own
+  ``Derived``.
 - **Deadline.** A request waits at most ``LANDUSE_HEAVY_DEADLINE_S`` seconds for its answer,
   then gets 504; the computation goes on in its slot and its answer is cached for the repeat.
 - **Jobs.** A report over ``LANDUSE_JOB_MIN_PARCELS`` parcels is answered 202 with a status
@@ -18,15 +27,18 @@ How it works, kept in-process and simple:
 
 from __future__ import annotations
 
+import atexit
 import logging
+import multiprocessing
+import os
 import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cachetools import LRUCache
 from fastapi import Response
@@ -34,7 +46,10 @@ from fastapi import Response
 from landuse_api.errors import ApiError
 from landuse_api.settings import Settings
 
-__all__ = ["CACHE_HEADER", "Answer", "Heavy", "Job", "bounded", "respond"]
+if TYPE_CHECKING:
+    from landuse_api.derived import Derived
+
+__all__ = ["CACHE_HEADER", "Answer", "Heavy", "Job", "Task", "bounded", "respond"]
 
 CACHE_HEADER = "Landuse-Cache"
 """Response header of heavy answers: ``hit`` (from the cache) or ``miss`` (made now)."""
@@ -66,12 +81,62 @@ def respond(answer: Answer, how: str) -> Response:
                     headers={**answer.headers, CACHE_HEADER: how})
 
 
-def bounded(h: Heavy, key: tuple[Any, ...], make: Callable[[], Answer]) -> Response:
-    """The response for ``key``: cached, or made by ``make`` within the bounds."""
+Task = tuple[Callable[..., Answer], tuple[Any, ...]]
+"""A heavy computation: a module-level function (picklable by name) and its arguments; it is
+called as ``func(derived, *args)`` in a worker (see the module text)."""
+
+
+def bounded(h: Heavy, key: tuple[Any, ...], task: Task) -> Response:
+    """The response for ``key``: cached, or made by ``task`` within the bounds."""
     hit = h.cached(key)
     if hit is not None:
         return respond(hit, "hit")
-    return respond(h.answer(key, make), "miss")
+    return respond(h.answer(key, task), "miss")
+
+
+# -- the worker side of the process pool: one Derived per worker process ---------------------
+
+_worker_derived: Derived | None = None
+
+
+WORKER_NICE = 10
+"""Scheduling niceness added to the heavy worker processes: on a busy machine the request
+process (item pages) gets the CPU first, reports take what is left."""
+
+
+def _worker_start(target: str) -> None:
+    """Pool initializer: open the store ``target`` once in this worker process, at a lower
+    CPU priority (:data:`WORKER_NICE`)."""
+    global _worker_derived
+    os.nice(WORKER_NICE)
+    from landuse.store import open_store
+    from landuse_api.derived import Derived
+
+    store = open_store(target)
+    _worker_derived = Derived(store)
+
+    def close() -> None:
+        if _worker_derived is not None:
+            _worker_derived.close()
+        store.close()
+
+    atexit.register(close)
+
+
+def _worker_run(func: Callable[..., Answer], args: tuple[Any, ...]) -> Answer:
+    """Run a task in a worker process on the worker's own store and caches."""
+    if _worker_derived is None:  # pragma: no cover - the initializer always ran
+        raise RuntimeError("heavy worker started without its store")
+    return func(_worker_derived, *args)
+
+
+def _pool(settings: Settings, target: str | None) -> Executor:
+    """Processes on ``target`` (the store path or URL) when given, else threads."""
+    if target is None:
+        return ThreadPoolExecutor(max_workers=settings.heavy_max, thread_name_prefix="heavy")
+    return ProcessPoolExecutor(max_workers=settings.heavy_max,
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_start, initargs=(target,))
 
 
 @dataclass
@@ -113,13 +178,18 @@ class _Answers:
 class Heavy:
     """The cache, slots, deadline and jobs of one app (see the module text)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, derived: Derived, target: str | None = None
+                 ) -> None:
+        """``derived`` serves tasks run on threads; with ``target`` (the store's path or
+        URL) tasks run in worker processes that open that store themselves."""
         self.settings = settings
+        self.derived = derived
+        self.in_processes = target is not None
         self.lock = threading.Lock()
         self.cache = _Answers(settings.heavy_cache_bytes)
-        self.pool = ThreadPoolExecutor(max_workers=settings.heavy_max,
-                                       thread_name_prefix="heavy")
+        self.pool = _pool(settings, target)
         self.running = 0
+        self.open: dict[Future[Answer], tuple[Any, ...]] = {}  # running: their keys
         self.jobs: OrderedDict[str, Job] = OrderedDict()
         self.hits = 0
         self.misses = 0
@@ -132,7 +202,7 @@ class Heavy:
                 self.hits += 1
             return answer
 
-    def _start(self, key: tuple[Any, ...], make: Callable[[], Answer]) -> Future[Answer]:
+    def _start(self, key: tuple[Any, ...], task: Task) -> Future[Answer]:
         with self.lock:
             if self.running >= self.settings.heavy_max:
                 retry = self.settings.heavy_retry_after
@@ -144,44 +214,60 @@ class Heavy:
             self.running += 1
             self.misses += 1
 
-        def run() -> Answer:
-            try:
-                answer = make()
-                with self.lock:
-                    self.cache.put(key, answer, key[0])
-                return answer
-            finally:
-                with self.lock:
-                    self.running -= 1
-
         try:
-            return self.pool.submit(run)
+            future = self._submit(task)
         except RuntimeError:  # pool shut down: the server is stopping
             with self.lock:
                 self.running -= 1
             raise ApiError(503, "heavy_max: the server is stopping. Fix: repeat the request "
                            "later.", "heavy_max",
                            {"Retry-After": str(self.settings.heavy_retry_after)}) from None
+        with self.lock:
+            self.open[future] = key
+        future.add_done_callback(self._finished)
+        return future
 
-    def answer(self, key: tuple[Any, ...], make: Callable[[], Answer]) -> Answer:
+    def _submit(self, task: Task) -> Future[Answer]:
+        func, args = task
+        if self.in_processes:
+            return self.pool.submit(_worker_run, func, args)
+        return self.pool.submit(func, self.derived, *args)
+
+    def _finished(self, done: Future[Answer]) -> None:
+        """Free the slot of a finished computation and keep its answer (``key[0]`` is the
+        store version it was made at), once: called by the pool when it finishes, and by
+        whoever sees it finished first, so a client's next request finds both."""
+        with self.lock:
+            key = self.open.pop(done, None)
+            if key is None:
+                return
+            self.running -= 1
+            if not done.cancelled() and done.exception() is None:
+                self.cache.put(key, done.result(), key[0])
+
+    def answer(self, key: tuple[Any, ...], task: Task) -> Answer:
         """The answer for ``key``: from the cache, or made in a slot within the deadline."""
         hit = self.cached(key)
         if hit is not None:
             return hit
-        future = self._start(key, make)
+        future = self._start(key, task)
         deadline = self.settings.heavy_deadline_s
         try:
-            return future.result(timeout=deadline)
+            answer = future.result(timeout=deadline)
         except FutureTimeout:
             raise ApiError(
                 504, f"heavy_deadline_s: the answer took longer than {deadline:g} s (setting "
                 "LANDUSE_HEAVY_DEADLINE_S); it is still being made and will be cached. Fix: "
                 "repeat the request later, or raise the setting.", "heavy_deadline_s",
                 {"Retry-After": str(self.settings.heavy_retry_after)}) from None
+        finally:
+            if future.done():
+                self._finished(future)
+        return answer
 
-    def submit(self, key: tuple[Any, ...], make: Callable[[], Answer], what: str) -> Job:
-        """Start ``make`` as a job (needs a free slot) and remember it."""
-        future = self._start(key, make)
+    def submit(self, key: tuple[Any, ...], task: Task, what: str) -> Job:
+        """Start ``task`` as a job (needs a free slot) and remember it."""
+        future = self._start(key, task)
         job = Job(uuid.uuid4().hex, what, future)
         with self.lock:
             self.jobs[job.id] = job
@@ -192,7 +278,10 @@ class Heavy:
     def job(self, job_id: str) -> Job | None:
         """The job ``job_id`` (None when unknown or forgotten)."""
         with self.lock:
-            return self.jobs.get(job_id)
+            job = self.jobs.get(job_id)
+        if job is not None and job.future.done():
+            self._finished(job.future)
+        return job
 
     def stats(self) -> dict[str, int]:
         """Counters: cache hits and misses, running computations, cached bytes."""

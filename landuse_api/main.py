@@ -131,7 +131,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.settings = settings
     app.state.store = the_store
     app.state.derived = Derived(the_store)
-    app.state.heavy = Heavy(settings)
+    # heavy work in worker processes on the same store, when the app opened it itself
+    app.state.heavy = Heavy(settings, app.state.derived,
+                            settings.target if store is None and settings.heavy_processes
+                            else None)
     add_exception_handlers(app)
     app.include_router(ogc.router, tags=["OGC API – Features"])
     app.include_router(land.router)

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
                                  "parcels run as jobs (202 and /jobs/{id})")
     jobs_kept: int = Field(default=100, ge=1, description="finished jobs remembered")
     warm: bool = Field(default=True, description="make the assessment when the server starts")
+    heavy_processes: bool = Field(default=True, description="make heavy answers in worker "
+                                  "processes (false: threads of the request process)")
 
     @property
     def target(self) -> str:

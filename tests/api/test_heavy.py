@@ -173,6 +173,9 @@ def test_one_heavy_at_a_time_then_503_with_retry_after(pg_target: str) -> None:
             assert result.status_code == 409
             # light requests are not bounded
             assert c.get("/collections/parcels/items?limit=2").status_code == 200
+            # the report is made out of the request process, in a worker process of its own
+            workers = [c for c in server.children().values() if "spawn_main" in c]
+            assert len(workers) == 1
             lock.rollback()
             assert _wait_job(c, job.headers["Location"])["status"] == "done"
             assert c.get("/indicators?as_of=2023-12-31").status_code == 200

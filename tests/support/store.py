@@ -102,6 +102,16 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(10)
 
+    def children(self) -> dict[int, str]:
+        """The server's child processes (e.g. its heavy-work pool): PID -> command line."""
+        assert self.proc is not None
+        out: dict[int, str] = {}
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            for pid in (task / "children").read_text().split():
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                out[int(pid)] = cmd.decode(errors="replace")
+        return out
+
     def rss_kb(self) -> int:
         assert self.proc is not None
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
