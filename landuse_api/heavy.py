@@ -32,6 +32,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -109,6 +110,7 @@ def _worker_start(target: str) -> None:
     CPU priority (:data:`WORKER_NICE`)."""
     global _worker_derived
     os.nice(WORKER_NICE)
+    _end_with_parent(os.getppid())
     from landuse.store import open_store
     from landuse_api.derived import Derived
 
@@ -121,6 +123,31 @@ def _worker_start(target: str) -> None:
         store.close()
 
     atexit.register(close)
+
+
+def _end_with_parent(parent: int) -> None:
+    """End this worker process when the server process that started it is gone (killed
+    without a chance to stop its pool): a daemon thread checks once a second."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="heavy-parent-watch", daemon=True).start()
+
+
+def _stop_pool(pool: Executor) -> None:
+    """Stop taking work and end the pool's worker processes, running computations too (a
+    stopping server does not wait for a report nobody will fetch)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    if isinstance(pool, ProcessPoolExecutor):
+        # the standard library (before 3.14) offers no public way to end its workers
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.join(5)
 
 
 def _worker_run(func: Callable[..., Answer], args: tuple[Any, ...]) -> Answer:
@@ -290,5 +317,6 @@ class Heavy:
                     "cached": len(self.cache.lru), "cached_bytes": int(self.cache.lru.currsize)}
 
     def close(self) -> None:
-        """Stop taking work; running computations are not waited for."""
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """Stop taking work; running computations are not waited for (worker processes
+        are ended)."""
+        _stop_pool(self.pool)
