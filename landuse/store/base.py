@@ -111,6 +111,11 @@ class Store(abc.ABC):
         """The materialised assessment: ``{as_of, ruleset, seq}`` (None before the first)."""
 
     @abc.abstractmethod
+    def assessment_runs(self) -> int:
+        """How many times the assessment table was made (0 before the first): once per store
+        version, however many processes serve the store."""
+
+    @abc.abstractmethod
     def refresh_assessment(self, as_of: str, ruleset: Any = None,
                            wait: bool = True) -> dict[str, Any]:
         """Make table ``parcel_assessment`` hold ``landuse.rules.assess`` of the parcels as of

@@ -557,27 +557,48 @@ class SQLStore(Store):
         state = self.assessment_state()
         if fresh(state, self.change_seq()):
             return {**state, "current": True}  # type: ignore[dict-item]
-        if not self._assess_lock.acquire(blocking=wait or state is None):
+        block = wait or state is None
+        if not self._assess_lock.acquire(blocking=block):
             return {**state, "current": False}  # type: ignore[dict-item]
-        try:  # one refresh at a time in this process
-            seq = self.change_seq()  # read before the parcels: a later write re-triggers
-            state = self.assessment_state()
-            if fresh(state, seq):
-                return {**state, "current": True}  # type: ignore[dict-item]
-            parcels = self.parcels_frame()
-            label = rs.label
-            assessed = {lang: assess(parcels, as_of, ruleset=rs, lang=lang) for lang in LANGS}
-            cols, rows = assessment_rows(assessed, as_of, label)
-            with self._tx() as cur:
-                cur.execute("DELETE FROM parcel_assessment")
-                self._insert_assessment(cur, cols, rows)
-                for k, v in (("as_of", as_of), ("ruleset", label), ("seq", str(seq))):
+        try:  # one refresh at a time in this process, and across processes (the store lock)
+            with self._assess_across(block) as got:
+                if not got:
+                    return {**state, "current": False}  # type: ignore[dict-item]
+                seq = self.change_seq()  # read before the parcels: a later write re-triggers
+                state = self.assessment_state()
+                if fresh(state, seq):  # made by another process while this one waited
+                    return {**state, "current": True}  # type: ignore[dict-item]
+                parcels = self.parcels_frame()
+                label = rs.label
+                assessed = {lang: assess(parcels, as_of, ruleset=rs, lang=lang)
+                            for lang in LANGS}
+                cols, rows = assessment_rows(assessed, as_of, label)
+                with self._tx() as cur:
+                    cur.execute("DELETE FROM parcel_assessment")
+                    self._insert_assessment(cur, cols, rows)
+                    for k, v in (("as_of", as_of), ("ruleset", label), ("seq", str(seq))):
+                        cur.execute(
+                            "INSERT INTO landuse_meta (key, value) VALUES (?, ?) ON CONFLICT "
+                            "(key) DO UPDATE SET value = excluded.value", (f"assessment_{k}", v))
                     cur.execute(
-                        "INSERT INTO landuse_meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
-                        "DO UPDATE SET value = excluded.value", (f"assessment_{k}", v))
+                        "INSERT INTO landuse_meta (key, value) VALUES ('assessment_runs', '1') "
+                        "ON CONFLICT (key) DO UPDATE SET value = "
+                        "CAST(CAST(landuse_meta.value AS INTEGER) + 1 AS TEXT)", ())
             return {"as_of": as_of, "ruleset": label, "seq": seq, "current": True}
         finally:
             self._assess_lock.release()
+
+    @abc.abstractmethod
+    def _assess_across(self, block: bool) -> contextlib.AbstractContextManager[bool]:
+        """Context manager holding the store-wide lock of the assessment refresh, shared by
+        every process on the store; yields False when ``block`` is False and another
+        process holds it."""
+
+    def assessment_runs(self) -> int:
+        """How many times the assessment table was made in this store (0 before the first):
+        several server processes on one store make it once per store version."""
+        rows = self._fetch("SELECT value FROM landuse_meta WHERE key = 'assessment_runs'", [])
+        return int(rows[0][0]) if rows else 0
 
     def audit_log(self, limit: int = 100, after: int = 0) -> list[dict[str, Any]]:
         rows = self._fetch(

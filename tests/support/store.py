@@ -62,8 +62,10 @@ def free_port() -> int:
 class Server:
     """``landuse serve`` in a subprocess on a free loopback port."""
 
-    def __init__(self, target: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, target: str, env: dict[str, str] | None = None,
+                 args: list[str] | None = None) -> None:
         self.target = target
+        self.args = args or []
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -74,6 +76,7 @@ class Server:
         args = [sys.executable, "-m", "landuse", "serve", "--port", str(self.port)]
         args += ["--database", self.target] if self.target.startswith("postgresql") \
             else [self.target]
+        args += self.args
         self.proc = subprocess.Popen(args, env=self.env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         deadline = time.monotonic() + 180  # only a hung start fails; a busy machine waits
