@@ -47,13 +47,17 @@ from landuse.store.schema import (
     LANGS,
     STORAGE_SRID,
     Collection,
-    Column,
     coerce_value,
     stored_column,
 )
 from landuse.store.types import LEDGER_GEOMETRIES, Feature, KeyInfo, Page, Query, now_iso
 
 __all__ = ["SQLStore", "check_stale"]
+
+
+_FROM_DB: dict[str, Any] = {"bool": bool, "int": int, "real": float}
+"""A stored value (not NULL) of a column of this kind -> its Python value; other kinds are
+read as they are stored."""
 
 
 class SQLStore(Store):
@@ -88,17 +92,6 @@ class SQLStore(Store):
 
     @abc.abstractmethod
     def _intersects_sql(self, coll: Collection, geom: BaseGeometry) -> tuple[str, list[Any]]: ...
-
-    def _from_db(self, col: Column, v: Any) -> Any:
-        if v is None:
-            return None
-        if col.kind == "bool":
-            return bool(v)
-        if col.kind == "int":
-            return int(v)
-        if col.kind == "real":
-            return float(v)
-        return v
 
     def _source(self, coll: Collection, lang: str = "zh") -> str:
         """The FROM of a collection: the parcels joined to their assessment, its sentences
@@ -252,12 +245,19 @@ class SQLStore(Store):
         with_extra: bool,
     ) -> list[Feature]:
         cols = [coll.column(c) for c in sel_cols]
+        names = [c.name for c in cols]
+        # the columns whose stored values need a conversion (the rest are taken as they are)
+        convert = [(c.name, _FROM_DB[c.kind]) for c in cols if c.kind in _FROM_DB]
         geoms = self._decode_geoms([r[-1] for r in rows]) if with_geom else [None] * len(rows)
         out = []
-        base = 1 + len(sel_cols) + nkeys
+        end = 1 + len(cols)
+        base = end + nkeys
         for r, g in zip(rows, geoms, strict=True):
-            props = {c.name: self._from_db(c, v) for c, v in zip(cols, r[1 : 1 + len(cols)],
-                                                                 strict=True)}
+            props = dict(zip(names, r[1:end], strict=True))
+            for name, to in convert:
+                v = props[name]
+                if v is not None:
+                    props[name] = to(v)
             version = None
             if extra:
                 version = int(r[base])
