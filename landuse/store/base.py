@@ -137,6 +137,11 @@ class Store(abc.ABC):
         """Number of rows of a collection (cheap)."""
 
     @abc.abstractmethod
+    def temporal_extent(self, collection: str) -> tuple[str, str] | None:
+        """First and last date (YYYY-MM-DD) of the collection's temporal property (parcels'
+        ``supply_date``, the ledger's ``event_date``); None when it has none or no dates."""
+
+    @abc.abstractmethod
     def bounds(self) -> tuple[float, float, float, float] | None:
         """Extent of the parcels in storage CRS."""
 

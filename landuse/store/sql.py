@@ -594,6 +594,17 @@ class SQLStore(Store):
         every process on the store; yields False when ``block`` is False and another
         process holds it."""
 
+    def temporal_extent(self, collection: str) -> tuple[str, str] | None:
+        coll = self._collection(collection)
+        if coll.temporal is None:
+            return None
+        col = quote_ident(coll.temporal)
+        rows = self._fetch(f"SELECT MIN({col}), MAX({col}) FROM {quote_ident(coll.table)} "
+                           f"WHERE {col} IS NOT NULL", [])
+        if not rows or rows[0][0] is None:
+            return None
+        return str(rows[0][0])[:10], str(rows[0][1])[:10]
+
     def assessment_runs(self) -> int:
         """How many times the assessment table was made in this store (0 before the first):
         several server processes on one store make it once per store version."""

@@ -194,7 +194,26 @@ def _collection_doc(request: Request, store: Store, cid: str) -> dict[str, Any]:
     }
     if bounds:
         doc["extent"] = {"spatial": {"bbox": [list(bounds)], "crs": crsmod.CRS84}}
+    dates = request.app.state.derived.temporal_extent(cid)
+    if dates is not None:
+        doc.setdefault("extent", {})["temporal"] = temporal_extent(*dates)
     return doc
+
+
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+
+
+def temporal_extent(first: str, last: str) -> dict[str, Any]:
+    """A collection's ``extent.temporal`` (OGC API – Features Part 1, 7.14.1) from its first
+    and last date: one closed interval of RFC 3339 instants at the days' starts (the dates
+    carry no time; the ``datetime`` parameter compares them as dates).
+
+    Examples
+    --------
+    >>> temporal_extent("2019-03-01", "2023-10-31")["interval"]
+    [['2019-03-01T00:00:00Z', '2023-10-31T00:00:00Z']]
+    """
+    return {"interval": [[f"{first}T00:00:00Z", f"{last}T00:00:00Z"]], "trs": GREGORIAN}
 
 
 @router.get("/collections", summary="Collections 数据集")
