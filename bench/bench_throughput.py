@@ -13,6 +13,7 @@ Over real HTTP on loopback, in one run, on N synthetic parcels (the grid of benc
 
     python bench/bench_throughput.py                      # 1 000 000 parcels
     python bench/bench_throughput.py --parcels 100000 --database postgresql://…/db
+    python bench/bench_throughput.py --parcels 200000 --processes 1,4   # issue 14: 4 processes
 
 PostGIS: ``--database`` or LANDUSE_DATABASE_URL (a fresh schema is made there and dropped);
 without one the PostGIS rows are left out and the table says so.
@@ -194,6 +195,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--requests", type=int, default=50, help="requests per client")
     ap.add_argument("--downloads", type=int, default=20)
+    ap.add_argument("--processes", default="1,2",
+                    help="server processes to compare (--workers), e.g. 1,2,4")
     ap.add_argument("--database", default=os.environ.get("LANDUSE_DATABASE_URL"))
     args = ap.parse_args()
     rng = random.Random(11)
@@ -220,7 +223,7 @@ def main() -> None:
     rows: list[tuple[str, ...]] = []
     try:
         for name, target in targets:
-            for workers in (1, 2):
+            for workers in (int(x) for x in args.processes.split(",")):
                 with serve(target, workers) as p:
                     wait_warm(p.url)
                     load(args.clients, 5, p.url, urls)  # connections open, caches warm
