@@ -118,6 +118,30 @@ def wait_warm(base: str) -> None:
     raise RuntimeError("the assessment was not made")
 
 
+def cpu_ticks(pid: int) -> int:
+    """CPU time (clock ticks, user + system) used so far by ``pid``'s process tree."""
+    total = 0
+    for p in tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def wait_idle(pid: int) -> None:
+    """Until the server's processes use under a tenth of a CPU for a second (the warm-up,
+    which also reads the frames the reports use, has finished in every process)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    for _ in range(600):
+        before = cpu_ticks(pid)
+        time.sleep(1)
+        if cpu_ticks(pid) - before < hz / 10:
+            return
+    raise RuntimeError("the server did not settle in 10 minutes")
+
+
 def serve(target: str, workers: int, extra: dict[str, str] | None = None) -> Proc:
     where = ["--database", target] if target.startswith("postgresql") else [target]
     cmd = [sys.executable, "-m", "landuse", "serve", "--port", "{port}", *where,
@@ -226,6 +250,8 @@ def main() -> None:
             for workers in (int(x) for x in args.processes.split(",")):
                 with serve(target, workers) as p:
                     wait_warm(p.url)
+                    assert p.p is not None
+                    wait_idle(p.p.pid)
                     load(args.clients, 5, p.url, urls)  # connections open, caches warm
                     _, a50, a95, e1 = load(1, 100, p.url, urls)
                     rate, p50, p95, e2 = load(args.clients, args.requests, p.url, urls)
@@ -234,6 +260,8 @@ def main() -> None:
                 print("  " + " | ".join(rows[-1]), flush=True)
         with serve(str(gpkg), 1) as p:
             wait_warm(p.url)
+            assert p.p is not None
+            wait_idle(p.p.pid)
             before, peak, took, counts = burst(p, download_urls(args.parcels, args.downloads))
     finally:
         if schema is not None:
