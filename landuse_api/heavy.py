@@ -22,15 +22,21 @@ How it works:
   then gets 504; the computation goes on in its slot and its answer is cached for the repeat.
 - **Jobs.** A report over ``LANDUSE_JOB_MIN_PARCELS`` parcels is answered 202 with a status
   link ``/jobs/{id}``; the status says ``running``, ``done`` (with a link to the file at
-  ``/jobs/{id}/result``) or ``failed``. Jobs live in memory (``LANDUSE_JOBS_KEPT`` newest).
+  ``/jobs/{id}/result``) or ``failed``. Jobs live in memory (``LANDUSE_JOBS_KEPT`` newest);
+  when the server opened the store itself, each job's state and finished file are also
+  written to a folder shared by every server process on that store (``landuse serve
+  --workers N``: the poll may reach another process than the one that runs the job).
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
+import json
 import logging
 import multiprocessing
 import os
+import tempfile
 import threading
 import time
 import uuid
@@ -39,12 +45,14 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cachetools import LRUCache
 from fastapi import Response
 
-from landuse_api.errors import ApiError
+from landuse.errors import LanduseError
+from landuse_api.errors import STATUS_CODES, ApiError
 from landuse_api.settings import Settings
 
 if TYPE_CHECKING:
@@ -181,6 +189,83 @@ class Job:
         return "failed" if self.future.exception() is not None else "done"
 
 
+# -- jobs shared by the server processes of one store (landuse serve --workers N) -----------
+
+def _jobs_dir(target: str) -> Path | None:
+    """The folder of the jobs of the store ``target``, shared by the processes serving it
+    (in the temporary folder, named after the store); None when it cannot be made."""
+    name = hashlib.sha256(target.encode()).hexdigest()[:20]
+    folder = Path(tempfile.gettempdir()) / f"landuse-jobs-{name}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+    except OSError:
+        log.exception("jobs: %s cannot be made; jobs are seen by their own process only",
+                      folder)
+        return None
+    return folder
+
+
+def _write_job(folder: Path, job_id: str, state: dict[str, Any], body: bytes | None = None
+               ) -> None:
+    """Record a job's state (and its finished file) for the other processes; each file is
+    written whole under another name, then renamed."""
+    try:
+        if body is not None:
+            tmp = folder / f"{job_id}.body.tmp"
+            tmp.write_bytes(body)
+            tmp.replace(folder / f"{job_id}.body")
+        tmp = folder / f"{job_id}.json.tmp"
+        tmp.write_text(json.dumps(state))
+        tmp.replace(folder / f"{job_id}.json")
+    except OSError:
+        log.exception("jobs: job %s cannot be recorded in %s", job_id, folder)
+
+
+def _publish_job(folder: Path, job: Job, done: Future[Answer]) -> None:
+    """Record a finished job: its file and headers, or its error."""
+    if done.cancelled():
+        return
+    exc = done.exception()
+    if exc is None:
+        answer = done.result()
+        _write_job(folder, job.id, {"status": "done", "what": job.what,
+                                    "media_type": answer.media_type,
+                                    "headers": answer.headers}, answer.body)
+        return
+    if isinstance(exc, ApiError):
+        problem = {"status": exc.status, "detail": exc.detail, "param": exc.param}
+    elif isinstance(exc, LanduseError):
+        status = next(code for kind, code in STATUS_CODES if isinstance(exc, kind))
+        problem = {"status": status, "detail": str(exc), "param": None}
+    else:
+        problem = {"status": 500, "detail": "job: the report failed on the server; it is "
+                   "logged.", "param": "job_id"}
+    _write_job(folder, job.id, {"status": "failed", "what": job.what, "problem": problem})
+
+
+def _read_job(folder: Path, job_id: str) -> Job | None:
+    """A job recorded by another process (None when there is none)."""
+    if not all(c in "0123456789abcdef" for c in job_id):
+        return None
+    try:
+        state = json.loads((folder / f"{job_id}.json").read_text())
+        future: Future[Answer] = Future()
+        if state["status"] == "done":
+            body = (folder / f"{job_id}.body").read_bytes()
+            future.set_result(Answer(body, state["media_type"], state["headers"]))
+        elif state["status"] == "failed":
+            p = state["problem"]
+            future.set_exception(ApiError(p["status"], p["detail"], p["param"]))
+    except (OSError, ValueError, KeyError):
+        return None
+    return Job(job_id, state["what"], future)
+
+
+def _forget_job(folder: Path, job_id: str) -> None:
+    for suffix in (".json", ".body"):
+        (folder / f"{job_id}{suffix}").unlink(missing_ok=True)
+
+
 class _Answers:
     """Answers of the store's current version, least recently used dropped first, at most
     ``limit`` bytes of bodies in all (a :class:`cachetools.LRUCache` sized by body)."""
@@ -215,6 +300,7 @@ class Heavy:
         self.lock = threading.Lock()
         self.cache = _Answers(settings.heavy_cache_bytes)
         self.pool = _pool(settings, target)
+        self.shared = None if target is None else _jobs_dir(target)
         self.running = 0
         self.open: dict[Future[Answer], tuple[Any, ...]] = {}  # running: their keys
         self.jobs: OrderedDict[str, Job] = OrderedDict()
@@ -296,16 +382,24 @@ class Heavy:
         """Start ``task`` as a job (needs a free slot) and remember it."""
         future = self._start(key, task)
         job = Job(uuid.uuid4().hex, what, future)
+        shared = self.shared
+        if shared is not None:
+            _write_job(shared, job.id, {"status": "running", "what": what})
+            future.add_done_callback(lambda done: _publish_job(shared, job, done))
         with self.lock:
             self.jobs[job.id] = job
             while len(self.jobs) > self.settings.jobs_kept:
-                self.jobs.popitem(last=False)
+                old, _ = self.jobs.popitem(last=False)
+                if shared is not None:
+                    _forget_job(shared, old)
         return job
 
     def job(self, job_id: str) -> Job | None:
         """The job ``job_id`` (None when unknown or forgotten)."""
         with self.lock:
             job = self.jobs.get(job_id)
+        if job is None and self.shared is not None:  # run by another server process?
+            return _read_job(self.shared, job_id)
         if job is not None and job.future.done():
             self._finished(job.future)
         return job

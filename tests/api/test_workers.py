@@ -1,7 +1,8 @@
 # ruff: noqa: F811
 """``landuse serve --workers 2`` over real HTTP on both backends: two processes answer, the
 assessment is made once per store version whichever process asks first, and a write through
-one process is seen by the other (its cached answers are dropped too).
+one process is seen by the other (its cached answers are dropped too); a report job started
+in one process is followed (status, file) through either.
 
 Nothing here is timed: requests are repeated (a bounded number of times) until both worker
 processes have answered; each response names its process in ``Landuse-Worker``.
@@ -23,6 +24,7 @@ from tests.support.store import Server, store_target  # noqa: F401
 
 AS_OF = "2023-12-31"
 LEDGER_CSV = "/collections/ledger/items?f=csv&limit=2000"  # a download: a cached heavy answer
+REPORT = "/reports/reclamation?from=2023-01-01&to=2023-12-31&f=xlsx"
 
 
 @pytest.fixture
@@ -82,7 +84,8 @@ def test_two_workers_one_assessment_and_writes_seen_by_both(target: str) -> None
     editor = store.add_key("editor", "test")
     store.close()
     assert _state(target)[1] == 0  # loading made no assessment
-    server = Server(target, {"LANDUSE_AS_OF": AS_OF}, ["--workers", "2"]).start()
+    server = Server(target, {"LANDUSE_AS_OF": AS_OF, "LANDUSE_JOB_MIN_PARCELS": "10"},
+                    ["--workers", "2"]).start()
     try:
         assert server.proc is not None
 
@@ -118,6 +121,18 @@ def test_two_workers_one_assessment_and_writes_seen_by_both(target: str) -> None
         # the new store version is assessed once more, by one of the two
         _from_both(server.url, "/collections/parcels/items?limit=5", ok)
         assert _wait_current(target) == 2
+        # a report job (60 parcels > 10: a job) started in one process is followed in either
+        r = httpx.get(server.url + REPORT, timeout=120)
+        assert r.status_code == 202, r.text
+        status = r.headers["Location"].removeprefix(server.url)
+        _from_both(server.url, status, ok)  # both know it (running or done), none says 404
+        for _ in range(6000):  # a hung job fails; a busy machine waits
+            if httpx.get(server.url + status, timeout=120).json()["status"] == "done":
+                break
+            time.sleep(0.05)
+        files = _from_both(server.url, status + "/result", ok)
+        a, b = (f.content for f in files.values())
+        assert a == b and a[:2] == b"PK"  # the same xlsx from both processes
     finally:
         server.stop()
     assert server.proc is not None and server.proc.stderr is not None
