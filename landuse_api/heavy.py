@@ -191,18 +191,11 @@ class Job:
 
 # -- jobs shared by the server processes of one store (landuse serve --workers N) -----------
 
-def _jobs_dir(target: str) -> Path | None:
+def _jobs_dir(target: str) -> Path:
     """The folder of the jobs of the store ``target``, shared by the processes serving it
-    (in the temporary folder, named after the store); None when it cannot be made."""
+    (in the temporary folder, named after the store; made by the first job)."""
     name = hashlib.sha256(target.encode()).hexdigest()[:20]
-    folder = Path(tempfile.gettempdir()) / f"landuse-jobs-{name}"
-    try:
-        folder.mkdir(mode=0o700, exist_ok=True)
-    except OSError:
-        log.exception("jobs: %s cannot be made; jobs are seen by their own process only",
-                      folder)
-        return None
-    return folder
+    return Path(tempfile.gettempdir()) / f"landuse-jobs-{name}"
 
 
 def _write_job(folder: Path, job_id: str, state: dict[str, Any], body: bytes | None = None
@@ -210,6 +203,7 @@ def _write_job(folder: Path, job_id: str, state: dict[str, Any], body: bytes | N
     """Record a job's state (and its finished file) for the other processes; each file is
     written whole under another name, then renamed."""
     try:
+        folder.mkdir(mode=0o700, exist_ok=True)
         if body is not None:
             tmp = folder / f"{job_id}.body.tmp"
             tmp.write_bytes(body)
@@ -218,7 +212,8 @@ def _write_job(folder: Path, job_id: str, state: dict[str, Any], body: bytes | N
         tmp.write_text(json.dumps(state))
         tmp.replace(folder / f"{job_id}.json")
     except OSError:
-        log.exception("jobs: job %s cannot be recorded in %s", job_id, folder)
+        log.exception("jobs: job %s cannot be recorded in %s (other server processes will "
+                      "not know it)", job_id, folder)
 
 
 def _publish_job(folder: Path, job: Job, done: Future[Answer]) -> None:
