@@ -48,12 +48,13 @@ AS_OF = "2023-12-31"
 
 
 def tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants."""
+    """``pid`` and all its descendants, each once."""
     out = [pid]
     for p in out:
         try:
             for task in Path(f"/proc/{p}/task").iterdir():
-                out += [int(x) for x in (task / "children").read_text().split()]
+                out += [int(x) for x in (task / "children").read_text().split()
+                        if int(x) not in out]
         except OSError:
             continue
     return out
