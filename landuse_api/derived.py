@@ -33,6 +33,8 @@ class Derived:
         self.lock = threading.RLock()
         self.cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self.root = Path(tempfile.mkdtemp(prefix="landuse-api-"))
+        self.dates: dict[str, tuple[str, str] | None] = {}
+        self.dates_version = -1
 
     def _get(self, key: tuple[Any, ...], make: Any) -> Any:
         with self.lock:
@@ -90,6 +92,18 @@ class Derived:
         state = self.store.refresh_assessment(day, wait=wait)
         return {"as_of": state["as_of"], "ruleset": state["ruleset"],
                 "current": state["current"]}
+
+    def temporal_extent(self, collection: str) -> tuple[str, str] | None:
+        """The first and last date of ``collection`` (:meth:`Store.temporal_extent`), read
+        once per store version."""
+        v = self.store.change_seq()
+        with self.lock:  # apart from the LRU of frames and maps: these are small
+            if self.dates_version != v:
+                self.dates = {}
+                self.dates_version = v
+            if collection not in self.dates:
+                self.dates[collection] = self.store.temporal_extent(collection)
+            return self.dates[collection]
 
     def tiled_map(self, lang: str) -> dict[str, Any]:
         """A tiled map of today's assessment with its MVT tiles and chunks on disk."""

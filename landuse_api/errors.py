@@ -44,6 +44,10 @@ class ApiError(Exception):
         self.param = param
         self.headers = headers or {}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt whole when raised in a worker process (landuse_api.heavy)
+        return (type(self), (self.status, self.detail, self.param, self.headers))
+
 
 # most specific first: the first matching type decides
 STATUS_CODES: list[tuple[type[BaseException], int]] = [

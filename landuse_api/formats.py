@@ -35,8 +35,9 @@ MEDIA = {
 DOWNLOADS = ("geojson", "csv", "xlsx", "gpkg")
 
 
-def _dumps(v: Any) -> str:
-    return json.dumps(v, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+# one encoder for every value (json.dumps with options makes a new one per call)
+_dumps = _ENCODER.encode
 
 
 def _geojson_strings(geoms: list[Any]) -> list[str]:

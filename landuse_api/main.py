@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -24,7 +25,8 @@ from landuse_api.openapi30 import to_oas30
 from landuse_api.routers import analysis, land, ogc, pmtiles
 from landuse_api.settings import Settings, get_settings
 
-__all__ = ["create_app", "warm"]  # plus a lazy `app` (module __getattr__) for uvicorn
+# plus a lazy `app` (module __getattr__) for uvicorn
+__all__ = ["WORKER_HEADER", "create_app", "warm"]
 
 log = logging.getLogger("landuse.api")
 
@@ -70,6 +72,32 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+WORKER_HEADER = "Landuse-Worker"
+"""Response header naming the server process that answered (its PID): with
+``landuse serve --workers N`` several processes answer on one port."""
+
+
+class WorkerHeader:
+    """Add :data:`WORKER_HEADER` to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.value = str(os.getpid()).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def named(msg: Message) -> None:
+            if msg["type"] == "http.response.start":
+                msg["headers"] = [*msg.get("headers", []),
+                                  (WORKER_HEADER.lower().encode(), self.value)]
+            await send(msg)
+
+        await self.app(scope, receive, named)
 
 
 OAS30_MEDIA = "application/vnd.oai.openapi+json;version=3.0"
@@ -131,7 +159,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.settings = settings
     app.state.store = the_store
     app.state.derived = Derived(the_store)
-    app.state.heavy = Heavy(settings)
+    # heavy work in worker processes on the same store, when the app opened it itself
+    app.state.heavy = Heavy(settings, app.state.derived,
+                            settings.target if store is None and settings.heavy_processes
+                            else None)
     add_exception_handlers(app)
     app.include_router(ogc.router, tags=["OGC API – Features"])
     app.include_router(land.router)
@@ -144,8 +175,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                            allow_headers=["Authorization", "Content-Type", "If-Match"],
                            expose_headers=["ETag", "Location", "Content-Crs",
                                            "Landuse-Assessment", "Content-Disposition",
-                                           "Link"])
+                                           "Link", WORKER_HEADER])
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(WorkerHeader)
     return app
 
 

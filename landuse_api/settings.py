@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     warm: bool = Field(default=True, description="make the assessment when the server starts")
     pmtiles: str | None = Field(default=None, description="PMTiles archive served at "
                                 "/tiles/province.pmtiles with range requests")
+    heavy_processes: bool = Field(default=True, description="make heavy answers in worker "
+                                  "processes (false: threads of the request process)")
 
     @property
     def target(self) -> str:

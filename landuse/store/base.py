@@ -117,6 +117,11 @@ class Store(abc.ABC):
         """The materialised assessment: ``{as_of, ruleset, seq}`` (None before the first)."""
 
     @abc.abstractmethod
+    def assessment_runs(self) -> int:
+        """How many times the assessment table was made (0 before the first): once per store
+        version, however many processes serve the store."""
+
+    @abc.abstractmethod
     def refresh_assessment(self, as_of: str, ruleset: Any = None,
                            wait: bool = True) -> dict[str, Any]:
         """Make table ``parcel_assessment`` hold ``landuse.rules.assess`` of the parcels as of
@@ -136,6 +141,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def count(self, collection: str) -> int:
         """Number of rows of a collection (cheap)."""
+
+    @abc.abstractmethod
+    def temporal_extent(self, collection: str) -> tuple[str, str] | None:
+        """First and last date (YYYY-MM-DD) of the collection's temporal property (parcels'
+        ``supply_date``, the ledger's ``event_date``); None when it has none or no dates."""
 
     @abc.abstractmethod
     def bounds(self) -> tuple[float, float, float, float] | None:

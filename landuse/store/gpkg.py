@@ -409,6 +409,34 @@ class GeoPackageStore(SQLStore):
         return self._conn().execute(sql, tuple(params)).fetchall()
 
     @contextlib.contextmanager
+    def _assess_across(self, block: bool) -> Iterator[bool]:
+        """A file lock (``flock``) named after the GeoPackage's full path, in the temporary
+        folder (not beside the file, to leave output folders as they were): every process
+        serving this file refreshes the assessment in turn."""
+        import fcntl
+        import hashlib
+        import tempfile
+
+        name = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:20]
+        lock = Path(tempfile.gettempdir()) / f"landuse-assess-{name}.lock"
+        try:
+            fh = open(lock, "a+b")  # held for the whole block
+        except OSError as e:
+            raise DataSourceError(f"{lock}: the assessment lock of {self.path} cannot be "
+                                  f"opened ({e}). Fix: let the server write in {lock.parent} "
+                                  "(or set TMPDIR).") from None
+        with fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
         c = self._conn()
         cur = c.cursor()

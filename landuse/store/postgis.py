@@ -125,6 +125,22 @@ class PostGISStore(SQLStore):
             return cur.fetchall()
 
     @contextlib.contextmanager
+    def _assess_across(self, block: bool) -> Iterator[bool]:
+        """A session advisory lock keyed by the schema the store lives in: every process
+        serving this database refreshes the assessment in turn."""
+        c = self._conn()
+        key = "SELECT hashtext(current_schema() || '.landuse_assessment')"
+        if block:
+            c.execute(f"SELECT pg_advisory_lock(({key}))")
+        elif not c.execute(f"SELECT pg_try_advisory_lock(({key}))").fetchone()[0]:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            c.execute(f"SELECT pg_advisory_unlock(({key}))")
+
+    @contextlib.contextmanager
     def _tx(self) -> Iterator[_Cursor]:
         c = self._conn()
         with c.transaction(), c.cursor() as cur:

@@ -72,6 +72,11 @@ HISTORY_COPY: list[str] = ["fid", *COLLECTIONS["parcels"].names, "extra", "versi
 """The columns of ``parcels`` that ``parcel_history`` copies with every version."""
 
 
+_FROM_DB: dict[str, Any] = {"bool": bool, "int": int, "real": float}
+"""A stored value (not NULL) of a column of this kind -> its Python value; other kinds are
+read as they are stored."""
+
+
 class SQLStore(SupplyStoreMixin, Store):
     """What both SQL backends share: query building, keyset paging, validation, keys."""
 
@@ -106,15 +111,8 @@ class SQLStore(SupplyStoreMixin, Store):
     def _intersects_sql(self, coll: Collection, geom: BaseGeometry) -> tuple[str, list[Any]]: ...
 
     def _from_db(self, col: Column, v: Any) -> Any:
-        if v is None:
-            return None
-        if col.kind == "bool":
-            return bool(v)
-        if col.kind == "int":
-            return int(v)
-        if col.kind == "real":
-            return float(v)
-        return v
+        conv = _FROM_DB.get(col.kind)
+        return v if v is None or conv is None else conv(v)
 
     def _past(self, q: Query) -> tuple[str, str] | None:
         """(valid date, record time) of a query on a past register, else None."""
@@ -307,12 +305,19 @@ class SQLStore(SupplyStoreMixin, Store):
         with_extra: bool,
     ) -> list[Feature]:
         cols = [coll.column(c) for c in sel_cols]
+        names = [c.name for c in cols]
+        # the columns whose stored values need a conversion (the rest are taken as they are)
+        convert = [(c.name, _FROM_DB[c.kind]) for c in cols if c.kind in _FROM_DB]
         geoms = self._decode_geoms([r[-1] for r in rows]) if with_geom else [None] * len(rows)
         out = []
-        base = 1 + len(sel_cols) + nkeys
+        end = 1 + len(cols)
+        base = end + nkeys
         for r, g in zip(rows, geoms, strict=True):
-            props = {c.name: self._from_db(c, v) for c, v in zip(cols, r[1 : 1 + len(cols)],
-                                                                 strict=True)}
+            props = dict(zip(names, r[1:end], strict=True))
+            for name, to in convert:
+                v = props[name]
+                if v is not None:
+                    props[name] = to(v)
             version = None
             if extra:
                 version = int(r[base])
@@ -745,24 +750,33 @@ class SQLStore(SupplyStoreMixin, Store):
         state = self.assessment_state()
         if fresh(state, self.change_seq()):
             return {**state, "current": True}  # type: ignore[dict-item]
-        if not self._assess_lock.acquire(blocking=wait or state is None):
+        block = wait or state is None
+        if not self._assess_lock.acquire(blocking=block):
             return {**state, "current": False}  # type: ignore[dict-item]
-        try:  # one refresh at a time in this process
-            seq = self.change_seq()  # read before the parcels: a later write re-triggers
-            state = self.assessment_state()
-            if fresh(state, seq):
-                return {**state, "current": True}  # type: ignore[dict-item]
-            parcels = self.parcels_frame()
-            label = rs.label
-            assessed = {lang: assess(parcels, as_of, ruleset=rs, lang=lang) for lang in LANGS}
-            cols, rows = assessment_rows(assessed, as_of, label)
-            with self._tx() as cur:
-                cur.execute("DELETE FROM parcel_assessment")
-                self._insert_assessment(cur, cols, rows)
-                for k, v in (("as_of", as_of), ("ruleset", label), ("seq", str(seq))):
+        try:  # one refresh at a time in this process, and across processes (the store lock)
+            with self._assess_across(block) as got:
+                if not got:
+                    return {**state, "current": False}  # type: ignore[dict-item]
+                seq = self.change_seq()  # read before the parcels: a later write re-triggers
+                state = self.assessment_state()
+                if fresh(state, seq):  # made by another process while this one waited
+                    return {**state, "current": True}  # type: ignore[dict-item]
+                parcels = self.parcels_frame()
+                label = rs.label
+                assessed = {lang: assess(parcels, as_of, ruleset=rs, lang=lang)
+                            for lang in LANGS}
+                cols, rows = assessment_rows(assessed, as_of, label)
+                with self._tx() as cur:
+                    cur.execute("DELETE FROM parcel_assessment")
+                    self._insert_assessment(cur, cols, rows)
+                    for k, v in (("as_of", as_of), ("ruleset", label), ("seq", str(seq))):
+                        cur.execute(
+                            "INSERT INTO landuse_meta (key, value) VALUES (?, ?) ON CONFLICT "
+                            "(key) DO UPDATE SET value = excluded.value", (f"assessment_{k}", v))
                     cur.execute(
-                        "INSERT INTO landuse_meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
-                        "DO UPDATE SET value = excluded.value", (f"assessment_{k}", v))
+                        "INSERT INTO landuse_meta (key, value) VALUES ('assessment_runs', '1') "
+                        "ON CONFLICT (key) DO UPDATE SET value = "
+                        "CAST(CAST(landuse_meta.value AS INTEGER) + 1 AS TEXT)", ())
             return {"as_of": as_of, "ruleset": label, "seq": seq, "current": True}
         finally:
             self._assess_lock.release()
@@ -818,6 +832,29 @@ class SQLStore(SupplyStoreMixin, Store):
         keys = ("seq", "change", "changed_fields", "valid_from", "recorded_at", "recorded_by",
                 "version", "parent_ids")
         return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    @abc.abstractmethod
+    def _assess_across(self, block: bool) -> contextlib.AbstractContextManager[bool]:
+        """Context manager holding the store-wide lock of the assessment refresh, shared by
+        every process on the store; yields False when ``block`` is False and another
+        process holds it."""
+
+    def temporal_extent(self, collection: str) -> tuple[str, str] | None:
+        coll = self._collection(collection)
+        if coll.temporal is None:
+            return None
+        col = quote_ident(coll.temporal)
+        rows = self._fetch(f"SELECT MIN({col}), MAX({col}) FROM {quote_ident(coll.table)} "
+                           f"WHERE {col} IS NOT NULL", [])
+        if not rows or rows[0][0] is None:
+            return None
+        return str(rows[0][0])[:10], str(rows[0][1])[:10]
+
+    def assessment_runs(self) -> int:
+        """How many times the assessment table was made in this store (0 before the first):
+        several server processes on one store make it once per store version."""
+        rows = self._fetch("SELECT value FROM landuse_meta WHERE key = 'assessment_runs'", [])
+        return int(rows[0][0]) if rows else 0
 
     def audit_log(self, limit: int = 100, after: int = 0) -> list[dict[str, Any]]:
         rows = self._fetch(

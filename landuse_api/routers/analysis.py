@@ -23,7 +23,7 @@ from landuse_api import formats
 from landuse_api.deps import Reader, get_settings
 from landuse_api.derived import Derived
 from landuse_api.errors import ApiError
-from landuse_api.heavy import Answer, Heavy, bounded, respond
+from landuse_api.heavy import Answer, Heavy, Task, bounded, respond
 from landuse_api.routers.ogc import _disposition
 
 router = APIRouter(tags=["land 土地"])
@@ -95,7 +95,7 @@ def assessment(request: Request, *,
     default = get_settings(request).as_of or dt.date.today()
     day = _date(as_of, "as_of", default.isoformat())
     key = (d.store.change_seq(), "assessment", day, parcel_id, zone, lang, f)
-    return bounded(h, key, lambda: _assessment(d, day, parcel_id, zone, lang, f))
+    return bounded(h, key, (_assessment, (day, parcel_id, zone, lang, f)))
 
 
 def _assessment(d: Derived, day: str, parcel_id: str | None, zone: str | None, lang: str,
@@ -164,13 +164,11 @@ def reclamation_report(
     if hit is not None:
         return respond(hit, "hit")
 
-    def make() -> Answer:
-        return _report(d, start, end, zone, lang, f)
-
+    task: Task = (_report, (start, end, zone, lang, f))
     if d.store.count("parcels") > get_settings(request).job_min_parcels:
-        job = h.submit(key, make, f"reclamation report {start}..{end} {lang} {f}")
+        job = h.submit(key, task, f"reclamation report {start}..{end} {lang} {f}")
         return _job_response(request, job.id, job.status(), 202)
-    return respond(h.answer(key, make), "miss")
+    return respond(h.answer(key, task), "miss")
 
 
 def _report(d: Derived, start: str, end: str, zone: str | None, lang: str,
@@ -258,7 +256,7 @@ def indicators(*,
 ) -> Response:
     day = _date(as_of, "as_of", dt.date.today().isoformat())
     key = (d.store.change_seq(), "indicators", day, zone)
-    return bounded(h, key, lambda: _indicators(d, day, zone))
+    return bounded(h, key, (_indicators, (day, zone)))
 
 
 def _indicators(d: Derived, day: str, zone: str | None) -> Answer:
@@ -352,7 +350,7 @@ def changes_route(*,
     except LanduseError as e:
         raise ApiError(400, str(e), "known_at") from None
     key = (d.store.change_seq(), "changes", d1, d2, known, lang)
-    return bounded(h, key, lambda: _changes(d, d1, d2, known, lang))
+    return bounded(h, key, (_changes, (d1, d2, known, lang)))
 
 
 def _changes(d: Derived, d1: str, d2: str, known: str | None, lang: str) -> Answer:

@@ -14,6 +14,7 @@ import shapely
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
+from starlette.datastructures import URL, QueryParams
 
 from landuse.errors import GeometryError, SchemaError
 from landuse.store import COLLECTIONS, Feature, Page, Store, cql
@@ -21,8 +22,9 @@ from landuse.store import Query as StoreQuery
 from landuse_api import crs as crsmod
 from landuse_api import formats
 from landuse_api.deps import Editor, Reader, StoreDep, get_settings
+from landuse_api.derived import Derived
 from landuse_api.errors import ApiError
-from landuse_api.heavy import Answer, bounded
+from landuse_api.heavy import Answer, Task, bounded
 from landuse_api.settings import Settings
 
 router = APIRouter()
@@ -192,7 +194,26 @@ def _collection_doc(request: Request, store: Store, cid: str) -> dict[str, Any]:
     }
     if bounds:
         doc["extent"] = {"spatial": {"bbox": [list(bounds)], "crs": crsmod.CRS84}}
+    dates = request.app.state.derived.temporal_extent(cid)
+    if dates is not None:
+        doc.setdefault("extent", {})["temporal"] = temporal_extent(*dates)
     return doc
+
+
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+
+
+def temporal_extent(first: str, last: str) -> dict[str, Any]:
+    """A collection's ``extent.temporal`` (OGC API – Features Part 1, 7.14.1) from its first
+    and last date: one closed interval of RFC 3339 instants at the days' starts (the dates
+    carry no time; the ``datetime`` parameter compares them as dates).
+
+    Examples
+    --------
+    >>> temporal_extent("2019-03-01", "2023-10-31")["interval"]
+    [['2019-03-01T00:00:00Z', '2023-10-31T00:00:00Z']]
+    """
+    return {"interval": [[f"{first}T00:00:00Z", f"{last}T00:00:00Z"]], "trs": GREGORIAN}
 
 
 @router.get("/collections", summary="Collections 数据集")
@@ -428,22 +449,33 @@ def respond_features(request: Request, page: Page, *, fmt: str, crs_code: int | 
                      title: str, layer: str, filename: str | None, skip_geometry: bool,
                      extra_links: list[dict[str, str]] | None = None) -> Response:
     """Serialise a page in ``fmt`` with OGC links, Content-Crs and downloads' filenames."""
+    assessment = getattr(request.state, "assessment", None) if layer == "parcels" else None
+    return render_features(request.url, assessment, page, fmt=fmt, crs_code=crs_code,
+                           title=title, layer=layer, filename=filename,
+                           skip_geometry=skip_geometry, extra_links=extra_links)
+
+
+def render_features(url: URL, assessment: dict[str, Any] | None, page: Page, *, fmt: str,
+                    crs_code: int | None, title: str, layer: str, filename: str | None,
+                    skip_geometry: bool, extra_links: list[dict[str, str]] | None = None
+                    ) -> Response:
+    """:func:`respond_features` for the request ``url`` and the parcels' ``assessment``
+    state (what a worker process needs, no request)."""
     feats = page.features
     crs_uri = crsmod.crs_uri(crs_code)
     headers = {"Content-Crs": f"<{crs_uri}>"}
-    assessment = getattr(request.state, "assessment", None) if layer == "parcels" else None
     if assessment:
         headers["Landuse-Assessment"] = assessment_header(assessment)
-    links = [{"rel": "self", "href": str(request.url), "type": formats.MEDIA[fmt],
+    links = [{"rel": "self", "href": str(url), "type": formats.MEDIA[fmt],
               "title": "this page"}]
     for alt in ("json", "html", "csv", "geojson", "xlsx", "gpkg"):
         if alt != fmt:
             links.append({"rel": "alternate" if alt in PAGE_FORMATS else "enclosure",
-                          "href": str(request.url.include_query_params(f=alt)),
+                          "href": str(url.include_query_params(f=alt)),
                           "type": formats.MEDIA[alt], "title": alt})
     if page.next_key is not None:
         links.append({"rel": "next", "type": formats.MEDIA[fmt], "title": "next page 下一页",
-                      "href": str(request.url.include_query_params(
+                      "href": str(url.include_query_params(
                           cursor=encode_cursor(page.next_key)))})
     links += extra_links or []
     headers["Link"] = link_header(links)
@@ -461,7 +493,7 @@ def respond_features(request: Request, page: Page, *, fmt: str, crs_code: int | 
         return Response(data, media_type=formats.MEDIA[fmt], headers=headers)
     geoms = crsmod.to_output(storage_geoms, crs_code)
     if fmt == "html":
-        lang = "en" if request.query_params.get("lang") == "en" else "zh"
+        lang = "en" if QueryParams(url.query).get("lang") == "en" else "zh"
         note = _page_note(len(feats), page.number_matched, lang)
         return Response(formats.features_html(title, feats, links, note,
                                               COLLECTIONS.get(layer), lang),
@@ -531,20 +563,32 @@ def items(
         q.valid_at, q.known_at = past
     info = ensure_assessment(request) if collectionId == "parcels" and past is None else None
 
-    def page() -> Response:
-        return respond_features(
-            request, store.query(collectionId, q), fmt=fmt, crs_code=crs_code,
-            title=coll.title, layer=collectionId, filename=filename,
-            skip_geometry=skipGeometry,
-            extra_links=[{"rel": "collection", "type": "application/json",
-                          "href": f"{_base(request)}/collections/{collectionId}"}])
-
+    extra = [{"rel": "collection", "type": "application/json",
+              "href": f"{_base(request)}/collections/{collectionId}"}]
     if fmt in formats.DOWNLOADS and q.limit > get_settings(request).max_limit:
         # a download of more than a page: cached until a write and bounded (landuse_api.heavy)
         key = (store.change_seq(), "items", str(request.url), dt.date.today().isoformat(),
                None if info is None else (info["as_of"], info["current"]))
-        return bounded(request.app.state.heavy, key, lambda: Answer.of(page()))
-    return page()
+        assessment = getattr(request.state, "assessment", None) \
+            if collectionId == "parcels" else None
+        task: Task = (_download, (collectionId, q, str(request.url), assessment, fmt,
+                                  crs_code, filename, skipGeometry, extra))
+        return bounded(request.app.state.heavy, key, task)
+    return respond_features(
+        request, store.query(collectionId, q), fmt=fmt, crs_code=crs_code, title=coll.title,
+        layer=collectionId, filename=filename, skip_geometry=skipGeometry, extra_links=extra)
+
+
+def _download(d: Derived, collection_id: str, q: StoreQuery, url: str,
+              assessment: dict[str, Any] | None, fmt: str, crs_code: int | None,
+              filename: str | None, skip_geometry: bool,
+              extra_links: list[dict[str, str]]) -> Answer:
+    """A download of more than a page, as a heavy task (landuse_api.heavy)."""
+    page = d.store.query(collection_id, q)
+    return Answer.of(render_features(
+        URL(url), assessment, page, fmt=fmt, crs_code=crs_code,
+        title=_collection(collection_id).title, layer=collection_id, filename=filename,
+        skip_geometry=skip_geometry, extra_links=extra_links))
 
 
 def _page_note(n: int, matched: int | None, lang: str) -> str:

@@ -303,6 +303,29 @@ def test_assessment_fields_are_queryable_on_the_sample_park(  # type: ignore[no-
     assert sample_store.assessment_state()["as_of"] == "2010-01-01"  # type: ignore[index]
 
 
+def test_a_refresh_in_another_process_is_waited_for_or_read_past(loaded: Store,
+                                                                  store_target: str) -> None:
+    first = loaded.refresh_assessment("2023-10-31")
+    loaded.add_key("viewer")  # a write: the table is now behind the store
+    other = open_store(store_target)  # another connection: as another server process
+    try:
+        with other._assess_across(True) as got:  # type: ignore[attr-defined]
+            assert got
+            # its refresh is running: a reader gets the previous table at once, marked
+            seen = loaded.refresh_assessment("2023-10-31", wait=False)
+            assert seen == {**first, "current": False}
+            # and a refresh of this process does not start beside it
+            with loaded._assess_across(False) as mine:  # type: ignore[attr-defined]
+                assert not mine
+        # the other process makes it ...
+        other.refresh_assessment("2023-10-31")
+    finally:
+        other.close()
+    # ... so this one finds it made: one run per store version in all
+    assert loaded.refresh_assessment("2023-10-31")["seq"] == loaded.change_seq()
+    assert loaded.assessment_runs() == 2
+
+
 def test_refresh_is_a_no_op_while_the_store_is_unchanged(loaded: Store) -> None:
     first = loaded.refresh_assessment("2023-10-31")
     assert first.pop("current") is True
@@ -314,6 +337,7 @@ def test_refresh_is_a_no_op_while_the_store_is_unchanged(loaded: Store) -> None:
         seen = loaded.refresh_assessment("2023-10-31", wait=False)
     assert seen == {**first, "current": False}
     assert loaded.refresh_assessment("2023-10-31")["seq"] == loaded.change_seq() > first["seq"]
+    assert loaded.assessment_runs() == 2  # made for each store version, not for each call
     page = loaded.query_parcels(StoreQuery(equals={"idle_type": "none"}, limit=1000,
                                            skip_geometry=True))
     assert page.features and all(f.properties["idle_type"] == "none" for f in page.features)

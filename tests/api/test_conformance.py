@@ -214,6 +214,28 @@ def test_collections_metadata(loaded: Store) -> None:
         assert col["extent"]["spatial"]["bbox"][0][:2] == pytest.approx([120.5, 30.2])
 
 
+def test_collections_with_dates_give_their_temporal_extent(loaded: Store) -> None:
+    """Part 1, 7.14.1 extent.temporal: one interval, first to last date of the collection's
+    temporal property. By hand from tests.builders: supply dates 20{10+i%12}-0{1+i%9}-15 for
+    i = 0..59 run from i=0 (2010-01-15) to the year 2021 (i%12 = 11: i = 11, 23, 35, 47,
+    59), whose latest month is 1 + 35%9 = 9 (2021-09-15); the ledger's two events are dated
+    2023-03-01 and 2023-04-01."""
+    c = client(loaded)
+    want = {"parcels": [["2010-01-15T00:00:00Z", "2021-09-15T00:00:00Z"]],
+            "ledger": [["2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z"]]}
+    gregorian = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+    listed = {col["id"]: col for col in c.get("/collections").json()["collections"]}
+    for cid, interval in want.items():
+        for doc in (listed[cid], c.get(f"/collections/{cid}").json()):
+            assert doc["extent"]["temporal"] == {"interval": interval, "trs": gregorian}
+    # a later event (a write) moves the ledger's end at once
+    loaded.append_events([({"event_id": "E9001", "parcel_id": "P0003",
+                            "event_date": "2024-01-02", "stage": "investigating"}, None)],
+                         actor="test")
+    assert c.get("/collections/ledger").json()["extent"]["temporal"]["interval"] == [
+        ["2023-03-01T00:00:00Z", "2024-01-02T00:00:00Z"]]
+
+
 @pytest.mark.parametrize("collection", ["parcels", "ledger"])
 def test_items_response_is_geojson(loaded: Store, collection: str) -> None:
     """/ats/core/fc-response, /ats/geojson/content: a FeatureCollection of Features, each

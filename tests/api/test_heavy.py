@@ -173,11 +173,30 @@ def test_one_heavy_at_a_time_then_503_with_retry_after(pg_target: str) -> None:
             assert result.status_code == 409
             # light requests are not bounded
             assert c.get("/collections/parcels/items?limit=2").status_code == 200
+            # the report is made out of the request process, in a worker process of its own
+            workers = [pid for pid, cmd in server.children().items() if "spawn_main" in cmd]
+            assert len(workers) == 1
             lock.rollback()
             assert _wait_job(c, job.headers["Location"])["status"] == "done"
             assert c.get("/indicators?as_of=2023-12-31").status_code == 200
     finally:
         server.stop()
+    # the worker processes end with the server
+    assert all(_ended(pid) for pid in workers)
+
+
+def _ended(pid: int) -> bool:
+    """Whether process ``pid`` has ended (gone, or a zombie nobody reaped), waiting a
+    bounded while."""
+    for _ in range(600):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_deadline_gives_504_naming_the_setting(pg_target: str) -> None:

@@ -62,8 +62,10 @@ def free_port() -> int:
 class Server:
     """``landuse serve`` in a subprocess on a free loopback port."""
 
-    def __init__(self, target: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, target: str, env: dict[str, str] | None = None,
+                 args: list[str] | None = None) -> None:
         self.target = target
+        self.args = args or []
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -74,6 +76,7 @@ class Server:
         args = [sys.executable, "-m", "landuse", "serve", "--port", str(self.port)]
         args += ["--database", self.target] if self.target.startswith("postgresql") \
             else [self.target]
+        args += self.args
         self.proc = subprocess.Popen(args, env=self.env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         deadline = time.monotonic() + 180  # only a hung start fails; a busy machine waits
@@ -101,6 +104,16 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+
+    def children(self) -> dict[int, str]:
+        """The server's child processes (e.g. its heavy-work pool): PID -> command line."""
+        assert self.proc is not None
+        out: dict[int, str] = {}
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            for pid in (task / "children").read_text().split():
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                out[int(pid)] = cmd.decode(errors="replace")
+        return out
 
     def rss_kb(self) -> int:
         assert self.proc is not None
