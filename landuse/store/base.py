@@ -108,13 +108,21 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def assessment_state(self) -> dict[str, Any] | None:
-        """The materialised assessment: ``{as_of, ruleset, seq}`` (None before the first)."""
+        """The materialised assessment: ``{as_of, ruleset, seq, ranks_stale}`` (None before
+        the first); ``ranks_stale``: patched since the last whole assessment in a way that
+        may have moved the 亩均 ranks and classes of parcels not re-assessed."""
 
     @abc.abstractmethod
-    def refresh_assessment(self, as_of: str, ruleset: Any = None,
-                           wait: bool = True) -> dict[str, Any]:
+    def refresh_assessment(self, as_of: str, ruleset: Any = None, wait: bool = True,
+                           exact_ranks: bool = False) -> dict[str, Any]:
         """Make table ``parcel_assessment`` hold ``landuse.rules.assess`` of the parcels as of
         ``as_of``; a no-op when it already does for the store's current change sequence.
+
+        When the table is of the same date and ruleset and only ledger events, parcel edits
+        and key changes were written since, only the parcels they touched are re-assessed
+        (:func:`landuse.rules.reassess`); if that leaves the zone's 亩均 ranks possibly
+        moved, the state says ``ranks_stale`` until a refresh with ``exact_ranks=True``
+        (which makes the whole table again; any other write does too).
 
         Returns the state of the table (:meth:`assessment_state`) plus ``current``. With
         ``wait=False``, while another thread is refreshing, the table as it is (the previous

@@ -236,6 +236,7 @@ def _schema_sql() -> list[str]:
         "CREATE INDEX ledger_parcel ON ledger (parcel_id)",
         "CREATE INDEX parcels_holder ON parcels (holder)",
         "CREATE INDEX parcels_zone ON parcels (zone)",
+        "CREATE INDEX parcels_credit_code ON parcels (credit_code)",
         f"INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
         f"VALUES ('parcels', 'features', 'parcels', '宗地 parcels', {STORAGE_SRID})",
         f"INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
@@ -315,6 +316,10 @@ class GeoPackageStore(SQLStore):
             [r[1] for r in self._fetch("PRAGMA table_info(parcels)", [])])
         have_led = [r[1] for r in self._fetch("PRAGMA table_info(ledger)", [])]
         upgrade += _ledger_upgrade_sql(have_led)
+        if not self._fetch("SELECT name FROM sqlite_master WHERE name = 'parcels_credit_code'",
+                           []):  # stores of older versions (as PostGIS migration 015)
+            upgrade.append("CREATE INDEX IF NOT EXISTS parcels_credit_code ON parcels "
+                           "(credit_code)")
         if upgrade:
             with self._tx() as cur:
                 for stmt in upgrade:

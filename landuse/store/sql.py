@@ -36,6 +36,7 @@ from landuse.store.keyset import check_cursor, keyset_condition, order_keys, quo
 from landuse.store.prepare import (
     assessment_rows,
     assessment_table,
+    features_frame,
     ledger_pairs,
     parcel_changes,
     prepare_parcels,
@@ -520,11 +521,13 @@ class SQLStore(Store):
     def assessment_state(self) -> dict[str, Any] | None:
         rows = self._fetch(
             "SELECT key, value FROM landuse_meta WHERE key IN "
-            "('assessment_as_of', 'assessment_ruleset', 'assessment_seq')", [])
+            "('assessment_as_of', 'assessment_ruleset', 'assessment_seq', "
+            "'assessment_ranks_stale')", [])
         meta = {str(k).removeprefix("assessment_"): v for k, v in rows}
-        if len(meta) < 3:
+        if not {"as_of", "ruleset", "seq"} <= set(meta):
             return None
-        return {"as_of": meta["as_of"], "ruleset": meta["ruleset"], "seq": int(meta["seq"])}
+        return {"as_of": meta["as_of"], "ruleset": meta["ruleset"], "seq": int(meta["seq"]),
+                "ranks_stale": meta.get("ranks_stale") == "1"}
 
     def assessment_frame(self, lang: str = "zh") -> pd.DataFrame:
         names = [c.name for c in ASSESSMENT]
@@ -540,9 +543,9 @@ class SQLStore(Store):
             f"INSERT INTO parcel_assessment ({', '.join(quote_ident(c) for c in cols)}) "
             f"VALUES ({', '.join('?' for _ in cols)})", rows)
 
-    def refresh_assessment(self, as_of: str, ruleset: Any = None,
-                           wait: bool = True) -> dict[str, Any]:
-        from landuse.rules import Ruleset, assess, default_ruleset, load_ruleset
+    def refresh_assessment(self, as_of: str, ruleset: Any = None, wait: bool = True,
+                           exact_ranks: bool = False) -> dict[str, Any]:
+        from landuse.rules import Ruleset, default_ruleset, load_ruleset
 
         as_of = dt.date.fromisoformat(str(as_of)[:10]).isoformat()
         if isinstance(ruleset, Ruleset):
@@ -552,7 +555,8 @@ class SQLStore(Store):
 
         def fresh(state: dict[str, Any] | None, seq: int) -> bool:
             return (state is not None and state["seq"] == seq and state["as_of"] == as_of
-                    and state["ruleset"] == rs.label)
+                    and state["ruleset"] == rs.label
+                    and not (exact_ranks and state["ranks_stale"]))
 
         state = self.assessment_state()
         if fresh(state, self.change_seq()):
@@ -564,20 +568,133 @@ class SQLStore(Store):
             state = self.assessment_state()
             if fresh(state, seq):
                 return {**state, "current": True}  # type: ignore[dict-item]
-            parcels = self.parcels_frame()
-            label = rs.label
-            assessed = {lang: assess(parcels, as_of, ruleset=rs, lang=lang) for lang in LANGS}
-            cols, rows = assessment_rows(assessed, as_of, label)
-            with self._tx() as cur:
-                cur.execute("DELETE FROM parcel_assessment")
-                self._insert_assessment(cur, cols, rows)
-                for k, v in (("as_of", as_of), ("ruleset", label), ("seq", str(seq))):
-                    cur.execute(
-                        "INSERT INTO landuse_meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
-                        "DO UPDATE SET value = excluded.value", (f"assessment_{k}", v))
-            return {"as_of": as_of, "ruleset": label, "seq": seq, "current": True}
+            if (state is not None and not exact_ranks and state["as_of"] == as_of
+                    and state["ruleset"] == rs.label):
+                patched = self._patch_assessment(state, seq, rs)
+                if patched is not None:
+                    return {**patched, "current": True}
+            return {**self._full_assessment(as_of, rs, seq), "current": True}
         finally:
             self._assess_lock.release()
+
+    def _set_assessment_meta(self, cur: Any, values: dict[str, str]) -> None:
+        for k, v in values.items():
+            cur.execute(
+                "INSERT INTO landuse_meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                "DO UPDATE SET value = excluded.value", (f"assessment_{k}", v))
+
+    def _full_assessment(self, as_of: str, rs: Any, seq: int) -> dict[str, Any]:
+        """Assess every parcel and replace the whole table (the zone's ranks exact)."""
+        from landuse.rules import assess
+
+        parcels = self.parcels_frame()
+        label = rs.label
+        assessed = {lang: assess(parcels, as_of, ruleset=rs, lang=lang) for lang in LANGS}
+        cols, rows = assessment_rows(assessed, as_of, label)
+        with self._tx() as cur:
+            cur.execute("DELETE FROM parcel_assessment")
+            self._insert_assessment(cur, cols, rows)
+            self._set_assessment_meta(cur, {"as_of": as_of, "ruleset": label,
+                                            "seq": str(seq), "ranks_stale": "0"})
+        return {"as_of": as_of, "ruleset": label, "seq": seq, "ranks_stale": False}
+
+    # incremental refresh (issue 15) ---------------------------------------------------------
+    patch_max_writes = 1000
+    """Above this many writes since the table was made, it is made again whole."""
+
+    def _touched_since(self, after: int, upto: int) -> set[str] | None:
+        """The parcels the writes after audit record ``after`` (up to ``upto``) touched: a
+        ledger event's parcel, an edited parcel; keys touch none. None when a write may
+        change more (a load, an action this engine does not know) or there are too many."""
+        if upto - after > self.patch_max_writes:
+            return None
+        ph = self.placeholder
+        rows = self._fetch(f"SELECT action, target, detail FROM audit WHERE seq > {ph} AND "
+                           f"seq <= {ph}", [int(after), int(upto)])
+        ids: set[str] = set()
+        for action, target, detail in rows:
+            if str(action).startswith("key."):
+                continue
+            if action == "parcel.update":
+                ids.add(str(target))
+                continue
+            d = json.loads(detail) if isinstance(detail, str) else detail
+            if action != "ledger.append" or not isinstance(d, dict) or not d.get("parcel_id"):
+                return None
+            ids.add(str(d["parcel_id"]))
+        return ids
+
+    def _context_parcels(self, ids: set[str]) -> gpd.GeoDataFrame:
+        """The parcels ``ids`` and every parcel sharing their credit code or holder (a
+        superset of their enterprises' parcels, :func:`landuse.rules.incremental.context_ids`)."""
+        names = COLLECTIONS["parcels"].names
+
+        def frame(node: cql.Node) -> gpd.GeoDataFrame:
+            feats, after = [], None
+            while True:
+                page = self.query("parcels", Query(filter=node, limit=10_000, after=after,
+                                                   properties=names))
+                feats += page.features
+                if page.next_key is None:
+                    return features_frame(feats, COLLECTIONS["parcels"], geo=True)
+                after = page.next_key
+
+        touched = frame(cql.In("parcel_id", tuple(sorted(ids))))
+        parts: list[cql.Node] = [cql.In("parcel_id", tuple(sorted(ids)))]
+        for name in ("credit_code", "holder"):
+            vals = sorted({str(v) for v in touched[name].dropna() if str(v).strip()})
+            if vals:
+                parts.append(cql.In(name, tuple(vals)))
+        return touched if len(parts) == 1 else frame(cql.Or(tuple(parts)))
+
+    def _assessment_of(self, ids: list[str], lang: str) -> pd.DataFrame:
+        names = [c.name for c in ASSESSMENT]
+        cols = ", ".join(quote_ident(stored_column(n, lang)) for n in names)
+        rows: list[tuple[Any, ...]] = []
+        ph = self.placeholder
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            rows += self._fetch(f"SELECT parcel_id, {cols}, as_of, ruleset FROM "
+                                f"parcel_assessment WHERE parcel_id IN "
+                                f"({', '.join([ph] * len(part))})", part)
+        return assessment_table(rows)
+
+    def _patch_assessment(self, state: dict[str, Any], seq: int,
+                          rs: Any) -> dict[str, Any] | None:
+        """Bring the table from ``state`` to ``seq`` by re-assessing only the parcels the
+        writes in between touched (:func:`landuse.rules.reassess`); None when it cannot
+        (then the caller makes it whole)."""
+        from landuse.rules import reassess
+
+        touched = self._touched_since(int(state["seq"]), seq)
+        if touched is None:
+            return None
+        as_of, label = state["as_of"], rs.label
+        stale = bool(state["ranks_stale"])
+        if touched:
+            ctx = self._context_parcels(touched)
+            touched &= set(ctx["parcel_id"])  # an event of a parcel no longer registered
+        if touched:
+            ids = ctx["parcel_id"].astype(str).tolist()
+            out = {}
+            for lang in LANGS:
+                prev = self._assessment_of(ids, lang)
+                if len(prev) != len(ids):
+                    return None  # a parcel without a row: make the table whole
+                out[lang] = reassess(prev, ctx, touched, as_of, rs, lang)
+            stale = stale or any(r.ranks_stale for r in out.values())
+            cols, rows = assessment_rows({k: v.rows for k, v in out.items()}, as_of, label)
+            new_ids = [r[0] for r in rows]
+        with self._tx() as cur:
+            if touched:
+                for i in range(0, len(new_ids), 500):
+                    part = new_ids[i : i + 500]
+                    cur.execute("DELETE FROM parcel_assessment WHERE parcel_id IN "
+                                f"({', '.join('?' for _ in part)})", part)
+                self._insert_assessment(cur, cols, rows)
+            self._set_assessment_meta(cur, {"seq": str(seq),
+                                            "ranks_stale": "1" if stale else "0"})
+        return {"as_of": as_of, "ruleset": label, "seq": seq, "ranks_stale": stale}
 
     def audit_log(self, limit: int = 100, after: int = 0) -> list[dict[str, Any]]:
         rows = self._fetch(
