@@ -31,11 +31,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from landuse.rules.assess import assess
+from landuse.rules.assess import assess_languages
 from landuse.rules.ruleset import Ruleset
 from landuse.standard import ASSESSMENT_COLUMNS
 
-__all__ = ["Reassessed", "context_ids", "enterprise_keys", "reassess"]
+__all__ = ["Reassessed", "context_ids", "enterprise_keys", "reassess", "reassess_languages"]
 
 
 @dataclass
@@ -126,10 +126,27 @@ def reassess(
     KeyError
         A touched id is not in ``parcels``, or a held parcel has no previous row.
     """
+    return reassess_languages({lang: assessed}, parcels, parcel_ids, as_of, ruleset)[lang]
+
+
+def reassess_languages(
+    assessed: dict[str, pd.DataFrame],
+    parcels: gpd.GeoDataFrame,
+    parcel_ids: Iterable[str],
+    as_of: Any,
+    ruleset: Ruleset | str | None = None,
+) -> dict[str, Reassessed]:
+    """:func:`reassess` in the languages of ``assessed`` (``{lang: previous}``) at once:
+    the rules run once for the context."""
     ctx_ids = context_ids(parcels, parcel_ids)
     pid = parcels["parcel_id"].astype(str)
     ctx = parcels[pid.isin(ctx_ids).to_numpy()]
-    rows = assess(ctx, as_of, ruleset=ruleset, lang=lang)
+    made = assess_languages(ctx, as_of, ruleset=ruleset, langs=tuple(assessed))
+    return {lang: _hold(made[lang], assessed[lang]) for lang in assessed}
+
+
+def _hold(rows: gpd.GeoDataFrame, assessed: pd.DataFrame) -> Reassessed:
+    """Keep the previous rows of the parcels of rated enterprises; say if ranks are stale."""
     prev = pd.DataFrame(assessed).assign(parcel_id=lambda d: d["parcel_id"].astype(str))
     prev = prev.set_index("parcel_id")
     ids = rows["parcel_id"].astype(str).to_numpy(dtype=object)

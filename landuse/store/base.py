@@ -129,6 +129,11 @@ class Store(abc.ABC):
         assessment, which readers keep seeing until the refresh commits) is returned at once
         with ``current`` False instead of waiting."""
 
+    def writes_since(self, after: int, upto: int) -> dict[str, set[str]] | None:
+        """What the writes between two change sequences touched (``{"parcels", "events"}``
+        ids), or None when unknown or more than that; a backend that cannot tell says None."""
+        return None
+
     @abc.abstractmethod
     def assessment_frame(self, lang: str = "zh") -> pd.DataFrame:
         """The materialised assessment, one row per parcel in register order: ``parcel_id``,

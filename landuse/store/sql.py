@@ -585,11 +585,11 @@ class SQLStore(Store):
 
     def _full_assessment(self, as_of: str, rs: Any, seq: int) -> dict[str, Any]:
         """Assess every parcel and replace the whole table (the zone's ranks exact)."""
-        from landuse.rules import assess
+        from landuse.rules.assess import assess_languages
 
         parcels = self.parcels_frame()
         label = rs.label
-        assessed = {lang: assess(parcels, as_of, ruleset=rs, lang=lang) for lang in LANGS}
+        assessed = assess_languages(parcels, as_of, ruleset=rs, langs=LANGS)
         cols, rows = assessment_rows(assessed, as_of, label)
         with self._tx() as cur:
             cur.execute("DELETE FROM parcel_assessment")
@@ -602,27 +602,34 @@ class SQLStore(Store):
     patch_max_writes = 1000
     """Above this many writes since the table was made, it is made again whole."""
 
-    def _touched_since(self, after: int, upto: int) -> set[str] | None:
-        """The parcels the writes after audit record ``after`` (up to ``upto``) touched: a
-        ledger event's parcel, an edited parcel; keys touch none. None when a write may
-        change more (a load, an action this engine does not know) or there are too many."""
+    def writes_since(self, after: int, upto: int) -> dict[str, set[str]] | None:
+        """What the writes after audit record ``after`` (up to ``upto``) touched:
+        ``{"parcels": ids, "events": event ids}`` (a ledger event touches its parcel, an
+        edit its parcel, a key change nothing). None when a write may have changed more
+        (a load, an action this engine does not know) or there are more than
+        :attr:`patch_max_writes`."""
         if upto - after > self.patch_max_writes:
             return None
         ph = self.placeholder
         rows = self._fetch(f"SELECT action, target, detail FROM audit WHERE seq > {ph} AND "
                            f"seq <= {ph}", [int(after), int(upto)])
-        ids: set[str] = set()
+        out: dict[str, set[str]] = {"parcels": set(), "events": set()}
         for action, target, detail in rows:
             if str(action).startswith("key."):
                 continue
             if action == "parcel.update":
-                ids.add(str(target))
+                out["parcels"].add(str(target))
                 continue
             d = json.loads(detail) if isinstance(detail, str) else detail
             if action != "ledger.append" or not isinstance(d, dict) or not d.get("parcel_id"):
                 return None
-            ids.add(str(d["parcel_id"]))
-        return ids
+            out["parcels"].add(str(d["parcel_id"]))
+            out["events"].add(str(target))
+        return out
+
+    def _touched_since(self, after: int, upto: int) -> set[str] | None:
+        w = self.writes_since(after, upto)
+        return None if w is None else w["parcels"]
 
     def _context_parcels(self, ids: set[str]) -> gpd.GeoDataFrame:
         """The parcels ``ids`` and every parcel sharing their credit code or holder (a
@@ -639,13 +646,18 @@ class SQLStore(Store):
                     return features_frame(feats, COLLECTIONS["parcels"], geo=True)
                 after = page.next_key
 
-        touched = frame(cql.In("parcel_id", tuple(sorted(ids))))
+        keys: list[tuple[Any, ...]] = []
+        todo, ph = sorted(ids), self.placeholder
+        for i in range(0, len(todo), 500):
+            part = todo[i : i + 500]
+            keys += self._fetch('SELECT "credit_code", "holder" FROM parcels WHERE "parcel_id" '
+                                f"IN ({', '.join([ph] * len(part))})", part)
         parts: list[cql.Node] = [cql.In("parcel_id", tuple(sorted(ids)))]
-        for name in ("credit_code", "holder"):
-            vals = sorted({str(v) for v in touched[name].dropna() if str(v).strip()})
+        for k, name in enumerate(("credit_code", "holder")):
+            vals = sorted({str(r[k]) for r in keys if r[k] is not None and str(r[k]).strip()})
             if vals:
                 parts.append(cql.In(name, tuple(vals)))
-        return touched if len(parts) == 1 else frame(cql.Or(tuple(parts)))
+        return frame(parts[0] if len(parts) == 1 else cql.Or(tuple(parts)))
 
     def _assessment_of(self, ids: list[str], lang: str) -> pd.DataFrame:
         names = [c.name for c in ASSESSMENT]
@@ -664,7 +676,7 @@ class SQLStore(Store):
         """Bring the table from ``state`` to ``seq`` by re-assessing only the parcels the
         writes in between touched (:func:`landuse.rules.reassess`); None when it cannot
         (then the caller makes it whole)."""
-        from landuse.rules import reassess
+        from landuse.rules.incremental import reassess_languages
 
         touched = self._touched_since(int(state["seq"]), seq)
         if touched is None:
@@ -676,12 +688,10 @@ class SQLStore(Store):
             touched &= set(ctx["parcel_id"])  # an event of a parcel no longer registered
         if touched:
             ids = ctx["parcel_id"].astype(str).tolist()
-            out = {}
-            for lang in LANGS:
-                prev = self._assessment_of(ids, lang)
-                if len(prev) != len(ids):
-                    return None  # a parcel without a row: make the table whole
-                out[lang] = reassess(prev, ctx, touched, as_of, rs, lang)
+            prev = {lang: self._assessment_of(ids, lang) for lang in LANGS}
+            if any(len(p) != len(ids) for p in prev.values()):
+                return None  # a parcel without a row: make the table whole
+            out = reassess_languages(prev, ctx, touched, as_of, rs)
             stale = stale or any(r.ranks_stale for r in out.values())
             cols, rows = assessment_rows({k: v.rows for k, v in out.items()}, as_of, label)
             new_ids = [r[0] for r in rows]

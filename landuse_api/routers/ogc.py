@@ -407,8 +407,9 @@ def assessment_header(info: dict[str, Any]) -> str:
     """The ``Landuse-Assessment`` header value: ``as_of=YYYY-MM-DD; ruleset="..."``."""
     from urllib.parse import quote
 
+    stale = "; ranks_stale=true" if info.get("ranks_stale") else ""
     return (f'as_of={info["as_of"]}; ruleset="{quote(info["ruleset"], safe=" .-_")}"; '
-            f'current={"true" if info["current"] else "false"}')
+            f'current={"true" if info["current"] else "false"}{stale}')
 
 
 def _filename(name: str | None, default: str, fmt: str) -> str:
@@ -536,7 +537,8 @@ def items(
     if fmt in formats.DOWNLOADS and q.limit > get_settings(request).max_limit:
         # a download of more than a page: cached until a write and bounded (landuse_api.heavy)
         key = (store.change_seq(), "items", str(request.url), dt.date.today().isoformat(),
-               None if info is None else (info["as_of"], info["current"]))
+               None if info is None else (info["as_of"], info["current"],
+                                          info.get("ranks_stale")))
         return bounded(request.app.state.heavy, key, lambda: Answer.of(page()))
     return page()
 
