@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from landuse import __version__
 from landuse.store import Store, open_store
+from landuse_api import workbench
 from landuse_api.derived import Derived
 from landuse_api.errors import add_exception_handlers, problem
 from landuse_api.heavy import Heavy
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(ogc.router, tags=["OGC API – Features"])
     app.include_router(land.router)
     app.include_router(analysis.router)
+    app.include_router(workbench.router)
     _add_oas30(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,

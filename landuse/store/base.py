@@ -61,6 +61,34 @@ class Store(abc.ABC):
         """Parcels intersecting ``geom`` (storage CRS), in fid order."""
         return self.query("parcels", Query(intersects=geom, limit=limit)).features
 
+    def count_and_mu(self, q: Query) -> tuple[int, float]:
+        """How many parcels match ``q`` (its filters; paging ignored) and their area in 亩
+        (the assessment's ``area_mu``)."""
+        n, mu, after = 0, 0.0, None
+        while True:
+            page = self.query("parcels", Query(bbox=q.bbox, equals=q.equals, filter=q.filter,
+                                               intersects=q.intersects, limit=10_000,
+                                               after=after, properties=["area_mu"],
+                                               skip_geometry=True))
+            n += len(page.features)
+            mu += sum(float(f.properties.get("area_mu") or 0) for f in page.features)
+            if page.next_key is None:
+                return n, mu
+            after = page.next_key
+
+    def zones(self) -> list[str]:
+        """The sub-parks (``zone``) the register names, sorted."""
+        found: set[str] = set()
+        after = None
+        while True:
+            page = self.query("parcels", Query(limit=10_000, after=after, properties=["zone"],
+                                               skip_geometry=True))
+            found |= {str(f.properties["zone"]) for f in page.features
+                      if f.properties.get("zone")}
+            if page.next_key is None:
+                return sorted(found)
+            after = page.next_key
+
     @abc.abstractmethod
     def search(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
         """Typeahead: parcels whose id starts with, or holder contains, ``text``."""

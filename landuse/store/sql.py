@@ -242,6 +242,20 @@ class SQLStore(Store):
             next_key = (*last[nsel : nsel + len(keys) - 1], int(last[0]))
         return Page(feats, next_key, count)
 
+    def zones(self) -> list[str]:
+        rows = self._fetch('SELECT DISTINCT "zone" FROM parcels WHERE "zone" IS NOT NULL '
+                           'ORDER BY "zone"', [])
+        return [str(r[0]) for r in rows if str(r[0]).strip()]
+
+    def count_and_mu(self, q: Query) -> tuple[int, float]:
+        coll = COLLECTIONS["parcels"]
+        parts, params = self._where(coll, q)
+        sql = f'SELECT COUNT(*), SUM("area_mu") FROM {self._source(coll, q.lang)}'
+        if parts:
+            sql += " WHERE " + " AND ".join(parts)
+        r = self._fetch(sql, params)[0]
+        return int(r[0]), float(r[1] or 0.0)
+
     def _rows_to_features(
         self,
         coll: Collection,

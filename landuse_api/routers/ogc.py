@@ -158,6 +158,8 @@ def landing(request: Request, *, f: Annotated[str | None, Query()] = None,
              "title": "conformance"},
             {"rel": "data", "href": f"{base}/collections", "type": "application/json",
              "title": "collections 数据集"},
+            {"rel": "related", "href": f"{base}/app", "type": "text/html",
+             "title": "workbench 工作台 (find, judge, record, report)"},
         ],
     }
     return _doc(request, f, settings.title, body)
