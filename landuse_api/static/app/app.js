@@ -62,7 +62,7 @@
       var list = sel.dataset.codes, keep = sel.value;
       sel.innerHTML = "";
       var any = document.createElement("option");
-      any.value = ""; text(any, w("any")); sel.appendChild(any);
+      any.value = ""; text(any, sel.closest("#record") ? "—" : w("any")); sel.appendChild(any);
       Object.keys(S.W.codes[list]).forEach(function (c) {
         var o = document.createElement("option"); o.value = c; text(o, S.W.codes[list][c]);
         sel.appendChild(o);
