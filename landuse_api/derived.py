@@ -28,8 +28,9 @@ __all__ = ["Derived"]
 class Derived:
     """Per-app cache of the frames, assessments and tiled maps of a store."""
 
-    def __init__(self, store: Store, size: int = 6) -> None:
+    def __init__(self, store: Store, size: int = 6, incremental: bool = True) -> None:
         self.store = store
+        self.incremental = incremental  # False: every refresh makes the whole assessment
         self.size = size
         self.lock = threading.RLock()
         self.cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
@@ -55,7 +56,8 @@ class Derived:
         v = self.store.change_seq()
 
         def make() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-            patched = patch_frames(self.store, self._older("frames", v), v)
+            older = self._older("frames", v) if self.incremental else None
+            patched = patch_frames(self.store, older, v)
             return patched or (self.store.parcels_frame(), self.store.ledger_frame())
 
         return self._get(("frames", v), make)
@@ -72,7 +74,7 @@ class Derived:
         v = self.store.change_seq()
 
         def make() -> gpd.GeoDataFrame:
-            old = self._older("assessed", v, as_of, lang)
+            old = self._older("assessed", v, as_of, lang) if self.incremental else None
             patched = None if old is None else patch_assessed(self.store, old, parcels,
                                                               as_of, lang, v)
             return patched if patched is not None else assess(parcels, as_of, lang=lang)
@@ -93,7 +95,8 @@ class Derived:
         The table holds one date at a time: it is made for ``as_of`` first when it holds
         another, and read again if a request for another date remade it in between."""
         for _ in range(5):
-            self.ranks.after(self.store.refresh_assessment(as_of, wait=True))
+            self.ranks.after(self.store.refresh_assessment(
+                as_of, wait=True, exact_ranks=not self.incremental))
             table = self.store.assessment_frame(lang)
             if (table["as_of"] == as_of).all():
                 break
@@ -114,7 +117,7 @@ class Derived:
         did not touch may be behind until the whole refresh started in the background
         (:class:`landuse_api.refresh.LazyRanks`) commits."""
         day = (as_of or dt.date.today()).isoformat()
-        state = self.store.refresh_assessment(day, wait=wait)
+        state = self.store.refresh_assessment(day, wait=wait, exact_ranks=not self.incremental)
         self.ranks.after(state)
         return {"as_of": state["as_of"], "ruleset": state["ruleset"],
                 "current": state["current"], "ranks_stale": bool(state.get("ranks_stale"))}

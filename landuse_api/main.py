@@ -131,7 +131,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.settings = settings
     app.state.store = the_store
-    app.state.derived = Derived(the_store)
+    app.state.derived = Derived(the_store, incremental=settings.incremental)
     app.state.heavy = Heavy(settings)
     add_exception_handlers(app)
     app.include_router(ogc.router, tags=["OGC API – Features"])

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
                                  "parcels run as jobs (202 and /jobs/{id})")
     jobs_kept: int = Field(default=100, ge=1, description="finished jobs remembered")
     warm: bool = Field(default=True, description="make the assessment when the server starts")
+    incremental: bool = Field(default=True, description="after a write re-assess only the "
+                              "parcels it touched (false: the whole zone, as before; for "
+                              "comparisons)")
 
     @property
     def target(self) -> str:

@@ -39,13 +39,29 @@
   function api(url, opts) {
     opts = opts || {};
     opts.headers = headers(opts.headers);
-    return fetch(url, opts).then(function (r) {
+    return settle(url, opts).then(function (r) {
       var type = r.headers.get("Content-Type") || "";
       var body = type.indexOf("json") >= 0 ? r.json() : r.text();
       return body.then(function (b) {
         if (!r.ok) { var e = new Error((b && b.detail) || r.statusText); e.status = r.status; e.body = b; throw e; }
         return {body: b, headers: r.headers};
       });
+    });
+  }
+  /* a report over a large register is a job (202 + Location): wait for it, then its file */
+  function settle(url, opts) {
+    return fetch(url, opts).then(function (r) {
+      if (r.status !== 202) return r;
+      var status = r.headers.get("Location");
+      var poll = function () {
+        return fetch(status, {headers: opts.headers}).then(function (s) { return s.json(); })
+          .then(function (b) {
+            if (b.status === "done") return fetch(status + "/result", {headers: opts.headers});
+            if (b.status === "failed") throw new Error(b.detail || "job failed");
+            return new Promise(function (ok) { setTimeout(ok, 500); }).then(poll);
+          });
+      };
+      return poll();
     });
   }
   function text(el, t) { el.textContent = t == null ? "" : String(t); }
@@ -160,6 +176,7 @@
       $("prev").disabled = S.pages.length === 0;
       text($("pageno"), w("page", {n: S.pages.length + 1}));
       drawPage(r.body.features.map(function (f) { return f.id; }));
+      document.body.dataset.lists = String(Number(document.body.dataset.lists || 0) + 1);
     }).catch(fail);
   }
 
@@ -329,7 +346,7 @@
       "&lang=" + $("rp-lang").value + "&f=" + f;
   }
   function download(url, name) {
-    return fetch(url, {headers: headers({Accept: "*/*"})}).then(function (r) {
+    return settle(url, {headers: headers({Accept: "*/*"})}).then(function (r) {
       if (!r.ok) return r.json().then(function (b) { throw new Error(b.detail || r.statusText); });
       return r.blob().then(function (b) {
         var a = document.createElement("a"); a.href = URL.createObjectURL(b); a.download = name;
