@@ -219,6 +219,20 @@ def test_find_record_report_in_the_browser(served: dict[str, Any], chromium_path
             assert Path(dl.value.path()).read_bytes()[:2] == b"PK"
             _shot(page, artifacts, tag, "8-report")
 
+            # a correction of the event: a new event naming it; the history shows both,
+            # the corrected one marked
+            page.fill("#r-event_id", EVENT + "-C")
+            page.fill("#r-event_date", "2023-11-02")
+            page.select_option("#r-stage", "investigating")
+            page.fill("#r-corrects", EVENT)
+            page.fill("#r-note", "核实调查日期")
+            page.click("#record button[type=submit]")
+            page.wait_for_function(f"() => document.querySelectorAll('#p-history li').length"
+                                   f" === {history_before + 2}")
+            assert page.locator("#p-history li.corrected").count() == 1
+            assert EVENT in (page.text_content("#p-history li.corrected") or "")
+            _shot(page, artifacts, tag, "8b-correction")
+
             # English switch
             page.click("#lang")
             page.wait_for_function("() => document.documentElement.lang === 'en'")
