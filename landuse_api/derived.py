@@ -168,6 +168,8 @@ def patch_frames(store: Store, old: tuple[int, Any] | None,
             w["events"]))), limit=len(w["events"]) + 1, skip_geometry=True,
             properties=COLLECTIONS["ledger"].names))
         new_events = features_frame(page.features, COLLECTIONS["ledger"], geo=False)
+        # the older frames may already hold some of them (read while they were written)
+        ledger = ledger[~ledger["event_id"].astype(str).isin(w["events"])]
         ledger = pd.concat([ledger, new_events], ignore_index=True)
     return parcels, ledger
 

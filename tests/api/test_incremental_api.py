@@ -111,3 +111,23 @@ def test_the_served_frames_and_assessment_are_patched(inc_store: Store,
                                       check_dtype=False)
     finally:
         d.close()
+
+
+def test_frames_read_during_a_write_are_not_doubled(inc_store: Store) -> None:
+    """Frames cached under a version may already hold an event written while they were
+    read; the next patch must not add it twice."""
+    from landuse_api.derived import Derived
+
+    d = Derived(inc_store)
+    try:
+        v0 = inc_store.change_seq()
+        inc_store.append_events([({"event_id": "INC-R", "parcel_id": "P4",
+                                   "event_date": "2023-10-02", "stage": "investigating"}, None)],
+                                actor="test")
+        # as if read at v0 but after the write: the frames already hold INC-R
+        d.cache[("frames", v0)] = (inc_store.parcels_frame(), inc_store.ledger_frame())
+        _, ledger = d.frames()
+        assert list(ledger["event_id"]).count("INC-R") == 1
+        assert len(ledger) == len(inc_store.ledger_frame())
+    finally:
+        d.close()
