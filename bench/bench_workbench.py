@@ -154,7 +154,10 @@ def main() -> None:
         w1 = warm(p.url)
         print(f"  incremental server warm in {w1:.0f} s", flush=True)
         after = record(p.url, key, args.parcels, args.after, rng, "patch")
+        print(f"  record p50/p95 ms: whole {statistics.median(before):.0f}/{p95(before):.0f}, "
+              f"incremental {statistics.median(after):.0f}/{p95(after):.0f}", flush=True)
         b = browser(p.url, key)
+        print(f"  browser: {b}", flush=True)
         rep, size = report_seconds(p.url)
     rows += [
         (f"record one event, whole assessment ({args.before}): p50 / p95 ms",
