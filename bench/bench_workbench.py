@@ -137,6 +137,8 @@ def main() -> None:
     ap.add_argument("--parcels", type=int, default=1_000_000)
     ap.add_argument("--before", type=int, default=5, help="writes, whole assessment each")
     ap.add_argument("--after", type=int, default=50, help="writes, incremental refresh")
+    ap.add_argument("--record-only", action="store_true",
+                    help="only the record latencies (no browser, no report)")
     args = ap.parse_args()
     rng = random.Random(7)
     work = Path(tempfile.mkdtemp(prefix="landuse-bench-"))
@@ -156,6 +158,8 @@ def main() -> None:
         after = record(p.url, key, args.parcels, args.after, rng, "patch")
         print(f"  record p50/p95 ms: whole {statistics.median(before):.0f}/{p95(before):.0f}, "
               f"incremental {statistics.median(after):.0f}/{p95(after):.0f}", flush=True)
+        if args.record_only:
+            return
         b = browser(p.url, key)
         print(f"  browser: {b}", flush=True)
         rep, size = report_seconds(p.url)
