@@ -159,6 +159,7 @@ def main() -> None:
         print(f"  record p50/p95 ms: whole {statistics.median(before):.0f}/{p95(before):.0f}, "
               f"incremental {statistics.median(after):.0f}/{p95(after):.0f}", flush=True)
         if args.record_only:
+            shutil.rmtree(work, ignore_errors=True)
             return
         b = browser(p.url, key)
         print(f"  browser: {b}", flush=True)
