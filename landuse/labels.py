@@ -24,7 +24,7 @@ from importlib import resources
 from landuse.errors import SchemaError
 from landuse.standard import get_standard
 
-__all__ = ["LANGS", "both", "check_lang", "entries", "has_label", "header", "label"]
+__all__ = ["LANGS", "both", "check_lang", "entries", "has_label", "header", "label", "label_keys"]
 
 LANGS: tuple[str, ...] = ("zh", "en")
 """Languages every word exists in."""
@@ -158,3 +158,14 @@ def entries() -> Iterator[tuple[str, str, str, str]]:
     for kind, words in longs.items():
         for key, (zh, en) in words.items():
             yield kind, f"{key} (long)", zh, en
+
+
+def label_keys(kind: str) -> list[str]:
+    """The keys that have words in ``kind`` (an unknown kind is an error), in file order.
+
+    Examples
+    --------
+    >>> "title" in label_keys("app")
+    True
+    """
+    return list(_kind(kind))

@@ -20,6 +20,7 @@ import pandas as pd
 
 from landuse.errors import ConflictError
 from landuse.store import Store
+from landuse_api.refresh import LazyRanks
 
 __all__ = ["Derived"]
 
@@ -27,14 +28,16 @@ __all__ = ["Derived"]
 class Derived:
     """Per-app cache of the frames, assessments and tiled maps of a store."""
 
-    def __init__(self, store: Store, size: int = 6) -> None:
+    def __init__(self, store: Store, size: int = 6, incremental: bool = True) -> None:
         self.store = store
+        self.incremental = incremental  # False: every refresh makes the whole assessment
         self.size = size
         self.lock = threading.RLock()
         self.cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self.root = Path(tempfile.mkdtemp(prefix="landuse-api-"))
         self.dates: dict[str, tuple[str, str] | None] = {}
         self.dates_version = -1
+        self.ranks = LazyRanks(store)
 
     def _get(self, key: tuple[Any, ...], make: Any) -> Any:
         with self.lock:
@@ -50,19 +53,42 @@ class Derived:
             return value
 
     def frames(self) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-        """All parcels and the whole ledger, in the standard's names and types."""
+        """All parcels and the whole ledger, in the standard's names and types (patched
+        from the previous version's when only ledger events and parcel edits came since)."""
         v = self.store.change_seq()
-        return self._get(("frames", v), lambda: (self.store.parcels_frame(),
-                                                 self.store.ledger_frame()))
+
+        def make() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+            older = self._older("frames", v) if self.incremental else None
+            patched = patch_frames(self.store, older, v)
+            return patched or (self.store.parcels_frame(), self.store.ledger_frame())
+
+        return self._get(("frames", v), make)
 
     def assessed(self, as_of: str, lang: str = "zh") -> gpd.GeoDataFrame:
-        """The parcels assessed as of ``as_of`` (``landuse.rules.assess``)."""
+        """The parcels assessed as of ``as_of`` (``landuse.rules.assess``); after ledger
+        events and parcel edits, the previous version's patched (``landuse.rules.reassess``;
+        the 亩均 ranks of the parcels of rated enterprises it touched wait for the next
+        whole assessment, which a write that leaves the store's table with
+        ``ranks_stale`` starts)."""
         from landuse.rules import assess
 
         parcels, _ = self.frames()
         v = self.store.change_seq()
-        return self._get(("assessed", v, as_of, lang),
-                         lambda: assess(parcels, as_of, lang=lang))
+
+        def make() -> gpd.GeoDataFrame:
+            old = self._older("assessed", v, as_of, lang) if self.incremental else None
+            patched = None if old is None else patch_assessed(self.store, old, parcels,
+                                                              as_of, lang, v)
+            return patched if patched is not None else assess(parcels, as_of, lang=lang)
+
+        return self._get(("assessed", v, as_of, lang), make)
+
+    def _older(self, kind: str, v: int, *rest: Any) -> tuple[int, Any] | None:
+        """The newest cached ``kind`` entry (same ``rest``) of a version before ``v``."""
+        with self.lock:
+            found = [(k[1], val) for k, val in self.cache.items()
+                     if k[0] == kind and k[2:] == rest and k[1] < v]
+        return max(found, key=lambda kv: kv[0]) if found else None
 
     def stored_assessment(self, as_of: str, lang: str = "zh") -> pd.DataFrame:
         """The store's materialised assessment as of ``as_of`` (the table the parcels items
@@ -71,7 +97,8 @@ class Derived:
         The table holds one date at a time: it is made for ``as_of`` first when it holds
         another, and read again if a request for another date remade it in between."""
         for _ in range(5):
-            self.store.refresh_assessment(as_of, wait=True)
+            self.ranks.after(self.store.refresh_assessment(
+                as_of, wait=True, exact_ranks=not self.incremental))
             table = self.store.assessment_frame(lang)
             if (table["as_of"] == as_of).all():
                 break
@@ -87,11 +114,15 @@ class Derived:
         """The store's materialised assessment as of ``as_of`` (default today), refreshed
         first when the parcels or the ledger changed since, or the date differs. With
         ``wait=False`` a reader does not queue behind a refresh another request is running:
-        it reads the previous assessment, marked ``current: false``."""
+        it reads the previous assessment, marked ``current: false``. ``ranks_stale``: the
+        table was patched after a write and the 亩均 ranks and classes of parcels the write
+        did not touch may be behind until the whole refresh started in the background
+        (:class:`landuse_api.refresh.LazyRanks`) commits."""
         day = (as_of or dt.date.today()).isoformat()
-        state = self.store.refresh_assessment(day, wait=wait)
+        state = self.store.refresh_assessment(day, wait=wait, exact_ranks=not self.incremental)
+        self.ranks.after(state)
         return {"as_of": state["as_of"], "ruleset": state["ruleset"],
-                "current": state["current"]}
+                "current": state["current"], "ranks_stale": bool(state.get("ranks_stale"))}
 
     def temporal_extent(self, collection: str) -> tuple[str, str] | None:
         """The first and last date of ``collection`` (:meth:`Store.temporal_extent`), read
@@ -124,3 +155,68 @@ class Derived:
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def patch_frames(store: Store, old: tuple[int, Any] | None,
+                 v: int) -> tuple[gpd.GeoDataFrame, pd.DataFrame] | None:
+    """The frames of version ``v`` from those of an older version: the parcels the writes
+    in between touched read again, their new ledger events appended. None when the
+    writes are not only ledger events and parcel edits (:meth:`Store.writes_since`)."""
+    from landuse.store import COLLECTIONS, Query, cql
+    from landuse.store.prepare import features_frame
+
+    if old is None:
+        return None
+    v0, (parcels, ledger) = old
+    w = store.writes_since(v0, v)
+    if w is None:
+        return None
+    if w["parcels"]:
+        page = store.query("parcels", Query(filter=cql.In("parcel_id", tuple(sorted(
+            w["parcels"]))), limit=len(w["parcels"]) + 1,
+            properties=COLLECTIONS["parcels"].names))
+        new = features_frame(page.features, COLLECTIONS["parcels"], geo=True)
+        parcels = _replace_rows(parcels, new)
+    if w["events"]:
+        page = store.query("ledger", Query(filter=cql.In("event_id", tuple(sorted(
+            w["events"]))), limit=len(w["events"]) + 1, skip_geometry=True,
+            properties=COLLECTIONS["ledger"].names))
+        new_events = features_frame(page.features, COLLECTIONS["ledger"], geo=False)
+        # the older frames may already hold some of them (read while they were written)
+        ledger = ledger[~ledger["event_id"].astype(str).isin(w["events"])]
+        ledger = pd.concat([ledger, new_events], ignore_index=True)
+    return parcels, ledger
+
+
+def _replace_rows(frame: gpd.GeoDataFrame, new: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``frame`` with the rows of ``new``'s parcel ids replaced (same order, same types)."""
+    out = frame.copy()
+    pos = pd.Index(out["parcel_id"].astype(str)).get_indexer(new["parcel_id"].astype(str))
+    keep = pos >= 0
+    at = out.index[pos[keep]]
+    for c in new.columns:
+        if c in out.columns:
+            col = out[c].copy()
+            if col.dtype == object:  # all missing so far: typed as a whole read types it
+                col.loc[at] = new[c].to_numpy(dtype=object)[keep]
+                col = pd.Series(col.tolist(), index=col.index, name=c)
+            else:
+                col.loc[at] = pd.Series(new[c].to_numpy()[keep], index=at).astype(col.dtype)
+            out[c] = col
+    return out
+
+
+def patch_assessed(store: Store, old: tuple[int, Any], parcels: gpd.GeoDataFrame,
+                   as_of: str, lang: str, v: int) -> gpd.GeoDataFrame | None:
+    """The assessment of version ``v`` from an older version's: the touched parcels
+    re-assessed (:func:`landuse.rules.reassess`). None when it cannot be patched."""
+    from landuse.rules import reassess
+
+    v0, assessed = old
+    w = store.writes_since(v0, v)
+    if w is None:
+        return None
+    if not w["parcels"]:
+        return assessed
+    out = reassess(assessed, parcels, w["parcels"], as_of, lang=lang)
+    return _replace_rows(assessed, out.rows)

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from landuse import __version__
 from landuse.store import Store, open_store
+from landuse_api import workbench
 from landuse_api.derived import Derived
 from landuse_api.errors import add_exception_handlers, problem
 from landuse_api.heavy import Heavy
@@ -158,7 +159,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.settings = settings
     app.state.store = the_store
-    app.state.derived = Derived(the_store)
+    app.state.derived = Derived(the_store, incremental=settings.incremental)
     # heavy work in worker processes on the same store, when the app opened it itself
     app.state.heavy = Heavy(settings, app.state.derived,
                             settings.target if store is None and settings.heavy_processes
@@ -168,6 +169,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(land.router)
     app.include_router(analysis.router)
     app.include_router(pmtiles.router)
+    app.include_router(workbench.router)
     _add_oas30(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,

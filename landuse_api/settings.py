@@ -52,6 +52,9 @@ class Settings(BaseSettings):
                                 "/tiles/province.pmtiles with range requests")
     heavy_processes: bool = Field(default=True, description="make heavy answers in worker "
                                   "processes (false: threads of the request process)")
+    incremental: bool = Field(default=True, description="after a write re-assess only the "
+                              "parcels it touched (false: the whole zone, as before; for "
+                              "comparisons)")
 
     @property
     def target(self) -> str:

@@ -49,7 +49,7 @@ from landuse.rules.ruleset import Ruleset, default_ruleset, load_ruleset
 from landuse.standard import ASSESSMENT_COLUMNS
 
 # ASSESSMENT_COLUMNS: the §3 fields, from the standard (landuse/data/standard.toml)
-__all__ = ["ASSESSMENT_COLUMNS", "assess"]
+__all__ = ["ASSESSMENT_COLUMNS", "assess", "assess_languages"]
 
 
 
@@ -246,3 +246,28 @@ def _mujun_columns(f: Findings, idx: pd.Index) -> dict[str, pd.Series]:
         "mujun_scheme": pd.Series(scheme, index=idx, dtype=object),
         "mujun_rank": pd.Series(pd.arrays.IntegerArray(rank, ~mj.rated), index=idx),
     }
+def assess_languages(
+    parcels: gpd.GeoDataFrame,
+    as_of: str | pd.Timestamp | Any,
+    ruleset: Ruleset | str | None = None,
+    langs: tuple[str, ...] = ("zh", "en"),
+    buildings: gpd.GeoDataFrame | None = None,
+) -> dict[str, gpd.GeoDataFrame]:
+    """:func:`assess` in several languages at once: the rules run once, the sentences are
+    written in each language. Returns ``{lang: assess(parcels, as_of, ruleset, lang)}``."""
+    for lang in langs:
+        _check(parcels, lang)
+    rs = _ruleset(ruleset)
+    ts = pd.Timestamp(as_of)
+    if pd.isna(ts):
+        raise ValueError(f"as_of must be a date, not {as_of!r}")
+    today = np.datetime64(ts.date(), "D")
+    base_df = parcels.drop(columns=[c for c in ASSESSMENT_COLUMNS if c in parcels.columns])
+    geom_name = base_df.geometry.name
+    areas = add_areas(gpd.GeoDataFrame(base_df[[geom_name]], geometry=geom_name, crs=base_df.crs))
+    cols = Columns(base_df)
+    found = evaluate(
+        cols, areas["area_m2"].to_numpy(dtype="float64"), today, rs, areas, buildings
+    )
+    return {lang: _assemble(base_df, areas, found, sentences(found, rs, lang).join(), rs, lang,
+                            today, sorted(cols.absent)) for lang in langs}

@@ -67,6 +67,34 @@ class Store(abc.ABC):
         """Parcels intersecting ``geom`` (storage CRS), in fid order."""
         return self.query("parcels", Query(intersects=geom, limit=limit)).features
 
+    def count_and_mu(self, q: Query) -> tuple[int, float]:
+        """How many parcels match ``q`` (its filters; paging ignored) and their area in 亩
+        (the assessment's ``area_mu``)."""
+        n, mu, after = 0, 0.0, None
+        while True:
+            page = self.query("parcels", Query(bbox=q.bbox, equals=q.equals, filter=q.filter,
+                                               intersects=q.intersects, limit=10_000,
+                                               after=after, properties=["area_mu"],
+                                               skip_geometry=True))
+            n += len(page.features)
+            mu += sum(float(f.properties.get("area_mu") or 0) for f in page.features)
+            if page.next_key is None:
+                return n, mu
+            after = page.next_key
+
+    def zones(self) -> list[str]:
+        """The sub-parks (``zone``) the register names, sorted."""
+        found: set[str] = set()
+        after = None
+        while True:
+            page = self.query("parcels", Query(limit=10_000, after=after, properties=["zone"],
+                                               skip_geometry=True))
+            found |= {str(f.properties["zone"]) for f in page.features
+                      if f.properties.get("zone")}
+            if page.next_key is None:
+                return sorted(found)
+            after = page.next_key
+
     @abc.abstractmethod
     def search(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
         """Typeahead: parcels whose id starts with, or holder contains, ``text``."""
@@ -114,23 +142,37 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def assessment_state(self) -> dict[str, Any] | None:
-        """The materialised assessment: ``{as_of, ruleset, seq}`` (None before the first)."""
+        """The materialised assessment: ``{as_of, ruleset, seq, ranks_stale}`` (None before
+        the first); ``ranks_stale``: patched since the last whole assessment in a way that
+        may have moved the 亩均 ranks and classes of parcels not re-assessed."""
 
     @abc.abstractmethod
     def assessment_runs(self) -> int:
-        """How many times the assessment table was made (0 before the first): once per store
-        version, however many processes serve the store."""
+        """How many times the assessment table was refreshed, made whole or patched after
+        writes (0 before the first): once per store version, however many processes serve
+        the store."""
 
     @abc.abstractmethod
-    def refresh_assessment(self, as_of: str, ruleset: Any = None,
-                           wait: bool = True) -> dict[str, Any]:
+    def refresh_assessment(self, as_of: str, ruleset: Any = None, wait: bool = True,
+                           exact_ranks: bool = False) -> dict[str, Any]:
         """Make table ``parcel_assessment`` hold ``landuse.rules.assess`` of the parcels as of
         ``as_of``; a no-op when it already does for the store's current change sequence.
+
+        When the table is of the same date and ruleset and only ledger events, parcel edits
+        and key changes were written since, only the parcels they touched are re-assessed
+        (:func:`landuse.rules.reassess`); if that leaves the zone's 亩均 ranks possibly
+        moved, the state says ``ranks_stale`` until a refresh with ``exact_ranks=True``
+        (which makes the whole table again; any other write does too).
 
         Returns the state of the table (:meth:`assessment_state`) plus ``current``. With
         ``wait=False``, while another thread is refreshing, the table as it is (the previous
         assessment, which readers keep seeing until the refresh commits) is returned at once
         with ``current`` False instead of waiting."""
+
+    def writes_since(self, after: int, upto: int) -> dict[str, set[str]] | None:
+        """What the writes between two change sequences touched (``{"parcels", "events"}``
+        ids), or None when unknown or more than that; a backend that cannot tell says None."""
+        return None
 
     @abc.abstractmethod
     def assessment_frame(self, lang: str = "zh") -> pd.DataFrame:

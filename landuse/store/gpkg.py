@@ -274,6 +274,7 @@ def _schema_sql() -> list[str]:
         "CREATE INDEX ledger_parcel ON ledger (parcel_id)",
         "CREATE INDEX parcels_holder ON parcels (holder)",
         "CREATE INDEX parcels_zone ON parcels (zone)",
+        "CREATE INDEX parcels_credit_code ON parcels (credit_code)",
         f"INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
         f"VALUES ('parcels', 'features', 'parcels', '宗地 parcels', {STORAGE_SRID})",
         f"INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
@@ -360,6 +361,10 @@ class GeoPackageStore(SQLStore):
         if not set(SUPPLY_COLLECTIONS) <= tables:  # a store made before the supply tables
             upgrade += gpkg_supply_sql()
         upgrade += self._history_upgrade_sql()
+        if not self._fetch("SELECT name FROM sqlite_master WHERE name = 'parcels_credit_code'",
+                           []):  # stores of older versions (as PostGIS migration 015)
+            upgrade.append("CREATE INDEX IF NOT EXISTS parcels_credit_code ON parcels "
+                           "(credit_code)")
         if upgrade:
             with self._tx() as cur:
                 for stmt in upgrade:

@@ -294,6 +294,20 @@ class SQLStore(SupplyStoreMixin, Store):
             next_key = (*last[nsel : nsel + len(keys) - 1], int(last[0]))
         return Page(feats, next_key, count)
 
+    def zones(self) -> list[str]:
+        rows = self._fetch('SELECT DISTINCT "zone" FROM parcels WHERE "zone" IS NOT NULL '
+                           'ORDER BY "zone"', [])
+        return [str(r[0]) for r in rows if str(r[0]).strip()]
+
+    def count_and_mu(self, q: Query) -> tuple[int, float]:
+        coll = COLLECTIONS["parcels"]
+        parts, params = self._where(coll, q)
+        sql = f'SELECT COUNT(*), SUM("area_mu") FROM {self._source(coll, q.lang)}'
+        if parts:
+            sql += " WHERE " + " AND ".join(parts)
+        r = self._fetch(sql, params)[0]
+        return int(r[0]), float(r[1] or 0.0)
+
     def _rows_to_features(
         self,
         coll: Collection,
@@ -713,11 +727,13 @@ class SQLStore(SupplyStoreMixin, Store):
     def assessment_state(self) -> dict[str, Any] | None:
         rows = self._fetch(
             "SELECT key, value FROM landuse_meta WHERE key IN "
-            "('assessment_as_of', 'assessment_ruleset', 'assessment_seq')", [])
+            "('assessment_as_of', 'assessment_ruleset', 'assessment_seq', "
+            "'assessment_ranks_stale')", [])
         meta = {str(k).removeprefix("assessment_"): v for k, v in rows}
-        if len(meta) < 3:
+        if not {"as_of", "ruleset", "seq"} <= set(meta):
             return None
-        return {"as_of": meta["as_of"], "ruleset": meta["ruleset"], "seq": int(meta["seq"])}
+        return {"as_of": meta["as_of"], "ruleset": meta["ruleset"], "seq": int(meta["seq"]),
+                "ranks_stale": meta.get("ranks_stale") == "1"}
 
     def assessment_frame(self, lang: str = "zh") -> pd.DataFrame:
         names = [c.name for c in ASSESSMENT]
@@ -733,9 +749,9 @@ class SQLStore(SupplyStoreMixin, Store):
             f"INSERT INTO parcel_assessment ({', '.join(quote_ident(c) for c in cols)}) "
             f"VALUES ({', '.join('?' for _ in cols)})", rows)
 
-    def refresh_assessment(self, as_of: str, ruleset: Any = None,
-                           wait: bool = True) -> dict[str, Any]:
-        from landuse.rules import Ruleset, assess, default_ruleset, load_ruleset
+    def refresh_assessment(self, as_of: str, ruleset: Any = None, wait: bool = True,
+                           exact_ranks: bool = False) -> dict[str, Any]:
+        from landuse.rules import Ruleset, default_ruleset, load_ruleset
 
         as_of = dt.date.fromisoformat(str(as_of)[:10]).isoformat()
         if isinstance(ruleset, Ruleset):
@@ -745,7 +761,8 @@ class SQLStore(SupplyStoreMixin, Store):
 
         def fresh(state: dict[str, Any] | None, seq: int) -> bool:
             return (state is not None and state["seq"] == seq and state["as_of"] == as_of
-                    and state["ruleset"] == rs.label)
+                    and state["ruleset"] == rs.label
+                    and not (exact_ranks and state["ranks_stale"]))
 
         state = self.assessment_state()
         if fresh(state, self.change_seq()):
@@ -761,25 +778,149 @@ class SQLStore(SupplyStoreMixin, Store):
                 state = self.assessment_state()
                 if fresh(state, seq):  # made by another process while this one waited
                     return {**state, "current": True}  # type: ignore[dict-item]
-                parcels = self.parcels_frame()
-                label = rs.label
-                assessed = {lang: assess(parcels, as_of, ruleset=rs, lang=lang)
-                            for lang in LANGS}
-                cols, rows = assessment_rows(assessed, as_of, label)
-                with self._tx() as cur:
-                    cur.execute("DELETE FROM parcel_assessment")
-                    self._insert_assessment(cur, cols, rows)
-                    for k, v in (("as_of", as_of), ("ruleset", label), ("seq", str(seq))):
-                        cur.execute(
-                            "INSERT INTO landuse_meta (key, value) VALUES (?, ?) ON CONFLICT "
-                            "(key) DO UPDATE SET value = excluded.value", (f"assessment_{k}", v))
-                    cur.execute(
-                        "INSERT INTO landuse_meta (key, value) VALUES ('assessment_runs', '1') "
-                        "ON CONFLICT (key) DO UPDATE SET value = "
-                        "CAST(CAST(landuse_meta.value AS INTEGER) + 1 AS TEXT)", ())
-            return {"as_of": as_of, "ruleset": label, "seq": seq, "current": True}
+                if (state is not None and not exact_ranks and state["as_of"] == as_of
+                        and state["ruleset"] == rs.label):
+                    patched = self._patch_assessment(state, seq, rs)
+                    if patched is not None:
+                        return {**patched, "current": True}
+                return {**self._full_assessment(as_of, rs, seq), "current": True}
         finally:
             self._assess_lock.release()
+
+    def _set_assessment_meta(self, cur: Any, values: dict[str, str]) -> None:
+        """Record the assessment table's state, and count one more refresh of it (whole or
+        patched: :meth:`assessment_runs`)."""
+        for k, v in values.items():
+            cur.execute(
+                "INSERT INTO landuse_meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                "DO UPDATE SET value = excluded.value", (f"assessment_{k}", v))
+        cur.execute(
+            "INSERT INTO landuse_meta (key, value) VALUES ('assessment_runs', '1') "
+            "ON CONFLICT (key) DO UPDATE SET value = "
+            "CAST(CAST(landuse_meta.value AS INTEGER) + 1 AS TEXT)", ())
+
+    def _full_assessment(self, as_of: str, rs: Any, seq: int) -> dict[str, Any]:
+        """Assess every parcel and replace the whole table (the zone's ranks exact)."""
+        from landuse.rules.assess import assess_languages
+
+        parcels = self.parcels_frame()
+        label = rs.label
+        assessed = assess_languages(parcels, as_of, ruleset=rs, langs=LANGS)
+        cols, rows = assessment_rows(assessed, as_of, label)
+        with self._tx() as cur:
+            cur.execute("DELETE FROM parcel_assessment")
+            self._insert_assessment(cur, cols, rows)
+            self._set_assessment_meta(cur, {"as_of": as_of, "ruleset": label,
+                                            "seq": str(seq), "ranks_stale": "0"})
+        return {"as_of": as_of, "ruleset": label, "seq": seq, "ranks_stale": False}
+
+    # incremental refresh (issue 15) ---------------------------------------------------------
+    patch_max_writes = 1000
+    """Above this many writes since the table was made, it is made again whole."""
+
+    def writes_since(self, after: int, upto: int) -> dict[str, set[str]] | None:
+        """What the writes after audit record ``after`` (up to ``upto``) touched:
+        ``{"parcels": ids, "events": event ids}`` (a ledger event touches its parcel, an
+        edit its parcel, a key change nothing). None when a write may have changed more
+        (a load, an action this engine does not know) or there are more than
+        :attr:`patch_max_writes`."""
+        if upto - after > self.patch_max_writes:
+            return None
+        ph = self.placeholder
+        rows = self._fetch(f"SELECT action, target, detail FROM audit WHERE seq > {ph} AND "
+                           f"seq <= {ph}", [int(after), int(upto)])
+        out: dict[str, set[str]] = {"parcels": set(), "events": set()}
+        for action, target, detail in rows:
+            if str(action).startswith("key."):
+                continue
+            if action == "parcel.update":
+                out["parcels"].add(str(target))
+                continue
+            d = json.loads(detail) if isinstance(detail, str) else detail
+            if action != "ledger.append" or not isinstance(d, dict) or not d.get("parcel_id"):
+                return None
+            out["parcels"].add(str(d["parcel_id"]))
+            out["events"].add(str(target))
+        return out
+
+    def _touched_since(self, after: int, upto: int) -> set[str] | None:
+        w = self.writes_since(after, upto)
+        return None if w is None else w["parcels"]
+
+    def _context_parcels(self, ids: set[str]) -> gpd.GeoDataFrame:
+        """The parcels ``ids`` and every parcel sharing their credit code or holder (a
+        superset of their enterprises' parcels, :func:`landuse.rules.incremental.context_ids`)."""
+        names = COLLECTIONS["parcels"].names
+
+        def frame(node: cql.Node) -> gpd.GeoDataFrame:
+            feats, after = [], None
+            while True:
+                page = self.query("parcels", Query(filter=node, limit=10_000, after=after,
+                                                   properties=names))
+                feats += page.features
+                if page.next_key is None:
+                    return features_frame(feats, COLLECTIONS["parcels"], geo=True)
+                after = page.next_key
+
+        keys: list[tuple[Any, ...]] = []
+        todo, ph = sorted(ids), self.placeholder
+        for i in range(0, len(todo), 500):
+            part = todo[i : i + 500]
+            keys += self._fetch('SELECT "credit_code", "holder" FROM parcels WHERE "parcel_id" '
+                                f"IN ({', '.join([ph] * len(part))})", part)
+        parts: list[cql.Node] = [cql.In("parcel_id", tuple(sorted(ids)))]
+        for k, name in enumerate(("credit_code", "holder")):
+            vals = sorted({str(r[k]) for r in keys if r[k] is not None and str(r[k]).strip()})
+            if vals:
+                parts.append(cql.In(name, tuple(vals)))
+        return frame(parts[0] if len(parts) == 1 else cql.Or(tuple(parts)))
+
+    def _assessment_of(self, ids: list[str], lang: str) -> pd.DataFrame:
+        names = [c.name for c in ASSESSMENT]
+        cols = ", ".join(quote_ident(stored_column(n, lang)) for n in names)
+        rows: list[tuple[Any, ...]] = []
+        ph = self.placeholder
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            rows += self._fetch(f"SELECT parcel_id, {cols}, as_of, ruleset FROM "
+                                f"parcel_assessment WHERE parcel_id IN "
+                                f"({', '.join([ph] * len(part))})", part)
+        return assessment_table(rows)
+
+    def _patch_assessment(self, state: dict[str, Any], seq: int,
+                          rs: Any) -> dict[str, Any] | None:
+        """Bring the table from ``state`` to ``seq`` by re-assessing only the parcels the
+        writes in between touched (:func:`landuse.rules.reassess`); None when it cannot
+        (then the caller makes it whole)."""
+        from landuse.rules.incremental import reassess_languages
+
+        touched = self._touched_since(int(state["seq"]), seq)
+        if touched is None:
+            return None
+        as_of, label = state["as_of"], rs.label
+        stale = bool(state["ranks_stale"])
+        if touched:
+            ctx = self._context_parcels(touched)
+            touched &= set(ctx["parcel_id"])  # an event of a parcel no longer registered
+        if touched:
+            ids = ctx["parcel_id"].astype(str).tolist()
+            prev = {lang: self._assessment_of(ids, lang) for lang in LANGS}
+            if any(len(p) != len(ids) for p in prev.values()):
+                return None  # a parcel without a row: make the table whole
+            out = reassess_languages(prev, ctx, touched, as_of, rs)
+            stale = stale or any(r.ranks_stale for r in out.values())
+            cols, rows = assessment_rows({k: v.rows for k, v in out.items()}, as_of, label)
+            new_ids = [r[0] for r in rows]
+        with self._tx() as cur:
+            if touched:
+                for i in range(0, len(new_ids), 500):
+                    part = new_ids[i : i + 500]
+                    cur.execute("DELETE FROM parcel_assessment WHERE parcel_id IN "
+                                f"({', '.join('?' for _ in part)})", part)
+                self._insert_assessment(cur, cols, rows)
+            self._set_assessment_meta(cur, {"seq": str(seq),
+                                            "ranks_stale": "1" if stale else "0"})
+        return {"as_of": as_of, "ruleset": label, "seq": seq, "ranks_stale": stale}
 
     # history: the register as of a date, as known at a time ---------------------------------
     def created_at(self) -> str | None:
@@ -851,8 +992,9 @@ class SQLStore(SupplyStoreMixin, Store):
         return str(rows[0][0])[:10], str(rows[0][1])[:10]
 
     def assessment_runs(self) -> int:
-        """How many times the assessment table was made in this store (0 before the first):
-        several server processes on one store make it once per store version."""
+        """How many times the assessment table was refreshed, made whole or patched after
+        writes (0 before the first): once per store version, however many processes serve
+        the store."""
         rows = self._fetch("SELECT value FROM landuse_meta WHERE key = 'assessment_runs'", [])
         return int(rows[0][0]) if rows else 0
 

@@ -94,7 +94,9 @@ def assessment(request: Request, *,
 ) -> Response:
     default = get_settings(request).as_of or dt.date.today()
     day = _date(as_of, "as_of", default.isoformat())
-    key = (d.store.change_seq(), "assessment", day, parcel_id, zone, lang, f)
+    state = d.store.assessment_state() or {}
+    key = (d.store.change_seq(), "assessment", day, parcel_id, zone, lang, f,
+           bool(state.get("ranks_stale")))  # the lazy whole refresh changes no sequence
     return bounded(h, key, (_assessment, (day, parcel_id, zone, lang, f)))
 
 
@@ -118,6 +120,8 @@ def _assessment(d: Derived, day: str, parcel_id: str | None, zone: str | None, l
         return Answer(data.encode(), formats.MEDIA["csv"], {
             "Content-Disposition": _disposition(f"assessment-{day}.csv")})
     body: dict[str, Any] = {"as_of": day, "parcels": len(df)}
+    if (d.store.assessment_state() or {}).get("ranks_stale"):
+        body["ranks_stale"] = True  # 亩均 ranks of untouched parcels may be behind
     if parcel_id is None:
         summary = summarise(df)
         body["summary"] = {

@@ -160,6 +160,8 @@ def landing(request: Request, *, f: Annotated[str | None, Query()] = None,
              "title": "conformance"},
             {"rel": "data", "href": f"{base}/collections", "type": "application/json",
              "title": "collections 数据集"},
+            {"rel": "related", "href": f"{base}/app", "type": "text/html",
+             "title": "workbench 工作台 (find, judge, record, report)"},
         ],
     }
     return _doc(request, f, settings.title, body)
@@ -428,8 +430,9 @@ def assessment_header(info: dict[str, Any]) -> str:
     """The ``Landuse-Assessment`` header value: ``as_of=YYYY-MM-DD; ruleset="..."``."""
     from urllib.parse import quote
 
+    stale = "; ranks_stale=true" if info.get("ranks_stale") else ""
     return (f'as_of={info["as_of"]}; ruleset="{quote(info["ruleset"], safe=" .-_")}"; '
-            f'current={"true" if info["current"] else "false"}')
+            f'current={"true" if info["current"] else "false"}{stale}')
 
 
 def _filename(name: str | None, default: str, fmt: str) -> str:
@@ -568,7 +571,8 @@ def items(
     if fmt in formats.DOWNLOADS and q.limit > get_settings(request).max_limit:
         # a download of more than a page: cached until a write and bounded (landuse_api.heavy)
         key = (store.change_seq(), "items", str(request.url), dt.date.today().isoformat(),
-               None if info is None else (info["as_of"], info["current"]))
+               None if info is None else (info["as_of"], info["current"],
+                                          info.get("ranks_stale")))
         assessment = getattr(request.state, "assessment", None) \
             if collectionId == "parcels" else None
         task: Task = (_download, (collectionId, q, str(request.url), assessment, fmt,

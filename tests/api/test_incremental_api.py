@@ -1,0 +1,133 @@
+# ruff: noqa: F811
+"""Writes over the API patch the assessment (issue 15): the writer does not wait for the
+whole zone; the 亩均 ranks are marked stale until the background whole refresh commits."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from landuse.store import Store
+from landuse_api.main import create_app
+from landuse_api.settings import Settings
+from tests.store.test_incremental_store import AS_OF
+from tests.store.test_incremental_store import store as inc_store  # noqa: F401
+from tests.support.store import store_target  # noqa: F401
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+from fastapi.testclient import TestClient  # noqa: E402
+
+
+@pytest.fixture
+def app_client(inc_store: Store) -> Iterator[tuple[TestClient, Any]]:
+    app = create_app(Settings(as_of=AS_OF, warm=False), store=inc_store)  # type: ignore[call-arg]
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c, app
+
+
+def test_a_ledger_write_is_patched_not_remade(inc_store: Store, app_client: Any,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    c, _ = app_client
+    auth = {"Authorization": f"Bearer {inc_store.add_key('editor')}"}
+    c.get("/collections/parcels/items?limit=1")  # the table for AS_OF
+    def refuse(*a: Any, **k: Any) -> None:
+        raise AssertionError("the whole assessment was made again")
+    monkeypatch.setattr(inc_store, "_full_assessment", refuse)
+    r = c.post("/collections/ledger/items", headers=auth, json={
+        "type": "Feature", "geometry": None, "properties": {
+            "event_id": "API-INC-1", "parcel_id": "P1", "event_date": "2023-10-30",
+            "stage": "investigating"}})
+    assert r.status_code == 201, r.text[:300]
+    body = c.get("/collections/parcels/items?limit=1").json()
+    assert body["assessment"]["ranks_stale"] is False
+    assert inc_store.assessment_state()["seq"] == inc_store.change_seq()  # type: ignore[index]
+
+
+def test_a_rated_edit_says_ranks_stale_until_the_whole_refresh(
+        inc_store: Store, app_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    c, app = app_client
+    auth = {"Authorization": f"Bearer {inc_store.add_key('editor')}"}
+    c.get("/collections/parcels/items?limit=1")
+    etag = c.get("/collections/parcels/items/P0").headers["ETag"]
+    ranks = app.state.derived.ranks
+    asked: list[dict[str, Any]] = []
+    with monkeypatch.context() as m:  # the background refresh held back
+        m.setattr(ranks, "after", asked.append)
+        r = c.patch("/collections/parcels/items/P0", headers={**auth, "If-Match": etag},
+                    json={"properties": {"tax_wan": 5000.0}})
+        assert r.status_code == 200, r.text[:300]
+        r = c.get("/collections/parcels/items?limit=1")
+        assert "ranks_stale=true" in r.headers["Landuse-Assessment"]
+        assert r.json()["assessment"]["ranks_stale"] is True
+        assert c.get(f"/assessment?as_of={AS_OF}").json()["ranks_stale"] is True
+    assert asked and asked[0]["ranks_stale"]
+    ranks.after(asked[0])
+    ranks.wait(60)
+    assert ranks.runs == 1
+    r = c.get("/collections/parcels/items?limit=1")
+    assert "ranks_stale" not in r.headers["Landuse-Assessment"]
+    assert r.json()["assessment"]["ranks_stale"] is False
+    assert "ranks_stale" not in c.get(f"/assessment?as_of={AS_OF}").json()
+
+
+def test_the_served_frames_and_assessment_are_patched(inc_store: Store,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's cached parcels, ledger and assessment (maps, tiles, reports) follow a
+    ledger event and an edit without reading or assessing the whole register again."""
+    import landuse.rules
+    from landuse.rules import assess
+    from landuse_api.derived import Derived
+
+    d = Derived(inc_store)
+    try:
+        d.assessed(AS_OF)
+        old = inc_store.get_parcel("P2")
+        inc_store.update_parcel("P2", {"start_date": "2022-12-01", "start_evidence": "pit_done"},
+                                None, old.version or 1, actor="test")
+        inc_store.append_events([({"event_id": "INC-9", "parcel_id": "P4",
+                                   "event_date": "2023-10-02", "stage": "investigating"}, None)],
+                                actor="test")
+        with monkeypatch.context() as m:
+            def refuse(*a: Any, **k: Any) -> None:
+                raise AssertionError("read or assessed whole")
+            m.setattr(landuse.rules, "assess", refuse)
+            m.setattr(inc_store, "parcels_frame", refuse)
+            m.setattr(inc_store, "ledger_frame", refuse)
+            parcels, ledger = d.frames()
+            patched = d.assessed(AS_OF)
+        assert "INC-9" in set(ledger["event_id"])
+        assert len(ledger) == len(inc_store.ledger_frame())
+        whole_parcels = inc_store.parcels_frame()
+        pd.testing.assert_frame_equal(parcels.reset_index(drop=True), whole_parcels,
+                                      check_dtype=False)
+        whole = assess(whole_parcels, AS_OF)
+        assert patched.loc[patched["parcel_id"] == "P2", "idle_type"].item() == "none"
+        pd.testing.assert_frame_equal(pd.DataFrame(patched).drop(columns="geometry"),
+                                      pd.DataFrame(whole).drop(columns="geometry"),
+                                      check_dtype=False)
+    finally:
+        d.close()
+
+
+def test_frames_read_during_a_write_are_not_doubled(inc_store: Store) -> None:
+    """Frames cached under a version may already hold an event written while they were
+    read; the next patch must not add it twice."""
+    from landuse_api.derived import Derived
+
+    d = Derived(inc_store)
+    try:
+        v0 = inc_store.change_seq()
+        inc_store.append_events([({"event_id": "INC-R", "parcel_id": "P4",
+                                   "event_date": "2023-10-02", "stage": "investigating"}, None)],
+                                actor="test")
+        # as if read at v0 but after the write: the frames already hold INC-R
+        d.cache[("frames", v0)] = (inc_store.parcels_frame(), inc_store.ledger_frame())
+        _, ledger = d.frames()
+        assert list(ledger["event_id"]).count("INC-R") == 1
+        assert len(ledger) == len(inc_store.ledger_frame())
+    finally:
+        d.close()

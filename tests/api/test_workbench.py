@@ -1,0 +1,96 @@
+# ruff: noqa: F811
+"""The workbench's routes (/app, issue 15): the page and its files come from the server,
+its words from the package data, and its counts agree with the parcels items."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from landuse.labels import label, label_keys
+from landuse.store import Store
+from landuse_api.main import create_app
+from landuse_api.settings import Settings
+from landuse_api.workbench import ASSETS, VENDOR_FILES
+from tests.store.test_incremental_store import AS_OF
+from tests.store.test_incremental_store import store as inc_store  # noqa: F401
+from tests.support.browser import fetched_urls
+from tests.support.store import store_target  # noqa: F401
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+from fastapi.testclient import TestClient  # noqa: E402
+
+
+@pytest.fixture
+def c(inc_store: Store) -> Iterator[TestClient]:
+    app = create_app(Settings(as_of=AS_OF, warm=False), store=inc_store)  # type: ignore[call-arg]
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_the_page_and_every_file_it_loads_come_from_the_server(c: TestClient) -> None:
+    for lang in ("zh", "en"):
+        r = c.get(f"/app?lang={lang}")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        html = r.text
+        assert fetched_urls(html) == []  # no CDN, nothing outside the server
+        assert f"<title data-w=\"title\">{label('app', 'title', lang)}</title>" in html
+        assert not re.search(r'data-w="[\w.]+"></', html)  # every marked element has words
+        for src in re.findall(r'(?:src|href)="(/app/[^"]+)"', html):
+            assert c.get(src).status_code == 200, src
+    assert "lang=\"zh-CN\"" in c.get("/app").text  # Chinese by default
+    for name in ASSETS:
+        assert c.get(f"/app/assets/{name}").status_code == 200
+    for name in VENDOR_FILES:
+        assert c.get(f"/app/vendor/{name}").status_code == 200
+    assert c.get("/app/assets/..%2Fapp.py").status_code == 404
+    assert c.get("/app/vendor/leaflet%2Fpackage.json").status_code == 404
+    landing = c.get("/?f=json").json()
+    assert any(link["href"].endswith("/app") for link in landing["links"])
+
+
+def test_the_page_keeps_no_words_of_its_own(c: TestClient) -> None:
+    """Words come from words.toml [app] and the standard through /app/words."""
+    js = c.get("/app/assets/app.js").text
+    assert not re.findall(r"[\u4e00-\u9fff]", js)
+    for lang in ("zh", "en"):
+        w = c.get(f"/app/words?lang={lang}").json()
+        assert {k for k in w["app"] if "." not in k} == set(label_keys("app"))
+        assert w["codes"]["lifecycle"]["supplied_unused"] == label("lifecycle", "supplied_unused",
+                                                                     lang)
+        assert w["fields"]["idle_fee_wan"] == label("field", "idle_fee_wan", lang)
+    assert c.get("/app/words?lang=fr").status_code == 400 or \
+        c.get("/app/words?lang=fr").status_code == 422
+
+
+def test_summary_counts_what_the_items_list(c: TestClient) -> None:
+    flt = "lifecycle = 'supplied_unused' AND overdue_days >= 365"
+    s = c.get("/app/summary", params={"filter": flt}).json()
+    items = c.get("/collections/parcels/items", params={
+        "filter": flt, "limit": 1000, "skipGeometry": "true", "properties": "area_mu"}).json()
+    assert s["parcels"] == len(items["features"]) > 0
+    assert s["area_mu"] == pytest.approx(sum(f["properties"]["area_mu"]
+                                             for f in items["features"]), abs=0.01)
+    assert s["assessment"]["as_of"] == AS_OF and s["assessment"]["ranks_stale"] is False
+    whole = c.get("/app/summary").json()
+    assert whole["parcels"] == 24
+    bad = c.get("/app/summary", params={"filter": "lifecycle = "})
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith(
+        "application/problem+json")
+
+
+def test_zones_map_and_who_signed_in(c: TestClient, inc_store: Store) -> None:
+    assert c.get("/app/zones").json() == {"zones": []}  # this register names none
+    m = c.get("/app/map").json()
+    assert 0 <= m["minzoom"] <= m["maxzoom"]
+    editor, viewer = inc_store.add_key("editor"), inc_store.add_key("viewer")
+    who: Any = c.get("/app/whoami", headers={"Authorization": f"Bearer {editor}"}).json()
+    assert who["role"] == "editor"
+    who = c.get("/app/whoami", headers={"Authorization": f"Bearer {viewer}"}).json()
+    assert who["role"] == "viewer"
+    assert c.get("/app/whoami").status_code == 401
+    assert c.get("/app/whoami", headers={"Authorization": "Bearer lu_x_y"}).status_code == 401
