@@ -242,8 +242,8 @@ def _mujun_columns(f: Findings, idx: pd.Index) -> dict[str, pd.Series]:
     scheme[~mj.rated] = None
     rank = np.where(mj.rated & np.isfinite(mj.rank), mj.rank, 0).astype("int64")
     return {
-        "enterprise": pd.Series(mj.enterprise_id, index=idx, dtype=object),
-        "mujun_scheme": pd.Series(scheme, index=idx, dtype=object),
+        "enterprise": pd.Series(mj.enterprise_id, index=idx, dtype="str"),
+        "mujun_scheme": pd.Series(scheme, index=idx, dtype="str"),
         "mujun_rank": pd.Series(pd.arrays.IntegerArray(rank, ~mj.rated), index=idx),
     }
 def assess_languages(
