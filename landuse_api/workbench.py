@@ -119,8 +119,8 @@ def app_summary(request: Request, store: StoreDep, _: Reader,
 @router.get("/app/map", summary="The zoom levels of the parcels' vector tiles 切片级别")
 def app_map(request: Request, _: Reader,
             lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> JSONResponse:
-    info = request.app.state.derived.tiled_map(lang)["info"]
-    return JSONResponse({"minzoom": info["minzoom"], "maxzoom": info["maxzoom"]})
+    ts = request.app.state.derived.tileset(lang)["ts"]
+    return JSONResponse({"minzoom": ts.minzoom, "maxzoom": ts.maxzoom})
 
 
 @router.get("/app/zones", summary="The sub-parks of the register 园区列表")

@@ -306,9 +306,10 @@ def map_files(lang: str, kind: str, name: str, d: DerivedDep,
 
 
 @router.get("/tiles/parcels/{z}/{x}/{y}.mvt", summary="Vector tiles of the parcels 矢量切片",
-            description="Mapbox Vector Tiles (layer 'p'; properties f and c0..cN, one class "
-            "index per map layer, as the map uses them) made by landuse.webmap; 204 where a "
-            "tile has no parcels.")
+            description="Mapbox Vector Tiles (layer 'p'; properties f, id (the parcel id) and "
+            "c0..cN, one class index per map layer, as the map uses them) made by "
+            "landuse.webmap on first ask and kept until a write changes a parcel in the "
+            "tile; 204 where a tile has no parcels.")
 def tile(
     z: Annotated[int, PathParam(ge=0, le=24)],
     x: Annotated[int, PathParam(ge=0)],
@@ -319,13 +320,11 @@ def tile(
 ) -> Response:
     if x >= 2**z or y >= 2**z:
         raise SchemaError(f"x: tile {z}/{x}/{y} is outside the zoom level's grid.")
-    m = d.tiled_map(lang)
-    p = m["folder"] / "tiles" / str(z) / str(x) / f"{y}.pbf"
+    body = d.tile(lang, z, x, y)
     headers = {"Cache-Control": "max-age=60"}
-    if not p.is_file():
+    if body is None:
         return Response(status_code=204, headers=headers)
-    return Response(p.read_bytes(), media_type="application/vnd.mapbox-vector-tile",
-                    headers=headers)
+    return Response(body, media_type="application/vnd.mapbox-vector-tile", headers=headers)
 
 
 @router.get("/changes", summary="Changes between two dates 变化",

@@ -233,6 +233,33 @@ def test_find_record_report_in_the_browser(served: dict[str, Any], chromium_path
             assert EVENT in (page.text_content("#p-history li.corrected") or "")
             _shot(page, artifacts, tag, "8b-correction")
 
+            # the parcel disposed of: its class on the map (disposal layer, by method and
+            # by date) is the new one once the save is answered
+            page.wait_for_selector("path.lu-id-FB-029", state="attached", timeout=60_000)
+            classes_before = page.get_attribute("path.lu-id-FB-029", "class") or ""
+            assert "lu-c3-" in classes_before
+            page.fill("#r-event_id", EVENT + "-D")
+            page.fill("#r-event_date", "2023-12-20")
+            page.select_option("#r-stage", "disposed")
+            page.select_option("#r-method", index=1)
+            page.fill("#r-area_m2", "1000")
+            page.fill("#r-corrects", "")
+            page.fill("#r-note", "")
+            page.click("#record button[type=submit]")
+            page.wait_for_function("() => document.querySelector('#r-saved').textContent"
+                                   f".includes('{EVENT}-D') || document.querySelector("
+                                   "'#r-errors').textContent !== ''")
+            assert page.text_content("#r-errors") == ""
+            page.wait_for_function(f"() => document.querySelectorAll('#p-history li').length"
+                                   f" === {history_before + 3}")
+            page.wait_for_function("(c) => { const p = document.querySelector("
+                                   "'path.lu-id-FB-029'); return p && p.getAttribute('class')"
+                                   " !== c; }", arg=classes_before, timeout=30_000)
+            after_cls = page.get_attribute("path.lu-id-FB-029", "class") or ""
+            c3 = [c for c in after_cls.split() if c.startswith("lu-c3-")]
+            assert c3 and c3[0] not in classes_before.split()
+            _shot(page, artifacts, tag, "8c-disposed-on-map")
+
             # English switch
             page.click("#lang")
             page.wait_for_function("() => document.documentElement.lang === 'en'")

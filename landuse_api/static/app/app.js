@@ -201,8 +201,12 @@
     var url = "/tiles/parcels/{z}/{x}/{y}.mvt?lang=" + S.lang + "&v=" + S.version;
     S.tiles = L.vectorGrid.protobuf(url, {
       vectorTileLayerStyles: {p: function (p) {
+        var cls = Object.keys(p).filter(function (k) { return /^c\d+$/.test(k); }).sort()
+          .map(function (k) { return "lu-" + k + "-" + p[k]; });
         return {fill: true, fillColor: PALETTE[(p.c0 || 0) % PALETTE.length], fillOpacity: 0.5,
-                color: "#555", weight: 0.5};
+                color: "#555", weight: 0.5,
+                className: "lu-p lu-id-" + String(p.id).replace(/[^\w-]/g, "_") + " " +
+                           cls.join(" ")};
       }},
       fetchOptions: {headers: headers()}, maxNativeZoom: S.maxzoom || 16, maxZoom: 20
     });
