@@ -177,23 +177,50 @@ class Derived:
             self.tilesets[lang] = new
             return new
 
-    def tile(self, lang: str, z: int, x: int, y: int) -> bytes | None:
+    def tile(self, lang: str, z: int, x: int, y: int,
+             filter: str | None = None) -> bytes | None:
         """Vector tile ``z/x/y`` of today's map (MVT, layer ``p``: ``f``, ``id``,
-        ``c0``..), made on first ask and kept until a write changes a parcel in it."""
+        ``c0``..), made on first ask and kept until a write changes a parcel in it.
+
+        With ``filter`` (CQL2 text over the parcels and their assessment, as
+        ``/collections/parcels/items`` takes it), only the parcels it selects; such tiles
+        are kept until the next write."""
         from landuse.webmap.tiles import mvt_tile
 
         st = self.tileset(lang)
-        key = (z, x, y)
+        cache = st["cache"] if not filter else st["fcache"]
+        key = (z, x, y, filter) if filter else (z, x, y)
         with self.tile_lock:
-            if key in st["cache"]:
-                st["cache"].move_to_end(key)
-                return st["cache"][key]
-        body = mvt_tile(st["ts"], z, x, y, st["ids"])
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        mask = self.filter_mask(st, filter) if filter else None
+        body = mvt_tile(st["ts"], z, x, y, st["ids"], mask)
         with self.tile_lock:
-            st["cache"][key] = body
-            while len(st["cache"]) > TILE_CACHE:
-                st["cache"].popitem(last=False)
+            cache[key] = body
+            while len(cache) > TILE_CACHE:
+                cache.popitem(last=False)
         return body
+
+    def filter_mask(self, st: dict[str, Any], filter: str) -> np.ndarray:
+        """Which parcels of the tiling state ``st`` the CQL2 text ``filter`` selects
+        (asked of the store once per filter and store version)."""
+        from landuse.store import Query, cql
+
+        with self.tile_lock:
+            if filter in st["masks"]:
+                return st["masks"][filter]
+        n = len(st["ids"])
+        page = self.store.query("parcels", Query(
+            filter=cql.parse(filter), limit=n + 1, properties=["parcel_id"],
+            skip_geometry=True))
+        chosen = {str(f.id) for f in page.features}
+        mask = np.fromiter((i in chosen for i in st["ids"]), dtype=bool, count=n)
+        with self.tile_lock:
+            st["masks"][filter] = mask
+            while len(st["masks"]) > 8:
+                st["masks"].pop(next(iter(st["masks"])))
+        return mask
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -215,7 +242,7 @@ def tileset_of(assessed: gpd.GeoDataFrame, ledger: pd.DataFrame, lang: str,
     from landuse.webmap.classes import classify_layers, ledger_as_of
 
     as_of = assessed.attrs.get("assessment", {}).get("as_of")
-    codes, _, _ = classify_layers(assessed, ledger_as_of(ledger, as_of), lang)
+    codes, specs, _ = classify_layers(assessed, ledger_as_of(ledger, as_of), lang)
     codes = codes.astype(np.int16)
     prio = np.array([_PRIORITY.get(str(v), 1) for v in assessed["lifecycle"]], dtype=np.int16)
     ids = assessed["parcel_id"].astype(str).tolist()
@@ -230,11 +257,13 @@ def tileset_of(assessed: gpd.GeoDataFrame, ledger: pd.DataFrame, lang: str,
             for x, y in _tiles.tiles_of_features(ts, changed, z):
                 cache.pop((z, x, y), None)
         return {"ts": ts, "ids": ids, "geoms": geoms, "crs": assessed.crs, "cache": cache,
-                "changed": len(changed)}
+                "changed": len(changed), "fcache": OrderedDict(), "masks": {},
+                "layers": [sp.to_json() for sp in specs]}
     disp = _display_frame(assessed, shift=False)
     ts = _tiles.prepare(disp.geometry.to_numpy(), codes, prio)
     return {"ts": ts, "ids": ids, "geoms": geoms, "crs": assessed.crs,
-            "cache": OrderedDict(), "changed": len(ids)}
+            "cache": OrderedDict(), "changed": len(ids), "fcache": OrderedDict(), "masks": {},
+                "layers": [sp.to_json() for sp in specs]}
 
 
 def patch_frames(store: Store, old: tuple[int, Any] | None,

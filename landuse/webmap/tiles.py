@@ -292,12 +292,15 @@ def mvt_tiles(ts: TileSet, z: int) -> Iterator[tuple[int, int, bytes]]:
         yield tx, ty, _pbf(rows, nc)
 
 
-def mvt_tile(ts: TileSet, z: int, x: int, y: int,
-             ids: Sequence[str] | None = None) -> bytes | None:
+def mvt_tile(ts: TileSet, z: int, x: int, y: int, ids: Sequence[str] | None = None,
+             mask: np.ndarray | None = None) -> bytes | None:
     """Tile ``z/x/y`` alone as Mapbox Vector Tile bytes (the same tile :func:`mvt_tiles`
     makes of its level), made of the features whose boxes touch it; None when it has no
-    parcels. With ``ids`` (one per feature), each feature also carries ``id``."""
+    parcels. With ``ids`` (one per feature), each feature also carries ``id``; with
+    ``mask`` (one bool per feature), only the features it marks are drawn."""
     sel = tile_features(ts, z, x, y)
+    if mask is not None:
+        sel = sel[mask[sel]]
     if not len(sel):
         return None
     for tx, ty, rows in _tiles_of_level(ts, z, sel):

@@ -167,3 +167,31 @@ def test_a_write_remakes_only_the_tiles_of_the_parcels_it_changed(inc_store: Sto
             assert after != before
     finally:
         d.close()
+
+
+def test_filtered_tiles_draw_only_the_parcels_the_filter_selects(inc_store: Store) -> None:
+    """A tile asked with a filter holds the parcels it selects and no other; the same tile
+    without it holds the others too."""
+    import mapbox_vector_tile
+    import numpy as np
+
+    from landuse.webmap.tiles import tiles_of_features
+    from landuse_api.derived import Derived
+
+    d = Derived(inc_store)
+    try:
+        st = d.tileset("zh")
+        ts, z = st["ts"], st["ts"].minzoom
+        fid = st["ids"].index("P4")
+        (x, y), *_ = sorted(tiles_of_features(ts, np.array([fid]), z))
+
+        def ids(body: bytes | None) -> set[str]:
+            feats = mapbox_vector_tile.decode(body or b"").get("p", {}).get("features", [])
+            return {f["properties"]["id"] for f in feats}
+
+        assert ids(d.tile("zh", z, x, y, "parcel_id IN ('P4', 'P2')")) <= {"P4", "P2"}
+        assert "P4" in ids(d.tile("zh", z, x, y, "parcel_id = 'P4'"))
+        assert len(ids(d.tile("zh", z, x, y))) > 1
+        assert d.tile("zh", z, x, y, "parcel_id = 'nothing'") is None
+    finally:
+        d.close()
