@@ -213,7 +213,10 @@ def test_find_record_report_in_the_browser(served: dict[str, Any], chromium_path
             page.click("#record button[type=submit]")
             page.wait_for_function("() => document.querySelector('#e-event_date').textContent"
                                    " !== ''")
+            # the page is in Chinese: so is the message, next to its field
+            assert "不是有效日期" in (page.text_content("#e-event_date") or "")
             assert "YYYY-MM-DD" in (page.text_content("#e-event_date") or "")
+            assert "not a date" not in (page.text_content("#record") or "")
             assert page.get_attribute("#r-event_date", "aria-invalid") == "true"
             _shot(page, artifacts, tag, "6-invalid")
             page.fill("#r-event_date", "2023-11-02")

@@ -314,12 +314,15 @@
   }
   function showProblems(body) {
     var list = (body && body["invalid-params"]) || [];
-    text($("r-errors"), w("fix_fields") + ": " + ((body && body.detail) || ""));
+    var zh = S.lang === "zh" && list.length && list.every(function (p) { return p.reason_zh; });
+    function reason(p) { return zh ? p.reason_zh : p.reason; }
+    text($("r-errors"), w("fix_fields") + (zh ? "：" + list.map(reason).join(" ")
+                                              : ": " + ((body && body.detail) || "")));
     var first = null;
     list.forEach(function (p) {
       var input = $("r-" + p.name), slot = $("e-" + p.name);
       if (!input || !slot) return;
-      text(slot, p.reason); input.setAttribute("aria-invalid", "true");
+      text(slot, reason(p)); input.setAttribute("aria-invalid", "true");
       input.setAttribute("aria-describedby", "e-" + p.name);
       first = first || input;
     });
