@@ -28,6 +28,7 @@ from landuse.core.values import (
     parse_numbers,
 )
 from landuse.errors import ConflictError, SchemaError
+from landuse.labels import label
 from landuse.standard import get_standard
 from landuse.units import M2_PER_MU
 
@@ -109,6 +110,8 @@ PROBLEM_COLUMNS: tuple[str, ...] = (
     "problem",
     "fix",
     "severity",
+    "problem_zh",
+    "fix_zh",
 )
 """Columns of the problems table returned by :func:`validate_ledger`."""
 
@@ -133,17 +136,32 @@ def _text(v: Any) -> str | None:
 
 
 def _problem(
-    row: int, event_id: Any, field: str, value: Any, problem: str, fix: str, severity: str = "error"
+    row: int, event_id: Any, field: str, value: Any, what: str, severity: str = "error",
+    **params: Any,
 ) -> dict[str, Any]:
+    """One problem: ``what`` names its words (groups ``ledger_problem`` and ``ledger_fix``
+    of words.toml, filled with ``params``), in English (``problem``, ``fix``) and Chinese
+    (``problem_zh``, ``fix_zh``)."""
+    says = {lang: (label("ledger_problem", what, lang).format(**params),
+                   label("ledger_fix", what, lang).format(**params)) for lang in ("en", "zh")}
     return {
         "row": row,
         "event_id": _text(event_id),
         "field": field,
         "value": None if is_missing(value) else str(value),
-        "problem": problem,
-        "fix": fix,
+        "problem": says["en"][0],
+        "fix": says["en"][1],
         "severity": severity,
+        "problem_zh": says["zh"][0],
+        "fix_zh": says["zh"][1],
     }
+
+
+def _stage_zh(stage: Any) -> str:
+    """The Chinese word of a ledger stage code (the code itself when not in the list)."""
+    from landuse.labels import has_label
+
+    return label("stage", str(stage), "zh") if has_label("stage", str(stage)) else str(stage)
 
 
 def normalise_ledger(ledger: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -181,8 +199,7 @@ def normalise_ledger(ledger: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     for i in bad:
         problems.append(
             _problem(
-                int(i) + 1, ids.iloc[i], "event_date", col.iloc[i], "not a date",
-                "write the date as YYYY-MM-DD (e.g. 2023-05-08)",
+                int(i) + 1, ids.iloc[i], "event_date", col.iloc[i], "not_date",
             )
         )
     out["event_date"] = pd.to_datetime(dates.to_numpy())
@@ -201,8 +218,7 @@ def normalise_ledger(ledger: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             if code is None:
                 problems.append(
                     _problem(
-                        i + 1, ids.iloc[i], f, v, f"unknown {f} code",
-                        f"use one of: {allowed}",
+                        i + 1, ids.iloc[i], f, v, "unknown_code", name=f, allowed=allowed,
                     )
                 )
             codes.append(code)
@@ -221,8 +237,7 @@ def normalise_ledger(ledger: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         vals[~np.isfinite(vals)] = np.nan
         for i in bad:
             problems.append(
-                _problem(int(i) + 1, ids.iloc[i], f, col.iloc[i], "not a number",
-                         "write a plain number")
+                _problem(int(i) + 1, ids.iloc[i], f, col.iloc[i], "not_number")
             )
         out[f] = np.asarray(vals, dtype=float)
 
@@ -231,8 +246,7 @@ def normalise_ledger(ledger: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     for i in bad:
         problems.append(
             _problem(
-                int(i) + 1, ids.iloc[i], "zombie_cleared", col.iloc[i], "not yes/no",
-                "write 是/否 or true/false",
+                int(i) + 1, ids.iloc[i], "zombie_cleared", col.iloc[i], "not_yes_no",
             )
         )
     out["zombie_cleared"] = pd.array(flags.to_numpy(), dtype="boolean")
@@ -263,19 +277,16 @@ def _area_problems(r: Any, row: int, eid: Any, known: bool,
     the parcel (within :data:`AREA_TOLERANCE`)."""
     area, parcel = r.area_m2, r.parcel_id
     if not np.isnan(area) and area < 0:
-        return [_problem(row, eid, "area_m2", area, "negative area",
-                         "give the area brought back to use as a positive number")]
+        return [_problem(row, eid, "area_m2", area, "negative_area")]
     if r.stage in AREA_STAGES and (np.isnan(area) or area == 0):
         return [_problem(row, eid, "area_m2", None if np.isnan(area) else area,
-                         f"stage '{r.stage}' needs the area it concerns",
-                         "give area_m2 (or 面积(亩)) greater than 0")]
+                         "stage_needs_area", stage=r.stage, stage_zh=_stage_zh(r.stage))]
     if not np.isnan(area) and known:
         parcel_area = float(area_of.get(parcel, np.nan))
         if not np.isnan(parcel_area) and area > parcel_area * AREA_TOLERANCE:
             return [_problem(row, eid, "area_m2", round(area, 1),
-                             f"area {area / M2_PER_MU:.1f} 亩 is larger than parcel {parcel} "
-                             f"({parcel_area / M2_PER_MU:.1f} 亩)",
-                             "check the area and its unit (m² vs 亩)")]
+                             "area_too_large", area=f"{area / M2_PER_MU:.1f}", parcel=parcel,
+                             parcel_area=f"{parcel_area / M2_PER_MU:.1f}")]
     return []
 
 
@@ -283,12 +294,10 @@ def _fee_problems(r: Any, row: int, eid: Any) -> list[dict[str, Any]]:
     """An event's fee: not negative; given (> 0) where the stage is a fee levied or paid."""
     fee = r.fee_wan
     if not np.isnan(fee) and fee < 0:
-        return [_problem(row, eid, "fee_wan", fee, "negative fee",
-                         "give the fee in 万元 as a positive number")]
+        return [_problem(row, eid, "fee_wan", fee, "negative_fee")]
     if r.stage in FEE_STAGES and (np.isnan(fee) or fee == 0):
         return [_problem(row, eid, "fee_wan", None if np.isnan(fee) else fee,
-                         f"stage '{r.stage}' needs the fee it levies or records as paid",
-                         "give fee_wan (闲置费金额, 万元) greater than 0")]
+                         "stage_needs_fee", stage=r.stage, stage_zh=_stage_zh(r.stage))]
     return []
 
 
@@ -301,8 +310,7 @@ def _supply_problems(r: Any, row: int, eid: Any, sd: Any,
     resupplied = any(r.event_date <= d <= sd for d in resupply)
     if r.event_date < sd and not resupplied:
         return [_problem(row, eid, "event_date", r.event_date.date(),
-                         f"event dated before the parcel's supply ({pd.Timestamp(sd).date()})",
-                         "check the event date or the parcel's supply_date")]
+                         "before_supply", date=pd.Timestamp(sd).date())]
     return []
 
 
@@ -346,9 +354,8 @@ def validate_ledger(
     missing_cols = [f for f in ("event_id", "parcel_id", "event_date", "stage") if f not in ledger]
     for f in missing_cols:
         problems.append(
-            _problem(0, None, f, None, f"column '{f}' missing",
-                     f"add the column '{f}' "
-                     f"({'/'.join(get_standard().field('ledger', f).aliases)})")
+            _problem(0, None, f, None, "column_missing", name=f,
+                     aliases="/".join(get_standard().field("ledger", f).aliases))
         )
     pid = parcels["parcel_id"].astype(str)
     areas = _parcel_areas(parcels)
@@ -381,25 +388,20 @@ def validate_ledger(
             v = getattr(r, f)
             if is_missing(v) and not (f in ("event_date", "stage") and row in bad_rows):
                 problems.append(
-                    _problem(row, eid, f, None, f"required field '{f}' is empty", f"fill in {f}")
+                    _problem(row, eid, f, None, "required_empty", name=f)
                 )
         if eid and counts.get(eid, 0) > 1:
             problems.append(
-                _problem(row, eid, "event_id", eid, "duplicated event id",
-                         "give each event its own id (a correction is a new event with its own "
-                         "id that names the old one in 'corrects')")
+                _problem(row, eid, "event_id", eid, "duplicated_id")
             )
         if eid and eid in existing:
             problems.append(
-                _problem(row, eid, "event_id", eid, STORED_ID_PROBLEM,
-                         "events are never overwritten: use a new id, with 'corrects' "
-                         "naming the old event to correct it")
+                _problem(row, eid, "event_id", eid, "stored_id")
             )
         parcel = r.parcel_id
         if parcel and parcel not in known:
             problems.append(
-                _problem(row, eid, "parcel_id", parcel, "unknown parcel",
-                         "use a parcel_id of the parcels layer, or add the parcel first")
+                _problem(row, eid, "parcel_id", parcel, "unknown_parcel")
             )
         problems += _area_problems(r, row, eid, parcel in known, area_of)
         problems += _fee_problems(r, row, eid)
@@ -410,24 +412,20 @@ def validate_ledger(
                 and r.event_date > pd.Timestamp(not_after):
             problems.append(
                 _problem(row, eid, "event_date", r.event_date.date(),
-                         f"event dated after {pd.Timestamp(not_after).date()}",
-                         "a ledger records what has happened: check the year and month")
+                         "after_date", date=pd.Timestamp(not_after).date())
             )
         if r.corrects:
             if r.corrects == eid:
                 problems.append(
-                    _problem(row, eid, "corrects", r.corrects, "an event cannot correct itself",
-                             "name the event being corrected")
+                    _problem(row, eid, "corrects", r.corrects, "corrects_self")
                 )
             elif r.corrects not in all_ids:
                 problems.append(
-                    _problem(row, eid, "corrects", r.corrects, "corrects an event that "
-                             "does not exist", "name the event_id of an existing event")
+                    _problem(row, eid, "corrects", r.corrects, "corrects_missing")
                 )
         if r.stage == "disposed" and r.method is None and row not in bad_rows:
             problems.append(
-                _problem(row, eid, "method", None, "disposed event without a method",
-                         "give the method (e.g. 先租后让, 协议转让, 兼并重组)", "warning")
+                _problem(row, eid, "method", None, "disposed_no_method", "warning")
             )
     out = pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS))
     return out.sort_values(["row", "field"], kind="stable").reset_index(drop=True)
@@ -525,9 +523,8 @@ def validate_events(
         recs: list[dict[str, Any]] = []
         for i, rec in enumerate(events):
             if not isinstance(rec, Mapping):
-                extra.append(_problem(i + 1, None, "properties", None,
-                                      "not an object of ledger fields",
-                                      f"give the fields {', '.join(LEDGER_FIELDS)}"))
+                extra.append(_problem(i + 1, None, "properties", None, "not_object",
+                                      fields=", ".join(LEDGER_FIELDS)))
                 rec = {}
             recs.append(dict(rec))
         frame = pd.DataFrame.from_records(recs) if recs else pd.DataFrame()
@@ -540,15 +537,13 @@ def validate_events(
             if unknown_fields == "refuse":
                 for j in np.flatnonzero([not is_missing(v) for v in col]):
                     extra.append(_problem(int(j) + 1, ids.iloc[j], str(c), col.iloc[j],
-                                          "unknown field",
-                                          f"use the ledger fields {', '.join(LEDGER_FIELDS)}"))
+                                          "unknown_field", fields=", ".join(LEDGER_FIELDS)))
             frame = frame.drop(columns=[c])
             continue
         nested = [isinstance(v, Mapping | list | tuple | set) for v in col]
         for j in np.flatnonzero(nested):
             extra.append(_problem(int(j) + 1, ids.iloc[j] if c != "event_id" else None,
-                                  str(c), col.iloc[j], "not a single value",
-                                  "give plain text, a number or a date"))
+                                  str(c), col.iloc[j], "not_single"))
         if any(nested):
             frame[c] = [None if n else v for n, v in zip(nested, col, strict=True)]
     when = pd.Timestamp.now().normalize() if today is None else today

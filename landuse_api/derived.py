@@ -12,10 +12,12 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from landuse.errors import ConflictError
@@ -38,6 +40,8 @@ class Derived:
         self.dates: dict[str, tuple[str, str] | None] = {}
         self.dates_version = -1
         self.ranks = LazyRanks(store)
+        self.tilesets: dict[str, dict[str, Any]] = {}
+        self.tile_lock = threading.RLock()
 
     def _get(self, key: tuple[Any, ...], make: Any) -> Any:
         with self.lock:
@@ -153,8 +157,113 @@ class Derived:
 
         return self._get(("map", v, today, lang), make)
 
+    def tileset(self, lang: str) -> dict[str, Any]:
+        """The parcels of today's assessment prepared for tiling (``ts``, a
+        :class:`landuse.webmap.tiles.TileSet`), their ids and the tiles made so far.
+
+        A new store version re-classifies the parcels (the map's classes,
+        :func:`landuse.webmap.classes.classify_layers`); when the parcels and their
+        outlines are those of the tiles made before, only the tiles whose area holds a
+        parcel whose class changed are dropped, the others are carried over."""
+        today = dt.date.today().isoformat()
+        v = self.store.change_seq()
+        with self.tile_lock:
+            old = self.tilesets.get(lang)
+            if old is not None and old["v"] == v and old["day"] == today:
+                return old
+            new = tileset_of(self.assessed(today, lang), self.frames()[1], lang, old
+                             if old is not None and old["day"] == today else None)
+            new.update(v=v, day=today)
+            self.tilesets[lang] = new
+            return new
+
+    def tile(self, lang: str, z: int, x: int, y: int,
+             filter: str | None = None) -> bytes | None:
+        """Vector tile ``z/x/y`` of today's map (MVT, layer ``p``: ``f``, ``id``,
+        ``c0``..), made on first ask and kept until a write changes a parcel in it.
+
+        With ``filter`` (CQL2 text over the parcels and their assessment, as
+        ``/collections/parcels/items`` takes it), only the parcels it selects; such tiles
+        are kept until the next write."""
+        from landuse.webmap.tiles import mvt_tile
+
+        st = self.tileset(lang)
+        cache = st["cache"] if not filter else st["fcache"]
+        key = (z, x, y, filter) if filter else (z, x, y)
+        with self.tile_lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        mask = self.filter_mask(st, filter) if filter else None
+        body = mvt_tile(st["ts"], z, x, y, st["ids"], mask)
+        with self.tile_lock:
+            cache[key] = body
+            while len(cache) > TILE_CACHE:
+                cache.popitem(last=False)
+        return body
+
+    def filter_mask(self, st: dict[str, Any], filter: str) -> np.ndarray:
+        """Which parcels of the tiling state ``st`` the CQL2 text ``filter`` selects
+        (asked of the store once per filter and store version)."""
+        from landuse.store import Query, cql
+
+        with self.tile_lock:
+            if filter in st["masks"]:
+                return st["masks"][filter]
+        n = len(st["ids"])
+        page = self.store.query("parcels", Query(
+            filter=cql.parse(filter), limit=n + 1, properties=["parcel_id"],
+            skip_geometry=True))
+        chosen = {str(f.id) for f in page.features}
+        mask = np.fromiter((i in chosen for i in st["ids"]), dtype=bool, count=n)
+        with self.tile_lock:
+            st["masks"][filter] = mask
+            while len(st["masks"]) > 8:
+                st["masks"].pop(next(iter(st["masks"])))
+        return mask
+
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+TILE_CACHE = 50_000
+"""Tiles kept per language (least recently asked dropped first)."""
+
+
+def tileset_of(assessed: gpd.GeoDataFrame, ledger: pd.DataFrame, lang: str,
+               old: dict[str, Any] | None) -> dict[str, Any]:
+    """The tiling state of ``assessed`` (see :meth:`Derived.tileset`): from ``old`` when
+    it has the same parcels with the same outlines (its tiles that hold no parcel whose
+    class or drawing priority changed are kept), else prepared anew with no tiles."""
+    import shapely
+
+    from landuse.webmap import tiles as _tiles
+    from landuse.webmap.build import _PRIORITY, _display_frame
+    from landuse.webmap.classes import classify_layers, ledger_as_of
+
+    as_of = assessed.attrs.get("assessment", {}).get("as_of")
+    codes, specs, _ = classify_layers(assessed, ledger_as_of(ledger, as_of), lang)
+    codes = codes.astype(np.int16)
+    prio = np.array([_PRIORITY.get(str(v), 1) for v in assessed["lifecycle"]], dtype=np.int16)
+    ids = assessed["parcel_id"].astype(str).tolist()
+    geoms = assessed.geometry.to_numpy()
+    if old is not None and old["ids"] == ids and old["crs"] == assessed.crs \
+            and bool(shapely.equals_exact(old["geoms"], geoms, 0).all()):
+        ts0 = old["ts"]
+        changed = np.flatnonzero((ts0.codes != codes).any(axis=1) | (ts0.priority != prio))
+        ts = replace(ts0, codes=codes, priority=prio)
+        cache = old["cache"]
+        for z in range(ts.maxzoom + 1):
+            for x, y in _tiles.tiles_of_features(ts, changed, z):
+                cache.pop((z, x, y), None)
+        return {"ts": ts, "ids": ids, "geoms": geoms, "crs": assessed.crs, "cache": cache,
+                "changed": len(changed), "fcache": OrderedDict(), "masks": {},
+                "layers": [sp.to_json() for sp in specs]}
+    disp = _display_frame(assessed, shift=False)
+    ts = _tiles.prepare(disp.geometry.to_numpy(), codes, prio)
+    return {"ts": ts, "ids": ids, "geoms": geoms, "crs": assessed.crs,
+            "cache": OrderedDict(), "changed": len(ids), "fcache": OrderedDict(), "masks": {},
+                "layers": [sp.to_json() for sp in specs]}
 
 
 def patch_frames(store: Store, old: tuple[int, Any] | None,

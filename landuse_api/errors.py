@@ -77,7 +77,8 @@ def problem(status: int, detail: str, param: str | None = None,
     """An ``application/problem+json`` response.
 
     ``invalid_params`` (RFC 9457's ``invalid-params`` extension) lists one entry per bad
-    field: ``name`` (the field), ``reason`` (problem and fix), and where known ``row``
+    field: ``name`` (the field), ``reason`` (problem and fix; ``reason_zh`` the same in
+    Chinese where the problem has its words in both), and where known ``row``
     (1-based: the feature of a FeatureCollection), ``event_id`` and ``value``.
     """
     body: dict[str, Any] = {"type": "about:blank", "title": _TITLES.get(status, "Error"),
@@ -98,6 +99,8 @@ def _invalid_params(exc: LanduseError) -> list[dict[str, Any]]:
     for p in exc.problems:
         entry: dict[str, Any] = {"name": p.get("field"),
                                  "reason": f"{p.get('problem')}. Fix: {p.get('fix')}."}
+        if p.get("problem_zh"):
+            entry["reason_zh"] = f"{p['problem_zh']}。改正：{p.get('fix_zh')}。"
         if p.get("row"):
             entry["row"] = int(p["row"])
         for k in ("event_id", "value"):

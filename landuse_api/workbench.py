@@ -116,11 +116,16 @@ def app_summary(request: Request, store: StoreDep, _: Reader,
     return JSONResponse({"parcels": n, "area_mu": round(mu, 2), "assessment": info})
 
 
-@router.get("/app/map", summary="The zoom levels of the parcels' vector tiles 切片级别")
+@router.get("/app/map", summary="The zoom levels of the parcels' vector tiles and the classes "
+            "they are coloured by 切片级别与图例",
+            description="minzoom and maxzoom of /tiles/parcels; layer: the map layer the "
+            "workbench colours by (property c0 of the tiles: the land-use stage), its "
+            "classes in order with label and colour, as the legend shows them.")
 def app_map(request: Request, _: Reader,
             lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> JSONResponse:
-    info = request.app.state.derived.tiled_map(lang)["info"]
-    return JSONResponse({"minzoom": info["minzoom"], "maxzoom": info["maxzoom"]})
+    st = request.app.state.derived.tileset(lang)
+    return JSONResponse({"minzoom": st["ts"].minzoom, "maxzoom": st["ts"].maxzoom,
+                         "layer": st["layers"][0]})
 
 
 @router.get("/app/zones", summary="The sub-parks of the register 园区列表")

@@ -225,3 +225,25 @@ def test_cli_add_bad_row_and_csv(park: Path, tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "row 2 (event K2)" in res.output and "event_date" in res.output
     assert len(pyogrio.read_dataframe(park, layer="ledger", read_geometry=False)) == n0
+
+
+def test_every_problem_has_its_words_in_both_languages() -> None:
+    """Each ledger problem has what is wrong and its fix, in Chinese and English, with the
+    same placeholders (a stage as its word in Chinese); a refused event carries both languages."""
+    import string
+
+    from landuse.labels import label, label_keys
+
+    assert label_keys("ledger_problem") == label_keys("ledger_fix")
+    for group in ("ledger_problem", "ledger_fix"):
+        for key in label_keys(group):
+            # the Chinese names a stage by its Chinese word, the English by its code
+            slots = [{f.removesuffix("_zh") for _, f, _, _ in
+                      string.Formatter().parse(label(group, key, lang)) if f}
+                     for lang in ("zh", "en")]
+            assert slots[0] == slots[1], (group, key)
+    bad = mini_ledger().head(1).assign(event_date="2023-13-02")
+    problems = normalise_ledger(bad)[1]
+    one = problems.iloc[0]
+    assert (one["problem"], one["problem_zh"]) == ("not a date", "不是有效日期")
+    assert one["fix_zh"] == "日期请写成 YYYY-MM-DD（如 2023-05-08）"

@@ -250,6 +250,11 @@ def test_cli_and_api_share_the_ledger_and_its_messages(kind: str, request: pytes
         names = sorted((p["name"], p["row"], p["event_id"]) for p in body["invalid-params"])
         assert names == [("area_m2", 1, "B1"), ("event_date", 1, "B1")]
         assert all("Fix:" in p["reason"] for p in body["invalid-params"])
+        # and in Chinese, for a page in Chinese (the words of words.toml)
+        zh = {p["name"]: p["reason_zh"] for p in body["invalid-params"]}
+        assert zh["area_m2"].startswith("面积 100.0 亩大于宗地 P0005 的面积（")
+        assert "改正：请核对面积及其单位（平方米还是亩）" in zh["area_m2"]
+        assert zh["event_date"].startswith("事件日期早于该宗地的供地日期（")
         # a conflict (the id is stored) is a 409, with the field named
         dup = {**bad, "event_id": "N1", "event_date": "2023-09-02", "area_m2": 100.0}
         r = c.post("/collections/ledger/items", headers={"Authorization": f"Bearer {key}"},

@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 import shapely
 
-__all__ = ["ATTR_CHUNK", "DOT_PX", "SEARCH_CHUNK", "TileSet", "mvt_tiles", "prepare",
-           "write_chunks"]
+__all__ = ["ATTR_CHUNK", "DOT_PX", "SEARCH_CHUNK", "TileSet", "mvt_tile", "mvt_tiles", "prepare",
+           "tile_features", "tiles_of_features", "write_chunks"]
 
 EXTENT = 4096
 UNITS_PER_PX = EXTENT // 256
@@ -102,30 +102,55 @@ def prepare(geoms: np.ndarray, codes: np.ndarray, priority: np.ndarray | None = 
                    priority, minzoom, maxzoom)
 
 
-def _tiles_of_level(ts: TileSet, z: int) -> Iterator[tuple[int, int, list[str]]]:
-    """Yield (x, y, rows as JSON text) for each non-empty tile of level ``z``."""
+def tile_features(ts: TileSet, z: int, x: int, y: int) -> np.ndarray:
+    """The features that may be drawn in tile ``z/x/y``: those whose bounding box
+    touches the tile (a parcel drawn as a dot is in the tile of its centre, inside its
+    box)."""
+    n = 2**z
+    x0, x1, y0, y1 = x / n, (x + 1) / n, y / n, (y + 1) / n
+    b = ts.bbox
+    return np.flatnonzero((b[:, 0] < x1) & (b[:, 2] >= x0) & (b[:, 1] < y1) & (b[:, 3] >= y0))
+
+
+def tiles_of_features(ts: TileSet, fids: np.ndarray, z: int) -> set[tuple[int, int]]:
+    """The tiles of level ``z`` that features ``fids`` may be drawn in (their boxes)."""
+    if not len(fids):
+        return set()
+    n = 2**z
+    b = np.clip(np.floor(ts.bbox[fids] * n).astype(np.int64), 0, n - 1)
+    return {(tx, ty) for x0, y0, x1, y1 in b.tolist()
+            for tx in range(x0, x1 + 1) for ty in range(y0, y1 + 1)}
+
+
+def _tiles_of_level(ts: TileSet, z: int, sel: np.ndarray | None = None,
+                    ) -> Iterator[tuple[int, int, list[str]]]:
+    """Yield (x, y, rows as JSON text) for each non-empty tile of level ``z`` (made of the
+    features ``sel`` only, all by default)."""
     scale = (2**z) * EXTENT
     q = 1 if z == ts.maxzoom else UNITS_PER_PX
-    b = ts.bbox * scale
+    idx = np.arange(len(ts.bbox)) if sel is None else np.asarray(sel, dtype=np.int64)
+    b = ts.bbox[idx] * scale
     size_px = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) / UNITS_PER_PX
     tiny = size_px < DOT_PX
-    heads = [f"[{i}," + ",".join(map(str, c)) for i, c in enumerate(ts.codes.tolist())]
+    heads = {int(i): f"[{i}," + ",".join(map(str, c))
+             for i, c in zip(idx.tolist(), ts.codes[idx].tolist(), strict=True)}
     out: dict[tuple[int, int], list[str]] = {}
 
     # dots: one per DOT_PX cell, the highest priority (then the first) wins
-    dots = np.flatnonzero(tiny)
-    if len(dots):
-        cx = (b[dots, 0] + b[dots, 2]) / 2
-        cy = (b[dots, 1] + b[dots, 3]) / 2
+    dk = np.flatnonzero(tiny)
+    if len(dk):
+        dots = idx[dk]
+        cx = (b[dk, 0] + b[dk, 2]) / 2
+        cy = (b[dk, 1] + b[dk, 3]) / 2
         cell = DOT_PX * UNITS_PER_PX
         gx = np.floor(cx / cell).astype(np.int64)
         gy = np.floor(cy / cell).astype(np.int64)
         order = np.lexsort((dots, -ts.priority[dots], gy, gx))
         keep = np.ones(len(order), dtype=bool)
         keep[1:] = (np.diff(gx[order]) != 0) | (np.diff(gy[order]) != 0)
-        sel = order[keep]
+        sel_dots = order[keep]
         half = cell // 2
-        for k in sel.tolist():
+        for k in sel_dots.tolist():
             fid = int(dots[k])
             ccx, ccy = int(gx[k]) * cell + half, int(gy[k]) * cell + half
             tx, ty = ccx // EXTENT, ccy // EXTENT
@@ -135,35 +160,40 @@ def _tiles_of_level(ts: TileSet, z: int) -> Iterator[tuple[int, int, list[str]]]
             out.setdefault((tx, ty), []).append(f"{heads[fid]},{ring}]")
 
     # polygons, snapped to the level's grid, consecutive repeats dropped
-    poly = np.flatnonzero(~tiny)
-    if len(poly):
+    pk = np.flatnonzero(~tiny)
+    rs, frs = ts.ring_start, ts.feat_ring_start
+    tx0 = np.floor(b[pk, 0] / EXTENT).astype(np.int64)
+    tx1 = np.floor(b[pk, 2] / EXTENT).astype(np.int64)
+    ty0 = np.floor(b[pk, 1] / EXTENT).astype(np.int64)
+    ty1 = np.floor(b[pk, 3] / EXTENT).astype(np.int64)
+    g = keepv = None
+    if sel is None and len(pk):  # the whole level: snap every vertex at once
         g = np.rint(ts.xy * (scale / q)).astype(np.int64) * q
-        tx0 = np.floor(b[poly, 0] / EXTENT).astype(np.int64)
-        tx1 = np.floor(b[poly, 2] / EXTENT).astype(np.int64)
-        ty0 = np.floor(b[poly, 1] / EXTENT).astype(np.int64)
-        ty1 = np.floor(b[poly, 3] / EXTENT).astype(np.int64)
         same = np.zeros(len(g), dtype=bool)
         same[1:] = (g[1:, 0] == g[:-1, 0]) & (g[1:, 1] == g[:-1, 1])
-        same[ts.ring_start[:-1][ts.ring_start[:-1] < len(g)]] = False
+        same[rs[:-1][rs[:-1] < len(g)]] = False
         keepv = ~same
-        rs, frs = ts.ring_start, ts.feat_ring_start
-        for k, fid in enumerate(poly.tolist()):
-            r0, r1 = int(frs[fid]), int(frs[fid + 1])
-            parts: list[np.ndarray] = []
-            for r in range(r0, r1):
+    for k, fid in enumerate(idx[pk].tolist()):
+        parts: list[np.ndarray] = []
+        for r in range(int(frs[fid]), int(frs[fid + 1])):
+            if g is not None and keepv is not None:
                 v = g[rs[r]:rs[r + 1]][keepv[rs[r]:rs[r + 1]]]
-                if len(v) >= 3:
-                    parts.append(v)
-            if not parts:
-                continue
-            for tx in range(int(tx0[k]), int(tx1[k]) + 1):
-                for ty in range(int(ty0[k]), int(ty1[k]) + 1):
-                    origin = np.array([tx * EXTENT, ty * EXTENT], dtype=np.int64)
-                    rings = ",".join(
-                        "[" + ",".join(map(str, (v - origin).ravel().tolist())) + "]"
-                        for v in parts
-                    )
-                    out.setdefault((tx, ty), []).append(f"{heads[fid]},{rings}]")
+            else:
+                v = np.rint(ts.xy[rs[r]:rs[r + 1]] * (scale / q)).astype(np.int64) * q
+                if len(v) > 1:
+                    v = v[np.r_[True, np.any(v[1:] != v[:-1], axis=1)]]
+            if len(v) >= 3:
+                parts.append(v)
+        if not parts:
+            continue
+        for tx in range(int(tx0[k]), int(tx1[k]) + 1):
+            for ty in range(int(ty0[k]), int(ty1[k]) + 1):
+                origin = np.array([tx * EXTENT, ty * EXTENT], dtype=np.int64)
+                rings = ",".join(
+                    "[" + ",".join(map(str, (v - origin).ravel().tolist())) + "]"
+                    for v in parts
+                )
+                out.setdefault((tx, ty), []).append(f"{heads[fid]},{rings}]")
     for (tx, ty), rows in out.items():
         yield tx, ty, rows
 
@@ -174,7 +204,7 @@ def _js(call: str, *args: Any) -> str:
     return f"{call}({text});\n"
 
 
-def _pbf(rows: list[str], nc: int) -> bytes:
+def _pbf(rows: list[str], nc: int, ids: Sequence[str] | None = None) -> bytes:
     import mapbox_vector_tile
     from shapely.geometry import Polygon
 
@@ -184,6 +214,8 @@ def _pbf(rows: list[str], nc: int) -> bytes:
         rings = [np.asarray(r, dtype=float).reshape(-1, 2) for r in row[1 + nc:]]
         geom = shapely.make_valid(Polygon(rings[0], rings[1:]))
         props = {"f": row[0], **{f"c{j}": row[1 + j] for j in range(nc)}}
+        if ids is not None:
+            props["id"] = ids[row[0]]
         feats.append({"geometry": geom, "properties": props})
     return bytes(mapbox_vector_tile.encode(
         [{"name": "p", "features": feats}],
@@ -258,3 +290,20 @@ def mvt_tiles(ts: TileSet, z: int) -> Iterator[tuple[int, int, bytes]]:
     nc = ts.codes.shape[1]
     for tx, ty, rows in _tiles_of_level(ts, z):
         yield tx, ty, _pbf(rows, nc)
+
+
+def mvt_tile(ts: TileSet, z: int, x: int, y: int, ids: Sequence[str] | None = None,
+             mask: np.ndarray | None = None) -> bytes | None:
+    """Tile ``z/x/y`` alone as Mapbox Vector Tile bytes (the same tile :func:`mvt_tiles`
+    makes of its level), made of the features whose boxes touch it; None when it has no
+    parcels. With ``ids`` (one per feature), each feature also carries ``id``; with
+    ``mask`` (one bool per feature), only the features it marks are drawn."""
+    sel = tile_features(ts, z, x, y)
+    if mask is not None:
+        sel = sel[mask[sel]]
+    if not len(sel):
+        return None
+    for tx, ty, rows in _tiles_of_level(ts, z, sel):
+        if (tx, ty) == (x, y):
+            return _pbf(rows, ts.codes.shape[1], ids)
+    return None

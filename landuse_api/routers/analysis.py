@@ -24,7 +24,7 @@ from landuse_api.deps import Reader, get_settings
 from landuse_api.derived import Derived
 from landuse_api.errors import ApiError
 from landuse_api.heavy import Answer, Heavy, Task, bounded, respond
-from landuse_api.routers.ogc import _disposition
+from landuse_api.routers.ogc import _disposition, ensure_assessment
 
 router = APIRouter(tags=["land 土地"])
 
@@ -306,26 +306,32 @@ def map_files(lang: str, kind: str, name: str, d: DerivedDep,
 
 
 @router.get("/tiles/parcels/{z}/{x}/{y}.mvt", summary="Vector tiles of the parcels 矢量切片",
-            description="Mapbox Vector Tiles (layer 'p'; properties f and c0..cN, one class "
-            "index per map layer, as the map uses them) made by landuse.webmap; 204 where a "
-            "tile has no parcels.")
+            description="Mapbox Vector Tiles (layer 'p'; properties f, id (the parcel id) and "
+            "c0..cN, one class index per map layer, as the map uses them) made by "
+            "landuse.webmap on first ask and kept until a write changes a parcel in the "
+            "tile; with `filter`, only the parcels it selects (the workbench's filters); "
+            "204 where a tile has no parcels.")
 def tile(
+    request: Request,
     z: Annotated[int, PathParam(ge=0, le=24)],
     x: Annotated[int, PathParam(ge=0)],
     y: Annotated[int, PathParam(ge=0)], *,
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+    filter: Annotated[str | None, Query(
+        max_length=20_000, description="CQL2 text (as /collections/parcels/items takes "
+        "it): only the parcels it selects are drawn")] = None,
     d: DerivedDep,
     _: Reader,
 ) -> Response:
     if x >= 2**z or y >= 2**z:
         raise SchemaError(f"x: tile {z}/{x}/{y} is outside the zoom level's grid.")
-    m = d.tiled_map(lang)
-    p = m["folder"] / "tiles" / str(z) / str(x) / f"{y}.pbf"
+    if filter:
+        ensure_assessment(request)
+    body = d.tile(lang, z, x, y, filter or None)
     headers = {"Cache-Control": "max-age=60"}
-    if not p.is_file():
+    if body is None:
         return Response(status_code=204, headers=headers)
-    return Response(p.read_bytes(), media_type="application/vnd.mapbox-vector-tile",
-                    headers=headers)
+    return Response(body, media_type="application/vnd.mapbox-vector-tile", headers=headers)
 
 
 @router.get("/changes", summary="Changes between two dates 变化",

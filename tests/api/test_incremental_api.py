@@ -131,3 +131,67 @@ def test_frames_read_during_a_write_are_not_doubled(inc_store: Store) -> None:
         assert len(ledger) == len(inc_store.ledger_frame())
     finally:
         d.close()
+
+
+def test_a_write_remakes_only_the_tiles_of_the_parcels_it_changed(inc_store: Store) -> None:
+    """Tiles are made on demand and kept; after a ledger event only the tiles holding
+    the parcel it changed are made again (with its new classes), the others carried over."""
+    import mapbox_vector_tile
+    import numpy as np
+
+    from landuse.webmap.tiles import mvt_tiles, tiles_of_features
+    from landuse_api.derived import Derived
+
+    d = Derived(inc_store)
+    try:
+        st = d.tileset("zh")
+        ts, z = st["ts"], st["ts"].maxzoom
+        made = {(x, y) for x, y, _ in mvt_tiles(ts, z)}
+        assert made
+        first = {k: d.tile("zh", z, *k) for k in made}
+        fid = st["ids"].index("P4")
+        before = ts.codes[fid].tolist()
+        inc_store.append_events([({"event_id": "INC-T", "parcel_id": "P4",
+                                   "event_date": "2023-10-02", "stage": "investigating"},
+                                  None)], actor="test")
+        st2 = d.tileset("zh")
+        assert st2["changed"] >= 1
+        hit = tiles_of_features(ts, np.array([fid]), z)
+        for k in made - hit:  # carried over: the very bytes made before, not made again
+            assert st2["cache"][(z, *k)] is first[k]
+        for k in hit & made:
+            assert (z, *k) not in st2["cache"]
+            props = {f["properties"]["id"]: f["properties"] for f in
+                     mapbox_vector_tile.decode(d.tile("zh", z, *k))["p"]["features"]}
+            after = [props["P4"][f"c{j}"] for j in range(len(before))]
+            assert after != before
+    finally:
+        d.close()
+
+
+def test_filtered_tiles_draw_only_the_parcels_the_filter_selects(inc_store: Store) -> None:
+    """A tile asked with a filter holds the parcels it selects and no other; the same tile
+    without it holds the others too."""
+    import mapbox_vector_tile
+    import numpy as np
+
+    from landuse.webmap.tiles import tiles_of_features
+    from landuse_api.derived import Derived
+
+    d = Derived(inc_store)
+    try:
+        st = d.tileset("zh")
+        ts, z = st["ts"], st["ts"].minzoom
+        fid = st["ids"].index("P4")
+        (x, y), *_ = sorted(tiles_of_features(ts, np.array([fid]), z))
+
+        def ids(body: bytes | None) -> set[str]:
+            feats = mapbox_vector_tile.decode(body or b"").get("p", {}).get("features", [])
+            return {f["properties"]["id"] for f in feats}
+
+        assert ids(d.tile("zh", z, x, y, "parcel_id IN ('P4', 'P2')")) <= {"P4", "P2"}
+        assert "P4" in ids(d.tile("zh", z, x, y, "parcel_id = 'P4'"))
+        assert len(ids(d.tile("zh", z, x, y))) > 1
+        assert d.tile("zh", z, x, y, "parcel_id = 'nothing'") is None
+    finally:
+        d.close()

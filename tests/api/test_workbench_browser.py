@@ -99,6 +99,12 @@ def _summary_count(page: Any) -> int:
     return int(page.get_attribute("#summary", "data-parcels"))
 
 
+def _drawn_ids(page: Any) -> set[str]:
+    """The parcel ids of the parcels drawn on the map (from the vector tiles)."""
+    return set(page.evaluate("""() => Array.from(document.querySelectorAll('path.lu-p'))
+        .map(p => Array.from(p.classList).find(c => c.startsWith('lu-id-')).slice(6))"""))
+
+
 def _headline(page: Any) -> str:
     page.check("#p-year")
     page.fill("#rp-year", "2023")
@@ -123,6 +129,15 @@ def test_find_record_report_in_the_browser(served: dict[str, Any], chromium_path
             page.wait_for_selector("body[data-tiles='0']", timeout=60_000)
             assert page.get_attribute("html", "lang") == "zh-CN"
             assert _summary_count(page) == 302
+            # the legend: the classes the map is coloured by, each with its colour
+            layer = httpx.get(base + "/app/map").json()["layer"]
+            items = page.locator("#legend-items li")
+            assert items.count() == len(layer["classes"]) > 1
+            assert [items.nth(i).text_content() for i in range(items.count())] == \
+                [c["label"] for c in layer["classes"]]
+            assert "供而未用" in (page.text_content("#legend") or "")
+            assert page.is_hidden("#map-filtered")
+            assert _drawn_ids(page)
             _shot(page, artifacts, tag, "1-open")
 
             # filter: not-started idle land overdue more than a year
@@ -137,6 +152,13 @@ def test_find_record_report_in_the_browser(served: dict[str, Any], chromium_path
             assert _summary_count(page) == len(api["features"]) > 0
             rows = page.locator("#rows tr")
             assert rows.count() == min(20, len(api["features"]))
+            # the map too shows the filtered parcels only, and says so
+            page.wait_for_function("() => (document.body.dataset.tilesFilter || '')"
+                                   ".includes('not_started')", timeout=60_000)
+            chosen = {re.sub(r"[^\w-]", "_", str(f["id"])) for f in api["features"]}
+            drawn = _drawn_ids(page)
+            assert drawn and drawn <= chosen
+            assert page.is_visible("#map-filtered")
             _shot(page, artifacts, tag, "2-filtered")
 
             # open the first listed parcel from the list (keyboard: focus and Enter)
@@ -191,7 +213,10 @@ def test_find_record_report_in_the_browser(served: dict[str, Any], chromium_path
             page.click("#record button[type=submit]")
             page.wait_for_function("() => document.querySelector('#e-event_date').textContent"
                                    " !== ''")
+            # the page is in Chinese: so is the message, next to its field
+            assert "不是有效日期" in (page.text_content("#e-event_date") or "")
             assert "YYYY-MM-DD" in (page.text_content("#e-event_date") or "")
+            assert "not a date" not in (page.text_content("#record") or "")
             assert page.get_attribute("#r-event_date", "aria-invalid") == "true"
             _shot(page, artifacts, tag, "6-invalid")
             page.fill("#r-event_date", "2023-11-02")
@@ -232,6 +257,41 @@ def test_find_record_report_in_the_browser(served: dict[str, Any], chromium_path
             assert page.locator("#p-history li.corrected").count() == 1
             assert EVENT in (page.text_content("#p-history li.corrected") or "")
             _shot(page, artifacts, tag, "8b-correction")
+
+            # the filters reset: the map shows every parcel again
+            page.click("#filters button[type=reset]")
+            page.wait_for_function("() => document.body.dataset.tilesFilter === ''"
+                                   " && document.querySelector('#summary').dataset.parcels"
+                                   " === '302'", timeout=60_000)
+            assert _drawn_ids(page) - chosen  # parcels the filter left out are drawn again
+            assert page.is_hidden("#map-filtered")
+
+            # the parcel disposed of: its class on the map (disposal layer, by method and
+            # by date) is the new one once the save is answered
+            page.wait_for_selector("path.lu-id-FB-029", state="attached", timeout=60_000)
+            classes_before = page.get_attribute("path.lu-id-FB-029", "class") or ""
+            assert "lu-c3-" in classes_before
+            page.fill("#r-event_id", EVENT + "-D")
+            page.fill("#r-event_date", "2023-12-20")
+            page.select_option("#r-stage", "disposed")
+            page.select_option("#r-method", index=1)
+            page.fill("#r-area_m2", "1000")
+            page.fill("#r-corrects", "")
+            page.fill("#r-note", "")
+            page.click("#record button[type=submit]")
+            page.wait_for_function("() => document.querySelector('#r-saved').textContent"
+                                   f".includes('{EVENT}-D') || document.querySelector("
+                                   "'#r-errors').textContent !== ''")
+            assert page.text_content("#r-errors") == ""
+            page.wait_for_function(f"() => document.querySelectorAll('#p-history li').length"
+                                   f" === {history_before + 3}")
+            page.wait_for_function("(c) => { const p = document.querySelector("
+                                   "'path.lu-id-FB-029'); return p && p.getAttribute('class')"
+                                   " !== c; }", arg=classes_before, timeout=30_000)
+            after_cls = page.get_attribute("path.lu-id-FB-029", "class") or ""
+            c3 = [c for c in after_cls.split() if c.startswith("lu-c3-")]
+            assert c3 and c3[0] not in classes_before.split()
+            _shot(page, artifacts, tag, "8c-disposed-on-map")
 
             # English switch
             page.click("#lang")

@@ -126,6 +126,7 @@
   function refreshAll() {
     S.filter = buildFilter();
     S.pages = [];
+    if (S.map && S.mapFilter !== undefined && S.filter !== S.mapFilter) drawTiles();
     exportLinks();
     return Promise.all([loadSummary(), loadPage(firstPage())]);
   }
@@ -188,26 +189,50 @@
       var b = r.body.extent && r.body.extent.spatial && r.body.extent.spatial.bbox[0];
       if (b) S.map.fitBounds([[b[1], b[0]], [b[3], b[2]]]); else S.map.setView([30, 120], 12);
     }).catch(function () { S.map.setView([30, 120], 12); });
-    api("/app/map?lang=" + S.lang).then(function (r) { S.maxzoom = r.body.maxzoom; drawTiles(); })
-      .catch(fail);
+    loadLegend().then(drawTiles).catch(fail);
     S.overlay = L.geoJSON(null, {style: function (f) {
       return f.id === S.selected ? {color: "#000", weight: 4, fillOpacity: 0.1}
                                  : {color: "#1565c0", weight: 2, fillOpacity: 0.05};
     }, onEachFeature: function (f, layer) { layer.on("click", function () { openParcel(f.id); }); }
     }).addTo(S.map);
   }
+  function loadLegend() {
+    return api("/app/map?lang=" + S.lang).then(function (r) {
+      S.maxzoom = r.body.maxzoom; S.layer = r.body.layer;
+      var ul = $("legend-items"); ul.innerHTML = "";
+      S.layer.classes.forEach(function (c) {
+        var li = document.createElement("li"), sw = document.createElement("span");
+        sw.style.background = c.color; sw.setAttribute("aria-hidden", "true");
+        li.appendChild(sw); li.appendChild(document.createTextNode(c.label));
+        li.dataset.code = c.code; ul.appendChild(li);
+      });
+    });
+  }
+  function colour(c) {
+    var k = S.layer && S.layer.classes[c];
+    return k ? k.color : PALETTE[(c || 0) % PALETTE.length];
+  }
   function drawTiles() {
     if (S.tiles) S.map.removeLayer(S.tiles);
-    var url = "/tiles/parcels/{z}/{x}/{y}.mvt?lang=" + S.lang + "&v=" + S.version;
+    S.mapFilter = S.filter;
+    $("map-filtered").hidden = !S.filter;
+    var url = withFilter("/tiles/parcels/{z}/{x}/{y}.mvt?lang=" + S.lang + "&v=" + S.version);
     S.tiles = L.vectorGrid.protobuf(url, {
       vectorTileLayerStyles: {p: function (p) {
-        return {fill: true, fillColor: PALETTE[(p.c0 || 0) % PALETTE.length], fillOpacity: 0.5,
-                color: "#555", weight: 0.5};
+        var cls = Object.keys(p).filter(function (k) { return /^c\d+$/.test(k); }).sort()
+          .map(function (k) { return "lu-" + k + "-" + p[k]; });
+        return {fill: true, fillColor: colour(p.c0), fillOpacity: 0.6,
+                color: "#555", weight: 0.5,
+                className: "lu-p lu-id-" + String(p.id).replace(/[^\w-]/g, "_") + " " +
+                           cls.join(" ")};
       }},
       fetchOptions: {headers: headers()}, maxNativeZoom: S.maxzoom || 16, maxZoom: 20
     });
     var v = S.version;
-    S.tiles.once("load", function () { document.body.dataset.tiles = String(v); });
+    var f = S.filter;
+    S.tiles.once("load", function () {
+      document.body.dataset.tiles = String(v); document.body.dataset.tilesFilter = f;
+    });
     S.tiles.addTo(S.map);
     S.tiles.bringToBack();
   }
@@ -289,12 +314,15 @@
   }
   function showProblems(body) {
     var list = (body && body["invalid-params"]) || [];
-    text($("r-errors"), w("fix_fields") + ": " + ((body && body.detail) || ""));
+    var zh = S.lang === "zh" && list.length && list.every(function (p) { return p.reason_zh; });
+    function reason(p) { return zh ? p.reason_zh : p.reason; }
+    text($("r-errors"), w("fix_fields") + (zh ? "：" + list.map(reason).join(" ")
+                                              : ": " + ((body && body.detail) || "")));
     var first = null;
     list.forEach(function (p) {
       var input = $("r-" + p.name), slot = $("e-" + p.name);
       if (!input || !slot) return;
-      text(slot, p.reason); input.setAttribute("aria-invalid", "true");
+      text(slot, reason(p)); input.setAttribute("aria-invalid", "true");
       input.setAttribute("aria-describedby", "e-" + p.name);
       first = first || input;
     });
@@ -366,7 +394,9 @@
     $("lang").addEventListener("click", function () {
       S.lang = S.lang === "zh" ? "en" : "zh"; sessionStorage.setItem("lu-lang", S.lang);
       $("rp-lang").value = S.lang;
-      loadWords().then(function () { drawTiles(); refreshAll(); if (S.selected) openParcel(S.selected); });
+      loadWords().then(function () {
+        loadLegend().then(drawTiles).catch(fail); refreshAll(); if (S.selected) openParcel(S.selected);
+      });
     });
     $("filters").addEventListener("submit", function (e) { e.preventDefault(); refreshAll(); });
     $("filters").addEventListener("reset", function () { setTimeout(refreshAll, 0); });
