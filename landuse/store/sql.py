@@ -948,9 +948,9 @@ class SQLStore(SupplyStoreMixin, Store):
         values = list(zip(*rows, strict=True)) if rows else [()] * (len(names) + 2)
         data: dict[str, list[Any]] = {}
         for k, name in enumerate(names, start=1):
-            col = coll.column(name)
-            data[name] = [self._from_db(col, v) for v in values[k]] \
-                if col.kind in _FROM_DB else list(values[k])
+            conv = _FROM_DB.get(coll.column(name).kind)
+            data[name] = list(values[k]) if conv is None else \
+                [None if v is None else conv(v) for v in values[k]]
         return columns_frame(data, coll, geoms)
 
     def ledger_frame(self, known_at: str | None = None) -> pd.DataFrame:
