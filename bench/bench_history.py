@@ -16,6 +16,9 @@ It reports the store's size after each version. Targets (issue 13): ``changes`` 
 
     PYTHONPATH=. .venv/bin/python bench/bench_history.py --parcels 1000000 --events 200000
     PYTHONPATH=. .venv/bin/python bench/bench_history.py --parcels 50000 --events 10000
+
+With ``--database-url postgresql://...`` (an empty PostGIS database, which it fills) the
+same steps and measures are also run on a PostGIS store, in a second column.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,8 +48,13 @@ def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB -> GiB
 
 
-def size_mb(path: Path) -> float:
-    """The store's bytes: the file and its write-ahead log."""
+def size_mb(target: str | Path, store: object = None) -> float:
+    """The store's bytes: the GeoPackage file and its write-ahead log, or the PostGIS
+    database's size."""
+    if str(target).startswith("postgresql"):
+        rows = store._fetch("SELECT pg_database_size(current_database())", [])  # type: ignore[attr-defined]
+        return float(rows[0][0]) / 1e6
+    path = Path(target)
     wal = Path(f"{path}-wal")
     return (path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)) / 1e6
 
@@ -94,29 +103,29 @@ def ledger(reg: pd.DataFrame, n_events: int, seed: int) -> pd.DataFrame:
                          "stage": "investigating"})
 
 
-def build(path: Path, n: int, n_events: int) -> list[dict[str, object]]:
+def build(path: str | Path, n: int, n_events: int) -> list[dict[str, object]]:
     from landuse.store import open_store
 
     rows: list[dict[str, object]] = []
     v1 = make_parcels(n, seed=1)
     v1["parent_ids"] = None
-    with open_store(path, create=True) as s:
+    with open_store(path, create=True) as s:  # a database URL: an empty PostGIS database
         t = time.perf_counter()
         s.load(v1, ledger(v1, n_events, 2), actor="bench")
         rows.append({"step": "version 1 + ledger", "seconds": time.perf_counter() - t,
-                     "store_mb": size_mb(path)})
+                     "store_mb": size_mb(path, s)})
         v2 = edited(v1, 3, "2")
         t = time.perf_counter()
         c = s.load(v2, None, actor="bench", effective="2023-01-01")
         rows.append({"step": f"version 2 (+{c['added']} ~{c['changed']} -{c['retired']})",
                      "seconds": time.perf_counter() - t,
-                     "store_mb": size_mb(path)})
+                     "store_mb": size_mb(path, s)})
         v3 = edited(v2, 4, "3")
         t = time.perf_counter()
         c = s.load(v3, None, actor="bench", effective="2024-01-01")
         rows.append({"step": f"version 3 (+{c['added']} ~{c['changed']} -{c['retired']})",
                      "seconds": time.perf_counter() - t,
-                     "store_mb": size_mb(path)})
+                     "store_mb": size_mb(path, s)})
     return rows
 
 
@@ -143,11 +152,36 @@ def measure(path: str, what: str) -> None:
     print(json.dumps({"seconds": time.perf_counter() - t, "peak_gb": _peak_gb(), **extra}))
 
 
-def child(path: Path, what: str) -> dict[str, object]:
+def child(path: str | Path, what: str) -> dict[str, object]:
     out = subprocess.run([sys.executable, __file__, "--measure", what, "--store", str(path)],
                          capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def report(results: dict[str, Any], parcels: int, events: int) -> None:
+    """Print the steps (seconds, store MB and growth) and measures, one column per store."""
+    names = list(results)
+    print(f"{parcels:,} parcels, {events:,} ledger events; stores: {', '.join(names)}")
+    print(f"{'step':<40}" + "".join(f" {n + ' s':>14} {n + ' MB':>22}" for n in names))
+    steps = results[names[0]][0]
+    prev: dict[str, float] = {}
+    for k, r in enumerate(steps):
+        line = f"{r['step']!s:<40}"
+        for n in names:
+            row = results[n][0][k]
+            mb = float(row["store_mb"])
+            grow = "" if n not in prev else f" (+{mb - prev[n]:.1f})"
+            line += f" {float(row['seconds']):>14.1f} {f'{mb:.1f}{grow}':>22}"
+            prev[n] = mb
+        print(line)
+    for n in names:
+        ch, past, now = (results[n][1][w] for w in ("changes", "assess-past", "assess-now"))
+        ratio = float(past["seconds"]) / float(now["seconds"])
+        print(f"[{n}] changes 2022-06-30 -> 2024-06-30: {float(ch['seconds']):.1f} s, peak "
+              f"{float(ch['peak_gb']):.2f} GB, {ch['rows']:,} rows (target < 30 s, < 4 GB)")
+        print(f"[{n}] assess as of a past date: {float(past['seconds']):.1f} s; today's "
+              f"register: {float(now['seconds']):.1f} s; ratio {ratio:.2f} (target <= 1.5)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,29 +190,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--measure", choices=["changes", "assess-past", "assess-now"])
     ap.add_argument("--store")
+    ap.add_argument("--database-url", help="also bench a PostGIS store in this empty database")
     args = ap.parse_args(argv)
     if args.measure:
         measure(args.store, args.measure)
         return 0
+    targets = {"GeoPackage": ""}
+    if args.database_url:
+        targets["PostGIS"] = args.database_url
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "history.gpkg"
-        rows = build(path, args.parcels, args.events)
-        print(f"{args.parcels:,} parcels, {args.events:,} ledger events, GeoPackage store")
-        print(f"{'step':<40} {'seconds':>9} {'store MB':>9}")
-        prev = None
-        for r in rows:
-            grow = "" if prev is None else f" (+{float(r['store_mb']) - prev:.1f})"
-            print(f"{r['step']:<40} {float(r['seconds']):>9.1f} "
-                  f"{float(r['store_mb']):>9.1f}{grow}")
-            prev = float(r["store_mb"])
-        ch = child(path, "changes")
-        past = child(path, "assess-past")
-        now = child(path, "assess-now")
-        ratio = float(past["seconds"]) / float(now["seconds"])
-        print(f"changes 2022-06-30 -> 2024-06-30: {float(ch['seconds']):.1f} s, peak "
-              f"{float(ch['peak_gb']):.2f} GB, {ch['rows']:,} rows (target < 30 s, < 4 GB)")
-        print(f"assess as of a past date: {float(past['seconds']):.1f} s; today's register: "
-              f"{float(now['seconds']):.1f} s; ratio {ratio:.2f} (target <= 1.5)")
+        results = {}
+        for name, target in targets.items():
+            where = target or str(Path(tmp) / "history.gpkg")
+            results[name] = (build(where, args.parcels, args.events),
+                             {w: child(where, w) for w in ("changes", "assess-past",
+                                                           "assess-now")})
+        report(results, args.parcels, args.events)
     return 0
 
 

@@ -104,8 +104,9 @@ def changes(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
     b = before.set_index(before["parcel_id"].astype(str), drop=False)
     a = after.set_index(after["parcel_id"].astype(str), drop=False)
     in_b, in_a = set(b.index), set(a.index)
-    parents_of = {i: parse_parent_ids(v) for i, v in zip(
-        a.index, a["parent_ids"] if "parent_ids" in a else [None] * len(a), strict=True)}
+    # only registered parent ids are parsed (a missing one is no parent)
+    given = a["parent_ids"][a["parent_ids"].notna()] if "parent_ids" in a else a["parcel_id"][:0]
+    parents_of = {i: parse_parent_ids(v) for i, v in given.items()}
     successors: dict[str, list[str]] = {}
     for kid, ps in parents_of.items():
         if kid not in in_b:
@@ -122,8 +123,8 @@ def changes(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
     geoms: list[Any] = []
     order = _candidates(a, b)
     cols = [c for c in (*_KEEP, "parent_ids", "geometry") if c in a.columns or c in b.columns]
-    rec_a = a.loc[[i for i in order if i in in_a]].reindex(columns=cols).to_dict("index")
-    rec_b = b.loc[[i for i in order if i in in_b]].reindex(columns=cols).to_dict("index")
+    rec_a = _records(a, [i for i in order if i in in_a], cols)
+    rec_b = _records(b, [i for i in order if i in in_b], cols)
     for pid in order:
         ra = rec_a.get(pid)
         rb = rec_b.get(pid)
@@ -214,6 +215,15 @@ def changes(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
     return gdf
 
 
+def _records(frame: pd.DataFrame, ids: list[str], cols: list[str]) -> dict[str, dict[str, Any]]:
+    """Rows ``ids`` of ``frame`` as ``{id: {column: value}}`` (Python values, missing
+    columns as NaN), column by column rather than row by row."""
+    sub = frame.loc[ids].reindex(columns=cols)
+    lists = [sub[c].tolist() for c in cols]
+    return {pid: dict(zip(cols, vals, strict=True))
+            for pid, vals in zip(ids, zip(*lists, strict=True), strict=True)}
+
+
 def _candidates(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
     """Ids that may have changed, in output order (the second register's order, then the
     retired): in one register only, or differing in a compared field (vectorised; the
@@ -223,13 +233,23 @@ def _candidates(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
     differ = np.zeros(len(common), dtype=bool)
     for c in ("holder", "lifecycle", "idle_type", "low_efficiency", "mujun_class",
               "supply_date"):
-        x = A[c].astype(object).where(A[c].notna(), None).to_numpy()
-        y = B[c].astype(object).where(B[c].notna(), None).to_numpy()
-        differ |= np.array([u != v for u, v in zip(x, y, strict=True)], dtype=bool)
+        differ |= _differ(A[c], B[c])
     moved = set(common[differ])
-    in_a = set(a.index)
-    return [i for i in a.index if i in moved or i not in b.index] + \
+    in_a, in_b = set(a.index), set(b.index)
+    return [i for i in a.index if i in moved or i not in in_b] + \
         [i for i in b.index if i not in in_a]
+
+
+def _differ(x: pd.Series, y: pd.Series) -> np.ndarray:
+    """Where two aligned columns differ: one missing and the other not, or both given and
+    unequal (both missing is no difference)."""
+    nx, ny = x.isna().to_numpy(dtype=bool), y.isna().to_numpy(dtype=bool)
+    both = ~nx & ~ny
+    if x.dtype == y.dtype and x.dtype != object:
+        ne = (x != y).to_numpy(dtype=bool, na_value=False)
+    else:
+        ne = np.not_equal(x.astype(object).to_numpy(), y.astype(object).to_numpy())
+    return (nx ^ ny) | (both & np.asarray(ne, dtype=bool))
 
 
 def _failed(v: Any, lang: str) -> str:

@@ -221,7 +221,15 @@ def stored_event(rec: dict[str, Any]) -> dict[str, Any]:
 def features_frame(features: Iterable[Feature], coll: Collection, geo: bool) -> Any:
     feats = list(features)
     data = {c.name: [f.properties.get(c.name) for f in feats] for c in coll.columns}
-    df = pd.DataFrame(data)
+    return columns_frame(data, coll, [f.geometry for f in feats] if geo else None)
+
+
+def columns_frame(data: dict[str, list[Any]], coll: Collection,
+                  geoms: list[Any] | None) -> Any:
+    """The frame of ``coll``'s columns from their values (one list per column, as
+    :func:`features_frame` gathers them): dates as datetime64, numbers as float, flags as
+    the nullable boolean; a GeoDataFrame (EPSG:4490) when ``geoms`` is given."""
+    df = pd.DataFrame({c.name: data.get(c.name, [None] * _length(data)) for c in coll.columns})
     for c in coll.columns:
         if c.kind == "date":
             df[c.name] = pd.to_datetime(df[c.name], errors="coerce")
@@ -229,9 +237,13 @@ def features_frame(features: Iterable[Feature], coll: Collection, geo: bool) -> 
             df[c.name] = pd.to_numeric(df[c.name], errors="coerce").astype(float)
         elif c.kind == "bool":
             df[c.name] = df[c.name].astype("boolean")
-    if geo:
-        return gpd.GeoDataFrame(df, geometry=[f.geometry for f in feats], crs=STORAGE_SRID)
+    if geoms is not None:
+        return gpd.GeoDataFrame(df, geometry=geoms, crs=STORAGE_SRID)
     return df
+
+
+def _length(data: dict[str, list[Any]]) -> int:
+    return len(next(iter(data.values()))) if data else 0
 
 
 def assessment_rows(assessed: dict[str, pd.DataFrame], as_of: str,

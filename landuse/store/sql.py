@@ -46,6 +46,7 @@ from landuse.store.keyset import check_cursor, keyset_condition, order_keys, quo
 from landuse.store.prepare import (
     assessment_rows,
     assessment_table,
+    columns_frame,
     features_frame,
     ledger_pairs,
     parcel_changes,
@@ -942,13 +943,15 @@ class SQLStore(SupplyStoreMixin, Store):
             "FROM parcel_history WHERE hid IN (SELECT MAX(hid) FROM parcel_history "
             f"WHERE valid_from <= {ph} AND recorded_at <= {ph} GROUP BY parcel_id) "
             "AND change <> 'retired' ORDER BY fid", [valid, known])
-        cols = [coll.column(c) for c in names]
         geoms = self._decode_geoms([r[-1] for r in rows])
-        feats = (Feature(str(r[1]), int(r[0]),
-                         {c.name: self._from_db(c, v) for c, v in zip(cols, r[1:-1],
-                                                                      strict=True)}, g)
-                 for r, g in zip(rows, geoms, strict=True))
-        return features_frame(feats, coll, geo=True)
+        # column by column (the same conversions as a feature's, without a dict per row)
+        values = list(zip(*rows, strict=True)) if rows else [()] * (len(names) + 2)
+        data: dict[str, list[Any]] = {}
+        for k, name in enumerate(names, start=1):
+            conv = _FROM_DB.get(coll.column(name).kind)
+            data[name] = list(values[k]) if conv is None else \
+                [None if v is None else conv(v) for v in values[k]]
+        return columns_frame(data, coll, geoms)
 
     def ledger_frame(self, known_at: str | None = None) -> pd.DataFrame:
         if known_at is None:

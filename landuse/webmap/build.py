@@ -68,7 +68,7 @@ _PAGE_WORDS = (
     "searchHint", "noResult", "zoomZone", "printView", "fullscreen", "exitFullscreen",
     "shifted", "evidence", "evDate", "builtup", "bare", "vegetation", "water", "ndvi",
     "before", "change", "obsFootprint", "obsCoverage", "disagree", "evWarn", "agree",
-    "outside", "compare", "reclaimDate", "reclaimed",
+    "outside", "compare", "reclaimDate", "reclaimed", "ledgerDate", "prevDate", "nextDate",
 )
 """Words of the page script from the ``map`` group of ``landuse/data/words.toml``."""
 
@@ -346,7 +346,9 @@ def make_map(
         The disposal ledger; its effective events (after corrections) make the
         "reclaimed (method)" and "reclaimed by date" layers (classes by quarter or year,
         see :func:`landuse.webmap.classes.date_classes`), each disposed parcel's date
-        and method in its tooltip and popup, and each parcel's history.
+        and method in its tooltip and popup, and each parcel's history; a date slider over
+        the ledger's dates shows these as they stood on each date
+        (:mod:`landuse.webmap.timeline`, ``config["timeline"]``).
     buildings : GeoDataFrame, optional
         Building footprints, drawn as their own layer.
     lang : {"zh", "en"}
@@ -387,6 +389,7 @@ def make_map(
     ledger = ledger_as_of(ledger, as_of or parcels.attrs.get("assessment", {}).get("as_of"))
     codes, specs, effective = classify_layers(parcels, ledger, lang)
     records = popup_records(parcels, effective, lang)
+    timeline = _timeline(parcels, effective, specs, lang)
     ev_dates: dict[str, Any] | None = None
     if evidence is not None:
         mu = pd.to_numeric(parcels["area_mu"], errors="coerce").fillna(0.0).to_numpy()
@@ -434,6 +437,7 @@ def make_map(
         "buildings": None,
         "basemaps": bms,
         "shifted": "gcj02" if basemap == "amap" else None,
+        "timeline": timeline,
     }
     if buildings is not None:
         config["buildings"] = _buildings_json(buildings, "buildings", basemap == "amap")
@@ -460,6 +464,20 @@ def make_map(
         control_scale=False, prefer_canvas=True, max_zoom=20,
     )
     return WebMap(m, config, lang, title, tiles_set, records if tiled else [], search_rows)
+
+
+def _timeline(parcels: gpd.GeoDataFrame, effective: pd.DataFrame | None,
+              specs: list[Any], lang: str) -> dict[str, Any] | None:
+    """The date slider's data (:func:`landuse.webmap.timeline.ledger_timeline`)."""
+    if effective is None:
+        return None
+    from landuse.standard import get_standard
+    from landuse.webmap.classes import current_disposals, date_classes
+    from landuse.webmap.timeline import ledger_timeline
+
+    methods = list(get_standard().codes["method"])
+    _, period_of = date_classes([d for d, _ in current_disposals(effective).values()], lang)
+    return ledger_timeline(parcels, effective, specs, period_of, methods, lang)
 
 
 class _Raw(Element):

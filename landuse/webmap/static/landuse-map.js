@@ -250,9 +250,12 @@
   });
 
   var selected = null;
+  var ledgerOverride = {};  // layer index -> {feature: class} while the ledger date slider is moved
+  var ledgerState = null;   // feature -> timeline step at the slider's date (null: the map's own date)
   function styleFor(j, layerSpec) {
     return function (props) {
-      var c = props.c[j];
+      var o = ledgerOverride[j];
+      var c = o && o[props.f] !== undefined ? o[props.f] : props.c[j];
       if (c < 0 || c === undefined) return [];
       var col = layerSpec.classes[c].color;
       if (selected === props.f) return { fill: true, fillColor: col, fillOpacity: 0.85, color: "#00e5ff", weight: 3 };
@@ -440,21 +443,39 @@
       }
     });
   }
+  function atLedgerDay(r, fid) {
+    if (!r || !ledgerState) return r;
+    var day = cfg.timeline.dates[LU.ledgerDay], shown = {}, v = {};
+    Object.keys(r).forEach(function (k) { v[k] = r[k]; });
+    (r.lh || []).forEach(function (e) { shown[e[7]] = e[0] <= day; });
+    v.lh = (r.lh || []).filter(function (e) { return e[0] <= day; }).map(function (e) {
+      var later = e[6] && shown[e[6]] === false;   // its correction is dated after the slider's date
+      return later ? e.slice(0, 6).concat([null, e[7]]) : e;
+    });
+    var st = ledgerState[fid];
+    v.rd = st && st[3] ? st[3] : null;
+    v.rm = st && st[3] ? st[4] : null;
+    return v;
+  }
+  var popupFid = null;
   function openParcel(fid, latlng) {
     return getRecord(fid).then(function (r) {
       if (!r) return;
+      r = atLedgerDay(r, fid);
+      popupFid = fid;
       setSelected(fid);
       popup.setLatLng(latlng).setContent(popupHtml(r)).openOn(map);
       LU.openParcelId = r.id;
     });
   }
-  map.on("popupclose", function () { setSelected(null); LU.openParcelId = null; });
+  map.on("popupclose", function () { setSelected(null); LU.openParcelId = null; popupFid = null; });
   var tip = L.tooltip({ sticky: true, direction: "top", offset: [0, -6] });
   var hoverFid = null;
   function hover(fid, latlng) {
     hoverFid = fid;
     getRecord(fid).then(function (r) {
       if (!r || hoverFid !== fid) return;
+      r = atLedgerDay(r, fid);
       tip.setLatLng(latlng).setContent("<b>" + esc(r.id) + "</b> " + esc(r.h || "") + "<br>" + esc(r.st) + (r.it ? " · " + esc(r.it) : "") +
         (r.rd ? '<br><span class="lu-tip-reclaim">' + esc(T.reclaimed) + " " + esc(r.rd) + (r.rm ? " · " + esc(r.rm) : "") + "</span>" : ""));
       map.openTooltip(tip);
@@ -489,6 +510,72 @@
   legend.addTo(map);
   legend.update();
   map.on("overlayadd overlayremove", function () { legend.update(); });
+
+  // ---------------------------------------------------------------- ledger date slider
+  // The "reclaimed" layers, their legend and the popups' ledger as they stood on a ledger date.
+  LU.ledgerDay = null;
+  var TL = cfg.timeline;
+  function layerAt(key) {
+    for (var j = 0; j < cfg.layers.length; j++) if (cfg.layers[j].key === key) return j;
+    return -1;
+  }
+  LU.setLedgerDay = function (k) {
+    var jr = layerAt("reclaim"), jd = layerAt("reclaim_date");
+    k = Math.max(0, Math.min(TL.dates.length - 1, k));
+    LU.ledgerDay = k;
+    ledgerOverride = {};
+    ledgerOverride[jr] = {};
+    ledgerOverride[jd] = {};
+    ledgerState = {};
+    [jr, jd].forEach(function (j) {
+      cfg.layers[j].classes.forEach(function (c) { c.count = 0; c.mu = 0; });
+    });
+    TL.p.forEach(function (p) {
+      var st = null;
+      p[2].forEach(function (s) { if (s[0] <= k) st = s; });
+      var cr = st ? st[1] : -1, cd = st ? st[2] : -1;
+      ledgerOverride[jr][p[0]] = cr;
+      ledgerOverride[jd][p[0]] = cd;
+      ledgerState[p[0]] = st;
+      if (cr >= 0) { cfg.layers[jr].classes[cr].count += 1; cfg.layers[jr].classes[cr].mu += p[1]; }
+      if (cd >= 0) { cfg.layers[jd].classes[cd].count += 1; cfg.layers[jd].classes[cd].mu += p[1]; }
+    });
+    [jr, jd].forEach(function (j) {
+      var l = thematic[cfg.layers[j].key];
+      if (map.hasLayer(l)) l.redraw();
+    });
+    if (slider) {
+      slider.querySelector(".lu-ledger-range").value = k;
+      slider.querySelector(".lu-ledger-day").textContent = TL.dates[k];
+    }
+    legend.update();
+    if (map.hasLayer(popup) && popupFid !== null) {
+      var fid = popupFid;
+      getRecord(fid).then(function (r) { if (r && popupFid === fid) popup.setContent(popupHtml(atLedgerDay(r, fid))); });
+    }
+    return TL.dates[k];
+  };
+  var slider = null;
+  if (TL && TL.dates.length) {
+    var ctl = L.control({ position: "bottomleft" });
+    ctl.onAdd = function () {
+      var d = L.DomUtil.create("div", "lu-ledger-slider leaflet-bar leaflet-control");
+      var last = TL.dates.length - 1;
+      d.innerHTML = "<b>" + esc(T.ledgerDate) + '</b> <span class="lu-ledger-day">' + esc(TL.dates[last]) + "</span><br>" +
+        '<button type="button" class="lu-ledger-prev" title="' + esc(T.prevDate) + '">&#9664;</button>' +
+        '<input type="range" class="lu-ledger-range" min="0" max="' + last + '" step="1" value="' + last + '" title="' + esc(T.ledgerDate) + '">' +
+        '<button type="button" class="lu-ledger-next" title="' + esc(T.nextDate) + '">&#9654;</button>';
+      L.DomEvent.disableClickPropagation(d);
+      L.DomEvent.disableScrollPropagation(d);
+      var range = d.querySelector(".lu-ledger-range");
+      range.addEventListener("input", function () { LU.setLedgerDay(parseInt(range.value, 10)); });
+      d.querySelector(".lu-ledger-prev").addEventListener("click", function () { LU.setLedgerDay(parseInt(range.value, 10) - 1); });
+      d.querySelector(".lu-ledger-next").addEventListener("click", function () { LU.setLedgerDay(parseInt(range.value, 10) + 1); });
+      return d;
+    };
+    ctl.addTo(map);
+    slider = ctl.getContainer();
+  }
 
   // ---------------------------------------------------------------- search and sub-park zoom
   var tools = L.control({ position: "topleft" });
