@@ -42,8 +42,10 @@ def assess(input: str, read: ReadArgs, assessing: AssessArgs, output: str,
 
     A partitioned dataset (a folder from ``convert --partition-by``) is assessed one
     development zone at a time, here or on Dask (--workers, --cluster), and written sorted
-    by parcel id: the same bytes either way. A zone that cannot be assessed is named on
-    stderr, the others are written, and the exit code is 1.
+    by parcel id: the same bytes either way. Each task writes its zone's result beside
+    OUTPUT (a hidden folder, removed at the end; on several hosts OUTPUT's folder must be
+    shared like the dataset) and the parts are streamed into OUTPUT. A zone that cannot be
+    assessed is named on stderr, the others are written, and the exit code is 1.
     """
     from landuse.cli._province import assessed_to_file, by_zone, report_failures
     from landuse.io.assessment import write_assessment
