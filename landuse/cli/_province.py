@@ -1,14 +1,19 @@
 """The assessment of a partitioned dataset, one task per development zone.
 
-Commands that assess (``assess``, ``summary``) call :func:`assessed` instead of reading and
-assessing INPUT at once when INPUT is a partitioned dataset or ``--workers``/``--cluster`` is
-given: the same units run in this process or on Dask, with the same bytes out. Progress goes
-to stderr as a bar of zones done / total, after the dashboard's address.
+Commands that assess call :func:`assessed` (``summary``, ``map``) or
+:func:`assessed_to_file` (``assess``: each task writes its zone's part, the parts are streamed
+into the output) instead of reading and assessing INPUT at once when INPUT is a partitioned
+dataset or ``--workers``/``--cluster`` is given: the same units run in this process or on
+Dask, with the same bytes out. Progress goes to stderr as a bar of zones done / total, after
+the dashboard's address.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,9 +23,9 @@ from landuse.errors import EngineError
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from landuse.engine import UnitResult
+    from landuse.engine import AssessJob, Unit, UnitResult
 
-__all__ = ["assessed", "by_zone", "report_failures"]
+__all__ = ["WrittenRun", "assessed", "assessed_to_file", "by_zone", "report_failures"]
 
 
 def by_zone(input: str, engine: EngineArgs) -> bool:
@@ -38,12 +43,9 @@ def by_zone(input: str, engine: EngineArgs) -> bool:
     return False
 
 
-def assessed(input: str, read: ReadArgs, assessing: AssessArgs,
-             engine: EngineArgs) -> tuple[gpd.GeoDataFrame, list[UnitResult]]:
-    """INPUT's units assessed and combined (sorted by parcel id), and the failed units."""
-    from tqdm import tqdm
-
-    from landuse.engine import AssessJob, Engine, combine, plan_units
+def _job(input: str, read: ReadArgs, assessing: AssessArgs) -> tuple[AssessJob, list[Unit]]:
+    """The task every unit runs, and the units of INPUT."""
+    from landuse.engine import AssessJob, plan_units
 
     if assessing.as_of is None:
         raise click.UsageError("give the assessment date with --as-of YYYY-MM-DD.")
@@ -56,6 +58,15 @@ def assessed(input: str, read: ReadArgs, assessing: AssessArgs,
         read={"assume_crs": read.assume_crs, "id_column": read.id_column,
               "attributes": read.attributes, "where": read.where(), "bbox": read.bbox},
     )
+    return job, units
+
+
+def _run(job: Callable[[Unit], Any], units: list[Unit], engine: EngineArgs) -> list[UnitResult]:
+    """``job`` on every unit, here or on Dask, with the dashboard's address and a bar."""
+    from tqdm import tqdm
+
+    from landuse.engine import Engine
+
     with Engine(engine.workers, engine.cluster) as eng:
         if eng.dashboard:
             click.echo(f"Dask 仪表板 dashboard: {eng.dashboard}", err=True)
@@ -66,9 +77,63 @@ def assessed(input: str, read: ReadArgs, assessing: AssessArgs,
                 bar.update(1)
                 bar.set_postfix_str(f"{done}/{total}")
 
-            results = eng.run(job, units, step)
+            return eng.run(job, units, step)
+
+
+def assessed(input: str, read: ReadArgs, assessing: AssessArgs,
+             engine: EngineArgs) -> tuple[gpd.GeoDataFrame, list[UnitResult]]:
+    """INPUT's units assessed and combined (sorted by parcel id), and the failed units."""
+    from landuse.engine import combine
+
+    job, units = _job(input, read, assessing)
+    results = _run(job, units, engine)
     failed = [r for r in results if r.error is not None]
     return combine(results), failed
+
+
+@dataclass(frozen=True)
+class WrittenRun:
+    """An assessment written zone by zone: the file, its counts and ``attrs``, the failed
+    units."""
+
+    path: Path
+    rows: int
+    idle: int
+    low: int
+    attrs: dict[str, Any]
+    failed: list[UnitResult]
+
+
+def assessed_to_file(input: str, read: ReadArgs, assessing: AssessArgs, engine: EngineArgs,
+                     output: str, overwrite: bool) -> WrittenRun:
+    """INPUT's units assessed, each task writing its zone's part beside ``output`` and
+    returning only its counts; the parts then streamed into ``output`` in parcel-id order
+    (:func:`landuse.io.assessment.write_assessment_parts`) and removed. This process never
+    holds every zone's rows at once (CSV: one zone's at a time)."""
+    import shutil
+    import tempfile
+
+    from landuse.engine import WriteJob, Written
+    from landuse.io.assessment import write_assessment_parts
+
+    job, units = _job(input, read, assessing)
+    target = Path(output).absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = tempfile.mkdtemp(prefix=f".{target.stem}.zones.", dir=target.parent)
+    try:
+        results = _run(WriteJob(job, folder), units, engine)
+        failed = [r for r in results if r.error is not None]
+        written: list[Written] = [r.written for r in results if r.written is not None]
+        if not written:
+            errors = "; ".join(f"{r.unit.name}: {r.error}" for r in results)
+            raise EngineError(f"no zone could be assessed: {errors or 'the dataset is empty'}.")
+        attrs = written[0].attrs
+        path = write_assessment_parts([(w.path, w.first_id, w.last_id) for w in written],
+                                      output, attrs, overwrite=overwrite)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return WrittenRun(path, sum(w.rows for w in written), sum(w.idle for w in written),
+                      sum(w.low for w in written), attrs, failed)
 
 
 def report_failures(failed: list[UnitResult]) -> None:

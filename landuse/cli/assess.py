@@ -42,22 +42,27 @@ def assess(input: str, read: ReadArgs, assessing: AssessArgs, output: str,
 
     A partitioned dataset (a folder from ``convert --partition-by``) is assessed one
     development zone at a time, here or on Dask (--workers, --cluster), and written sorted
-    by parcel id: the same bytes either way. A zone that cannot be assessed is named on
-    stderr, the others are written, and the exit code is 1.
+    by parcel id: the same bytes either way. Each task writes its zone's result beside
+    OUTPUT (a hidden folder, removed at the end; on several hosts OUTPUT's folder must be
+    shared like the dataset) and the parts are streamed into OUTPUT. A zone that cannot be
+    assessed is named on stderr, the others are written, and the exit code is 1.
     """
-    from landuse.cli._province import assessed, by_zone, report_failures
+    from landuse.cli._province import assessed_to_file, by_zone, report_failures
     from landuse.io.assessment import write_assessment
 
     failed: list[UnitResult] = []
     if by_zone(input, engine):
-        gdf, failed = assessed(input, read, assessing, engine)
+        run = assessed_to_file(input, read, assessing, engine, output, overwrite)
+        failed, meta = run.failed, run.attrs.get("assessment", {})
+        n, idle, low, path = run.rows, run.idle, run.low, run.path
     else:
         gdf = assessing.assess(assessing.register(read, input))
-    path = write_assessment(gdf, output, overwrite=overwrite)
-    meta = gdf.attrs.get("assessment", {})
-    idle = int((gdf["idle_type"].isin(["not_started", "stalled"])).sum())
-    low = int(gdf["low_efficiency"].sum())
-    click.echo(assessed_line(len(gdf), str(assessing.as_of), idle, low,
+        path = write_assessment(gdf, output, overwrite=overwrite)
+        meta = gdf.attrs.get("assessment", {})
+        n = len(gdf)
+        idle = int((gdf["idle_type"].isin(["not_started", "stalled"])).sum())
+        low = int(gdf["low_efficiency"].sum())
+    click.echo(assessed_line(n, str(assessing.as_of), idle, low,
                              meta.get("ruleset", {}).get("description", ""), str(path)))
     for w in meta.get("warnings", []):
         click.echo(f"警告 warning: {w['message']}", err=True)

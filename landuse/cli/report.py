@@ -11,9 +11,11 @@ import pandas as pd
 
 from landuse.cli._common import (
     AssessArgs,
+    EngineArgs,
     ReadArgs,
     assess_options,
     date_option,
+    engine_options,
     handle_errors,
     is_store_input,
     output_options,
@@ -51,6 +53,25 @@ def load_inputs(
                                     required=True, known_at=known_at)
 
 
+def _inputs(input: str, ledger_path: str | None, as_of: str, read: ReadArgs,
+            assessing: AssessArgs, engine: EngineArgs) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The assessed parcels and the ledger of the report: a partitioned dataset one zone per
+    task (:func:`landuse.cli._province.assessed`), anything else as :func:`load_inputs`."""
+    import dataclasses
+
+    from landuse.cli._province import assessed, by_zone, report_failures
+
+    if not by_zone(input, engine):
+        return load_inputs(input, ledger_path, as_of, assessing.lang,
+                           rules=assessing.ruleset(), read=read,
+                           buildings=assessing.buildings, known_at=assessing.known_at)
+    led = read_ledger_for(input, ledger_path, required=True)
+    parcels, failed = assessed(input, read, dataclasses.replace(assessing, as_of=as_of),
+                               engine)
+    report_failures(failed)
+    return parcels, led
+
+
 def store_history(input: str, read: ReadArgs, assessing: AssessArgs, date_from: str,
                   as_of: str, now: gpd.GeoDataFrame, ledger: pd.DataFrame) -> dict[str, object]:
     """The register of a store at the period's start and a year before ``as_of`` (as
@@ -76,7 +97,7 @@ def store_history(input: str, read: ReadArgs, assessing: AssessArgs, date_from: 
 
 
 @click.command()
-@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("input", type=click.Path())
 @date_option("--from", "date_from", required=True, help="First day of the period (YYYY-MM-DD).")
 @date_option("--to", "date_to", required=True, help="Last day of the period (YYYY-MM-DD).")
 @click.option("--zone", help="Only this sub-park (the parcels' zone / 园区 field).")
@@ -98,6 +119,7 @@ def store_history(input: str, read: ReadArgs, assessing: AssessArgs, date_from: 
                    "'landuse supply'): adds the section 土地供应与储备 as of the period's end.")
 @output_options(multiple=True, help="Output file; format by suffix: .html .xlsx .docx .md "
                 ".json (repeat -o for several).")
+@engine_options
 @handle_errors
 def report(
     input: str,
@@ -113,6 +135,7 @@ def report(
     supply_path: str | None,
     outputs: tuple[str, ...],
     overwrite: bool,
+    engine: EngineArgs,
 ) -> None:
     """Write the land report (盘活 figures, tables, charts, map, indicators) for a period.
 
@@ -129,6 +152,14 @@ def report(
       landuse map park.gpkg --as-of 2023-10-31 -o maps/park.html
       landuse report park.gpkg --from 2023-01-01 --to 2023-10-31 --map maps/park.html \\
           -o out/report.html
+      landuse report province_parcels/ --ledger ledger.csv --from 2023-01-01 \\
+          --to 2023-10-31 --workers 2 -o province.json
+
+    A partitioned dataset (a folder from ``convert --partition-by``) is assessed one
+    development zone per task, here or on Dask (--workers, --cluster), and the report is
+    built from the zones' parcels in parcel-id order: the same report either way. Its ledger
+    comes from --ledger. A zone that cannot be assessed is named on stderr and no report is
+    written (its figures would be short), exit code 1.
 
     \b
     Template placeholders (docxtpl / Jinja2): {{ title }} {{ period }} {{ period_from }}
@@ -157,9 +188,7 @@ def report(
                                   "with 'landuse map ... -o FILE.html', or correct the path.")
     ev, outside = read_evidence(evidence_path) if evidence_path else (None, None)
     as_of = assessing.as_of or date_to
-    parcels, led = load_inputs(input, ledger_path, as_of, assessing.lang,
-                               rules=assessing.ruleset(), read=read,
-                               buildings=assessing.buildings, known_at=assessing.known_at)
+    parcels, led = _inputs(input, ledger_path, as_of, read, assessing, engine)
     supply = None
     if supply_path:
         from landuse.io.supply import read_supply

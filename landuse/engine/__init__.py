@@ -8,7 +8,16 @@ order (:mod:`landuse.engine.run`).
 
 from __future__ import annotations
 
-from landuse.engine.run import AssessJob, Engine, UnitResult, combine, run_unit
+from landuse.engine.run import (
+    AssessJob,
+    Engine,
+    UnitResult,
+    WriteJob,
+    Written,
+    combine,
+    run_unit,
+    sort_by_id,
+)
 from landuse.engine.units import Unit, plan_units
 from landuse.engine.versions import check_versions, stack_versions
 
@@ -17,9 +26,12 @@ __all__ = [
     "Engine",
     "Unit",
     "UnitResult",
+    "WriteJob",
+    "Written",
     "check_versions",
     "combine",
     "plan_units",
     "run_unit",
+    "sort_by_id",
     "stack_versions",
 ]

@@ -27,19 +27,46 @@ from landuse.engine.units import Unit, plan_units
 from landuse.engine.versions import check_versions, stack_versions
 from landuse.errors import EngineError, LanduseError
 
-__all__ = ["AssessJob", "Engine", "UnitResult", "combine", "plan_units", "run_unit"]
+__all__ = [
+    "AssessJob",
+    "Engine",
+    "UnitResult",
+    "WriteJob",
+    "Written",
+    "combine",
+    "plan_units",
+    "run_unit",
+    "sort_by_id",
+]
 
 Progress = Callable[[int, int, "UnitResult"], None]
 """Called after each unit: (units done, units in all, its result)."""
 
 
 @dataclass(frozen=True)
+class Written:
+    """What a task that wrote its unit's assessment returns instead of the rows: the part's
+    file, its row count, its first and last parcel id (as text, the order of the combined
+    output), the idle and low-efficiency counts, and the assessment's ``attrs``."""
+
+    path: str
+    rows: int
+    first_id: str
+    last_id: str
+    idle: int
+    low: int
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class UnitResult:
-    """A unit's assessed parcels, or why it has none (``error``, one line)."""
+    """A unit's assessed parcels (``frame``) or the part a worker wrote (``written``), or
+    why it has none (``error``, one line)."""
 
     unit: Unit
     frame: gpd.GeoDataFrame | None = None
     error: str | None = None
+    written: Written | None = None
 
 
 @dataclass(frozen=True)
@@ -70,10 +97,50 @@ class AssessJob:
                       buildings=self.buildings)
 
 
-def run_unit(job: Callable[[Unit], gpd.GeoDataFrame], unit: Unit) -> UnitResult:
+@dataclass(frozen=True)
+class WriteJob:
+    """Assess one unit (``job``) and write its parcels, sorted by parcel id, as one
+    GeoParquet part in ``folder``; return only a :class:`Written` summary, so the client
+    never holds a unit's rows. ``folder`` must be reachable by every worker (a local
+    cluster: any folder; several hosts: a shared file system)."""
+
+    job: AssessJob
+    folder: str
+
+    def __call__(self, unit: Unit) -> Written:
+        import hashlib
+        from pathlib import Path
+
+        gdf = sort_by_id(self.job(unit))
+        name = hashlib.sha1(unit.name.encode("utf-8")).hexdigest()[:20]
+        path = Path(self.folder) / f"{name}.parquet"
+        tmp = path.with_name(f".{name}.parquet.tmp")
+        gdf.to_parquet(tmp, index=False)
+        tmp.replace(path)
+        ids = gdf["parcel_id"].astype(str)
+        return Written(
+            path=str(path), rows=len(gdf),
+            first_id=str(ids.iloc[0]) if len(ids) else "",
+            last_id=str(ids.iloc[-1]) if len(ids) else "",
+            idle=int(gdf["idle_type"].isin(["not_started", "stalled"]).sum()),
+            low=int(gdf["low_efficiency"].sum()),
+            attrs=dict(gdf.attrs),
+        )
+
+
+def sort_by_id(frame: pd.DataFrame) -> Any:
+    """``frame`` sorted by ``parcel_id`` as text (stable): the one order of every output."""
+    out = frame.sort_values("parcel_id", kind="stable", key=lambda s: s.astype(str))
+    return out.reset_index(drop=True)
+
+
+def run_unit(job: Callable[[Unit], Any], unit: Unit) -> UnitResult:
     """Run ``job`` on ``unit``; a library or file error becomes the unit's ``error``."""
     try:
-        return UnitResult(unit, frame=job(unit))
+        res = job(unit)
+        if isinstance(res, Written):
+            return UnitResult(unit, written=res)
+        return UnitResult(unit, frame=res)
     except (LanduseError, OSError) as e:
         return UnitResult(unit, error=str(e).splitlines()[0] if str(e) else type(e).__name__)
 
@@ -155,7 +222,7 @@ class Engine:
             self._cluster.close()
             self._cluster = None
 
-    def run(self, job: Callable[[Unit], gpd.GeoDataFrame], units: Sequence[Unit],
+    def run(self, job: Callable[[Unit], Any], units: Sequence[Unit],
             progress: Progress | None = None) -> list[UnitResult]:
         """Run ``job`` on every unit; the results in ``units``' order."""
         done = 0
