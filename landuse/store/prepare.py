@@ -219,9 +219,22 @@ def stored_event(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def features_frame(features: Iterable[Feature], coll: Collection, geo: bool) -> Any:
-    feats = list(features)
-    data = {c.name: [f.properties.get(c.name) for f in feats] for c in coll.columns}
-    df = pd.DataFrame(data)
+    """The features as a frame of ``coll``'s columns (a GeoDataFrame in the storage CRS when
+    ``geo``). The features are read once, column by column as they come: a store's pages of
+    features (each with its dict of properties) are dropped as soon as they are read, so a
+    register of a million parcels never holds a million dicts at once."""
+    names = [c.name for c in coll.columns]
+    columns: list[list[Any]] = [[] for _ in names]
+    pairs = list(zip(names, columns, strict=True))
+    geoms: list[Any] = []
+    for f in features:
+        props = f.properties
+        for name, values in pairs:
+            values.append(props.get(name))
+        if geo:
+            geoms.append(f.geometry)
+    df = pd.DataFrame(dict(zip(names, columns, strict=True)))
+    del columns, pairs
     for c in coll.columns:
         if c.kind == "date":
             df[c.name] = pd.to_datetime(df[c.name], errors="coerce")
@@ -230,7 +243,7 @@ def features_frame(features: Iterable[Feature], coll: Collection, geo: bool) -> 
         elif c.kind == "bool":
             df[c.name] = df[c.name].astype("boolean")
     if geo:
-        return gpd.GeoDataFrame(df, geometry=[f.geometry for f in feats], crs=STORAGE_SRID)
+        return gpd.GeoDataFrame(df, geometry=geoms, crs=STORAGE_SRID)
     return df
 
 
