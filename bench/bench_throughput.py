@@ -14,6 +14,7 @@ Over real HTTP on loopback, in one run, on N synthetic parcels (the grid of benc
     python bench/bench_throughput.py                      # 1 000 000 parcels
     python bench/bench_throughput.py --parcels 100000 --database postgresql://…/db
     python bench/bench_throughput.py --parcels 200000 --processes 1,4   # issue 14: 4 processes
+    python bench/bench_throughput.py --processes 1 --sweep 1,5,10,20    # p50 against clients
 
 PostGIS: ``--database`` or LANDUSE_DATABASE_URL (a fresh schema is made there and dropped);
 without one the PostGIS rows are left out and the table says so.
@@ -223,6 +224,9 @@ def main() -> None:
     ap.add_argument("--processes", default="1,2",
                     help="server processes to compare (--workers), e.g. 1,2,4")
     ap.add_argument("--database", default=os.environ.get("LANDUSE_DATABASE_URL"))
+    ap.add_argument("--sweep", default="",
+                    help="also req/s and p50/p95 at each of these client counts, e.g. "
+                    "1,5,10,20 (how the wait in the queue grows with the clients)")
     args = ap.parse_args()
     rng = random.Random(11)
     work = Path(tempfile.mkdtemp(prefix="landuse-bench-"))
@@ -246,6 +250,7 @@ def main() -> None:
     del parcels
     urls = bbox_urls(args.parcels, 400, rng)
     rows: list[tuple[str, ...]] = []
+    sweep: list[tuple[str, ...]] = []
     try:
         for name, target in targets:
             for workers in (int(x) for x in args.processes.split(",")):
@@ -256,6 +261,12 @@ def main() -> None:
                     load(args.clients, 5, p.url, urls)  # connections open, caches warm
                     _, a50, a95, e1 = load(1, 100, p.url, urls)
                     rate, p50, p95, e2 = load(args.clients, args.requests, p.url, urls)
+                    for n in (int(x) for x in args.sweep.split(",") if x):
+                        r, s50, s95, e = load(n, max(args.requests * args.clients // n, 50),
+                                              p.url, urls)
+                        sweep.append((name, str(workers), str(n), f"{r:.0f}",
+                                      f"{s50:.1f} / {s95:.1f}", str(e)))
+                        print("  sweep " + " | ".join(sweep[-1]), flush=True)
                 rows.append((name, str(workers), f"{rate:.0f}", f"{p50:.1f} / {p95:.1f}",
                              f"{a50:.1f} / {a95:.1f}", str(e1 + e2)))
                 print("  " + " | ".join(rows[-1]), flush=True)
@@ -281,6 +292,13 @@ def main() -> None:
         print(" | ".join(c.ljust(w[i]) for i, c in enumerate(r)))
     if len(targets) == 1:
         print("PostGIS: not measured (no --database / LANDUSE_DATABASE_URL)")
+    if sweep:
+        print("\nclients sweep (each client's requests one after another; with more clients "
+              "than cores the p50 is mostly the wait in the queue, about clients / req/s):")
+        head = ("store", "processes", "clients", "req/s", "p50 / p95 ms", "errors")
+        w = [max(len(r[i]) for r in [head, *sweep]) for i in range(len(head))]
+        for r in [head, *sweep]:
+            print(" | ".join(c.ljust(w[i]) for i, c in enumerate(r)))
     print(f"\n{args.downloads} concurrent GeoPackage downloads (f=gpkg, areas of up to 100 x "
           "100 parcels), "
           "one server process (LANDUSE_HEAVY_MAX=2):")

@@ -405,9 +405,7 @@ class GeoPackageStore(SQLStore):
             c.create_function("ST_MinY", 1, _st(lambda e: e[1]), deterministic=True)
             c.create_function("ST_MaxX", 1, _st(lambda e: e[2]), deterministic=True)
             c.create_function("ST_MaxY", 1, _st(lambda e: e[3]), deterministic=True)
-            self._local.conn = c
-            with self._lock:
-                self._conns.append(c)
+            self._keep_conn(c)
         return c
 
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -93,9 +93,7 @@ class PostGISStore(SQLStore):
                     f"PostGIS at {safe_url(self.url)} cannot be reached ({e}). Fix: check "
                     "--database / LANDUSE_DATABASE_URL and that the server runs."
                 ) from None
-            self._local.conn = c
-            with self._lock:
-                self._conns.append(c)
+            self._keep_conn(c)
         return c
 
     def migrate(self) -> list[int]:

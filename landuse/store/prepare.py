@@ -219,17 +219,33 @@ def stored_event(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def features_frame(features: Iterable[Feature], coll: Collection, geo: bool) -> Any:
-    feats = list(features)
-    data = {c.name: [f.properties.get(c.name) for f in feats] for c in coll.columns}
-    return columns_frame(data, coll, [f.geometry for f in feats] if geo else None)
+    """The features as a frame of ``coll``'s columns (a GeoDataFrame in the storage CRS when
+    ``geo``). The features are read once, column by column as they come: a store's pages of
+    features (each with its dict of properties) are dropped as soon as they are read, so a
+    register of a million parcels never holds a million dicts at once."""
+    names = [c.name for c in coll.columns]
+    columns: list[list[Any]] = [[] for _ in names]
+    pairs = list(zip(names, columns, strict=True))
+    geoms: list[Any] = []
+    for f in features:
+        props = f.properties
+        for name, values in pairs:
+            values.append(props.get(name))
+        if geo:
+            geoms.append(f.geometry)
+    data = dict(zip(names, columns, strict=True))
+    del columns, pairs
+    return columns_frame(data, coll, geoms if geo else None)
 
 
 def columns_frame(data: dict[str, list[Any]], coll: Collection,
                   geoms: list[Any] | None) -> Any:
     """The frame of ``coll``'s columns from their values (one list per column, as
     :func:`features_frame` gathers them): dates as datetime64, numbers as float, flags as
-    the nullable boolean; a GeoDataFrame (EPSG:4490) when ``geoms`` is given."""
+    the nullable boolean; a GeoDataFrame (EPSG:4490) when ``geoms`` is given. ``data`` is
+    emptied once the frame holds its values, so the lists are not kept beside it."""
     df = pd.DataFrame({c.name: data.get(c.name, [None] * _length(data)) for c in coll.columns})
+    data.clear()
     for c in coll.columns:
         if c.kind == "date":
             df[c.name] = pd.to_datetime(df[c.name], errors="coerce")

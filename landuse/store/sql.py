@@ -87,16 +87,38 @@ class SQLStore(SupplyStoreMixin, Store):
         self._keys = SecretCheck()
         self._lock = threading.Lock()
         self._local = threading.local()  # one connection per thread
-        self._conns: list[Any] = []  # every connection opened, for close()
+        # every open connection with the thread it serves, for close() and for closing the
+        # connections of threads that have ended (_keep_conn)
+        self._conns: list[tuple[threading.Thread, Any]] = []
         self._assess_lock = threading.Lock()
 
     def close(self) -> None:
         with self._lock:
-            for c in self._conns:
+            for _, c in self._conns:
                 with contextlib.suppress(Exception):
                     c.close()
             self._conns.clear()
         self._local = threading.local()
+
+    def _keep_conn(self, conn: Any) -> None:
+        """Record ``conn`` as the current thread's connection, and close those of threads that
+        have ended: a server's worker threads come and go (an idle one ends), and the
+        connection each opened would otherwise stay open, a database session apiece, until
+        the store is closed."""
+        self._local.conn = conn
+        with self._lock:
+            ended = [c for t, c in self._conns if not t.is_alive()]
+            self._conns = [(t, c) for t, c in self._conns if t.is_alive()]
+            self._conns.append((threading.current_thread(), conn))
+        for c in ended:
+            with contextlib.suppress(Exception):
+                c.close()
+
+    def open_connections(self) -> int:
+        """How many connections the store holds open (one per thread that has read or
+        written and is still running)."""
+        with self._lock:
+            return len(self._conns)
 
     # backend hooks ------------------------------------------------------------------------
     @abc.abstractmethod
@@ -725,11 +747,23 @@ class SQLStore(SupplyStoreMixin, Store):
         rows = self._fetch("SELECT MAX(seq) FROM audit", [])
         return int(rows[0][0] or 0)
 
+    _STATE_SQL = ("SELECT key, value FROM landuse_meta WHERE key IN "
+                  "('assessment_as_of', 'assessment_ruleset', 'assessment_seq', "
+                  "'assessment_ranks_stale')")
+
     def assessment_state(self) -> dict[str, Any] | None:
-        rows = self._fetch(
-            "SELECT key, value FROM landuse_meta WHERE key IN "
-            "('assessment_as_of', 'assessment_ruleset', 'assessment_seq', "
-            "'assessment_ranks_stale')", [])
+        return self._state_of(self._fetch(self._STATE_SQL, []))
+
+    def _state_and_seq(self) -> tuple[dict[str, Any] | None, int]:
+        """:meth:`assessment_state` and :meth:`change_seq` in one round trip to the database
+        (what every parcels request asks first)."""
+        rows = self._fetch(f"{self._STATE_SQL} UNION ALL SELECT 'change_seq', "
+                           "CAST(MAX(seq) AS TEXT) FROM audit", [])
+        seq = next((v for k, v in rows if k == "change_seq"), None)
+        return self._state_of([r for r in rows if r[0] != "change_seq"]), int(seq or 0)
+
+    @staticmethod
+    def _state_of(rows: list[tuple[Any, ...]]) -> dict[str, Any] | None:
         meta = {str(k).removeprefix("assessment_"): v for k, v in rows}
         if not {"as_of", "ruleset", "seq"} <= set(meta):
             return None
@@ -765,8 +799,8 @@ class SQLStore(SupplyStoreMixin, Store):
                     and state["ruleset"] == rs.label
                     and not (exact_ranks and state["ranks_stale"]))
 
-        state = self.assessment_state()
-        if fresh(state, self.change_seq()):
+        state, now = self._state_and_seq()
+        if fresh(state, now):
             return {**state, "current": True}  # type: ignore[dict-item]
         block = wait or state is None
         if not self._assess_lock.acquire(blocking=block):

@@ -389,3 +389,26 @@ def test_a_geopackage_store_of_an_older_version_gains_the_fields_of_migration_00
     con.close()
     assert "contract_delivery_date" in parcels
     assert {"enterprise", "mujun_scheme", "mujun_rank"} <= assessed
+
+
+def test_connections_of_ended_threads_are_closed(loaded: Store) -> None:
+    """A server's worker threads end when idle: each opened its own connection, and those of
+    ended threads are closed when another thread opens one (no session kept per thread that
+    ever ran)."""
+    from landuse.store.sql import SQLStore
+
+    assert isinstance(loaded, SQLStore)
+
+    def read() -> None:
+        loaded.query("parcels", Query(limit=1))
+
+    for _ in range(6):  # one after the other: each thread has ended before the next starts
+        t = threading.Thread(target=read)
+        t.start()
+        t.join()
+    assert loaded.open_connections() <= 2  # the last thread's, and the fixture's own
+    read()
+    ours = loaded._local.conn
+    assert loaded.open_connections() <= 2
+    assert loaded.query("parcels", Query(limit=1)).features  # this thread's still works
+    assert loaded._local.conn is ours
