@@ -353,6 +353,12 @@ class Heavy:
             if not done.cancelled() and done.exception() is None:
                 self.cache.put(key, done.result(), key[0])
 
+    def detached(self, func: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run ``func(derived, *args)`` in the pool outside the slots, the cache and the
+        deadline (the lazy whole refresh, :mod:`landuse_api.refresh`): it waits there for
+        a free worker like any task. Raises RuntimeError when the pool is shut down."""
+        return self._submit((func, args))
+
     def answer(self, key: tuple[Any, ...], task: Task) -> Answer:
         """The answer for ``key``: from the cache, or made in a slot within the deadline."""
         hit = self.cached(key)

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Response
@@ -23,6 +24,7 @@ from landuse_api.derived import Derived
 from landuse_api.errors import add_exception_handlers, problem
 from landuse_api.heavy import Heavy
 from landuse_api.openapi30 import to_oas30
+from landuse_api.refresh import whole_refresh
 from landuse_api.routers import analysis, land, ogc, pmtiles
 from landuse_api.settings import Settings, get_settings
 
@@ -164,6 +166,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.heavy = Heavy(settings, app.state.derived,
                             settings.target if store is None and settings.heavy_processes
                             else None)
+    if app.state.heavy.in_processes:  # the lazy whole refresh too, off the request process
+        app.state.derived.ranks.runner = partial(app.state.heavy.detached, whole_refresh)
     add_exception_handlers(app)
     app.include_router(ogc.router, tags=["OGC API – Features"])
     app.include_router(land.router)

@@ -195,3 +195,33 @@ def test_filtered_tiles_draw_only_the_parcels_the_filter_selects(inc_store: Stor
         assert d.tile("zh", z, x, y, "parcel_id = 'nothing'") is None
     finally:
         d.close()
+
+
+def test_served_from_its_own_store_the_whole_refresh_runs_in_a_worker_process(
+        inc_store: Store, store_target: str) -> None:
+    """An app that opened its store itself (``landuse serve``) makes the lazy whole
+    refresh in a heavy worker process (not a thread of the request process); the request
+    process then reads the new state from the store: ranks no longer stale, P0's 亩均 score
+    moved with its new tax figure."""
+    key = inc_store.add_key("editor")
+    old = inc_store.get_parcel("P0")
+    where = {"database_url": store_target} if "://" in store_target else \
+        {"store": store_target}
+    app = create_app(Settings(as_of=AS_OF, warm=False, **where))  # type: ignore[arg-type]
+    with TestClient(app, raise_server_exceptions=False) as c:
+        ranks = app.state.derived.ranks
+        assert app.state.heavy.in_processes and ranks.runner is not None
+        auth = {"Authorization": f"Bearer {key}"}
+        c.get("/collections/parcels/items?limit=1")
+        etag = c.get("/collections/parcels/items/P0").headers["ETag"]
+        r = c.patch("/collections/parcels/items/P0", headers={**auth, "If-Match": etag},
+                    json={"properties": {"tax_wan": 5000.0}})
+        assert r.status_code == 200, r.text[:300]
+        assert ranks.future is not None and ranks.thread is None
+        ranks.wait(120)
+        assert ranks.runs == 1
+        r = c.get("/collections/parcels/items?limit=1")
+        assert r.json()["assessment"]["ranks_stale"] is False
+        assert "ranks_stale" not in r.headers["Landuse-Assessment"]
+        new = c.get("/collections/parcels/items/P0").json()["properties"]
+        assert new["mujun_score"] != pytest.approx(old.properties["mujun_score"])
