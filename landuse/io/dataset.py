@@ -161,13 +161,7 @@ def write_dataset(
     tmp = Path(tempfile.mkdtemp(prefix=f".{t.name}.", dir=t.parent))
     try:
         partitions = _write_parts(whole, values, list(keys), crs, tmp)
-        meta = {"crs": crs.to_json_dict(), "keys": list(keys), "columns": columns,
-                "partitions": partitions, "geoparquet": "1.1.0"}
-        (tmp / DATASET_META).write_text(json.dumps(meta, ensure_ascii=False, indent=1),
-                                        encoding="utf-8")
-        if t.exists():
-            shutil.rmtree(t)
-        os.replace(tmp, t)
+        _commit(tmp, t, crs, keys, columns, partitions)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -220,17 +214,24 @@ def write_dataset_chunks(
                                   "give each partition's parcels in one chunk.") from e
         if crs is None:
             raise DataSourceError("no chunk to write. Fix: give at least one parcel.")
-        meta = {"crs": crs.to_json_dict(), "keys": list(keys), "columns": columns,
-                "partitions": sorted(partitions), "geoparquet": "1.1.0"}
-        (tmp / DATASET_META).write_text(json.dumps(meta, ensure_ascii=False, indent=1),
-                                        encoding="utf-8")
-        if t.exists():
-            shutil.rmtree(t)
-        os.replace(tmp, t)
+        _commit(tmp, t, crs, keys, columns, sorted(partitions))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return dataset_info(t)
+
+
+def _commit(tmp: Path, target: Path, crs: CRS, keys: Sequence[str], columns: Any,
+            partitions: Any) -> None:
+    """Write the dataset's metadata into the finished folder ``tmp`` and put it in place of
+    ``target`` (a former dataset there is replaced)."""
+    meta = {"crs": crs.to_json_dict(), "keys": list(keys), "columns": columns,
+            "partitions": partitions, "geoparquet": "1.1.0"}
+    (tmp / DATASET_META).write_text(json.dumps(meta, ensure_ascii=False, indent=1),
+                                    encoding="utf-8")
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(tmp, target)
 
 
 def _one_crs(parts: Sequence[tuple[str, gpd.GeoDataFrame]]) -> CRS:

@@ -114,23 +114,7 @@ def assess(
     >>> r.reasons.split("。")[1]
     '约定动工日期2022年8月15日起满一年未动工(已逾期442天),依《闲置土地处置办法》第二条属闲置土地;依第十四条按土地价款500万元的20%征缴闲置费100万元'
     """
-    _check(parcels, lang)
-    rs = _ruleset(ruleset)
-    ts = pd.Timestamp(as_of)
-    if pd.isna(ts):
-        raise ValueError(f"as_of must be a date, not {as_of!r}")
-    today = np.datetime64(ts.date(), "D")
-
-    base_df = parcels.drop(columns=[c for c in ASSESSMENT_COLUMNS if c in parcels.columns])
-    # areas on the geometry alone: no copy of the parcels' attribute columns
-    geom_name = base_df.geometry.name
-    areas = add_areas(gpd.GeoDataFrame(base_df[[geom_name]], geometry=geom_name, crs=base_df.crs))
-    cols = Columns(base_df)
-    found = evaluate(
-        cols, areas["area_m2"].to_numpy(dtype="float64"), today, rs, areas, buildings
-    )
-    reasons = sentences(found, rs, lang).join()
-    return _assemble(base_df, areas, found, reasons, rs, lang, today, sorted(cols.absent))
+    return assess_languages(parcels, as_of, ruleset, (lang,), buildings)[lang]
 
 
 def _check(parcels: gpd.GeoDataFrame, lang: str) -> None:
