@@ -419,6 +419,29 @@ def hand_pairs(text: str) -> list[str]:
     return [p.strip() for p in text.split(" | ") if p.strip()]
 
 
+def hand_check(cell: Any, expect: str) -> None:
+    """Assert one hand-written expectation about an output cell: ``field=value`` (equal),
+    ``field!=value``, ``field~text`` (contains), ``field!~text`` (does not contain) or
+    ``field≈number`` (within 0.01)."""
+    text = "" if cell is None or (isinstance(cell, float) and cell != cell) else str(cell)
+    for op in ("!~", "!=", "≈", "~", "="):
+        if op in expect:
+            field, want = expect.split(op, 1)
+            break
+    else:
+        raise AssertionError(f"{expect!r}: no operator (=, !=, ~, !~, ≈)")
+    if op == "≈":
+        assert text and abs(float(text) - float(want)) < 0.01, f"{field}: {text!r} != {want}"
+    elif op == "=":
+        assert text == want, f"{field}: {text!r} != {want!r}"
+    elif op == "!=":
+        assert text != want, f"{field}: {text!r} == {want!r}"
+    elif op == "~":
+        assert want in text, f"{field}: {want!r} not in {text!r}"
+    else:
+        assert want not in text, f"{field}: {want!r} in {text!r}"
+
+
 def hand_value(field: str, raw: str, text_fields: set[str]) -> Any:
     """A case table's cell as a value: None, text (text fields and dates), bool or number."""
     if raw == "None":

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from landuse.rules import assess
-from tests.builders import hand_pairs, hand_rows, hand_value, make, producing, supplied
+from tests.builders import hand_check, hand_pairs, hand_rows, hand_value, make, producing, supplied
 
 AS_OF = "2023-10-31"
 CSV = Path(__file__).with_name("hand_enterprises_mujun.csv")
@@ -47,22 +47,6 @@ def _parcel(row: dict[str, str]) -> dict[str, Any]:
     return {"producing": producing, "supplied": supplied}[row["base"]](**kw)
 
 
-def _check(cell: Any, expect: str) -> None:
-    text = "" if cell is None or (isinstance(cell, float) and cell != cell) else str(cell)
-    for op in ("!~", "≈", "~", "="):
-        if op in expect:
-            field, want = expect.split(op, 1)
-            break
-    if op == "≈":
-        assert text and abs(float(text) - float(want)) < 0.01, f"{field}: {text!r} != {want}"
-    elif op == "=":
-        assert text == want, f"{field}: {text!r} != {want!r}"
-    elif op == "~":
-        assert want in text, f"{field}: {want!r} not in {text!r}"
-    else:
-        assert want not in text, f"{field}: {want!r} in {text!r}"
-
-
 ROWS = hand_rows(CSV)
 CASES = {k: list(g) for k, g in groupby(ROWS, key=lambda r: r["case"])}
 
@@ -84,6 +68,6 @@ def test_hand_enterprises(case: str) -> None:
         for expect in hand_pairs(row["expect"]):
             field = expect.split("~")[0].split("=")[0].split("≈")[0].rstrip("!")
             try:
-                _check(r[field], expect)
+                hand_check(r[field], expect)
             except AssertionError as e:
                 raise AssertionError(f"{row['parcel']}: {e}\n{r['reasons']}") from e

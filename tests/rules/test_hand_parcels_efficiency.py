@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from landuse.rules import assess, default_ruleset
-from tests.builders import hand_pairs, hand_rows, hand_value, make, producing, supplied
+from tests.builders import hand_check, hand_pairs, hand_rows, hand_value, make, producing, supplied
 
 AS_OF = "2023-10-31"
 CSV = Path(__file__).with_name("hand_parcels_efficiency.csv")
@@ -47,22 +47,6 @@ def _ruleset(text: str) -> Any:
     return rs
 
 
-def _check(cell: Any, expect: str) -> None:
-    text = "" if cell is None or (isinstance(cell, float) and cell != cell) else str(cell)
-    for op in ("!~", "!=", "~", "="):
-        if op in expect:
-            field, want = expect.split(op, 1)
-            break
-    if op == "=":
-        assert text == want, f"{field}: {text!r} != {want!r}"
-    elif op == "!=":
-        assert text != want, f"{field}: {text!r} == {want!r}"
-    elif op == "~":
-        assert want in text, f"{field}: {want!r} not in {text!r}"
-    else:
-        assert want not in text, f"{field}: {want!r} in {text!r}"
-
-
 ROWS = hand_rows(CSV)
 
 
@@ -79,4 +63,4 @@ def test_hand_parcel(row: dict[str, str]) -> None:
     r = assess(g, AS_OF, ruleset=_ruleset(row["ruleset"])).iloc[0]
     for expect in hand_pairs(row["expect"]):
         field = expect.split("~")[0].split("=")[0].rstrip("!")
-        _check(r[field], expect)
+        hand_check(r[field], expect)
