@@ -61,7 +61,7 @@ def changes_cmd(input: str, later: str | None, date_from: str, date_to: str,
       landuse changes register_2023-01.gpkg register_2023-10.gpkg --from 2023-01-01 \\
           --to 2023-10-31 -o changes.csv
     """
-    from landuse.errors import SchemaError
+    from landuse.errors import CRSError, SchemaError
     from landuse.io.write import write_table
     from landuse.labels import label
     from landuse.rules import assess
@@ -70,6 +70,7 @@ def changes_cmd(input: str, later: str | None, date_from: str, date_to: str,
     if date_to < date_from:
         raise click.BadParameter(f"{date_to} is before --from {date_from}.",
                                  param_hint="--to")
+    click.echo(f"读取 reading the registers of {date_from} and {date_to}", err=True)
     if later is None:
         if not is_store_input(input):
             raise SchemaError(f"{input}: one register file holds one date. Fix: give the "
@@ -81,11 +82,16 @@ def changes_cmd(input: str, later: str | None, date_from: str, date_to: str,
         before = read.parcels(input)
         after = read.parcels(later)
         led = read_ledger_for(later, ledger_path)
+    if before.crs is not None and after.crs is not None and before.crs != after.crs:
+        raise CRSError(f"{input} is in {before.crs.to_string()} but {later} in "
+                       f"{after.crs.to_string()}. Fix: convert one register to the other's "
+                       "CRS (e.g. ogr2ogr -t_srs) before comparing them.")
     rs = rules
+    click.echo(f"评估 assessing {len(before):,} + {len(after):,} parcels as of {date_from} "
+               f"and {date_to}", err=True)
     a1 = assess(before, date_from, ruleset=rs, lang=lang)  # type: ignore[arg-type]
     a2 = assess(after, date_to, ruleset=rs, lang=lang)  # type: ignore[arg-type]
-    if a1.crs is not None and a2.crs is not None and a1.crs != a2.crs:
-        a1 = a1.to_crs(a2.crs)
+    click.echo("比较 comparing the two dates", err=True)
     found = changes(a1, a2, date_from, date_to, ledger=led, lang=lang)
     summary = summarise_changes(found, lang)
     for out in outputs:

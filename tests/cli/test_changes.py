@@ -52,3 +52,18 @@ def test_one_register_file_is_refused(sample_park: Path, tmp_path: Path) -> None
     res = CliRunner().invoke(cli, ["changes", str(sample_park), "--from", "2023-10-31",
                                    "--to", "2023-01-01", "-o", str(tmp_path / "c.csv")])
     assert res.exit_code == 2 and "before --from" in res.output
+
+
+def test_registers_in_two_crs_are_refused(sample_park: Path, tmp_path: Path) -> None:
+    """CRS mismatch is an error, never a silent reprojection: the message names both files,
+    both CRSs and the fix."""
+    later = read_parcels(sample_park).to_crs("EPSG:4490")
+    path = tmp_path / "later_4490.gpkg"
+    pyogrio.write_dataframe(later, path, layer="parcels")
+    res = CliRunner().invoke(cli, ["changes", str(sample_park), str(path), "--from",
+                                   "2023-01-01", "--to", "2023-10-31",
+                                   "-o", str(tmp_path / "c.csv")])
+    assert res.exit_code != 0
+    assert "EPSG:4527" in res.output and "EPSG:4490" in res.output
+    assert str(path) in res.output and "Fix:" in res.output
+    assert not (tmp_path / "c.csv").exists()
