@@ -109,7 +109,7 @@ def assessed_to_file(input: str, read: ReadArgs, assessing: AssessArgs, engine: 
     """INPUT's units assessed, each task writing its zone's part beside ``output`` and
     returning only its counts; the parts then streamed into ``output`` in parcel-id order
     (:func:`landuse.io.assessment.write_assessment_parts`) and removed. This process never
-    holds every zone's rows at once (CSV: one zone's at a time)."""
+    holds every zone's rows at once (one zone's at a time, in every format)."""
     import shutil
     import tempfile
 
