@@ -80,13 +80,19 @@ def _run(job: Callable[[Unit], Any], units: list[Unit], engine: EngineArgs) -> l
             return eng.run(job, units, step)
 
 
-def assessed(input: str, read: ReadArgs, assessing: AssessArgs,
-             engine: EngineArgs) -> tuple[gpd.GeoDataFrame, list[UnitResult]]:
-    """INPUT's units assessed and combined (sorted by parcel id), and the failed units."""
-    from landuse.engine import combine
+def assessed(input: str, read: ReadArgs, assessing: AssessArgs, engine: EngineArgs,
+             columns: tuple[str, ...] | None = None,
+             geometry: bool = True) -> tuple[gpd.GeoDataFrame, list[UnitResult]]:
+    """INPUT's units assessed and combined (sorted by parcel id), and the failed units.
+
+    With ``columns``, each task returns only those columns of its parcels (and their
+    geometry only with ``geometry``): the client gathers that slice, not the whole
+    assessment (:class:`landuse.engine.SliceJob`)."""
+    from landuse.engine import SliceJob, combine
 
     job, units = _job(input, read, assessing)
-    results = _run(job, units, engine)
+    task: Callable[[Unit], Any] = job if columns is None else SliceJob(job, columns, geometry)
+    results = _run(task, units, engine)
     failed = [r for r in results if r.error is not None]
     return combine(results), failed
 
