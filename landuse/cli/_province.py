@@ -25,7 +25,14 @@ if TYPE_CHECKING:
 
     from landuse.engine import AssessJob, Unit, UnitResult
 
-__all__ = ["WrittenRun", "assessed", "assessed_to_file", "by_zone", "report_failures"]
+__all__ = [
+    "WrittenRun",
+    "assessed",
+    "assessed_to_file",
+    "by_zone",
+    "evidence_by_zone",
+    "report_failures",
+]
 
 
 def by_zone(input: str, engine: EngineArgs) -> bool:
@@ -140,6 +147,51 @@ def assessed_to_file(input: str, read: ReadArgs, assessing: AssessArgs, engine: 
         shutil.rmtree(folder, ignore_errors=True)
     return WrittenRun(path, sum(w.rows for w in written), sum(w.idle for w in written),
                       sum(w.low for w in written), attrs, failed)
+
+
+def evidence_by_zone(input: str, read: ReadArgs, engine: EngineArgs,
+                     buildings: str | None, layer: str | None,
+                     options: dict[str, Any]) -> tuple[Any, list[UnitResult]]:
+    """INPUT's evidence, one task per development zone (:mod:`landuse.engine.evidence`):
+    the :class:`landuse.evidence.EvidenceResult` of the zones put together (parcels sorted
+    by parcel id; buildings outside supply judged over every zone's parcels), and the
+    failed units."""
+    from pathlib import Path
+
+    from landuse.core.discrepancy import load_thresholds
+    from landuse.engine import plan_units
+    from landuse.engine.evidence import EvidenceJob, combine_evidence, zone_boxes
+    from landuse.evidence import EvidenceResult, discrepancy_list, outside_note
+
+    units = plan_units(input, read.where())
+    if not units:
+        raise EngineError(f"{input}: no partition matches --partition. Fix: check the values.")
+    boxes = zone_boxes(input, units, read.where(), read.bbox)
+    job = EvidenceJob(
+        path=input, units=tuple(units), boxes=tuple(boxes),
+        read={"assume_crs": read.assume_crs, "id_column": read.id_column,
+              "attributes": read.attributes, "where": read.where(), "bbox": read.bbox},
+        buildings=None if buildings is None else str(Path(buildings).absolute()),
+        layer=layer, scan_beyond=units[0].name, options=options,
+    )
+    results = _run(job, units, engine)
+    failed = [r for r in results if r.error is not None]
+    parcels, outside, runs, notes = combine_evidence(
+        results, load_thresholds(options.get("thresholds")).outside_supply_max_share)
+    if outside is not None and len(outside):
+        notes.append(outside_note(len(outside)))
+    res = EvidenceResult(parcels, discrepancy_list(parcels), outside,
+                         {k: _Found(**v) for k, v in runs.items()}, notes)
+    return res, failed
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What a raster pass found over every zone (the fields the command prints)."""
+
+    outside_ids: list[Any]
+    no_valid_ids: list[Any]
+    unmapped_codes: list[Any]
 
 
 def report_failures(failed: list[UnitResult]) -> None:
