@@ -150,8 +150,8 @@ def assessed_to_file(input: str, read: ReadArgs, assessing: AssessArgs, engine: 
 
 
 def evidence_by_zone(input: str, read: ReadArgs, engine: EngineArgs,
-                     buildings: str | None, layer: str | None,
-                     options: dict[str, Any]) -> tuple[Any, list[UnitResult]]:
+                     buildings: str | None, layer: str | None, options: dict[str, Any],
+                     cache_dir: str | None = None) -> tuple[Any, list[UnitResult]]:
     """INPUT's evidence, one task per development zone (:mod:`landuse.engine.evidence`):
     the :class:`landuse.evidence.EvidenceResult` of the zones put together (parcels sorted
     by parcel id; buildings outside supply judged over every zone's parcels), and the
@@ -173,6 +173,7 @@ def evidence_by_zone(input: str, read: ReadArgs, engine: EngineArgs,
               "attributes": read.attributes, "where": read.where(), "bbox": read.bbox},
         buildings=None if buildings is None else str(Path(buildings).absolute()),
         layer=layer, scan_beyond=units[0].name, options=options,
+        cache_dir=None if cache_dir is None else str(Path(cache_dir).absolute()),
     )
     results = _run(job, units, engine)
     failed = [r for r in results if r.error is not None]

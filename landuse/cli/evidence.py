@@ -98,8 +98,8 @@ def evidence(
     buildings meeting its zone's box; a building over several zones is judged (outside
     supply or not) over all their parcels, as in one run. The parcels are written sorted by
     parcel id. A zone that cannot be done is named on stderr, the others are written, and
-    the exit code is 1. The rasters and the buildings file must be at the same path on
-    every worker; --cache-dir is not used there (each task keeps its own coverage).
+    the exit code is 1. The rasters, the buildings file and --cache-dir must be at the same
+    path on every worker.
     """
     from landuse.cli._province import by_zone, report_failures
 
@@ -112,7 +112,7 @@ def evidence(
         from landuse.cli._province import evidence_by_zone
 
         res, failed = evidence_by_zone(input, read, engine, buildings, buildings_layer,
-                                       options)
+                                       options, cache_dir)
     else:
         res = _one_run(input, read, buildings, buildings_layer, cache_dir, options)
     write_evidence(res, output, overwrite=overwrite)

@@ -133,7 +133,8 @@ class EvidenceJob:
     :func:`landuse.io.read_parcels` (``where`` the user's filter), ``boxes`` every unit's
     box in the order of ``units``, ``buildings`` the buildings file (``layer``),
     ``scan_beyond`` the name of the unit whose task also scans the buildings file for the
-    buildings beyond every zone; the rest are the arguments of
+    buildings beyond every zone, ``cache_dir`` a folder of raster coverages shared by the
+    tasks (each zone's coverage is its own file); ``options`` are the other arguments of
     :func:`landuse.evidence.run_evidence`.
     """
 
@@ -145,6 +146,7 @@ class EvidenceJob:
     layer: str | None = None
     scan_beyond: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    cache_dir: str | None = None
 
     def __call__(self, unit: Unit) -> ZoneEvidence:
         from landuse.evidence import run_evidence
@@ -168,7 +170,12 @@ class EvidenceJob:
             shared, pairs = self._shared(parcels, blds[many])
             if self.scan_beyond == unit.name:
                 beyond = self._beyond(assume)
-        res = run_evidence(parcels, buildings=blds, **self.options)
+        cache = None
+        if self.cache_dir:
+            from landuse.raster import CoverageCache
+
+            cache = CoverageCache(directory=self.cache_dir)
+        res = run_evidence(parcels, buildings=blds, cache=cache, **self.options)
         if blds is not None and res.outside_supply is not None:
             own = res.outside_supply[~res.outside_supply.index.isin(blds.index[many])]
         runs = {name: {"outside_ids": list(r.outside_ids), "no_valid_ids": list(r.no_valid_ids),

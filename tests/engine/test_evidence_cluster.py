@@ -201,3 +201,16 @@ def _buildings_over(g: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, None]:
     geoms.append(box(x0 - 5000, y0 - 5000, x0 - 4980, y0 - 4980))
     return gpd.GeoDataFrame({"name": [f"B{i}" for i in range(len(geoms))]}, geometry=geoms,
                             crs=g.crs), None
+
+
+def test_province_evidence_keeps_each_zones_coverage_in_cache_dir(
+        province: dict[str, Path], tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    src = ["--raster", str(province["raster"]), "--raster-date", "2023-06-01",
+           "--cache-dir", str(cache)]
+    first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    _run("evidence", str(province["ds"]), *src, "-o", str(first))
+    assert len(list(cache.glob("*.npz"))) == 8  # one coverage per development zone
+    _run("evidence", str(province["ds"]), *src, "-o", str(second))
+    pd.testing.assert_frame_equal(gpd.read_parquet(first), gpd.read_parquet(second),
+                                  check_exact=True)
