@@ -14,6 +14,13 @@ is its own:
 
 and the same for an idle child that only imports what the writers import (``baseline``).
 Seconds are wall clock of the write alone; report them with the load average (printed).
+
+With ``--report``, the client of ``landuse report DATASET --ledger L --workers 2``: each
+child starts its own 2-worker cluster, gathers the zones' parcels and writes the report:
+
+* ``whole``: every column of the assessment with the geometry (the client before);
+* ``json``: the report's columns only, without geometry (now, for .json/.md/.xlsx/.docx);
+* ``html``: the report's columns with the geometry (now, for .html: the overview map).
 """
 
 from __future__ import annotations
@@ -64,11 +71,44 @@ def _child(mode: str, parts_file: str, out: str) -> None:
     print(json.dumps({"seconds": seconds, "peak_mb": peak}))
 
 
+def _report_child(mode: str, dataset: str, out: str) -> None:
+    """``landuse report`` on ``dataset`` with 2 workers as ``mode`` (whole, json or html):
+    print the seconds and this process's peak memory as JSON."""
+    import resource
+
+    import pandas as pd
+
+    from landuse.cli._common import AssessArgs, EngineArgs, ReadArgs
+    from landuse.cli._province import assessed
+    from landuse.report import build_report, write_report
+    from landuse.report.build import REPORT_COLUMNS
+
+    ids = [f"Z{(i * 3) % 40:04d}P{i * 13:07d}" for i in range(300)]
+    ledger = pd.DataFrame({
+        "event_id": [f"E{i:05d}" for i in range(300)], "parcel_id": ids,
+        "event_date": [f"2023-{1 + i % 9:02d}-{1 + i % 27:02d}" for i in range(300)],
+        "stage": ["disposed" if i % 3 else "investigating" for i in range(300)],
+        "method": ["lease_then_transfer" if i % 3 else None for i in range(300)],
+        "area_m2": [2000.0] * 300,
+    })
+    t0 = time.perf_counter()
+    cols = None if mode == "whole" else REPORT_COLUMNS
+    parcels, _ = assessed(dataset, ReadArgs(), AssessArgs(as_of=AS_OF), EngineArgs(workers=2),
+                          columns=cols, geometry=mode != "json")
+    data = build_report(parcels, ledger, "2023-01-01", AS_OF)
+    write_report(data, Path(out).with_suffix(".html" if mode == "html" else ".json"),
+                 overwrite=True)
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    print(json.dumps({"seconds": seconds, "peak_mb": peak}))
+
+
 def _measure(mode: str, parts_file: Path, out: Path) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    code = ("import sys; from bench.bench_outputs import _child; "
-            "_child(sys.argv[1], sys.argv[2], sys.argv[3])")
+    child = "_report_child" if mode in ("whole", "json", "html") else "_child"
+    code = (f"import sys; from bench.bench_outputs import {child}; "
+            f"{child}(sys.argv[1], sys.argv[2], sys.argv[3])")
     r = subprocess.run([sys.executable, "-c", code, mode, str(parts_file), str(out)],
                        env=env, capture_output=True, text=True, check=True)
     return dict(json.loads(r.stdout.strip().splitlines()[-1]))
@@ -94,10 +134,18 @@ def main() -> None:
     ap.add_argument("--parcels", type=int, default=200_000)
     ap.add_argument("--zones", type=int, default=40)
     ap.add_argument("--formats", default=",".join(FORMATS))
+    ap.add_argument("--report", action="store_true", help="measure report's client instead")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_outputs.") as tmp:
         root = Path(tmp)
         make_dataset(root / "ds", args.parcels, args.zones)
+        if args.report:
+            print(f"report: {args.parcels} parcels in {args.zones} zones, 2 workers")
+            for mode in ("whole", "json", "html"):
+                r = _measure(mode, root / "ds", root / f"r_{mode}")
+                print(f"{mode:6} client peak {r['peak_mb']:6.0f} MB  {r['seconds']:6.1f} s   "
+                      f"load {os.getloadavg()[0]:.2f}", flush=True)
+            return
         (root / "parts").mkdir()
         parts, attrs, rows = _write_parts(root / "ds", root / "parts")
         spec = root / "parts.json"
