@@ -39,6 +39,7 @@ __all__ = [
     "EvidenceResult",
     "discrepancy_list",
     "evidence",
+    "outside_note",
     "run_evidence",
 ]
 
@@ -230,10 +231,7 @@ def run_evidence(
         ev["building_count"] = per["building_count"].to_numpy()
         result.outside_supply = outside
         if len(outside):
-            result.notes.append(
-                f"{len(outside)} building(s) stand on no supplied parcel (outside_supply); "
-                f"{len(outside)} 栋建筑不在任何已供地宗地上."
-            )
+            result.notes.append(outside_note(len(outside)))
     flags = flag_discrepancies(out, ev, t, ev_date, b_date, a_date)
     ev["records_disagree"] = flags["records_disagree"].to_numpy()
     flag_warns: list[list[str]] = flags["warning_list"].to_list()
@@ -248,6 +246,12 @@ def run_evidence(
     result.parcels = out
     result.discrepancies = discrepancy_list(out)
     return result
+
+
+def outside_note(n: int) -> str:
+    """The run's note on ``n`` buildings outside supply."""
+    return (f"{n} building(s) stand on no supplied parcel (outside_supply); "
+            f"{n} 栋建筑不在任何已供地宗地上.")
 
 
 def evidence(parcels: gpd.GeoDataFrame, **kwargs: Any) -> gpd.GeoDataFrame:

@@ -25,7 +25,14 @@ if TYPE_CHECKING:
 
     from landuse.engine import AssessJob, Unit, UnitResult
 
-__all__ = ["WrittenRun", "assessed", "assessed_to_file", "by_zone", "report_failures"]
+__all__ = [
+    "WrittenRun",
+    "assessed",
+    "assessed_to_file",
+    "by_zone",
+    "evidence_by_zone",
+    "report_failures",
+]
 
 
 def by_zone(input: str, engine: EngineArgs) -> bool:
@@ -80,13 +87,19 @@ def _run(job: Callable[[Unit], Any], units: list[Unit], engine: EngineArgs) -> l
             return eng.run(job, units, step)
 
 
-def assessed(input: str, read: ReadArgs, assessing: AssessArgs,
-             engine: EngineArgs) -> tuple[gpd.GeoDataFrame, list[UnitResult]]:
-    """INPUT's units assessed and combined (sorted by parcel id), and the failed units."""
-    from landuse.engine import combine
+def assessed(input: str, read: ReadArgs, assessing: AssessArgs, engine: EngineArgs,
+             columns: tuple[str, ...] | None = None,
+             geometry: bool = True) -> tuple[gpd.GeoDataFrame, list[UnitResult]]:
+    """INPUT's units assessed and combined (sorted by parcel id), and the failed units.
+
+    With ``columns``, each task returns only those columns of its parcels (and their
+    geometry only with ``geometry``): the client gathers that slice, not the whole
+    assessment (:class:`landuse.engine.SliceJob`)."""
+    from landuse.engine import SliceJob, combine
 
     job, units = _job(input, read, assessing)
-    results = _run(job, units, engine)
+    task: Callable[[Unit], Any] = job if columns is None else SliceJob(job, columns, geometry)
+    results = _run(task, units, engine)
     failed = [r for r in results if r.error is not None]
     return combine(results), failed
 
@@ -109,7 +122,7 @@ def assessed_to_file(input: str, read: ReadArgs, assessing: AssessArgs, engine: 
     """INPUT's units assessed, each task writing its zone's part beside ``output`` and
     returning only its counts; the parts then streamed into ``output`` in parcel-id order
     (:func:`landuse.io.assessment.write_assessment_parts`) and removed. This process never
-    holds every zone's rows at once (CSV: one zone's at a time)."""
+    holds every zone's rows at once (one zone's at a time, in every format)."""
     import shutil
     import tempfile
 
@@ -134,6 +147,52 @@ def assessed_to_file(input: str, read: ReadArgs, assessing: AssessArgs, engine: 
         shutil.rmtree(folder, ignore_errors=True)
     return WrittenRun(path, sum(w.rows for w in written), sum(w.idle for w in written),
                       sum(w.low for w in written), attrs, failed)
+
+
+def evidence_by_zone(input: str, read: ReadArgs, engine: EngineArgs,
+                     buildings: str | None, layer: str | None, options: dict[str, Any],
+                     cache_dir: str | None = None) -> tuple[Any, list[UnitResult]]:
+    """INPUT's evidence, one task per development zone (:mod:`landuse.engine.evidence`):
+    the :class:`landuse.evidence.EvidenceResult` of the zones put together (parcels sorted
+    by parcel id; buildings outside supply judged over every zone's parcels), and the
+    failed units."""
+    from pathlib import Path
+
+    from landuse.core.discrepancy import load_thresholds
+    from landuse.engine import plan_units
+    from landuse.engine.evidence import EvidenceJob, combine_evidence, zone_boxes
+    from landuse.evidence import EvidenceResult, discrepancy_list, outside_note
+
+    units = plan_units(input, read.where())
+    if not units:
+        raise EngineError(f"{input}: no partition matches --partition. Fix: check the values.")
+    boxes = zone_boxes(input, units, read.where(), read.bbox)
+    job = EvidenceJob(
+        path=input, units=tuple(units), boxes=tuple(boxes),
+        read={"assume_crs": read.assume_crs, "id_column": read.id_column,
+              "attributes": read.attributes, "where": read.where(), "bbox": read.bbox},
+        buildings=None if buildings is None else str(Path(buildings).absolute()),
+        layer=layer, scan_beyond=units[0].name, options=options,
+        cache_dir=None if cache_dir is None else str(Path(cache_dir).absolute()),
+    )
+    results = _run(job, units, engine)
+    failed = [r for r in results if r.error is not None]
+    parcels, outside, runs, notes = combine_evidence(
+        results, load_thresholds(options.get("thresholds")).outside_supply_max_share)
+    if outside is not None and len(outside):
+        notes.append(outside_note(len(outside)))
+    res = EvidenceResult(parcels, discrepancy_list(parcels), outside,
+                         {k: _Found(**v) for k, v in runs.items()}, notes)
+    return res, failed
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What a raster pass found over every zone (the fields the command prints)."""
+
+    outside_ids: list[Any]
+    no_valid_ids: list[Any]
+    unmapped_codes: list[Any]
 
 
 def report_failures(failed: list[UnitResult]) -> None:

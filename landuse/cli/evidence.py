@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import geopandas as gpd
 
-from landuse.cli._common import ReadArgs, handle_errors, output_options, read_options
+from landuse.cli._common import (
+    EngineArgs,
+    ReadArgs,
+    engine_options,
+    handle_errors,
+    output_options,
+    read_options,
+)
 from landuse.errors import CRSError
-from landuse.evidence import run_evidence
+from landuse.evidence import EvidenceResult, run_evidence
 from landuse.io.buildings import read_buildings
 from landuse.io.evidence import write_evidence
 
@@ -26,7 +35,7 @@ def _assume(gdf: gpd.GeoDataFrame, crs: str | None, what: str, path: str) -> gpd
 
 
 @click.command()
-@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("input", type=click.Path())
 @read_options
 @click.option("--raster", type=str, help="Land-cover raster, or multispectral with --band-map.")
 @click.option("--raster-date", help="Date of --raster (YYYY-MM-DD); default: its date tag.")
@@ -49,6 +58,7 @@ def _assume(gdf: gpd.GeoDataFrame, crs: str | None, what: str, path: str) -> gpd
 )
 @output_options(help="Evidence file: .gpkg, .parquet, .geojson, .csv or .xlsx (the report "
                      "and the map read the first three).")
+@engine_options
 @handle_errors
 def evidence(
     input: str,
@@ -67,6 +77,7 @@ def evidence(
     cache_dir: str | None,
     output: str,
     overwrite: bool,
+    engine: EngineArgs,
 ) -> None:
     """Put imagery and footprint evidence beside every parcel and flag disagreements.
 
@@ -80,33 +91,30 @@ def evidence(
       landuse evidence parcels.gpkg --before lc2021.tif --after lc2023.tif -o ev.gpkg
       landuse evidence parcels.gpkg --raster s2.tif --band-map red=3,nir=4 -o ev.gpkg
       landuse evidence parcels.gpkg --buildings footprints.shp -o ev.gpkg
-    """
-    assume_crs = read.assume_crs
-    parcels = _assume(read.parcels(input), assume_crs, "parcels", input)
-    blds = None
-    if buildings:
-        blds = _assume(
-            read_buildings(buildings, buildings_layer), assume_crs, "buildings", buildings
-        )
-    cache = None
-    if cache_dir:
-        from landuse.raster import CoverageCache
+      landuse evidence province_parcels/ --buildings bldg.gpkg --workers 2 -o ev.gpkg
 
-        cache = CoverageCache(directory=cache_dir)
-    res = run_evidence(
-        parcels,
-        raster=raster,
-        raster_date=raster_date,
-        classes=classes,
-        band_map=band_map,
-        before=before,
-        after=after,
-        before_date=before_date,
-        after_date=after_date,
-        buildings=blds,
-        thresholds=thresholds,
-        cache=cache,
-    )
+    A partitioned dataset (a folder from ``convert --partition-by``) is done one
+    development zone per task, here or on Dask (--workers, --cluster): each task reads the
+    buildings meeting its zone's box; a building over several zones is judged (outside
+    supply or not) over all their parcels, as in one run. The parcels are written sorted by
+    parcel id. A zone that cannot be done is named on stderr, the others are written, and
+    the exit code is 1. The rasters, the buildings file and --cache-dir must be at the same
+    path on every worker.
+    """
+    from landuse.cli._province import by_zone, report_failures
+
+    options = {"raster": raster, "raster_date": raster_date, "classes": classes,
+               "band_map": band_map, "before": before, "after": after,
+               "before_date": before_date, "after_date": after_date,
+               "thresholds": thresholds}
+    failed: list[Any] = []
+    if by_zone(input, engine):
+        from landuse.cli._province import evidence_by_zone
+
+        res, failed = evidence_by_zone(input, read, engine, buildings, buildings_layer,
+                                       options, cache_dir)
+    else:
+        res = _one_run(input, read, buildings, buildings_layer, cache_dir, options)
     write_evidence(res, output, overwrite=overwrite)
     ev = res.parcels
     flagged = (ev["records_disagree"] != "").sum()
@@ -129,3 +137,20 @@ def evidence(
     for note in res.notes:
         click.echo(f"  注意 note: {note}")
     click.echo(f"输出 output: {output}")
+    report_failures(failed)
+
+
+def _one_run(input: str, read: ReadArgs, buildings: str | None, layer: str | None,
+             cache_dir: str | None, options: dict[str, Any]) -> EvidenceResult:
+    """INPUT's evidence in one run (a register file or a store)."""
+    assume_crs = read.assume_crs
+    parcels = _assume(read.parcels(input), assume_crs, "parcels", input)
+    blds = None
+    if buildings:
+        blds = _assume(read_buildings(buildings, layer), assume_crs, "buildings", buildings)
+    cache = None
+    if cache_dir:
+        from landuse.raster import CoverageCache
+
+        cache = CoverageCache(directory=cache_dir)
+    return run_evidence(parcels, buildings=blds, cache=cache, **options)

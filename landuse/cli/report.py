@@ -54,12 +54,17 @@ def load_inputs(
 
 
 def _inputs(input: str, ledger_path: str | None, as_of: str, read: ReadArgs,
-            assessing: AssessArgs, engine: EngineArgs) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+            assessing: AssessArgs, engine: EngineArgs,
+            geometry: bool = True) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """The assessed parcels and the ledger of the report: a partitioned dataset one zone per
-    task (:func:`landuse.cli._province.assessed`), anything else as :func:`load_inputs`."""
+    task (:func:`landuse.cli._province.assessed`, each task returning only the columns the
+    report reads, :data:`~landuse.report.build.REPORT_COLUMNS`, with the geometry only
+    when ``geometry``: the HTML overview map, evidence and supply need it), anything else
+    as :func:`load_inputs`."""
     import dataclasses
 
     from landuse.cli._province import assessed, by_zone, report_failures
+    from landuse.report.build import REPORT_COLUMNS
 
     if not by_zone(input, engine):
         return load_inputs(input, ledger_path, as_of, assessing.lang,
@@ -67,7 +72,7 @@ def _inputs(input: str, ledger_path: str | None, as_of: str, read: ReadArgs,
                            buildings=assessing.buildings, known_at=assessing.known_at)
     led = read_ledger_for(input, ledger_path, required=True)
     parcels, failed = assessed(input, read, dataclasses.replace(assessing, as_of=as_of),
-                               engine)
+                               engine, columns=REPORT_COLUMNS, geometry=geometry)
     report_failures(failed)
     return parcels, led
 
@@ -188,7 +193,9 @@ def report(
                                   "with 'landuse map ... -o FILE.html', or correct the path.")
     ev, outside = read_evidence(evidence_path) if evidence_path else (None, None)
     as_of = assessing.as_of or date_to
-    parcels, led = _inputs(input, ledger_path, as_of, read, assessing, engine)
+    geometry = bool(evidence_path or supply_path) or any(
+        p.suffix.lower() == ".html" for p in paths)
+    parcels, led = _inputs(input, ledger_path, as_of, read, assessing, engine, geometry)
     supply = None
     if supply_path:
         from landuse.io.supply import read_supply

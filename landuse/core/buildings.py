@@ -29,8 +29,13 @@ from landuse.errors import CRSError
 __all__ = [
     "OUTSIDE_SUPPLY_MAX_SHARE",
     "OutsideSupply",
+    "building_areas",
+    "building_shares",
     "footprint_by_parcel",
+    "outside_shares",
     "outside_supply",
+    "overlap_pairs",
+    "parcel_keys",
     "require_same_crs",
     "supplied_mask",
 ]
@@ -80,6 +85,16 @@ class _Overlay:
     area_m2: np.ndarray
     building_area_m2: np.ndarray
     n_parcels: int
+    parcel_key: np.ndarray
+    """Per parcel: its id as text (its position without ids): the order in which a
+    building's overlaps are summed."""
+
+
+def parcel_keys(parcels: pd.DataFrame) -> np.ndarray:
+    """Each parcel's id as text (its position, zero-padded, without a ``parcel_id``)."""
+    if "parcel_id" in parcels.columns:
+        return np.asarray(parcels["parcel_id"].astype(str).to_numpy(), dtype=str)
+    return np.char.zfill(np.arange(len(parcels)).astype(str), 12)
 
 
 def _overlay(parcels: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> _Overlay:
@@ -88,10 +103,61 @@ def _overlay(parcels: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> _Overlay
     bg = _valid(np.asarray(buildings.geometry.values, dtype=object))
     tree = shapely.STRtree(bg)
     pi, bi = tree.query(pg, predicate="intersects")
+    order = np.lexsort((bi, pi))  # by parcel, then in the buildings' order: sums in a
+    pi, bi = pi[order], bi[order]  # fixed order, whatever the tree's
     inter = shapely.intersection(pg[pi], bg[bi])
     a = np.nan_to_num(ellipsoidal_area_m2(gpd.GeoSeries(inter, crs=parcels.crs)))
     barea = np.nan_to_num(ellipsoidal_area_m2(gpd.GeoSeries(bg, crs=buildings.crs)))
-    return _Overlay(pi, bi, a, barea, len(pg))
+    return _Overlay(pi, bi, a, barea, len(pg), parcel_keys(parcels))
+
+
+def building_areas(buildings: gpd.GeoDataFrame) -> np.ndarray:
+    """Each building's footprint area in m² (invalid outlines repaired first, as in the
+    overlay; 0 for a missing or empty geometry)."""
+    bg = _valid(np.asarray(buildings.geometry.values, dtype=object))
+    return np.asarray(np.nan_to_num(ellipsoidal_area_m2(gpd.GeoSeries(bg, crs=buildings.crs))))
+
+
+def overlap_pairs(parcels: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> pd.DataFrame:
+    """One row per (parcel, building) overlap: ``building`` (its position in
+    ``buildings``), ``parcel_id`` (text), ``area_m2`` and ``supplied`` (the parcel's)."""
+    ov = _overlay(parcels, buildings)
+    return pd.DataFrame({"building": ov.building, "parcel_id": ov.parcel_key[ov.parcel],
+                         "area_m2": ov.area_m2,
+                         "supplied": supplied_mask(parcels)[ov.parcel]})
+
+
+def building_shares(building: np.ndarray, parcel_key: np.ndarray, area_m2: np.ndarray,
+                    supplied: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per building ``0 .. n-1``: its footprint on any parcel and on supplied parcels (m²).
+
+    Parameters
+    ----------
+    building, parcel_key, area_m2, supplied : ndarray
+        One entry per (parcel, building) overlap: the building's number, the parcel's id
+        as text, the overlap's area, whether the parcel is supplied.
+    n : int
+        The number of buildings.
+
+    Each sum runs over the building's parcels in parcel-id order: a fixed order, so a
+    building over several development zones, whose overlaps come from several tasks, gets
+    the same sums as in one run.
+    """
+    order = np.lexsort((np.asarray(parcel_key, dtype=str), building))
+    b, a, sup = building[order], area_m2[order], np.asarray(supplied, dtype=bool)[order]
+    return (np.bincount(b, weights=a, minlength=n),
+            np.bincount(b, weights=np.where(sup, a, 0.0), minlength=n))
+
+
+def outside_shares(building_area_m2: np.ndarray, on_any: np.ndarray, on_supplied: np.ndarray,
+                   max_share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per building: outside supply (a footprint, at most ``max_share`` of it supplied),
+    its share on any parcel and its share on supplied parcels."""
+    barea = building_area_m2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_any = np.where(barea > 0, on_any / barea, 0.0)
+        share_sup = np.where(barea > 0, on_supplied / barea, 0.0)
+    return (share_sup <= max_share) & (barea > 0), share_any, share_sup
 
 
 @dataclass(frozen=True)
@@ -124,16 +190,10 @@ class OutsideSupply:
 
 
 def _outside(ov: _Overlay, supplied: np.ndarray, max_share: float) -> OutsideSupply:
-    m = len(ov.building_area_m2)
     barea = ov.building_area_m2
-    on_any = np.bincount(ov.building, weights=ov.area_m2, minlength=m)
-    on_sup = np.bincount(
-        ov.building, weights=np.where(supplied[ov.parcel], ov.area_m2, 0.0), minlength=m
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share_any = np.where(barea > 0, on_any / barea, 0.0)
-        share_sup = np.where(barea > 0, on_sup / barea, 0.0)
-    outside = (share_sup <= max_share) & (barea > 0)
+    on_any, on_sup = building_shares(ov.building, ov.parcel_key[ov.parcel], ov.area_m2,
+                                     supplied[ov.parcel], len(barea))
+    outside, share_any, share_sup = outside_shares(barea, on_any, on_sup, max_share)
     sel = outside[ov.building] & ~supplied[ov.parcel] & (ov.area_m2 > 0)
     count = np.bincount(ov.parcel[sel], minlength=ov.n_parcels).astype("float64")
     area = np.bincount(ov.parcel[sel], weights=ov.area_m2[sel], minlength=ov.n_parcels)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from landuse.engine.run import (
     AssessJob,
     Engine,
+    SliceJob,
     UnitResult,
     WriteJob,
     Written,
@@ -24,6 +25,7 @@ from landuse.engine.versions import check_versions, stack_versions
 __all__ = [
     "AssessJob",
     "Engine",
+    "SliceJob",
     "Unit",
     "UnitResult",
     "WriteJob",

@@ -30,6 +30,7 @@ from landuse.errors import EngineError, LanduseError
 __all__ = [
     "AssessJob",
     "Engine",
+    "SliceJob",
     "UnitResult",
     "WriteJob",
     "Written",
@@ -126,6 +127,29 @@ class WriteJob:
             low=int(gdf["low_efficiency"].sum()),
             attrs=dict(gdf.attrs),
         )
+
+
+@dataclass(frozen=True)
+class SliceJob:
+    """Assess one unit (``job``) and return only the columns a client needs of its
+    parcels (``columns``, those present, in the assessment's order), sorted by parcel id;
+    without ``geometry`` the geometry is left empty (None). The client then gathers the
+    slices, not the whole assessment (e.g. the report's columns,
+    :data:`landuse.report.REPORT_COLUMNS`)."""
+
+    job: AssessJob
+    columns: tuple[str, ...]
+    geometry: bool = True
+
+    def __call__(self, unit: Unit) -> gpd.GeoDataFrame:
+        gdf = self.job(unit)
+        geom = gdf.geometry.name
+        out = gdf[[c for c in gdf.columns if c in self.columns or c == geom]].copy()
+        if not self.geometry:
+            out[geom] = gpd.GeoSeries([None] * len(out), index=out.index, crs=gdf.crs)
+        out = gpd.GeoDataFrame(sort_by_id(out), geometry=geom, crs=gdf.crs)
+        out.attrs.update(gdf.attrs)
+        return out
 
 
 def sort_by_id(frame: pd.DataFrame) -> Any:

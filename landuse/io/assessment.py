@@ -9,7 +9,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from landuse.io.write import TABLE_FORMATS, atomic_path, plain, write_table
+from landuse.io.write import TABLE_FORMATS, write_table
 from landuse.labels import both, header, label
 from landuse.standard import ASSESSMENT_COLUMNS
 
@@ -33,6 +33,26 @@ def _en_zh(kind: str, key: str) -> str:
     return f"{label(kind, key, 'en')} {label(kind, key, 'zh')}"
 
 
+def _xlsx_sheets(attrs: dict[str, Any], columns: pd.Index,
+                 rows: int) -> list[tuple[str, pd.DataFrame]]:
+    """The sheets an assessment workbook has after its parcels: the fields, and what was
+    assessed (date, ruleset, its files, absent fields, parcel count)."""
+    meta: dict[str, Any] = attrs.get("assessment", {})
+    rs = meta.get("ruleset", {})
+    about = pd.DataFrame(
+        [
+            (both("common", "as_of"), meta.get("as_of", "")),
+            (both("field", "ruleset"), rs.get("description", "")),
+            (both("common", "files"), "; ".join(rs.get("files", []))),
+            (both("common", "absent_fields"), ", ".join(meta.get("absent_fields", []))),
+            (both("common", "parcels_n"), rows),
+        ],
+        columns=[_en_zh("common", "item"), _en_zh("common", "value_col")],
+    )
+    return [(_en_zh("common", "fields"), _fields_sheet(columns)),
+            (_en_zh("common", "about"), about)]
+
+
 def write_assessment(gdf: gpd.GeoDataFrame, target: str | Path, overwrite: bool = False) -> Path:
     """Write an assessment, the format chosen by the suffix of ``target``.
 
@@ -41,24 +61,7 @@ def write_assessment(gdf: gpd.GeoDataFrame, target: str | Path, overwrite: bool 
     and adds a sheet describing the fields and the ruleset used.
     """
     t = Path(target)
-    sheets: list[tuple[str, pd.DataFrame]] = []
-    if t.suffix.lower() == ".xlsx":
-        meta: dict[str, Any] = gdf.attrs.get("assessment", {})
-        rs = meta.get("ruleset", {})
-        about = pd.DataFrame(
-            [
-                (both("common", "as_of"), meta.get("as_of", "")),
-                (both("field", "ruleset"), rs.get("description", "")),
-                (both("common", "files"), "; ".join(rs.get("files", []))),
-                (both("common", "absent_fields"), ", ".join(meta.get("absent_fields", []))),
-                (both("common", "parcels_n"), len(gdf)),
-            ],
-            columns=[_en_zh("common", "item"), _en_zh("common", "value_col")],
-        )
-        sheets = [
-            (_en_zh("common", "fields"), _fields_sheet(gdf.columns)),
-            (_en_zh("common", "about"), about),
-        ]
+    sheets = _xlsx_sheets(gdf.attrs, gdf.columns, len(gdf)) if t.suffix.lower() == ".xlsx" else []
     return write_table(gdf, t, "parcels", overwrite, sheets, sheet="assessment")
 
 
@@ -84,10 +87,22 @@ def _groups(parts: Sequence[Part]) -> list[list[str]]:
 
 def _common_dtypes(paths: Sequence[str]) -> pd.Series:
     """The dtype of each column once every part is put in one frame (read from the parts'
-    schemas, not their rows)."""
+    schemas, not their rows); a text column the part's frame held as objects is objects
+    again (Arrow reads text back as ``str``), as in the frame the parts were written from."""
+    import json
+
     import pyarrow.parquet as pq
 
-    empties = [pq.read_schema(p).empty_table().to_pandas() for p in paths]
+    empties = []
+    for p in paths:
+        schema = pq.read_schema(p)
+        empty = schema.empty_table().to_pandas()
+        meta = json.loads((schema.metadata or {}).get(b"pandas", b"{}"))
+        for col in meta.get("columns", []):
+            name = col.get("name")
+            if col.get("numpy_type") == "object" and name in empty.columns:
+                empty[name] = empty[name].astype(object)
+        empties.append(empty)
     return pd.concat(empties, ignore_index=True).dtypes
 
 
@@ -109,29 +124,22 @@ def write_assessment_parts(parts: Sequence[Part], target: str | Path,
                            attrs: dict[str, Any], overwrite: bool = False) -> Path:
     """Write an assessment held in sorted parts (one per development zone) as one file.
 
-    ``.csv`` is streamed: the parts are read one group at a time (parts whose id ranges
-    overlap form one group) and appended in parcel-id order, so memory holds one group, not
-    the whole assessment, and the bytes equal those of :func:`write_assessment` on the
-    parts put together and sorted. The other formats put the parts together first.
+    Every format is streamed (:func:`landuse.io.stream.stream_table`): the parts are read
+    one group at a time (parts whose id ranges overlap form one group) and written in
+    parcel-id order, so memory holds one group, not the whole assessment. The output equals
+    :func:`write_assessment` on the parts put together and sorted: the same bytes for
+    ``.csv`` and ``.geojson``, the same content for ``.gpkg``, ``.parquet`` and ``.xlsx``.
     ``attrs`` are the assessment's (those of its first part).
     """
+    import pyarrow.parquet as pq
+
+    from landuse.io.stream import stream_table
+
     t = Path(target)
     paths = [p for p, _, _ in parts]
     dtypes = _common_dtypes(paths)
-    groups = _groups(parts)
-    if t.suffix.lower() != ".csv":
-        whole = _read_group([p for g in groups for p in g], dtypes)
-        from landuse.engine import sort_by_id
-
-        whole = gpd.GeoDataFrame(sort_by_id(whole), geometry=whole.geometry.name,
-                                 crs=whole.crs)
-        whole.attrs.update(attrs)
-        return write_assessment(whole, t, overwrite=overwrite)
-    with atomic_path(t, overwrite=overwrite) as tmp, open(tmp, "w", encoding="utf-8-sig",
-                                                          newline="") as f:
-        for i, group in enumerate(groups):
-            gdf = _read_group(group, dtypes)
-            table = plain(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))
-            table["geometry_wkt"] = gdf.geometry.to_wkt().to_numpy()
-            table.to_csv(f, index=False, header=i == 0)
-    return t
+    rows = sum(pq.read_metadata(p).num_rows for p in paths)
+    sheets = _xlsx_sheets(attrs, dtypes.index, rows) if t.suffix.lower() == ".xlsx" else []
+    pieces = (_read_group(g, dtypes) for g in _groups(parts))
+    return stream_table(pieces, t, paths, rows, "parcels", overwrite, sheets,
+                        sheet="assessment")

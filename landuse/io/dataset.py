@@ -36,6 +36,7 @@ from landuse.errors import CRSError, DataSourceError, OutputExistsError, SchemaE
 __all__ = [
     "DATASET_META",
     "DatasetInfo",
+    "dataset_bounds",
     "dataset_info",
     "is_dataset",
     "read_dataset",
@@ -300,6 +301,34 @@ def _filter(info: DatasetInfo, where: Mapping[str, Sequence[str]] | None,
         expr = both((pc.field(_BBOX, "xmin") <= maxx) & (pc.field(_BBOX, "xmax") >= minx)
                     & (pc.field(_BBOX, "ymin") <= maxy) & (pc.field(_BBOX, "ymax") >= miny))
     return expr
+
+
+def dataset_bounds(
+    path: str | Path,
+    where: Mapping[str, Sequence[str]] | None = None,
+    bbox: Sequence[float] | None = None,
+) -> tuple[float, float, float, float] | None:
+    """The bounding box (minx, miny, maxx, maxy) of the parcels :func:`read_dataset` would
+    read with ``where`` and ``bbox``, from the ``bbox`` covering column alone (no geometry
+    is read); None when none is kept."""
+    info = dataset_info(path)
+    part = ds.partitioning(pa.schema([pa.field(k, pa.string()) for k in info.keys]),
+                           flavor="hive")
+    try:
+        dset = ds.dataset(str(info.root), format="parquet", partitioning=part,
+                          exclude_invalid_files=False, ignore_prefixes=[".", "_"])
+        box = dset.to_table(columns=[_BBOX], filter=_filter(info, where, bbox)).column(_BBOX)
+    except (OSError, pa.ArrowException) as e:
+        raise DataSourceError(
+            f"{info.root}: cannot be read ({str(e).splitlines()[0][:300]}). Fix: check the "
+            "dataset's files (copy them again or write the dataset again)."
+        ) from e
+    if len(box) == 0:
+        return None
+    flat = box.combine_chunks()
+    lo = [pc.min(flat.field(k)).as_py() for k in ("xmin", "ymin")]
+    hi = [pc.max(flat.field(k)).as_py() for k in ("xmax", "ymax")]
+    return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
 
 
 def read_dataset(

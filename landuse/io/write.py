@@ -83,7 +83,10 @@ def write_layer(
             if suffix in (".parquet", ".geoparquet"):
                 gdf.to_parquet(tmp)
             else:
-                gdf.to_file(tmp, layer=layer, driver=_DRIVERS[suffix], engine="pyogrio")
+                # GeoJSON names its collection after the layer: the target's name, not the
+                # temporary file's (which would differ from run to run)
+                name = layer if layer is not None or _DRIVERS[suffix] != "GeoJSON" else t.stem
+                gdf.to_file(tmp, layer=name, driver=_DRIVERS[suffix], engine="pyogrio")
     finally:
         gdf.attrs = saved
     return t

@@ -78,7 +78,7 @@ from landuse.report.reclamation import (
 from landuse.report.text import T
 from landuse.units import M2_PER_MU
 
-__all__ = ["ASSESSED_COLUMNS", "build_report", "source_name"]
+__all__ = ["ASSESSED_COLUMNS", "REPORT_COLUMNS", "build_report", "source_name"]
 
 ASSESSED_COLUMNS: tuple[str, ...] = (
     "lifecycle", "idle_type", "overdue_days", "idle_fee_wan", "recovery_candidate",
@@ -89,6 +89,19 @@ ASSESSED_COLUMNS: tuple[str, ...] = (
 _ENTERPRISE_COLUMNS: tuple[str, ...] = ("enterprise", "mujun_scheme", "mujun_rank")
 """The 亩均-by-enterprise columns: an assessment made before them lacks them; the report
 then lists no enterprise and says so in a note."""
+
+
+REPORT_COLUMNS: tuple[str, ...] = (
+    "parcel_id", "zone", "holder", "credit_code", "land_use", "approval_date", "supply_date",
+    "agreed_start_date", "agreed_completion_date", "completion_date", "registered_area_m2",
+    "area_m2", "area_mu", "area_ha", "floor_area_m2", "footprint_m2", "yard_area_m2",
+    "invested_wan", "tax_wan", "start_evidence", *ASSESSED_COLUMNS, *_ENTERPRISE_COLUMNS,
+)
+"""Every parcel column a report reads (its tables, indicators, evidence and supply
+sections), besides the geometry (the overview map, evidence, supply): a report built from
+these columns alone equals one built from the whole assessment. A province run gathers
+only these (:class:`landuse.engine.SliceJob`). A store's history tables also read
+``reasons``; they are made from the store, not from a province dataset."""
 
 
 def _prepare_parcels(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

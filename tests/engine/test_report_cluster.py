@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from bench.synth import make_province
@@ -68,3 +71,60 @@ def test_province_report_same_here_on_two_workers_and_from_one_file(
 def test_dataset_report_needs_a_ledger(small_province: Path, tmp_path: Path) -> None:
     out = _run("report", str(small_province), *PERIOD, "-o", str(tmp_path / "r.json"), code=2)
     assert "--ledger" in out
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sample_park_report_json_md_html_same_bytes_on_workers(sample_park: Path,
+                                                               tmp_path: Path,
+                                                               workers: str) -> None:
+    from landuse.cli.report import load_inputs
+    from landuse.engine import sort_by_id
+    from landuse.report import build_report, write_report
+
+    # the tasks return only the report's columns (with the geometry: the HTML map); the
+    # reference is the whole assessment of the plain file in parcel-id order (the order of
+    # a dataset's parcels: the overview map draws them in it)
+    ds = tmp_path / "ds"
+    _run("convert", str(sample_park), str(ds), "--partition-by", "zone")
+    parcels, ledger = load_inputs(sample_park, None, AS_OF, "zh")
+    parcels = gpd.GeoDataFrame(sort_by_id(parcels), geometry="geometry", crs=parcels.crs)
+    data = build_report(parcels, ledger, "2023-01-01", AS_OF)
+    kinds = (".json", ".md", ".html")
+    plain = [write_report(data, tmp_path / f"r{k}") for k in kinds]
+    zoned = [tmp_path / "z" / f"r{k}" for k in kinds]
+    _run("report", str(ds), "--ledger", str(sample_park), *PERIOD,
+         *[a for p in zoned for a in ("-o", str(p))], "--workers", workers)
+    for a, b in zip(plain, zoned, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def _report_dict(parcels: gpd.GeoDataFrame, ledger: pd.DataFrame) -> dict:
+    from landuse.report import build_report
+
+    return build_report(parcels, ledger, "2023-01-01", AS_OF).to_dict()
+
+
+def test_report_from_its_columns_equals_report_from_whole_assessment(
+        sample_park: Path, small_province: Path) -> None:
+    from landuse.engine import AssessJob, SliceJob, combine, plan_units, run_unit
+    from landuse.io import read_ledger, read_parcels
+    from landuse.report.build import REPORT_COLUMNS
+    from landuse.rules import assess
+
+    whole = assess(read_parcels(sample_park), AS_OF)
+    ledger = read_ledger(sample_park)
+    cols = [c for c in whole.columns if c in REPORT_COLUMNS or c == "geometry"]
+    assert len(cols) < len(whole.columns) and "reasons" not in cols  # far less travels
+    assert _report_dict(whole[cols], ledger) == _report_dict(whole, ledger)
+    # a province's slices without geometry give the same figures and tables
+    job = AssessJob(path=str(small_province), as_of=AS_OF)
+    units = plan_units(small_province)
+    full = combine([run_unit(job, u) for u in units])
+    sliced = combine([run_unit(SliceJob(job, REPORT_COLUMNS, geometry=False), u)
+                      for u in units])
+    assert sliced.geometry.isna().all() and len(sliced) == len(full) == 1600
+    led = mini_ledger()
+    led["parcel_id"] = led["parcel_id"].map(
+        {p: f"P{i * 97 + 7:07d}" for i, p in enumerate(sorted(led["parcel_id"].unique()))})
+    led["area_m2"] = 2000.0
+    assert _report_dict(sliced, led) == _report_dict(full, led)

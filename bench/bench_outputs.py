@@ -1,0 +1,166 @@
+"""Benchmark: the client's peak memory while it writes a province's assessment, per format.
+
+Run:  PYTHONPATH=. python bench/bench_outputs.py [--parcels 200000] [--zones 40]
+
+``--parcels`` synthetic parcels in ``--zones`` development zones (bench/bench_cluster.py's
+dataset maker) are assessed once on a local cluster of 2 workers, each task writing its
+zone's GeoParquet part (as ``landuse assess DATASET --workers 2`` does). Then, for every
+format ``assess -o`` writes, each in a fresh child process so its peak memory (``ru_maxrss``)
+is its own:
+
+* ``gathered``: the parts read into one frame, sorted, written (the client before);
+* ``streamed``: the parts streamed into the output one group at a time (the client now,
+  :func:`landuse.io.assessment.write_assessment_parts`);
+
+and the same for an idle child that only imports what the writers import (``baseline``).
+Seconds are wall clock of the write alone; report them with the load average (printed).
+
+With ``--report``, the client of ``landuse report DATASET --ledger L --workers 2``: each
+child starts its own 2-worker cluster, gathers the zones' parcels and writes the report:
+
+* ``whole``: every column of the assessment with the geometry (the client before);
+* ``json``: the report's columns only, without geometry (now, for .json/.md/.xlsx/.docx);
+* ``html``: the report's columns with the geometry (now, for .html: the overview map).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = "2023-10-31"
+FORMATS = (".csv", ".geojson", ".gpkg", ".parquet", ".xlsx")
+
+
+def _child(mode: str, parts_file: str, out: str) -> None:
+    """Write the parts listed in ``parts_file`` to ``out`` (``mode``: gathered, streamed or
+    baseline) and print the seconds and this process's peak memory as JSON."""
+    import resource
+
+    import geopandas as gpd
+
+    from landuse.engine import sort_by_id
+    from landuse.io.assessment import (
+        _common_dtypes,
+        _read_group,
+        write_assessment,
+        write_assessment_parts,
+    )
+
+    spec = json.loads(Path(parts_file).read_text(encoding="utf-8"))
+    parts = [tuple(p) for p in spec["parts"]]
+    t0 = time.perf_counter()
+    if mode == "streamed":
+        write_assessment_parts(parts, out, spec["attrs"], overwrite=True)
+    elif mode == "gathered":
+        paths = [p[0] for p in parts]
+        whole = _read_group(paths, _common_dtypes(paths))
+        whole = gpd.GeoDataFrame(sort_by_id(whole), geometry=whole.geometry.name,
+                                 crs=whole.crs)
+        whole.attrs.update(spec["attrs"])
+        write_assessment(whole, out, overwrite=True)
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    print(json.dumps({"seconds": seconds, "peak_mb": peak}))
+
+
+def _report_child(mode: str, dataset: str, out: str) -> None:
+    """``landuse report`` on ``dataset`` with 2 workers as ``mode`` (whole, json or html):
+    print the seconds and this process's peak memory as JSON."""
+    import resource
+
+    import pandas as pd
+
+    from landuse.cli._common import AssessArgs, EngineArgs, ReadArgs
+    from landuse.cli._province import assessed
+    from landuse.report import build_report, write_report
+    from landuse.report.build import REPORT_COLUMNS
+
+    ids = [f"Z{(i * 3) % 40:04d}P{i * 13:07d}" for i in range(300)]
+    ledger = pd.DataFrame({
+        "event_id": [f"E{i:05d}" for i in range(300)], "parcel_id": ids,
+        "event_date": [f"2023-{1 + i % 9:02d}-{1 + i % 27:02d}" for i in range(300)],
+        "stage": ["disposed" if i % 3 else "investigating" for i in range(300)],
+        "method": ["lease_then_transfer" if i % 3 else None for i in range(300)],
+        "area_m2": [2000.0] * 300,
+    })
+    t0 = time.perf_counter()
+    cols = None if mode == "whole" else REPORT_COLUMNS
+    parcels, _ = assessed(dataset, ReadArgs(), AssessArgs(as_of=AS_OF), EngineArgs(workers=2),
+                          columns=cols, geometry=mode != "json")
+    data = build_report(parcels, ledger, "2023-01-01", AS_OF)
+    write_report(data, Path(out).with_suffix(".html" if mode == "html" else ".json"),
+                 overwrite=True)
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    print(json.dumps({"seconds": seconds, "peak_mb": peak}))
+
+
+def _measure(mode: str, parts_file: Path, out: Path) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    child = "_report_child" if mode in ("whole", "json", "html") else "_child"
+    code = (f"import sys; from bench.bench_outputs import {child}; "
+            f"{child}(sys.argv[1], sys.argv[2], sys.argv[3])")
+    r = subprocess.run([sys.executable, "-c", code, mode, str(parts_file), str(out)],
+                       env=env, capture_output=True, text=True, check=True)
+    return dict(json.loads(r.stdout.strip().splitlines()[-1]))
+
+
+def _write_parts(dataset: Path, folder: Path) -> tuple[list[tuple[str, str, str]], dict, int]:
+    from landuse.engine import AssessJob, Engine, WriteJob, plan_units
+
+    units = plan_units(dataset)
+    with Engine(workers=2) as eng:
+        results = eng.run(WriteJob(AssessJob(path=str(dataset), as_of=AS_OF), str(folder)),
+                          units)
+    written = [r.written for r in results if r.written is not None]
+    return ([(w.path, w.first_id, w.last_id) for w in written], written[0].attrs,
+            sum(w.rows for w in written))
+
+
+def main() -> None:
+    """Measure and print the table."""
+    from bench.bench_cluster import make_dataset
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--parcels", type=int, default=200_000)
+    ap.add_argument("--zones", type=int, default=40)
+    ap.add_argument("--formats", default=",".join(FORMATS))
+    ap.add_argument("--report", action="store_true", help="measure report's client instead")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench_outputs.") as tmp:
+        root = Path(tmp)
+        make_dataset(root / "ds", args.parcels, args.zones)
+        if args.report:
+            print(f"report: {args.parcels} parcels in {args.zones} zones, 2 workers")
+            for mode in ("whole", "json", "html"):
+                r = _measure(mode, root / "ds", root / f"r_{mode}")
+                print(f"{mode:6} client peak {r['peak_mb']:6.0f} MB  {r['seconds']:6.1f} s   "
+                      f"load {os.getloadavg()[0]:.2f}", flush=True)
+            return
+        (root / "parts").mkdir()
+        parts, attrs, rows = _write_parts(root / "ds", root / "parts")
+        spec = root / "parts.json"
+        spec.write_text(json.dumps({"parts": parts, "attrs": attrs}, ensure_ascii=False,
+                                   default=str), encoding="utf-8")
+        print(f"{rows} parcels in {len(parts)} zones; load average {os.getloadavg()}")
+        base = _measure("baseline", spec, root / "none")
+        print(f"{'format':10} {'gathered MB':>12} {'streamed MB':>12} {'gathered s':>11} "
+              f"{'streamed s':>11}   (baseline child {base['peak_mb']:.0f} MB)")
+        for suffix in args.formats.split(","):
+            g = _measure("gathered", spec, root / f"g{suffix}")
+            s = _measure("streamed", spec, root / f"s{suffix}")
+            print(f"{suffix:10} {g['peak_mb']:12.0f} {s['peak_mb']:12.0f} {g['seconds']:11.1f} "
+                  f"{s['seconds']:11.1f}   load {os.getloadavg()[0]:.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
