@@ -34,8 +34,12 @@ def _geod_and_lonlat(crs: CRS) -> tuple[Geod, Transformer | None]:
     return geod, Transformer.from_crs(crs, geodetic, always_xy=True)
 
 
-FAST_MAX_LAYER_EXTENT_M = 500_000.0
-"""Largest layer extent (m, in the local equal-area projection) for the vectorised path."""
+FAST_CELL_DEG = 1.0
+"""Size (degrees of longitude and latitude) of the cells whose centres the vectorised path
+projects about: each polygon is measured in the equal-area projection centred on the cell
+holding the centre of its bounding box, so its area depends on the polygon alone, never on
+which other polygons share the layer (a zone measured alone and inside its province give
+the same bytes)."""
 FAST_MAX_PARCEL_EXTENT_M = 50_000.0
 """Largest polygon extent (m) measured by the vectorised path; larger ones use Geod."""
 FAST_MAX_EDGE_M = 500.0
@@ -53,15 +57,16 @@ def ellipsoidal_area_m2(geoms: gpd.GeoSeries, method: str = "auto") -> np.ndarra
     method : {"auto", "geod"}
         ``geod`` measures every polygon with :meth:`pyproj.Geod.geometry_area_perimeter`
         (geodesic edges; a Python loop, about 9 µs per parcel). ``auto`` (default)
-        projects the layer once to a Lambert azimuthal equal-area projection on the
-        same ellipsoid, centred on the layer, and takes the planar area there (one
-        vectorised call). That projection preserves area exactly; the only difference
-        is that an edge is straight in the projection instead of a geodesic, which for
-        parcels is below 1e-6 relative (tests/core/test_area_fast.py checks it against
-        ``geod`` on synthetic and real layers). Polygons with an edge longer than
-        :data:`FAST_MAX_EDGE_M` or wider than :data:`FAST_MAX_PARCEL_EXTENT_M`, and layers
-        wider than
-        :data:`FAST_MAX_LAYER_EXTENT_M`, always go through ``geod``.
+        projects each polygon to a Lambert azimuthal equal-area projection on the same
+        ellipsoid, centred near it, and takes the planar area there (one
+        vectorised call per cell). That projection preserves area exactly; the only
+        difference is that an edge is straight in the projection instead of a geodesic,
+        which for parcels is below 1e-6 relative (tests/core/test_area_fast.py checks it
+        against ``geod`` on synthetic and real layers). The projection is centred on the
+        :data:`FAST_CELL_DEG` cell holding the polygon's bounding-box centre, so a
+        polygon's area does not depend on the rest of the layer. Polygons with an edge
+        longer than :data:`FAST_MAX_EDGE_M` or wider than
+        :data:`FAST_MAX_PARCEL_EXTENT_M` always go through ``geod``.
 
     Returns
     -------
@@ -114,32 +119,40 @@ def ellipsoidal_area_m2(geoms: gpd.GeoSeries, method: str = "auto") -> np.ndarra
 
 
 def _equal_area_m2(arr: np.ndarray, ok: np.ndarray, crs: CRS, geod: Geod) -> np.ndarray | None:
-    """Planar areas in a local equal-area projection on the datum's ellipsoid; NaN for
-    polygons left to Geod. None when the layer is too wide for this path."""
-    sub = arr[ok]
-    b = shapely.bounds(sub)
+    """Planar areas in local equal-area projections on the datum's ellipsoid, one per
+    :data:`FAST_CELL_DEG` cell; NaN for polygons left to Geod. None when no polygon has
+    finite bounds."""
+    res = np.full(len(arr), np.nan)
+    idx = np.flatnonzero(ok)
+    b = shapely.bounds(arr[idx])
     fin = np.isfinite(b).all(axis=1)
     if not fin.any():
         return None
-    cx = (np.nanmin(b[fin, 0]) + np.nanmax(b[fin, 2])) / 2
-    cy = (np.nanmin(b[fin, 1]) + np.nanmax(b[fin, 3])) / 2
+    idx, b = idx[fin], b[fin]
     to_geo = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
-    lon, lat = to_geo.transform(cx, cy)
-    if not (np.isfinite(lon) and np.isfinite(lat)):
-        return None
+    lon, lat = to_geo.transform((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    good = np.isfinite(lon) & np.isfinite(lat)
+    idx, lon, lat = idx[good], lon[good], lat[good]
+    cells = np.column_stack([np.floor(lon / FAST_CELL_DEG), np.floor(lat / FAST_CELL_DEG)])
+    keys, which = np.unique(cells, axis=0, return_inverse=True)
+    for k, (ci, cj) in enumerate(keys):
+        sel = idx[which.ravel() == k]
+        res[sel] = _cell_areas(arr[sel], crs, geod, (ci + 0.5) * FAST_CELL_DEG,
+                               min(max((cj + 0.5) * FAST_CELL_DEG, -89.5), 89.5))
+    return res
+
+
+def _cell_areas(sub: np.ndarray, crs: CRS, geod: Geod, lon0: float, lat0: float) -> np.ndarray:
+    """Areas of ``sub`` in the equal-area projection centred on (lon0, lat0); NaN for
+    polygons too large or with too long an edge for a straight-edge measure."""
     laea = CRS.from_proj4(
-        f"+proj=laea +lat_0={lat:.8f} +lon_0={lon:.8f} +a={geod.a!r} +rf={1 / geod.f!r} "
+        f"+proj=laea +lat_0={lat0:.8f} +lon_0={lon0:.8f} +a={geod.a!r} +rf={1 / geod.f!r} "
         "+x_0=0 +y_0=0 +units=m +no_defs"
     )
     tr = Transformer.from_crs(crs, laea, always_xy=True)
     coords, gi = shapely.get_coordinates(sub, return_index=True)
     x, y = tr.transform(coords[:, 0], coords[:, 1])
-    if not (np.isfinite(x).any()):
-        return None
-    if np.nanmax(np.abs(x)) > FAST_MAX_LAYER_EXTENT_M or np.nanmax(
-        np.abs(y)
-    ) > FAST_MAX_LAYER_EXTENT_M:
-        return None
     proj = shapely.set_coordinates(sub.copy(), np.column_stack([x, y]))
     pb = shapely.bounds(proj)
     small = np.isfinite(pb).all(axis=1) & (
@@ -152,11 +165,9 @@ def _equal_area_m2(arr: np.ndarray, ok: np.ndarray, crs: CRS, geod: Geod) -> np.
     long_edge = np.zeros(len(sub), dtype=bool)
     long_edge[gi[1:][same & ~(seg <= FAST_MAX_EDGE_M)]] = True
     small &= ~long_edge
-    res = np.full(len(arr), np.nan)
     a = np.abs(shapely.area(proj))
     a[~small] = np.nan
-    res[ok] = a
-    return res
+    return a
 
 
 def add_areas(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -61,3 +61,19 @@ def test_missing_and_empty_give_nan() -> None:
                       crs="EPSG:32650")
     a = ellipsoidal_area_m2(g)
     assert np.isnan(a[:2]).all() and a[2] == pytest.approx(1.0, rel=1e-3)
+
+
+def test_area_does_not_depend_on_the_rest_of_the_layer() -> None:
+    """A parcel measured alone, in its zone, or in a province spanning several degrees
+    gets the same bytes: the projection is chosen from the parcel, not the layer."""
+    from bench.synth import make_parcels
+
+    zone = make_parcels(500, seed=3)
+    far = zone.geometry.translate(xoff=300_000.0, yoff=-250_000.0)
+    province = gpd.GeoSeries(list(zone.geometry) + list(far), crs=zone.crs)
+    alone = np.array([ellipsoidal_area_m2(zone.geometry.iloc[[i]])[0] for i in range(20)])
+    in_zone = ellipsoidal_area_m2(zone.geometry)
+    in_province = ellipsoidal_area_m2(province)
+    assert np.array_equal(in_zone[:20], alone)
+    assert np.array_equal(in_province[: len(zone)], in_zone)
+    assert np.all(np.isfinite(in_province))
