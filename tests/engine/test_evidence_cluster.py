@@ -143,12 +143,11 @@ def test_province_evidence_same_here_and_on_two_workers_and_as_one_run(
     one, here, two = (_layers(outs[k]) for k in ("one", "here", "two"))
     for layer in here:  # here and on the cluster: the same values, exactly
         pd.testing.assert_frame_equal(here[layer], two[layer], check_exact=True, obj=layer)
-    # and those of one run over the whole file, within the ellipsoidal area's accuracy
-    # (its equal-area projection is centred on the layer measured: 1e-8 apart here): the
-    # same parcels, flags, reasons and buildings outside supply
+    # and those of one run over the whole file, exactly (a polygon's area depends on the
+    # polygon alone): the same parcels, flags, reasons and buildings outside supply
     for layer in here:
         pd.testing.assert_frame_equal(one[layer], here[layer], check_dtype=False,
-                                      check_exact=False, rtol=1e-7, obj=layer)
+                                      check_exact=True, obj=layer)
     for col in ("records_disagree", "evidence_warnings", "building_count"):
         assert one["evidence"][col].tolist() == two["evidence"][col].tolist()
     g = _province()
@@ -181,10 +180,8 @@ def test_sample_park_evidence_on_two_workers_equals_one_run(sample_park: Path,
     one, here, two = (_layers(outs[k]) for k in ("one", "here", "two"))
     for layer in here:
         pd.testing.assert_frame_equal(here[layer], two[layer], check_exact=True, obj=layer)
-        # one run measures the buildings' areas over the whole file, a zone over those
-        # meeting its box (the equal-area projection's centre moves): 1e-9 apart
         pd.testing.assert_frame_equal(one[layer], two[layer], check_dtype=False,
-                                      check_exact=False, rtol=1e-7, obj=layer)
+                                      check_exact=True, obj=layer)
     assert one["outside_supply"]["name"].tolist() == two["outside_supply"]["name"].tolist()
     assert len(two["outside_supply"]) > 0
 
