@@ -31,10 +31,12 @@ from landuse.core.values import parse_parent_ids
 from landuse.labels import label
 from landuse.ledger import apply_corrections, closes
 from landuse.report.text import day_text
+from landuse.rules.assess import assess_fields
 from landuse.rules.reasons import change_sentence
+from landuse.rules.ruleset import Ruleset
 from landuse.standard import get_standard
 
-__all__ = ["CHANGE_COLUMNS", "changes", "summarise_changes"]
+__all__ = ["CHANGE_COLUMNS", "COMPARED_INPUTS", "changes", "changes_between", "summarise_changes"]
 
 IDLE = ("not_started", "stalled")
 
@@ -213,6 +215,37 @@ def changes(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
                            crs=after.crs)
     gdf.attrs["changes"] = {"from": d1.date().isoformat(), "to": d2.date().isoformat()}
     return gdf
+
+
+COMPARED_INPUTS = ("parcel_id", "holder", "supply_date", "parent_ids")
+"""The register's fields :func:`changes` reads besides the assessment's."""
+
+
+def changes_between(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
+                    date_to: str, ledger: pd.DataFrame | None = None,
+                    ruleset: Ruleset | str | None = None,
+                    lang: str = "zh") -> gpd.GeoDataFrame:
+    """:func:`changes` of two registers, each assessed as of its date.
+
+    The same as ``changes(assess(before, date_from, ruleset), assess(after, date_to,
+    ruleset), date_from, date_to, ledger, lang)``, with every parcel judged on both dates
+    (a parcel that did not change in the register may still become idle), but the
+    assessments write no ``reasons`` (:func:`landuse.rules.assess.assess_fields`):
+    :func:`changes` reads none, it writes its own.
+
+    Parameters
+    ----------
+    before, after : geopandas.GeoDataFrame
+        The register valid on ``date_from`` and the one valid on ``date_to``, in one CRS.
+    ledger, lang
+        As for :func:`changes`.
+    ruleset : Ruleset or path, optional
+        The rules (default the national ruleset).
+    """
+    keep = list(COMPARED_INPUTS)
+    a1 = assess_fields(before, date_from, ruleset, keep=keep)
+    a2 = assess_fields(after, date_to, ruleset, keep=keep)
+    return changes(a1, a2, date_from, date_to, ledger=ledger, lang=lang)
 
 
 def _records(frame: pd.DataFrame, ids: list[str], cols: list[str]) -> dict[str, dict[str, Any]]:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -51,6 +52,7 @@ from landuse.store.prepare import (
     ledger_pairs,
     parcel_changes,
     prepare_parcels,
+    registers_from_versions,
     stored_event,
 )
 from landuse.store.schema import (
@@ -71,6 +73,9 @@ __all__ = ["HISTORY_COPY", "SQLStore", "check_stale"]
 HISTORY_COPY: list[str] = ["fid", *COLLECTIONS["parcels"].names, "extra", "version",
                            "updated_at", "retired_on", "geom"]
 """The columns of ``parcels`` that ``parcel_history`` copies with every version."""
+
+HISTORY_PAGE = 50_000
+"""Versions fetched per query when several registers are read from the history."""
 
 
 _FROM_DB: dict[str, Any] = {"bool": bool, "int": int, "real": float}
@@ -986,6 +991,47 @@ class SQLStore(SupplyStoreMixin, Store):
             data[name] = list(values[k]) if conv is None else \
                 [None if v is None else conv(v) for v in values[k]]
         return columns_frame(data, coll, geoms)
+
+    def registers_frames(self, dates: Sequence[str | None],
+                         known_at: str | None = None) -> list[gpd.GeoDataFrame]:
+        """The register valid on each of ``dates`` (None: the latest version) as recorded
+        by ``known_at``, each equal to ``parcels_frame(as_of=date, known_at=known_at)``,
+        from one read of the history: a version valid on several dates is fetched, decoded
+        and typed once (:func:`landuse.store.prepare.registers_from_versions`)."""
+        valids = [dt.date.fromisoformat(str(d)[:10]).isoformat() if d else "9999-12-31"
+                  for d in dates]
+        known = known_at_iso(known_at) or now_iso()
+        check_known_at(known, self.created_at(), self._label())
+        ph = self.placeholder
+        picks: list[np.ndarray] = []
+        for valid in valids:  # (hid, fid) of each parcel's version valid then
+            rows = self._fetch(
+                "SELECT hid, fid FROM parcel_history WHERE hid IN (SELECT MAX(hid) FROM "
+                f"parcel_history WHERE valid_from <= {ph} AND recorded_at <= {ph} GROUP BY "
+                "parcel_id) AND change <> 'retired'", [valid, known])
+            picks.append(np.array(rows, dtype=np.int64).reshape(-1, 2))
+        hids = np.unique(np.concatenate([p[:, 0] for p in picks]))
+        coll = COLLECTIONS["parcels"]
+        names = coll.names
+        data: dict[str, list[Any]] = {n: [] for n in names}
+        wkbs: list[Any] = []
+        select = (f"SELECT hid, {', '.join(quote_ident(c) for c in names)}, "
+                  f"{self._geom_select()} FROM parcel_history WHERE hid >= {ph} AND hid <= "
+                  f"{ph} ORDER BY hid")
+        for lo in range(0, len(hids), HISTORY_PAGE):  # pages: the fetched tuples stay small
+            page = hids[lo:lo + HISTORY_PAGE]
+            wanted = set(page.tolist())
+            rows = [r for r in self._fetch(select, [int(page[0]), int(page[-1])])
+                    if r[0] in wanted]
+            for k, name in enumerate(names, start=1):
+                conv = _FROM_DB.get(coll.column(name).kind)
+                data[name] += [r[k] for r in rows] if conv is None else \
+                    [None if r[k] is None else conv(r[k]) for r in rows]
+            wkbs += self._decode_geoms([r[-1] for r in rows])
+            del rows
+        versions = columns_frame(data, coll, wkbs)
+        del wkbs
+        return registers_from_versions(versions, hids, picks, coll)
 
     def ledger_frame(self, known_at: str | None = None) -> pd.DataFrame:
         if known_at is None:
