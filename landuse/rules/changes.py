@@ -103,8 +103,8 @@ def changes(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
         ``;``. No row for a parcel that did not change.
     """
     d1, d2 = pd.Timestamp(date_from), pd.Timestamp(date_to)
-    b = before.set_index(before["parcel_id"].astype(str), drop=False)
-    a = after.set_index(after["parcel_id"].astype(str), drop=False)
+    b = before.set_index(_ids(before), drop=False)
+    a = after.set_index(_ids(after), drop=False)
     in_b, in_a = set(b.index), set(a.index)
     # only registered parent ids are parsed (a missing one is no parent)
     given = a["parent_ids"][a["parent_ids"].notna()] if "parent_ids" in a else a["parcel_id"][:0]
@@ -117,9 +117,15 @@ def changes(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
     closing = _closing_events(ledger, d1, d2)
     words = {"date_from": _day(d1, lang), "date_to": _day(d2, lang)}
 
+    words_of: dict[tuple[str, str], str] = {}
+
     def lab(kind: str, v: Any) -> str:
         t = _text(v)
-        return "—" if t is None else label(kind, t, lang)
+        if t is None:
+            return "—"
+        if (kind, t) not in words_of:
+            words_of[kind, t] = label(kind, t, lang)
+        return words_of[kind, t]
 
     rows: list[dict[str, Any]] = []
     geoms: list[Any] = []
@@ -251,7 +257,7 @@ def changes_between(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from
 def _records(frame: pd.DataFrame, ids: list[str], cols: list[str]) -> dict[str, dict[str, Any]]:
     """Rows ``ids`` of ``frame`` as ``{id: {column: value}}`` (Python values, missing
     columns as NaN), column by column rather than row by row."""
-    sub = frame.loc[ids].reindex(columns=cols)
+    sub = frame.reindex(columns=cols).loc[ids]
     lists = [sub[c].tolist() for c in cols]
     return {pid: dict(zip(cols, vals, strict=True))
             for pid, vals in zip(ids, zip(*lists, strict=True), strict=True)}
@@ -261,16 +267,20 @@ def _candidates(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
     """Ids that may have changed, in output order (the second register's order, then the
     retired): in one register only, or differing in a compared field (vectorised; the
     row-by-row pass decides)."""
+    compared = ["holder", "lifecycle", "idle_type", "low_efficiency", "mujun_class",
+                "supply_date"]
     common = a.index.intersection(b.index)
-    A, B = a.loc[common], b.loc[common]
+    A, B = a[compared].loc[common], b[compared].loc[common]
     differ = np.zeros(len(common), dtype=bool)
-    for c in ("holder", "lifecycle", "idle_type", "low_efficiency", "mujun_class",
-              "supply_date"):
+    for c in compared:
         differ |= _differ(A[c], B[c])
-    moved = set(common[differ])
-    in_a, in_b = set(a.index), set(b.index)
-    return [i for i in a.index if i in moved or i not in in_b] + \
-        [i for i in b.index if i not in in_a]
+    first = a.index.isin(common[differ]) | ~a.index.isin(b.index)
+    return a.index[first].tolist() + b.index[~b.index.isin(a.index)].tolist()
+
+
+def _ids(frame: pd.DataFrame) -> pd.Index:
+    """The parcel ids as an index of Python strings."""
+    return pd.Index(frame["parcel_id"].astype(str).to_numpy(dtype=object), dtype=object)
 
 
 def _differ(x: pd.Series, y: pd.Series) -> np.ndarray:
