@@ -21,6 +21,7 @@ are in :data:`landuse.rules.reasons.CHANGE_SENTENCES`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -254,13 +255,31 @@ def changes_between(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from
     return changes(a1, a2, date_from, date_to, ledger=ledger, lang=lang)
 
 
-def _records(frame: pd.DataFrame, ids: list[str], cols: list[str]) -> dict[str, dict[str, Any]]:
+def _records(frame: pd.DataFrame, ids: list[str], cols: list[str]) -> Mapping[str, dict[str, Any]]:
     """Rows ``ids`` of ``frame`` as ``{id: {column: value}}`` (Python values, missing
-    columns as NaN), column by column rather than row by row."""
+    columns as NaN), column by column rather than row by row; each row's dict is made when
+    it is asked for, not all held at once."""
     sub = frame.reindex(columns=cols).loc[ids]
-    lists = [sub[c].tolist() for c in cols]
-    return {pid: dict(zip(cols, vals, strict=True))
-            for pid, vals in zip(ids, zip(*lists, strict=True), strict=True)}
+    return _Rows(ids, cols, [sub[c].tolist() for c in cols])
+
+
+class _Rows(Mapping[str, dict[str, Any]]):
+    """Rows by id over one list of values per column."""
+
+    def __init__(self, ids: list[str], cols: list[str], lists: list[list[Any]]) -> None:
+        self._at = {pid: k for k, pid in enumerate(ids)}
+        self._cols = cols
+        self._lists = lists
+
+    def __getitem__(self, pid: str) -> dict[str, Any]:
+        k = self._at[pid]
+        return dict(zip(self._cols, [values[k] for values in self._lists], strict=True))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
 
 
 def _candidates(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:

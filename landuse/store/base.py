@@ -220,7 +220,8 @@ class Store(abc.ABC):
         """The ledger as a DataFrame in the standard's columns (dates as datetime64): every
         event, or those recorded by ``known_at`` (corrections recorded later are not
         known)."""
-        df = features_frame(self._iter_all("ledger"), COLLECTIONS["ledger"], geo=False)
+        df = features_frame(self._iter_all("ledger", geometry=False), COLLECTIONS["ledger"],
+                            geo=False)
         return df
 
     @abc.abstractmethod
@@ -233,11 +234,12 @@ class Store(abc.ABC):
         changed, retired), ``changed_fields``, ``valid_from``, ``recorded_at``,
         ``recorded_by``, ``version``, ``parent_ids``."""
 
-    def _iter_all(self, collection: str) -> Iterator[Feature]:
+    def _iter_all(self, collection: str, geometry: bool = True) -> Iterator[Feature]:
         after = None
         while True:
             page = self.query(collection, Query(limit=10_000, after=after,
-                                                properties=COLLECTIONS[collection].names))
+                                                properties=COLLECTIONS[collection].names,
+                                                skip_geometry=not geometry))
             yield from page.features
             if page.next_key is None:
                 return

@@ -83,6 +83,22 @@ _FROM_DB: dict[str, Any] = {"bool": bool, "int": int, "real": float}
 read as they are stored."""
 
 
+def _page_column(values: list[Any], kind: str, one_of: dict[Any, Any]) -> np.ndarray:
+    """A page of a stored column as :func:`~landuse.store.prepare.columns_frame` takes
+    it: numbers already as float (what its ``to_numeric`` makes of the Python value), other
+    values as Python objects, an equal text or date shared by every cell holding it
+    (``one_of``: the column's values so far) rather than held once per cell."""
+    conv = _FROM_DB.get(kind)
+    if kind in ("real", "int"):
+        assert conv is not None
+        return np.array([np.nan if v is None else float(conv(v)) for v in values],
+                        dtype=np.float64)
+    if conv is not None:
+        return np.array([None if v is None else conv(v) for v in values], dtype=object)
+    return np.array([None if v is None else one_of.setdefault(v, v) for v in values],
+                    dtype=object)
+
+
 class SQLStore(SupplyStoreMixin, Store):
     """What both SQL backends share: query building, keyset paging, validation, keys."""
 
@@ -1013,8 +1029,9 @@ class SQLStore(SupplyStoreMixin, Store):
         hids = np.unique(np.concatenate([p[:, 0] for p in picks]))
         coll = COLLECTIONS["parcels"]
         names = coll.names
-        data: dict[str, list[Any]] = {n: [] for n in names}
-        wkbs: list[Any] = []
+        parts: dict[str, list[np.ndarray]] = {n: [] for n in names}
+        one_of: dict[str, dict[Any, Any]] = {n: {} for n in names}
+        geoms: list[np.ndarray] = []
         select = (f"SELECT hid, {', '.join(quote_ident(c) for c in names)}, "
                   f"{self._geom_select()} FROM parcel_history WHERE hid >= {ph} AND hid <= "
                   f"{ph} ORDER BY hid")
@@ -1024,13 +1041,17 @@ class SQLStore(SupplyStoreMixin, Store):
             rows = [r for r in self._fetch(select, [int(page[0]), int(page[-1])])
                     if r[0] in wanted]
             for k, name in enumerate(names, start=1):
-                conv = _FROM_DB.get(coll.column(name).kind)
-                data[name] += [r[k] for r in rows] if conv is None else \
-                    [None if r[k] is None else conv(r[k]) for r in rows]
-            wkbs += self._decode_geoms([r[-1] for r in rows])
+                parts[name].append(_page_column([r[k] for r in rows], coll.column(name).kind,
+                                                one_of[name]))
+            geoms.append(np.asarray(self._decode_geoms([r[-1] for r in rows]), dtype=object))
             del rows
-        versions = columns_frame(data, coll, wkbs)
-        del wkbs
+        del one_of
+        data = {n: np.concatenate(p) if p else np.array([], dtype=object)
+                for n, p in parts.items()}
+        del parts
+        versions = columns_frame(data, coll,  # type: ignore[arg-type]
+                                 list(np.concatenate(geoms)) if geoms else [])
+        del geoms
         return registers_from_versions(versions, hids, picks, coll)
 
     def ledger_frame(self, known_at: str | None = None) -> pd.DataFrame:
@@ -1040,7 +1061,8 @@ class SQLStore(SupplyStoreMixin, Store):
         after = None
         while True:
             page = self.query("ledger", Query(limit=10_000, after=after, known_at=known_at,
-                                              properties=COLLECTIONS["ledger"].names))
+                                              properties=COLLECTIONS["ledger"].names,
+                                              skip_geometry=True))
             feats += page.features
             if page.next_key is None:
                 break
