@@ -161,6 +161,7 @@ def measure(path: str, what: str) -> None:
     from landuse.store import open_store
 
     t = time.perf_counter()
+    cpu = time.process_time()
     extra: dict[str, object] = {}
     with open_store(path) as s:
         if what == "changes":  # as landuse changes does it
@@ -180,7 +181,8 @@ def measure(path: str, what: str) -> None:
             assess(s.parcels_frame(as_of="2023-06-30"), "2023-06-30")
         else:
             assess(s.parcels_frame(), "2023-06-30")
-    print(json.dumps({"seconds": time.perf_counter() - t, "peak_gb": _peak_gb(), **extra}))
+    print(json.dumps({"seconds": time.perf_counter() - t, "cpu_s": time.process_time() - cpu,
+                      "peak_gb": _peak_gb(), "load": os.getloadavg()[0], **extra}))
 
 
 def child(path: str | Path, what: str) -> dict[str, object]:
@@ -212,16 +214,25 @@ def report(results: dict[str, Any], parcels: int, events: int) -> None:
     for n in names:
         ch, past, now = (results[n][1][w] for w in ("changes", "assess-past", "assess-now"))
         ratio = float(past["seconds"]) / float(now["seconds"])
-        print(f"[{n}] changes {D1} -> {D2}: {float(ch['seconds']):.1f} s, peak "
+        print(f"[{n}] changes {D1} -> {D2}: {float(ch['seconds']):.1f} s ({_cpu(ch)}), peak "
               f"{float(ch['peak_gb']):.2f} GB, {ch['rows']:,} rows (target < 30 s, < 4 GB)")
         if "changes-plain" in results[n][1]:
             pl = results[n][1]["changes-plain"]
             print(f"[{n}] the plain path (each register read alone, assessed whole): "
-                  f"{float(pl['seconds']):.1f} s, peak {float(pl['peak_gb']):.2f} GB, "
+                  f"{float(pl['seconds']):.1f} s ({_cpu(pl)}), peak "
+                  f"{float(pl['peak_gb']):.2f} GB, "
                   f"{pl['rows']:,} rows; fast / plain "
                   f"{float(ch['seconds']) / float(pl['seconds']):.2f}")
-        print(f"[{n}] assess as of a past date: {float(past['seconds']):.1f} s; today's "
-              f"register: {float(now['seconds']):.1f} s; ratio {ratio:.2f} (target <= 1.5)")
+        print(f"[{n}] assess as of a past date: {float(past['seconds']):.1f} s ({_cpu(past)}); "
+              f"today's register: {float(now['seconds']):.1f} s ({_cpu(now)}); ratio "
+              f"{ratio:.2f}, in CPU seconds "
+              f"{float(past['cpu_s']) / float(now['cpu_s']):.2f} (target <= 1.5)")
+
+
+def _cpu(m: dict[str, Any]) -> str:
+    """CPU seconds of a measure and the load average when it ended (the machine is shared:
+    with a load above its cores the wall time is longer than the CPU time)."""
+    return f"CPU {float(m['cpu_s']):.1f} s, load {float(m['load']):.1f}"
 
 
 def main(argv: list[str] | None = None) -> int:
