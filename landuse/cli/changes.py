@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from landuse.cli._common import (
@@ -76,8 +78,10 @@ def changes_cmd(input: str, later: str | None, date_from: str, date_to: str,
                               "register of --to as a second file, or a store (landuse load).")
         from landuse.store import open_store
 
-        with open_store(input) as store:  # one read of the history for both dates
-            before, after = store.registers_frames([date_from, date_to], known_at=known_at)
+        with open_store(input) as store:  # one read of the history for both dates, on
+            # two processes where there are two cores
+            before, after = store.registers_frames([date_from, date_to], known_at=known_at,
+                                                   workers=min(2, os.cpu_count() or 1))
         led = read_ledger_for(input, ledger_path, known_at=known_at)
     else:
         before = read.parcels(input)

@@ -209,11 +209,11 @@ class Store(abc.ABC):
         recorded by ``known_at``."""
         return features_frame(self._iter_all("parcels"), COLLECTIONS["parcels"], geo=True)
 
-    def registers_frames(self, dates: Sequence[str | None],
-                         known_at: str | None = None) -> list[gpd.GeoDataFrame]:
+    def registers_frames(self, dates: Sequence[str | None], known_at: str | None = None,
+                         workers: int = 1) -> list[gpd.GeoDataFrame]:
         """The register valid on each of ``dates`` as recorded by ``known_at``: each equal
         to ``parcels_frame(as_of=date, known_at=known_at)`` (None: the latest version). A
-        backend may read what the registers share once."""
+        backend may read what the registers share once, in up to ``workers`` processes."""
         return [self.parcels_frame(as_of=d or "9999-12-31", known_at=known_at) for d in dates]
 
     def ledger_frame(self, known_at: str | None = None) -> pd.DataFrame:

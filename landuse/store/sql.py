@@ -83,11 +83,11 @@ _FROM_DB: dict[str, Any] = {"bool": bool, "int": int, "real": float}
 read as they are stored."""
 
 
-def _page_column(values: list[Any], kind: str, one_of: dict[Any, Any]) -> np.ndarray:
+def _page_column(values: Sequence[Any], kind: str, one_of: dict[Any, Any]) -> np.ndarray:
     """A page of a stored column as :func:`~landuse.store.prepare.columns_frame` takes
     it: numbers already as float (what its ``to_numeric`` makes of the Python value), other
-    values as Python objects, an equal text or date shared by every cell holding it
-    (``one_of``: the column's values so far) rather than held once per cell."""
+    values as Python objects, an equal text or date shared by every cell of the page
+    holding it (``one_of``: the page's values so far) rather than held once per cell."""
     conv = _FROM_DB.get(kind)
     if kind in ("real", "int"):
         assert conv is not None
@@ -97,6 +97,21 @@ def _page_column(values: list[Any], kind: str, one_of: dict[Any, Any]) -> np.nda
         return np.array([None if v is None else conv(v) for v in values], dtype=object)
     return np.array([None if v is None else one_of.setdefault(v, v) for v in values],
                     dtype=object)
+
+
+_ELSEWHERE: dict[str, Any] = {}
+"""The stores a worker process of :meth:`SQLStore._typed_pages` opened, by target."""
+
+
+def _page_elsewhere(target: str, page: np.ndarray) -> tuple[list[np.ndarray], list[Any]]:
+    """:meth:`SQLStore._typed_page` in a worker process, on its own connection."""
+    from landuse.store import open_store
+
+    store = _ELSEWHERE.get(target)
+    if store is None:
+        store = _ELSEWHERE[target] = open_store(target)
+    assert isinstance(store, SQLStore)
+    return store._typed_page(page)
 
 
 class SQLStore(SupplyStoreMixin, Store):
@@ -1008,12 +1023,14 @@ class SQLStore(SupplyStoreMixin, Store):
                 [None if v is None else conv(v) for v in values[k]]
         return columns_frame(data, coll, geoms)
 
-    def registers_frames(self, dates: Sequence[str | None],
-                         known_at: str | None = None) -> list[gpd.GeoDataFrame]:
+    def registers_frames(self, dates: Sequence[str | None], known_at: str | None = None,
+                         workers: int = 1) -> list[gpd.GeoDataFrame]:
         """The register valid on each of ``dates`` (None: the latest version) as recorded
         by ``known_at``, each equal to ``parcels_frame(as_of=date, known_at=known_at)``,
         from one read of the history: a version valid on several dates is fetched, decoded
-        and typed once (:func:`landuse.store.prepare.registers_from_versions`)."""
+        and typed once (:func:`landuse.store.prepare.registers_from_versions`). With
+        ``workers`` > 1, every other page of versions is fetched and typed by one of
+        ``workers - 1`` processes with their own connections."""
         valids = [dt.date.fromisoformat(str(d)[:10]).isoformat() if d else "9999-12-31"
                   for d in dates]
         known = known_at_iso(known_at) or now_iso()
@@ -1028,31 +1045,60 @@ class SQLStore(SupplyStoreMixin, Store):
             picks.append(np.array(rows, dtype=np.int64).reshape(-1, 2))
         hids = np.unique(np.concatenate([p[:, 0] for p in picks]))
         coll = COLLECTIONS["parcels"]
-        names = coll.names
-        parts: dict[str, list[np.ndarray]] = {n: [] for n in names}
-        one_of: dict[str, dict[Any, Any]] = {n: {} for n in names}
-        geoms: list[np.ndarray] = []
-        select = (f"SELECT hid, {', '.join(quote_ident(c) for c in names)}, "
-                  f"{self._geom_select()} FROM parcel_history WHERE hid >= {ph} AND hid <= "
-                  f"{ph} ORDER BY hid")
-        for lo in range(0, len(hids), HISTORY_PAGE):  # pages: the fetched tuples stay small
-            page = hids[lo:lo + HISTORY_PAGE]
-            wanted = set(page.tolist())
-            rows = [r for r in self._fetch(select, [int(page[0]), int(page[-1])])
-                    if r[0] in wanted]
-            for k, name in enumerate(names, start=1):
-                parts[name].append(_page_column([r[k] for r in rows], coll.column(name).kind,
-                                                one_of[name]))
-            geoms.append(np.asarray(self._decode_geoms([r[-1] for r in rows]), dtype=object))
-            del rows
-        del one_of
-        data = {n: np.concatenate(p) if p else np.array([], dtype=object)
-                for n, p in parts.items()}
-        del parts
-        versions = columns_frame(data, coll,  # type: ignore[arg-type]
-                                 list(np.concatenate(geoms)) if geoms else [])
+        pages = [hids[lo:lo + HISTORY_PAGE] for lo in range(0, len(hids), HISTORY_PAGE)]
+        typed = self._typed_pages(pages, workers)
+        data = {n: np.concatenate([t[0][k] for t in typed]) if typed
+                else np.array([], dtype=object) for k, n in enumerate(coll.names)}
+        geoms = [g for t in typed for g in self._decode_geoms(t[1])]
+        del typed
+        versions = columns_frame(data, coll, geoms)  # type: ignore[arg-type]
         del geoms
         return registers_from_versions(versions, hids, picks, coll)
+
+    def _history_select(self) -> str:
+        """The versions of one page (a range of history ids)."""
+        names = COLLECTIONS["parcels"].names
+        ph = self.placeholder
+        return (f"SELECT hid, {', '.join(quote_ident(c) for c in names)}, "
+                f"{self._geom_select()} FROM parcel_history WHERE hid >= {ph} AND hid <= "
+                f"{ph} ORDER BY hid")
+
+    def _typed_pages(self, pages: list[np.ndarray],
+                     workers: int) -> list[tuple[list[np.ndarray], list[Any]]]:
+        """Each page's columns typed (:func:`_page_column`) and its stored geometries, in
+        page order; with ``workers`` > 1 the odd pages are read by other processes."""
+        if workers <= 1 or len(pages) < 2:
+            return [self._typed_page(p) for p in pages]
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        out: list[Any] = [None] * len(pages)
+        ctx = multiprocessing.get_context("spawn")  # no fork of a process with threads
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx) as pool:
+            theirs = {k: pool.submit(_page_elsewhere, self._target(), pages[k])
+                      for k in range(1, len(pages), 2)}
+            for k in range(0, len(pages), 2):
+                out[k] = self._typed_page(pages[k])
+            for k, job in theirs.items():
+                out[k] = job.result()
+        return out
+
+    def _typed_page(self, page: np.ndarray) -> tuple[list[np.ndarray], list[Any]]:
+        """The versions ``page`` (ascending history ids): their columns as
+        :func:`_page_column` types them, and their geometries as stored."""
+        coll = COLLECTIONS["parcels"]
+        wanted = set(page.tolist())
+        rows = [r for r in self._fetch(self._history_select(), [int(page[0]), int(page[-1])])
+                if r[0] in wanted]
+        columns = list(zip(*rows, strict=True)) if rows else [()] * (len(coll.names) + 2)
+        del rows
+        typed = [_page_column(columns[k], coll.column(name).kind, {})
+                 for k, name in enumerate(coll.names, start=1)]
+        return typed, list(columns[-1])
+
+    @abc.abstractmethod
+    def _target(self) -> str:
+        """What :func:`landuse.store.open_store` opens this store from."""
 
     def ledger_frame(self, known_at: str | None = None) -> pd.DataFrame:
         if known_at is None:

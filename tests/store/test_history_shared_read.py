@@ -57,9 +57,13 @@ def random_history(store_target: str) -> Store:
     return store
 
 
-def test_registers_read_together_equal_each_read_alone(random_history: Store) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_registers_read_together_equal_each_read_alone(random_history: Store, workers: int,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also when every other page of versions is read by another process (pages of 100)."""
+    monkeypatch.setattr("landuse.store.sql.HISTORY_PAGE", 100)
     dates = ["2022-06-30", "2023-06-30", "2024-06-30", None]
-    together = random_history.registers_frames(dates)
+    together = random_history.registers_frames(dates, workers=workers)
     for d, frame in zip(dates, together, strict=True):
         alone = random_history.parcels_frame(as_of=d or "9999-12-31")
         pd.testing.assert_frame_equal(frame, alone, check_exact=True)
