@@ -521,3 +521,123 @@ def second_version() -> gpd.GeoDataFrame:
     rest.loc[rest.parcel_id == "P0030", "holder"] = "新持有人有限公司"
     out = pd.concat([rest, west, east, merged], ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=reg.crs)
+
+
+# -- Register versions at random: splits, merges, holder changes, re-supplies, retirements.
+
+def history_register(n: int, seed: int) -> gpd.GeoDataFrame:
+    """``n`` square parcels (CGCS2000) with the fields every rule family reads, drawn at
+    random: some not started, some started or completed, some producing with 亩均 figures
+    (规上 and 规下, several parcels per enterprise), a delay cause on some."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(n)
+    cols = 20
+    x0 = 116.0 + (k % cols) * 0.001
+    y0 = 39.0 + (k // cols) * 0.001
+    supply = np.datetime64("2017-01-01") + rng.integers(0, 2200, n).astype("timedelta64[D]")
+    start = supply + rng.integers(100, 900, n).astype("timedelta64[D]")
+    done = start + rng.integers(200, 900, n).astype("timedelta64[D]")
+    prod = done + rng.integers(30, 400, n).astype("timedelta64[D]")
+    started, completed, producing_ = (rng.random(n) < p for p in (0.7, 0.6, 0.5))
+    completed &= started
+    producing_ &= completed
+
+    def dates(d: np.ndarray, keep: np.ndarray) -> pd.Series:
+        return pd.Series(pd.to_datetime(d.astype("datetime64[D]").astype(str))).where(keep)
+
+    ent = rng.integers(0, max(n // 3, 1), n)
+    df = pd.DataFrame({
+        "parcel_id": [f"H{i:05d}" for i in k],
+        "zone": np.array(["东区", "西区", "南区"])[k % 3],
+        "land_use": np.where(rng.random(n) < 0.85, "industrial", "commercial"),
+        "supply_date": dates(supply, np.ones(n, dtype=bool)),
+        "land_price_wan": np.round(rng.uniform(100, 900, n), 1),
+        "agreed_start_date": dates(supply + 365, rng.random(n) < 0.9),
+        "delay_cause": pd.Series(np.where(rng.random(n) < 0.5, "holder", "government"),
+                                 dtype=object).where(rng.random(n) < 0.6),
+        "start_date": dates(start, started),
+        "completion_date": dates(done, completed),
+        "production_date": dates(prod, producing_),
+        "holder": [f"企业{e}有限公司" for e in ent],
+        "credit_code": pd.Series([f"91{e:06d}" for e in ent], dtype=object)
+        .where(rng.random(n) < 0.7),
+        "industry_code": pd.Series(rng.choice(["34", "39", "26", "C13"], n), dtype=object),
+        "enterprise_status": "operating",
+        "above_scale": pd.array(rng.random(n) < 0.6, dtype="boolean"),
+        "floor_area_m2": np.round(rng.uniform(2000, 20000, n), 1),
+        "footprint_m2": np.round(rng.uniform(1000, 6000, n), 1),
+        "invested_wan": np.round(rng.uniform(500, 9000, n), 1),
+        "tax_wan": pd.Series(np.round(rng.gamma(2.0, 60.0, n), 2)).where(producing_),
+        "revenue_wan": pd.Series(np.round(rng.gamma(2.0, 900.0, n), 2)).where(producing_),
+        "stat_year": 2022,
+    })
+    geoms = shapely.box(x0, y0, x0 + 0.0009, y0 + 0.0009)
+    return gpd.GeoDataFrame(df, geometry=geoms, crs="EPSG:4490")
+
+
+def history_version(reg: gpd.GeoDataFrame, seed: int, tag: str,
+                    resupply: str) -> gpd.GeoDataFrame:
+    """A new version of ``reg``: 4 % new holders, 2 % re-supplied on ``resupply`` (to start
+    within a year, their progress cleared), 2 % started, 2 % split in two halves, 2 pairs
+    of neighbours merged (the merged parcel names both), 2 % retired; ids of new parcels
+    end in ``tag``."""
+    rng = np.random.default_rng(seed)
+    out = reg.copy()
+    n = len(out)
+    pick = rng.permutation(n)
+    s = max(n // 50, 1)
+    holders, resup, start, split, gone = (pick[:2 * s], pick[2 * s:3 * s], pick[3 * s:4 * s],
+                                          pick[4 * s:5 * s], pick[5 * s:6 * s])
+    out.iloc[holders, out.columns.get_loc("holder")] = [f"新企业{tag}{i}" for i in holders]
+    out.iloc[resup, out.columns.get_loc("supply_date")] = pd.Timestamp(resupply)
+    out.iloc[resup, out.columns.get_loc("agreed_start_date")] = \
+        pd.Timestamp(resupply) + pd.DateOffset(years=1)
+    for c in ("start_date", "completion_date", "production_date"):
+        out.iloc[resup, out.columns.get_loc(c)] = pd.NaT
+    out.iloc[start, out.columns.get_loc("start_date")] = pd.Timestamp(resupply)
+    parents = out.iloc[split]
+    x0, y0, x1, y1 = shapely.bounds(parents.geometry.to_numpy()).T
+    xm = (x0 + x1) / 2
+    halves = []
+    for side, (a, b) in (("a", (x0, xm)), ("b", (xm, x1))):
+        h = parents.copy()
+        h["parcel_id"] = parents["parcel_id"].to_numpy() + f"-{tag}{side}"
+        h["parent_ids"] = parents["parcel_id"].to_numpy()
+        halves.append(h.set_geometry(shapely.box(a, y0, b, y1), crs=reg.crs))
+    used = set(holders) | set(resup) | set(start) | set(split) | set(gone)
+    free = [i for i in pick[6 * s:] if i not in used]
+    merged, retired_pairs = [], []
+    for i in free:
+        j = i + 1
+        if len(merged) == 2:
+            break
+        if j < n and j not in used and (i % 20) != 19:
+            both = out.iloc[[i, j]]
+            m = both.iloc[[0]].copy()
+            m["parcel_id"] = f"{both['parcel_id'].iloc[0]}M{tag}"
+            m["parent_ids"] = ";".join(both["parcel_id"])
+            merged.append(m.set_geometry([shapely.union_all(both.geometry.to_numpy())],
+                                         crs=reg.crs))
+            retired_pairs += [i, j]
+            used |= {i, j}
+    keep = np.ones(n, dtype=bool)
+    keep[[*split, *gone, *retired_pairs]] = False
+    return gpd.GeoDataFrame(pd.concat([out[keep], *halves, *merged], ignore_index=True),
+                            geometry="geometry", crs=reg.crs)
+
+
+def history_ledger(reg: pd.DataFrame, n_events: int, seed: int) -> pd.DataFrame:
+    """``n_events`` ledger events on random parcels in 2023, some closing (an auction
+    completed, disposed by agreement transfer) and some not."""
+    rng = np.random.default_rng(seed)
+    pids = reg["parcel_id"].to_numpy()[rng.integers(0, len(reg), n_events)]
+    days = pd.Timestamp("2023-02-01") + pd.to_timedelta(rng.integers(0, 300, n_events), "D")
+    kind = rng.integers(0, 3, n_events)
+    return pd.DataFrame({
+        "event_id": [f"HE{i:05d}" for i in range(n_events)],
+        "parcel_id": pids,
+        "event_date": days.strftime("%Y-%m-%d"),
+        "stage": np.array(["investigating", "auction_completed", "disposed"])[kind],
+        "method": pd.Series(np.where(kind == 2, "agreement_transfer", None), dtype=object),
+        "area_m2": np.where(kind > 0, 500.0, np.nan),
+    })

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from landuse.cli._common import (
@@ -64,8 +66,7 @@ def changes_cmd(input: str, later: str | None, date_from: str, date_to: str,
     from landuse.errors import CRSError, SchemaError
     from landuse.io.write import write_table
     from landuse.labels import label
-    from landuse.rules import assess
-    from landuse.rules.changes import changes, summarise_changes
+    from landuse.rules.changes import changes_between, summarise_changes
 
     if date_to < date_from:
         raise click.BadParameter(f"{date_to} is before --from {date_from}.",
@@ -75,8 +76,12 @@ def changes_cmd(input: str, later: str | None, date_from: str, date_to: str,
         if not is_store_input(input):
             raise SchemaError(f"{input}: one register file holds one date. Fix: give the "
                               "register of --to as a second file, or a store (landuse load).")
-        before = read.parcels(input, as_of=date_from, known_at=known_at)
-        after = read.parcels(input, as_of=date_to, known_at=known_at)
+        from landuse.store import open_store
+
+        with open_store(input) as store:  # one read of the history for both dates, on
+            # two processes where there are two cores
+            before, after = store.registers_frames([date_from, date_to], known_at=known_at,
+                                                   workers=min(2, os.cpu_count() or 1))
         led = read_ledger_for(input, ledger_path, known_at=known_at)
     else:
         before = read.parcels(input)
@@ -87,12 +92,10 @@ def changes_cmd(input: str, later: str | None, date_from: str, date_to: str,
                        f"{after.crs.to_string()}. Fix: convert one register to the other's "
                        "CRS (e.g. ogr2ogr -t_srs) before comparing them.")
     rs = rules
-    click.echo(f"评估 assessing {len(before):,} + {len(after):,} parcels as of {date_from} "
-               f"and {date_to}", err=True)
-    a1 = assess(before, date_from, ruleset=rs, lang=lang)  # type: ignore[arg-type]
-    a2 = assess(after, date_to, ruleset=rs, lang=lang)  # type: ignore[arg-type]
-    click.echo("比较 comparing the two dates", err=True)
-    found = changes(a1, a2, date_from, date_to, ledger=led, lang=lang)
+    click.echo(f"评估并比较 assessing {len(before):,} + {len(after):,} parcels as of "
+               f"{date_from} and {date_to} and comparing them", err=True)
+    found = changes_between(before, after, date_from, date_to, ledger=led,
+                            ruleset=rs, lang=lang)  # type: ignore[arg-type]
     summary = summarise_changes(found, lang)
     for out in outputs:
         write_table(found, out, "changes", overwrite,

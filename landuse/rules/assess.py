@@ -49,7 +49,7 @@ from landuse.rules.ruleset import Ruleset, default_ruleset, load_ruleset
 from landuse.standard import ASSESSMENT_COLUMNS
 
 # ASSESSMENT_COLUMNS: the §3 fields, from the standard (landuse/data/standard.toml)
-__all__ = ["ASSESSMENT_COLUMNS", "assess", "assess_languages"]
+__all__ = ["ASSESSMENT_COLUMNS", "assess", "assess_fields", "assess_languages"]
 
 
 
@@ -190,7 +190,7 @@ def _assemble(
             np.asarray(CLASSES, dtype=object)[f.mujun.class_code], index=idx
         ),
         "flags": arrow_col(join_codes(n, f.flags.masks)),
-        "reasons": arrow_col(reasons),
+        **({} if reasons is None else {"reasons": arrow_col(reasons)}),
         "ruleset": pd.Series(rs.label, index=idx),
         **_mujun_columns(f, idx),
     }
@@ -239,6 +239,39 @@ def assess_languages(
 ) -> dict[str, gpd.GeoDataFrame]:
     """:func:`assess` in several languages at once: the rules run once, the sentences are
     written in each language. Returns ``{lang: assess(parcels, as_of, ruleset, lang)}``."""
+    base_df, areas, found, cols, rs, today = _evaluated(parcels, as_of, ruleset, langs,
+                                                         buildings)
+    return {lang: _assemble(base_df, areas, found, sentences(found, rs, lang).join(), rs, lang,
+                            today, sorted(cols.absent)) for lang in langs}
+
+
+def assess_fields(
+    parcels: gpd.GeoDataFrame,
+    as_of: str | pd.Timestamp | Any,
+    ruleset: Ruleset | str | None = None,
+    keep: list[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """:func:`assess` without the sentences, for a caller that compares assessments and
+    reads no ``reasons`` (:mod:`landuse.rules.changes`): the same rules on the same
+    parcels, every §3 field but ``reasons`` as :func:`assess` gives it, beside the input's
+    columns ``keep`` (default all) and the geometry."""
+    base_df, areas, found, cols, rs, today = _evaluated(parcels, as_of, ruleset, ("zh",),
+                                                         None)
+    if keep is not None:
+        geom_name = base_df.geometry.name
+        base_df = base_df[[c for c in dict.fromkeys([*keep, geom_name])
+                           if c in base_df.columns]]
+    return _assemble(base_df, areas, found, None, rs, "zh", today, sorted(cols.absent))
+
+
+def _evaluated(
+    parcels: gpd.GeoDataFrame,
+    as_of: str | pd.Timestamp | Any,
+    ruleset: Ruleset | str | None,
+    langs: tuple[str, ...],
+    buildings: gpd.GeoDataFrame | None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Findings, Columns, Ruleset, np.datetime64]:
+    """Check the parcels, measure them and run the rule families (no sentence yet)."""
     for lang in langs:
         _check(parcels, lang)
     rs = _ruleset(ruleset)
@@ -253,5 +286,4 @@ def assess_languages(
     found = evaluate(
         cols, areas["area_m2"].to_numpy(dtype="float64"), today, rs, areas, buildings
     )
-    return {lang: _assemble(base_df, areas, found, sentences(found, rs, lang).join(), rs, lang,
-                            today, sorted(cols.absent)) for lang in langs}
+    return base_df, areas, found, cols, rs, today

@@ -21,6 +21,7 @@ are in :data:`landuse.rules.reasons.CHANGE_SENTENCES`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -31,10 +32,12 @@ from landuse.core.values import parse_parent_ids
 from landuse.labels import label
 from landuse.ledger import apply_corrections, closes
 from landuse.report.text import day_text
+from landuse.rules.assess import assess_fields
 from landuse.rules.reasons import change_sentence
+from landuse.rules.ruleset import Ruleset
 from landuse.standard import get_standard
 
-__all__ = ["CHANGE_COLUMNS", "changes", "summarise_changes"]
+__all__ = ["CHANGE_COLUMNS", "COMPARED_INPUTS", "changes", "changes_between", "summarise_changes"]
 
 IDLE = ("not_started", "stalled")
 
@@ -101,8 +104,8 @@ def changes(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
         ``;``. No row for a parcel that did not change.
     """
     d1, d2 = pd.Timestamp(date_from), pd.Timestamp(date_to)
-    b = before.set_index(before["parcel_id"].astype(str), drop=False)
-    a = after.set_index(after["parcel_id"].astype(str), drop=False)
+    b = before.set_index(_ids(before), drop=False)
+    a = after.set_index(_ids(after), drop=False)
     in_b, in_a = set(b.index), set(a.index)
     # only registered parent ids are parsed (a missing one is no parent)
     given = a["parent_ids"][a["parent_ids"].notna()] if "parent_ids" in a else a["parcel_id"][:0]
@@ -115,9 +118,15 @@ def changes(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
     closing = _closing_events(ledger, d1, d2)
     words = {"date_from": _day(d1, lang), "date_to": _day(d2, lang)}
 
+    words_of: dict[tuple[str, str], str] = {}
+
     def lab(kind: str, v: Any) -> str:
         t = _text(v)
-        return "—" if t is None else label(kind, t, lang)
+        if t is None:
+            return "—"
+        if (kind, t) not in words_of:
+            words_of[kind, t] = label(kind, t, lang)
+        return words_of[kind, t]
 
     rows: list[dict[str, Any]] = []
     geoms: list[Any] = []
@@ -215,29 +224,82 @@ def changes(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
     return gdf
 
 
-def _records(frame: pd.DataFrame, ids: list[str], cols: list[str]) -> dict[str, dict[str, Any]]:
+COMPARED_INPUTS = ("parcel_id", "holder", "supply_date", "parent_ids")
+"""The register's fields :func:`changes` reads besides the assessment's."""
+
+
+def changes_between(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
+                    date_to: str, ledger: pd.DataFrame | None = None,
+                    ruleset: Ruleset | str | None = None,
+                    lang: str = "zh") -> gpd.GeoDataFrame:
+    """:func:`changes` of two registers, each assessed as of its date.
+
+    The same as ``changes(assess(before, date_from, ruleset), assess(after, date_to,
+    ruleset), date_from, date_to, ledger, lang)``, with every parcel judged on both dates
+    (a parcel that did not change in the register may still become idle), but the
+    assessments write no ``reasons`` (:func:`landuse.rules.assess.assess_fields`):
+    :func:`changes` reads none, it writes its own.
+
+    Parameters
+    ----------
+    before, after : geopandas.GeoDataFrame
+        The register valid on ``date_from`` and the one valid on ``date_to``, in one CRS.
+    ledger, lang
+        As for :func:`changes`.
+    ruleset : Ruleset or path, optional
+        The rules (default the national ruleset).
+    """
+    keep = list(COMPARED_INPUTS)
+    a1 = assess_fields(before, date_from, ruleset, keep=keep)
+    a2 = assess_fields(after, date_to, ruleset, keep=keep)
+    return changes(a1, a2, date_from, date_to, ledger=ledger, lang=lang)
+
+
+def _records(frame: pd.DataFrame, ids: list[str], cols: list[str]) -> Mapping[str, dict[str, Any]]:
     """Rows ``ids`` of ``frame`` as ``{id: {column: value}}`` (Python values, missing
-    columns as NaN), column by column rather than row by row."""
-    sub = frame.loc[ids].reindex(columns=cols)
-    lists = [sub[c].tolist() for c in cols]
-    return {pid: dict(zip(cols, vals, strict=True))
-            for pid, vals in zip(ids, zip(*lists, strict=True), strict=True)}
+    columns as NaN), column by column rather than row by row; each row's dict is made when
+    it is asked for, not all held at once."""
+    sub = frame.reindex(columns=cols).loc[ids]
+    return _Rows(ids, cols, [sub[c].tolist() for c in cols])
+
+
+class _Rows(Mapping[str, dict[str, Any]]):
+    """Rows by id over one list of values per column."""
+
+    def __init__(self, ids: list[str], cols: list[str], lists: list[list[Any]]) -> None:
+        self._at = {pid: k for k, pid in enumerate(ids)}
+        self._cols = cols
+        self._lists = lists
+
+    def __getitem__(self, pid: str) -> dict[str, Any]:
+        k = self._at[pid]
+        return dict(zip(self._cols, [values[k] for values in self._lists], strict=True))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
 
 
 def _candidates(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
     """Ids that may have changed, in output order (the second register's order, then the
     retired): in one register only, or differing in a compared field (vectorised; the
     row-by-row pass decides)."""
+    compared = ["holder", "lifecycle", "idle_type", "low_efficiency", "mujun_class",
+                "supply_date"]
     common = a.index.intersection(b.index)
-    A, B = a.loc[common], b.loc[common]
+    A, B = a[compared].loc[common], b[compared].loc[common]
     differ = np.zeros(len(common), dtype=bool)
-    for c in ("holder", "lifecycle", "idle_type", "low_efficiency", "mujun_class",
-              "supply_date"):
+    for c in compared:
         differ |= _differ(A[c], B[c])
-    moved = set(common[differ])
-    in_a, in_b = set(a.index), set(b.index)
-    return [i for i in a.index if i in moved or i not in in_b] + \
-        [i for i in b.index if i not in in_a]
+    first = a.index.isin(common[differ]) | ~a.index.isin(b.index)
+    return a.index[first].tolist() + b.index[~b.index.isin(a.index)].tolist()
+
+
+def _ids(frame: pd.DataFrame) -> pd.Index:
+    """The parcel ids as an index of Python strings."""
+    return pd.Index(frame["parcel_id"].astype(str).to_numpy(dtype=object), dtype=object)
 
 
 def _differ(x: pd.Series, y: pd.Series) -> np.ndarray:

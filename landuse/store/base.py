@@ -209,11 +209,19 @@ class Store(abc.ABC):
         recorded by ``known_at``."""
         return features_frame(self._iter_all("parcels"), COLLECTIONS["parcels"], geo=True)
 
+    def registers_frames(self, dates: Sequence[str | None], known_at: str | None = None,
+                         workers: int = 1) -> list[gpd.GeoDataFrame]:
+        """The register valid on each of ``dates`` as recorded by ``known_at``: each equal
+        to ``parcels_frame(as_of=date, known_at=known_at)`` (None: the latest version). A
+        backend may read what the registers share once, in up to ``workers`` processes."""
+        return [self.parcels_frame(as_of=d or "9999-12-31", known_at=known_at) for d in dates]
+
     def ledger_frame(self, known_at: str | None = None) -> pd.DataFrame:
         """The ledger as a DataFrame in the standard's columns (dates as datetime64): every
         event, or those recorded by ``known_at`` (corrections recorded later are not
         known)."""
-        df = features_frame(self._iter_all("ledger"), COLLECTIONS["ledger"], geo=False)
+        df = features_frame(self._iter_all("ledger", geometry=False), COLLECTIONS["ledger"],
+                            geo=False)
         return df
 
     @abc.abstractmethod
@@ -226,11 +234,12 @@ class Store(abc.ABC):
         changed, retired), ``changed_fields``, ``valid_from``, ``recorded_at``,
         ``recorded_by``, ``version``, ``parent_ids``."""
 
-    def _iter_all(self, collection: str) -> Iterator[Feature]:
+    def _iter_all(self, collection: str, geometry: bool = True) -> Iterator[Feature]:
         after = None
         while True:
             page = self.query(collection, Query(limit=10_000, after=after,
-                                                properties=COLLECTIONS[collection].names))
+                                                properties=COLLECTIONS[collection].names,
+                                                skip_geometry=not geometry))
             yield from page.features
             if page.next_key is None:
                 return

@@ -503,6 +503,9 @@ class GeoPackageStore(SQLStore):
 
     load_fix = "load into a new file (or give --overwrite to replace it)."
 
+    def _target(self) -> str:
+        return str(self.path)
+
     def _label(self) -> str:
         return str(self.path)
 

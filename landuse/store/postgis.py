@@ -183,6 +183,9 @@ class PostGISStore(SQLStore):
 
     load_fix = "load into an empty database."
 
+    def _target(self) -> str:
+        return self.url
+
     def _label(self) -> str:
         return f"PostGIS store {safe_url(self.url)}"
 

@@ -42,6 +42,7 @@ __all__ = [
     "nan_to_none",
     "parcel_changes",
     "prepare_parcels",
+    "registers_from_versions",
     "stored_event",
 ]
 
@@ -256,6 +257,43 @@ def columns_frame(data: dict[str, list[Any]], coll: Collection,
     if geoms is not None:
         return gpd.GeoDataFrame(df, geometry=geoms, crs=STORAGE_SRID)
     return df
+
+
+def registers_from_versions(versions: Any, hids: np.ndarray, picks: list[np.ndarray],
+                            coll: Collection) -> list[Any]:
+    """Several registers out of one frame of parcel versions.
+
+    Parameters
+    ----------
+    versions : geopandas.GeoDataFrame
+        The versions (rows of ``parcel_history``) as :func:`columns_frame` types them, one
+        row per id of ``hids``, in that order.
+    hids : ndarray
+        The versions' history ids, ascending.
+    picks : list of ndarray
+        Per register, its versions as rows ``(hid, fid)``.
+    coll : Collection
+        The parcels' collection.
+
+    Returns
+    -------
+    list of geopandas.GeoDataFrame
+        Per register, its versions in ``fid`` order typed as :func:`columns_frame` types
+        them alone: a field without any value in a register is typed as an empty field is
+        (a text field all missing is ``object``, not ``str``, and a date field has the
+        resolution of an empty one), so each equals the register read by itself.
+    """
+    empty = columns_frame({c.name: [None] for c in coll.columns}, coll, None)
+    out = []
+    for pick in picks:
+        by_fid = pick[np.lexsort((pick[:, 0], pick[:, 1]))]
+        frame = versions.take(np.searchsorted(hids, by_fid[:, 0])).reset_index(drop=True)
+        zeros = np.zeros(len(frame), dtype=np.int64)
+        for c in coll.columns:
+            if frame[c.name].isna().all():
+                frame[c.name] = empty[c.name].take(zeros).set_axis(frame.index)
+        out.append(frame)
+    return out
 
 
 def _length(data: dict[str, list[Any]]) -> int:

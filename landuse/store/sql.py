@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -51,6 +52,7 @@ from landuse.store.prepare import (
     ledger_pairs,
     parcel_changes,
     prepare_parcels,
+    registers_from_versions,
     stored_event,
 )
 from landuse.store.schema import (
@@ -72,10 +74,44 @@ HISTORY_COPY: list[str] = ["fid", *COLLECTIONS["parcels"].names, "extra", "versi
                            "updated_at", "retired_on", "geom"]
 """The columns of ``parcels`` that ``parcel_history`` copies with every version."""
 
+HISTORY_PAGE = 50_000
+"""Versions fetched per query when several registers are read from the history."""
+
 
 _FROM_DB: dict[str, Any] = {"bool": bool, "int": int, "real": float}
 """A stored value (not NULL) of a column of this kind -> its Python value; other kinds are
 read as they are stored."""
+
+
+def _page_column(values: Sequence[Any], kind: str, one_of: dict[Any, Any]) -> np.ndarray:
+    """A page of a stored column as :func:`~landuse.store.prepare.columns_frame` takes
+    it: numbers already as float (what its ``to_numeric`` makes of the Python value), other
+    values as Python objects, an equal text or date shared by every cell of the page
+    holding it (``one_of``: the page's values so far) rather than held once per cell."""
+    conv = _FROM_DB.get(kind)
+    if kind in ("real", "int"):
+        assert conv is not None
+        return np.array([np.nan if v is None else float(conv(v)) for v in values],
+                        dtype=np.float64)
+    if conv is not None:
+        return np.array([None if v is None else conv(v) for v in values], dtype=object)
+    return np.array([None if v is None else one_of.setdefault(v, v) for v in values],
+                    dtype=object)
+
+
+_ELSEWHERE: dict[str, Any] = {}
+"""The stores a worker process of :meth:`SQLStore._typed_pages` opened, by target."""
+
+
+def _page_elsewhere(target: str, page: np.ndarray) -> tuple[list[np.ndarray], list[Any]]:
+    """:meth:`SQLStore._typed_page` in a worker process, on its own connection."""
+    from landuse.store import open_store
+
+    store = _ELSEWHERE.get(target)
+    if store is None:
+        store = _ELSEWHERE[target] = open_store(target)
+    assert isinstance(store, SQLStore)
+    return store._typed_page(page)
 
 
 class SQLStore(SupplyStoreMixin, Store):
@@ -987,6 +1023,83 @@ class SQLStore(SupplyStoreMixin, Store):
                 [None if v is None else conv(v) for v in values[k]]
         return columns_frame(data, coll, geoms)
 
+    def registers_frames(self, dates: Sequence[str | None], known_at: str | None = None,
+                         workers: int = 1) -> list[gpd.GeoDataFrame]:
+        """The register valid on each of ``dates`` (None: the latest version) as recorded
+        by ``known_at``, each equal to ``parcels_frame(as_of=date, known_at=known_at)``,
+        from one read of the history: a version valid on several dates is fetched, decoded
+        and typed once (:func:`landuse.store.prepare.registers_from_versions`). With
+        ``workers`` > 1, every other page of versions is fetched and typed by one of
+        ``workers - 1`` processes with their own connections."""
+        valids = [dt.date.fromisoformat(str(d)[:10]).isoformat() if d else "9999-12-31"
+                  for d in dates]
+        known = known_at_iso(known_at) or now_iso()
+        check_known_at(known, self.created_at(), self._label())
+        ph = self.placeholder
+        picks: list[np.ndarray] = []
+        for valid in valids:  # (hid, fid) of each parcel's version valid then
+            rows = self._fetch(
+                "SELECT hid, fid FROM parcel_history WHERE hid IN (SELECT MAX(hid) FROM "
+                f"parcel_history WHERE valid_from <= {ph} AND recorded_at <= {ph} GROUP BY "
+                "parcel_id) AND change <> 'retired'", [valid, known])
+            picks.append(np.array(rows, dtype=np.int64).reshape(-1, 2))
+        hids = np.unique(np.concatenate([p[:, 0] for p in picks]))
+        coll = COLLECTIONS["parcels"]
+        pages = [hids[lo:lo + HISTORY_PAGE] for lo in range(0, len(hids), HISTORY_PAGE)]
+        typed = self._typed_pages(pages, workers)
+        data = {n: np.concatenate([t[0][k] for t in typed]) if typed
+                else np.array([], dtype=object) for k, n in enumerate(coll.names)}
+        geoms = [g for t in typed for g in self._decode_geoms(t[1])]
+        del typed
+        versions = columns_frame(data, coll, geoms)  # type: ignore[arg-type]
+        del geoms
+        return registers_from_versions(versions, hids, picks, coll)
+
+    def _history_select(self) -> str:
+        """The versions of one page (a range of history ids)."""
+        names = COLLECTIONS["parcels"].names
+        ph = self.placeholder
+        return (f"SELECT hid, {', '.join(quote_ident(c) for c in names)}, "
+                f"{self._geom_select()} FROM parcel_history WHERE hid >= {ph} AND hid <= "
+                f"{ph} ORDER BY hid")
+
+    def _typed_pages(self, pages: list[np.ndarray],
+                     workers: int) -> list[tuple[list[np.ndarray], list[Any]]]:
+        """Each page's columns typed (:func:`_page_column`) and its stored geometries, in
+        page order; with ``workers`` > 1 the odd pages are read by other processes."""
+        if workers <= 1 or len(pages) < 2:
+            return [self._typed_page(p) for p in pages]
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        out: list[Any] = [None] * len(pages)
+        ctx = multiprocessing.get_context("spawn")  # no fork of a process with threads
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx) as pool:
+            theirs = {k: pool.submit(_page_elsewhere, self._target(), pages[k])
+                      for k in range(1, len(pages), 2)}
+            for k in range(0, len(pages), 2):
+                out[k] = self._typed_page(pages[k])
+            for k, job in theirs.items():
+                out[k] = job.result()
+        return out
+
+    def _typed_page(self, page: np.ndarray) -> tuple[list[np.ndarray], list[Any]]:
+        """The versions ``page`` (ascending history ids): their columns as
+        :func:`_page_column` types them, and their geometries as stored."""
+        coll = COLLECTIONS["parcels"]
+        wanted = set(page.tolist())
+        rows = [r for r in self._fetch(self._history_select(), [int(page[0]), int(page[-1])])
+                if r[0] in wanted]
+        columns = list(zip(*rows, strict=True)) if rows else [()] * (len(coll.names) + 2)
+        del rows
+        typed = [_page_column(columns[k], coll.column(name).kind, {})
+                 for k, name in enumerate(coll.names, start=1)]
+        return typed, list(columns[-1])
+
+    @abc.abstractmethod
+    def _target(self) -> str:
+        """What :func:`landuse.store.open_store` opens this store from."""
+
     def ledger_frame(self, known_at: str | None = None) -> pd.DataFrame:
         if known_at is None:
             return super().ledger_frame()
@@ -994,7 +1107,8 @@ class SQLStore(SupplyStoreMixin, Store):
         after = None
         while True:
             page = self.query("ledger", Query(limit=10_000, after=after, known_at=known_at,
-                                              properties=COLLECTIONS["ledger"].names))
+                                              properties=COLLECTIONS["ledger"].names,
+                                              skip_geometry=True))
             feats += page.features
             if page.next_key is None:
                 break

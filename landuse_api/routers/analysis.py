@@ -364,14 +364,12 @@ def changes_route(*,
 
 
 def _changes(d: Derived, d1: str, d2: str, known: str | None, lang: str) -> Answer:
-    from landuse.rules import assess
-    from landuse.rules.changes import changes, summarise_changes
+    from landuse.rules.changes import changes_between, summarise_changes
 
     store = d.store
-    before = assess(store.parcels_frame(as_of=d1, known_at=known), d1, lang=lang)
-    after = assess(store.parcels_frame(as_of=d2, known_at=known), d2, lang=lang)
-    found = changes(before, after, d1, d2, ledger=store.ledger_frame(known_at=known),
-                    lang=lang)
+    before, after = store.registers_frames([d1, d2], known_at=known)
+    found = changes_between(before, after, d1, d2, ledger=store.ledger_frame(known_at=known),
+                            lang=lang)
     body = {"from": d1, "to": d2, "known_at": known,
             "summary": _records(summarise_changes(found, lang)),
             "changes": _records(found)}
