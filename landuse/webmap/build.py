@@ -35,7 +35,14 @@ from landuse.errors import (
 from landuse.io.write import atomic_path
 from landuse.webmap import tiles as _tiles
 from landuse.webmap.assets import load_assets
-from landuse.webmap.classes import LAYERS, classify_layers, label, ledger_as_of, popup_records
+from landuse.webmap.classes import (
+    LAYERS,
+    LayerSpec,
+    classify_layers,
+    label,
+    ledger_as_of,
+    popup_records,
+)
 from landuse.webmap.evidence import EVIDENCE_LAYERS, evidence_layers
 from landuse.webmap.gcj02 import to_gcj02_for_display
 
@@ -45,6 +52,7 @@ __all__ = [
     "WebMap",
     "make_map",
     "page_for_tile_url",
+    "stage_priority",
     "write_map",
     "write_tiles",
 ]
@@ -104,6 +112,15 @@ _PRIORITY = {
     "supplied_unused": 6, "used_incomplete": 5, "built_not_producing": 4,
     "approved_unsupplied": 3, "producing_below_target": 2, "unknown": 1, "in_use": 0,
 }
+
+
+def stage_priority(codes: np.ndarray, specs: list[LayerSpec]) -> np.ndarray:
+    """Each parcel's drawing priority (a shared dot cell shows the highest) from its class
+    in the stage layer (``codes`` and ``specs`` of
+    :func:`landuse.webmap.classes.classify_layers`)."""
+    j = LAYERS.index("stage")
+    table = np.array([_PRIORITY.get(c.code, 1) for c in specs[j].classes], dtype=np.int16)
+    return table[codes[:, j]]
 
 
 @dataclass

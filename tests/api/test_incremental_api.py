@@ -169,6 +169,62 @@ def test_a_write_remakes_only_the_tiles_of_the_parcels_it_changed(inc_store: Sto
         d.close()
 
 
+def test_patched_map_classes_equal_a_whole_classification(inc_store: Store) -> None:
+    """After each of several writes (ledger events, a correction, edits, one of a rated
+    enterprise) the map's classes, legends and drawing priorities are patched from the
+    previous version's, only the parcels whose assessment changed classified again, and
+    equal a whole classification of the same assessment and ledger."""
+    import datetime as dt
+
+    from landuse.webmap.build import stage_priority
+    from landuse.webmap.classes import classify_layers, ledger_as_of
+    from landuse_api.derived import Derived
+
+    def event(eid: str, pid: str, day: str, stage: str, **more: Any) -> None:
+        inc_store.append_events([({"event_id": eid, "parcel_id": pid, "event_date": day,
+                                   "stage": stage, **more}, None)], actor="test")
+
+    def edit(pid: str, props: dict[str, Any]) -> None:
+        inc_store.update_parcel(pid, props, None, inc_store.get_parcel(pid).version or 1,
+                                actor="test")
+
+    writes = [
+        lambda: event("MAP-1", "P1", "2023-10-02", "investigating"),
+        lambda: event("MAP-2", "P1", "2023-11-20", "disposed", method="free_recovery",
+                      area_m2=1000.0),
+        lambda: event("MAP-3", "P4", "2021-05-06", "disposed", method="merger",
+                      area_m2=800.0),
+        lambda: event("MAP-4", "P1", "2023-11-21", "disposed", method="merger",
+                      area_m2=1000.0, corrects="MAP-2"),
+        lambda: edit("P2", {"start_date": "2022-12-01", "start_evidence": "pit_done"}),
+        lambda: edit("P0", {"tax_wan": 5000.0}),
+    ]
+    d = Derived(inc_store)
+    try:
+        today = dt.date.today().isoformat()
+        n = len(d.tileset("zh")["ids"])
+        for lang in ("zh", "en"):
+            d.tileset(lang)
+        for write in writes:
+            write()
+            for lang in ("zh", "en"):
+                st = d.tileset(lang)
+                assert st["reclassified"] < n  # patched, not classified whole
+                assessed = d.assessed(today, lang)
+                codes, specs, _ = classify_layers(
+                    assessed, ledger_as_of(d.frames()[1], today), lang)
+                assert (st["ts"].codes == codes).all()
+                assert st["layers"] == [sp.to_json() for sp in specs]
+                assert (st["ts"].priority == stage_priority(codes, specs)).all()
+        # the disposal and its correction are on the map: P1 by merger, P4 too
+        st = d.tileset("zh")
+        rec = st["layers"][3]
+        for pid in ("P1", "P4"):
+            assert rec["classes"][st["ts"].codes[st["ids"].index(pid), 3]]["code"] == "merger"
+    finally:
+        d.close()
+
+
 def test_filtered_tiles_draw_only_the_parcels_the_filter_selects(inc_store: Store) -> None:
     """A tile asked with a filter holds the parcels it selects and no other; the same tile
     without it holds the others too."""
