@@ -74,6 +74,54 @@ def test_a_rated_edit_says_ranks_stale_until_the_whole_refresh(
     assert "ranks_stale" not in c.get(f"/assessment?as_of={AS_OF}").json()
 
 
+def test_a_post_during_the_lazy_whole_refresh_is_answered_before_it_ends(
+        inc_store: Store, app_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's lazy whole refresh (started by a rated edit) is held once it has read the
+    register; an event posted meanwhile is answered (201, the assessment current) while it
+    is still held; let go, it installs the whole assessment with the event patched on."""
+    import importlib
+    import threading
+
+    c, app = app_client
+    auth = {"Authorization": f"Bearer {inc_store.add_key('editor')}"}
+    c.get("/collections/parcels/items?limit=1")
+    assess_mod = importlib.import_module("landuse.rules.assess")
+    real = assess_mod.assess_languages
+    started, go = threading.Event(), threading.Event()
+
+    def held(*a: Any, **k: Any) -> Any:
+        if threading.current_thread().name == "ranks":
+            started.set()
+            assert go.wait(120)
+        return real(*a, **k)
+
+    monkeypatch.setattr(assess_mod, "assess_languages", held)
+    etag = c.get("/collections/parcels/items/P0").headers["ETag"]
+    r = c.patch("/collections/parcels/items/P0", headers={**auth, "If-Match": etag},
+                json={"properties": {"tax_wan": 5000.0}})
+    assert r.status_code == 200 and started.wait(120)
+    r = c.post("/collections/ledger/items", headers=auth, json={
+        "type": "Feature", "geometry": None, "properties": {
+            "event_id": "API-WH-1", "parcel_id": "P1", "event_date": "2023-10-30",
+            "stage": "investigating"}})
+    assert r.status_code == 201, r.text[:300]
+    assert not go.is_set() and app.state.derived.ranks.thread.is_alive()
+    state = inc_store.assessment_state()
+    assert state is not None and state["seq"] == inc_store.change_seq()
+    go.set()
+    app.state.derived.ranks.wait(120)
+    body = c.get("/collections/parcels/items?limit=1").json()
+    assert body["assessment"]["ranks_stale"] is False
+    parcels = inc_store.parcels_frame()
+    from landuse.rules import assess
+
+    whole = assess(parcels, AS_OF).set_index("parcel_id")
+    table = inc_store.assessment_frame("zh").set_index("parcel_id")
+    cols = [c for c in table.columns if c != "as_of"]
+    pd.testing.assert_frame_equal(table[cols], whole.loc[table.index, cols],
+                                  check_dtype=False, check_names=False)
+
+
 def test_the_served_frames_and_assessment_are_patched(inc_store: Store,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The app's cached parcels, ledger and assessment (maps, tiles, reports) follow a
