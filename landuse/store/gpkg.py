@@ -441,7 +441,7 @@ class GeoPackageStore(SQLStore):
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    STAGE_BATCH = 2000
+    STAGE_BATCH = 500
     """Rows per transaction when the whole assessment is written beside the table: a
     writer waits for one batch at most (SQLite has one writer at a time)."""
 

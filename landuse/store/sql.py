@@ -879,31 +879,53 @@ class SQLStore(SupplyStoreMixin, Store):
                                             langs=LANGS)
                 self._stage_assessment(*assessment_rows(assessed, as_of, rs.label))
                 del assessed
+                stale = False
+                for _ in range(3):  # catch up with the writes made meanwhile, still unlocked
+                    caught = self._catch_up(as_of, rs, seq)
+                    if caught is None or caught[0] == seq:
+                        break
+                    seq, stale = caught[0], stale or caught[1]
                 with self._assess_lock, self._assess_across(True):
-                    return {**self._install_stage(as_of, rs, seq), "current": True}
+                    return {**self._install_stage(as_of, rs, seq, stale), "current": True}
         finally:
             self._ranks_lock.release()
 
-    def _install_stage(self, as_of: str, rs: Any, seq: int) -> dict[str, Any]:
-        """Put table :attr:`STAGE` (the whole assessment as of change ``seq``) in the place
-        of ``parcel_assessment``, with the writes after ``seq`` patched onto it (under the
-        store lock)."""
+    def _catch_up(self, as_of: str, rs: Any, seq: int,
+                  cur: Any = None) -> tuple[int, bool] | None:
+        """Patch onto table :attr:`STAGE` (as of change ``seq``) the writes made since:
+        ``(the change it is now as of, whether they may have moved the ranks)``; None when
+        they cannot be patched (more than ledger events and edits). In a transaction of its
+        own, or in ``cur``'s."""
         now = self.change_seq()
-        patch: tuple[list[str], list[tuple[Any, ...]], list[str], bool] | None = None
-        if now > seq:
-            touched = self._touched_since(seq, now)
-            patch = None if touched is None else self._patch_rows(touched, as_of, rs,
-                                                                  self.STAGE)
-            if patch is None:  # more than ledger events and edits since: make it whole here
-                return self._full_assessment(as_of, rs, now)
-        stale = bool(patch and patch[3])
+        if now == seq:
+            return seq, False
+        touched = self._touched_since(seq, now)
+        patch = None if touched is None else self._patch_rows(touched, as_of, rs, self.STAGE)
+        if patch is None:
+            return None
+        if patch[2]:
+            if cur is not None:
+                self._replace_assessment_rows(cur, *patch[:3], table=self.STAGE)
+            else:
+                with self._tx() as own:
+                    self._replace_assessment_rows(own, *patch[:3], table=self.STAGE)
+        return now, patch[3]
+
+    def _install_stage(self, as_of: str, rs: Any, seq: int, stale: bool) -> dict[str, Any]:
+        """Put table :attr:`STAGE` (the whole assessment as of change ``seq``, with
+        ``stale`` ranks when writes patched onto it may have moved them) in the place of
+        ``parcel_assessment``, the writes after ``seq`` patched onto it first (under the
+        store lock: usually none or one)."""
         with self._tx() as cur:
-            self._swap_stage(cur)
-            if patch is not None and patch[2]:
-                self._replace_assessment_rows(cur, *patch[:3])
-            self._set_assessment_meta(cur, {"as_of": as_of, "ruleset": rs.label,
-                                            "seq": str(now), "ranks_stale": "1" if stale
-                                            else "0"})
+            caught = self._catch_up(as_of, rs, seq, cur)
+            if caught is not None:
+                now, stale = caught[0], stale or caught[1]
+                self._swap_stage(cur)
+                self._set_assessment_meta(cur, {"as_of": as_of, "ruleset": rs.label,
+                                                "seq": str(now), "ranks_stale": "1" if stale
+                                                else "0"})
+        if caught is None:  # more than ledger events and edits since: make it whole here
+            return self._full_assessment(as_of, rs, self.change_seq())
         return {"as_of": as_of, "ruleset": rs.label, "seq": now, "ranks_stale": stale}
 
     @abc.abstractmethod
@@ -1035,13 +1057,13 @@ class SQLStore(SupplyStoreMixin, Store):
         return cols, rows, [r[0] for r in rows], any(r.ranks_stale for r in out.values())
 
     def _replace_assessment_rows(self, cur: Any, cols: list[str], rows: list[tuple[Any, ...]],
-                                 ids: list[str]) -> None:
-        """Replace the rows of parcels ``ids`` of ``parcel_assessment`` by ``rows``."""
+                                 ids: list[str], table: str = "parcel_assessment") -> None:
+        """Replace the rows of parcels ``ids`` of ``table`` by ``rows``."""
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
-            cur.execute("DELETE FROM parcel_assessment WHERE parcel_id IN "
+            cur.execute(f"DELETE FROM {table} WHERE parcel_id IN "
                         f"({', '.join('?' for _ in part)})", part)
-        self._insert_assessment(cur, cols, rows)
+        self._insert_assessment(cur, cols, rows, table)
 
     # history: the register as of a date, as known at a time ---------------------------------
     def created_at(self) -> str | None:
