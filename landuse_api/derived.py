@@ -141,8 +141,10 @@ class Derived:
             return self.dates[collection]
 
     def tiled_map(self, lang: str) -> dict[str, Any]:
-        """A tiled map of today's assessment with its MVT tiles and chunks on disk."""
-        from landuse.webmap import make_map, write_tiles
+        """A tiled map of today's assessment with its popup records and search index on
+        disk; its tiles are not written: the page reads those :meth:`tile` makes on
+        demand (``/tiles/parcels``), so a cold ``/map`` does not tile every level first."""
+        from landuse.webmap import make_map, write_records
 
         today = dt.date.today().isoformat()
         v = self.store.change_seq()
@@ -152,7 +154,7 @@ class Derived:
             _, ledger = self.frames()
             webmap = make_map(assessed, ledger, lang=lang, tiled=True)
             folder = Path(tempfile.mkdtemp(prefix=f"map-{lang}-", dir=self.root))
-            info = write_tiles(webmap, folder, fmt="pbf")
+            info = write_records(webmap, folder)
             return {"webmap": webmap, "info": info, "folder": folder}
 
         return self._get(("map", v, today, lang), make)

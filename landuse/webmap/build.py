@@ -54,6 +54,7 @@ __all__ = [
     "page_for_tile_url",
     "stage_priority",
     "write_map",
+    "write_records",
     "write_tiles",
 ]
 
@@ -601,6 +602,19 @@ def write_tiles(webmap: WebMap, folder: str | Path, fmt: str = "pbf") -> dict[st
     info = _tiles.write_chunks(Path(folder), webmap.tiled, webmap.records,
                                webmap.search_rows, fmt=fmt)
     return info
+
+
+def write_records(webmap: WebMap, folder: str | Path) -> dict[str, Any]:
+    """Write a tiled map's popup records and search index (``attr/*.js``,
+    ``search/*.js``) into ``folder``, not its tiles: for a page whose tiles a server makes
+    on demand (``landuse serve``'s ``/tiles/parcels``). Returns the source description
+    that :func:`page_for_tile_url` needs (``tiles``: 0 written)."""
+    if webmap.tiled is None:
+        raise DataSourceError(
+            "write_records needs a tiled map. Fix: call make_map(..., tiled=True)."
+        )
+    return _tiles.write_chunks(Path(folder), webmap.tiled, webmap.records,
+                               webmap.search_rows, fmt="pbf", tiles=False)
 
 
 def page_for_tile_url(webmap: WebMap, tile_url: str, base_url: str, info: dict[str, Any]) -> str:
