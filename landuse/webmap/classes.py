@@ -579,35 +579,44 @@ def popup_records(
                 _norm_str(r.superseded_by),
                 str(r.event_id),
             ])
-    out = []
     n = len(gdf)
-    zone = gdf["zone"].tolist() if "zone" in gdf.columns else [None] * n
-    holder = gdf["holder"].tolist() if "holder" in gdf.columns else [None] * n
-    for i, row in enumerate(gdf.itertuples(index=False)):
-        pid = str(row.parcel_id)
-        idle = _norm_str(row.idle_type)
-        failed = [_indicator_label(k, lang) for k in _split(row.failed_indicators)]
-        od = _num(row.overdue_days)
-        out.append({
-            "id": pid,
-            "h": _norm_str(holder[i]),
-            "z": _norm_str(zone[i]),
-            "mu": round(_num(row.area_mu) or 0.0, 2),
-            "st": code_label("lifecycle", _norm_str(row.lifecycle) or "unknown", lang),
-            "it": code_label("idle_type", idle, lang) if idle else None,
-            "od": int(od) if od is not None else None,
-            "fee": _num(row.idle_fee_wan),
-            "fi": failed,
-            "mj": _norm_str(row.mujun_class),
-            **_mujun_popup(row, lang),
-            "fl": _split(row.flags),
-            "r": _norm_str(row.reasons),
-            "lh": history.get(pid, []),
-        })
+
+    def text(col: str) -> list[str | None]:  # the column's cells as _norm_str reads them
+        return _text(gdf[col]).to_pylist() if col in gdf.columns else [None] * n
+
+    def numbers(col: str) -> list[float | None]:
+        vals = pd.to_numeric(gdf[col], errors="coerce").astype(float).tolist()
+        return [None if math.isnan(v) else v for v in vals]
+
+    def labelled(kind: str, cells: Sequence[str | None]) -> list[str | None]:
+        words = {v: code_label(kind, v, lang) for v in set(cells) if v}
+        return [words[v] if v else None for v in cells]
+
+    def parts(cells: Sequence[str | None], word: Any = None) -> list[list[str]]:
+        split = {v: [word(k) if word else k for k in _split(v)] for v in set(cells) if v}
+        return [list(split[v]) if v else [] for v in cells]
+
+    ids = gdf["parcel_id"].astype(str).tolist()
+    idle, mj, scheme = text("idle_type"), text("mujun_class"), text("mujun_scheme")
+    stage = [v or "unknown" for v in text("lifecycle")]
+    cols = {
+        "id": ids, "h": text("holder"), "z": text("zone"),
+        "mu": [round(v or 0.0, 2) for v in numbers("area_mu")],
+        "st": labelled("lifecycle", stage), "it": labelled("idle_type", idle),
+        "od": [None if v is None else int(v) for v in numbers("overdue_days")],
+        "fee": numbers("idle_fee_wan"),
+        "fi": parts(text("failed_indicators"), lambda k: _indicator_label(k, lang)),
+        "mj": mj, "mjl": labelled("mujun_class", mj), "ms": labelled("mujun_scheme", scheme),
+        "en": text("enterprise"), "fl": parts(text("flags")), "r": text("reasons"),
+    }
+    keys = list(cols)
+    out = [dict(zip(keys, row, strict=True)) for row in zip(*cols.values(), strict=True)]
+    for rec, pid in zip(out, ids, strict=True):
+        rec["lh"] = history.get(pid, [])
         if pid in disposed:
             day, method = disposed[pid]
-            out[-1]["rd"] = _fmt_date(day)
-            out[-1]["rm"] = code_label("method", method, lang) if method else None
+            rec["rd"] = _fmt_date(day)
+            rec["rm"] = code_label("method", method, lang) if method else None
     return out
 
 
