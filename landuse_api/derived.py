@@ -141,8 +141,10 @@ class Derived:
             return self.dates[collection]
 
     def tiled_map(self, lang: str) -> dict[str, Any]:
-        """A tiled map of today's assessment with its MVT tiles and chunks on disk."""
-        from landuse.webmap import make_map, write_tiles
+        """A tiled map of today's assessment with its popup records and search index on
+        disk; its tiles are not written: the page reads those :meth:`tile` makes on
+        demand (``/tiles/parcels``), so a cold ``/map`` does not tile every level first."""
+        from landuse.webmap import make_map, write_records
 
         today = dt.date.today().isoformat()
         v = self.store.change_seq()
@@ -152,7 +154,7 @@ class Derived:
             _, ledger = self.frames()
             webmap = make_map(assessed, ledger, lang=lang, tiled=True)
             folder = Path(tempfile.mkdtemp(prefix=f"map-{lang}-", dir=self.root))
-            info = write_tiles(webmap, folder, fmt="pbf")
+            info = write_records(webmap, folder)
             return {"webmap": webmap, "info": info, "folder": folder}
 
         return self._get(("map", v, today, lang), make)
@@ -233,23 +235,27 @@ TILE_CACHE = 50_000
 def tileset_of(assessed: gpd.GeoDataFrame, ledger: pd.DataFrame, lang: str,
                old: dict[str, Any] | None) -> dict[str, Any]:
     """The tiling state of ``assessed`` (see :meth:`Derived.tileset`): from ``old`` when
-    it has the same parcels with the same outlines (its tiles that hold no parcel whose
-    class or drawing priority changed are kept), else prepared anew with no tiles."""
+    it has the same parcels with the same outlines (only the parcels whose classification
+    inputs changed are classified again, :func:`landuse.webmap.classes.patch_layers`; its
+    tiles that hold no parcel whose class or drawing priority changed are kept), else
+    prepared anew with no tiles."""
     import shapely
 
     from landuse.webmap import tiles as _tiles
-    from landuse.webmap.build import _PRIORITY, _display_frame
-    from landuse.webmap.classes import classify_layers, ledger_as_of
+    from landuse.webmap.build import _display_frame, stage_priority
+    from landuse.webmap.classes import changed_rows, classify_layers, ledger_as_of, patch_layers
 
     as_of = assessed.attrs.get("assessment", {}).get("as_of")
-    codes, specs, _ = classify_layers(assessed, ledger_as_of(ledger, as_of), lang)
-    codes = codes.astype(np.int16)
-    prio = np.array([_PRIORITY.get(str(v), 1) for v in assessed["lifecycle"]], dtype=np.int16)
+    led = ledger_as_of(ledger, as_of)
     ids = assessed["parcel_id"].astype(str).tolist()
     geoms = assessed.geometry.to_numpy()
     if old is not None and old["ids"] == ids and old["crs"] == assessed.crs \
             and bool(shapely.equals_exact(old["geoms"], geoms, 0).all()):
         ts0 = old["ts"]
+        rows = changed_rows(old["frame"], assessed)
+        codes, specs, _ = patch_layers(ts0.codes, assessed, rows, led, lang)
+        codes = codes.astype(np.int16)
+        prio = stage_priority(codes, specs)
         changed = np.flatnonzero((ts0.codes != codes).any(axis=1) | (ts0.priority != prio))
         ts = replace(ts0, codes=codes, priority=prio)
         cache = old["cache"]
@@ -257,13 +263,17 @@ def tileset_of(assessed: gpd.GeoDataFrame, ledger: pd.DataFrame, lang: str,
             for x, y in _tiles.tiles_of_features(ts, changed, z):
                 cache.pop((z, x, y), None)
         return {"ts": ts, "ids": ids, "geoms": geoms, "crs": assessed.crs, "cache": cache,
-                "changed": len(changed), "fcache": OrderedDict(), "masks": {},
+                "changed": len(changed), "reclassified": len(rows), "frame": assessed,
+                "fcache": OrderedDict(), "masks": {},
                 "layers": [sp.to_json() for sp in specs]}
+    codes, specs, _ = classify_layers(assessed, led, lang)
+    codes = codes.astype(np.int16)
     disp = _display_frame(assessed, shift=False)
-    ts = _tiles.prepare(disp.geometry.to_numpy(), codes, prio)
+    ts = _tiles.prepare(disp.geometry.to_numpy(), codes, stage_priority(codes, specs))
     return {"ts": ts, "ids": ids, "geoms": geoms, "crs": assessed.crs,
-            "cache": OrderedDict(), "changed": len(ids), "fcache": OrderedDict(), "masks": {},
-                "layers": [sp.to_json() for sp in specs]}
+            "cache": OrderedDict(), "changed": len(ids), "reclassified": len(ids),
+            "frame": assessed, "fcache": OrderedDict(), "masks": {},
+            "layers": [sp.to_json() for sp in specs]}
 
 
 def patch_frames(store: Store, old: tuple[int, Any] | None,

@@ -27,8 +27,10 @@ from landuse.errors import (
     SchemaError,
     StaleVersionError,
 )
+from landuse.labels import label
 
-__all__ = ["STATUS_CODES", "ApiError", "add_exception_handlers", "problem"]
+__all__ = ["DETAIL_LINES", "STATUS_CODES", "ApiError", "add_exception_handlers", "answer_lang",
+           "problem", "problems_detail_zh"]
 
 log = logging.getLogger("landuse.api")
 
@@ -110,6 +112,57 @@ def _invalid_params(exc: LanduseError) -> list[dict[str, Any]]:
     return out
 
 
+DETAIL_LINES = 20
+"""Problems listed in a refused write's detail; the others are counted."""
+
+
+def answer_lang(request: Request) -> str:
+    """The language of an answer's words: ``?lang=`` when given, else the first of zh and
+    en in the Accept-Language header (by its q weights), else Chinese."""
+    asked = request.query_params.get("lang")
+    if asked in ("zh", "en"):
+        return asked
+    best, weight = "zh", -1.0
+    for part in request.headers.get("accept-language", "").split(","):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().lower().split("-")[0]
+        if lang not in ("zh", "en"):
+            continue
+        q = 1.0
+        for p in params.split(";"):
+            k, _, v = p.strip().partition("=")
+            if k == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        if q > weight:
+            best, weight = lang, q
+    return best if weight > 0 else "zh"
+
+
+def problems_detail_zh(problems: list[dict[str, Any]]) -> str | None:
+    """The detail of a refused write in Chinese: a head line with the count, then one line
+    per problem (where, field, value, what is wrong, how to fix it), as the English
+    message lists them; None when a problem has no Chinese words."""
+    if not problems or not all(p.get("problem_zh") and p.get("fix_zh") for p in problems):
+        return None
+
+    def w(key: str, **params: Any) -> str:
+        return label("refused", key, "zh").format(**params)
+
+    lines = [w("head", n=len(problems)) + "。"]
+    for p in problems[:DETAIL_LINES]:
+        where = w("row", row=int(p["row"])) if p.get("row") else w("header")
+        ev = w("event", event_id=p["event_id"]) if p.get("event_id") else ""
+        val = w("value", value=p["value"]) if p.get("value") not in (None, "") else ""
+        lines.append(f"{where}{ev}，{w('field', field=p.get('field'))}{val}："
+                     f"{p['problem_zh']}。{w('fix')}{p['fix_zh']}。")
+    if len(problems) > DETAIL_LINES:
+        lines.append(w("more", n=len(problems) - DETAIL_LINES) + "。")
+    return "\n".join(lines)
+
+
 def _param_of(message: str) -> str | None:
     head = message.split(":", 1)[0].strip()
     return head if head and " " not in head and len(head) < 40 else None
@@ -127,7 +180,10 @@ def add_exception_handlers(app: FastAPI) -> None:
         status = next(code for t, code in STATUS_CODES if isinstance(exc, t))
         params = _invalid_params(exc)
         param = params[0]["name"] if params else _param_of(str(exc))
-        return problem(status, str(exc), param, instance=request.url.path,
+        detail = str(exc)
+        if params and answer_lang(request) == "zh":
+            detail = problems_detail_zh(exc.problems) or detail
+        return problem(status, detail, param, instance=request.url.path,
                        invalid_params=params)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:

@@ -10,9 +10,15 @@ read starts another.
 Where it runs: when the server opened its store itself (``landuse serve``), in one of the
 heavy worker processes (:meth:`landuse_api.heavy.Heavy.detached`, at their lower CPU
 priority): its seconds of pandas work then do not hold the request process's interpreter
-lock, so tiles and item pages answer meanwhile. The worker writes the store's assessment
-table under the store-wide lock, and the request process reads the new state from the
-store. An app given a store object runs it on a thread of its own.
+lock, so tiles and item pages answer meanwhile. An app given a store object runs it on a
+thread of its own.
+
+Writes do not wait for it: the store assesses the whole register and writes the result
+into a table beside the one read, without the store-wide lock, then takes the lock only
+to patch the writes made meanwhile onto it and swap the two tables' names
+(:meth:`landuse.store.sql.SQLStore._whole_beside`); a write during it is patched and
+answered as any other, and the installed table says ``ranks_stale`` again when such a
+write moved a rated enterprise.
 """
 
 from __future__ import annotations

@@ -240,7 +240,8 @@ def test_cli_and_api_share_the_ledger_and_its_messages(kind: str, request: pytes
         code, out = run("ledger", "add", *args, "--event-id", "B1", "--parcel", "P0005",
                         "--date", "2014-01-01", "--stage", "正在调查清收", "--area-mu", "100")
         assert code == 2
-        r = c.post("/collections/ledger/items", headers={"Authorization": f"Bearer {key}"},
+        r = c.post("/collections/ledger/items?lang=en",
+                   headers={"Authorization": f"Bearer {key}"},
                    json={"type": "Feature", "geometry": None, "properties": bad})
         assert r.status_code == 400
         assert r.headers["content-type"].startswith("application/problem+json")
@@ -257,7 +258,8 @@ def test_cli_and_api_share_the_ledger_and_its_messages(kind: str, request: pytes
         assert zh["event_date"].startswith("事件日期早于该宗地的供地日期（")
         # a conflict (the id is stored) is a 409, with the field named
         dup = {**bad, "event_id": "N1", "event_date": "2023-09-02", "area_m2": 100.0}
-        r = c.post("/collections/ledger/items", headers={"Authorization": f"Bearer {key}"},
+        r = c.post("/collections/ledger/items", headers={"Authorization": f"Bearer {key}",
+                                                          "Accept-Language": "en"},
                    json={"type": "Feature", "geometry": None, "properties": dup})
         assert r.status_code == 409 and r.json()["parameter"] == "event_id"
         code, out = run("ledger", "add", *args, "--event-id", "N1", "--parcel", "P0005",

@@ -79,12 +79,12 @@ def context_ids(parcels: pd.DataFrame, parcel_ids: Iterable[str]) -> list[str]:
     """
     ids = pd.Series(parcels["parcel_id"].astype(str).to_numpy(dtype=object))
     wanted = {str(i) for i in parcel_ids}
-    unknown = wanted - set(ids)
+    touched = ids.isin(wanted).to_numpy()
+    unknown = wanted - set(ids[touched])
     if unknown:
         raise KeyError(f"parcels not in the register: {', '.join(sorted(unknown)[:5])}")
-    keys = enterprise_keys(parcels)
-    touched = ids.isin(wanted).to_numpy()
-    return ids[np.isin(keys, np.unique(keys[touched]))].tolist()
+    keys = pd.Series(enterprise_keys(parcels), dtype=object)
+    return ids[keys.isin(set(keys[touched])).to_numpy()].tolist()
 
 
 def _rated(score: Any) -> np.ndarray:
@@ -147,11 +147,13 @@ def reassess_languages(
 
 def _hold(rows: gpd.GeoDataFrame, assessed: pd.DataFrame) -> Reassessed:
     """Keep the previous rows of the parcels of rated enterprises; say if ranks are stale."""
-    prev = pd.DataFrame(assessed).assign(parcel_id=lambda d: d["parcel_id"].astype(str))
-    prev = prev.set_index("parcel_id")
     ids = rows["parcel_id"].astype(str).to_numpy(dtype=object)
+    prev_ids = pd.Series(assessed["parcel_id"].astype(str).to_numpy(dtype=object))
+    mine = prev_ids.isin(set(ids)).to_numpy()  # only the context's previous rows
+    prev = pd.DataFrame(assessed.loc[mine, [c for c in assessed.columns if c != "parcel_id"]])
+    prev.index = pd.Index(prev_ids[mine].to_numpy(), name="parcel_id")
     rated_now = _rated(rows["mujun_score"])
-    known = np.isin(ids, prev.index.to_numpy(dtype=object))
+    known = pd.Series(ids, dtype=object).isin(set(prev.index)).to_numpy()
     before = np.zeros(len(ids), dtype=bool)
     before[known] = _rated(prev.loc[ids[known], "mujun_score"])
     held = ids[rated_now]

@@ -162,7 +162,11 @@ class Store(abc.ABC):
         and key changes were written since, only the parcels they touched are re-assessed
         (:func:`landuse.rules.reassess`); if that leaves the zone's 亩均 ranks possibly
         moved, the state says ``ranks_stale`` until a refresh with ``exact_ranks=True``
-        (which makes the whole table again; any other write does too).
+        (which makes the whole table again; any other write does too). A refresh with
+        ``exact_ranks=True`` of a store that has a table does not hold the store-wide lock
+        while it assesses: it writes the whole assessment beside the table and takes the
+        lock only to patch the writes made meanwhile onto it and swap it in, so writers
+        do not wait for it.
 
         Returns the state of the table (:meth:`assessment_state`) plus ``current``. With
         ``wait=False``, while another thread is refreshing, the table as it is (the previous

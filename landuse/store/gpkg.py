@@ -11,6 +11,7 @@ write survives a killed server.
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 import struct
 import threading
@@ -412,7 +413,7 @@ class GeoPackageStore(SQLStore):
         return self._conn().execute(sql, tuple(params)).fetchall()
 
     @contextlib.contextmanager
-    def _assess_across(self, block: bool) -> Iterator[bool]:
+    def _assess_across(self, block: bool, what: str = "assessment") -> Iterator[bool]:
         """A file lock (``flock``) named after the GeoPackage's full path, in the temporary
         folder (not beside the file, to leave output folders as they were): every process
         serving this file refreshes the assessment in turn."""
@@ -421,7 +422,8 @@ class GeoPackageStore(SQLStore):
         import tempfile
 
         name = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:20]
-        lock = Path(tempfile.gettempdir()) / f"landuse-assess-{name}.lock"
+        kind = "assess" if what == "assessment" else what
+        lock = Path(tempfile.gettempdir()) / f"landuse-{kind}-{name}.lock"
         try:
             fh = open(lock, "a+b")  # held for the whole block
         except OSError as e:
@@ -438,6 +440,51 @@ class GeoPackageStore(SQLStore):
                 yield True
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    STAGE_BATCH = 500
+    """Rows per transaction when the whole assessment is written beside the table: a
+    writer waits for one batch at most (SQLite has one writer at a time)."""
+
+    def _stage_assessment(self, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """Table :attr:`STAGE` (made like ``parcel_assessment`` when missing, or when that
+        gained columns since) made to hold ``rows``: the rows of parcels no longer listed
+        deleted, the others written over, :attr:`STAGE_BATCH` rows per transaction. The
+        stage is the previous generation of the table (:meth:`_swap_stage`), so it is
+        written over rather than emptied (emptying a big SQLite table holds the writer
+        lock for seconds)."""
+        stage = self.STAGE
+        live = {r[1] for r in self._fetch("PRAGMA table_info(parcel_assessment)", [])}
+        have = {r[1] for r in self._fetch(f"PRAGMA table_info({stage})", [])}
+        if have and have != live:
+            with self._tx() as cur:  # an upgrade added columns: rare, so dropped at once
+                cur.execute(f"DROP TABLE {stage}")
+            have = set()
+        if not have:
+            sql = self._fetch("SELECT sql FROM sqlite_master WHERE type = 'table' AND "
+                              "name = 'parcel_assessment'", [])[0][0]
+            ddl = re.sub(r'^CREATE TABLE\s+"?parcel_assessment"?', f"CREATE TABLE {stage}",
+                         str(sql))
+            taken = {r[0] for r in self._fetch("SELECT name FROM sqlite_master WHERE "
+                                               "type = 'index'", [])}
+            with self._tx() as cur:
+                cur.execute(ddl)
+                for c in ASSESSMENT_INDEXED:
+                    name = next(n for n in (f"parcel_assessment_{c}", f"{stage}_{c}",
+                                            f"{stage}_{c}_2") if n not in taken)
+                    cur.execute(f'CREATE INDEX {name} ON {stage} ("{c}")')
+        listed = {r[0] for r in rows}
+        gone = [r[0] for r in self._fetch(f"SELECT parcel_id FROM {stage}", [])
+                if r[0] not in listed]
+        for i in range(0, len(gone), 500):
+            with self._tx() as cur:
+                part = gone[i : i + 500]
+                cur.execute(f"DELETE FROM {stage} WHERE parcel_id IN "
+                            f"({', '.join('?' for _ in part)})", part)
+        sql_insert = (f"INSERT OR REPLACE INTO {stage} ({', '.join(quote_ident(c) for c in cols)}) "
+                      f"VALUES ({', '.join('?' for _ in cols)})")
+        for i in range(0, len(rows), self.STAGE_BATCH):
+            with self._tx() as cur:
+                cur.executemany(sql_insert, rows[i : i + self.STAGE_BATCH])
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:

@@ -123,11 +123,12 @@ class PostGISStore(SQLStore):
             return cur.fetchall()
 
     @contextlib.contextmanager
-    def _assess_across(self, block: bool) -> Iterator[bool]:
+    def _assess_across(self, block: bool, what: str = "assessment") -> Iterator[bool]:
         """A session advisory lock keyed by the schema the store lives in: every process
         serving this database refreshes the assessment in turn."""
         c = self._conn()
-        key = "SELECT hashtext(current_schema() || '.landuse_assessment')"
+        suffix = ".landuse_assessment" if what == "assessment" else f".landuse_{what}"
+        key = f"SELECT hashtext(current_schema() || '{suffix}')"
         if block:
             c.execute(f"SELECT pg_advisory_lock(({key}))")
         elif not c.execute(f"SELECT pg_try_advisory_lock(({key}))").fetchone()[0]:
@@ -216,11 +217,34 @@ class PostGISStore(SQLStore):
         cur.execute("INSERT INTO landuse_meta VALUES ('bounds', ?) ON CONFLICT (key) "
                     "DO UPDATE SET value = EXCLUDED.value", (",".join(map(repr, b)),))
 
-    def _insert_assessment(self, cur: Any, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
-        with cur.cur.copy(f"COPY parcel_assessment ({', '.join(quote_ident(c) for c in cols)}) "
+    def _insert_assessment(self, cur: Any, cols: list[str], rows: list[tuple[Any, ...]],
+                           table: str = "parcel_assessment") -> None:
+        with cur.cur.copy(f"COPY {table} ({', '.join(quote_ident(c) for c in cols)}) "
                           "FROM STDIN") as cp:
             for row in rows:
                 cp.write_row(row)
+
+    def _stage_assessment(self, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """Table :attr:`STAGE` (made like ``parcel_assessment``, its indexes too, when
+        missing or when that gained columns since) emptied and filled by COPY in one
+        transaction: a table no reader uses, so no writer waits for it."""
+        stage = self.STAGE
+
+        def columns(table: str) -> list[str]:
+            return [r[0] for r in self._fetch(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                "current_schema() AND table_name = %s ORDER BY ordinal_position", [table])]
+
+        have = columns(stage)
+        with self._tx() as cur:
+            if have and sorted(have) != sorted(columns("parcel_assessment")):
+                cur.execute(f"DROP TABLE {stage}")
+                have = []
+            if not have:
+                cur.execute(f"CREATE TABLE {stage} (LIKE parcel_assessment INCLUDING ALL)")
+            cur.execute(f"TRUNCATE {stage}")
+            self._insert_assessment(cur, cols, rows, stage)
+        self._conn().execute(f"ANALYZE {stage}")
 
     def _after_load(self) -> None:
         self._conn().execute("ANALYZE parcels")

@@ -127,6 +127,7 @@ class SQLStore(SupplyStoreMixin, Store):
         # connections of threads that have ended (_keep_conn)
         self._conns: list[tuple[threading.Thread, Any]] = []
         self._assess_lock = threading.Lock()
+        self._ranks_lock = threading.Lock()  # one whole refresh beside the table at a time
 
     def close(self) -> None:
         with self._lock:
@@ -814,10 +815,11 @@ class SQLStore(SupplyStoreMixin, Store):
             "JOIN parcels p ON p.parcel_id = a.parcel_id ORDER BY p.fid", [])
         return assessment_table(rows)
 
-    def _insert_assessment(self, cur: Any, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
-        """Insert the assessment rows (inside ``cur``'s transaction)."""
+    def _insert_assessment(self, cur: Any, cols: list[str], rows: list[tuple[Any, ...]],
+                           table: str = "parcel_assessment") -> None:
+        """Insert the assessment rows into ``table`` (inside ``cur``'s transaction)."""
         cur.executemany(
-            f"INSERT INTO parcel_assessment ({', '.join(quote_ident(c) for c in cols)}) "
+            f"INSERT INTO {table} ({', '.join(quote_ident(c) for c in cols)}) "
             f"VALUES ({', '.join('?' for _ in cols)})", rows)
 
     def refresh_assessment(self, as_of: str, ruleset: Any = None, wait: bool = True,
@@ -838,6 +840,8 @@ class SQLStore(SupplyStoreMixin, Store):
         state, now = self._state_and_seq()
         if fresh(state, now):
             return {**state, "current": True}  # type: ignore[dict-item]
+        if exact_ranks and state is not None:
+            return self._whole_beside(as_of, rs, wait, fresh)
         block = wait or state is None
         if not self._assess_lock.acquire(blocking=block):
             return {**state, "current": False}  # type: ignore[dict-item]
@@ -884,6 +888,94 @@ class SQLStore(SupplyStoreMixin, Store):
             self._set_assessment_meta(cur, {"as_of": as_of, "ruleset": label,
                                             "seq": str(seq), "ranks_stale": "0"})
         return {"as_of": as_of, "ruleset": label, "seq": seq, "ranks_stale": False}
+
+    # the whole refresh beside the table (issue 15) ------------------------------------------
+    STAGE = "parcel_assessment_next"
+    """The table a whole refresh fills beside ``parcel_assessment`` and then swaps in."""
+
+    def _whole_beside(self, as_of: str, rs: Any, wait: bool, fresh: Any) -> dict[str, Any]:
+        """The whole assessment (exact 亩均 ranks) made while writes go on: assessed from the
+        register as it stands, written into table :attr:`STAGE`, all without the store lock
+        (writers patch the table meanwhile); then, under the lock, the writes made since
+        are patched onto it (:meth:`_patch_rows`) and it takes the place of
+        ``parcel_assessment`` in one transaction of renames, so the lock is held for the
+        patch and the renames, not for the assessment. ``ranks_stale`` stays set when a
+        write since moved a rated enterprise (the next whole refresh follows)."""
+        from landuse.rules.assess import assess_languages
+
+        if not self._ranks_lock.acquire(blocking=wait):
+            return {**self.assessment_state(), "current": False}  # type: ignore[dict-item]
+        try:
+            with self._assess_across(wait, "ranks") as got:
+                state, now = self._state_and_seq()
+                if not got or fresh(state, now):
+                    return {**state, "current": bool(got)}  # type: ignore[dict-item]
+                seq = self.change_seq()  # read before the parcels: a later write is patched
+                assessed = assess_languages(self.parcels_frame(), as_of, ruleset=rs,
+                                            langs=LANGS)
+                self._stage_assessment(*assessment_rows(assessed, as_of, rs.label))
+                del assessed
+                stale = False
+                for _ in range(3):  # catch up with the writes made meanwhile, still unlocked
+                    caught = self._catch_up(as_of, rs, seq)
+                    if caught is None or caught[0] == seq:
+                        break
+                    seq, stale = caught[0], stale or caught[1]
+                with self._assess_lock, self._assess_across(True):
+                    return {**self._install_stage(as_of, rs, seq, stale), "current": True}
+        finally:
+            self._ranks_lock.release()
+
+    def _catch_up(self, as_of: str, rs: Any, seq: int,
+                  cur: Any = None) -> tuple[int, bool] | None:
+        """Patch onto table :attr:`STAGE` (as of change ``seq``) the writes made since:
+        ``(the change it is now as of, whether they may have moved the ranks)``; None when
+        they cannot be patched (more than ledger events and edits). In a transaction of its
+        own, or in ``cur``'s."""
+        now = self.change_seq()
+        if now == seq:
+            return seq, False
+        touched = self._touched_since(seq, now)
+        patch = None if touched is None else self._patch_rows(touched, as_of, rs, self.STAGE)
+        if patch is None:
+            return None
+        if patch[2]:
+            if cur is not None:
+                self._replace_assessment_rows(cur, *patch[:3], table=self.STAGE)
+            else:
+                with self._tx() as own:
+                    self._replace_assessment_rows(own, *patch[:3], table=self.STAGE)
+        return now, patch[3]
+
+    def _install_stage(self, as_of: str, rs: Any, seq: int, stale: bool) -> dict[str, Any]:
+        """Put table :attr:`STAGE` (the whole assessment as of change ``seq``, with
+        ``stale`` ranks when writes patched onto it may have moved them) in the place of
+        ``parcel_assessment``, the writes after ``seq`` patched onto it first (under the
+        store lock: usually none or one)."""
+        with self._tx() as cur:
+            caught = self._catch_up(as_of, rs, seq, cur)
+            if caught is not None:
+                now, stale = caught[0], stale or caught[1]
+                self._swap_stage(cur)
+                self._set_assessment_meta(cur, {"as_of": as_of, "ruleset": rs.label,
+                                                "seq": str(now), "ranks_stale": "1" if stale
+                                                else "0"})
+        if caught is None:  # more than ledger events and edits since: make it whole here
+            return self._full_assessment(as_of, rs, self.change_seq())
+        return {"as_of": as_of, "ruleset": rs.label, "seq": now, "ranks_stale": stale}
+
+    @abc.abstractmethod
+    def _stage_assessment(self, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """Make table :attr:`STAGE` hold ``rows`` (columns ``cols``) and nothing else, in
+        transactions short enough that writers do not wait for it."""
+
+    def _swap_stage(self, cur: Any) -> None:
+        """Swap the names of ``parcel_assessment`` and :attr:`STAGE` (inside ``cur``'s
+        transaction): the staged table is read from now on, the old one is the next
+        stage."""
+        cur.execute(f"ALTER TABLE parcel_assessment RENAME TO {self.STAGE}_old")
+        cur.execute(f"ALTER TABLE {self.STAGE} RENAME TO parcel_assessment")
+        cur.execute(f"ALTER TABLE {self.STAGE}_old RENAME TO {self.STAGE}")
 
     # incremental refresh (issue 15) ---------------------------------------------------------
     patch_max_writes = 1000
@@ -946,7 +1038,8 @@ class SQLStore(SupplyStoreMixin, Store):
                 parts.append(cql.In(name, tuple(vals)))
         return frame(parts[0] if len(parts) == 1 else cql.Or(tuple(parts)))
 
-    def _assessment_of(self, ids: list[str], lang: str) -> pd.DataFrame:
+    def _assessment_of(self, ids: list[str], lang: str,
+                       table: str = "parcel_assessment") -> pd.DataFrame:
         names = [c.name for c in ASSESSMENT]
         cols = ", ".join(quote_ident(stored_column(n, lang)) for n in names)
         rows: list[tuple[Any, ...]] = []
@@ -954,7 +1047,7 @@ class SQLStore(SupplyStoreMixin, Store):
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
             rows += self._fetch(f"SELECT parcel_id, {cols}, as_of, ruleset FROM "
-                                f"parcel_assessment WHERE parcel_id IN "
+                                f"{table} WHERE parcel_id IN "
                                 f"({', '.join([ph] * len(part))})", part)
         return assessment_table(rows)
 
@@ -963,35 +1056,50 @@ class SQLStore(SupplyStoreMixin, Store):
         """Bring the table from ``state`` to ``seq`` by re-assessing only the parcels the
         writes in between touched (:func:`landuse.rules.reassess`); None when it cannot
         (then the caller makes it whole)."""
-        from landuse.rules.incremental import reassess_languages
-
         touched = self._touched_since(int(state["seq"]), seq)
         if touched is None:
             return None
         as_of, label = state["as_of"], rs.label
-        stale = bool(state["ranks_stale"])
-        if touched:
-            ctx = self._context_parcels(touched)
-            touched &= set(ctx["parcel_id"])  # an event of a parcel no longer registered
-        if touched:
-            ids = ctx["parcel_id"].astype(str).tolist()
-            prev = {lang: self._assessment_of(ids, lang) for lang in LANGS}
-            if any(len(p) != len(ids) for p in prev.values()):
-                return None  # a parcel without a row: make the table whole
-            out = reassess_languages(prev, ctx, touched, as_of, rs)
-            stale = stale or any(r.ranks_stale for r in out.values())
-            cols, rows = assessment_rows({k: v.rows for k, v in out.items()}, as_of, label)
-            new_ids = [r[0] for r in rows]
+        patch = self._patch_rows(touched, as_of, rs)
+        if patch is None:
+            return None
+        stale = bool(state["ranks_stale"]) or patch[3]
         with self._tx() as cur:
-            if touched:
-                for i in range(0, len(new_ids), 500):
-                    part = new_ids[i : i + 500]
-                    cur.execute("DELETE FROM parcel_assessment WHERE parcel_id IN "
-                                f"({', '.join('?' for _ in part)})", part)
-                self._insert_assessment(cur, cols, rows)
+            if patch[2]:
+                self._replace_assessment_rows(cur, *patch[:3])
             self._set_assessment_meta(cur, {"seq": str(seq),
                                             "ranks_stale": "1" if stale else "0"})
         return {"as_of": as_of, "ruleset": label, "seq": seq, "ranks_stale": stale}
+
+    def _patch_rows(self, touched: set[str], as_of: str, rs: Any,
+                    table: str = "parcel_assessment",
+                    ) -> tuple[list[str], list[tuple[Any, ...]], list[str], bool] | None:
+        """The rows that replace those of ``table`` after writes that touched ``touched``:
+        ``(columns, rows, their parcel ids, ranks_stale)`` (no rows when no touched parcel
+        is registered); None when a context parcel has no row in ``table``."""
+        from landuse.rules.incremental import reassess_languages
+
+        if touched:
+            ctx = self._context_parcels(touched)
+            touched = touched & set(ctx["parcel_id"])  # an event of a parcel no longer registered
+        if not touched:
+            return [], [], [], False
+        ids = ctx["parcel_id"].astype(str).tolist()
+        prev = {lang: self._assessment_of(ids, lang, table) for lang in LANGS}
+        if any(len(p) != len(ids) for p in prev.values()):
+            return None  # a parcel without a row: make the table whole
+        out = reassess_languages(prev, ctx, touched, as_of, rs)
+        cols, rows = assessment_rows({k: v.rows for k, v in out.items()}, as_of, rs.label)
+        return cols, rows, [r[0] for r in rows], any(r.ranks_stale for r in out.values())
+
+    def _replace_assessment_rows(self, cur: Any, cols: list[str], rows: list[tuple[Any, ...]],
+                                 ids: list[str], table: str = "parcel_assessment") -> None:
+        """Replace the rows of parcels ``ids`` of ``table`` by ``rows``."""
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            cur.execute(f"DELETE FROM {table} WHERE parcel_id IN "
+                        f"({', '.join('?' for _ in part)})", part)
+        self._insert_assessment(cur, cols, rows, table)
 
     # history: the register as of a date, as known at a time ---------------------------------
     def created_at(self) -> str | None:
@@ -1126,10 +1234,12 @@ class SQLStore(SupplyStoreMixin, Store):
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     @abc.abstractmethod
-    def _assess_across(self, block: bool) -> contextlib.AbstractContextManager[bool]:
+    def _assess_across(self, block: bool,
+                       what: str = "assessment") -> contextlib.AbstractContextManager[bool]:
         """Context manager holding the store-wide lock of the assessment refresh, shared by
         every process on the store; yields False when ``block`` is False and another
-        process holds it."""
+        process holds it. ``what="ranks"``: the lock of the whole refresh beside the table
+        (:meth:`_whole_beside`), apart from the first so writers do not wait for it."""
 
     def temporal_extent(self, collection: str) -> tuple[str, str] | None:
         coll = self._collection(collection)

@@ -35,7 +35,14 @@ from landuse.errors import (
 from landuse.io.write import atomic_path
 from landuse.webmap import tiles as _tiles
 from landuse.webmap.assets import load_assets
-from landuse.webmap.classes import LAYERS, classify_layers, label, ledger_as_of, popup_records
+from landuse.webmap.classes import (
+    LAYERS,
+    LayerSpec,
+    classify_layers,
+    label,
+    ledger_as_of,
+    popup_records,
+)
 from landuse.webmap.evidence import EVIDENCE_LAYERS, evidence_layers
 from landuse.webmap.gcj02 import to_gcj02_for_display
 
@@ -45,7 +52,9 @@ __all__ = [
     "WebMap",
     "make_map",
     "page_for_tile_url",
+    "stage_priority",
     "write_map",
+    "write_records",
     "write_tiles",
 ]
 
@@ -104,6 +113,15 @@ _PRIORITY = {
     "supplied_unused": 6, "used_incomplete": 5, "built_not_producing": 4,
     "approved_unsupplied": 3, "producing_below_target": 2, "unknown": 1, "in_use": 0,
 }
+
+
+def stage_priority(codes: np.ndarray, specs: list[LayerSpec]) -> np.ndarray:
+    """Each parcel's drawing priority (a shared dot cell shows the highest) from its class
+    in the stage layer (``codes`` and ``specs`` of
+    :func:`landuse.webmap.classes.classify_layers`)."""
+    j = LAYERS.index("stage")
+    table = np.array([_PRIORITY.get(c.code, 1) for c in specs[j].classes], dtype=np.int16)
+    return table[codes[:, j]]
 
 
 @dataclass
@@ -584,6 +602,19 @@ def write_tiles(webmap: WebMap, folder: str | Path, fmt: str = "pbf") -> dict[st
     info = _tiles.write_chunks(Path(folder), webmap.tiled, webmap.records,
                                webmap.search_rows, fmt=fmt)
     return info
+
+
+def write_records(webmap: WebMap, folder: str | Path) -> dict[str, Any]:
+    """Write a tiled map's popup records and search index (``attr/*.js``,
+    ``search/*.js``) into ``folder``, not its tiles: for a page whose tiles a server makes
+    on demand (``landuse serve``'s ``/tiles/parcels``). Returns the source description
+    that :func:`page_for_tile_url` needs (``tiles``: 0 written)."""
+    if webmap.tiled is None:
+        raise DataSourceError(
+            "write_records needs a tiled map. Fix: call make_map(..., tiled=True)."
+        )
+    return _tiles.write_chunks(Path(folder), webmap.tiled, webmap.records,
+                               webmap.search_rows, fmt="pbf", tiles=False)
 
 
 def page_for_tile_url(webmap: WebMap, tile_url: str, base_url: str, info: dict[str, Any]) -> str:

@@ -7,11 +7,14 @@ indices and legend tables out. No folium, no files.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from landuse import labels
 from landuse.errors import SchemaError
@@ -19,15 +22,19 @@ from landuse.standard import code_label, get_standard
 
 __all__ = [
     "ASSESSED_COLUMNS",
+    "CLASS_INPUTS",
     "LAYERS",
+    "ROW_LAYERS",
     "LayerClass",
     "LayerSpec",
+    "changed_rows",
     "classify_layers",
     "current_disposals",
     "date_classes",
     "effective_ledger",
     "label",
     "ledger_as_of",
+    "patch_layers",
     "popup_records",
 ]
 
@@ -137,6 +144,33 @@ def _split(v: Any) -> list[str]:
     return [p.strip() for p in s.split(";") if p.strip()] if s else []
 
 
+def _text(values: Any) -> pa.Array:
+    """Cells as trimmed text, null where missing or blank (what :func:`_norm_str` makes of
+    one cell), as one Arrow array: the layers are classified without a Python call per
+    row."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    try:
+        arr = pa.array(s, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: read cell by cell
+        arr = pa.array([_norm_str(v) for v in s], type=pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = pc.utf8_trim_whitespace(arr)
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def _index_in(arr: pa.Array, codes: Sequence[str]) -> np.ndarray:
+    """Position of each cell of ``arr`` in ``codes``; -1 where null or not one of them."""
+    idx = pc.index_in(arr, value_set=pa.array(list(codes), type=pa.string()))
+    return np.asarray(idx.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _objects(values: Any) -> np.ndarray:
+    """Cells as an object array of ``str`` (for hashed look-ups)."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    return s.astype(str).to_numpy(dtype=object)
+
+
 def effective_ledger(ledger: pd.DataFrame, parcel_ids: pd.Series | None = None) -> pd.DataFrame:
     """The ledger with a ``superseded_by`` column; effective rows have it empty.
 
@@ -154,37 +188,39 @@ def effective_ledger(ledger: pd.DataFrame, parcel_ids: pd.Series | None = None) 
     led["event_id"] = led["event_id"].astype(str)
     led["parcel_id"] = led["parcel_id"].astype(str)
     led["event_date"] = pd.to_datetime(led["event_date"], errors="coerce")
-    ev: dict[Any, str] = dict(zip(led.index, led["event_id"], strict=True))
-    bad_date = led["event_date"].isna()
+    ev = led["event_id"].to_numpy(dtype=object)
+    bad_date = led["event_date"].isna().to_numpy()
     if bad_date.any():
-        row = led.index[bad_date][0]
+        k = int(np.flatnonzero(bad_date)[0])
         raise SchemaError(
-            f"ledger row {row} (event {ev[row]}): field 'event_date' is "
+            f"ledger row {led.index[k]} (event {ev[k]}): field 'event_date' is "
             f"missing or not a date. Fix: give the date as YYYY-MM-DD."
         )
-    known = set(led["event_id"])
-    corrects = led["corrects"] if "corrects" in led.columns else pd.Series(None, index=led.index)
     superseded: dict[str, str] = {}
-    for row, target in corrects.items():
-        t = _norm_str(target)
-        if t is None:
-            continue
-        if t not in known:
-            raise SchemaError(
-                f"ledger row {row} (event {ev[row]}): field 'corrects' names "
-                f"event '{t}', which is not in the ledger. Fix: correct the event id."
-            )
-        superseded[t] = ev[row]
-    led["superseded_by"] = [superseded.get(e) for e in led["event_id"]]
+    if "corrects" in led.columns:
+        target = _text(led["corrects"]).to_numpy(zero_copy_only=False)
+        named = np.flatnonzero(pd.notna(target))
+        if len(named):
+            known = pd.Series(target[named], dtype=object).isin(ev).to_numpy()
+            if not known.all():
+                k = int(named[np.flatnonzero(~known)[0]])
+                raise SchemaError(
+                    f"ledger row {led.index[k]} (event {ev[k]}): field 'corrects' names "
+                    f"event '{target[k]}', which is not in the ledger. Fix: correct the "
+                    f"event id."
+                )
+            # a later row naming the same event wins
+            superseded = dict(zip(target[named].tolist(), ev[named].tolist(), strict=True))
+    led["superseded_by"] = [superseded.get(e) for e in ev.tolist()] if superseded \
+        else [None] * len(led)
     if parcel_ids is not None:
-        ids = set(parcel_ids.astype(str))
-        unknown = ~led["parcel_id"].isin(ids)
+        pids = led["parcel_id"].to_numpy(dtype=object)
+        unknown = ~pd.Series(pids, dtype=object).isin(_objects(parcel_ids)).to_numpy()
         if unknown.any():
-            row = led.index[unknown][0]
-            pid = str(led["parcel_id"][unknown].iloc[0])
+            k = int(np.flatnonzero(unknown)[0])
             raise SchemaError(
-                f"ledger row {row} (event {ev[row]}): field 'parcel_id' "
-                f"'{pid}' is not a parcel of the register. Fix: correct "
+                f"ledger row {led.index[k]} (event {ev[k]}): field 'parcel_id' "
+                f"'{pids[k]}' is not a parcel of the register. Fix: correct "
                 f"the parcel id or pass the matching register."
             )
     return led.sort_values(["parcel_id", "event_date", "event_id"], kind="stable")
@@ -200,6 +236,167 @@ def _require(gdf: pd.DataFrame) -> None:
         )
 
 
+ROW_LAYERS = ("stage", "idle", "low", "mujun")
+"""The layers whose class a parcel's own assessment gives (the other two, reclaimed by
+method and by date, come from the ledger)."""
+
+CLASS_INPUTS = ("lifecycle", "idle_type", "overdue_days", "recovery_candidate",
+                "low_efficiency", "failed_indicators", "mujun_class")
+"""The assessment columns the classes of :data:`ROW_LAYERS` are read from."""
+
+_IDLE_TYPES = ("not_started", "stalled")
+
+
+def _stage_codes(gdf: pd.DataFrame) -> np.ndarray:
+    keys = _text(gdf["lifecycle"]).fill_null("unknown")
+    idx = _index_in(keys, list(_STAGE_COLORS))
+    if (idx < 0).any():
+        bad = keys[int(np.flatnonzero(idx < 0)[0])].as_py()
+        raise SchemaError(
+            f"parcels: field 'lifecycle' has the unknown code '{bad}'. Fix: use one of "
+            f"{', '.join(_STAGE_COLORS)}."
+        )
+    return idx
+
+
+def _idle_codes(gdf: pd.DataFrame) -> np.ndarray:
+    """Idle type by time overdue: ``2 * type + over2`` (the order of the idle classes)."""
+    keys = _text(gdf["idle_type"])
+    idx = _index_in(keys, _IDLE_TYPES)
+    drawn = pc.fill_null(pc.not_equal(keys, "none"), False).to_numpy(zero_copy_only=False)
+    bad = np.flatnonzero(drawn & (idx < 0))
+    if len(bad):
+        k = int(bad[0])
+        raise SchemaError(
+            f"parcels: field 'idle_type' has the unknown code '{keys[k].as_py()}' (parcel "
+            f"{gdf['parcel_id'].iloc[k]}). Fix: use none, not_started or stalled."
+        )
+    od = pd.to_numeric(gdf["overdue_days"], errors="coerce").to_numpy(dtype=float,
+                                                                        na_value=np.nan)
+    rc = gdf["recovery_candidate"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    over2 = np.where(np.isnan(od), rc, od >= 730)
+    return np.where(idx >= 0, 2 * idx + over2, -1)
+
+
+def _low_codes(gdf: pd.DataFrame) -> np.ndarray:
+    """The failed indicator (one), ``multi`` (several) or ``unspecified`` (low efficiency
+    without a known indicator); -1 where not low and none failed."""
+    n = len(gdf)
+    k = len(_INDICATOR)
+    lists = pc.split_pattern(_text(gdf["failed_indicators"]).fill_null(""), ";")
+    flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
+    parent = np.asarray(pc.list_parent_indices(lists).to_numpy(), dtype=np.int64)
+    part = np.flatnonzero(pc.not_equal(flat, "").to_numpy(zero_copy_only=False))
+    count = np.bincount(parent[part], minlength=n)
+    rows, first = np.unique(parent[part], return_index=True)
+    first_idx = np.full(n, -1, dtype=np.int64)
+    first_idx[rows] = _index_in(flat.take(pa.array(part[first])), _INDICATOR)
+    low = gdf["low_efficiency"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    one = (count == 1) & (first_idx >= 0)
+    out = np.full(n, k + 1, dtype=np.int64)  # unspecified
+    out[one] = first_idx[one]
+    out[count > 1] = k  # multi
+    out[~low & (count == 0)] = -1
+    return out
+
+
+def _mujun_codes(gdf: pd.DataFrame) -> np.ndarray:
+    return _index_in(_text(gdf["mujun_class"]), list(_MUJUN_COLORS))
+
+
+def _row_codes(gdf: pd.DataFrame) -> np.ndarray:
+    """Class index of each parcel in each of :data:`ROW_LAYERS` (shape n × 4)."""
+    return np.column_stack([_stage_codes(gdf), _idle_codes(gdf), _low_codes(gdf),
+                            _mujun_codes(gdf)]).reshape(len(gdf), len(ROW_LAYERS))
+
+
+def _row_specs(lang: str) -> dict[str, LayerSpec]:
+    """The legends of :data:`ROW_LAYERS` (counts still 0)."""
+    stage = LayerSpec("stage", label("stage", lang), [
+        LayerClass(c, labels.label("lifecycle", c, lang), col)
+        for c, col in _STAGE_COLORS.items()
+    ])
+    idle_classes = []
+    for t, c1, c2 in (("not_started", "#fc9272", "#cb181d"), ("stalled", "#fdd0a2", "#d94801")):
+        name = labels.label("idle_type", t, lang)
+        idle_classes.append(LayerClass(f"{t}:1to2", f"{name} {label('1to2', lang)}", c1))
+        idle_classes.append(LayerClass(f"{t}:over2", f"{name} {label('over2', lang)}", c2))
+    low_classes = [
+        LayerClass(k, _indicator_label(k, lang), _LOW_PALETTE[i])
+        for i, k in enumerate(_INDICATOR)
+    ]
+    low_classes.append(LayerClass("multi", label("multi", lang), "#543005"))
+    low_classes.append(LayerClass("unspecified", label("unspecified", lang), "#969696"))
+    mujun = LayerSpec("mujun", label("mujun", lang), [
+        LayerClass(c, labels.label("mujun_class", c, lang, long=True), col)
+        for c, col in _MUJUN_COLORS.items()
+    ])
+    return {"stage": stage, "idle": LayerSpec("idle", label("idle", lang), idle_classes),
+            "low": LayerSpec("low", label("low", lang), low_classes), "mujun": mujun}
+
+
+def _ledger_layers(
+    gdf: pd.DataFrame, ledger: pd.DataFrame | None, lang: str
+) -> tuple[np.ndarray, LayerSpec, LayerSpec, pd.DataFrame | None]:
+    """The reclaimed layers from the effective ledger: by method and by disposal date
+    (whose classes depend on every disposal's date). Returns their codes (n × 2), the two
+    legends and the effective ledger."""
+    n = len(gdf)
+    codes = np.full((n, 2), -1, dtype=np.int64)
+    methods = _method_codes()
+    rec_classes = [
+        LayerClass(m, labels.label("method", m, lang), _METHOD_PALETTE[i % len(_METHOD_PALETTE)])
+        for i, m in enumerate(methods)
+    ]
+    rec_classes.append(LayerClass("no_method", label("no_method", lang), "#252525"))
+    rec_classes.append(LayerClass("in_progress", label("in_progress", lang), "#bcbddc"))
+    rec_spec = LayerSpec("reclaim", label("reclaim", lang), rec_classes)
+    effective = None
+    disposed: dict[str, tuple[pd.Timestamp, str | None]] = {}
+    where = np.zeros(0, dtype=np.int64)
+    if ledger is not None and len(ledger):
+        effective = effective_ledger(ledger, gdf["parcel_id"])
+        disposed = current_disposals(effective)
+        pos = pd.Series(np.arange(n), index=_objects(gdf["parcel_id"]))
+        pos = pos[~pos.index.duplicated(keep="last")]
+        live = pd.unique(effective.loc[effective["superseded_by"].isna(), "parcel_id"]
+                         .to_numpy(dtype=object))
+        codes[pos.reindex(live).to_numpy(dtype=np.int64), 0] = len(methods) + 1  # in progress
+        if disposed:
+            index = {m: i for i, m in enumerate(methods)}
+            where = pos.reindex(list(disposed)).to_numpy(dtype=np.int64)
+            codes[where, 0] = [len(methods) if m is None else index.get(m, len(methods))
+                               for _, m in disposed.values()]
+    date_spec, period_of = date_classes([d for d, _ in disposed.values()], lang)
+    if disposed:
+        at = {c.code: i for i, c in enumerate(date_spec.classes)}
+        codes[where, 1] = [at[period_of(day)] for day, _ in disposed.values()]
+    return codes, rec_spec, date_spec, effective
+
+
+def _assemble(gdf: pd.DataFrame, row_codes: np.ndarray, ledger: pd.DataFrame | None,
+              lang: str) -> tuple[np.ndarray, list[LayerSpec], pd.DataFrame | None]:
+    """All layers' codes and legends (counts and 亩 per class) from the row layers' codes."""
+    led_codes, rec_spec, date_spec, effective = _ledger_layers(gdf, ledger, lang)
+    by_key = {**_row_specs(lang), "reclaim": rec_spec, "reclaim_date": date_spec}
+    codes = np.full((len(gdf), len(LAYERS)), -1, dtype=np.int16)
+    for j, key in enumerate(ROW_LAYERS):
+        codes[:, LAYERS.index(key)] = row_codes[:, j]
+    codes[:, LAYERS.index("reclaim")] = led_codes[:, 0]
+    codes[:, LAYERS.index("reclaim_date")] = led_codes[:, 1]
+    mu = pd.to_numeric(gdf["area_mu"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    specs = [by_key[key] for key in LAYERS]
+    for j, spec in enumerate(specs):
+        drawn = codes[:, j] >= 0
+        k = len(spec.classes)
+        counts = np.bincount(codes[drawn, j], minlength=k)
+        # added in register order, as a sum row by row would
+        mus = np.bincount(codes[drawn, j], weights=mu[drawn], minlength=k)
+        for i, c in enumerate(spec.classes):
+            c.count, c.mu = int(counts[i]), float(mus[i])
+    return codes, specs, effective
+
+
 def classify_layers(
     gdf: pd.DataFrame, ledger: pd.DataFrame | None = None, lang: str = "zh"
 ) -> tuple[np.ndarray, list[LayerSpec], pd.DataFrame | None]:
@@ -208,128 +405,61 @@ def classify_layers(
     Returns ``(codes, specs, effective)``: ``codes`` is an int array of shape
     (n_parcels, len(LAYERS)) with -1 where the parcel is not drawn in that layer; ``specs``
     the layers with counts and 亩 per class; ``effective`` the ledger with its
-    ``superseded_by`` column (None without a ledger).
+    ``superseded_by`` column (None without a ledger). Column by column (Arrow compute and
+    numpy), without a Python call per parcel.
     """
     _require(gdf)
-    n = len(gdf)
-    codes = np.full((n, len(LAYERS)), -1, dtype=np.int16)
-    mu = pd.to_numeric(gdf["area_mu"], errors="coerce").fillna(0.0).to_numpy()
-    specs: list[LayerSpec] = []
+    return _assemble(gdf, _row_codes(gdf), ledger, lang)
 
-    def fill(j: int, spec: LayerSpec, keys: list[str | None]) -> None:
-        index = {c.code: i for i, c in enumerate(spec.classes)}
-        for row, k in enumerate(keys):
-            if k is None:
-                continue
-            i = index[k]
-            codes[row, j] = i
-            spec.classes[i].count += 1
-            spec.classes[i].mu += float(mu[row])
-        specs.append(spec)
 
-    # 1. 五未 stage
-    spec = LayerSpec("stage", label("stage", lang), [
-        LayerClass(c, labels.label("lifecycle", c, lang), col)
-        for c, col in _STAGE_COLORS.items()
-    ])
-    keys: list[str | None] = []
-    for v in gdf["lifecycle"]:
-        s = _norm_str(v) or "unknown"
-        if s not in _STAGE_COLORS:
-            raise SchemaError(
-                f"parcels: field 'lifecycle' has the unknown code '{s}'. Fix: use one of "
-                f"{', '.join(_STAGE_COLORS)}."
-            )
-        keys.append(s)
-    fill(0, spec, keys)
+def patch_layers(
+    codes: np.ndarray, gdf: pd.DataFrame, rows: np.ndarray,
+    ledger: pd.DataFrame | None = None, lang: str = "zh",
+) -> tuple[np.ndarray, list[LayerSpec], pd.DataFrame | None]:
+    """:func:`classify_layers` of ``gdf`` from the classes ``codes`` of an earlier
+    version of it (same parcels, same order) where only the parcels at positions ``rows``
+    may have changed: their classes in :data:`ROW_LAYERS` are read again, the others'
+    kept; the two reclaimed layers are made from the ledger (their date classes depend on
+    every disposal); the legends' counts and 亩 are summed again.
 
-    # 2. idle by type and time overdue
-    idle_classes = []
-    for t, c1, c2 in (("not_started", "#fc9272", "#cb181d"), ("stalled", "#fdd0a2", "#d94801")):
-        name = labels.label("idle_type", t, lang)
-        idle_classes.append(LayerClass(f"{t}:1to2", f"{name} {label('1to2', lang)}", c1))
-        idle_classes.append(LayerClass(f"{t}:over2", f"{name} {label('over2', lang)}", c2))
-    spec = LayerSpec("idle", label("idle", lang), idle_classes)
-    keys = []
-    od = pd.to_numeric(gdf["overdue_days"], errors="coerce").to_numpy(dtype=float)
-    rc = gdf["recovery_candidate"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    for row, v in enumerate(gdf["idle_type"]):
-        t2 = _norm_str(v)
-        if t2 in (None, "none"):
-            keys.append(None)
+    Equals ``classify_layers(gdf, ledger, lang)`` when every parcel outside ``rows`` has
+    the :data:`CLASS_INPUTS` it had when ``codes`` were made (:func:`changed_rows`).
+    """
+    _require(gdf)
+    if codes.shape != (len(gdf), len(LAYERS)):
+        raise SchemaError(
+            f"parcels: {len(gdf)} parcels, but the earlier classes are of {codes.shape[0]}. "
+            "Fix: classify the parcels whole (classify_layers).")
+    rows = np.asarray(rows, dtype=np.int64)
+    row_codes = codes[:, [LAYERS.index(k) for k in ROW_LAYERS]].astype(np.int64)
+    if len(rows):
+        row_codes[rows] = _row_codes(gdf.iloc[rows])
+    return _assemble(gdf, row_codes, ledger, lang)
+
+
+def changed_rows(before: pd.DataFrame, after: pd.DataFrame) -> np.ndarray:
+    """Positions of the parcels whose :data:`CLASS_INPUTS` differ between two versions of
+    an assessment with the same parcels in the same order (missing equals missing)."""
+    n = len(after)
+    if len(before) != n:
+        raise SchemaError(f"parcels: {len(before)} parcels before, {n} after. Fix: classify "
+                          "the parcels whole (classify_layers).")
+    diff = np.zeros(n, dtype=bool)
+    for c in CLASS_INPUTS:
+        a, b = before[c], after[c]
+        if a is b:
             continue
-        if t2 not in ("not_started", "stalled"):
-            raise SchemaError(
-                f"parcels: field 'idle_type' has the unknown code '{t2}' (parcel "
-                f"{gdf['parcel_id'].iloc[row]}). Fix: use none, not_started or stalled."
-            )
-        over2 = od[row] >= 730 if not math.isnan(od[row]) else bool(rc[row])
-        keys.append(f"{t2}:{'over2' if over2 else '1to2'}")
-    fill(1, spec, keys)
-
-    # 3. low efficiency by failed indicator
-    low_classes = [
-        LayerClass(k, _indicator_label(k, lang), _LOW_PALETTE[i])
-        for i, k in enumerate(_INDICATOR)
-    ]
-    low_classes.append(LayerClass("multi", label("multi", lang), "#543005"))
-    low_classes.append(LayerClass("unspecified", label("unspecified", lang), "#969696"))
-    spec = LayerSpec("low", label("low", lang), low_classes)
-    keys = []
-    low = gdf["low_efficiency"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    for row, v in enumerate(gdf["failed_indicators"]):
-        parts = _split(v)
-        if not low[row] and not parts:
-            keys.append(None)
-        elif len(parts) > 1:
-            keys.append("multi")
-        elif parts and parts[0] in _INDICATOR:
-            keys.append(parts[0])
-        else:
-            keys.append("unspecified")
-    fill(2, spec, keys)
-
-    # 4. reclaimed, from the effective ledger: by method, and (5) by disposal date
-    effective = None
-    methods = list(_method_codes())
-    rec_classes = [
-        LayerClass(m, labels.label("method", m, lang), _METHOD_PALETTE[i % len(_METHOD_PALETTE)])
-        for i, m in enumerate(methods)
-    ]
-    rec_classes.append(LayerClass("no_method", label("no_method", lang), "#252525"))
-    rec_classes.append(LayerClass("in_progress", label("in_progress", lang), "#bcbddc"))
-    spec = LayerSpec("reclaim", label("reclaim", lang), rec_classes)
-    keys = [None] * n
-    date_keys: list[str | None] = [None] * n
-    disposed: dict[str, tuple[pd.Timestamp, str | None]] = {}
-    pos = {pid: i for i, pid in enumerate(gdf["parcel_id"].astype(str))}
-    if ledger is not None and len(ledger):
-        effective = effective_ledger(ledger, gdf["parcel_id"])
-        disposed = current_disposals(effective)
-        for pid in effective.loc[effective["superseded_by"].isna(), "parcel_id"].unique():
-            where = pos[str(pid)]
-            if pid in disposed:
-                m = disposed[pid][1]
-                keys[where] = m if m in methods else "no_method"
-            else:
-                keys[where] = "in_progress"
-    fill(LAYERS.index("reclaim"), spec, keys)
-    date_spec, period_of = date_classes([d for d, _ in disposed.values()], lang)
-    for pid, (day, _m) in disposed.items():
-        date_keys[pos[pid]] = period_of(day)
-    fill(LAYERS.index("reclaim_date"), date_spec, date_keys)
-
-    # 5. 亩均 class
-    spec = LayerSpec("mujun", label("mujun", lang), [
-        LayerClass(c, labels.label("mujun_class", c, lang, long=True), col)
-        for c, col in _MUJUN_COLORS.items()
-    ])
-    keys = []
-    for v in gdf["mujun_class"]:
-        mj = _norm_str(v)
-        keys.append(mj if mj in _MUJUN_COLORS else None)
-    fill(LAYERS.index("mujun"), spec, keys)
-    return codes, specs, effective
+        try:
+            x = pa.array(a, from_pandas=True)
+            y = pa.array(b, type=x.type, from_pandas=True)
+            same = pc.or_(pc.fill_null(pc.equal(x, y), False),
+                          pc.and_(pc.is_null(x), pc.is_null(y)))
+            diff |= ~np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            diff |= np.array([not (u == v or (pd.isna(u) and pd.isna(v)))
+                              for u, v in zip(a.tolist(), b.tolist(), strict=True)],
+                             dtype=bool)
+    return np.flatnonzero(diff)
 
 
 def current_disposals(effective: pd.DataFrame) -> dict[str, tuple[pd.Timestamp, str | None]]:
@@ -341,12 +471,11 @@ def current_disposals(effective: pd.DataFrame) -> dict[str, tuple[pd.Timestamp, 
     or re-opened) is not in the result.
     """
     eff = effective[effective["superseded_by"].isna()]
-    out: dict[str, tuple[pd.Timestamp, str | None]] = {}
-    for pid, events in eff.groupby("parcel_id", sort=False):
-        last = events.iloc[-1]
-        if str(last["stage"]) == "disposed":
-            out[str(pid)] = (pd.Timestamp(last["event_date"]), _norm_str(last.get("method")))
-    return out
+    last = eff.drop_duplicates("parcel_id", keep="last")
+    done = last[last["stage"].astype(str).to_numpy(dtype=object) == "disposed"]
+    methods = done["method"].tolist() if "method" in done.columns else [None] * len(done)
+    return {str(pid): (pd.Timestamp(day), _norm_str(m)) for pid, day, m in zip(
+        done["parcel_id"].tolist(), done["event_date"].tolist(), methods, strict=True)}
 
 
 def _period_label(kind: str, year: int, q: int, lang: str) -> str:
@@ -450,35 +579,44 @@ def popup_records(
                 _norm_str(r.superseded_by),
                 str(r.event_id),
             ])
-    out = []
     n = len(gdf)
-    zone = gdf["zone"].tolist() if "zone" in gdf.columns else [None] * n
-    holder = gdf["holder"].tolist() if "holder" in gdf.columns else [None] * n
-    for i, row in enumerate(gdf.itertuples(index=False)):
-        pid = str(row.parcel_id)
-        idle = _norm_str(row.idle_type)
-        failed = [_indicator_label(k, lang) for k in _split(row.failed_indicators)]
-        od = _num(row.overdue_days)
-        out.append({
-            "id": pid,
-            "h": _norm_str(holder[i]),
-            "z": _norm_str(zone[i]),
-            "mu": round(_num(row.area_mu) or 0.0, 2),
-            "st": code_label("lifecycle", _norm_str(row.lifecycle) or "unknown", lang),
-            "it": code_label("idle_type", idle, lang) if idle else None,
-            "od": int(od) if od is not None else None,
-            "fee": _num(row.idle_fee_wan),
-            "fi": failed,
-            "mj": _norm_str(row.mujun_class),
-            **_mujun_popup(row, lang),
-            "fl": _split(row.flags),
-            "r": _norm_str(row.reasons),
-            "lh": history.get(pid, []),
-        })
+
+    def text(col: str) -> list[str | None]:  # the column's cells as _norm_str reads them
+        return _text(gdf[col]).to_pylist() if col in gdf.columns else [None] * n
+
+    def numbers(col: str) -> list[float | None]:
+        vals = pd.to_numeric(gdf[col], errors="coerce").astype(float).tolist()
+        return [None if math.isnan(v) else v for v in vals]
+
+    def labelled(kind: str, cells: Sequence[str | None]) -> list[str | None]:
+        words = {v: code_label(kind, v, lang) for v in set(cells) if v}
+        return [words[v] if v else None for v in cells]
+
+    def parts(cells: Sequence[str | None], word: Any = None) -> list[list[str]]:
+        split = {v: [word(k) if word else k for k in _split(v)] for v in set(cells) if v}
+        return [list(split[v]) if v else [] for v in cells]
+
+    ids = gdf["parcel_id"].astype(str).tolist()
+    idle, mj, scheme = text("idle_type"), text("mujun_class"), text("mujun_scheme")
+    stage = [v or "unknown" for v in text("lifecycle")]
+    cols = {
+        "id": ids, "h": text("holder"), "z": text("zone"),
+        "mu": [round(v or 0.0, 2) for v in numbers("area_mu")],
+        "st": labelled("lifecycle", stage), "it": labelled("idle_type", idle),
+        "od": [None if v is None else int(v) for v in numbers("overdue_days")],
+        "fee": numbers("idle_fee_wan"),
+        "fi": parts(text("failed_indicators"), lambda k: _indicator_label(k, lang)),
+        "mj": mj, "mjl": labelled("mujun_class", mj), "ms": labelled("mujun_scheme", scheme),
+        "en": text("enterprise"), "fl": parts(text("flags")), "r": text("reasons"),
+    }
+    keys = list(cols)
+    out = [dict(zip(keys, row, strict=True)) for row in zip(*cols.values(), strict=True)]
+    for rec, pid in zip(out, ids, strict=True):
+        rec["lh"] = history.get(pid, [])
         if pid in disposed:
             day, method = disposed[pid]
-            out[-1]["rd"] = _fmt_date(day)
-            out[-1]["rm"] = code_label("method", method, lang) if method else None
+            rec["rd"] = _fmt_date(day)
+            rec["rm"] = code_label("method", method, lang) if method else None
     return out
 
 

@@ -230,10 +230,13 @@ def write_chunks(
     search_rows: Sequence[list[Any]],
     fmt: str = "js",
     progress: bool = False,
+    tiles: bool = True,
 ) -> dict[str, Any]:
     """Write tiles, popup records and the search index into ``folder``.
 
-    With ``progress``, a bar on stderr counts the zoom levels written.
+    With ``progress``, a bar on stderr counts the zoom levels written. With
+    ``tiles=False`` only the popup records and the search index are written (a server
+    makes the tiles on demand, :func:`mvt_tile`).
 
     Returns the page's source description (``minzoom``, ``maxzoom``, chunk sizes and
     counts, and the number of tiles written).
@@ -241,7 +244,7 @@ def write_chunks(
     folder.mkdir(parents=True, exist_ok=True)
     index: dict[str, list[int]] = {}
     n_tiles = 0
-    levels = range(ts.minzoom, ts.maxzoom + 1)
+    levels = range(ts.minzoom, ts.maxzoom + 1) if tiles else range(0)
     if progress:
         from tqdm import tqdm
 
@@ -265,7 +268,8 @@ def write_chunks(
             keys += [tx, ty]
             n_tiles += 1
         index[str(z)] = keys
-    (folder / "index.js").write_text(_js("LU.index", index), "utf-8")
+    if tiles:
+        (folder / "index.js").write_text(_js("LU.index", index), "utf-8")
     (folder / "attr").mkdir(exist_ok=True)
     for k in range(0, max(1, math.ceil(len(records) / ATTR_CHUNK))):
         recs = list(records[k * ATTR_CHUNK:(k + 1) * ATTR_CHUNK])

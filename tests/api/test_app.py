@@ -162,11 +162,25 @@ def test_land_answers_on_the_sample_park(sample_store: Store, root) -> None:  # 
                           page.text)
     assert external == []  # offline: scripts and styles are inlined, nothing from a CDN
     info = c.app.state.derived.tiled_map("zh")  # type: ignore[attr-defined]
-    some = sorted((info["folder"] / "tiles").rglob("*.pbf"))[0]
-    z, x, y = some.parts[-3], some.parts[-2], some.stem
-    r = c.get(f"/tiles/parcels/{z}/{x}/{y}.mvt")
-    assert r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
-    assert len(mapbox_vector_tile.decode(r.content)["p"]["features"]) > 0
+    # the page's tiles are made on demand: none was written for it, none made yet
+    assert not (info["folder"] / "tiles").exists() and info["info"]["tiles"] == 0
+    assert not c.app.state.derived.tileset("zh")["cache"]  # type: ignore[attr-defined]
+    # ... and those served are the map's own tiles (the ones a tile folder held), byte for
+    # byte, each parcel carrying its id
+    from landuse.webmap.tiles import mvt_tile, mvt_tiles
+
+    ts = info["webmap"].tiled
+    ids = c.app.state.derived.tileset("zh")["ids"]  # type: ignore[attr-defined]
+    level = list(mvt_tiles(ts, ts.maxzoom))
+    assert level
+    for x, y, folder_tile in level:
+        r = c.get(f"/tiles/parcels/{ts.maxzoom}/{x}/{y}.mvt")
+        assert r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+        assert r.content == mvt_tile(ts, ts.maxzoom, x, y, ids)
+        served = mapbox_vector_tile.decode(r.content)["p"]["features"]
+        held = mapbox_vector_tile.decode(folder_tile)["p"]["features"]
+        assert [({k: v for k, v in f["properties"].items() if k != "id"}, f["geometry"])
+                for f in served] == [(f["properties"], f["geometry"]) for f in held]
     assert c.get("/tiles/parcels/3/0/0.mvt").status_code == 204
     problem(c.get("/tiles/parcels/3/9/0.mvt"), 400)
     assert c.get("/map/zh/files/attr/0.js").text.startswith("LU.attrs(")

@@ -74,6 +74,54 @@ def test_a_rated_edit_says_ranks_stale_until_the_whole_refresh(
     assert "ranks_stale" not in c.get(f"/assessment?as_of={AS_OF}").json()
 
 
+def test_a_post_during_the_lazy_whole_refresh_is_answered_before_it_ends(
+        inc_store: Store, app_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's lazy whole refresh (started by a rated edit) is held once it has read the
+    register; an event posted meanwhile is answered (201, the assessment current) while it
+    is still held; let go, it installs the whole assessment with the event patched on."""
+    import importlib
+    import threading
+
+    c, app = app_client
+    auth = {"Authorization": f"Bearer {inc_store.add_key('editor')}"}
+    c.get("/collections/parcels/items?limit=1")
+    assess_mod = importlib.import_module("landuse.rules.assess")
+    real = assess_mod.assess_languages
+    started, go = threading.Event(), threading.Event()
+
+    def held(*a: Any, **k: Any) -> Any:
+        if threading.current_thread().name == "ranks":
+            started.set()
+            assert go.wait(120)
+        return real(*a, **k)
+
+    monkeypatch.setattr(assess_mod, "assess_languages", held)
+    etag = c.get("/collections/parcels/items/P0").headers["ETag"]
+    r = c.patch("/collections/parcels/items/P0", headers={**auth, "If-Match": etag},
+                json={"properties": {"tax_wan": 5000.0}})
+    assert r.status_code == 200 and started.wait(120)
+    r = c.post("/collections/ledger/items", headers=auth, json={
+        "type": "Feature", "geometry": None, "properties": {
+            "event_id": "API-WH-1", "parcel_id": "P1", "event_date": "2023-10-30",
+            "stage": "investigating"}})
+    assert r.status_code == 201, r.text[:300]
+    assert not go.is_set() and app.state.derived.ranks.thread.is_alive()
+    state = inc_store.assessment_state()
+    assert state is not None and state["seq"] == inc_store.change_seq()
+    go.set()
+    app.state.derived.ranks.wait(120)
+    body = c.get("/collections/parcels/items?limit=1").json()
+    assert body["assessment"]["ranks_stale"] is False
+    parcels = inc_store.parcels_frame()
+    from landuse.rules import assess
+
+    whole = assess(parcels, AS_OF).set_index("parcel_id")
+    table = inc_store.assessment_frame("zh").set_index("parcel_id")
+    cols = [c for c in table.columns if c != "as_of"]
+    pd.testing.assert_frame_equal(table[cols], whole.loc[table.index, cols],
+                                  check_dtype=False, check_names=False)
+
+
 def test_the_served_frames_and_assessment_are_patched(inc_store: Store,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The app's cached parcels, ledger and assessment (maps, tiles, reports) follow a
@@ -165,6 +213,62 @@ def test_a_write_remakes_only_the_tiles_of_the_parcels_it_changed(inc_store: Sto
                      mapbox_vector_tile.decode(d.tile("zh", z, *k))["p"]["features"]}
             after = [props["P4"][f"c{j}"] for j in range(len(before))]
             assert after != before
+    finally:
+        d.close()
+
+
+def test_patched_map_classes_equal_a_whole_classification(inc_store: Store) -> None:
+    """After each of several writes (ledger events, a correction, edits, one of a rated
+    enterprise) the map's classes, legends and drawing priorities are patched from the
+    previous version's, only the parcels whose assessment changed classified again, and
+    equal a whole classification of the same assessment and ledger."""
+    import datetime as dt
+
+    from landuse.webmap.build import stage_priority
+    from landuse.webmap.classes import classify_layers, ledger_as_of
+    from landuse_api.derived import Derived
+
+    def event(eid: str, pid: str, day: str, stage: str, **more: Any) -> None:
+        inc_store.append_events([({"event_id": eid, "parcel_id": pid, "event_date": day,
+                                   "stage": stage, **more}, None)], actor="test")
+
+    def edit(pid: str, props: dict[str, Any]) -> None:
+        inc_store.update_parcel(pid, props, None, inc_store.get_parcel(pid).version or 1,
+                                actor="test")
+
+    writes = [
+        lambda: event("MAP-1", "P1", "2023-10-02", "investigating"),
+        lambda: event("MAP-2", "P1", "2023-11-20", "disposed", method="free_recovery",
+                      area_m2=1000.0),
+        lambda: event("MAP-3", "P4", "2021-05-06", "disposed", method="merger",
+                      area_m2=800.0),
+        lambda: event("MAP-4", "P1", "2023-11-21", "disposed", method="merger",
+                      area_m2=1000.0, corrects="MAP-2"),
+        lambda: edit("P2", {"start_date": "2022-12-01", "start_evidence": "pit_done"}),
+        lambda: edit("P0", {"tax_wan": 5000.0}),
+    ]
+    d = Derived(inc_store)
+    try:
+        today = dt.date.today().isoformat()
+        n = len(d.tileset("zh")["ids"])
+        for lang in ("zh", "en"):
+            d.tileset(lang)
+        for write in writes:
+            write()
+            for lang in ("zh", "en"):
+                st = d.tileset(lang)
+                assert st["reclassified"] < n  # patched, not classified whole
+                assessed = d.assessed(today, lang)
+                codes, specs, _ = classify_layers(
+                    assessed, ledger_as_of(d.frames()[1], today), lang)
+                assert (st["ts"].codes == codes).all()
+                assert st["layers"] == [sp.to_json() for sp in specs]
+                assert (st["ts"].priority == stage_priority(codes, specs)).all()
+        # the disposal and its correction are on the map: P1 by merger, P4 too
+        st = d.tileset("zh")
+        rec = st["layers"][3]
+        for pid in ("P1", "P4"):
+            assert rec["classes"][st["ts"].codes[st["ids"].index(pid), 3]]["code"] == "merger"
     finally:
         d.close()
 

@@ -94,3 +94,41 @@ def test_zones_map_and_who_signed_in(c: TestClient, inc_store: Store) -> None:
     assert who["role"] == "viewer"
     assert c.get("/app/whoami").status_code == 401
     assert c.get("/app/whoami", headers={"Authorization": "Bearer lu_x_y"}).status_code == 401
+
+
+def test_a_refused_write_says_what_is_wrong_in_chinese_by_default(
+        c: TestClient, inc_store: Store) -> None:
+    """A refused event's detail line is in Chinese unless English is asked for (?lang=en
+    or Accept-Language), each problem with its row, event, field, value and fix; the
+    rest of the problem details (status, parameter, invalid-params) do not change."""
+    auth = {"Authorization": f"Bearer {inc_store.add_key('editor')}"}
+    bad = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": None, "properties": {
+            "event_id": "ZH-1", "parcel_id": "P1", "event_date": "2023-13-02",
+            "stage": "investigating"}},
+        {"type": "Feature", "geometry": None, "properties": {
+            "event_id": "ZH-2", "parcel_id": "P1", "event_date": "2023-10-02",
+            "stage": "disposed", "method": "merger"}}]}
+    zh = c.post("/collections/ledger/items", headers=auth, json=bad)
+    en = c.post("/collections/ledger/items?lang=en", headers=auth, json=bad)
+    by_header = c.post("/collections/ledger/items", json=bad, headers={
+        **auth, "Accept-Language": "en-GB,en;q=0.9,zh-CN;q=0.5"})
+    zh_header = c.post("/collections/ledger/items", json=bad, headers={
+        **auth, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    assert {r.status_code for r in (zh, en, by_header, zh_header)} == {400}
+    lines = zh.json()["detail"].splitlines()
+    # words.toml [refused] around the ledger problems' own words ([ledger_problem/_fix])
+    assert lines[0] == "提交的内容有 2 个问题，均未保存。"
+    assert lines[1] == ("第 1 行（事件 ZH-1），字段 event_date（值为“2023-13-02”）：不是有效日期。"
+                        "改正：日期请写成 YYYY-MM-DD（如 2023-05-08）。")
+    assert lines[2].startswith("第 2 行（事件 ZH-2），字段 area_m2：处置阶段“")
+    assert lines[2].endswith("改正：请填写大于 0 的面积 area_m2（或 面积(亩)）。")
+    assert zh_header.json()["detail"] == zh.json()["detail"]
+    english = en.json()["detail"]
+    assert "2 problem(s); nothing was stored" in english and "Fix:" in english
+    assert by_header.json()["detail"] == english
+    for r in (en, by_header, zh_header):  # the same problem details otherwise
+        same = {k: v for k, v in r.json().items() if k != "detail"}
+        assert same == {k: v for k, v in zh.json().items() if k != "detail"}
+    for eid in ("ZH-1", "ZH-2"):  # nothing stored
+        assert c.get(f"/collections/ledger/items/{eid}").status_code == 404

@@ -101,3 +101,103 @@ def test_a_rated_enterprise_waits_for_the_lazy_whole_refresh(
     assert not state["ranks_stale"]
     _table_matches_whole(store)
     assert store.get_parcel("P0").properties["mujun_score"] != old.properties["mujun_score"]
+
+
+def _held_whole_refresh(store: Store, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, Any]:
+    """A whole refresh (exact ranks) started on a thread and held, once it has read the
+    register, until the test lets it go: ``(thread, started, go)``."""
+    import importlib
+    import threading
+
+    assess_mod = importlib.import_module("landuse.rules.assess")  # the module, not the function
+    real = assess_mod.assess_languages
+    started, go = threading.Event(), threading.Event()
+    results: list[dict[str, Any]] = []
+
+    def held(*a: Any, **k: Any) -> Any:
+        if threading.current_thread().name == "whole":
+            started.set()
+            assert go.wait(120), "the test never let the whole refresh go on"
+        return real(*a, **k)
+
+    monkeypatch.setattr(assess_mod, "assess_languages", held)
+    t = threading.Thread(target=lambda: results.append(
+        store.refresh_assessment(AS_OF, exact_ranks=True)), name="whole", daemon=True)
+    t.start()
+    assert started.wait(120)
+    t.results = results  # type: ignore[attr-defined]
+    return t, started, go
+
+
+def _write_during(store: Store, write: Any) -> dict[str, Any]:
+    """Run ``write`` and the writer's refresh on a thread of their own; they must finish
+    while the whole refresh is held (were they waiting for its lock, they never could)."""
+    import threading
+
+    out: list[dict[str, Any]] = []
+    w = threading.Thread(target=lambda: (write(), out.append(store.refresh_assessment(AS_OF))),
+                         name="writer", daemon=True)
+    w.start()
+    w.join(120)
+    assert not w.is_alive() and out, "the write waited for the whole refresh"
+    return out[0]
+
+
+def test_a_write_during_the_whole_refresh_does_not_wait_for_it(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole refresh assesses without the store lock: a ledger event and a parcel edit
+    written while it is held are patched and answered at once; when it goes on, it puts
+    the whole assessment in place with those writes patched onto it, so the table equals
+    a whole assessment of the register after all writes."""
+    old = store.get_parcel("P0")
+    store.update_parcel("P0", {"tax_wan": 5000.0}, None, old.version or 1, actor="test")
+    assert store.refresh_assessment(AS_OF)["ranks_stale"]
+    t, _, go = _held_whole_refresh(store, monkeypatch)
+    # P2 (企业2, not rated): recorded as started within the year, no longer idle
+    p2 = store.get_parcel("P2")
+    state = _write_during(store, lambda: store.update_parcel(
+        "P2", {"start_date": "2022-12-01", "start_evidence": "pit_done"}, None,
+        p2.version or 1, actor="test"))
+    assert state["current"] and state["seq"] == store.change_seq() and t.is_alive()
+    assert store.get_parcel("P2").properties["idle_type"] == "none"
+    state = _write_during(store, lambda: store.append_events([(
+        {"event_id": "WH-1", "parcel_id": "P1", "event_date": "2023-10-02",
+         "stage": "investigating"}, None)], actor="test"))
+    assert state["current"] and t.is_alive()
+    go.set()
+    t.join(120)
+    assert not t.is_alive()
+    done = t.results[0]  # type: ignore[attr-defined]
+    assert done["current"] and done["seq"] == store.change_seq()
+    assert not done["ranks_stale"]  # the writes since touched no rated enterprise
+    assert store.assessment_state() == {k: done[k] for k in ("as_of", "ruleset", "seq",
+                                                              "ranks_stale")}
+    _table_matches_whole(store)
+    assert store.get_parcel("P2").properties["idle_type"] == "none"
+    # the old table became the next stage: a second whole refresh goes the same way
+    state = store.refresh_assessment(AS_OF, exact_ranks=True)
+    assert state["current"] and not state["ranks_stale"]
+    _table_matches_whole(store)
+
+
+def test_a_rated_write_during_the_whole_refresh_leaves_the_ranks_marked(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that moves a rated enterprise while the whole refresh runs: the installed
+    table holds it patched and says ranks_stale (never stale ranks without the mark); the
+    next whole refresh makes it equal a whole assessment."""
+    old = store.get_parcel("P0")
+    store.update_parcel("P0", {"tax_wan": 5000.0}, None, old.version or 1, actor="test")
+    store.refresh_assessment(AS_OF)
+    t, _, go = _held_whole_refresh(store, monkeypatch)
+    p3 = store.get_parcel("P3")  # 制造1, rated
+    state = _write_during(store, lambda: store.update_parcel(
+        "P3", {"tax_wan": 9000.0}, None, p3.version or 1, actor="test"))
+    assert state["ranks_stale"] and t.is_alive()
+    go.set()
+    t.join(120)
+    assert t.results[0]["ranks_stale"]  # type: ignore[attr-defined]
+    assert store.assessment_state()["ranks_stale"]  # type: ignore[index]
+    _table_matches_whole(store, held={f"P{i}" for i in range(0, 24, 3)})
+    state = store.refresh_assessment(AS_OF, exact_ranks=True)
+    assert not state["ranks_stale"]
+    _table_matches_whole(store)

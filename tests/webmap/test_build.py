@@ -17,7 +17,14 @@ from landuse.errors import CRSError, DataSourceError, OutputExistsError, SchemaE
 from landuse.standard import code_label
 from landuse.webmap import make_map, wgs84_to_gcj02, write_map, write_tiles
 from landuse.webmap.build import _render
-from landuse.webmap.classes import LAYERS, classify_layers, date_classes, effective_ledger
+from landuse.webmap.classes import (
+    LAYERS,
+    changed_rows,
+    classify_layers,
+    date_classes,
+    effective_ledger,
+    patch_layers,
+)
 from tests.builders import fake_assess, synthetic_parcels, tiny_register
 from tests.support.browser import fetched_urls
 
@@ -192,6 +199,70 @@ def test_reclaimed_by_date_uses_years_over_a_long_ledger() -> None:
     assert [c.label for c in one.classes] == ["2023 Q1", "2023 Q2", "2023 Q3", "2023 Q4"]
     assert period_of1(pd.Timestamp("2023-12-31")) == "2023-Q4"
     assert date_classes([], "zh")[0].classes == []
+
+
+def test_cells_are_read_as_text_trimmed_blank_as_missing() -> None:
+    """A cell with spaces around the code is the code; a blank or missing stage is
+    unknown; a failed-indicator list with empty parts counts only the named ones."""
+    parcels = fake_assess(tiny_register())
+    parcels["lifecycle"] = [" in_use ", "", None, "supplied_unused", "in_use", "in_use"]
+    parcels["idle_type"] = ["none", "none", "none", " not_started", None, "none"]
+    parcels["overdue_days"] = [np.nan, np.nan, np.nan, 800.0, np.nan, np.nan]
+    parcels["recovery_candidate"] = pd.array([False] * 6, dtype="boolean")
+    parcels["low_efficiency"] = pd.array([False, False, False, False, True, True],
+                                         dtype="boolean")
+    parcels["failed_indicators"] = [None, " ; ", None, None, "far ;", "x; y"]
+    parcels["mujun_class"] = [" A", "Z", None, "N", "B", "D"]
+    codes, specs, _ = classify_layers(parcels)
+
+    def code(layer: str, row: int) -> str | None:
+        j = LAYERS.index(layer)
+        return None if codes[row, j] < 0 else specs[j].classes[codes[row, j]].code
+
+    assert [code("stage", r) for r in range(6)] == [
+        "in_use", "unknown", "unknown", "supplied_unused", "in_use", "in_use"]
+    assert [code("idle", r) for r in range(6)] == [None, None, None, "not_started:over2",
+                                                   None, None]
+    # row 1: not low, no indicator named; row 4: one; row 5: two, neither known
+    assert [code("low", r) for r in range(6)] == [None, None, None, None, "far",
+                                                  "multi"]
+    assert [code("mujun", r) for r in range(6)] == ["A", None, None, "N", "B", "D"]
+
+
+def test_patched_classes_equal_a_whole_classification() -> None:
+    """Parcels whose assessment changed are classified again; the others keep their
+    classes; counts, 亩 and the date classes (a disposal in a new year) are made again."""
+    parcels = fake_assess(synthetic_parcels(400))
+    ledger = _two_year_ledger()
+    ids = parcels["parcel_id"].astype(str).tolist()
+    ledger["parcel_id"] = ledger["parcel_id"].map({f"T-{k}": ids[k] for k in range(6)})
+    codes, specs, _ = classify_layers(parcels, ledger)
+    assert [c.code for c in specs[LAYERS.index("reclaim_date")].classes] == [
+        "2022", "2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4"]
+    after = parcels.copy()
+    after.loc[after.index[10], "lifecycle"] = "in_use"
+    after.loc[after.index[11], "idle_type"] = "none"
+    after.loc[after.index[12], "failed_indicators"] = None
+    after.loc[after.index[13], "low_efficiency"] = True
+    after.loc[after.index[14], "mujun_class"] = "T"
+    after.loc[after.index[15], "overdue_days"] = 2000.0
+    later = pd.concat([ledger, pd.DataFrame({
+        "event_id": ["G1"], "parcel_id": [ids[6]], "event_date": pd.to_datetime(["2024-02-01"]),
+        "stage": ["disposed"], "method": ["merger"], "area_m2": [100.0],
+        "corrects": [None]})], ignore_index=True)
+    rows = changed_rows(parcels, after)
+    assert set(rows.tolist()) <= {10, 11, 12, 13, 14, 15} and 10 in rows and 14 in rows
+    got, got_specs, _ = patch_layers(codes, after, rows, later)
+    whole, whole_specs, _ = classify_layers(after, later)
+    assert (got == whole).all()
+    assert [s.to_json() for s in got_specs] == [s.to_json() for s in whole_specs]
+    # disposals in 2022-2023 were read by 2023's quarters; with one in 2024 they span three
+    # years: one class per year (date_classes)
+    assert [c.code for c in got_specs[LAYERS.index("reclaim_date")].classes] == [
+        "2022", "2023", "2024"]
+    # rows left out of the patch keep their earlier classes (what "patched" means)
+    stale, _, _ = patch_layers(codes, after, np.array([], dtype=int), later)
+    assert stale[10, LAYERS.index("stage")] == codes[10, LAYERS.index("stage")]
 
 
 @pytest.mark.parametrize(

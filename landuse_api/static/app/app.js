@@ -32,7 +32,7 @@
   function code(list, c) { return (S.W && S.W.codes[list] && S.W.codes[list][c]) || c; }
   function field(name) { return (S.W && S.W.fields[name]) || name; }
   function headers(extra) {
-    var h = Object.assign({"Accept": "application/json"}, extra || {});
+    var h = Object.assign({"Accept": "application/json", "Accept-Language": S.lang}, extra || {});
     if (S.key) h.Authorization = "Bearer " + S.key;
     return h;
   }
