@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
     from landuse.engine import AssessJob, Unit, UnitResult
 
-__all__ = ["WrittenRun", "assessed", "assessed_to_file", "by_zone", "report_failures"]
+__all__ = ["WrittenRun", "assessed", "assessed_to_file", "by_zone", "report_failures",
+           "zone_job"]
 
 
 def by_zone(input: str, engine: EngineArgs) -> bool:
@@ -146,3 +147,9 @@ def report_failures(failed: list[UnitResult]) -> None:
         click.secho(f"{len(failed)} 个开发区未评估 zone(s) not assessed; the others were "
                     "written.", fg="red", err=True)
         sys.exit(1)
+
+
+def zone_job(input: str, read: ReadArgs, assessing: AssessArgs) -> tuple[AssessJob, list[Unit]]:
+    """The assessment task of every unit and the units of INPUT, for a command that runs
+    further tasks on the assessed zones (``map --pmtiles``: the zones' tiles)."""
+    return _job(input, read, assessing)
