@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,15 +167,20 @@ def _write(target: str | Path, overwrite: bool, stats: Sequence[ZoneStats],
 
         levels = tqdm(levels, desc="PMTiles (zoom levels)", unit="level", file=sys.stderr)
     n_tiles = 0
+    threads = max(1, min(4, os.cpu_count() or 1))
     try:
-        with atomic_path(target, overwrite) as tmp, open(tmp, "wb") as f:
+        with (atomic_path(target, overwrite) as tmp, open(tmp, "wb") as f,
+              ThreadPoolExecutor(threads) as pool):
             w = Writer(f)
             for z in levels:
-                entries = mvt.merge_zoom(loaded, z)
-                for tid, data in mvt.level_tiles(entries, z, n_values):
-                    w.write_tile(tid, gzip.compress(data, mtime=0))
-                    n_tiles += 1
-                del entries
+                tiles = mvt.level_tiles(mvt.merge_zoom(loaded, z), z, n_values)
+                while chunk := list(itertools.islice(tiles, 1024 * threads)):
+                    # zlib lets go of the interpreter lock: the chunk's shares in threads
+                    shares = [chunk[k::threads] for k in range(threads)]
+                    done = list(pool.map(_gzip, shares))
+                    for k in range(len(chunk)):
+                        w.write_tile(chunk[k][0], done[k % threads][k // threads])
+                    n_tiles += len(chunk)
             if not n_tiles:
                 raise DataSourceError("no parcel to tile. Fix: check the input's filters.")
             e7 = lambda v: round(v * 1e7)  # noqa: E731
@@ -196,6 +204,10 @@ def _write(target: str | Path, overwrite: bool, stats: Sequence[ZoneStats],
     p = Path(target)
     return {"path": p, "tiles": n_tiles, "bytes": p.stat().st_size,
             "minzoom": zooms[0], "maxzoom": zooms[1]}
+
+
+def _gzip(tiles: Sequence[tuple[int, bytes]]) -> list[bytes]:
+    return [gzip.compress(data, mtime=0) for _, data in tiles]
 
 
 def _zooms(stats: Sequence[ZoneStats]) -> tuple[int, int]:

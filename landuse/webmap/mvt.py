@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-__all__ = ["EXTENT", "GeomArrays", "geom_arrays", "level_tiles", "merge_zoom", "varints",
+__all__ = ["BATCH", "EXTENT", "GeomArrays", "geom_arrays", "level_tiles", "merge_zoom", "varints",
            "zigzag", "zone_pieces", "zoom_range"]
 
 EXTENT = 4096
@@ -330,8 +330,13 @@ def _layer_consts(n_codes: int, n_values: int) -> tuple[bytes, bytes, bytes]:
     return b"\x0a\x01p", kb + vb, b"\x28\x80\x20\x78\x02"
 
 
+BATCH = 500_000
+"""Features encoded at once (a level's tiles go in batches of whole tiles of about this many
+features, so the client's memory does not grow with the province)."""
+
+
 def level_tiles(entries: Mapping[str, np.ndarray], z: int, n_values: int,
-                tile_id: object = None) -> Iterator[tuple[int, bytes]]:
+                ) -> Iterator[tuple[int, bytes]]:
     """Every tile of level ``z`` of the merged ``entries`` (:func:`merge_zoom`) as (PMTiles
     tile id, MVT bytes), in tile id order.
 
@@ -343,8 +348,6 @@ def level_tiles(entries: Mapping[str, np.ndarray], z: int, n_values: int,
     tx, ty = entries["tx"], entries["ty"]
     if not len(tx):
         return
-    codes = np.asarray(entries["codes"], dtype=np.int64).reshape(len(tx), -1)
-    n_codes = codes.shape[1]
     tiles, tile_of = np.unique(np.column_stack([tx, ty]), axis=0, return_inverse=True)
     tile_of = tile_of.ravel()
     ids = np.array([zxy_to_tileid(z, int(x), int(y)) for x, y in tiles.tolist()], dtype=np.int64)
@@ -352,24 +355,40 @@ def level_tiles(entries: Mapping[str, np.ndarray], z: int, n_values: int,
     rank[np.argsort(ids)] = np.arange(len(ids))
     order = np.lexsort((entries["fid"], entries["kind"], rank[tile_of]))
     er = rank[tile_of][order]
-    n = len(order)
     bounds = np.flatnonzero(np.r_[True, er[1:] != er[:-1], True])
-    per_tile = np.diff(bounds)
-    p = np.arange(n) - np.repeat(bounds[:-1], per_tile)
+    sorted_ids = np.sort(ids)
+    rlen = np.asarray(entries["rlen"], dtype=np.int64)
+    rstart = np.cumsum(rlen) - rlen
+    t0 = 0
+    while t0 < len(sorted_ids):
+        t1 = int(np.searchsorted(bounds, bounds[t0] + BATCH, side="right")) - 1
+        t1 = min(max(t1, t0 + 1), len(sorted_ids))
+        sel = order[bounds[t0]:bounds[t1]]
+        yield from zip(sorted_ids[t0:t1].tolist(),
+                       _encode(entries, sel, rstart, rlen, bounds[t0:t1 + 1] - bounds[t0],
+                               n_values), strict=True)
+        t0 = t1
+
+
+def _encode(entries: Mapping[str, np.ndarray], sel: np.ndarray, rstart: np.ndarray,
+            rlen: np.ndarray, bounds: np.ndarray, n_values: int) -> list[bytes]:
+    """The tiles of entries ``sel`` (sorted; tile i holds ``sel[bounds[i]:bounds[i+1]]``)."""
+    n = len(sel)
+    codes = np.asarray(entries["codes"][sel], dtype=np.int64).reshape(n, -1)
+    n_codes = codes.shape[1]
+    p = np.arange(n) - np.repeat(bounds[:-1], np.diff(bounds))
     # tags: f -> value n_values + p, c_j -> its code + 1
     tags = np.empty((n, 2 * (n_codes + 1)), dtype=np.int64)
     tags[:, 0::2] = np.arange(n_codes + 1)
     tags[:, 1] = n_values + p
-    tags[:, 3::2] = codes[order] + 1
+    tags[:, 3::2] = codes + 1
     tag_buf, tag_n = varints(tags.ravel())
     tag_len = tag_n.reshape(n, -1).sum(axis=1)
-    rlen = np.asarray(entries["rlen"], dtype=np.int64)
-    rstart = np.cumsum(rlen) - rlen
-    rest = (np.asarray(entries["rest"], dtype=np.uint8)[_ranges(rstart[order], rlen[order])],
-            rlen[order])
-    v0 = np.asarray(entries["v0"], dtype=np.int64).reshape(-1, 2)[order]
-    hx = varints(zigzag(v0[:, 0] - tx[order] * EXTENT))
-    hy = varints(zigzag(v0[:, 1] - ty[order] * EXTENT))
+    rest = (np.asarray(entries["rest"], dtype=np.uint8)[_ranges(rstart[sel], rlen[sel])],
+            rlen[sel])
+    v0 = np.asarray(entries["v0"], dtype=np.int64).reshape(-1, 2)[sel]
+    hx = varints(zigzag(v0[:, 0] - entries["tx"][sel] * EXTENT))
+    hy = varints(zigzag(v0[:, 1] - entries["ty"][sel] * EXTENT))
     geom_len = 1 + hx[1] + hy[1] + rest[1]
     gl = varints(geom_len)
     tl = varints(tag_len)
@@ -377,18 +396,17 @@ def level_tiles(entries: Mapping[str, np.ndarray], z: int, n_values: int,
     feats, feat_len = _interleave([
         _const(b"\x12", n), varints(body_len), _const(b"\x12", n), tl, (tag_buf, tag_len),
         _const(b"\x18\x03\x22", n), gl, _const(bytes([_MOVE_TO]), n), hx, hy, rest])
-    fv = varints(np.asarray(entries["fid"], dtype=np.int64)[order])
+    fv = varints(np.asarray(entries["fid"], dtype=np.int64)[sel])
     vals, val_len = _interleave([_const(b"\x22", n), varints(1 + fv[1]), _const(b"\x28", n), fv])
-    fend, vend = np.cumsum(feat_len), np.cumsum(val_len)
+    fend = np.r_[0, np.cumsum(feat_len)][bounds].tolist()
+    vend = np.r_[0, np.cumsum(val_len)][bounds].tolist()
     name, table, tail = _layer_consts(n_codes, n_values)
     fb, vb = feats.tobytes(), vals.tobytes()
-    sorted_ids = np.sort(ids)
-    for i in range(len(sorted_ids)):
-        a, b = bounds[i], bounds[i + 1]
-        f0 = int(fend[a - 1]) if a else 0
-        v0_ = int(vend[a - 1]) if a else 0
-        layer = b"".join((name, fb[f0:int(fend[b - 1])], table, vb[v0_:int(vend[b - 1])], tail))
-        yield int(sorted_ids[i]), b"\x1a" + _varint(len(layer)) + layer
+    out = []
+    for i in range(len(bounds) - 1):
+        layer = b"".join((name, fb[fend[i]:fend[i + 1]], table, vb[vend[i]:vend[i + 1]], tail))
+        out.append(b"\x1a" + _varint(len(layer)) + layer)
+    return out
 
 
 def _varint(v: int) -> bytes:

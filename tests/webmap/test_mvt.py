@@ -129,3 +129,14 @@ def test_holes_and_multipolygons_keep_the_specs_winding(reverse: bool) -> None:
     # at zoom 18 a tile unit is 0.6 m / 16: the hole's area is (40 m / unit)², within 2 %
     unit = 2 * np.pi * 6378137 / 2**18 / 4096  # Web Mercator metres per tile unit
     assert abs(-areas[0][1] * unit**2 / 1600 - 1) < 0.02
+
+
+def test_tiles_encoded_in_batches_are_the_same_bytes(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.synth import make_province
+
+    parcels = assess(make_province(1500, 3), AS_OF)
+    write_pmtiles(parcels, tmp_path / "one.pmtiles")
+    monkeypatch.setattr(mvt, "BATCH", 7)  # a handful of features per batch, whole tiles
+    write_pmtiles(parcels, tmp_path / "many.pmtiles")
+    assert (tmp_path / "one.pmtiles").read_bytes() == (tmp_path / "many.pmtiles").read_bytes()
