@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-__all__ = ["BATCH", "EXTENT", "GeomArrays", "geom_arrays", "level_tiles", "merge_zoom", "varints",
-           "zigzag", "zone_pieces", "zoom_range"]
+__all__ = ["BATCH", "EXTENT", "GeomArrays", "geom_arrays", "level_tiles", "merge_zoom",
+           "tile_ids", "varints", "zigzag", "zone_pieces", "zoom_range"]
 
 EXTENT = 4096
 UNITS_PER_PX = EXTENT // 256
@@ -330,6 +330,24 @@ def _layer_consts(n_codes: int, n_values: int) -> tuple[bytes, bytes, bytes]:
     return b"\x0a\x01p", kb + vb, b"\x28\x80\x20\x78\x02"
 
 
+def tile_ids(z: int, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The PMTiles tile ids (the tiles of all lower levels, then the position on the level's
+    Hilbert curve) of tiles ``x, y`` of level ``z``: ``pmtiles.tile.zxy_to_tileid`` for arrays."""
+    x = np.asarray(x, dtype=np.int64).copy()
+    y = np.asarray(y, dtype=np.int64).copy()
+    acc = np.full(len(x), ((1 << (2 * z)) - 1) // 3, dtype=np.int64)
+    for a in range(z - 1, -1, -1):
+        s = 1 << a
+        rx, ry = x & s, y & s
+        acc += ((3 * rx) ^ ry) << a
+        flip = (ry == 0) & (rx != 0)
+        x = np.where(flip, s - 1 - x, x)
+        y = np.where(flip, s - 1 - y, y)
+        turn = ry == 0
+        x, y = np.where(turn, y, x), np.where(turn, x, y)
+    return acc
+
+
 BATCH = 500_000
 """Features encoded at once (a level's tiles go in batches of whole tiles of about this many
 features, so the client's memory does not grow with the province)."""
@@ -343,14 +361,12 @@ def level_tiles(entries: Mapping[str, np.ndarray], z: int, n_values: int,
     ``n_values`` is the number of class values in each tile's value table (the codes -1 ..
     ``n_values - 2``, as signed integers, then each feature's ``f`` as an unsigned one).
     """
-    from pmtiles.tile import zxy_to_tileid
-
     tx, ty = entries["tx"], entries["ty"]
     if not len(tx):
         return
-    tiles, tile_of = np.unique(np.column_stack([tx, ty]), axis=0, return_inverse=True)
+    keys, tile_of = np.unique((np.asarray(tx, dtype=np.int64) << 32) | ty, return_inverse=True)
     tile_of = tile_of.ravel()
-    ids = np.array([zxy_to_tileid(z, int(x), int(y)) for x, y in tiles.tolist()], dtype=np.int64)
+    ids = tile_ids(z, keys >> 32, keys & 0xFFFFFFFF)
     rank = np.empty(len(ids), dtype=np.int64)
     rank[np.argsort(ids)] = np.arange(len(ids))
     order = np.lexsort((entries["fid"], entries["kind"], rank[tile_of]))

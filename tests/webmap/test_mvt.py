@@ -140,3 +140,14 @@ def test_tiles_encoded_in_batches_are_the_same_bytes(tmp_path: Path,
     monkeypatch.setattr(mvt, "BATCH", 7)  # a handful of features per batch, whole tiles
     write_pmtiles(parcels, tmp_path / "many.pmtiles")
     assert (tmp_path / "one.pmtiles").read_bytes() == (tmp_path / "many.pmtiles").read_bytes()
+
+
+def test_tile_ids_are_the_pmtiles_packages() -> None:
+    from pmtiles.tile import zxy_to_tileid
+
+    rng = np.random.default_rng(3)
+    for z in (0, 1, 2, 7, 12, 16, 18):
+        x = rng.integers(0, 2**z, 300)
+        y = rng.integers(0, 2**z, 300)
+        got = mvt.tile_ids(z, x, y).tolist()
+        assert got == [zxy_to_tileid(z, int(a), int(b)) for a, b in zip(x, y, strict=True)]
