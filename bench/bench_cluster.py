@@ -1,34 +1,45 @@
 """Benchmark: a synthetic province assessed here, and on a local Dask cluster of 1 and 2 workers.
 
 Run:  PYTHONPATH=. python bench/bench_cluster.py [--parcels 10000000] [--zones 500]
+          [--dataset /tmp/province_10m] [--mem-cap-gb 8] [--skip single,pmtiles]
 
 ``--parcels`` synthetic parcels (bench/synth.py, one development zone after another, so
 memory holds one zone at a time) in ``--zones`` development zones are written once to a
-partitioned dataset (``--dataset``, reused when it exists with the same size). Then, each
-in a fresh child process so its time and peak memory are its own:
+partitioned dataset (``--dataset``, reused when it exists with the same size; its size on
+disk is printed). Then, each in a fresh child process so its time and peak memory are its own:
 
-* the single-process baseline: the same units one after another (``landuse assess DATASET``);
+* the single-process baseline: the same units one after another, gathered into one frame
+  and written (``landuse assess DATASET`` before it wrote by zone), under an address-space
+  cap (``--mem-cap-gb``, ``RLIMIT_AS`` set in the child) so it cannot take the machine down:
+  its time, or "failed: out of memory" with the memory it had reached;
 * a local cluster (``--workers 1`` and ``--workers 2``), run as ``landuse assess`` runs it
   (each task writes its zone's part, the client streams the parts into the CSV): wall
   time, the 2-over-1 ratio (target ≥ 1.7 on 2 cores), each worker's peak memory (target
-  ≤ 4 GB) and the client's own peak (``client_rss_gb``, this process alone);
+  ≤ 4 GB: ``psutil`` samples of every worker process, and the workers' own ``ru_maxrss``)
+  and the client's own peak (``client_rss_gb``, that process alone);
 * the cluster's per-task overhead: as many empty tasks as zones on 2 workers;
-* the PMTiles archive of the assessed province: build time and size;
+* the PMTiles archive as ``landuse map DATASET --pmtiles --workers 2`` makes it (zones
+  assessed into parts, then each zone's tile pieces made by a task, merged by the client):
+  the time of each step, tiles, size, peaks;
 
 and, on paper, the time on 50 workers: the zones' work (the 1-worker cluster's time less
 its fixed costs, divided by 50) plus the per-task overhead times the zones plus the client's
 fixed costs (start, collect, write), which do not shrink with more workers. Times are wall
-clock seconds on this machine; the table says what was measured and what estimated.
+clock seconds on this machine, with the load average at the start of each step (the machine
+may be shared); the table says what was measured and what estimated.
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
 import math
 import os
 import resource
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -68,13 +79,57 @@ def make_dataset(path: Path, parcels: int, zones: int) -> float:
     return time.perf_counter() - t0
 
 
+class Sampler:
+    """Peak resident memory of the given processes, sampled every ``every`` seconds with
+    psutil in a thread (a process that ended keeps its last peak)."""
+
+    def __init__(self, pids: list[int], every: float = 0.2) -> None:
+        import psutil
+
+        self.procs = {p: psutil.Process(p) for p in pids}
+        self.peak = dict.fromkeys(pids, 0)
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            for pid, proc in self.procs.items():
+                try:
+                    self.peak[pid] = max(self.peak[pid], proc.memory_info().rss)
+                except psutil.Error:
+                    pass
+            self._stop.wait(self.every)
+
+    def stop(self) -> list[float]:
+        """Stop sampling; each process's peak in GB, smallest first."""
+        self._stop.set()
+        self._thread.join()
+        return sorted(v / 1e9 for v in self.peak.values())
+
+
+def _worker_pids(eng) -> list[int]:  # type: ignore[no-untyped-def]
+    return list(eng.client.run(os.getpid).values())
+
+
+def _worker_maxrss(eng) -> list[float]:  # type: ignore[no-untyped-def]
+    return sorted(v / 1e6 for v in eng.client.run(
+        lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss).values())
+
+
 def _child(kind: str, dataset: str, workers: int, out: str) -> None:
     """One measurement, in this (child) process; prints one JSON line."""
+    import shutil
+
     from landuse.engine import AssessJob, Engine, WriteJob, combine, plan_units
     from landuse.io.assessment import write_assessment, write_assessment_parts
 
     units = plan_units(dataset)
-    res: dict[str, object] = {"kind": kind, "workers": workers, "zones": len(units)}
+    res: dict[str, object] = {"kind": kind, "workers": workers, "zones": len(units),
+                              "load": os.getloadavg()[0]}
     t0 = time.perf_counter()
     if kind == "overhead":
         with Engine(workers=workers) as eng:
@@ -86,46 +141,62 @@ def _child(kind: str, dataset: str, workers: int, out: str) -> None:
         print(json.dumps(res))
         return
     job = AssessJob(path=dataset, as_of=AS_OF)
+    if kind == "single":  # the units one after another, gathered into one frame
+        try:
+            with Engine() as eng:
+                t1 = time.perf_counter()
+                results = eng.run(job, units)
+                t2 = time.perf_counter()
+            whole = combine(results)
+            del results
+            write_assessment(whole, out, overwrite=True)
+        except MemoryError:
+            res.update(failed="out of memory", total_s=time.perf_counter() - t0,
+                       at_gb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6)
+            print(json.dumps(res))
+            return
+        t3 = time.perf_counter()
+        res.update(start_s=t1 - t0, run_s=t2 - t1, collect_write_s=t3 - t2, total_s=t3 - t0)
+        print(json.dumps(res))
+        return
     parts = Path(out).with_suffix(".zones")
-    if kind == "cluster":  # as 'landuse assess': each task writes its zone, the CSV streamed
-        import shutil
-
-        shutil.rmtree(parts, ignore_errors=True)
-        parts.mkdir(parents=True)
-        job = WriteJob(job, str(parts))  # type: ignore[assignment]
-    with Engine(workers=workers if kind == "cluster" else None) as eng:
+    shutil.rmtree(parts, ignore_errors=True)
+    parts.mkdir(parents=True)
+    with Engine(workers=workers) as eng:
+        sampler = Sampler(_worker_pids(eng))
         t1 = time.perf_counter()
-        results = eng.run(job, units)
+        results = eng.run(WriteJob(job, str(parts)), units)
         t2 = time.perf_counter()
-        if eng.client is not None:
-            res["worker_peak_gb"] = sorted(
-                v / 1e6 for v in eng.client.run(
-                    lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss).values())
-    if kind == "cluster":
         written = [r.written for r in results if r.written is not None]
+        if kind == "pmtiles":
+            from landuse.webmap.archive import write_pmtiles_zones
+
+            zones = [(r.unit, r.written.path, r.written.first_id, r.written.rows)
+                     for r in results if r.written is not None and r.written.rows]
+            info = write_pmtiles_zones(eng, zones, Path(out).with_suffix(".pmtiles"),
+                                       as_of=AS_OF, overwrite=True)
+            t3 = time.perf_counter()
+            res.update(assess_parts_s=t2 - t1, pmtiles_s=t3 - t2, pmtiles_mb=info["bytes"] / 1e6,
+                       tiles=info["tiles"], zoom=[info["minzoom"], info["maxzoom"]])
+        res["worker_peak_gb"] = sampler.stop()
+        res["worker_maxrss_gb"] = _worker_maxrss(eng)
+    if kind == "cluster":
         write_assessment_parts([(w.path, w.first_id, w.last_id) for w in written], out,
                                written[0].attrs, overwrite=True)
-        shutil.rmtree(parts, ignore_errors=True)
-    else:
-        whole = combine(results)
-        write_assessment(whole, out, overwrite=True)
-    t3 = time.perf_counter()
-    res.update(start_s=t1 - t0, run_s=t2 - t1, collect_write_s=t3 - t2, total_s=t3 - t0,
+        t3 = time.perf_counter()
+        res.update(run_s=t2 - t1, collect_write_s=t3 - t2)
+    shutil.rmtree(parts, ignore_errors=True)
+    res.update(start_s=t1 - t0, total_s=time.perf_counter() - t0,
                failed=sum(r.error is not None for r in results),
                client_rss_gb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6)
-    if kind == "pmtiles":
-        from landuse.webmap.archive import write_pmtiles
-
-        t4 = time.perf_counter()
-        info = write_pmtiles(whole, Path(out).with_suffix(".pmtiles"), overwrite=True)
-        res.update(pmtiles_s=time.perf_counter() - t4, pmtiles_mb=info["bytes"] / 1e6,
-                   tiles=info["tiles"])
     print(json.dumps(res))
 
 
-def _rusage_run(kind: str, dataset: Path, workers: int, out: Path) -> dict[str, object]:
+def _rusage_run(kind: str, dataset: Path, workers: int, out: Path,
+                cap_gb: float | None = None) -> dict[str, object]:
     """Run one measurement in a child process; its result and its own peak memory
-    (``ru_maxrss`` of that child alone, by ``wait4``)."""
+    (``ru_maxrss`` of that child alone, by ``wait4``). With ``cap_gb`` the child's address
+    space is capped (``RLIMIT_AS``): it fails with MemoryError instead of swapping."""
     cmd = [sys.executable, __file__, "--child", kind, "--dataset", str(dataset),
            "--child-workers", str(workers), "--child-out", str(out)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -135,16 +206,30 @@ def _rusage_run(kind: str, dataset: Path, workers: int, out: Path) -> dict[str, 
     if pid == 0:  # the child: run the command with stdout into the pipe
         os.close(r)
         os.dup2(w, 1)
+        if cap_gb is not None:
+            cap = int(cap_gb * 2**30)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
         os.execve(cmd[0], cmd, env)
     os.close(w)
     with os.fdopen(r) as f:
         stdout = f.read()
     _, status, usage = os.wait4(pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"{kind} failed: {stdout[-500:]}")
-    res = json.loads(stdout.strip().splitlines()[-1])
+    lines = stdout.strip().splitlines()
+    code = os.waitstatus_to_exitcode(status)
+    if code or not lines or not lines[-1].startswith("{"):
+        if cap_gb is None:
+            raise SystemExit(f"{kind} failed: {stdout[-500:]}")
+        # under the cap a library may abort instead of raising MemoryError
+        return {"kind": kind, "failed": f"exit {code} under the {cap_gb:g} GB cap",
+                "at_gb": usage.ru_maxrss / 1e6, "client_peak_gb": usage.ru_maxrss / 1e6}
+    res = json.loads(lines[-1])
     res["client_peak_gb"] = usage.ru_maxrss / 1e6
     return res
+
+
+def _du(path: Path) -> str:
+    r = subprocess.run(["du", "-sh", str(path)], capture_output=True, text=True)
+    return r.stdout.split()[0] if r.returncode == 0 else "?"
 
 
 def main() -> None:
@@ -153,6 +238,10 @@ def main() -> None:
     ap.add_argument("--zones", type=int, default=500)
     ap.add_argument("--dataset", type=Path, default=ROOT / "out" / "bench_province")
     ap.add_argument("--estimate-workers", type=int, default=50)
+    ap.add_argument("--mem-cap-gb", type=float, default=8.0,
+                    help="address-space cap of the single-process baseline")
+    ap.add_argument("--skip", default="", help="comma-separated steps to leave out: "
+                    "single, pmtiles, overhead")
     ap.add_argument("--child", choices=["single", "cluster", "overhead", "pmtiles"])
     ap.add_argument("--child-workers", type=int, default=0)
     ap.add_argument("--child-out", default="")
@@ -160,50 +249,74 @@ def main() -> None:
     if a.child:
         _child(a.child, str(a.dataset), a.child_workers, a.child_out)
         return
+    skip = {s.strip() for s in a.skip.split(",") if s.strip()}
     ds: Path = a.dataset
     marker = ds / "_bench.json"
     same = marker.is_file() and json.loads(marker.read_text()) == {"parcels": a.parcels,
                                                                    "zones": a.zones}
     write_s = None if same else make_dataset(ds, a.parcels, a.zones)
-    out = ds.parent / "bench_cluster_out"
+    out = ds.parent / f"{ds.name}_out"
     out.mkdir(parents=True, exist_ok=True)
-    single = _rusage_run("pmtiles", ds, 0, out / "single.csv")
     one = _rusage_run("cluster", ds, 1, out / "w1.csv")
     two = _rusage_run("cluster", ds, 2, out / "w2.csv")
-    over = _rusage_run("overhead", ds, 2, out / "o.csv")
-    same_bytes = ((out / "single.csv").read_bytes() == (out / "w1.csv").read_bytes()
-                  == (out / "w2.csv").read_bytes())
+    same_12 = filecmp.cmp(out / "w1.csv", out / "w2.csv", shallow=False)  # read in chunks
+    over = (_rusage_run("overhead", ds, 2, out / "o.csv") if "overhead" not in skip
+            else {"tasks_s": float("nan"), "start_s": float("nan")})
+    single = (_rusage_run("single", ds, 0, out / "single.csv", a.mem_cap_gb)
+              if "single" not in skip else None)
+    pm = _rusage_run("pmtiles", ds, 2, out / "p.csv") if "pmtiles" not in skip else None
     per_task = float(over["tasks_s"]) / a.zones  # type: ignore[arg-type]
     work_1 = float(one["run_s"])  # type: ignore[arg-type]
     fixed = float(one["start_s"]) + float(one["collect_write_s"])  # type: ignore[arg-type]
     est = work_1 / a.estimate_workers + per_task * a.zones + fixed
     f = "{:.1f}".format
+
+    def peak(r: dict[str, object]) -> str:
+        return f"{max(r['worker_peak_gb']):.2f}"  # type: ignore[call-overload]
+
     rows = [
-        ("dataset written once", f(write_s) if write_s is not None else "reused", "", ""),
-        ("single process (units one by one)", f(single["total_s"]), "",
-         f"{single['client_peak_gb']:.2f}"),
-        ("local cluster, 1 worker", f(one["total_s"]), f"{max(one['worker_peak_gb']):.2f}",
-         f"{one['client_rss_gb']:.2f}"),
-        ("local cluster, 2 workers", f(two["total_s"]), f"{max(two['worker_peak_gb']):.2f}",
-         f"{two['client_rss_gb']:.2f}"),
+        ("dataset written once", f(write_s) if write_s is not None else "reused", "",
+         f"{_du(ds)} on disk", ""),
+        ("local cluster, 1 worker", f(one["total_s"]), peak(one),
+         f"client {float(one['client_rss_gb']):.2f} GB", f"{float(one['load']):.2f}"),
+        ("local cluster, 2 workers", f(two["total_s"]), peak(two),
+         f"client {float(two['client_rss_gb']):.2f} GB", f"{float(two['load']):.2f}"),
         ("2 vs 1 worker: ratio (run part only)",
-         f"{float(one['run_s']) / float(two['run_s']):.2f}x", "", "target >= 1.7x"),
+         f"{float(one['run_s']) / float(two['run_s']):.2f}x", "", "target >= 1.7x", ""),
         ("2 vs 1 worker: ratio (whole command)",
-         f"{float(one['total_s']) / float(two['total_s']):.2f}x", "", ""),
+         f"{float(one['total_s']) / float(two['total_s']):.2f}x", "", "", ""),
         (f"overhead per task ({a.zones} empty tasks, 2 workers)", f"{per_task * 1000:.1f} ms",
-         "", f"cluster start {float(over['start_s']):.1f} s"),
-        ("PMTiles build (single process)", f(single["pmtiles_s"]),
-         f"{single['pmtiles_mb']:.1f} MB", f"{single['tiles']} tiles"),
-        (f"estimate: {a.estimate_workers} workers (on paper)", f(est), "",
-         "zones' work / workers + overhead x zones + client's fixed costs"),
+         "", f"cluster start {float(over['start_s']):.1f} s", ""),
     ]
+    if single is not None:
+        if "failed" in single:
+            rows.append((f"single process (cap {a.mem_cap_gb:g} GB)",
+                         f"failed: {single['failed']} at "
+                         f"{float(single['at_gb']):.1f} GB"  # type: ignore[arg-type]
+                         + (f" after {float(single['total_s']):.0f} s"  # type: ignore[arg-type]
+                            if "total_s" in single else ""), "", "", ""))
+        else:
+            rows.append((f"single process (cap {a.mem_cap_gb:g} GB)", f(single["total_s"]), "",
+                         f"peak {float(single['client_peak_gb']):.2f} GB",
+                         f"{float(single['load']):.2f}"))
+    if pm is not None:
+        rows += [
+            ("map --pmtiles, 2 workers: zones assessed to parts", f(pm["assess_parts_s"]),
+             peak(pm), "", f"{float(pm['load']):.2f}"),
+            ("map --pmtiles, 2 workers: tiles made and merged", f(pm["pmtiles_s"]), "",
+             f"{float(pm['pmtiles_mb']):.0f} MB, {pm['tiles']} tiles", ""),
+        ]
+    rows.append((f"estimate: {a.estimate_workers} workers (on paper)", f(est), "",
+                 "zones' work / workers + overhead x zones + client's fixed costs", ""))
     print(f"bench_cluster: {a.parcels:,} parcels in {a.zones} development zones; "
-          f"CSV identical single / 1 / 2 workers: {same_bytes}")
-    print(f"{'what':52} {'seconds':>10} {'worker peak GB':>15} {'client peak GB / note':>22}")
+          f"CSV identical 1 / 2 workers: {same_12}")
+    print(f"{'what':52} {'seconds':>10} {'worker peak GB':>15} {'note':>24} {'load':>6}")
     for r in rows:
-        print(f"{r[0]:52} {r[1]:>10} {r[2]:>15} {r[3]:>22}")
-    print(f"details: single {json.dumps(single)}\n         1 worker {json.dumps(one)}\n"
-          f"         2 workers {json.dumps(two)}\n         overhead {json.dumps(over)}")
+        print(f"{r[0]:52} {r[1]:>10} {r[2]:>15} {r[3]:>24} {r[4]:>6}")
+    details = {"1 worker": one, "2 workers": two, "overhead": over, "single": single,
+               "pmtiles": pm}
+    for k, v in details.items():
+        print(f"details {k}: {json.dumps(v)}")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ __all__ = [
     "by_zone",
     "evidence_by_zone",
     "report_failures",
+    "zone_job",
 ]
 
 
@@ -205,3 +206,9 @@ def report_failures(failed: list[UnitResult]) -> None:
         click.secho(f"{len(failed)} 个开发区未评估 zone(s) not assessed; the others were "
                     "written.", fg="red", err=True)
         sys.exit(1)
+
+
+def zone_job(input: str, read: ReadArgs, assessing: AssessArgs) -> tuple[AssessJob, list[Unit]]:
+    """The assessment task of every unit and the units of INPUT, for a command that runs
+    further tasks on the assessed zones (``map --pmtiles``: the zones' tiles)."""
+    return _job(input, read, assessing)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -142,7 +142,7 @@ def map_cmd(input: str, read: ReadArgs, assessing: AssessArgs, ledger: str | Non
 def _pmtiles(input: str, read: ReadArgs, assessing: AssessArgs, engine: EngineArgs,
              output: str, overwrite: bool) -> None:
     """INPUT assessed (by zone for a dataset) and written as one PMTiles archive."""
-    from landuse.cli._province import assessed, by_zone, report_failures
+    from landuse.cli._province import by_zone, report_failures
     from landuse.webmap.archive import write_pmtiles
 
     if not assessing.as_of:
@@ -150,17 +150,66 @@ def _pmtiles(input: str, read: ReadArgs, assessing: AssessArgs, engine: EngineAr
                                "assessment.")
     failed: list[UnitResult] = []
     if by_zone(input, engine):
-        parcels, failed = assessed(input, read, assessing, engine)
+        info, failed = _zones_pmtiles(input, read, assessing, engine, output, overwrite)
     else:
         parcels = assessing.assess(read.parcels(input))
+        info = write_pmtiles(parcels, output, lang=assessing.lang, overwrite=overwrite,
+                             progress=True)
     from pathlib import Path
 
     from landuse.webmap.viewer import write_viewer
 
-    info = write_pmtiles(parcels, output, lang=assessing.lang, overwrite=overwrite,
-                         progress=True)
     click.echo(f"PMTiles -> {info['path']}: {info['tiles']} tiles, zoom {info['minzoom']}-"
                f"{info['maxzoom']}, {info['bytes'] / 1e6:.1f} MB")
     page = write_viewer(Path(output).with_suffix(".html"), assessing.lang, overwrite=overwrite)
     click.echo(f"查看器 viewer -> {page} (open it, then choose or drop the .pmtiles file)")
     report_failures(failed)
+
+
+def _zones_pmtiles(input: str, read: ReadArgs, assessing: AssessArgs, engine: EngineArgs,
+                   output: str, overwrite: bool) -> tuple[dict[str, Any], list[UnitResult]]:
+    """A partitioned INPUT as one archive, every step one task per development zone: each
+    task assesses its zone and writes the zone's part beside OUTPUT, then the zones' tiles
+    are made by tasks too (:func:`landuse.webmap.archive.write_pmtiles_zones`) and merged
+    here. Returns what was written and the units that could not be assessed."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from landuse.cli._province import zone_job
+    from landuse.engine import Engine, WriteJob
+    from landuse.errors import EngineError
+    from landuse.webmap.archive import write_pmtiles_zones
+
+    job, units = zone_job(input, read, assessing)
+    target = Path(output).absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = tempfile.mkdtemp(prefix=f".{target.stem}.zones.", dir=target.parent)
+    try:
+        with Engine(engine.workers, engine.cluster) as eng:
+            if eng.dashboard:
+                click.echo(f"Dask 仪表板 dashboard: {eng.dashboard}", err=True)
+            with tqdm(total=3 * len(units), unit="task", desc="开发区 zones (assess, tiles)",
+                      disable=None) as bar:
+
+                def step(done: int, total: int, r: UnitResult) -> None:
+                    bar.update(1)
+
+                results = eng.run(WriteJob(job, folder), units, step)
+                failed = [r for r in results if r.error is not None]
+                zones = [(r.unit, r.written.path, r.written.first_id, r.written.rows)
+                         for r in results if r.written is not None and r.written.rows]
+                if not zones:
+                    errors = "; ".join(f"{r.unit.name}: {r.error}" for r in failed)
+                    raise EngineError("no zone could be assessed: "
+                                      f"{errors or 'the dataset is empty'}.")
+                attrs = next(r.written.attrs for r in results if r.written is not None)
+                info = write_pmtiles_zones(
+                    eng, zones, output, lang=assessing.lang,
+                    as_of=attrs.get("assessment", {}).get("as_of"), overwrite=overwrite,
+                    progress=True, step=step)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return info, failed

@@ -5,6 +5,9 @@ beside it by URL; the user picks the file (or drops it on the map) and the page 
 from the File object with the ``pmtiles`` npm package (vendored, inlined like Leaflet and
 Leaflet.VectorGrid; nothing is fetched from a CDN). The legends are the archive's own
 (metadata ``landuse.layers``, written by :func:`landuse.webmap.archive.write_pmtiles`).
+``landuse serve --pmtiles`` serves the same page at ``/tiles/province.html``, opening the
+served archive by range requests. The page records when its first tile is drawn
+(``LU_VIEWER_STATE.firstTileMs`` after opening, the performance mark ``lu-first-tile``).
 """
 
 from __future__ import annotations
@@ -34,8 +37,12 @@ def _words(lang: str) -> dict[str, str]:
     return w
 
 
-def viewer_html(lang: str = "zh") -> str:
-    """The viewer page's HTML, every script and style inlined."""
+def viewer_html(lang: str = "zh", url: str | None = None) -> str:
+    """The viewer page's HTML, every script and style inlined.
+
+    With ``url`` (an archive served with range requests, e.g. ``province.pmtiles`` beside the
+    page on ``landuse serve``) the page opens it at once; the file picker still works.
+    """
     if lang not in labels.LANGS:
         raise DataSourceError(f"language '{lang}' is not supported. Fix: use zh or en.")
     assets = load_assets(lang)
@@ -63,7 +70,8 @@ width:12px;height:12px;margin-right:6px}}</style>
 <div id="lu-bar"><label>{w['pick']} <input id="lu-file" type="file" accept=".pmtiles"></label>
 <label>{w['layer']} <select id="lu-layer"></select></label><span id="lu-status"></span></div>
 <div id="map"></div><div id="lu-legend"></div>
-<script>window.LU_VIEWER = {safe(json.dumps(w, ensure_ascii=False))};</script>
+<script>window.LU_VIEWER = {safe(json.dumps(w, ensure_ascii=False))};
+window.LU_VIEWER_URL = {safe(json.dumps(url))};</script>
 <script>{safe(own)}</script>
 </body></html>
 """

@@ -2,7 +2,8 @@
 
 A PMTiles reader asks for byte ranges (the header, a directory, one tile): ``Range: bytes=
 a-b`` gets 206 with ``Content-Range``; a range past the end gets 416; no range gets the
-whole file (200). ``Accept-Ranges: bytes`` and an ``ETag`` (size and modification time)
+whole file (200). ``/tiles/province.html`` is the viewer page opening the archive from here.
+``Accept-Ranges: bytes`` and an ``ETag`` (size and modification time)
 tell the reader the file can be read in parts and has not changed between reads.
 """
 
@@ -12,6 +13,7 @@ import re
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
 
 from landuse_api.deps import Reader
 from landuse_api.errors import problem
@@ -45,6 +47,21 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     if first >= size or last < first:
         return None
     return first, last
+
+
+@router.get("/tiles/province.html", operation_id="province_pmtiles_page",
+            summary="A map page that opens the served PMTiles archive",
+            response_class=HTMLResponse, responses={404: {"description": "no archive"}})
+def province_page(request: Request, _key: Reader, lang: str = "zh") -> Response:
+    from landuse.webmap.viewer import viewer_html
+
+    path = request.app.state.settings.pmtiles
+    if not path or not Path(path).is_file():
+        return problem(404, "no PMTiles archive is served. Fix: start the server with "
+                       "--pmtiles FILE (or LANDUSE_PMTILES).")
+    if lang not in ("zh", "en"):
+        return problem(400, f"lang '{lang}' is not supported. Fix: use zh or en.", "lang")
+    return HTMLResponse(viewer_html(lang, url="province.pmtiles"))
 
 
 @router.head("/tiles/province.pmtiles", include_in_schema=False)

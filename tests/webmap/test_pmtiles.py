@@ -56,6 +56,13 @@ def test_archive_holds_every_parcel_as_mvt(archive: Path) -> None:
         assert seen == set(range(302))
 
 
+DRAWN = """() => [...document.querySelectorAll('#map canvas')]
+    .some(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+                 return false; })"""
+"""True when a canvas of the map holds a coloured pixel (a parcel fill)."""
+
+
 def test_parse_range() -> None:
     assert parse_range("bytes=0-126", 1000) == (0, 126)
     assert parse_range("bytes=900-5000", 1000) == (900, 999)
@@ -92,6 +99,12 @@ def test_served_with_range_requests_over_http(archive: Path, sample_park: Path,
             assert past.headers["content-range"] == f"bytes */{len(whole)}"
             full = c.get(url)
             assert full.status_code == 200 and full.content == whole
+            # the viewer page beside it opens the served archive (a relative URL)
+            page = c.get("/tiles/province.html")
+            assert page.status_code == 200 and page.headers["content-type"].startswith(
+                "text/html")
+            assert 'window.LU_VIEWER_URL = "province.pmtiles"' in page.text
+            assert c.get("/tiles/province.html", params={"lang": "fr"}).status_code == 400
             # a PMTiles reader reading through ranges only finds the same tiles
             def get_bytes(offset: int, length: int) -> bytes:
                 rr = c.get(url, headers={"Range": f"bytes={offset}-{offset + length - 1}"})
@@ -133,12 +146,53 @@ def test_offline_viewer_opens_a_chosen_archive(archive: Path, chromium_path: str
         assert "批而未供" in legend or "供而未用" in legend
         # the drawn canvas holds coloured pixels (a parcel fill), not only the background
         page.wait_for_timeout(300)
-        drawn = page.evaluate("""() => [...document.querySelectorAll('#map canvas')]
-            .some(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                         for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
-                         return false; })""")
-        assert drawn
+        assert page.evaluate(DRAWN)
+        # the moment of the first tile drawn is recorded, after the archive was opened
+        assert page.evaluate("window.LU_VIEWER_STATE.firstTileMs") > 0
+        assert page.evaluate("performance.getEntriesByName('lu-first-tile').length") == 1
         # another layer redraws with its own legend
         page.select_option("#lu-layer", "1")
         assert page.inner_text("#lu-legend") != legend
         assert state["network"] == [] and state["console"] == []
+
+
+@pytest.mark.browser
+def test_served_viewer_page_opens_the_archive_by_ranges(archive: Path, sample_park: Path,
+                                                        tmp_path: Path,
+                                                        chromium_path: str) -> None:
+    """``/tiles/province.html`` on ``landuse serve --pmtiles`` opens the served archive with
+    range requests and draws it; nothing outside the server is asked for."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import CHROMIUM_ARGS
+
+    store = tmp_path / "park.gpkg"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    r = subprocess.run([sys.executable, "-m", "landuse", "load", str(sample_park), "--store",
+                        str(store), "--keep-problems"], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    server = Server(str(store), env={"LANDUSE_PMTILES": str(archive),
+                                     "LANDUSE_WARM": "false"}).start()
+    asked: list[tuple[str, str | None]] = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 860})
+                page.on("request", lambda q: asked.append((q.url, q.headers.get("range"))))
+                page.goto(server.url + "/tiles/province.html")
+                page.wait_for_function("window.LU_VIEWER_STATE.firstTileMs !== null",
+                                       timeout=20000)
+                assert page.evaluate("window.LU_VIEWER_STATE.opened.n") == 302
+                assert "province.pmtiles" in page.inner_text("#lu-status")
+                page.wait_for_timeout(300)
+                assert page.evaluate(DRAWN)
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+    assert all(u.startswith(server.url) for u, _ in asked)
+    ranged = [rng for u, rng in asked if u.endswith("/tiles/province.pmtiles")]
+    assert ranged and all(rng and rng.startswith("bytes=") for rng in ranged)

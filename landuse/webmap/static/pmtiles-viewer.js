@@ -6,7 +6,10 @@
   "use strict";
   var W = window.LU_VIEWER;
   if (!L.DomEvent.fakeStop) L.DomEvent.fakeStop = function (e) { e._stopped = true; return this; };
-  var state = window.LU_VIEWER_STATE = { opened: null, tiles: 0, bytes: 0, errors: [] };
+  // firstTileMs: from opening the archive to the first tile drawn; firstTileAt: the same
+  // moment since the page began loading (performance.now(); also the mark "lu-first-tile")
+  var state = window.LU_VIEWER_STATE = { opened: null, tiles: 0, bytes: 0, errors: [],
+                                         firstTileMs: null, firstTileAt: null };
   var map = L.map("map", { preferCanvas: true, maxZoom: 20 }).setView([30, 115], 5);
   var archive = null, grid = null, specs = [], current = 0;
   var status = document.getElementById("lu-status");
@@ -52,7 +55,12 @@
 
   function open(file) {
     state.opened = null;
-    archive = new pmtiles.PMTiles(new pmtiles.FileSource(file));
+    // a File chosen or dropped, or the URL of an archive served with range requests
+    var served = typeof file === "string";
+    var t0 = performance.now();
+    state.firstTileMs = state.firstTileAt = null;
+    archive = new pmtiles.PMTiles(served ? file : new pmtiles.FileSource(file));
+    if (served) file = { name: file.split("/").pop() };
     Promise.all([archive.getHeader(), archive.getMetadata()]).then(function (hm) {
       var h = hm[0], meta = hm[1] || {};
       var info = meta.landuse || {};
@@ -69,7 +77,14 @@
         rendererFactory: L.canvas.tile,
         vectorTileLayerStyles: { p: style },
         maxNativeZoom: h.maxZoom, minNativeZoom: h.minZoom, minZoom: h.minZoom, maxZoom: 20
-      }).addTo(map);
+      });
+      grid.on("tileload", function () {
+        if (state.firstTileAt !== null) return;
+        state.firstTileAt = performance.now();
+        state.firstTileMs = state.firstTileAt - t0;
+        if (performance.mark) performance.mark("lu-first-tile");
+      });
+      grid.addTo(map);
       showLegend();
       status.textContent = W.opened + " " + file.name + ": " + (info.n || "?") + " " +
         W.parcels + (info.as_of ? ", " + W.as_of + " " + info.as_of : "") + ", " + W.zoom +
@@ -89,6 +104,7 @@
   document.getElementById("lu-file").addEventListener("change", function (ev) {
     if (ev.target.files.length) open(ev.target.files[0]);
   });
+  if (window.LU_VIEWER_URL) open(window.LU_VIEWER_URL);
   var drop = document.getElementById("map");
   drop.addEventListener("dragover", function (ev) { ev.preventDefault(); });
   drop.addEventListener("drop", function (ev) {
