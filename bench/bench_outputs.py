@@ -59,6 +59,17 @@ def _child(mode: str, parts_file: str, out: str) -> None:
     t0 = time.perf_counter()
     if mode == "streamed":
         write_assessment_parts(parts, out, spec["attrs"], overwrite=True)
+    elif mode == "pieces":  # .csv on 2 workers: pieces written side by side, joined here
+        from landuse.engine import CsvPieceJob, Engine, piece_units
+        from landuse.io.assessment import csv_plan, join_pieces
+
+        plan = csv_plan(parts)
+        folder = Path(out).parent / "pieces"
+        folder.mkdir(parents=True, exist_ok=True)
+        with Engine(workers=2) as eng:
+            res = eng.run(CsvPieceJob(plan, str(folder)), piece_units(len(plan.groups)))
+        join_pieces([r.written.path for r in res if r.written is not None], out,
+                    overwrite=True)
     elif mode == "gathered":
         paths = [p[0] for p in parts]
         whole = _read_group(paths, _common_dtypes(paths))
@@ -160,6 +171,12 @@ def main() -> None:
             s = _measure("streamed", spec, root / f"s{suffix}")
             print(f"{suffix:10} {g['peak_mb']:12.0f} {s['peak_mb']:12.0f} {g['seconds']:11.1f} "
                   f"{s['seconds']:11.1f}   load {os.getloadavg()[0]:.2f}", flush=True)
+            if suffix == ".csv":  # the CSV pieces made by 2 workers, joined by the client
+                pc = _measure("pieces", spec, root / "pc" / "p.csv")
+                same = (root / "pc" / "p.csv").read_bytes() == (root / "s.csv").read_bytes()
+                print(f"{'.csv 2w':10} {'':12} {pc['peak_mb']:12.0f} {'':11} "
+                      f"{pc['seconds']:11.1f}   load {os.getloadavg()[0]:.2f}  "
+                      f"(pieces on 2 workers; same bytes: {same})", flush=True)
 
 
 if __name__ == "__main__":

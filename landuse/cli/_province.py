@@ -23,7 +23,8 @@ from landuse.errors import EngineError
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from landuse.engine import AssessJob, Unit, UnitResult
+    from landuse.engine import AssessJob, Engine, Unit, UnitResult
+    from landuse.io.assessment import Part
 
 __all__ = [
     "WrittenRun",
@@ -71,21 +72,26 @@ def _job(input: str, read: ReadArgs, assessing: AssessArgs) -> tuple[AssessJob, 
 
 def _run(job: Callable[[Unit], Any], units: list[Unit], engine: EngineArgs) -> list[UnitResult]:
     """``job`` on every unit, here or on Dask, with the dashboard's address and a bar."""
-    from tqdm import tqdm
-
     from landuse.engine import Engine
 
     with Engine(engine.workers, engine.cluster) as eng:
-        if eng.dashboard:
-            click.echo(f"Dask 仪表板 dashboard: {eng.dashboard}", err=True)
-        with tqdm(total=len(units), unit="zone", desc="开发区 zones", file=None,
-                  disable=None) as bar:
+        return _run_on(eng, job, units)
 
-            def step(done: int, total: int, r: UnitResult) -> None:
-                bar.update(1)
-                bar.set_postfix_str(f"{done}/{total}")
 
-            return eng.run(job, units, step)
+def _run_on(eng: Engine, job: Callable[[Unit], Any], units: list[Unit],
+            desc: str = "开发区 zones") -> list[UnitResult]:
+    """``job`` on every unit on an open engine, with the dashboard's address and a bar."""
+    from tqdm import tqdm
+
+    if eng.dashboard and desc == "开发区 zones":
+        click.echo(f"Dask 仪表板 dashboard: {eng.dashboard}", err=True)
+    with tqdm(total=len(units), unit="zone", desc=desc, file=None, disable=None) as bar:
+
+        def step(done: int, total: int, r: UnitResult) -> None:
+            bar.update(1)
+            bar.set_postfix_str(f"{done}/{total}")
+
+        return eng.run(job, units, step)
 
 
 def assessed(input: str, read: ReadArgs, assessing: AssessArgs, engine: EngineArgs,
@@ -127,7 +133,7 @@ def assessed_to_file(input: str, read: ReadArgs, assessing: AssessArgs, engine: 
     import shutil
     import tempfile
 
-    from landuse.engine import WriteJob, Written
+    from landuse.engine import Engine, WriteJob, Written
     from landuse.io.assessment import write_assessment_parts
 
     job, units = _job(input, read, assessing)
@@ -135,19 +141,45 @@ def assessed_to_file(input: str, read: ReadArgs, assessing: AssessArgs, engine: 
     target.parent.mkdir(parents=True, exist_ok=True)
     folder = tempfile.mkdtemp(prefix=f".{target.stem}.zones.", dir=target.parent)
     try:
-        results = _run(WriteJob(job, folder), units, engine)
-        failed = [r for r in results if r.error is not None]
-        written: list[Written] = [r.written for r in results if r.written is not None]
-        if not written:
-            errors = "; ".join(f"{r.unit.name}: {r.error}" for r in results)
-            raise EngineError(f"no zone could be assessed: {errors or 'the dataset is empty'}.")
-        attrs = written[0].attrs
-        path = write_assessment_parts([(w.path, w.first_id, w.last_id) for w in written],
-                                      output, attrs, overwrite=overwrite)
+        with Engine(engine.workers, engine.cluster) as eng:
+            results = _run_on(eng, WriteJob(job, folder), units)
+            failed = [r for r in results if r.error is not None]
+            written: list[Written] = [r.written for r in results if r.written is not None]
+            if not written:
+                errors = "; ".join(f"{r.unit.name}: {r.error}" for r in results)
+                raise EngineError(
+                    f"no zone could be assessed: {errors or 'the dataset is empty'}.")
+            attrs = written[0].attrs
+            parts = [(w.path, w.first_id, w.last_id) for w in written]
+            if eng.distributed and target.suffix.lower() == ".csv":
+                path = _csv_on(eng, parts, folder, output, overwrite)
+            else:
+                path = write_assessment_parts(parts, output, attrs, overwrite=overwrite)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return WrittenRun(path, sum(w.rows for w in written), sum(w.idle for w in written),
                       sum(w.low for w in written), attrs, failed)
+
+
+def _csv_on(eng: Engine, parts: list[Part], folder: str, output: str,
+            overwrite: bool) -> Path:
+    """The ``.csv`` of an assessment held in ``parts``: each piece (a group of parts) turned
+    into CSV text by a worker (:class:`landuse.engine.CsvPieceJob`), the pieces joined here
+    in parcel-id order: the bytes :func:`landuse.io.assessment.write_assessment_parts`
+    writes, the client only copying them."""
+    from landuse.engine import CsvPieceJob, piece_units
+    from landuse.io.assessment import csv_plan, join_pieces
+
+    plan = csv_plan(parts)
+    results = _run_on(eng, CsvPieceJob(plan, folder), piece_units(len(plan.groups)),
+                      desc="CSV")
+    bad = [r for r in results if r.error is not None or r.written is None]
+    if bad:
+        raise EngineError(f"{output}: a piece of the CSV could not be written "
+                          f"({bad[0].error}). Fix: check the output folder is writable and "
+                          "shared by every worker, then run again.")
+    return join_pieces([r.written.path for r in results if r.written is not None], output,
+                       overwrite=overwrite)
 
 
 def evidence_by_zone(input: str, read: ReadArgs, engine: EngineArgs,

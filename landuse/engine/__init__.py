@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from landuse.engine.run import (
     AssessJob,
+    CsvPieceJob,
     Engine,
     SliceJob,
     UnitResult,
     WriteJob,
     Written,
     combine,
+    piece_units,
     run_unit,
     sort_by_id,
 )
@@ -24,6 +26,7 @@ from landuse.engine.versions import check_versions, stack_versions
 
 __all__ = [
     "AssessJob",
+    "CsvPieceJob",
     "Engine",
     "SliceJob",
     "Unit",
@@ -32,6 +35,7 @@ __all__ = [
     "Written",
     "check_versions",
     "combine",
+    "piece_units",
     "plan_units",
     "run_unit",
     "sort_by_id",

@@ -130,6 +130,35 @@ class WriteJob:
 
 
 @dataclass(frozen=True)
+class CsvPieceJob:
+    """Write piece ``int(unit.key[0])`` of an assessment's ``.csv`` (a group of parts of
+    ``plan``, :func:`landuse.io.assessment.write_csv_group`) as ``folder/NNNNNN.csv``: the
+    workers turn the parts into CSV text side by side, the client only joins the files.
+    ``folder`` must be reachable by every worker, as for :class:`WriteJob`."""
+
+    plan: Any
+    folder: str
+
+    def __call__(self, unit: Unit) -> Written:
+        from pathlib import Path
+
+        from landuse.io.assessment import write_csv_group
+
+        i = int(unit.key[0])
+        path = Path(self.folder) / f"{i:06d}.csv"
+        tmp = path.with_name(f".{i:06d}.csv.tmp")
+        write_csv_group(self.plan, i, tmp)
+        tmp.replace(path)
+        return Written(path=str(path), rows=0, first_id="", last_id="", idle=0, low=0,
+                       attrs={})
+
+
+def piece_units(n: int) -> list[Unit]:
+    """``n`` units numbering the pieces of one output (for :class:`CsvPieceJob`)."""
+    return [Unit(("piece",), (str(i),)) for i in range(n)]
+
+
+@dataclass(frozen=True)
 class SliceJob:
     """Assess one unit (``job``) and return only the columns a client needs of its
     parcels (``columns``, those present, in the assessment's order), sorted by parcel id;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,16 @@ from landuse.io.write import TABLE_FORMATS, write_table
 from landuse.labels import both, header, label
 from landuse.standard import ASSESSMENT_COLUMNS
 
-__all__ = ["ASSESSMENT_FORMATS", "Part", "write_assessment", "write_assessment_parts"]
+__all__ = [
+    "ASSESSMENT_FORMATS",
+    "CsvPlan",
+    "Part",
+    "csv_plan",
+    "join_pieces",
+    "write_assessment",
+    "write_assessment_parts",
+    "write_csv_group",
+]
 
 ASSESSMENT_FORMATS = TABLE_FORMATS
 """The formats ``assess -o`` writes: those of every parcel table (:func:`write_table`)."""
@@ -143,3 +153,43 @@ def write_assessment_parts(parts: Sequence[Part], target: str | Path,
     pieces = (_read_group(g, dtypes) for g in _groups(parts))
     return stream_table(pieces, t, paths, rows, "parcels", overwrite, sheets,
                         sheet="assessment")
+
+
+@dataclass(frozen=True)
+class CsvPlan:
+    """How an assessment held in parts becomes one ``.csv`` written piece by piece on
+    several processes: the groups of part files in parcel-id order (one piece each) and
+    the dtype of every column of the whole."""
+
+    groups: tuple[tuple[str, ...], ...]
+    dtypes: pd.Series
+
+
+def csv_plan(parts: Sequence[Part]) -> CsvPlan:
+    """The :class:`CsvPlan` of ``parts`` (from their schemas; no row is read)."""
+    paths = [p for p, _, _ in parts]
+    return CsvPlan(tuple(tuple(g) for g in _groups(parts)), _common_dtypes(paths))
+
+
+def write_csv_group(plan: CsvPlan, index: int, path: str | Path) -> None:
+    """Write group ``index`` of ``plan`` as one CSV piece (the first with the header):
+    the pieces joined in order (:func:`join_pieces`) are the bytes
+    :func:`write_assessment_parts` writes for the ``.csv``."""
+    from landuse.io.stream import csv_piece
+
+    csv_piece(_read_group(plan.groups[index], plan.dtypes), path, index == 0)
+
+
+def join_pieces(pieces: Sequence[str | Path], target: str | Path,
+                overwrite: bool = False) -> Path:
+    """Put files end to end into ``target``, atomically (the CSV pieces, in order)."""
+    import shutil
+
+    from landuse.io.write import atomic_path
+
+    t = Path(target)
+    with atomic_path(t, overwrite=overwrite) as tmp, open(tmp, "wb") as out:
+        for piece in pieces:
+            with open(piece, "rb") as f:
+                shutil.copyfileobj(f, out, 16 << 20)
+    return t

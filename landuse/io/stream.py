@@ -33,7 +33,7 @@ import pandas as pd
 from landuse.errors import DataSourceError
 from landuse.io.write import TABLE_FORMATS, atomic_path, plain
 
-__all__ = ["geometry_types", "stream_table"]
+__all__ = ["csv_piece", "geometry_types", "stream_table"]
 
 _FEATURES = '"features": [\n'
 """Where GDAL's GeoJSON collection opens its features."""
@@ -68,12 +68,24 @@ def _layer_type(types: Sequence[str]) -> tuple[str | None, bool]:
     return ("Unknown" if flat else None), False
 
 
+def csv_piece(gdf: gpd.GeoDataFrame, path: str | Path, first: bool) -> None:
+    """Write one piece of a parcel table's ``.csv`` to ``path``: the first piece with the
+    byte-order mark and the header, every other piece its rows alone, so the pieces'
+    bytes put end to end are those of the whole table's CSV."""
+    with open(path, "w", encoding="utf-8-sig" if first else "utf-8", newline="") as f:
+        _csv_rows(gdf, f, first)
+
+
+def _csv_rows(gdf: gpd.GeoDataFrame, f: Any, header: bool) -> None:
+    table = plain(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))
+    table["geometry_wkt"] = gdf.geometry.to_wkt().to_numpy()
+    table.to_csv(f, index=False, header=header)
+
+
 def _csv(pieces: Iterable[gpd.GeoDataFrame], tmp: Path, **_: Any) -> None:
     with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
         for i, gdf in enumerate(pieces):
-            table = plain(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))
-            table["geometry_wkt"] = gdf.geometry.to_wkt().to_numpy()
-            table.to_csv(f, index=False, header=i == 0)
+            _csv_rows(gdf, f, i == 0)
 
 
 def _geojson(pieces: Iterable[gpd.GeoDataFrame], tmp: Path, name: str, **_: Any) -> None:

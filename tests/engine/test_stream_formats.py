@@ -16,7 +16,13 @@ from shapely.geometry import MultiPolygon, box
 
 from landuse.cli import cli
 from landuse.engine import AssessJob, Engine, WriteJob, combine, plan_units, run_unit
-from landuse.io.assessment import write_assessment, write_assessment_parts
+from landuse.io.assessment import (
+    csv_plan,
+    join_pieces,
+    write_assessment,
+    write_assessment_parts,
+    write_csv_group,
+)
 from landuse.io.write import TABLE_FORMATS
 from tests.engine.conftest import AS_OF, province_dataset
 
@@ -93,6 +99,24 @@ def test_streamed_equals_gathered_interleaved_ids_mixed_types(tmp_path: Path,
     if suffix in BYTES:  # the names of the files differ: give them one
         gathered = write_assessment(whole, tmp_path / "g" / f"streamed{suffix}")
     same_output(streamed, gathered)
+
+
+def test_csv_pieces_joined_are_the_streamed_bytes(tmp_path: Path) -> None:
+    """The CSV written as pieces (one per group of overlapping parts, as the workers write
+    them) and joined is the streamed CSV, byte for byte; only the first piece has the
+    byte-order mark and the header."""
+    parts, _ = _parts(tmp_path)
+    streamed = write_assessment_parts(parts, tmp_path / "s" / "a.csv", {})
+    plan = csv_plan(parts)
+    assert [len(g) for g in plan.groups] == [2, 1]  # a and b interleave: one piece
+    pieces = []
+    for i in range(len(plan.groups)):
+        pieces.append(tmp_path / f"{i}.csv")
+        write_csv_group(plan, i, pieces[-1])
+    assert pieces[0].read_bytes().startswith("\ufeffparcel_id,".encode())
+    assert pieces[1].read_bytes().startswith(b"P10,")
+    joined = join_pieces(pieces, tmp_path / "j" / "a.csv")
+    assert joined.read_bytes() == streamed.read_bytes()
 
 
 def test_streamed_geojson_is_one_collection_in_parcel_id_order(tmp_path: Path) -> None:
