@@ -28,6 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from landuse.core.area import shared_areas_m2
 from landuse.core.values import parse_parent_ids
 from landuse.labels import label
 from landuse.ledger import apply_corrections, closes
@@ -236,9 +237,11 @@ def changes_between(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from
 
     The same as ``changes(assess(before, date_from, ruleset), assess(after, date_to,
     ruleset), date_from, date_to, ledger, lang)``, with every parcel judged on both dates
-    (a parcel that did not change in the register may still become idle), but the
-    assessments write no ``reasons`` (:func:`landuse.rules.assess.assess_fields`):
-    :func:`changes` reads none, it writes its own.
+    (a parcel that did not change in the register may still become idle), but a parcel
+    whose outline is identical on both dates is measured once
+    (:func:`landuse.core.area.shared_areas_m2`, the same bytes) and the assessments write
+    no ``reasons`` (:func:`landuse.rules.assess.assess_fields`): :func:`changes` reads
+    none, it writes its own.
 
     Parameters
     ----------
@@ -250,9 +253,20 @@ def changes_between(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from
         The rules (default the national ruleset).
     """
     keep = list(COMPARED_INPUTS)
-    a1 = assess_fields(before, date_from, ruleset, keep=keep)
-    a2 = assess_fields(after, date_to, ruleset, keep=keep)
+    m2_before, m2_after = _areas(before, after)
+    a1 = assess_fields(before, date_from, ruleset, keep=keep, area_m2=m2_before)
+    a2 = assess_fields(after, date_to, ruleset, keep=keep, area_m2=m2_after)
     return changes(a1, a2, date_from, date_to, ledger=ledger, lang=lang)
+
+
+def _areas(before: gpd.GeoDataFrame,
+           after: gpd.GeoDataFrame) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Both registers' areas, an outline identical on both dates measured once; ``None``
+    (each measured by its assessment, which then says what is wrong) where a register has
+    no ids or no CRS."""
+    if any("parcel_id" not in f.columns or f.crs is None for f in (before, after)):
+        return None, None
+    return shared_areas_m2(before.geometry, after.geometry, _ids(before), _ids(after))
 
 
 def _records(frame: pd.DataFrame, ids: list[str], cols: list[str]) -> Mapping[str, dict[str, Any]]:
