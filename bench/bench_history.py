@@ -60,6 +60,29 @@ assess 2022-06-30 and 2024-06-30               9.0     no sentences (assess_fiel
 compare (rules.changes.changes), 348 838 rows  9.0     the row pass
 total                                          34.6    peak 3.57 GB (reading process 0.44)
 =============================================  ======  ======================================
+
+After measuring an outline identical on both dates once (shared_areas_m2) and comparing
+the candidate rows column by column (the same store, phases as above; load average 4 to
+5 on 2 cores):
+
+=============================================  ======  ======================================
+phase                                          CPU s   inside
+=============================================  ======  ======================================
+read both registers (Store.registers_frames)   13.8    of which the SQL finding each date's
+                                                       versions 2.6 (timed alone); reading
+                                                       process 6.2
+read the ledger (without geometries)           1.0
+areas of both dates                            2.8     the second date's whole, of the first
+                                                       only the outlines that differ
+assess 2022-06-30 and 2024-06-30               5.0     no areas, no sentences
+compare (rules.changes.changes), 348 838 rows  4.6     was 9.0
+total                                          29.7    peak 3.50 GB (reading process 0.44)
+=============================================  ======  ======================================
+
+``--measure changes`` on that store, the previous code and this one alternately: CPU
+(both processes) 38.8 and 38.2 s before, 33.4 and 33.6 s after; peak 3.70 / 3.69 GB
+before, 3.52 / 3.53 GB after (wall 50 to 71 s at load average 4 to 6: the machine was
+shared, so wall times mostly measure the other work on it).
 """
 
 from __future__ import annotations

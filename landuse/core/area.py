@@ -16,7 +16,7 @@ from pyproj import CRS, Geod, Transformer
 from landuse.errors import CRSError
 from landuse.units import M2_PER_HA, M2_PER_MU
 
-__all__ = ["add_areas", "ellipsoidal_area_m2"]
+__all__ = ["add_areas", "ellipsoidal_area_m2", "shared_areas_m2"]
 
 
 def _geod_and_lonlat(crs: CRS) -> tuple[Geod, Transformer | None]:
@@ -170,8 +170,17 @@ def _cell_areas(sub: np.ndarray, crs: CRS, geod: Geod, lon0: float, lat0: float)
     return a
 
 
-def add_areas(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def add_areas(gdf: gpd.GeoDataFrame, area_m2: np.ndarray | None = None) -> gpd.GeoDataFrame:
     """Return a copy of ``gdf`` with ``area_m2``, ``area_mu`` and ``area_ha`` added.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The polygons, with a CRS.
+    area_m2 : numpy.ndarray, optional
+        Their areas already measured by :func:`ellipsoidal_area_m2` (for instance by
+        :func:`shared_areas_m2`, once for polygons two registers share), one per row;
+        measured here when not given.
 
     Examples
     --------
@@ -183,8 +192,64 @@ def add_areas(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     15.0
     """
     out = gdf.copy()
-    m2 = ellipsoidal_area_m2(gdf.geometry)
+    if area_m2 is None:
+        m2 = ellipsoidal_area_m2(gdf.geometry)
+    else:
+        m2 = np.asarray(area_m2, dtype="float64")
+        if m2.shape != (len(gdf),):
+            raise ValueError(f"area_m2 has {m2.shape} values for {len(gdf)} polygons")
     out["area_m2"] = pd.Series(m2, index=gdf.index)
     out["area_mu"] = out["area_m2"] / M2_PER_MU
     out["area_ha"] = out["area_m2"] / M2_PER_HA
     return out
+
+
+def shared_areas_m2(first: gpd.GeoSeries, second: gpd.GeoSeries, first_ids: pd.Index,
+                    second_ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """The areas of two layers (two dates of one register), each polygon identical in both
+    measured once.
+
+    A polygon's area depends on the polygon alone (see :func:`ellipsoidal_area_m2`), so a
+    parcel whose geometry is identical (same coordinates, same order) on both dates gets
+    the same bytes measured once as measured twice.
+
+    Parameters
+    ----------
+    first, second : geopandas.GeoSeries
+        The two layers' geometries, in one CRS.
+    first_ids, second_ids : pandas.Index
+        Their parcel ids, one per row (a parcel is shared when its id is in both, once in
+        each, and its geometry identical).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(ellipsoidal_area_m2(first), ellipsoidal_area_m2(second))``.
+    """
+    crs1 = None if first.crs is None else CRS.from_user_input(first.crs)
+    crs2 = None if second.crs is None else CRS.from_user_input(second.crs)
+    if (crs1 is None or crs2 is None or crs1 != crs2 or not first_ids.is_unique
+            or not second_ids.is_unique):
+        return ellipsoidal_area_m2(first), ellipsoidal_area_m2(second)
+    m2_second = ellipsoidal_area_m2(second)
+    g1 = np.asarray(first.values, dtype=object)
+    g2 = np.asarray(second.values, dtype=object)
+    at = second_ids.get_indexer(first_ids)  # row of each first parcel in second, or -1
+    both = np.flatnonzero(at >= 0)
+    same = np.zeros(len(g1), dtype=bool)
+    if len(both):
+        x, y = g1[both], g2[at[both]]
+        # the same object (one version read for both dates) or equal coordinates
+        same[both] = np.fromiter((p is q for p, q in zip(x, y, strict=True)), dtype=bool,
+                                 count=len(both))
+        rest = both[~same[both]]
+        if len(rest):
+            p, q = g1[rest], g2[at[rest]]
+            ok = ~(shapely.is_missing(p) | shapely.is_missing(q))
+            same[rest[ok]] = shapely.equals_identical(p[ok], q[ok])
+    m2_first = np.full(len(g1), np.nan)
+    m2_first[same] = m2_second[at[same]]
+    todo = ~same
+    if todo.any():
+        m2_first[todo] = ellipsoidal_area_m2(first[todo])
+    return m2_first, m2_second

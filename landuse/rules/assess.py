@@ -250,13 +250,15 @@ def assess_fields(
     as_of: str | pd.Timestamp | Any,
     ruleset: Ruleset | str | None = None,
     keep: list[str] | None = None,
+    area_m2: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     """:func:`assess` without the sentences, for a caller that compares assessments and
     reads no ``reasons`` (:mod:`landuse.rules.changes`): the same rules on the same
     parcels, every §3 field but ``reasons`` as :func:`assess` gives it, beside the input's
-    columns ``keep`` (default all) and the geometry."""
+    columns ``keep`` (default all) and the geometry. ``area_m2``: the parcels' areas
+    already measured (:func:`landuse.core.area.shared_areas_m2`), else measured here."""
     base_df, areas, found, cols, rs, today = _evaluated(parcels, as_of, ruleset, ("zh",),
-                                                         None)
+                                                         None, area_m2)
     if keep is not None:
         geom_name = base_df.geometry.name
         base_df = base_df[[c for c in dict.fromkeys([*keep, geom_name])
@@ -270,8 +272,10 @@ def _evaluated(
     ruleset: Ruleset | str | None,
     langs: tuple[str, ...],
     buildings: gpd.GeoDataFrame | None,
+    area_m2: np.ndarray | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Findings, Columns, Ruleset, np.datetime64]:
-    """Check the parcels, measure them and run the rule families (no sentence yet)."""
+    """Check the parcels, measure them (unless ``area_m2`` gives their areas) and run the
+    rule families (no sentence yet)."""
     for lang in langs:
         _check(parcels, lang)
     rs = _ruleset(ruleset)
@@ -281,7 +285,8 @@ def _evaluated(
     today = np.datetime64(ts.date(), "D")
     base_df = parcels.drop(columns=[c for c in ASSESSMENT_COLUMNS if c in parcels.columns])
     geom_name = base_df.geometry.name
-    areas = add_areas(gpd.GeoDataFrame(base_df[[geom_name]], geometry=geom_name, crs=base_df.crs))
+    areas = add_areas(gpd.GeoDataFrame(base_df[[geom_name]], geometry=geom_name, crs=base_df.crs),
+                      area_m2)
     cols = Columns(base_df)
     found = evaluate(
         cols, areas["area_m2"].to_numpy(dtype="float64"), today, rs, areas, buildings

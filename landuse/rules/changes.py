@@ -21,19 +21,20 @@ are in :data:`landuse.rules.reasons.CHANGE_SENTENCES`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from string import Formatter
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from landuse.core.area import shared_areas_m2
 from landuse.core.values import parse_parent_ids
 from landuse.labels import label
 from landuse.ledger import apply_corrections, closes
 from landuse.report.text import day_text
 from landuse.rules.assess import assess_fields
-from landuse.rules.reasons import change_sentence
+from landuse.rules.reasons import CHANGE_SENTENCES, change_sentence
 from landuse.rules.ruleset import Ruleset
 from landuse.standard import get_standard
 
@@ -106,7 +107,7 @@ def changes(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
     d1, d2 = pd.Timestamp(date_from), pd.Timestamp(date_to)
     b = before.set_index(_ids(before), drop=False)
     a = after.set_index(_ids(after), drop=False)
-    in_b, in_a = set(b.index), set(a.index)
+    in_b = set(b.index)
     # only registered parent ids are parsed (a missing one is no parent)
     given = a["parent_ids"][a["parent_ids"].notna()] if "parent_ids" in a else a["parcel_id"][:0]
     parents_of = {i: parse_parent_ids(v) for i, v in given.items()}
@@ -115,113 +116,244 @@ def changes(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from: str,
         if kid not in in_b:
             for p in ps:
                 successors.setdefault(p, []).append(kid)
-    closing = _closing_events(ledger, d1, d2)
-    words = {"date_from": _day(d1, lang), "date_to": _day(d2, lang)}
-
-    words_of: dict[tuple[str, str], str] = {}
-
-    def lab(kind: str, v: Any) -> str:
-        t = _text(v)
-        if t is None:
-            return "—"
-        if (kind, t) not in words_of:
-            words_of[kind, t] = label(kind, t, lang)
-        return words_of[kind, t]
-
-    rows: list[dict[str, Any]] = []
-    geoms: list[Any] = []
     order = _candidates(a, b)
-    cols = [c for c in (*_KEEP, "parent_ids", "geometry") if c in a.columns or c in b.columns]
-    rec_a = _records(a, [i for i in order if i in in_a], cols)
-    rec_b = _records(b, [i for i in order if i in in_b], cols)
-    for pid in order:
-        ra = rec_a.get(pid)
-        rb = rec_b.get(pid)
-        found: list[tuple[str, str]] = []  # (transition, sentence key)
-        val: dict[str, str] = dict(words)
-        if rb is None and ra is not None:
-            ps = parents_of.get(pid, [])
-            val["parents"] = "、".join(ps) if lang == "zh" else ", ".join(ps)
-            found.append(("split", "split") if len(ps) == 1 else
-                         ("merged", "merged") if ps else ("added", "added"))
-        elif ra is None and rb is not None:
-            kids = successors.get(pid, [])
-            val["successors"] = "、".join(kids) if lang == "zh" else ", ".join(kids)
-            multi = kids and any(len(parents_of[k]) > 1 for k in kids)
-            found.append(("retired", "retired" if not kids else
-                          "retired:merged" if multi else "retired:split"))
-        if ra is not None and rb is not None:
-            hb, ha = _text(rb["holder"]), _text(ra["holder"])
-            if hb != ha:
-                val |= {"holder_from": hb or "—", "holder_to": ha or "—"}
-                found.append(("holder_changed", "holder_changed"))
-        idle_b = rb is not None and rb["idle_type"] in IDLE
-        idle_a = ra is not None and ra["idle_type"] in IDLE
-        if ra is not None:
-            val |= {"lifecycle_to": lab("lifecycle", ra["lifecycle"]),
-                    "idle_to": lab("idle_type", ra["idle_type"]),
-                    "holder_to": val.get("holder_to", _text(ra["holder"]) or "—")}
-        if rb is not None:
-            val |= {"lifecycle_from": lab("lifecycle", rb["lifecycle"]),
-                    "idle_from": lab("idle_type", rb["idle_type"])}
-        if idle_a and not idle_b:
-            found.append(("idle_new", "idle_new" if rb is not None else "idle_new:added"))
-        if idle_b and ra is not None and rb is not None and not idle_a:
-            sa, sb = ra.get("supply_date"), rb.get("supply_date")
-            if pd.notna(sa) and pd.Timestamp(sa) > d1 and (pd.isna(sb) or sa != sb):
-                val["supply_to"] = _day(sa, lang)
-                found.append(("idle_cleared_resupplied", "idle_cleared_resupplied"))
-            elif pid in closing:
-                day, m = closing[pid]
-                val |= {"event_date": _day(day, lang),
-                        "method": lab("method", m) if m else "—"}
-                found.append(("idle_cleared_disposed", "idle_cleared_disposed"))
+    t = _Compared(a, b, pd.Index(order, dtype=object), lang)
+    found = _transitions(t, [len(parents_of.get(pid, ())) for pid in order])
+    closing = _closing_events(ledger, d1, d2)
+    cleared = np.flatnonzero(found["idle_cleared"])
+    supply = t.some_a("supply_date", cleared), t.some_b("supply_date", cleared)
+    failed = t.some_a("failed_indicators", np.flatnonzero(found["low_efficiency_found"]))
+    sep = "、" if lang == "zh" else ", "
+    fill = _Fill(len(order), lang, {
+        "date_from": _day(d1, lang), "date_to": _day(d2, lang),
+        "parents": lambda i: sep.join(parents_of.get(order[i], ())),
+        "successors": lambda i: sep.join(successors.get(order[i], ())),
+        "holder_from": lambda i: t.holder_b[i] or "—",
+        "holder_to": lambda i: t.holder_a[i] or "—",
+        "lifecycle_from": lambda i: t.lab("lifecycle", t.lifecycle_b[i]),
+        "lifecycle_to": lambda i: t.lab("lifecycle", t.lifecycle_a[i]),
+        "idle_from": lambda i: t.lab("idle_type", t.idle_b[i]),
+        "idle_to": lambda i: t.lab("idle_type", t.idle_a[i]),
+        "failed_to": lambda i: _failed(failed[i], lang),
+        "mujun_from": lambda i: t.lab("mujun_class", t.mujun_b[i]),
+        "mujun_to": lambda i: t.lab("mujun_class", t.mujun_a[i]),
+    })
+    for key, rows in found.items():
+        for i in np.flatnonzero(rows).tolist():
+            if key == "idle_cleared":  # which of the three: judged row by row (few rows)
+                _clear(fill, t, i, str(order[i]), (supply[0][i], supply[1][i]), d1, closing)
+            elif key == "retired":
+                kids = successors.get(order[i], [])
+                multi = kids and any(len(parents_of[k]) > 1 for k in kids)
+                fill.one("retired" if not kids else "retired:merged" if multi else
+                         "retired:split", i)
             else:
-                found.append(("idle_cleared_started", "idle_cleared_started"))
-        if ra is not None and rb is not None:
-            if _text(ra["lifecycle"]) != _text(rb["lifecycle"]):
-                found.append(("stage_moved", "stage_moved"))
-        low_a = ra is not None and bool(ra["low_efficiency"])
-        low_b = rb is not None and bool(rb["low_efficiency"])
-        if low_a and ra is not None and not low_b:
-            val["failed_to"] = _failed(ra["failed_indicators"], lang)
-            found.append(("low_efficiency_found", "low_efficiency_found"))
-        if low_b and ra is not None and not low_a:
-            found.append(("low_efficiency_cured", "low_efficiency_cured"))
-        if ra is not None and rb is not None:
-            ma, mb = _text(ra["mujun_class"]), _text(rb["mujun_class"])
-            if ma is not None and mb is not None and ma != mb:
-                val |= {"mujun_from": label("mujun_class", mb, lang),
-                        "mujun_to": label("mujun_class", ma, lang)}
-                found.append(("mujun_class_moved", "mujun_class_moved"))
-        if not found:
-            continue
-        r = ra if ra is not None else rb
-        assert r is not None
-        rows.append({
-            "parcel_id": pid,
-            "transitions": ";".join(t for t, _ in found),
-            "holder_from": None if rb is None else _text(rb["holder"]),
-            "holder_to": None if ra is None else _text(ra["holder"]),
-            "lifecycle_from": None if rb is None else _text(rb["lifecycle"]),
-            "lifecycle_to": None if ra is None else _text(ra["lifecycle"]),
-            "idle_type_from": None if rb is None else _text(rb["idle_type"]),
-            "idle_type_to": None if ra is None else _text(ra["idle_type"]),
-            "low_efficiency_from": None if rb is None else bool(rb["low_efficiency"]),
-            "low_efficiency_to": None if ra is None else bool(ra["low_efficiency"]),
-            "mujun_class_from": None if rb is None else _text(rb["mujun_class"]),
-            "mujun_class_to": None if ra is None else _text(ra["mujun_class"]),
-            "parent_ids": ";".join(parents_of.get(pid, [])) or None,
-            "successors": ";".join(successors.get(pid, [])) or None,
-            "area_mu": float(r["area_mu"]),
-            "reasons": "".join(change_sentence(k, lang, **val) for _, k in found),
-        })
-        geoms.append(r["geometry"])
-    out = pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))
+                fill.one(key, i)
+    keep = np.flatnonzero(fill.any())
+    ids = [order[i] for i in keep]
+    has_a, has_b = t.has_a[keep], t.has_b[keep]
+    data: dict[str, Any] = {
+        "parcel_id": ids,
+        "transitions": fill.codes(keep),
+        "holder_from": t.holder_b[keep].tolist(),
+        "holder_to": t.holder_a[keep].tolist(),
+        "lifecycle_from": t.lifecycle_b[keep].tolist(),
+        "lifecycle_to": t.lifecycle_a[keep].tolist(),
+        "idle_type_from": t.idle_b[keep].tolist(),
+        "idle_type_to": t.idle_a[keep].tolist(),
+        "low_efficiency_from": _or_none(t.low_b[keep], has_b),
+        "low_efficiency_to": _or_none(t.low_a[keep], has_a),
+        "mujun_class_from": t.mujun_b[keep].tolist(),
+        "mujun_class_to": t.mujun_a[keep].tolist(),
+        "parent_ids": [";".join(parents_of.get(pid, [])) or None for pid in ids],
+        "successors": [";".join(successors.get(pid, [])) or None for pid in ids],
+        "area_mu": [float(v) for v in np.where(has_a, t.at_a("area_mu", keep),
+                                               t.at_b("area_mu", keep))],
+        "reasons": fill.sentences(keep),
+    }
+    geoms = np.where(has_a, t.at_a("geometry", keep), t.at_b("geometry", keep)).tolist()
+    # as the rows' records would build it (no row: every column object)
+    out = (pd.DataFrame(data, columns=list(CHANGE_COLUMNS)) if ids else
+           pd.DataFrame([], columns=list(CHANGE_COLUMNS)))
     gdf = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=after.crs),
                            crs=after.crs)
     gdf.attrs["changes"] = {"from": d1.date().isoformat(), "to": d2.date().isoformat()}
     return gdf
+
+
+class _Compared:
+    """The compared fields of the candidate rows on both dates, column by column: text as
+    ``str`` or ``None`` (also where the parcel is not registered that date), flags as
+    Python ``bool``; ``has_a`` / ``has_b`` where the parcel is registered on the second /
+    first date."""
+
+    def __init__(self, a: pd.DataFrame, b: pd.DataFrame, order: pd.Index, lang: str) -> None:
+        self._a, self._b, self.lang = a, b, lang
+        self.pos_a = a.index.get_indexer(order)
+        self.pos_b = b.index.get_indexer(order)
+        self.has_a, self.has_b = self.pos_a >= 0, self.pos_b >= 0
+        self.holder_a, self.holder_b = self._texts("holder")
+        self.lifecycle_a, self.lifecycle_b = self._texts("lifecycle")
+        self.idle_a, self.idle_b = self._texts("idle_type")
+        self.mujun_a, self.mujun_b = self._texts("mujun_class")
+        self.low_a = self.has_a & _truth(_values(a, self.pos_a, "low_efficiency"))
+        self.low_b = self.has_b & _truth(_values(b, self.pos_b, "low_efficiency"))
+        self._words: dict[tuple[str, str], str] = {}
+
+    def _texts(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        return _texts(self._a, self.pos_a, name), _texts(self._b, self.pos_b, name)
+
+    def some_a(self, name: str, rows: np.ndarray) -> dict[int, Any]:
+        """Field ``name`` on the second date of the few ``rows`` that need it, by row."""
+        return dict(zip(rows.tolist(), self.at_a(name, rows), strict=True))
+
+    def some_b(self, name: str, rows: np.ndarray) -> dict[int, Any]:
+        return dict(zip(rows.tolist(), self.at_b(name, rows), strict=True))
+
+    def at_a(self, name: str, rows: np.ndarray) -> np.ndarray:
+        return _values(self._a, self.pos_a[rows], name)
+
+    def at_b(self, name: str, rows: np.ndarray) -> np.ndarray:
+        return _values(self._b, self.pos_b[rows], name)
+
+    def lab(self, kind: str, t: Any) -> str:
+        """The label of code ``t`` (once per code), "—" for none."""
+        if t is None:
+            return "—"
+        if (kind, t) not in self._words:
+            self._words[kind, t] = label(kind, t, self.lang)
+        return self._words[kind, t]
+
+
+def _transitions(t: _Compared, n_parents: list[int]) -> dict[str, np.ndarray]:
+    """Per sentence key, in the order a row lists its transitions, the rows that have it;
+    ``idle_cleared`` (which of its three is judged row by row) in its place."""
+    both = t.has_a & t.has_b
+    new = t.has_a & ~t.has_b
+    npar = np.asarray(n_parents, dtype=np.int64)
+    idle_a = t.has_a & np.isin(t.idle_a, IDLE)
+    idle_b = t.has_b & np.isin(t.idle_b, IDLE)
+    return {
+        "split": new & (npar == 1),
+        "merged": new & (npar > 1),
+        "added": new & (npar == 0),
+        "retired": t.has_b & ~t.has_a,  # its variant by its successors, row by row
+        "holder_changed": both & _ne(t.holder_a, t.holder_b),
+        "idle_new": idle_a & ~idle_b & t.has_b,
+        "idle_new:added": idle_a & ~idle_b & ~t.has_b,
+        "idle_cleared": idle_b & both & ~idle_a,
+        "stage_moved": both & _ne(t.lifecycle_a, t.lifecycle_b),
+        "low_efficiency_found": t.low_a & ~t.low_b,
+        "low_efficiency_cured": t.low_b & t.has_a & ~t.low_a,
+        "mujun_class_moved": (both & _given(t.mujun_a) & _given(t.mujun_b)
+                              & _ne(t.mujun_a, t.mujun_b)),
+    }
+
+
+def _clear(fill: _Fill, t: _Compared, i: int, pid: str, supply: tuple[Any, Any],
+           d1: pd.Timestamp, closing: dict[str, tuple[pd.Timestamp, str]]) -> None:
+    """Idle on the first date, not on the second: re-supplied (a new supply after the first
+    date), else disposed (a closing disposal between the dates), else started."""
+    sa, sb = supply
+    lang = t.lang
+    if pd.notna(sa) and pd.Timestamp(sa) > d1 and (pd.isna(sb) or sa != sb):
+        fill.one("idle_cleared_resupplied", i, supply_to=_day(sa, lang))
+    elif pid in closing:
+        day, m = closing[pid]
+        fill.one("idle_cleared_disposed", i, event_date=_day(day, lang),
+                 method=t.lab("method", m) if m else "—")
+    else:
+        fill.one("idle_cleared_started", i)
+
+
+class _Fill:
+    """Each row's transition codes and sentences, added key by key in the row's order.
+
+    ``values`` gives each ``{name}`` of the sentences: a text, or a function of the row;
+    a sentence is written once per distinct set of the values it names."""
+
+    def __init__(self, n: int, lang: str, values: dict[str, Any]) -> None:
+        self._lang, self._values = lang, values
+        self._codes: list[list[str]] = [[] for _ in range(n)]
+        self._said: list[list[str]] = [[] for _ in range(n)]
+        self._names: dict[str, list[str]] = {}
+        self._memo: dict[tuple[Any, ...], str] = {}
+
+    def _fields(self, key: str) -> list[str]:
+        if key not in self._names:
+            zh, en = CHANGE_SENTENCES[key]
+            text = zh if self._lang == "zh" else en
+            self._names[key] = [f for _, f, _, _ in Formatter().parse(text) if f]
+        return self._names[key]
+
+    def one(self, key: str, i: int, **given: str) -> None:
+        """Transition ``key`` (``code`` or ``code:variant``) of row ``i``."""
+        vals = tuple(given[f] if f in given else self._value(f, i) for f in self._fields(key))
+        memo = (key, *vals)
+        if memo not in self._memo:
+            self._memo[memo] = change_sentence(key, self._lang,
+                                               **dict(zip(self._fields(key), vals, strict=True)))
+        self._codes[i].append(key.split(":")[0])
+        self._said[i].append(self._memo[memo])
+
+    def _value(self, name: str, i: int) -> str:
+        v = self._values[name]
+        return v if isinstance(v, str) else v(i)
+
+    def any(self) -> np.ndarray:
+        return np.fromiter((bool(c) for c in self._codes), dtype=bool, count=len(self._codes))
+
+    def codes(self, rows: np.ndarray) -> list[str]:
+        return [";".join(self._codes[i]) for i in rows]
+
+    def sentences(self, rows: np.ndarray) -> list[str]:
+        return ["".join(self._said[i]) for i in rows]
+
+
+def _values(frame: pd.DataFrame, pos: np.ndarray, name: str) -> np.ndarray:
+    """Column ``name`` at rows ``pos`` as Python values, as ``Series.tolist`` gives them
+    (``None`` where ``pos`` is -1, NaN for every row if the frame has no such column)."""
+    out = np.full(len(pos), None, dtype=object)
+    ok = pos >= 0
+    if name not in frame.columns:
+        out[ok] = np.nan
+    elif ok.any():
+        col = frame[name].take(pos[ok])
+        if isinstance(col.dtype, gpd.array.GeometryDtype):  # the shapely objects themselves
+            out[ok] = np.asarray(col.array, dtype=object)
+        else:
+            out[ok] = np.fromiter(col.tolist(), dtype=object, count=int(ok.sum()))
+    return out
+
+
+def _texts(frame: pd.DataFrame, pos: np.ndarray, name: str) -> np.ndarray:
+    """:func:`_text` of column ``name`` at rows ``pos`` (``None`` where ``pos`` is -1); a
+    column of strings is converted as a whole (its values are ``str`` or missing)."""
+    if name in frame.columns and isinstance(frame[name].dtype, pd.StringDtype):
+        out = np.full(len(pos), None, dtype=object)
+        ok = pos >= 0
+        col = frame[name].take(pos[ok])
+        out[ok] = col.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+        return out
+    values = _values(frame, pos, name)
+    return np.fromiter((_text(v) for v in values), dtype=object, count=len(values))
+
+
+def _truth(values: np.ndarray) -> np.ndarray:
+    return np.fromiter((bool(v) for v in values), dtype=bool, count=len(values))
+
+
+def _ne(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Elementwise ``!=`` of two object arrays of ``str`` or ``None``."""
+    return np.asarray(x != y, dtype=bool)
+
+
+def _given(x: np.ndarray) -> np.ndarray:
+    return np.fromiter((v is not None for v in x), dtype=bool, count=len(x))
+
+
+def _or_none(flags: np.ndarray, present: np.ndarray) -> list[bool | None]:
+    return [bool(f) if p else None for f, p in zip(flags, present, strict=True)]
 
 
 COMPARED_INPUTS = ("parcel_id", "holder", "supply_date", "parent_ids")
@@ -236,9 +368,11 @@ def changes_between(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from
 
     The same as ``changes(assess(before, date_from, ruleset), assess(after, date_to,
     ruleset), date_from, date_to, ledger, lang)``, with every parcel judged on both dates
-    (a parcel that did not change in the register may still become idle), but the
-    assessments write no ``reasons`` (:func:`landuse.rules.assess.assess_fields`):
-    :func:`changes` reads none, it writes its own.
+    (a parcel that did not change in the register may still become idle), but a parcel
+    whose outline is identical on both dates is measured once
+    (:func:`landuse.core.area.shared_areas_m2`, the same bytes) and the assessments write
+    no ``reasons`` (:func:`landuse.rules.assess.assess_fields`): :func:`changes` reads
+    none, it writes its own.
 
     Parameters
     ----------
@@ -250,36 +384,20 @@ def changes_between(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, date_from
         The rules (default the national ruleset).
     """
     keep = list(COMPARED_INPUTS)
-    a1 = assess_fields(before, date_from, ruleset, keep=keep)
-    a2 = assess_fields(after, date_to, ruleset, keep=keep)
+    m2_before, m2_after = _areas(before, after)
+    a1 = assess_fields(before, date_from, ruleset, keep=keep, area_m2=m2_before)
+    a2 = assess_fields(after, date_to, ruleset, keep=keep, area_m2=m2_after)
     return changes(a1, a2, date_from, date_to, ledger=ledger, lang=lang)
 
 
-def _records(frame: pd.DataFrame, ids: list[str], cols: list[str]) -> Mapping[str, dict[str, Any]]:
-    """Rows ``ids`` of ``frame`` as ``{id: {column: value}}`` (Python values, missing
-    columns as NaN), column by column rather than row by row; each row's dict is made when
-    it is asked for, not all held at once."""
-    sub = frame.reindex(columns=cols).loc[ids]
-    return _Rows(ids, cols, [sub[c].tolist() for c in cols])
-
-
-class _Rows(Mapping[str, dict[str, Any]]):
-    """Rows by id over one list of values per column."""
-
-    def __init__(self, ids: list[str], cols: list[str], lists: list[list[Any]]) -> None:
-        self._at = {pid: k for k, pid in enumerate(ids)}
-        self._cols = cols
-        self._lists = lists
-
-    def __getitem__(self, pid: str) -> dict[str, Any]:
-        k = self._at[pid]
-        return dict(zip(self._cols, [values[k] for values in self._lists], strict=True))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._at)
-
-    def __len__(self) -> int:
-        return len(self._at)
+def _areas(before: gpd.GeoDataFrame,
+           after: gpd.GeoDataFrame) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Both registers' areas, an outline identical on both dates measured once; ``None``
+    (each measured by its assessment, which then says what is wrong) where a register has
+    no ids or no CRS."""
+    if any("parcel_id" not in f.columns or f.crs is None for f in (before, after)):
+        return None, None
+    return shared_areas_m2(before.geometry, after.geometry, _ids(before), _ids(after))
 
 
 def _candidates(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
