@@ -22,6 +22,7 @@ import pandas as pd
 
 from landuse.errors import ConflictError
 from landuse.store import Store
+from landuse_api.patch import context_positions, ids_index, replace_rows, replaced_since
 from landuse_api.refresh import LazyRanks
 
 __all__ = ["Derived"]
@@ -243,35 +244,62 @@ def tileset_of(assessed: gpd.GeoDataFrame, ledger: pd.DataFrame, lang: str,
 
     from landuse.webmap import tiles as _tiles
     from landuse.webmap.build import _display_frame, stage_priority
-    from landuse.webmap.classes import changed_rows, classify_layers, ledger_as_of, patch_layers
+    from landuse.webmap.classes import classify_layers, ledger_as_of
 
     as_of = assessed.attrs.get("assessment", {}).get("as_of")
     led = ledger_as_of(ledger, as_of)
+    if old is not None and old["crs"] == assessed.crs:
+        since = replaced_since(old["frame"], assessed)
+        if since is not None:  # patched from the frame drawn: compare the rows replaced
+            patched = _patched_tileset(old, assessed, since, led, lang)
+            if patched is not None:
+                return patched
     ids = assessed["parcel_id"].astype(str).tolist()
     geoms = assessed.geometry.to_numpy()
     if old is not None and old["ids"] == ids and old["crs"] == assessed.crs \
             and bool(shapely.equals_exact(old["geoms"], geoms, 0).all()):
-        ts0 = old["ts"]
-        rows = changed_rows(old["frame"], assessed)
-        codes, specs, _ = patch_layers(ts0.codes, assessed, rows, led, lang)
-        codes = codes.astype(np.int16)
-        prio = stage_priority(codes, specs)
-        changed = np.flatnonzero((ts0.codes != codes).any(axis=1) | (ts0.priority != prio))
-        ts = replace(ts0, codes=codes, priority=prio)
-        cache = old["cache"]
-        for z in range(ts.maxzoom + 1):
-            for x, y in _tiles.tiles_of_features(ts, changed, z):
-                cache.pop((z, x, y), None)
-        return {"ts": ts, "ids": ids, "geoms": geoms, "crs": assessed.crs, "cache": cache,
-                "changed": len(changed), "reclassified": len(rows), "frame": assessed,
-                "fcache": OrderedDict(), "masks": {},
-                "layers": [sp.to_json() for sp in specs]}
+        patched = _patched_tileset(old, assessed, np.arange(len(ids)), led, lang)
+        if patched is not None:
+            return patched
     codes, specs, _ = classify_layers(assessed, led, lang)
     codes = codes.astype(np.int16)
     disp = _display_frame(assessed, shift=False)
     ts = _tiles.prepare(disp.geometry.to_numpy(), codes, stage_priority(codes, specs))
     return {"ts": ts, "ids": ids, "geoms": geoms, "crs": assessed.crs,
             "cache": OrderedDict(), "changed": len(ids), "reclassified": len(ids),
+            "frame": assessed, "fcache": OrderedDict(), "masks": {},
+            "layers": [sp.to_json() for sp in specs]}
+
+
+def _patched_tileset(old: dict[str, Any], assessed: gpd.GeoDataFrame, rows: np.ndarray,
+                     led: pd.DataFrame | None, lang: str) -> dict[str, Any] | None:
+    """The tiling state of ``assessed`` from ``old``'s, where only the rows at ``rows``
+    may differ from ``old["frame"]``; None when one of their outlines changed."""
+    import shapely
+
+    from landuse.webmap import tiles as _tiles
+    from landuse.webmap.build import stage_priority
+    from landuse.webmap.classes import changed_rows, patch_layers
+
+    before = old["frame"]
+    geoms = old["geoms"]
+    if len(rows):
+        new_geoms = assessed.geometry.to_numpy()[rows]
+        if not bool(shapely.equals_exact(geoms[rows], new_geoms, 0).all()):
+            return None
+        rows = rows[changed_rows(before.iloc[rows], assessed.iloc[rows])]
+    ts0 = old["ts"]
+    codes, specs, _ = patch_layers(ts0.codes, assessed, rows, led, lang, ids_index(assessed))
+    codes = codes.astype(np.int16)
+    prio = stage_priority(codes, specs)
+    changed = np.flatnonzero((ts0.codes != codes).any(axis=1) | (ts0.priority != prio))
+    ts = replace(ts0, codes=codes, priority=prio)
+    cache = old["cache"]
+    for z in range(ts.maxzoom + 1):
+        for x, y in _tiles.tiles_of_features(ts, changed, z):
+            cache.pop((z, x, y), None)
+    return {"ts": ts, "ids": old["ids"], "geoms": geoms, "crs": assessed.crs,
+            "cache": cache, "changed": len(changed), "reclassified": len(rows),
             "frame": assessed, "fcache": OrderedDict(), "masks": {},
             "layers": [sp.to_json() for sp in specs]}
 
@@ -295,7 +323,7 @@ def patch_frames(store: Store, old: tuple[int, Any] | None,
             w["parcels"]))), limit=len(w["parcels"]) + 1,
             properties=COLLECTIONS["parcels"].names))
         new = features_frame(page.features, COLLECTIONS["parcels"], geo=True)
-        parcels = _replace_rows(parcels, new)
+        parcels = replace_rows(parcels, new)
     if w["events"]:
         page = store.query("ledger", Query(filter=cql.In("event_id", tuple(sorted(
             w["events"]))), limit=len(w["events"]) + 1, skip_geometry=True,
@@ -305,24 +333,6 @@ def patch_frames(store: Store, old: tuple[int, Any] | None,
         ledger = ledger[~ledger["event_id"].astype(str).isin(w["events"])]
         ledger = pd.concat([ledger, new_events], ignore_index=True)
     return parcels, ledger
-
-
-def _replace_rows(frame: gpd.GeoDataFrame, new: pd.DataFrame) -> gpd.GeoDataFrame:
-    """``frame`` with the rows of ``new``'s parcel ids replaced (same order, same types)."""
-    out = frame.copy()
-    pos = pd.Index(out["parcel_id"].astype(str)).get_indexer(new["parcel_id"].astype(str))
-    keep = pos >= 0
-    at = out.index[pos[keep]]
-    for c in new.columns:
-        if c in out.columns:
-            col = out[c].copy()
-            if col.dtype == object:  # all missing so far: typed as a whole read types it
-                col.loc[at] = new[c].to_numpy(dtype=object)[keep]
-                col = pd.Series(col.tolist(), index=col.index, name=c)
-            else:
-                col.loc[at] = pd.Series(new[c].to_numpy()[keep], index=at).astype(col.dtype)
-            out[c] = col
-    return out
 
 
 def patch_assessed(store: Store, old: tuple[int, Any], parcels: gpd.GeoDataFrame,
@@ -337,5 +347,13 @@ def patch_assessed(store: Store, old: tuple[int, Any], parcels: gpd.GeoDataFrame
         return None
     if not w["parcels"]:
         return assessed
-    out = reassess(assessed, parcels, w["parcels"], as_of, lang=lang)
-    return _replace_rows(assessed, out.rows)
+    at = context_positions(parcels, w["parcels"])
+    if at is None:  # an unknown parcel: reassess says which
+        out = reassess(assessed, parcels, w["parcels"], as_of, lang=lang)
+    else:  # the context alone: the same rows, without a pass over the whole register
+        ctx = parcels.iloc[at]
+        prev_at = ids_index(assessed).get_indexer(ids_index(ctx))
+        if (prev_at < 0).any():
+            return None
+        out = reassess(assessed.iloc[prev_at], ctx, w["parcels"], as_of, lang=lang)
+    return replace_rows(assessed, out.rows)
