@@ -8,6 +8,7 @@ map code are the library's (``landuse.rules``, ``landuse.report``, ``landuse.web
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 import tempfile
 import threading
@@ -27,6 +28,8 @@ from landuse_api.refresh import LazyRanks
 
 __all__ = ["Derived"]
 
+log = logging.getLogger("landuse.api")
+
 
 class Derived:
     """Per-app cache of the frames, assessments and tiled maps of a store."""
@@ -43,6 +46,8 @@ class Derived:
         self.ranks = LazyRanks(store)
         self.tilesets: dict[str, dict[str, Any]] = {}
         self.tile_lock = threading.RLock()
+        self.held: set[tuple[Any, ...]] = set()  # assessments whose 亩均 ranks are held
+        self.remaking: threading.Thread | None = None
 
     def _get(self, key: tuple[Any, ...], make: Any) -> Any:
         with self.lock:
@@ -74,19 +79,64 @@ class Derived:
         events and parcel edits, the previous version's patched (``landuse.rules.reassess``;
         the 亩均 ranks of the parcels of rated enterprises it touched wait for the next
         whole assessment, which a write that leaves the store's table with
-        ``ranks_stale`` starts)."""
+        ``ranks_stale`` starts). Once that whole refresh has installed the store's exact
+        ranks (the store's version unchanged), a patched assessment holding ranks is made
+        whole again in the background and replaces it (:meth:`follow_ranks`): the map
+        follows the installed ranks."""
         from landuse.rules import assess
 
         parcels, _ = self.frames()
         v = self.store.change_seq()
+        key = ("assessed", v, as_of, lang)
 
         def make() -> gpd.GeoDataFrame:
             old = self._older("assessed", v, as_of, lang) if self.incremental else None
             patched = None if old is None else patch_assessed(self.store, old, parcels,
                                                               as_of, lang, v)
-            return patched if patched is not None else assess(parcels, as_of, lang=lang)
+            if patched is None:
+                return assess(parcels, as_of, lang=lang)
+            frame, stale = patched
+            if stale or ("assessed", old[0], as_of, lang) in self.held:  # type: ignore[index]
+                self.held.add(key)
+            return frame
 
-        return self._get(("assessed", v, as_of, lang), make)
+        out = self._get(key, make)
+        if key in self.held:
+            self.follow_ranks(key, parcels)
+        return out
+
+    def follow_ranks(self, key: tuple[Any, ...], parcels: gpd.GeoDataFrame) -> None:
+        """When the store's assessment has its exact ranks installed at the version of
+        ``key`` (an assessment holding ranks), make ``key`` whole again on a thread and
+        put it in its place (one at a time; :meth:`wait_ranks` waits for it)."""
+        from landuse.rules import assess
+
+        state = self.store.assessment_state()
+        if state is None or state["seq"] != key[1] or state["ranks_stale"]:
+            return
+        with self.lock:
+            if self.remaking is not None and self.remaking.is_alive():
+                return
+
+            def run() -> None:
+                try:
+                    whole = assess(parcels, key[2], lang=key[3])
+                except Exception:  # the next read tries again
+                    log.exception("the map's assessment as of %s was not made whole", key[2])
+                    return
+                with self.lock:
+                    if key in self.cache:
+                        self.cache[key] = whole
+                    self.held.discard(key)
+
+            self.remaking = threading.Thread(target=run, name="map-ranks", daemon=True)
+            self.remaking.start()
+
+    def wait_ranks(self, timeout: float | None = None) -> None:
+        """Wait for the map's assessment being made whole (tests, benchmarks)."""
+        t = self.remaking
+        if t is not None:
+            t.join(timeout)
 
     def _older(self, kind: str, v: int, *rest: Any) -> tuple[int, Any] | None:
         """The newest cached ``kind`` entry (same ``rest``) of a version before ``v``."""
@@ -172,9 +222,11 @@ class Derived:
         v = self.store.change_seq()
         with self.tile_lock:
             old = self.tilesets.get(lang)
-            if old is not None and old["v"] == v and old["day"] == today:
+            assessed = self.assessed(today, lang)
+            if old is not None and old["v"] == v and old["day"] == today \
+                    and old["frame"] is assessed:
                 return old
-            new = tileset_of(self.assessed(today, lang), self.frames()[1], lang, old
+            new = tileset_of(assessed, self.frames()[1], lang, old
                              if old is not None and old["day"] == today else None)
             new.update(v=v, day=today)
             self.tilesets[lang] = new
@@ -336,9 +388,10 @@ def patch_frames(store: Store, old: tuple[int, Any] | None,
 
 
 def patch_assessed(store: Store, old: tuple[int, Any], parcels: gpd.GeoDataFrame,
-                   as_of: str, lang: str, v: int) -> gpd.GeoDataFrame | None:
+                   as_of: str, lang: str, v: int) -> tuple[gpd.GeoDataFrame, bool] | None:
     """The assessment of version ``v`` from an older version's: the touched parcels
-    re-assessed (:func:`landuse.rules.reassess`). None when it cannot be patched."""
+    re-assessed (:func:`landuse.rules.reassess`), and whether ranks are held (its
+    ``ranks_stale``). None when it cannot be patched."""
     from landuse.rules import reassess
 
     v0, assessed = old
@@ -346,7 +399,7 @@ def patch_assessed(store: Store, old: tuple[int, Any], parcels: gpd.GeoDataFrame
     if w is None:
         return None
     if not w["parcels"]:
-        return assessed
+        return assessed, False
     at = context_positions(parcels, w["parcels"])
     if at is None:  # an unknown parcel: reassess says which
         out = reassess(assessed, parcels, w["parcels"], as_of, lang=lang)
@@ -356,4 +409,4 @@ def patch_assessed(store: Store, old: tuple[int, Any], parcels: gpd.GeoDataFrame
         if (prev_at < 0).any():
             return None
         out = reassess(assessed.iloc[prev_at], ctx, w["parcels"], as_of, lang=lang)
-    return replace_rows(assessed, out.rows)
+    return replace_rows(assessed, out.rows), out.ranks_stale
