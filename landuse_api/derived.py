@@ -8,6 +8,7 @@ map code are the library's (``landuse.rules``, ``landuse.report``, ``landuse.web
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 import tempfile
 import threading
@@ -22,9 +23,12 @@ import pandas as pd
 
 from landuse.errors import ConflictError
 from landuse.store import Store
+from landuse_api.patch import context_positions, ids_index, replace_rows, replaced_since
 from landuse_api.refresh import LazyRanks
 
 __all__ = ["Derived"]
+
+log = logging.getLogger("landuse.api")
 
 
 class Derived:
@@ -42,6 +46,8 @@ class Derived:
         self.ranks = LazyRanks(store)
         self.tilesets: dict[str, dict[str, Any]] = {}
         self.tile_lock = threading.RLock()
+        self.held: set[tuple[Any, ...]] = set()  # assessments whose 亩均 ranks are held
+        self.remaking: threading.Thread | None = None
 
     def _get(self, key: tuple[Any, ...], make: Any) -> Any:
         with self.lock:
@@ -73,19 +79,64 @@ class Derived:
         events and parcel edits, the previous version's patched (``landuse.rules.reassess``;
         the 亩均 ranks of the parcels of rated enterprises it touched wait for the next
         whole assessment, which a write that leaves the store's table with
-        ``ranks_stale`` starts)."""
+        ``ranks_stale`` starts). Once that whole refresh has installed the store's exact
+        ranks (the store's version unchanged), a patched assessment holding ranks is made
+        whole again in the background and replaces it (:meth:`follow_ranks`): the map
+        follows the installed ranks."""
         from landuse.rules import assess
 
         parcels, _ = self.frames()
         v = self.store.change_seq()
+        key = ("assessed", v, as_of, lang)
 
         def make() -> gpd.GeoDataFrame:
             old = self._older("assessed", v, as_of, lang) if self.incremental else None
             patched = None if old is None else patch_assessed(self.store, old, parcels,
                                                               as_of, lang, v)
-            return patched if patched is not None else assess(parcels, as_of, lang=lang)
+            if patched is None:
+                return assess(parcels, as_of, lang=lang)
+            frame, stale = patched
+            if stale or ("assessed", old[0], as_of, lang) in self.held:  # type: ignore[index]
+                self.held.add(key)
+            return frame
 
-        return self._get(("assessed", v, as_of, lang), make)
+        out = self._get(key, make)
+        if key in self.held:
+            self.follow_ranks(key, parcels)
+        return out
+
+    def follow_ranks(self, key: tuple[Any, ...], parcels: gpd.GeoDataFrame) -> None:
+        """When the store's assessment has its exact ranks installed at the version of
+        ``key`` (an assessment holding ranks), make ``key`` whole again on a thread and
+        put it in its place (one at a time; :meth:`wait_ranks` waits for it)."""
+        from landuse.rules import assess
+
+        state = self.store.assessment_state()
+        if state is None or state["seq"] != key[1] or state["ranks_stale"]:
+            return
+        with self.lock:
+            if self.remaking is not None and self.remaking.is_alive():
+                return
+
+            def run() -> None:
+                try:
+                    whole = assess(parcels, key[2], lang=key[3])
+                except Exception:  # the next read tries again
+                    log.exception("the map's assessment as of %s was not made whole", key[2])
+                    return
+                with self.lock:
+                    if key in self.cache:
+                        self.cache[key] = whole
+                    self.held.discard(key)
+
+            self.remaking = threading.Thread(target=run, name="map-ranks", daemon=True)
+            self.remaking.start()
+
+    def wait_ranks(self, timeout: float | None = None) -> None:
+        """Wait for the map's assessment being made whole (tests, benchmarks)."""
+        t = self.remaking
+        if t is not None:
+            t.join(timeout)
 
     def _older(self, kind: str, v: int, *rest: Any) -> tuple[int, Any] | None:
         """The newest cached ``kind`` entry (same ``rest``) of a version before ``v``."""
@@ -171,9 +222,11 @@ class Derived:
         v = self.store.change_seq()
         with self.tile_lock:
             old = self.tilesets.get(lang)
-            if old is not None and old["v"] == v and old["day"] == today:
+            assessed = self.assessed(today, lang)
+            if old is not None and old["v"] == v and old["day"] == today \
+                    and old["frame"] is assessed:
                 return old
-            new = tileset_of(self.assessed(today, lang), self.frames()[1], lang, old
+            new = tileset_of(assessed, self.frames()[1], lang, old
                              if old is not None and old["day"] == today else None)
             new.update(v=v, day=today)
             self.tilesets[lang] = new
@@ -243,35 +296,62 @@ def tileset_of(assessed: gpd.GeoDataFrame, ledger: pd.DataFrame, lang: str,
 
     from landuse.webmap import tiles as _tiles
     from landuse.webmap.build import _display_frame, stage_priority
-    from landuse.webmap.classes import changed_rows, classify_layers, ledger_as_of, patch_layers
+    from landuse.webmap.classes import classify_layers, ledger_as_of
 
     as_of = assessed.attrs.get("assessment", {}).get("as_of")
     led = ledger_as_of(ledger, as_of)
+    if old is not None and old["crs"] == assessed.crs:
+        since = replaced_since(old["frame"], assessed)
+        if since is not None:  # patched from the frame drawn: compare the rows replaced
+            patched = _patched_tileset(old, assessed, since, led, lang)
+            if patched is not None:
+                return patched
     ids = assessed["parcel_id"].astype(str).tolist()
     geoms = assessed.geometry.to_numpy()
     if old is not None and old["ids"] == ids and old["crs"] == assessed.crs \
             and bool(shapely.equals_exact(old["geoms"], geoms, 0).all()):
-        ts0 = old["ts"]
-        rows = changed_rows(old["frame"], assessed)
-        codes, specs, _ = patch_layers(ts0.codes, assessed, rows, led, lang)
-        codes = codes.astype(np.int16)
-        prio = stage_priority(codes, specs)
-        changed = np.flatnonzero((ts0.codes != codes).any(axis=1) | (ts0.priority != prio))
-        ts = replace(ts0, codes=codes, priority=prio)
-        cache = old["cache"]
-        for z in range(ts.maxzoom + 1):
-            for x, y in _tiles.tiles_of_features(ts, changed, z):
-                cache.pop((z, x, y), None)
-        return {"ts": ts, "ids": ids, "geoms": geoms, "crs": assessed.crs, "cache": cache,
-                "changed": len(changed), "reclassified": len(rows), "frame": assessed,
-                "fcache": OrderedDict(), "masks": {},
-                "layers": [sp.to_json() for sp in specs]}
+        patched = _patched_tileset(old, assessed, np.arange(len(ids)), led, lang)
+        if patched is not None:
+            return patched
     codes, specs, _ = classify_layers(assessed, led, lang)
     codes = codes.astype(np.int16)
     disp = _display_frame(assessed, shift=False)
     ts = _tiles.prepare(disp.geometry.to_numpy(), codes, stage_priority(codes, specs))
     return {"ts": ts, "ids": ids, "geoms": geoms, "crs": assessed.crs,
             "cache": OrderedDict(), "changed": len(ids), "reclassified": len(ids),
+            "frame": assessed, "fcache": OrderedDict(), "masks": {},
+            "layers": [sp.to_json() for sp in specs]}
+
+
+def _patched_tileset(old: dict[str, Any], assessed: gpd.GeoDataFrame, rows: np.ndarray,
+                     led: pd.DataFrame | None, lang: str) -> dict[str, Any] | None:
+    """The tiling state of ``assessed`` from ``old``'s, where only the rows at ``rows``
+    may differ from ``old["frame"]``; None when one of their outlines changed."""
+    import shapely
+
+    from landuse.webmap import tiles as _tiles
+    from landuse.webmap.build import stage_priority
+    from landuse.webmap.classes import changed_rows, patch_layers
+
+    before = old["frame"]
+    geoms = old["geoms"]
+    if len(rows):
+        new_geoms = assessed.geometry.to_numpy()[rows]
+        if not bool(shapely.equals_exact(geoms[rows], new_geoms, 0).all()):
+            return None
+        rows = rows[changed_rows(before.iloc[rows], assessed.iloc[rows])]
+    ts0 = old["ts"]
+    codes, specs, _ = patch_layers(ts0.codes, assessed, rows, led, lang, ids_index(assessed))
+    codes = codes.astype(np.int16)
+    prio = stage_priority(codes, specs)
+    changed = np.flatnonzero((ts0.codes != codes).any(axis=1) | (ts0.priority != prio))
+    ts = replace(ts0, codes=codes, priority=prio)
+    cache = old["cache"]
+    for z in range(ts.maxzoom + 1):
+        for x, y in _tiles.tiles_of_features(ts, changed, z):
+            cache.pop((z, x, y), None)
+    return {"ts": ts, "ids": old["ids"], "geoms": geoms, "crs": assessed.crs,
+            "cache": cache, "changed": len(changed), "reclassified": len(rows),
             "frame": assessed, "fcache": OrderedDict(), "masks": {},
             "layers": [sp.to_json() for sp in specs]}
 
@@ -295,7 +375,7 @@ def patch_frames(store: Store, old: tuple[int, Any] | None,
             w["parcels"]))), limit=len(w["parcels"]) + 1,
             properties=COLLECTIONS["parcels"].names))
         new = features_frame(page.features, COLLECTIONS["parcels"], geo=True)
-        parcels = _replace_rows(parcels, new)
+        parcels = replace_rows(parcels, new)
     if w["events"]:
         page = store.query("ledger", Query(filter=cql.In("event_id", tuple(sorted(
             w["events"]))), limit=len(w["events"]) + 1, skip_geometry=True,
@@ -307,28 +387,11 @@ def patch_frames(store: Store, old: tuple[int, Any] | None,
     return parcels, ledger
 
 
-def _replace_rows(frame: gpd.GeoDataFrame, new: pd.DataFrame) -> gpd.GeoDataFrame:
-    """``frame`` with the rows of ``new``'s parcel ids replaced (same order, same types)."""
-    out = frame.copy()
-    pos = pd.Index(out["parcel_id"].astype(str)).get_indexer(new["parcel_id"].astype(str))
-    keep = pos >= 0
-    at = out.index[pos[keep]]
-    for c in new.columns:
-        if c in out.columns:
-            col = out[c].copy()
-            if col.dtype == object:  # all missing so far: typed as a whole read types it
-                col.loc[at] = new[c].to_numpy(dtype=object)[keep]
-                col = pd.Series(col.tolist(), index=col.index, name=c)
-            else:
-                col.loc[at] = pd.Series(new[c].to_numpy()[keep], index=at).astype(col.dtype)
-            out[c] = col
-    return out
-
-
 def patch_assessed(store: Store, old: tuple[int, Any], parcels: gpd.GeoDataFrame,
-                   as_of: str, lang: str, v: int) -> gpd.GeoDataFrame | None:
+                   as_of: str, lang: str, v: int) -> tuple[gpd.GeoDataFrame, bool] | None:
     """The assessment of version ``v`` from an older version's: the touched parcels
-    re-assessed (:func:`landuse.rules.reassess`). None when it cannot be patched."""
+    re-assessed (:func:`landuse.rules.reassess`), and whether ranks are held (its
+    ``ranks_stale``). None when it cannot be patched."""
     from landuse.rules import reassess
 
     v0, assessed = old
@@ -336,6 +399,14 @@ def patch_assessed(store: Store, old: tuple[int, Any], parcels: gpd.GeoDataFrame
     if w is None:
         return None
     if not w["parcels"]:
-        return assessed
-    out = reassess(assessed, parcels, w["parcels"], as_of, lang=lang)
-    return _replace_rows(assessed, out.rows)
+        return assessed, False
+    at = context_positions(parcels, w["parcels"])
+    if at is None:  # an unknown parcel: reassess says which
+        out = reassess(assessed, parcels, w["parcels"], as_of, lang=lang)
+    else:  # the context alone: the same rows, without a pass over the whole register
+        ctx = parcels.iloc[at]
+        prev_at = ids_index(assessed).get_indexer(ids_index(ctx))
+        if (prev_at < 0).any():
+            return None
+        out = reassess(assessed.iloc[prev_at], ctx, w["parcels"], as_of, lang=lang)
+    return replace_rows(assessed, out.rows), out.ranks_stale

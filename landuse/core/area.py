@@ -7,6 +7,8 @@ latitude. Planar areas in degrees or in Web Mercator are never used.
 
 from __future__ import annotations
 
+import functools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -17,6 +19,24 @@ from landuse.errors import CRSError
 from landuse.units import M2_PER_HA, M2_PER_MU
 
 __all__ = ["add_areas", "ellipsoidal_area_m2", "shared_areas_m2"]
+
+
+@functools.lru_cache(maxsize=64)
+def _transformer(src: CRS, dst: CRS) -> Transformer:
+    """The transformer from ``src`` to ``dst`` (longitude first), made once per pair: a
+    new one costs milliseconds, a write measures a few parcels. pyproj's transformers are
+    safe to share between threads."""
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+@functools.lru_cache(maxsize=1024)
+def _laea(lat0: float, lon0: float, a: float, rf: float) -> CRS:
+    """The Lambert azimuthal equal-area projection centred on (lon0, lat0) on the
+    ellipsoid (a, 1/f)."""
+    return CRS.from_proj4(
+        f"+proj=laea +lat_0={lat0:.8f} +lon_0={lon0:.8f} +a={a!r} +rf={rf!r} "
+        "+x_0=0 +y_0=0 +units=m +no_defs"
+    )
 
 
 def _geod_and_lonlat(crs: CRS) -> tuple[Geod, Transformer | None]:
@@ -31,7 +51,7 @@ def _geod_and_lonlat(crs: CRS) -> tuple[Geod, Transformer | None]:
         raise CRSError(f"CRS {crs.to_string()} has no ellipsoid.")
     if crs.is_geographic and crs.equals(geodetic, ignore_axis_order=True):
         return geod, None
-    return geod, Transformer.from_crs(crs, geodetic, always_xy=True)
+    return geod, _transformer(crs, geodetic)
 
 
 FAST_CELL_DEG = 1.0
@@ -129,7 +149,7 @@ def _equal_area_m2(arr: np.ndarray, ok: np.ndarray, crs: CRS, geod: Geod) -> np.
     if not fin.any():
         return None
     idx, b = idx[fin], b[fin]
-    to_geo = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    to_geo = _transformer(crs, crs.geodetic_crs)
     lon, lat = to_geo.transform((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     good = np.isfinite(lon) & np.isfinite(lat)
@@ -146,11 +166,7 @@ def _equal_area_m2(arr: np.ndarray, ok: np.ndarray, crs: CRS, geod: Geod) -> np.
 def _cell_areas(sub: np.ndarray, crs: CRS, geod: Geod, lon0: float, lat0: float) -> np.ndarray:
     """Areas of ``sub`` in the equal-area projection centred on (lon0, lat0); NaN for
     polygons too large or with too long an edge for a straight-edge measure."""
-    laea = CRS.from_proj4(
-        f"+proj=laea +lat_0={lat0:.8f} +lon_0={lon0:.8f} +a={geod.a!r} +rf={1 / geod.f!r} "
-        "+x_0=0 +y_0=0 +units=m +no_defs"
-    )
-    tr = Transformer.from_crs(crs, laea, always_xy=True)
+    tr = _transformer(crs, _laea(lat0, lon0, geod.a, 1 / geod.f))
     coords, gi = shapely.get_coordinates(sub, return_index=True)
     x, y = tr.transform(coords[:, 0], coords[:, 1])
     proj = shapely.set_coordinates(sub.copy(), np.column_stack([x, y]))

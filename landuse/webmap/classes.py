@@ -171,7 +171,8 @@ def _objects(values: Any) -> np.ndarray:
     return s.astype(str).to_numpy(dtype=object)
 
 
-def effective_ledger(ledger: pd.DataFrame, parcel_ids: pd.Series | None = None) -> pd.DataFrame:
+def effective_ledger(ledger: pd.DataFrame,
+                     parcel_ids: pd.Series | pd.Index | None = None) -> pd.DataFrame:
     """The ledger with a ``superseded_by`` column; effective rows have it empty.
 
     A row is superseded when a later row names it in ``corrects``; chains of corrections
@@ -215,7 +216,10 @@ def effective_ledger(ledger: pd.DataFrame, parcel_ids: pd.Series | None = None) 
         else [None] * len(led)
     if parcel_ids is not None:
         pids = led["parcel_id"].to_numpy(dtype=object)
-        unknown = ~pd.Series(pids, dtype=object).isin(_objects(parcel_ids)).to_numpy()
+        if isinstance(parcel_ids, pd.Index) and parcel_ids.is_unique:  # indexed already
+            unknown = parcel_ids.get_indexer(pd.Index(pids, dtype=object)) < 0
+        else:
+            unknown = ~pd.Series(pids, dtype=object).isin(_objects(parcel_ids)).to_numpy()
         if unknown.any():
             k = int(np.flatnonzero(unknown)[0])
             raise SchemaError(
@@ -336,11 +340,12 @@ def _row_specs(lang: str) -> dict[str, LayerSpec]:
 
 
 def _ledger_layers(
-    gdf: pd.DataFrame, ledger: pd.DataFrame | None, lang: str
+    gdf: pd.DataFrame, ledger: pd.DataFrame | None, lang: str, ids: pd.Index | None = None
 ) -> tuple[np.ndarray, LayerSpec, LayerSpec, pd.DataFrame | None]:
     """The reclaimed layers from the effective ledger: by method and by disposal date
     (whose classes depend on every disposal's date). Returns their codes (n × 2), the two
-    legends and the effective ledger."""
+    legends and the effective ledger. ``ids``: ``gdf``'s parcel ids (str, unique) when
+    the caller has them indexed already."""
     n = len(gdf)
     codes = np.full((n, 2), -1, dtype=np.int64)
     methods = _method_codes()
@@ -355,10 +360,11 @@ def _ledger_layers(
     disposed: dict[str, tuple[pd.Timestamp, str | None]] = {}
     where = np.zeros(0, dtype=np.int64)
     if ledger is not None and len(ledger):
-        effective = effective_ledger(ledger, gdf["parcel_id"])
+        effective = effective_ledger(ledger, gdf["parcel_id"] if ids is None else ids)
         disposed = current_disposals(effective)
-        pos = pd.Series(np.arange(n), index=_objects(gdf["parcel_id"]))
-        pos = pos[~pos.index.duplicated(keep="last")]
+        pos = pd.Series(np.arange(n), index=_objects(gdf["parcel_id"]) if ids is None else ids)
+        if ids is None:
+            pos = pos[~pos.index.duplicated(keep="last")]
         live = pd.unique(effective.loc[effective["superseded_by"].isna(), "parcel_id"]
                          .to_numpy(dtype=object))
         codes[pos.reindex(live).to_numpy(dtype=np.int64), 0] = len(methods) + 1  # in progress
@@ -375,9 +381,10 @@ def _ledger_layers(
 
 
 def _assemble(gdf: pd.DataFrame, row_codes: np.ndarray, ledger: pd.DataFrame | None,
-              lang: str) -> tuple[np.ndarray, list[LayerSpec], pd.DataFrame | None]:
+              lang: str, ids: pd.Index | None = None,
+              ) -> tuple[np.ndarray, list[LayerSpec], pd.DataFrame | None]:
     """All layers' codes and legends (counts and 亩 per class) from the row layers' codes."""
-    led_codes, rec_spec, date_spec, effective = _ledger_layers(gdf, ledger, lang)
+    led_codes, rec_spec, date_spec, effective = _ledger_layers(gdf, ledger, lang, ids)
     by_key = {**_row_specs(lang), "reclaim": rec_spec, "reclaim_date": date_spec}
     codes = np.full((len(gdf), len(LAYERS)), -1, dtype=np.int16)
     for j, key in enumerate(ROW_LAYERS):
@@ -414,7 +421,7 @@ def classify_layers(
 
 def patch_layers(
     codes: np.ndarray, gdf: pd.DataFrame, rows: np.ndarray,
-    ledger: pd.DataFrame | None = None, lang: str = "zh",
+    ledger: pd.DataFrame | None = None, lang: str = "zh", ids: pd.Index | None = None,
 ) -> tuple[np.ndarray, list[LayerSpec], pd.DataFrame | None]:
     """:func:`classify_layers` of ``gdf`` from the classes ``codes`` of an earlier
     version of it (same parcels, same order) where only the parcels at positions ``rows``
@@ -424,6 +431,8 @@ def patch_layers(
 
     Equals ``classify_layers(gdf, ledger, lang)`` when every parcel outside ``rows`` has
     the :data:`CLASS_INPUTS` it had when ``codes`` were made (:func:`changed_rows`).
+    ``ids``: ``gdf``'s parcel ids as str, when the caller has them indexed already (not
+    indexed again per call).
     """
     _require(gdf)
     if codes.shape != (len(gdf), len(LAYERS)):
@@ -434,7 +443,8 @@ def patch_layers(
     row_codes = codes[:, [LAYERS.index(k) for k in ROW_LAYERS]].astype(np.int64)
     if len(rows):
         row_codes[rows] = _row_codes(gdf.iloc[rows])
-    return _assemble(gdf, row_codes, ledger, lang)
+    return _assemble(gdf, row_codes, ledger, lang,
+                     ids if ids is not None and ids.is_unique else None)
 
 
 def changed_rows(before: pd.DataFrame, after: pd.DataFrame) -> np.ndarray:

@@ -329,3 +329,46 @@ def test_served_from_its_own_store_the_whole_refresh_runs_in_a_worker_process(
         assert "ranks_stale" not in r.headers["Landuse-Assessment"]
         new = c.get("/collections/parcels/items/P0").json()["properties"]
         assert new["mujun_score"] != pytest.approx(old.properties["mujun_score"])
+
+
+def test_the_map_follows_the_ranks_the_whole_refresh_installs(inc_store: Store) -> None:
+    """An edit of a rated enterprise leaves the map's 亩均 classes held (patched, the
+    store's version then unchanged by the whole refresh); once the store has its exact
+    ranks installed, the map's assessment is made whole again and its classes equal a
+    whole classification."""
+    import datetime as dt
+
+    from landuse.rules import assess
+    from landuse.webmap.classes import classify_layers, ledger_as_of
+    from landuse_api.derived import Derived
+
+    today = dt.date.today().isoformat()
+    cols = ["mujun_rank", "mujun_class"]
+    d = Derived(inc_store)
+    try:
+        d.tileset("zh")
+        inc_store.update_parcel("P0", {"tax_wan": 5000.0}, None,
+                                inc_store.get_parcel("P0").version or 1, actor="test")
+        inc_store.refresh_assessment(AS_OF)  # patched: ranks stale in the store too
+        held = d.tileset("zh")
+        whole = assess(inc_store.parcels_frame(), today, lang="zh")
+        assert ("assessed", inc_store.change_seq(), today, "zh") in d.held
+        assert not held["frame"][cols].equals(whole[cols])  # the ranks moved, held here
+        d.wait_ranks(60)
+        assert d.assessed(today, "zh") is held["frame"]  # not installed yet: still held
+        v = inc_store.change_seq()
+        inc_store.refresh_assessment(AS_OF, exact_ranks=True)  # the lazy whole refresh
+        assert inc_store.change_seq() == v
+        d.assessed(today, "zh")
+        d.wait_ranks(120)
+        st = d.tileset("zh")
+        assert st["frame"] is not held["frame"]
+        pd.testing.assert_frame_equal(pd.DataFrame(st["frame"][cols]),
+                                      pd.DataFrame(whole[cols]))
+        codes, specs, _ = classify_layers(st["frame"], ledger_as_of(d.frames()[1], today),
+                                          "zh")
+        assert (st["ts"].codes == codes).all()
+        assert st["layers"] == [sp.to_json() for sp in specs]
+        assert ("assessed", v, today, "zh") not in d.held
+    finally:
+        d.close()

@@ -77,3 +77,18 @@ def test_area_does_not_depend_on_the_rest_of_the_layer() -> None:
     assert np.array_equal(in_zone[:20], alone)
     assert np.array_equal(in_province[: len(zone)], in_zone)
     assert np.all(np.isfinite(in_province))
+
+
+def test_transformers_are_made_once_and_areas_unchanged() -> None:
+    """A write measures a few parcels: the projections and transformers are made once
+    per CRS and cell, and the bytes are those of a first measure."""
+    from shapely.geometry import box
+
+    from landuse.core import area
+
+    s = gpd.GeoSeries([box(39500000, 3100000, 39500100, 3100100)], crs="EPSG:4527")
+    first = ellipsoidal_area_m2(s).tobytes()
+    made = area._transformer.cache_info().misses
+    again = gpd.GeoSeries(list(s), crs="EPSG:4527")  # another CRS object, the same CRS
+    assert ellipsoidal_area_m2(again).tobytes() == first
+    assert area._transformer.cache_info().misses == made
