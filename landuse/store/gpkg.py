@@ -15,6 +15,7 @@ import re
 import sqlite3
 import struct
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -412,25 +413,50 @@ class GeoPackageStore(SQLStore):
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return self._conn().execute(sql, tuple(params)).fetchall()
 
+    def _lock_file(self, kind: str) -> Any:
+        """The lock file ``kind`` of this GeoPackage (named after its full path, in the
+        temporary folder), opened."""
+        import hashlib
+        import tempfile
+
+        name = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:20]
+        lock = Path(tempfile.gettempdir()) / f"landuse-{kind}-{name}.lock"
+        try:
+            return open(lock, "a+b")
+        except OSError as e:
+            raise DataSourceError(f"{lock}: a lock of {self.path} cannot be opened ({e}). "
+                                  f"Fix: let the server write in {lock.parent} (or set "
+                                  "TMPDIR).") from None
+
+    @contextlib.contextmanager
+    def _write_turn(self, stage: bool) -> Iterator[None]:
+        """A writer's turn beside the whole refresh's batches (:meth:`_stage_assessment`):
+        a batch holds the lock file ``write`` alone, any other transaction shares it. A
+        write arriving during a batch waits on the lock and is woken when the batch
+        commits; the next batch then waits until that write has committed. SQLite's busy
+        handler alone polls, sleeping up to 100 ms between tries, and batches committed
+        back to back kept a write waiting for seconds."""
+        import fcntl
+
+        attr = "stage_lock" if stage else "write_lock"
+        fh = getattr(self._local, attr, None)
+        if fh is None:
+            fh = self._lock_file("write")
+            setattr(self._local, attr, fh)
+        fcntl.flock(fh, fcntl.LOCK_EX if stage else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
     @contextlib.contextmanager
     def _assess_across(self, block: bool, what: str = "assessment") -> Iterator[bool]:
         """A file lock (``flock``) named after the GeoPackage's full path, in the temporary
         folder (not beside the file, to leave output folders as they were): every process
         serving this file refreshes the assessment in turn."""
         import fcntl
-        import hashlib
-        import tempfile
 
-        name = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:20]
-        kind = "assess" if what == "assessment" else what
-        lock = Path(tempfile.gettempdir()) / f"landuse-{kind}-{name}.lock"
-        try:
-            fh = open(lock, "a+b")  # held for the whole block
-        except OSError as e:
-            raise DataSourceError(f"{lock}: the assessment lock of {self.path} cannot be "
-                                  f"opened ({e}). Fix: let the server write in {lock.parent} "
-                                  "(or set TMPDIR).") from None
-        with fh:
+        with self._lock_file("assess" if what == "assessment" else what) as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
             except BlockingIOError:
@@ -443,7 +469,12 @@ class GeoPackageStore(SQLStore):
 
     STAGE_BATCH = 500
     """Rows per transaction when the whole assessment is written beside the table: a
-    writer waits for one batch at most (SQLite has one writer at a time)."""
+    writer waits for one batch at most (SQLite has one writer at a time; the turns of
+    :meth:`_write_turn`)."""
+
+    STAGE_PAUSE_S = 0.002
+    """Pause after each batch: a write woken by the batch's commit takes its turn before
+    the next batch asks for one."""
 
     def _stage_assessment(self, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
         """Table :attr:`STAGE` (made like ``parcel_assessment`` when missing, or when that
@@ -476,33 +507,38 @@ class GeoPackageStore(SQLStore):
         gone = [r[0] for r in self._fetch(f"SELECT parcel_id FROM {stage}", [])
                 if r[0] not in listed]
         for i in range(0, len(gone), 500):
-            with self._tx() as cur:
+            with self._tx(stage=True) as cur:
                 part = gone[i : i + 500]
                 cur.execute(f"DELETE FROM {stage} WHERE parcel_id IN "
                             f"({', '.join('?' for _ in part)})", part)
+            time.sleep(self.STAGE_PAUSE_S)
         sql_insert = (f"INSERT OR REPLACE INTO {stage} ({', '.join(quote_ident(c) for c in cols)}) "
                       f"VALUES ({', '.join('?' for _ in cols)})")
         for i in range(0, len(rows), self.STAGE_BATCH):
-            with self._tx() as cur:
+            with self._tx(stage=True) as cur:
                 cur.executemany(sql_insert, rows[i : i + self.STAGE_BATCH])
+            time.sleep(self.STAGE_PAUSE_S)
 
     @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Cursor]:
-        c = self._conn()
-        cur = c.cursor()
-        try:
-            cur.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:  # the busy timeout ran out: nothing written
-            raise DataSourceError(
-                f"{self.path}: the store is busy: other writers held it for {BUSY_TIMEOUT_S} s "
-                f"({e}); nothing was written. Fix: repeat the write."
-            ) from None
-        try:
-            yield cur
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        cur.execute("COMMIT")
+    def _tx(self, stage: bool = False) -> Iterator[sqlite3.Cursor]:
+        """A write transaction (``BEGIN IMMEDIATE``), in its turn (:meth:`_write_turn`;
+        ``stage``: one batch of the whole refresh)."""
+        with self._write_turn(stage):
+            c = self._conn()
+            cur = c.cursor()
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as e:  # the busy timeout ran out: nothing written
+                raise DataSourceError(
+                    f"{self.path}: the store is busy: other writers held it for "
+                    f"{BUSY_TIMEOUT_S} s ({e}); nothing was written. Fix: repeat the write."
+                ) from None
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
 
     # geometry hooks -------------------------------------------------------------------------
     def _geom_select(self) -> str:
