@@ -10,7 +10,8 @@ the dashboard's address.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from landuse.errors import EngineError
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from landuse.engine import AssessJob, Engine, Unit, UnitResult
+    from landuse.engine import AssessJob, Engine, Unit, UnitResult, Written
     from landuse.io.assessment import Part
 
 __all__ = [
@@ -32,7 +33,9 @@ __all__ = [
     "assessed_to_file",
     "by_zone",
     "evidence_by_zone",
+    "parts_folder",
     "report_failures",
+    "written_zones",
     "zone_job",
 ]
 
@@ -124,39 +127,53 @@ class WrittenRun:
     failed: list[UnitResult]
 
 
+@contextmanager
+def parts_folder(output: str) -> Iterator[tuple[Path, str]]:
+    """OUTPUT's absolute path and a hidden folder beside it for the zones' parts (shared by
+    every worker when OUTPUT's folder is), removed at the end."""
+    import shutil
+    import tempfile
+
+    target = Path(output).absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = tempfile.mkdtemp(prefix=f".{target.stem}.zones.", dir=target.parent)
+    try:
+        yield target, folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def written_zones(results: list[UnitResult]) -> tuple[list[UnitResult], list[UnitResult]]:
+    """The units that wrote their part and those that failed; an error naming every
+    zone's when none could be assessed."""
+    failed = [r for r in results if r.error is not None]
+    written = [r for r in results if r.written is not None]
+    if not written:
+        errors = "; ".join(f"{r.unit.name}: {r.error}" for r in results)
+        raise EngineError(f"no zone could be assessed: {errors or 'the dataset is empty'}.")
+    return written, failed
+
+
 def assessed_to_file(input: str, read: ReadArgs, assessing: AssessArgs, engine: EngineArgs,
                      output: str, overwrite: bool) -> WrittenRun:
     """INPUT's units assessed, each task writing its zone's part beside ``output`` and
     returning only its counts; the parts then streamed into ``output`` in parcel-id order
     (:func:`landuse.io.assessment.write_assessment_parts`) and removed. This process never
     holds every zone's rows at once (one zone's at a time, in every format)."""
-    import shutil
-    import tempfile
-
-    from landuse.engine import Engine, WriteJob, Written
+    from landuse.engine import Engine, WriteJob
     from landuse.io.assessment import write_assessment_parts
 
     job, units = _job(input, read, assessing)
-    target = Path(output).absolute()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    folder = tempfile.mkdtemp(prefix=f".{target.stem}.zones.", dir=target.parent)
-    try:
-        with Engine(engine.workers, engine.cluster) as eng:
-            results = _run_on(eng, WriteJob(job, folder), units)
-            failed = [r for r in results if r.error is not None]
-            written: list[Written] = [r.written for r in results if r.written is not None]
-            if not written:
-                errors = "; ".join(f"{r.unit.name}: {r.error}" for r in results)
-                raise EngineError(
-                    f"no zone could be assessed: {errors or 'the dataset is empty'}.")
-            attrs = written[0].attrs
-            parts = [(w.path, w.first_id, w.last_id) for w in written]
-            if eng.distributed and target.suffix.lower() == ".csv":
-                path = _csv_on(eng, parts, folder, output, overwrite)
-            else:
-                path = write_assessment_parts(parts, output, attrs, overwrite=overwrite)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with parts_folder(output) as (target, folder), \
+            Engine(engine.workers, engine.cluster) as eng:
+        done, failed = written_zones(_run_on(eng, WriteJob(job, folder), units))
+        written: list[Written] = [r.written for r in done if r.written is not None]
+        attrs = written[0].attrs
+        parts = [(w.path, w.first_id, w.last_id) for w in written]
+        if eng.distributed and target.suffix.lower() == ".csv":
+            path = _csv_on(eng, parts, folder, output, overwrite)
+        else:
+            path = write_assessment_parts(parts, output, attrs, overwrite=overwrite)
     return WrittenRun(path, sum(w.rows for w in written), sum(w.idle for w in written),
                       sum(w.low for w in written), attrs, failed)
 

@@ -172,44 +172,31 @@ def _zones_pmtiles(input: str, read: ReadArgs, assessing: AssessArgs, engine: En
     task assesses its zone and writes the zone's part beside OUTPUT, then the zones' tiles
     are made by tasks too (:func:`landuse.webmap.archive.write_pmtiles_zones`) and merged
     here. Returns what was written and the units that could not be assessed."""
-    import shutil
-    import tempfile
-    from pathlib import Path
-
     from tqdm import tqdm
 
-    from landuse.cli._province import zone_job
+    from landuse.cli._province import parts_folder, written_zones, zone_job
     from landuse.engine import Engine, WriteJob
     from landuse.errors import EngineError
     from landuse.webmap.archive import write_pmtiles_zones
 
     job, units = zone_job(input, read, assessing)
-    target = Path(output).absolute()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    folder = tempfile.mkdtemp(prefix=f".{target.stem}.zones.", dir=target.parent)
-    try:
-        with Engine(engine.workers, engine.cluster) as eng:
-            if eng.dashboard:
-                click.echo(f"Dask 仪表板 dashboard: {eng.dashboard}", err=True)
-            with tqdm(total=3 * len(units), unit="task", desc="开发区 zones (assess, tiles)",
-                      disable=None) as bar:
+    with parts_folder(output) as (_, folder), Engine(engine.workers, engine.cluster) as eng:
+        if eng.dashboard:
+            click.echo(f"Dask 仪表板 dashboard: {eng.dashboard}", err=True)
+        with tqdm(total=3 * len(units), unit="task", desc="开发区 zones (assess, tiles)",
+                  disable=None) as bar:
 
-                def step(done: int, total: int, r: UnitResult) -> None:
-                    bar.update(1)
+            def step(done: int, total: int, r: UnitResult) -> None:
+                bar.update(1)
 
-                results = eng.run(WriteJob(job, folder), units, step)
-                failed = [r for r in results if r.error is not None]
-                zones = [(r.unit, r.written.path, r.written.first_id, r.written.rows)
-                         for r in results if r.written is not None and r.written.rows]
-                if not zones:
-                    errors = "; ".join(f"{r.unit.name}: {r.error}" for r in failed)
-                    raise EngineError("no zone could be assessed: "
-                                      f"{errors or 'the dataset is empty'}.")
-                attrs = next(r.written.attrs for r in results if r.written is not None)
-                info = write_pmtiles_zones(
-                    eng, zones, output, lang=assessing.lang,
-                    as_of=attrs.get("assessment", {}).get("as_of"), overwrite=overwrite,
-                    progress=True, step=step)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+            ran, failed = written_zones(eng.run(WriteJob(job, folder), units, step))
+            zones = [(r.unit, r.written.path, r.written.first_id, r.written.rows)
+                     for r in ran if r.written is not None and r.written.rows]
+            if not zones:
+                raise EngineError("no zone could be assessed: the dataset is empty.")
+            attrs = ran[0].written.attrs if ran[0].written is not None else {}
+            info = write_pmtiles_zones(
+                eng, zones, output, lang=assessing.lang,
+                as_of=attrs.get("assessment", {}).get("as_of"), overwrite=overwrite,
+                progress=True, step=step)
     return info, failed
