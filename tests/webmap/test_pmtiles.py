@@ -72,8 +72,8 @@ def test_parse_range() -> None:
         parse_range("bytes=0-1,5-9", 1000)
 
 
-def test_served_with_range_requests_over_http(archive: Path, sample_park: Path,
-                                              tmp_path: Path) -> None:
+def _serve(archive: Path, sample_park: Path, tmp_path: Path) -> Server:
+    """``landuse serve`` on a store of the sample park, serving ``archive``."""
     store = tmp_path / "park.gpkg"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
@@ -81,8 +81,13 @@ def test_served_with_range_requests_over_http(archive: Path, sample_park: Path,
                         str(store), "--keep-problems"], env=env, capture_output=True,
                        text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    server = Server(str(store), env={"LANDUSE_PMTILES": str(archive),
-                                     "LANDUSE_WARM": "false"}).start()
+    return Server(str(store), env={"LANDUSE_PMTILES": str(archive),
+                                   "LANDUSE_WARM": "false"}).start()
+
+
+def test_served_with_range_requests_over_http(archive: Path, sample_park: Path,
+                                              tmp_path: Path) -> None:
+    server = _serve(archive, sample_park, tmp_path)
     whole = archive.read_bytes()
     try:
         with httpx.Client(base_url=server.url, timeout=30) as c:
@@ -166,15 +171,7 @@ def test_served_viewer_page_opens_the_archive_by_ranges(archive: Path, sample_pa
 
     from tests.support.browser import CHROMIUM_ARGS
 
-    store = tmp_path / "park.gpkg"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    r = subprocess.run([sys.executable, "-m", "landuse", "load", str(sample_park), "--store",
-                        str(store), "--keep-problems"], env=env, capture_output=True,
-                       text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    server = Server(str(store), env={"LANDUSE_PMTILES": str(archive),
-                                     "LANDUSE_WARM": "false"}).start()
+    server = _serve(archive, sample_park, tmp_path)
     asked: list[tuple[str, str | None]] = []
     try:
         with sync_playwright() as pw:
