@@ -147,22 +147,33 @@ def main() -> None:
                     help="completed parcels producing 90 days after completion, so the 亩均 "
                     "scheme rates their enterprises and a write on one of them starts the "
                     "lazy whole refresh of the ranks (landuse_api.refresh)")
+    ap.add_argument("--store", type=Path, default=None,
+                    help="copy this GeoPackage store (made by an earlier run) instead of "
+                    "making one; --parcels must give its size; the original is not touched")
     args = ap.parse_args()
     rng = random.Random(7)
     work = Path(tempfile.mkdtemp(prefix="landuse-bench-"))
     store = work / "bench.gpkg"
-    print(f"making and loading {args.parcels:,} parcels …", flush=True)
-    with open_store(store, create=True) as s:
-        parcels = make_parcels(args.parcels)
-        if args.producing:
-            parcels["production_date"] = parcels["completion_date"] + pd.Timedelta(days=90)
-        s.load(parcels)
-        key = s.add_key("editor")
+    if args.store is not None:
+        print(f"copying {args.store} …", flush=True)
+        shutil.copyfile(args.store, store)
+        with open_store(store) as s:
+            key = s.add_key("editor")
+    else:
+        print(f"making and loading {args.parcels:,} parcels …", flush=True)
+        with open_store(store, create=True) as s:
+            parcels = make_parcels(args.parcels)
+            if args.producing:
+                parcels["production_date"] = parcels["completion_date"] + pd.Timedelta(days=90)
+            s.load(parcels)
+            key = s.add_key("editor")
     rows: list[tuple[str, str]] = []
-    with serve(store, incremental=False) as p:
-        w0 = warm(p.url)
-        print(f"  whole-assessment server warm in {w0:.0f} s", flush=True)
-        before = record(p.url, key, args.parcels, args.before, rng, "whole")
+    before: list[float] = [float("nan")]
+    if args.before:
+        with serve(store, incremental=False) as p:
+            w0 = warm(p.url)
+            print(f"  whole-assessment server warm in {w0:.0f} s", flush=True)
+            before = record(p.url, key, args.parcels, args.before, rng, "whole")
     with serve(store, incremental=True) as p:
         w1 = warm(p.url)
         print(f"  incremental server warm in {w1:.0f} s", flush=True)
