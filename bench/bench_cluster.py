@@ -13,7 +13,8 @@ disk is printed). Then, each in a fresh child process so its time and peak memor
   cap (``--mem-cap-gb``, ``RLIMIT_AS`` set in the child) so it cannot take the machine down:
   its time, or "failed: out of memory" with the memory it had reached;
 * a local cluster (``--workers 1`` and ``--workers 2``), run as ``landuse assess`` runs it
-  (each task writes its zone's part, the client streams the parts into the CSV): wall
+  (each task writes its zone's part, then each group of parts is turned into a CSV piece
+  by a task, and the client joins the pieces): wall
   time, the 2-over-1 ratio (target ≥ 1.7 on 2 cores), each worker's peak memory (target
   ≤ 4 GB: ``psutil`` samples of every worker process, and the workers' own ``ru_maxrss``)
   and the client's own peak (``client_rss_gb``, that process alone);
@@ -22,9 +23,9 @@ disk is printed). Then, each in a fresh child process so its time and peak memor
   assessed into parts, then each zone's tile pieces made by a task, merged by the client):
   the time of each step, tiles, size, peaks;
 
-and, on paper, the time on 50 workers: the zones' work (the 1-worker cluster's time less
-its fixed costs, divided by 50) plus the per-task overhead times the zones plus the client's
-fixed costs (start, collect, write), which do not shrink with more workers. Times are wall
+and, on paper, the time on 50 workers: the workers' work (the 1-worker cluster's zones
+and CSV pieces, divided by 50) plus the per-task overhead times the tasks plus the client's
+fixed costs (cluster start, the join of the pieces), which do not shrink with more workers. Times are wall
 clock seconds on this machine, with the load average at the start of each step (the machine
 may be shared); the table says what was measured and what estimated.
 """
@@ -124,8 +125,9 @@ def _child(kind: str, dataset: str, workers: int, out: str) -> None:
     """One measurement, in this (child) process; prints one JSON line."""
     import shutil
 
+    from landuse.cli._province import csv_pieces
     from landuse.engine import AssessJob, Engine, WriteJob, combine, plan_units
-    from landuse.io.assessment import write_assessment, write_assessment_parts
+    from landuse.io.assessment import join_pieces, write_assessment
 
     units = plan_units(dataset)
     res: dict[str, object] = {"kind": kind, "workers": workers, "zones": len(units),
@@ -178,13 +180,15 @@ def _child(kind: str, dataset: str, workers: int, out: str) -> None:
             t3 = time.perf_counter()
             res.update(assess_parts_s=t2 - t1, pmtiles_s=t3 - t2, pmtiles_mb=info["bytes"] / 1e6,
                        tiles=info["tiles"], zoom=[info["minzoom"], info["maxzoom"]])
+        else:  # as `landuse assess DATASET OUT.csv --workers N` (csv_by_workers)
+            pieces = csv_pieces(eng, [(w.path, w.first_id, w.last_id) for w in written],
+                                str(parts), out)
+            t3 = time.perf_counter()
+            join_pieces(pieces, out, overwrite=True)
+            t4 = time.perf_counter()
+            res.update(run_s=t2 - t1, pieces_s=t3 - t2, join_s=t4 - t3)
         res["worker_peak_gb"] = sampler.stop()
         res["worker_maxrss_gb"] = _worker_maxrss(eng)
-    if kind == "cluster":
-        write_assessment_parts([(w.path, w.first_id, w.last_id) for w in written], out,
-                               written[0].attrs, overwrite=True)
-        t3 = time.perf_counter()
-        res.update(run_s=t2 - t1, collect_write_s=t3 - t2)
     shutil.rmtree(parts, ignore_errors=True)
     res.update(start_s=t1 - t0, total_s=time.perf_counter() - t0,
                failed=sum(r.error is not None for r in results),
@@ -266,9 +270,10 @@ def main() -> None:
               if "single" not in skip else None)
     pm = _rusage_run("pmtiles", ds, 2, out / "p.csv") if "pmtiles" not in skip else None
     per_task = float(over["tasks_s"]) / a.zones  # type: ignore[arg-type]
-    work_1 = float(one["run_s"])  # type: ignore[arg-type]
-    fixed = float(one["start_s"]) + float(one["collect_write_s"])  # type: ignore[arg-type]
-    est = work_1 / a.estimate_workers + per_task * a.zones + fixed
+    work_1 = float(one["run_s"]) + float(one["pieces_s"])  # type: ignore[arg-type]
+    fixed = float(one["start_s"]) + float(one["join_s"])  # type: ignore[arg-type]
+    pieces = 2 * a.zones  # a zone's task, and at most one CSV piece per zone
+    est = work_1 / a.estimate_workers + per_task * pieces + fixed
     f = "{:.1f}".format
 
     def peak(r: dict[str, object]) -> str:
@@ -281,8 +286,12 @@ def main() -> None:
          f"client {float(one['client_rss_gb']):.2f} GB", f"{float(one['load']):.2f}"),
         ("local cluster, 2 workers", f(two["total_s"]), peak(two),
          f"client {float(two['client_rss_gb']):.2f} GB", f"{float(two['load']):.2f}"),
-        ("2 vs 1 worker: ratio (run part only)",
+        ("2 vs 1 worker: ratio (zones assessed)",
          f"{float(one['run_s']) / float(two['run_s']):.2f}x", "", "target >= 1.7x", ""),
+        ("2 vs 1 worker: ratio (CSV pieces)",
+         f"{float(one['pieces_s']) / float(two['pieces_s']):.2f}x", "", "", ""),
+        ("join of the pieces by the client, 1 / 2 workers",
+         f"{float(one['join_s']):.1f} / {float(two['join_s']):.1f}", "", "", ""),
         ("2 vs 1 worker: ratio (whole command)",
          f"{float(one['total_s']) / float(two['total_s']):.2f}x", "", "", ""),
         (f"overhead per task ({a.zones} empty tasks, 2 workers)", f"{per_task * 1000:.1f} ms",
@@ -307,7 +316,7 @@ def main() -> None:
              f"{float(pm['pmtiles_mb']):.0f} MB, {pm['tiles']} tiles", ""),
         ]
     rows.append((f"estimate: {a.estimate_workers} workers (on paper)", f(est), "",
-                 "zones' work / workers + overhead x zones + client's fixed costs", ""))
+                 "work / workers + overhead x tasks + start + join", ""))
     print(f"bench_cluster: {a.parcels:,} parcels in {a.zones} development zones; "
           f"CSV identical 1 / 2 workers: {same_12}")
     print(f"{'what':52} {'seconds':>10} {'worker peak GB':>15} {'note':>24} {'load':>6}")

@@ -32,6 +32,8 @@ __all__ = [
     "assessed",
     "assessed_to_file",
     "by_zone",
+    "csv_by_workers",
+    "csv_pieces",
     "evidence_by_zone",
     "parts_folder",
     "report_failures",
@@ -171,21 +173,29 @@ def assessed_to_file(input: str, read: ReadArgs, assessing: AssessArgs, engine: 
         attrs = written[0].attrs
         parts = [(w.path, w.first_id, w.last_id) for w in written]
         if eng.distributed and target.suffix.lower() == ".csv":
-            path = _csv_on(eng, parts, folder, output, overwrite)
+            path = csv_by_workers(eng, parts, folder, output, overwrite)
         else:
             path = write_assessment_parts(parts, output, attrs, overwrite=overwrite)
     return WrittenRun(path, sum(w.rows for w in written), sum(w.idle for w in written),
                       sum(w.low for w in written), attrs, failed)
 
 
-def _csv_on(eng: Engine, parts: list[Part], folder: str, output: str,
-            overwrite: bool) -> Path:
+def csv_by_workers(eng: Engine, parts: list[Part], folder: str, output: str,
+                   overwrite: bool) -> Path:
     """The ``.csv`` of an assessment held in ``parts``: each piece (a group of parts) turned
-    into CSV text by a worker (:class:`landuse.engine.CsvPieceJob`), the pieces joined here
-    in parcel-id order: the bytes :func:`landuse.io.assessment.write_assessment_parts`
-    writes, the client only copying them."""
+    into CSV text by a worker (:func:`csv_pieces`), the pieces joined here in parcel-id
+    order: the bytes :func:`landuse.io.assessment.write_assessment_parts` writes, the client
+    only copying them."""
+    from landuse.io.assessment import join_pieces
+
+    return join_pieces(csv_pieces(eng, parts, folder, output), output, overwrite=overwrite)
+
+
+def csv_pieces(eng: Engine, parts: list[Part], folder: str, output: str) -> list[str]:
+    """The CSV pieces of ``parts`` (:class:`landuse.engine.CsvPieceJob`, one task per
+    group of parts) written into ``folder`` by the workers; their paths in parcel-id order."""
     from landuse.engine import CsvPieceJob, piece_units
-    from landuse.io.assessment import csv_plan, join_pieces
+    from landuse.io.assessment import csv_plan
 
     plan = csv_plan(parts)
     results = _run_on(eng, CsvPieceJob(plan, folder), piece_units(len(plan.groups)),
@@ -195,8 +205,7 @@ def _csv_on(eng: Engine, parts: list[Part], folder: str, output: str,
         raise EngineError(f"{output}: a piece of the CSV could not be written "
                           f"({bad[0].error}). Fix: check the output folder is writable and "
                           "shared by every worker, then run again.")
-    return join_pieces([r.written.path for r in results if r.written is not None], output,
-                       overwrite=overwrite)
+    return [r.written.path for r in results if r.written is not None]
 
 
 def evidence_by_zone(input: str, read: ReadArgs, engine: EngineArgs,
