@@ -26,6 +26,7 @@ from landuse_api.derived import Derived
 from landuse_api.errors import add_exception_handlers, problem
 from landuse_api.heavy import Heavy
 from landuse_api.openapi30 import to_oas30
+from landuse_api.patch import enterprise_groups
 from landuse_api.refresh import whole_refresh
 from landuse_api.routers import analysis, land, ogc, pmtiles
 from landuse_api.settings import Settings, get_settings
@@ -143,7 +144,8 @@ def _switch_interval(seconds: float) -> Iterator[None]:
 
 def warm(derived: Derived, settings: Settings) -> None:
     """Make the store's assessment for the server's date (and read the frames the reports
-    use), logging each step, so that no request waits for it."""
+    use, with the enterprise groups a write's patch of the map looks up), logging each
+    step, so that no request waits for it."""
     day = (settings.as_of or dt.date.today()).isoformat()
     t0 = time.perf_counter()
     try:
@@ -153,8 +155,9 @@ def warm(derived: Derived, settings: Settings) -> None:
                     state["as_of"], state["ruleset"], time.perf_counter() - t0)
         log.warning("warm-up 2/2: parcels and ledger for reports ...")
         parcels, ledger = derived.frames()
-        log.warning("warm-up 2/2: %d parcels, %d ledger events read; ready in %.1f s",
-                    len(parcels), len(ledger), time.perf_counter() - t0)
+        enterprise_groups(parcels)  # what a write's patch of the map looks its context up in
+        log.warning("warm-up 2/2: %d parcels, %d ledger events read, enterprises grouped; "
+                    "ready in %.1f s", len(parcels), len(ledger), time.perf_counter() - t0)
     except Exception:  # the first request will make it and report its error
         log.exception("warm-up failed; the first request will make the assessment")
 

@@ -406,3 +406,28 @@ def test_a_server_runs_its_whole_refresh_at_a_lower_priority_and_switches_thread
     assert sys.getswitchinterval() == before
     with TestClient(create_app(Settings(as_of=AS_OF, warm=False), store=inc_store)):
         assert sys.getswitchinterval() == before
+
+
+def test_the_warm_up_groups_the_enterprises_before_any_write(inc_store: Store) -> None:
+    """The server's warm-up reads the frames and groups their parcels by enterprise (what
+    a write's patch of the map looks its context up in), so no write pays for it; a
+    write's patched frames carry the groups on."""
+    from landuse_api.derived import Derived
+    from landuse_api.main import warm
+    from landuse_api.patch import grouped
+
+    d = Derived(inc_store)
+    try:
+        warm(d, Settings(as_of=AS_OF, warm=False))  # type: ignore[arg-type]
+        parcels, _ = d.frames()
+        assert grouped(parcels)
+        inc_store.append_events([({"event_id": "WG-1", "parcel_id": "P1",
+                                   "event_date": "2023-10-02", "stage": "investigating"},
+                                  None)], actor="test")
+        after, _ = d.frames()
+        assert grouped(after)
+        cold = Derived(inc_store)
+        assert not grouped(cold.frames()[0])  # not made without the warm-up
+        cold.close()
+    finally:
+        d.close()
