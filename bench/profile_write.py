@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import datetime as dt
 import os
 import pstats
 import random
@@ -45,6 +46,8 @@ def make(path: Path, n: int) -> None:
 def main() -> None:
     from landuse.webmap import tiles as _tiles
     from landuse_api.derived import Derived
+    from landuse_api.main import warm
+    from landuse_api.settings import Settings
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("store", type=Path)
@@ -58,9 +61,10 @@ def main() -> None:
     n = len(s.parcels_frame()) if not args.make else args.make
     d = Derived(s)
     t = time.perf_counter()
-    s.refresh_assessment(AS_OF, wait=True)
+    warm(d, Settings(as_of=dt.date.fromisoformat(AS_OF)))  # as the server does
     st = d.tileset("zh")
-    print(f"warm (table, frames, assessment, tiling state) {time.perf_counter() - t:.1f} s, "
+    print(f"warm (table, frames, enterprise groups, assessment, tiling state) "
+          f"{time.perf_counter() - t:.1f} s, "
           f"load {os.getloadavg()[0]:.2f}", flush=True)
     rng = random.Random(11)
     stages: dict[str, list[float]] = {"append (validation)": [], "store patch": [],

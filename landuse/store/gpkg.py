@@ -15,7 +15,6 @@ import re
 import sqlite3
 import struct
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -467,14 +466,10 @@ class GeoPackageStore(SQLStore):
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    STAGE_BATCH = 500
-    """Rows per transaction when the whole assessment is written beside the table: a
-    writer waits for one batch at most (SQLite has one writer at a time; the turns of
-    :meth:`_write_turn`)."""
-
-    STAGE_PAUSE_S = 0.002
-    """Pause after each batch: a write woken by the batch's commit takes its turn before
-    the next batch asks for one."""
+    def _stage_tx(self) -> Any:
+        """One batch written into table :attr:`STAGE`, in its turn (:meth:`_write_turn`):
+        a write waits for one batch at most (SQLite has one writer at a time)."""
+        return self._tx(stage=True)
 
     def _stage_assessment(self, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
         """Table :attr:`STAGE` (made like ``parcel_assessment`` when missing, or when that
@@ -507,17 +502,17 @@ class GeoPackageStore(SQLStore):
         gone = [r[0] for r in self._fetch(f"SELECT parcel_id FROM {stage}", [])
                 if r[0] not in listed]
         for i in range(0, len(gone), 500):
-            with self._tx(stage=True) as cur:
+            with self._stage_tx() as cur:
                 part = gone[i : i + 500]
                 cur.execute(f"DELETE FROM {stage} WHERE parcel_id IN "
                             f"({', '.join('?' for _ in part)})", part)
-            time.sleep(self.STAGE_PAUSE_S)
+            self._after_batch()
         sql_insert = (f"INSERT OR REPLACE INTO {stage} ({', '.join(quote_ident(c) for c in cols)}) "
                       f"VALUES ({', '.join('?' for _ in cols)})")
         for i in range(0, len(rows), self.STAGE_BATCH):
-            with self._tx(stage=True) as cur:
+            with self._stage_tx() as cur:
                 cur.executemany(sql_insert, rows[i : i + self.STAGE_BATCH])
-            time.sleep(self.STAGE_PAUSE_S)
+            self._after_batch()
 
     @contextlib.contextmanager
     def _tx(self, stage: bool = False) -> Iterator[sqlite3.Cursor]:

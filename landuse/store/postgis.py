@@ -246,6 +246,32 @@ class PostGISStore(SQLStore):
             self._insert_assessment(cur, cols, rows, stage)
         self._conn().execute(f"ANALYZE {stage}")
 
+    def _swap_stage(self, cur: Any) -> None:
+        """Swap the two tables' names (:meth:`SQLStore._swap_stage`), then their indexes'
+        names too: each index of ``parcel_assessment`` is called as migration 002 calls
+        it (``parcel_assessment_pkey``, ``parcel_assessment_<column>``) and its twin on
+        :attr:`STAGE` after that table (index names belong to the schema, not the table,
+        so without this they would alternate with each swap)."""
+        super()._swap_stage(cur)
+        targets: dict[str, str] = {}
+        for table in ("parcel_assessment", self.STAGE):
+            rows = cur.execute(
+                "SELECT ci.relname, ix.indisprimary, ARRAY(SELECT a.attname FROM "
+                "unnest(ix.indkey) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON "
+                "a.attrelid = ix.indrelid AND a.attnum = k.attnum ORDER BY k.ord) "
+                "FROM pg_index ix JOIN pg_class ct ON ct.oid = ix.indrelid "
+                "JOIN pg_class ci ON ci.oid = ix.indexrelid "
+                "WHERE ct.relnamespace = current_schema()::regnamespace AND ct.relname = ?",
+                [table]).fetchall()
+            for name, primary, cols in rows:
+                want = f"{table}_pkey" if primary else f"{table}_{'_'.join(cols)}"
+                if name != want:
+                    targets[name] = want
+        for k, name in enumerate(targets):  # through names no index has, then to their own
+            cur.execute(f"ALTER INDEX {quote_ident(name)} RENAME TO lu_swap_{k}")
+        for k, want in enumerate(targets.values()):
+            cur.execute(f"ALTER INDEX lu_swap_{k} RENAME TO {quote_ident(want)}")
+
     def _after_load(self) -> None:
         self._conn().execute("ANALYZE parcels")
 

@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import json
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -930,22 +931,53 @@ class SQLStore(SupplyStoreMixin, Store):
                   cur: Any = None) -> tuple[int, bool] | None:
         """Patch onto table :attr:`STAGE` (as of change ``seq``) the writes made since:
         ``(the change it is now as of, whether they may have moved the ranks)``; None when
-        they cannot be patched (more than ledger events and edits). In a transaction of its
-        own, or in ``cur``'s."""
-        now = self.change_seq()
-        if now == seq:
-            return seq, False
-        touched = self._touched_since(seq, now)
-        patch = None if touched is None else self._patch_rows(touched, as_of, rs, self.STAGE)
-        if patch is None:
-            return None
-        if patch[2]:
-            if cur is not None:
+        they cannot be patched (more than ledger events and edits). The writes are taken
+        :attr:`patch_max_writes` at a time. In ``cur``'s transaction (under the store
+        lock), or else in batches of :attr:`STAGE_BATCH` rows, each in a transaction of
+        its own (:meth:`_write_stage_rows`): a write made meanwhile waits for one batch at
+        most."""
+        now, stale = self.change_seq(), False
+        while seq < now:
+            upto = min(now, seq + self.patch_max_writes)
+            touched = self._touched_since(seq, upto)
+            patch = None if touched is None else self._patch_rows(touched, as_of, rs,
+                                                                  self.STAGE)
+            if patch is None:
+                return None
+            if patch[2] and cur is not None:
                 self._replace_assessment_rows(cur, *patch[:3], table=self.STAGE)
-            else:
-                with self._tx() as own:
-                    self._replace_assessment_rows(own, *patch[:3], table=self.STAGE)
-        return now, patch[3]
+            elif patch[2]:
+                self._write_stage_rows(*patch[:3])
+            seq, stale = upto, stale or patch[3]
+        return seq, stale
+
+    STAGE_BATCH = 500
+    """Rows per transaction when rows are written into table :attr:`STAGE` beside
+    the writers (the whole refresh's catch-up; the GeoPackage's staging too)."""
+
+    STAGE_PAUSE_S = 0.002
+    """Pause after each such batch: a write woken by the batch's commit takes its turn
+    before the next batch asks for one."""
+
+    def _stage_tx(self) -> Any:
+        """The transaction of one batch written into table :attr:`STAGE`."""
+        return self._tx()
+
+    def _after_batch(self) -> None:
+        """Between two batches written into table :attr:`STAGE` (:attr:`STAGE_PAUSE_S`)."""
+        time.sleep(self.STAGE_PAUSE_S)
+
+    def _write_stage_rows(self, cols: list[str], rows: list[tuple[Any, ...]],
+                          ids: list[str]) -> None:
+        """Replace the rows of parcels ``ids`` of table :attr:`STAGE` by ``rows`` (aligned
+        with ``ids``), :attr:`STAGE_BATCH` at a time, each batch in a transaction of its
+        own (:meth:`_stage_tx`)."""
+        n = self.STAGE_BATCH
+        for i in range(0, len(ids), n):
+            with self._stage_tx() as cur:
+                self._replace_assessment_rows(cur, cols, rows[i : i + n], ids[i : i + n],
+                                              table=self.STAGE)
+            self._after_batch()
 
     def _install_stage(self, as_of: str, rs: Any, seq: int, stale: bool) -> dict[str, Any]:
         """Put table :attr:`STAGE` (the whole assessment as of change ``seq``, with

@@ -372,3 +372,62 @@ def test_the_map_follows_the_ranks_the_whole_refresh_installs(inc_store: Store) 
         assert ("assessed", v, today, "zh") not in d.held
     finally:
         d.close()
+
+
+def _priority(derived: Any) -> int:
+    """This process's scheduling niceness (run in a heavy worker process)."""
+    import os
+
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_a_server_runs_its_whole_refresh_at_a_lower_priority_and_switches_threads_often(
+        inc_store: Store, store_target: str) -> None:
+    """What keeps a write quick beside the server's background work: an app that opened
+    its store itself runs its heavy work (the lazy whole refresh among it) in worker
+    processes at a lower CPU priority, and its request threads take the interpreter lock
+    back from its own background threads (warm-up, map remake) at the shorter switch
+    interval, set back when it stops; an app given a store object changes neither."""
+    import os
+    import sys
+
+    from landuse_api.heavy import WORKER_NICE
+    from landuse_api.main import SWITCH_INTERVAL_S
+
+    before = sys.getswitchinterval()
+    assert before != SWITCH_INTERVAL_S
+    where = {"database_url": store_target} if "://" in store_target else \
+        {"store": store_target}
+    app = create_app(Settings(as_of=AS_OF, warm=False, **where))  # type: ignore[arg-type]
+    with TestClient(app, raise_server_exceptions=False):
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_S
+        worker = app.state.heavy.detached(_priority).result(120)
+        assert worker == min(os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICE, 19)
+    assert sys.getswitchinterval() == before
+    with TestClient(create_app(Settings(as_of=AS_OF, warm=False), store=inc_store)):
+        assert sys.getswitchinterval() == before
+
+
+def test_the_warm_up_groups_the_enterprises_before_any_write(inc_store: Store) -> None:
+    """The server's warm-up reads the frames and groups their parcels by enterprise (what
+    a write's patch of the map looks its context up in), so no write pays for it; a
+    write's patched frames carry the groups on."""
+    from landuse_api.derived import Derived
+    from landuse_api.main import warm
+    from landuse_api.patch import grouped
+
+    d = Derived(inc_store)
+    try:
+        warm(d, Settings(as_of=AS_OF, warm=False))  # type: ignore[arg-type]
+        parcels, _ = d.frames()
+        assert grouped(parcels)
+        inc_store.append_events([({"event_id": "WG-1", "parcel_id": "P1",
+                                   "event_date": "2023-10-02", "stage": "investigating"},
+                                  None)], actor="test")
+        after, _ = d.frames()
+        assert grouped(after)
+        cold = Derived(inc_store)
+        assert not grouped(cold.frames()[0])  # not made without the warm-up
+        cold.close()
+    finally:
+        d.close()

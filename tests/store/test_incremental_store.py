@@ -201,3 +201,129 @@ def test_a_rated_write_during_the_whole_refresh_leaves_the_ranks_marked(
     state = store.refresh_assessment(AS_OF, exact_ranks=True)
     assert not state["ranks_stale"]
     _table_matches_whole(store)
+
+
+def _catching_up(store: Store, monkeypatch: pytest.MonkeyPatch,
+                 between: Any) -> list[str]:
+    """Record the whole refresh's unlocked catch-up (``"catch-up done"``) and call
+    ``between()`` after each of its batches (the first call's answer is recorded)."""
+    order: list[str] = []
+    in_catch_up = []
+    real_catch_up, real_after = store._catch_up, store._after_batch  # type: ignore[attr-defined]
+
+    def catch_up(*a: Any, **k: Any) -> Any:
+        unlocked = len(a) < 4 and k.get("cur") is None
+        in_catch_up.append(unlocked)
+        try:
+            return real_catch_up(*a, **k)
+        finally:
+            in_catch_up.pop()
+            if unlocked:
+                order.append("catch-up done")
+
+    def after_batch() -> None:
+        if in_catch_up and in_catch_up[-1]:
+            order.append("batch")
+            if order.count("batch") == 1:
+                order.append(between())
+        real_after()
+
+    monkeypatch.setattr(store, "_catch_up", catch_up)
+    monkeypatch.setattr(store, "_after_batch", after_batch)
+    return order
+
+
+def test_the_catch_up_writes_in_batches_and_a_write_gets_in_between(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writes made while the whole refresh assessed are patched onto its staged table
+    in batches of STAGE_BATCH rows, each in a transaction of its own: a write issued
+    during the catch-up commits before the catch-up has finished (it would wait for the
+    whole catch-up were it one transaction). The installed table then equals a whole
+    assessment of the register after every write."""
+    import threading
+
+    old = store.get_parcel("P0")
+    store.update_parcel("P0", {"tax_wan": 5000.0}, None, old.version or 1, actor="test")
+    store.refresh_assessment(AS_OF)
+    t, _, go = _held_whole_refresh(store, monkeypatch)
+    for n, pid in enumerate(("P1", "P2", "P4")):  # 企业1, 企业2, 企业4: nine parcels
+        store.append_events([({"event_id": f"WC-{n}", "parcel_id": pid,
+                               "event_date": "2023-10-02", "stage": "investigating"}, None)],
+                            actor="test")
+    monkeypatch.setattr(store, "STAGE_BATCH", 2)
+
+    def write() -> str:
+        w = threading.Thread(target=lambda: store.append_events([(
+            {"event_id": "WC-during", "parcel_id": "P5", "event_date": "2023-10-03",
+             "stage": "investigating"}, None)], actor="test"), name="writer")
+        w.start()
+        w.join(120)
+        return "write committed" if not w.is_alive() else "write waiting"
+
+    order = _catching_up(store, monkeypatch, write)
+    go.set()
+    t.join(120)
+    assert not t.is_alive()
+    assert order.count("batch") >= 2  # nine rows, two per batch
+    assert order.index("write committed") < order.index("catch-up done")
+    done = t.results[0]  # type: ignore[attr-defined]
+    assert done["current"] and done["seq"] == store.change_seq()
+    _table_matches_whole(store)
+
+
+def test_more_writes_than_one_patch_takes_are_caught_up_in_turn(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More writes during the whole refresh than one patch takes (patch_max_writes) are
+    caught up that many at a time, not by making the whole assessment again under the
+    store lock."""
+    old = store.get_parcel("P0")
+    store.update_parcel("P0", {"tax_wan": 5000.0}, None, old.version or 1, actor="test")
+    store.refresh_assessment(AS_OF)
+    t, _, go = _held_whole_refresh(store, monkeypatch)
+    for n, pid in enumerate(("P1", "P2", "P4", "P5", "P7")):
+        store.append_events([({"event_id": f"WM-{n}", "parcel_id": pid,
+                               "event_date": "2023-10-02", "stage": "investigating"}, None)],
+                            actor="test")
+    monkeypatch.setattr(store, "patch_max_writes", 2)
+    _no_whole(store, monkeypatch)
+    go.set()
+    t.join(120)
+    assert not t.is_alive()
+    done = t.results[0]  # type: ignore[attr-defined]
+    assert done["current"] and done["seq"] == store.change_seq()
+    _table_matches_whole(store)
+
+
+def test_postgis_index_names_stay_with_their_tables_across_swaps(postgis_url: str) -> None:
+    """PostGIS: index names belong to the schema, so a swap of the tables' names leaves
+    each index with the other table's name unless renamed too; after every whole refresh
+    the assessment's indexes are called as migration 002 calls them, the staged table's
+    after it."""
+    from landuse.store.schema import ASSESSMENT_INDEXED
+    from tests.support.store import pg_schema_url
+
+    s = open_store(pg_schema_url(postgis_url))
+    try:
+        s.load(_register(), None, actor="test")
+        s.refresh_assessment(AS_OF)
+
+        def names(table: str) -> list[str]:
+            return sorted(r[0] for r in s._fetch(  # type: ignore[attr-defined]
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND tablename = %s", [table]))
+
+        def wanted(table: str) -> list[str]:
+            return sorted([f"{table}_pkey", *(f"{table}_{c}" for c in ASSESSMENT_INDEXED)])
+
+        assert names("parcel_assessment") == wanted("parcel_assessment")
+        for k in range(3):  # the stage made, swapped in, then the old table as the stage
+            p0 = s.get_parcel("P0")
+            s.update_parcel("P0", {"tax_wan": 5000.0 + k}, None, p0.version or 1,
+                            actor="test")
+            assert s.refresh_assessment(AS_OF)["ranks_stale"]
+            assert not s.refresh_assessment(AS_OF, exact_ranks=True)["ranks_stale"]
+            assert names("parcel_assessment") == wanted("parcel_assessment")
+            assert names(s.STAGE) == wanted(s.STAGE)  # type: ignore[attr-defined]
+        _table_matches_whole(s)
+    finally:
+        s.close()
