@@ -24,6 +24,34 @@ Counting rules (stated in the report's notes):
   ``remedy_start_pending`` / ``recovery_in_progress`` / ``investigating`` and that the
   assessment holds idle (others are named in a note); their area is the area of the
   latest event, else the parcel's area.
+
+What each section needs from the parcels (a province report is built from one small
+:class:`~landuse.report.partial.ReportPart` per development zone, merged in zone order, so
+the client's memory follows the zones and the parcels the report lists, never every
+parcel; :func:`build_report` on a whole frame is the part of everything, the same code):
+
+* **counts and sums by category** (per-zone partial aggregates, sums exact so that the
+  merge does not depend on the split, :mod:`landuse.report.sums`): parcels and m² per
+  五未 stage and in all (``lifecycle``), parcels, 亩 and tax per 亩均 class (``mujun``),
+  parcels and 亩 per sub-park (``by_zone``), the areas, values and counts of the zone
+  indicators (``indicators``), the parcels covered (``meta``), the sub-parks present
+  (``--zone``);
+* **lists of parcels** (a zone returns these rows only): the idle parcels (``idle_parcels``,
+  ``recovery_lead``, idle columns of ``by_zone``, ``G``), the low-efficiency ones
+  (``low_efficiency``, ``enforcement``), the flagged ones (``flags``, ``flagged_parcels``,
+  ``enforcement``) and every parcel the ledger names (its check, 盘活, zombies, open cases,
+  ``procedure``, ``by_stage``);
+* **ranks**: the 亩均 tables read the ranks the assessment wrote (``mujun_rank``); the
+  enterprise table lists every rated enterprise, so a zone returns one row per rated
+  enterprise (first parcel by id, parcels, exact 亩), merged by enterprise;
+* **the HTML overview map**: every parcel when the report covers at most
+  :data:`~landuse.report.partial.MAP_ALL_PARCELS` parcels (the one-machine map, in the
+  frame's order); above that only the parcels of a category (disposed, idle,
+  low-efficiency, open case) in parcel-id order, the others counted in the legend but not
+  drawn: the map then grows with the listed parcels, like the tables beside it.
+
+Evidence, supply and a store's history read every parcel (their own joins); a report with
+them is built from the whole frame.
 """
 
 from __future__ import annotations
