@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landuse.report.sums import ExactSum, exact_sum
 from landuse.standard import field_name_zh
 from landuse.units import M2_PER_HA
 
@@ -225,8 +226,8 @@ def _rate(d: _Ind, cats: pd.DataFrame, area_ha: pd.Series, num_keys: tuple[str, 
                     f"无法计算：缺少{fields_zh}，无法确定类别 {'、'.join(miss)}",
                     f"not computed: the fields {fields} are missing, so categories "
                     f"{', '.join(miss)} cannot be derived")
-    num = sum(float(area_ha[_in(cats[k])].sum()) for k in num_keys)
-    den = sum(float(area_ha[_in(cats[k])].sum()) for k in den_keys)
+    num = ExactSum.total(ExactSum.of(area_ha[_in(cats[k])]) for k in num_keys).value
+    den = ExactSum.total(ExactSum.of(area_ha[_in(cats[k])]) for k in den_keys).value
     n_used = int(np.logical_or.reduce([cats[k].fillna(False).to_numpy(bool)
                                        for k in used_keys]).sum())
     if den <= 0:
@@ -297,14 +298,14 @@ def _intensity(d: _Ind, parcels: pd.DataFrame, cats: pd.DataFrame, area_ha: pd.S
     extra, opt_zh, opt_en = _optional_fields(parcels, have, optional)
     for v in extra:
         total += v
-    num_raw = float(total[have].sum())
-    den_ha = float(area_ha[have].sum())
+    num_raw = exact_sum(total[have])
+    den_ha = exact_sum(area_ha[have])
     if money:
         num, value = num_raw, num_raw / den_ha
     else:
         num = num_raw / M2_PER_HA
         value = num / den_ha * (100.0 if pct else 1.0)
-    cover = 100.0 * den_ha / max(float(area_ha[in_cat].sum()), 1e-12)
+    cover = 100.0 * den_ha / max(exact_sum(area_ha[in_cat]), 1e-12)
     basis_zh = (f"{CATEGORY_MAPPING[cat]['zh']}；按有数据的 {n_have}/{n_cat} 宗"
                 f"（占 {cat} 面积 {cover:.1f}%）计算{opt_zh}")
     basis_en = (f"{CATEGORY_MAPPING[cat]['en']}; over the {n_have} of {n_cat} parcels "

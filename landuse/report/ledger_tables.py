@@ -15,6 +15,7 @@ from landuse.report.cells import idle_mask, low_mask, mu, r1, text, truthy
 from landuse.report.model import Table
 from landuse.report.period import Period
 from landuse.report.reclamation import new_enterprises
+from landuse.report.sums import exact_sum
 from landuse.report.text import T, label
 from landuse.standard import get_standard
 
@@ -46,7 +47,7 @@ def method_table(counted: pd.DataFrame, by_method_mu: dict[str, float],
         nh = events[events["parcel_id"].isin(mpids)]["new_holder"].dropna().nunique()
         rows.append([label("method", None if key == "not_recorded" else key, lang),
                      by_method_n[key], area, len(mpids & zombie_set), int(nh)])
-    rows.append([h["total"], len(counted), mu(counted["area_m2"].sum()),
+    rows.append([h["total"], len(counted), mu(exact_sum(counted["area_m2"])),
                  sum(r[3] for r in rows), sum(r[4] for r in rows)])
     return Table("by_method", h["t_by_method"],
                  ["method", "parcels", "area_mu", "zombies_cleared", "new_enterprises"],
@@ -66,7 +67,7 @@ def stage_table(events: pd.DataFrame, state: pd.DataFrame, state_area: dict[str,
     for s in get_standard().codes["stage"]:
         pids = list(state.index[state["stage"] == s])
         rows.append([label("stage", s, lang), int((events["stage"] == s).sum()), len(pids),
-                     r1(sum(state_area[p] for p in pids))])
+                     r1(exact_sum([state_area[p] for p in pids]))])
     return Table("by_stage", h["t_by_stage"],
                  ["stage", "events_in_period", "parcels_at_end", "area_mu_at_end"],
                  [h["c_stage"], h["c_events"], h["c_stage_parcels"], h["c_stage_area"]], rows)
@@ -90,10 +91,10 @@ def zone_table(parcels: pd.DataFrame, counted: pd.DataFrame, events: pd.DataFram
         sel = zkey == z
         zp = set(parcels.loc[sel, "parcel_id"])
         cz = counted[counted_zone == z]
-        rows.append([z, int(sel.sum()), r1(parcels.loc[sel, "area_mu"].sum()),
-                     int((sel & idle).sum()), r1(parcels.loc[sel & idle, "area_mu"].sum()),
-                     int((sel & low).sum()), r1(parcels.loc[sel & low, "area_mu"].sum()),
-                     len(cz), mu(cz["area_m2"].sum()),
+        rows.append([z, int(sel.sum()), r1(exact_sum(parcels.loc[sel, "area_mu"])),
+                     int((sel & idle).sum()), r1(exact_sum(parcels.loc[sel & idle, "area_mu"])),
+                     int((sel & low).sum()), r1(exact_sum(parcels.loc[sel & low, "area_mu"])),
+                     len(cz), mu(exact_sum(cz["area_m2"])),
                      len({n for p, n in zombie_holder.items() if p in zp}),
                      int(events[events["parcel_id"].isin(zp)]["new_holder"].dropna().nunique())])
     rows.append([h["total"], *[
@@ -120,9 +121,9 @@ def month_table(counted: pd.DataFrame, events: pd.DataFrame, period: Period,
         sel = cm == mon
         mlabel = f"{mon.year}年{mon.month}月" if lang == "zh" else f"{mon.year}-{mon.month:02d}"
         rows.append([mlabel, int((em == mon).sum()), int(sel.sum()),
-                     mu(counted.loc[sel, "area_m2"].sum()) if len(counted) else 0.0])
+                     mu(exact_sum(counted.loc[sel, "area_m2"])) if len(counted) else 0.0])
     rows.append([h["total"], sum(r[1] for r in rows), sum(r[2] for r in rows),
-                 mu(counted["area_m2"].sum())])
+                 mu(exact_sum(counted["area_m2"]))])
     return Table("by_month", h["t_by_month"],
                  ["month", "events", "reclaimed_parcels", "reclaimed_mu"],
                  [h["c_month"], h["c_events"], h["c_reclaimed_n"], h["c_reclaimed"]], rows)

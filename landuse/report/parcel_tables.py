@@ -18,6 +18,7 @@ from landuse.ledger import rows as iter_rows
 from landuse.report.cells import idle_mask, low_mask, r1, split_codes, text, truthy
 from landuse.report.indicators import CATEGORY_MAPPING, zone_indicators
 from landuse.report.model import Chart, Table
+from landuse.report.sums import exact_sum
 from landuse.report.text import T, label
 from landuse.units import M2_PER_HA, M2_PER_MU
 
@@ -54,7 +55,7 @@ ENFORCEMENT: tuple[str, ...] = ("illegal_occupation", "low_efficiency", "use_cha
 
 
 def _count(parcels: pd.DataFrame, sel: pd.Series) -> dict[str, Any]:
-    return {"parcels": int(sel.sum()), "area_mu": r1(parcels.loc[sel, "area_mu"].sum()),
+    return {"parcels": int(sel.sum()), "area_mu": r1(exact_sum(parcels.loc[sel, "area_mu"])),
             "parcel_ids": sorted(parcels.loc[sel, "parcel_id"])}
 
 
@@ -202,10 +203,10 @@ def lifecycle_table(parcels: pd.DataFrame, lang: str) -> Table:
     rows: list[list[Any]] = []
     for lc in LIFECYCLES:
         sel = life == lc
-        a = float(parcels.loc[sel, "area_m2"].sum())
+        a = exact_sum(parcels.loc[sel, "area_m2"])
         rows.append([label("lifecycle", lc, lang), int(sel.sum()), r1(a / M2_PER_MU),
                      r1(a / M2_PER_HA)])
-    tot = float(parcels["area_m2"].sum())
+    tot = exact_sum(parcels["area_m2"])
     rows.append([h["total"], len(parcels), r1(tot / M2_PER_MU), r1(tot / M2_PER_HA)])
     return Table("lifecycle", h["t_lifecycle"], ["lifecycle", "parcels", "area_mu", "area_ha"],
                  [h["c_lifecycle"], h["c_parcels"], h["c_area_mu"], h["c_area_ha"]], rows)
@@ -226,9 +227,9 @@ def mujun_table(parcels: pd.DataFrame, lang: str) -> Table:
         sel = mclass.isna() if c is None else mclass == c
         if c is None and not sel.any():
             continue
-        a = float(parcels.loc[sel, "area_mu"].sum())
+        a = exact_sum(parcels.loc[sel, "area_mu"])
         t = tax[sel]
-        tsum = float(t.sum()) if t.notna().any() else None
+        tsum = exact_sum(t) if t.notna().any() else None
         rows.append([label("mujun_class", c, lang), int(sel.sum()), r1(a),
                      None if tsum is None else r1(tsum),
                      None if tsum is None or a == 0 else r1(tsum / a)])
@@ -261,7 +262,7 @@ def mujun_enterprise_table(parcels: pd.DataFrame, lang: str) -> Table:
         rows.append([
             text(holders.iloc[0]) if len(holders) else None,
             text(first["enterprise"]) if by_code else None,
-            len(g), r1(g["area_mu"].sum()),
+            len(g), r1(exact_sum(g["area_mu"])),
             None if pd.isna(first["mujun_score"]) else r1(first["mujun_score"]),
             label("mujun_class", first["mujun_class"], lang),
             None if pd.isna(first["mujun_rank"]) else int(first["mujun_rank"]),
@@ -291,7 +292,7 @@ def flag_tables(parcels: pd.DataFrame, lang: str) -> list[Table]:
     for f in codes:
         sel = flag_lists.map(lambda fl, f=f: f in fl)
         rows.append([label("flag", f, lang), int(sel.sum()),
-                     r1(parcels.loc[sel, "area_mu"].sum())])
+                     r1(exact_sum(parcels.loc[sel, "area_mu"]))])
     counts = Table("flags", h["t_flags"], ["flag", "parcels", "area_mu"],
                    [h["c_flag"], h["c_parcels"], h["c_area_mu"]], rows)
     flagged = parcels[flag_lists.map(bool)].sort_values("parcel_id")
