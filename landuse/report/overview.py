@@ -56,7 +56,8 @@ def _ring_paths(geoms: np.ndarray) -> list[str]:
     return out
 
 
-def overview_svg(map_frame: gpd.GeoDataFrame, lang: str = "zh", width: int = 640) -> str:
+def overview_svg(map_frame: gpd.GeoDataFrame, lang: str = "zh", width: int = 640,
+                 not_drawn: int = 0) -> str:
     """Return an ``<svg>`` element drawing the parcels coloured by category.
 
     Parameters
@@ -67,6 +68,8 @@ def overview_svg(map_frame: gpd.GeoDataFrame, lang: str = "zh", width: int = 640
         Language of the legend.
     width : int
         Width in pixels; the height follows the parcels' extent.
+    not_drawn : int
+        Further parcels of the category ``other``, counted in the legend, not drawn.
     """
     tx = T[lang]
     g = map_frame[~(map_frame.geometry.is_empty | map_frame.geometry.isna())]
@@ -110,6 +113,7 @@ def overview_svg(map_frame: gpd.GeoDataFrame, lang: str = "zh", width: int = 640
         for c, col in CATEGORY_COLORS.items()
     )
     counts = {c: int((cats == c).sum()) for c in CATEGORY_COLORS}
+    counts["other"] += not_drawn
     lx = int(max(w_used, 0)) + 12
     legend = []
     for i, (c, col) in enumerate(CATEGORY_COLORS.items()):

@@ -16,13 +16,14 @@ Every sum the report shows of parcels and events goes through :func:`exact_sum` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["ExactSum", "exact_sum"]
+__all__ = ["ExactSum", "Tally", "exact_sum", "merge_tallies", "tally"]
 
 _SHIFT = 1126
 """Units of 2**-1126: the smallest subnormal's 53-bit mantissa (frexp gives exponent -1073)
@@ -115,3 +116,52 @@ def exact_sum(values: Any) -> float:
     (1.0, 0.0)
     """
     return ExactSum.of(values).value
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Parcels of one category: how many (``n``), the exact sum of each value column
+    (``sums``) and how many of them have that value (``given``)."""
+
+    n: int = 0
+    sums: dict[str, ExactSum] = field(default_factory=dict)
+    given: dict[str, int] = field(default_factory=dict)
+
+    def __add__(self, other: Tally) -> Tally:
+        names = dict.fromkeys([*self.sums, *other.sums])
+        return Tally(self.n + other.n,
+                     {k: self.sums.get(k, ExactSum()) + other.sums.get(k, ExactSum())
+                      for k in names},
+                     {k: self.given.get(k, 0) + other.given.get(k, 0) for k in names})
+
+    def value(self, name: str) -> float:
+        """The sum of ``name`` over the category (0.0 when no parcel is in it)."""
+        return self.sums.get(name, ExactSum()).value
+
+
+def tally(keys: pd.Series, values: Mapping[str, pd.Series]) -> dict[Any, Tally]:
+    """One :class:`Tally` per distinct key (a missing key is ``None``) of the parcels.
+
+    ``values`` are numeric columns aligned with ``keys``; their missing values are skipped
+    in the sums and not counted in ``given``.
+    """
+    k = keys.astype(object).where(keys.notna(), None)
+    arrays = {n: pd.to_numeric(v, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+              for n, v in values.items()}
+    out: dict[Any, Tally] = {}
+    groups: dict[Any, Any] = dict(k.groupby(k.map(lambda v: (v is None, v)),
+                                            sort=False).indices)
+    for key, pos in groups.items():
+        out[key[1]] = Tally(len(pos), {n: ExactSum.of(a[pos]) for n, a in arrays.items()},
+                            {n: int(np.count_nonzero(~np.isnan(a[pos])))
+                             for n, a in arrays.items()})
+    return out
+
+
+def merge_tallies(parts: Iterable[Mapping[Any, Tally]]) -> dict[Any, Tally]:
+    """The tallies of several parts added key by key (keys in first-seen order)."""
+    out: dict[Any, Tally] = {}
+    for part in parts:
+        for key, t in part.items():
+            out[key] = out[key] + t if key in out else t
+    return out
