@@ -60,8 +60,9 @@ def _inputs(input: str, ledger_path: str | None, as_of: str, read: ReadArgs,
     """The assessed parcels and the ledger of the report: a partitioned dataset one zone per
     task (:func:`landuse.cli._province.assessed`, each task returning only the columns the
     report reads, :data:`~landuse.report.build.REPORT_COLUMNS`, with the geometry only
-    when ``geometry``: the HTML overview map, evidence and supply need it), anything else
-    as :func:`load_inputs`."""
+    when ``geometry``: evidence and supply read every parcel; a report without them is
+    built from the zones' parts instead, :func:`_report_by_parts`), anything else as
+    :func:`load_inputs`."""
     import dataclasses
 
     from landuse.cli._province import assessed, by_zone, report_failures

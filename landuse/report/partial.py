@@ -17,8 +17,10 @@ parcel:
 * the overview map's parcels (id and geometry) while the report covers at most
   :data:`MAP_ALL_PARCELS` parcels; above that the map draws the listed parcels only.
 
-Parcel ids are checked unique within each part (the assessment of a zone refuses
-duplicates); across the zones of a dataset ``convert`` writes each parcel once.
+Parcel ids are checked unique within each part (as :func:`~landuse.report.build_report`
+checks them) and among the listed parcels of all parts; across the zones of a dataset
+``convert`` checks them when it writes it (the unlisted parcels of different zones are
+not compared: that would need every id on the client).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from landuse.errors import SchemaError
 from landuse.report.cells import idle_mask, low_mask, split_codes
 from landuse.report.indicators import IndicatorPart, indicator_part
 from landuse.report.ledger_tables import zone_part
@@ -124,9 +127,17 @@ def merge_parts(parts: Sequence[ReportPart]) -> ReportPart:
     indicators = parts[0].indicators
     for p in parts[1:]:
         indicators = indicators + p.indicators
+    listed = _by_id([p.listed for p in parts])
+    dup = listed["parcel_id"].duplicated()
+    if dup.any():
+        raise SchemaError(
+            f"parcels: parcel_id '{listed.loc[dup, 'parcel_id'].iloc[0]}' appears in more "
+            "than one development zone. Fix: make ids unique ('landuse convert' checks them "
+            "when it writes the dataset)."
+        )
     return ReportPart(
         parcels=n, zones=frozenset().union(*(p.zones for p in parts)),
-        listed=_by_id([p.listed for p in parts]),
+        listed=listed,
         lifecycle=merge_tallies(p.lifecycle for p in parts),
         mujun=merge_tallies(p.mujun for p in parts),
         by_zone=merge_tallies(p.by_zone for p in parts), indicators=indicators,

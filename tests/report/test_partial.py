@@ -66,3 +66,16 @@ def test_parts_of_an_enterprise_on_several_zones_merge_as_one(
     assert merged.holder_pid == pids[1] and merged.holder == parcels.loc[one[1], "holder"]
     whole = report_part(prepare_parcels(parcels), ids, None, cols).enterprises["E-TEST"]
     assert merged == whole
+
+
+def test_a_listed_parcel_in_two_zones_is_an_error(
+        park: tuple[gpd.GeoDataFrame, pd.DataFrame]) -> None:
+    from landuse.errors import SchemaError
+
+    parcels, ledger = park
+    ids = ledger_ids(ledger)
+    first = sorted(ids)[0]
+    both = parcels[parcels["parcel_id"] == first]
+    parts = [report_part(prepare_parcels(both), ids) for _ in range(2)]
+    with pytest.raises(SchemaError, match=f"'{first}' appears in more than one"):
+        merge_parts(parts)

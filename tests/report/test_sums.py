@@ -50,3 +50,11 @@ def test_equals_the_correctly_rounded_sum_for_any_split(seed: int) -> None:
     cuts = sorted(rng.integers(0, len(x), 7).tolist())
     parts = [ExactSum.of(p) for p in np.split(rng.permutation(x), cuts)]
     assert ExactSum.total(reversed(parts)).value == want
+
+
+def test_a_few_terms_one_by_one_equal_many_at_once() -> None:
+    rng = np.random.default_rng(7)
+    for k in range(1, 40):  # up to 16 terms are added one by one, more with numpy
+        x = rng.standard_normal(k) * 10.0 ** rng.integers(-320, 300, k)
+        assert exact_sum(x) == math.fsum(x.tolist())
+        assert (ExactSum.of(x[:1]) + ExactSum.of(x[1:])).value == exact_sum(x)
