@@ -114,6 +114,7 @@ def _report_child(mode: str, dataset: str, out: str) -> None:
     })
     t0 = time.perf_counter()
     html = mode in ("html", "parts_html")
+    sizes: dict[str, int] = {}
     if mode == "idle":  # the same imports and a 2-worker cluster, no report
         from landuse.engine import Engine
 
@@ -129,15 +130,18 @@ def _report_child(mode: str, dataset: str, out: str) -> None:
         part, _ = report_parts(dataset, ReadArgs(), AssessArgs(as_of=AS_OF),
                                EngineArgs(workers=2), ledger_ids(ledger), None, html)
         data = report_from_part(part, ledger, "2023-01-01", AS_OF)
+        sizes = {"listed": len(part.listed), "enterprises": len(part.enterprises)}
     else:
         cols = None if mode == "whole" else REPORT_COLUMNS
         parcels, _ = assessed(dataset, ReadArgs(), AssessArgs(as_of=AS_OF),
                               EngineArgs(workers=2), columns=cols, geometry=mode != "json")
         data = build_report(parcels, ledger, "2023-01-01", AS_OF)
-    write_report(data, Path(out).with_suffix(".html" if html else ".json"), overwrite=True)
+    path = write_report(data, Path(out).with_suffix(".html" if html else ".json"),
+                        overwrite=True)
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
-    print(json.dumps({"seconds": seconds, "peak_mb": peak}))
+    print(json.dumps({"seconds": seconds, "peak_mb": peak, "out_mb": path.stat().st_size / 1e6,
+                      "parcels": data.meta["parcels"], **sizes}))
 
 
 def _measure(mode: str, parts_file: Path, out: Path) -> dict[str, float]:
@@ -147,7 +151,9 @@ def _measure(mode: str, parts_file: Path, out: Path) -> dict[str, float]:
     code = (f"import sys; from bench.bench_outputs import {child}; "
             f"{child}(sys.argv[1], sys.argv[2], sys.argv[3])")
     r = subprocess.run([sys.executable, "-c", code, mode, str(parts_file), str(out)],
-                       env=env, capture_output=True, text=True, check=True)
+                       env=env, capture_output=True, text=True, check=False)
+    if r.returncode:
+        raise SystemExit(f"{mode}: the child failed:\n{r.stderr[-3000:]}")
     return dict(json.loads(r.stdout.strip().splitlines()[-1]))
 
 
@@ -174,8 +180,12 @@ def _report_table(args: argparse.Namespace, root: Path) -> None:
           "2 workers")
     for mode in args.modes.split(","):
         r = _measure(mode, ds, root / f"r_{mode}")
+        extra = "" if mode == "idle" else (
+            f"  report {r['out_mb']:.1f} MB of {r['parcels']} parcels"
+            + (f", parts: {r['listed']} listed rows, {r['enterprises']} enterprises"
+               if "listed" in r else ""))
         print(f"{mode:10} client peak {r['peak_mb']:6.0f} MB  {r['seconds']:6.1f} s   "
-              f"load {os.getloadavg()[0]:.2f}", flush=True)
+              f"load {os.getloadavg()[0]:.2f}{extra}", flush=True)
     fa, fb = (root / f"r_{m}.json" for m in ("json", "parts_json"))
     if fa.exists() and fb.exists():
         print(f"json and parts_json: same bytes: {fa.read_bytes() == fb.read_bytes()}")
