@@ -24,7 +24,9 @@ child starts its own 2-worker cluster, gathers the zones' parcels and writes the
 * ``parts_json``: each zone's report part (sums, listed parcels, enterprises) merged here,
   no geometry (now, for .json/.md/.xlsx/.docx, :class:`landuse.engine.ReportPartJob`);
 * ``parts_html``: the same with the listed parcels' geometry (now, for .html);
-* ``idle``: the same imports and a 2-worker cluster, no report (what every mode pays).
+* ``idle``: the same imports and a 2-worker cluster, no report (what every mode pays);
+* ``received_slice`` / ``received_parts``: only what the client receives (the report's
+  columns of every parcel, or the zones' parts merged), no report built.
 
 ``--dataset`` measures an existing dataset (read only) instead of writing one;
 ``--modes`` picks the modes. The report's bytes of ``json`` and ``parts_json`` are compared
@@ -46,7 +48,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2023-10-31"
 FORMATS = (".csv", ".geojson", ".gpkg", ".parquet", ".xlsx")
-REPORT_MODES = ("idle", "whole", "json", "html", "parts_json", "parts_html")
+REPORT_MODES = ("idle", "received_slice", "received_parts", "whole", "json", "html",
+                "parts_json", "parts_html")
 
 
 def _child(mode: str, parts_file: str, out: str) -> None:
@@ -123,6 +126,21 @@ def _report_child(mode: str, dataset: str, out: str) -> None:
         print(json.dumps({"seconds": time.perf_counter() - t0, "peak_mb": resource.getrusage(
             resource.RUSAGE_SELF).ru_maxrss / 1e3}))
         return
+    if mode in ("received_parts", "received_slice"):  # what the client receives, no report
+        from landuse.cli._province import report_parts
+        from landuse.report.build import ledger_ids
+
+        if mode == "received_parts":
+            part, _ = report_parts(dataset, ReadArgs(), AssessArgs(as_of=AS_OF),
+                                   EngineArgs(workers=2), ledger_ids(ledger), None, False)
+            sizes = {"listed": len(part.listed), "enterprises": len(part.enterprises)}
+        else:
+            got, _ = assessed(dataset, ReadArgs(), AssessArgs(as_of=AS_OF),
+                              EngineArgs(workers=2), columns=REPORT_COLUMNS, geometry=False)
+            sizes = {"rows": len(got)}
+        print(json.dumps({"seconds": time.perf_counter() - t0, "peak_mb": resource.getrusage(
+            resource.RUSAGE_SELF).ru_maxrss / 1e3, **sizes}))
+        return
     if mode.startswith("parts_"):
         from landuse.cli._province import report_parts
         from landuse.report.build import ledger_ids, report_from_part
@@ -180,7 +198,7 @@ def _report_table(args: argparse.Namespace, root: Path) -> None:
           "2 workers")
     for mode in args.modes.split(","):
         r = _measure(mode, ds, root / f"r_{mode}")
-        extra = "" if mode == "idle" else (
+        extra = "" if mode == "idle" else f"  {r}" if mode.startswith("received") else (
             f"  report {r['out_mb']:.1f} MB of {r['parcels']} parcels"
             + (f", parts: {r['listed']} listed rows, {r['enterprises']} enterprises"
                if "listed" in r else ""))
@@ -201,7 +219,8 @@ def main() -> None:
     ap.add_argument("--formats", default=",".join(FORMATS))
     ap.add_argument("--report", action="store_true", help="measure report's client instead")
     ap.add_argument("--dataset", help="with --report: an existing dataset (read only)")
-    ap.add_argument("--modes", default=",".join(REPORT_MODES), help="with --report")
+    ap.add_argument("--modes", default="idle,whole,json,html,parts_json,parts_html",
+                    help=f"with --report, some of: {', '.join(REPORT_MODES)}")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_outputs.") as tmp:
         root = Path(tmp)
