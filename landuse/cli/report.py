@@ -166,7 +166,8 @@ def report(
     development zone per task, here or on Dask (--workers, --cluster); each task returns its
     zone's sums and the parcels the report lists, and the report is built from them: the
     same report either way. Above 20 000 parcels the overview map draws only the parcels
-    of a category (disposed, idle, low-efficiency, open case). Its ledger comes from
+    of a category (disposed, idle, low-efficiency, open case), as cells when they are
+    more than 20 000. Its ledger comes from
     --ledger. A zone that cannot be assessed is named on stderr and no report is
     written (its figures would be short), exit code 1.
 

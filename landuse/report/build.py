@@ -48,7 +48,9 @@ parcel; :func:`build_report` on a whole frame is the part of everything, the sam
   :data:`~landuse.report.partial.MAP_ALL_PARCELS` parcels (the one-machine map, in the
   frame's order); above that only the parcels of a category (disposed, idle,
   low-efficiency, open case) in parcel-id order, the others counted in the legend but not
-  drawn: the map then grows with the listed parcels, like the tables beside it.
+  drawn; beyond :data:`~landuse.report.overview.SHAPES_LIMIT` drawn parcels the map is
+  drawn as cells of a few pixels (:func:`~landuse.report.overview.overview_svg`), so its
+  size is bounded whatever the number of parcels.
 
 Evidence, supply and a store's history read every parcel (their own joins); a report with
 them is built from the whole frame.

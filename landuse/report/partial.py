@@ -15,7 +15,8 @@ parcel:
   the ledger names (the ledger's check, 盘活, zombies, cases);
 * one row per rated enterprise (the 亩均 enterprise table);
 * the overview map's parcels (id and geometry) while the report covers at most
-  :data:`MAP_ALL_PARCELS` parcels; above that the map draws the listed parcels only.
+  :data:`MAP_ALL_PARCELS` parcels; above that the map draws the listed parcels only (as
+  cells when they are more than :data:`~landuse.report.overview.SHAPES_LIMIT`).
 
 Parcel ids are checked unique within each part (as :func:`~landuse.report.build_report`
 checks them) and among the listed parcels of all parts; across the zones of a dataset
