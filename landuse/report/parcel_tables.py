@@ -70,6 +70,7 @@ ENFORCEMENT: tuple[str, ...] = ("illegal_occupation", "low_efficiency", "use_cha
 
 
 def _count(parcels: pd.DataFrame, sel: pd.Series) -> dict[str, Any]:
+    sel = sel.astype(bool)  # a mapped empty selection is of objects
     return {"parcels": int(sel.sum()), "area_mu": r1(exact_sum(parcels.loc[sel, "area_mu"])),
             "parcel_ids": sorted(parcels.loc[sel, "parcel_id"])}
 
@@ -395,12 +396,12 @@ def flag_tables(parcels: pd.DataFrame, lang: str) -> list[Table]:
     codes = list(dict.fromkeys([*_ALWAYS_FLAGS, *[f for fl in flag_lists for f in fl]]))
     rows: list[list[Any]] = []
     for f in codes:
-        sel = flag_lists.map(lambda fl, f=f: f in fl)
+        sel = flag_lists.map(lambda fl, f=f: f in fl).astype(bool)
         rows.append([label("flag", f, lang), int(sel.sum()),
                      r1(exact_sum(parcels.loc[sel, "area_mu"]))])
     counts = Table("flags", h["t_flags"], ["flag", "parcels", "area_mu"],
                    [h["c_flag"], h["c_parcels"], h["c_area_mu"]], rows)
-    flagged = parcels[flag_lists.map(bool)].sort_values("parcel_id")
+    flagged = parcels[flag_lists.map(bool).astype(bool)].sort_values("parcel_id")
     rows = [[r.parcel_id, text(r.zone), text(r.holder), r1(r.area_mu),
              _sep(lang).join(label("flag", f, lang) for f in split_codes(r.flags))]
             for r in iter_rows(flagged)]

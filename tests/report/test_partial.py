@@ -79,3 +79,18 @@ def test_a_listed_parcel_in_two_zones_is_an_error(
     parts = [report_part(prepare_parcels(both), ids) for _ in range(2)]
     with pytest.raises(SchemaError, match=f"'{first}' appears in more than one"):
         merge_parts(parts)
+
+
+def test_a_sub_park_where_nothing_is_listed() -> None:
+    from tests.builders import make_ledger, make_register
+
+    parcels = assess(make_register(), "2023-12-31")
+    in_zone = parcels["zone"] == "东区"
+    # the register of the builders: no parcel of 东区 is idle or low-efficiency
+    assert not (parcels.loc[in_zone, "idle_type"].isin(["not_started", "stalled"]).any()
+                or parcels.loc[in_zone, "low_efficiency"].fillna(False).astype(bool).any())
+    r = build_report(parcels, make_ledger(), "2023-01-01", "2023-12-31", zone="东区")
+    assert r.meta["parcels"] == int(in_zone.sum())
+    assert r.figures["enforcement"]["use_changed"] == {"parcels": 0, "area_mu": 0.0,
+                                                       "parcel_ids": []}
+    assert r.table("idle_parcels").rows == [] and r.table("flagged_parcels").rows == []
