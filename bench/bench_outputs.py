@@ -21,7 +21,7 @@ child starts its own 2-worker cluster, gathers the zones' parcels and writes the
 * ``whole``: every column of the assessment with the geometry (the client of round 2);
 * ``json``: the report's columns only, without geometry (round 3, .json/.md/.xlsx/.docx);
 * ``html``: the report's columns with the geometry (round 3, .html: the overview map);
-* ``parts_json``: each zone's report part (sums, listed parcels, enterprises) merged here,
+* ``parts_json``: each zone's report part (sums, listed and rated parcels) merged here,
   no geometry (now, for .json/.md/.xlsx/.docx, :class:`landuse.engine.ReportPartJob`);
 * ``parts_html``: the same with the listed parcels' geometry (now, for .html);
 * ``idle``: the same imports and a 2-worker cluster, no report (what every mode pays);
@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2023-10-31"
@@ -115,6 +116,7 @@ def _report_child(mode: str, dataset: str, out: str) -> None:
         "method": ["lease_then_transfer" if i % 3 else None for i in range(300)],
         "area_m2": [2000.0] * 300,
     })
+    ledger["event_date"] = _not_before_supply(dataset, ledger)
     t0 = time.perf_counter()
     html = mode in ("html", "parts_html")
     sizes: dict[str, int] = {}
@@ -133,7 +135,7 @@ def _report_child(mode: str, dataset: str, out: str) -> None:
         if mode == "received_parts":
             part, _ = report_parts(dataset, ReadArgs(), AssessArgs(as_of=AS_OF),
                                    EngineArgs(workers=2), ledger_ids(ledger), None, False)
-            sizes = {"listed": len(part.listed), "enterprises": len(part.enterprises)}
+            sizes = {"listed": len(part.listed), "rated": len(part.rated)}
         else:
             got, _ = assessed(dataset, ReadArgs(), AssessArgs(as_of=AS_OF),
                               EngineArgs(workers=2), columns=REPORT_COLUMNS, geometry=False)
@@ -148,7 +150,7 @@ def _report_child(mode: str, dataset: str, out: str) -> None:
         part, _ = report_parts(dataset, ReadArgs(), AssessArgs(as_of=AS_OF),
                                EngineArgs(workers=2), ledger_ids(ledger), None, html)
         data = report_from_part(part, ledger, "2023-01-01", AS_OF)
-        sizes = {"listed": len(part.listed), "enterprises": len(part.enterprises)}
+        sizes = {"listed": len(part.listed), "rated": len(part.rated)}
     else:
         cols = None if mode == "whole" else REPORT_COLUMNS
         parcels, _ = assessed(dataset, ReadArgs(), AssessArgs(as_of=AS_OF),
@@ -160,6 +162,24 @@ def _report_child(mode: str, dataset: str, out: str) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
     print(json.dumps({"seconds": seconds, "peak_mb": peak, "out_mb": path.stat().st_size / 1e6,
                       "parcels": data.meta["parcels"], **sizes}))
+
+
+def _not_before_supply(dataset: str, ledger: Any) -> Any:
+    """The ledger's event dates, each moved to its parcel's supply date when before it
+    (the ledger's check refuses an event before the supply; datasets differ in seeds)."""
+    import pandas as pd
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pds
+
+    table = pds.dataset(dataset, format="parquet", partitioning="hive",
+                        exclude_invalid_files=False, ignore_prefixes=[".", "_"]).to_table(
+        columns=["parcel_id", "supply_date"],
+        filter=pc.field("parcel_id").isin(list(ledger["parcel_id"])))
+    supply = pd.Series(pd.to_datetime(table.column("supply_date").to_pandas()).to_numpy(),
+                       index=table.column("parcel_id").to_pandas())
+    day = pd.to_datetime(ledger["event_date"])
+    floor = ledger["parcel_id"].map(supply)
+    return day.where(floor.isna() | (day >= floor), floor).dt.strftime("%Y-%m-%d")
 
 
 def _measure(mode: str, parts_file: Path, out: Path) -> dict[str, float]:
@@ -200,7 +220,7 @@ def _report_table(args: argparse.Namespace, root: Path) -> None:
         r = _measure(mode, ds, root / f"r_{mode}")
         extra = "" if mode == "idle" else f"  {r}" if mode.startswith("received") else (
             f"  report {r['out_mb']:.1f} MB of {r['parcels']} parcels"
-            + (f", parts: {r['listed']} listed rows, {r['enterprises']} enterprises"
+            + (f", parts: {r['listed']} listed rows, {r['rated']} rated rows"
                if "listed" in r else ""))
         print(f"{mode:10} client peak {r['peak_mb']:6.0f} MB  {r['seconds']:6.1f} s   "
               f"load {os.getloadavg()[0]:.2f}{extra}", flush=True)

@@ -86,6 +86,7 @@ from landuse.report.ledger_tables import (
 from landuse.report.model import ReportData
 from landuse.report.parcel_tables import (
     enforcement_counts,
+    enterprise_part,
     enterprise_rows,
     flag_tables,
     idle_table,
@@ -371,7 +372,7 @@ def report_from_part(
         low_efficiency_table(listed, lang),
         lifecycle_rows(part.lifecycle, lang),
         mujun_rows(part.mujun, lang),
-        enterprise_rows(part.enterprises, lang),
+        enterprise_rows(enterprise_part(part.rated), lang),
         *flag_tables(listed, lang),
     ]
     if history is not None and parcels is not None:

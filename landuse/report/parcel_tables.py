@@ -8,7 +8,7 @@ the report's language.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -45,7 +45,6 @@ __all__ = [
     "low_efficiency_table",
     "map_frame",
     "map_frame_of",
-    "merge_enterprises",
     "mujun_enterprise_table",
     "mujun_part",
     "mujun_rows",
@@ -280,9 +279,7 @@ def mujun_rows(part: dict[Any, Tally], lang: str) -> Table:
 class Enterprise:
     """One rated enterprise of some parcels: its first parcel's id and rating (score,
     class, rank, scheme), its first recorded holder (and that parcel's id), the credit
-    codes on its parcels, its parcels and their exact 亩. Two add as the enterprise of
-    both: the first parcel and the first holder by parcel id (parts hold parcels in
-    parcel-id order)."""
+    codes on its parcels, its parcels and their exact 亩."""
 
     first_pid: str
     enterprise: Any
@@ -295,13 +292,6 @@ class Enterprise:
     codes: frozenset[str]
     n: int
     area_mu: ExactSum
-
-    def __add__(self, o: Enterprise) -> Enterprise:
-        a, b = (self, o) if self.first_pid <= o.first_pid else (o, self)
-        hs = [e for e in (a, b) if e.holder_pid is not None]
-        h = min(hs, key=lambda e: str(e.holder_pid)) if hs else a
-        return replace(a, holder_pid=h.holder_pid, holder=h.holder, codes=a.codes | b.codes,
-                       n=a.n + b.n, area_mu=a.area_mu + b.area_mu)
 
 
 def enterprise_part(parcels: pd.DataFrame) -> dict[str, Enterprise]:
@@ -332,18 +322,6 @@ def enterprise_part(parcels: pd.DataFrame) -> dict[str, Enterprise]:
             frozenset(str(c).strip() for c in codes[pos[has_code[pos]]]), len(pos),
             ExactSum.of(area[pos]))
     return out
-
-
-def merge_enterprises(parts: list[dict[str, Enterprise]]) -> dict[str, Enterprise]:
-    """The enterprises of several parts (each in parcel-id order) as one part in order of
-    their first parcel's id."""
-    if len(parts) == 1:
-        return parts[0]
-    out: dict[str, Enterprise] = {}
-    for part in parts:
-        for k, e in part.items():
-            out[k] = out[k] + e if k in out else e
-    return dict(sorted(out.items(), key=lambda kv: kv[1].first_pid))
 
 
 def mujun_enterprise_table(parcels: pd.DataFrame, lang: str) -> Table:

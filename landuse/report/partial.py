@@ -13,7 +13,8 @@ parcel:
   and intensities, the parcels covered;
 * the rows of the parcels the report lists: idle, low-efficiency, flagged, and every parcel
   the ledger names (the ledger's check, 盘活, zombies, cases);
-* one row per rated enterprise (the 亩均 enterprise table);
+* the rated parcels' few columns the 亩均 enterprise table reads (:data:`RATED_COLUMNS`;
+  the table lists every rated enterprise);
 * the overview map's parcels (id and geometry) while the report covers at most
   :data:`MAP_ALL_PARCELS` parcels; above that the map draws the listed parcels only (as
   cells when they are more than :data:`~landuse.report.overview.SHAPES_LIMIT`).
@@ -37,16 +38,31 @@ from landuse.errors import SchemaError
 from landuse.report.cells import idle_mask, low_mask, split_codes
 from landuse.report.indicators import IndicatorPart, indicator_part
 from landuse.report.ledger_tables import zone_part
-from landuse.report.parcel_tables import (
-    Enterprise,
-    enterprise_part,
-    lifecycle_part,
-    merge_enterprises,
-    mujun_part,
-)
+from landuse.report.parcel_tables import lifecycle_part, mujun_part
 from landuse.report.sums import Tally, merge_tallies
 
-__all__ = ["MAP_ALL_PARCELS", "ReportPart", "listed_mask", "merge_parts", "report_part"]
+__all__ = [
+    "LISTED_COLUMNS",
+    "MAP_ALL_PARCELS",
+    "RATED_COLUMNS",
+    "ReportPart",
+    "listed_mask",
+    "merge_parts",
+    "report_part",
+]
+
+LISTED_COLUMNS: tuple[str, ...] = (
+    "parcel_id", "zone", "holder", "area_m2", "area_mu", "registered_area_m2", "supply_date",
+    "lifecycle", "idle_type", "overdue_days", "idle_fee_wan", "recovery_candidate",
+    "low_efficiency", "failed_indicators", "mujun_class", "mujun_score", "flags",
+)
+"""The columns of the listed parcels the sections read (their tables, the ledger's check),
+besides the geometry (the overview map)."""
+RATED_COLUMNS: tuple[str, ...] = (
+    "parcel_id", "enterprise", "holder", "credit_code", "area_mu", "mujun_score",
+    "mujun_class", "mujun_rank", "mujun_scheme",
+)
+"""The columns of the rated parcels the 亩均 enterprise table reads."""
 
 MAP_ALL_PARCELS = 20_000
 """Up to this many parcels in a report, its overview map draws every parcel; above, only
@@ -58,9 +74,11 @@ class ReportPart:
     """What a report needs of some parcels (see the module's text).
 
     ``parcels`` counts the parcels of the report (of ``--zone`` when given), ``zones``
-    names every sub-park read, ``listed`` holds the listed parcels' rows, ``columns`` the
-    亩均-by-enterprise columns the assessment had, ``map_rows`` the id and geometry of
-    every parcel of the report (None above :data:`MAP_ALL_PARCELS` or without geometry).
+    names every sub-park read, ``listed`` holds the listed parcels' rows
+    (:data:`LISTED_COLUMNS` and geometry), ``rated`` the rated parcels'
+    (:data:`RATED_COLUMNS`), ``columns`` the 亩均-by-enterprise columns the assessment
+    had, ``map_rows`` the id and geometry of every parcel of the report (None above
+    :data:`MAP_ALL_PARCELS` or without geometry).
     """
 
     parcels: int
@@ -70,7 +88,7 @@ class ReportPart:
     mujun: dict[Any, Tally]
     by_zone: dict[Any, Tally]
     indicators: IndicatorPart
-    enterprises: dict[str, Enterprise]
+    rated: pd.DataFrame
     columns: frozenset[str]
     map_rows: gpd.GeoDataFrame | None
 
@@ -102,25 +120,30 @@ def report_part(parcels: gpd.GeoDataFrame, ledger_ids: Collection[str],
     if map_rows and len(sel) <= MAP_ALL_PARCELS:
         geom = parcels.geometry.name
         rows = gpd.GeoDataFrame(sel[["parcel_id", geom]], geometry=geom, crs=parcels.crs)
+    geom = parcels.geometry.name
+    listed = parcels.loc[keep, [c for c in parcels.columns if c in LISTED_COLUMNS or c == geom]]
+    rated = sel.loc[sel["mujun_scheme"].notna(), [c for c in RATED_COLUMNS if c in sel]]
     return ReportPart(
-        parcels=len(sel), zones=zones, listed=parcels[keep], lifecycle=lifecycle_part(sel),
+        parcels=len(sel), zones=zones, listed=listed, lifecycle=lifecycle_part(sel),
         mujun=mujun_part(sel), by_zone=zone_part(sel), indicators=indicator_part(sel),
-        enterprises=enterprise_part(sel), columns=frozenset(columns), map_rows=rows,
+        rated=pd.DataFrame(rated), columns=frozenset(columns), map_rows=rows,
     )
 
 
-def _by_id(frames: Sequence[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+def _by_id(frames: Sequence[pd.DataFrame]) -> Any:
     first = frames[0]
     whole = pd.concat(frames, ignore_index=True)
     whole = whole.sort_values("parcel_id", kind="stable", key=lambda s: s.astype(str))
-    return gpd.GeoDataFrame(whole.reset_index(drop=True), geometry=first.geometry.name,
-                            crs=first.crs)
+    whole = whole.reset_index(drop=True)
+    if not isinstance(first, gpd.GeoDataFrame):
+        return whole
+    return gpd.GeoDataFrame(whole, geometry=first.geometry.name, crs=first.crs)
 
 
 def merge_parts(parts: Sequence[ReportPart]) -> ReportPart:
     """The part of the parcels of all ``parts`` (each of parcels in parcel-id order, as the
-    zones' tasks make them): sums added, listed rows and map rows in parcel-id order,
-    enterprises merged. One part is returned as it is."""
+    zones' tasks make them): sums added, listed, rated and map rows in parcel-id order.
+    One part is returned as it is."""
     if len(parts) == 1:
         return parts[0]
     n = sum(p.parcels for p in parts)
@@ -142,7 +165,7 @@ def merge_parts(parts: Sequence[ReportPart]) -> ReportPart:
         lifecycle=merge_tallies(p.lifecycle for p in parts),
         mujun=merge_tallies(p.mujun for p in parts),
         by_zone=merge_tallies(p.by_zone for p in parts), indicators=indicators,
-        enterprises=merge_enterprises([p.enterprises for p in parts]),
+        rated=_by_id([p.rated for p in parts]),
         columns=frozenset().union(*(p.columns for p in parts)),
         map_rows=None if n > MAP_ALL_PARCELS or any(m is None for m in maps)
         else _by_id([m for m in maps if m is not None]),

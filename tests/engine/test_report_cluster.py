@@ -189,7 +189,7 @@ def test_province_report_of_one_sub_park_same_as_one_machine(small_province: Pat
         int((whole["zone"] == zone).sum())
 
 
-def test_the_client_receives_the_listed_parcels_not_every_parcel(small_province: Path,
+def test_the_client_receives_the_listed_and_rated_parcels_not_every_parcel(small_province: Path,
                                                                  tmp_path: Path) -> None:
     from landuse.cli._common import AssessArgs, EngineArgs, ReadArgs
     from landuse.cli._province import report_parts
@@ -209,7 +209,9 @@ def test_the_client_receives_the_listed_parcels_not_every_parcel(small_province:
                                 EngineArgs(workers=2), ids, None, geometry=False)
     assert not failed and part.parcels == len(whole) == 1600
     assert list(part.listed["parcel_id"]) == sorted(listed["parcel_id"])
-    assert len(part.enterprises) == rated["enterprise"].nunique()  # the table's rows
+    # the rated parcels' few columns for the enterprise table
+    assert list(part.rated["parcel_id"]) == sorted(rated["parcel_id"])
+    assert len(part.rated.columns) <= 9 and len(part.listed.columns) <= 18
     assert part.map_rows is None and part.listed.geometry.isna().all()  # no HTML: no shapes
     # the sums by category stand for the others: 8 development zones, a few keys each
     assert sum(t.n for t in part.lifecycle.values()) == 1600

@@ -13,6 +13,7 @@ import pytest
 from landuse.io import read_ledger, read_parcels
 from landuse.report import build_report
 from landuse.report.build import ENTERPRISE_COLUMNS, ledger_ids, prepare_parcels, report_from_part
+from landuse.report.parcel_tables import enterprise_part
 from landuse.report.partial import merge_parts, report_part
 from landuse.rules import assess
 
@@ -61,10 +62,10 @@ def test_parts_of_an_enterprise_on_several_zones_merge_as_one(
     cols = [c for c in ENTERPRISE_COLUMNS if c in parcels]
     parts = [report_part(prepare_parcels(parcels[s]), ids, None, cols)
              for s in (split, ~split)]
-    merged = merge_parts(parts).enterprises["E-TEST"]
+    merged = enterprise_part(merge_parts(parts).rated)["E-TEST"]
     assert merged.n == 3 and merged.first_pid == pids[0]
     assert merged.holder_pid == pids[1] and merged.holder == parcels.loc[one[1], "holder"]
-    whole = report_part(prepare_parcels(parcels), ids, None, cols).enterprises["E-TEST"]
+    whole = enterprise_part(prepare_parcels(parcels))["E-TEST"]
     assert merged == whole
 
 
