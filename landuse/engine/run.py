@@ -188,8 +188,9 @@ class ReportPartJob:
     """Assess one unit (``job``) and return its report's part
     (:class:`landuse.report.partial.ReportPart`): the sums by category, the rows of the
     parcels the report lists (idle, low-efficiency, flagged, and those of ``ledger_ids``),
-    one row per rated enterprise and, with ``geometry``, the map's parcels of a small
-    zone. The client merges the parts; it never receives every parcel."""
+    the rated parcels' columns of the enterprise table and, with ``geometry``, the map's
+    parcels of a small zone. The client merges the parts; it never receives every
+    parcel."""
 
     job: AssessJob
     ledger_ids: frozenset[str]

@@ -41,9 +41,11 @@ parcel; :func:`build_report` on a whole frame is the part of everything, the sam
   (``low_efficiency``, ``enforcement``), the flagged ones (``flags``, ``flagged_parcels``,
   ``enforcement``) and every parcel the ledger names (its check, 盘活, zombies, open cases,
   ``procedure``, ``by_stage``);
-* **ranks**: the 亩均 tables read the ranks the assessment wrote (``mujun_rank``); the
-  enterprise table lists every rated enterprise, so a zone returns one row per rated
-  enterprise (first parcel by id, parcels, exact 亩), merged by enterprise;
+* **ranks**: the 亩均 tables read the ranks the assessment wrote (``mujun_rank``, ranked
+  within each development zone); the enterprise table lists every rated enterprise, so a
+  zone returns its rated parcels' nine columns (:data:`~landuse.report.partial.
+  RATED_COLUMNS`) and the client makes the enterprises from them (first parcel by id,
+  parcels, exact 亩);
 * **the HTML overview map**: every parcel when the report covers at most
   :data:`~landuse.report.partial.MAP_ALL_PARCELS` parcels (the one-machine map, in the
   frame's order); above that only the parcels of a category (disposed, idle,
