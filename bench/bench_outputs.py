@@ -18,9 +18,20 @@ Seconds are wall clock of the write alone; report them with the load average (pr
 With ``--report``, the client of ``landuse report DATASET --ledger L --workers 2``: each
 child starts its own 2-worker cluster, gathers the zones' parcels and writes the report:
 
-* ``whole``: every column of the assessment with the geometry (the client before);
-* ``json``: the report's columns only, without geometry (now, for .json/.md/.xlsx/.docx);
-* ``html``: the report's columns with the geometry (now, for .html: the overview map).
+* ``whole``: every column of the assessment with the geometry (the client of round 2);
+* ``json``: the report's columns only, without geometry (round 3, .json/.md/.xlsx/.docx);
+* ``html``: the report's columns with the geometry (round 3, .html: the overview map);
+* ``parts_json``: each zone's report part (sums, listed and rated parcels) merged here,
+  no geometry (now, for .json/.md/.xlsx/.docx, :class:`landuse.engine.ReportPartJob`);
+* ``parts_html``: the same with the listed parcels' geometry (now, for .html);
+* ``idle``: the same imports and a 2-worker cluster, no report (what every mode pays);
+* ``received_slice`` / ``received_parts``: only what the client receives (the report's
+  columns of every parcel, or the zones' parts merged), no report built.
+
+``--dataset`` measures an existing dataset (read only) instead of writing one;
+``--modes`` picks the modes. The report's bytes of ``json`` and ``parts_json`` are compared
+and printed (``html`` draws every parcel on its map, ``parts_html`` above 20 000 parcels
+the listed ones: their bytes differ by design).
 """
 
 from __future__ import annotations
@@ -33,10 +44,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2023-10-31"
 FORMATS = (".csv", ".geojson", ".gpkg", ".parquet", ".xlsx")
+REPORT_MODES = ("idle", "received_slice", "received_parts", "whole", "json", "html",
+                "parts_json", "parts_html")
 
 
 def _child(mode: str, parts_file: str, out: str) -> None:
@@ -102,26 +116,82 @@ def _report_child(mode: str, dataset: str, out: str) -> None:
         "method": ["lease_then_transfer" if i % 3 else None for i in range(300)],
         "area_m2": [2000.0] * 300,
     })
+    ledger["event_date"] = _not_before_supply(dataset, ledger)
     t0 = time.perf_counter()
-    cols = None if mode == "whole" else REPORT_COLUMNS
-    parcels, _ = assessed(dataset, ReadArgs(), AssessArgs(as_of=AS_OF), EngineArgs(workers=2),
-                          columns=cols, geometry=mode != "json")
-    data = build_report(parcels, ledger, "2023-01-01", AS_OF)
-    write_report(data, Path(out).with_suffix(".html" if mode == "html" else ".json"),
-                 overwrite=True)
+    html = mode in ("html", "parts_html")
+    sizes: dict[str, int] = {}
+    if mode == "idle":  # the same imports and a 2-worker cluster, no report
+        from landuse.engine import Engine
+
+        with Engine(workers=2):
+            pass
+        print(json.dumps({"seconds": time.perf_counter() - t0, "peak_mb": resource.getrusage(
+            resource.RUSAGE_SELF).ru_maxrss / 1e3}))
+        return
+    if mode in ("received_parts", "received_slice"):  # what the client receives, no report
+        from landuse.cli._province import report_parts
+        from landuse.report.build import ledger_ids
+
+        if mode == "received_parts":
+            part, _ = report_parts(dataset, ReadArgs(), AssessArgs(as_of=AS_OF),
+                                   EngineArgs(workers=2), ledger_ids(ledger), None, False)
+            sizes = {"listed": len(part.listed), "rated": len(part.rated)}
+        else:
+            got, _ = assessed(dataset, ReadArgs(), AssessArgs(as_of=AS_OF),
+                              EngineArgs(workers=2), columns=REPORT_COLUMNS, geometry=False)
+            sizes = {"rows": len(got)}
+        print(json.dumps({"seconds": time.perf_counter() - t0, "peak_mb": resource.getrusage(
+            resource.RUSAGE_SELF).ru_maxrss / 1e3, **sizes}))
+        return
+    if mode.startswith("parts_"):
+        from landuse.cli._province import report_parts
+        from landuse.report.build import ledger_ids, report_from_part
+
+        part, _ = report_parts(dataset, ReadArgs(), AssessArgs(as_of=AS_OF),
+                               EngineArgs(workers=2), ledger_ids(ledger), None, html)
+        data = report_from_part(part, ledger, "2023-01-01", AS_OF)
+        sizes = {"listed": len(part.listed), "rated": len(part.rated)}
+    else:
+        cols = None if mode == "whole" else REPORT_COLUMNS
+        parcels, _ = assessed(dataset, ReadArgs(), AssessArgs(as_of=AS_OF),
+                              EngineArgs(workers=2), columns=cols, geometry=mode != "json")
+        data = build_report(parcels, ledger, "2023-01-01", AS_OF)
+    path = write_report(data, Path(out).with_suffix(".html" if html else ".json"),
+                        overwrite=True)
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
-    print(json.dumps({"seconds": seconds, "peak_mb": peak}))
+    print(json.dumps({"seconds": seconds, "peak_mb": peak, "out_mb": path.stat().st_size / 1e6,
+                      "parcels": data.meta["parcels"], **sizes}))
+
+
+def _not_before_supply(dataset: str, ledger: Any) -> Any:
+    """The ledger's event dates, each moved to its parcel's supply date when before it
+    (the ledger's check refuses an event before the supply; datasets differ in seeds)."""
+    import pandas as pd
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pds
+
+    table = pds.dataset(dataset, format="parquet", partitioning="hive",
+                        exclude_invalid_files=False, ignore_prefixes=[".", "_"]).to_table(
+        columns=["parcel_id", "supply_date"],
+        filter=pc.field("parcel_id").isin(list(ledger["parcel_id"])))
+    supply = pd.Series(pd.to_datetime(table.column("supply_date").to_pandas()).to_numpy(),
+                       index=table.column("parcel_id").to_pandas())
+    day = pd.to_datetime(ledger["event_date"])
+    floor = ledger["parcel_id"].map(supply)
+    return day.where(floor.isna() | (day >= floor), floor).dt.strftime("%Y-%m-%d")
 
 
 def _measure(mode: str, parts_file: Path, out: Path) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    child = "_report_child" if mode in ("whole", "json", "html") else "_child"
+    child = "_report_child" if mode in REPORT_MODES else "_child"
     code = (f"import sys; from bench.bench_outputs import {child}; "
             f"{child}(sys.argv[1], sys.argv[2], sys.argv[3])")
     r = subprocess.run([sys.executable, "-c", code, mode, str(parts_file), str(out)],
-                       env=env, capture_output=True, text=True, check=True)
+                       env=env, capture_output=True, text=True, check=False)
+    if r.returncode:
+        raise SystemExit(f"{mode}: the child failed:\n{r.stderr[-3000:]}")
     return dict(json.loads(r.stdout.strip().splitlines()[-1]))
 
 
@@ -137,6 +207,28 @@ def _write_parts(dataset: Path, folder: Path) -> tuple[list[tuple[str, str, str]
             sum(w.rows for w in written))
 
 
+def _report_table(args: argparse.Namespace, root: Path) -> None:
+    """The report's client per mode (``--modes``), and whether the bytes agree."""
+    from bench.bench_cluster import make_dataset
+
+    ds = Path(args.dataset) if args.dataset else root / "ds"
+    if not args.dataset:
+        make_dataset(ds, args.parcels, args.zones)
+    print(f"report: {args.dataset or f'{args.parcels} parcels in {args.zones} zones'}, "
+          "2 workers")
+    for mode in args.modes.split(","):
+        r = _measure(mode, ds, root / f"r_{mode}")
+        extra = "" if mode == "idle" else f"  {r}" if mode.startswith("received") else (
+            f"  report {r['out_mb']:.1f} MB of {r['parcels']} parcels"
+            + (f", parts: {r['listed']} listed rows, {r['rated']} rated rows"
+               if "listed" in r else ""))
+        print(f"{mode:10} client peak {r['peak_mb']:6.0f} MB  {r['seconds']:6.1f} s   "
+              f"load {os.getloadavg()[0]:.2f}{extra}", flush=True)
+    fa, fb = (root / f"r_{m}.json" for m in ("json", "parts_json"))
+    if fa.exists() and fb.exists():
+        print(f"json and parts_json: same bytes: {fa.read_bytes() == fb.read_bytes()}")
+
+
 def main() -> None:
     """Measure and print the table."""
     from bench.bench_cluster import make_dataset
@@ -146,17 +238,16 @@ def main() -> None:
     ap.add_argument("--zones", type=int, default=40)
     ap.add_argument("--formats", default=",".join(FORMATS))
     ap.add_argument("--report", action="store_true", help="measure report's client instead")
+    ap.add_argument("--dataset", help="with --report: an existing dataset (read only)")
+    ap.add_argument("--modes", default="idle,whole,json,html,parts_json,parts_html",
+                    help=f"with --report, some of: {', '.join(REPORT_MODES)}")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_outputs.") as tmp:
         root = Path(tmp)
-        make_dataset(root / "ds", args.parcels, args.zones)
         if args.report:
-            print(f"report: {args.parcels} parcels in {args.zones} zones, 2 workers")
-            for mode in ("whole", "json", "html"):
-                r = _measure(mode, root / "ds", root / f"r_{mode}")
-                print(f"{mode:6} client peak {r['peak_mb']:6.0f} MB  {r['seconds']:6.1f} s   "
-                      f"load {os.getloadavg()[0]:.2f}", flush=True)
+            _report_table(args, root)
             return
+        make_dataset(root / "ds", args.parcels, args.zones)
         (root / "parts").mkdir()
         parts, attrs, rows = _write_parts(root / "ds", root / "parts")
         spec = root / "parts.json"

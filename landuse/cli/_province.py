@@ -37,6 +37,7 @@ __all__ = [
     "evidence_by_zone",
     "parts_folder",
     "report_failures",
+    "report_parts",
     "written_zones",
     "zone_job",
 ]
@@ -84,8 +85,10 @@ def _run(job: Callable[[Unit], Any], units: list[Unit], engine: EngineArgs) -> l
 
 
 def _run_on(eng: Engine, job: Callable[[Unit], Any], units: list[Unit],
-            desc: str = "开发区 zones") -> list[UnitResult]:
-    """``job`` on every unit on an open engine, with the dashboard's address and a bar."""
+            desc: str = "开发区 zones",
+            on_result: Callable[[UnitResult], None] | None = None) -> list[UnitResult]:
+    """``job`` on every unit on an open engine, with the dashboard's address and a bar;
+    ``on_result`` sees each result as it comes."""
     from tqdm import tqdm
 
     if eng.dashboard and desc == "开发区 zones":
@@ -95,6 +98,8 @@ def _run_on(eng: Engine, job: Callable[[Unit], Any], units: list[Unit],
         def step(done: int, total: int, r: UnitResult) -> None:
             bar.update(1)
             bar.set_postfix_str(f"{done}/{total}")
+            if on_result is not None:
+                on_result(r)
 
         return eng.run(job, units, step)
 
@@ -114,6 +119,39 @@ def assessed(input: str, read: ReadArgs, assessing: AssessArgs, engine: EngineAr
     results = _run(task, units, engine)
     failed = [r for r in results if r.error is not None]
     return combine(results), failed
+
+
+def report_parts(input: str, read: ReadArgs, assessing: AssessArgs, engine: EngineArgs,
+                 ledger_ids: set[str], zone: str | None,
+                 geometry: bool) -> tuple[Any, list[UnitResult]]:
+    """INPUT's report part (:class:`landuse.report.partial.ReportPart`), one part per unit
+    (:class:`landuse.engine.ReportPartJob`) merged in the units' order, and the failed
+    units. The map's rows of the parts are dropped as soon as the parts hold more than
+    :data:`~landuse.report.partial.MAP_ALL_PARCELS` parcels (the map then draws the
+    listed parcels only), so this process never holds more of them."""
+    from landuse.engine import Engine, ReportPartJob
+    from landuse.report.partial import MAP_ALL_PARCELS, merge_parts
+
+    job, units = _job(input, read, assessing)
+    parts: list[Any] = []
+
+    def keep(r: UnitResult) -> None:
+        if r.frame is None:
+            return
+        parts.append(r.frame)
+        if sum(p.parcels for p in parts) > MAP_ALL_PARCELS:
+            for p in parts:
+                p.map_rows = None
+
+    with Engine(engine.workers, engine.cluster) as eng:
+        results = _run_on(eng, ReportPartJob(job, frozenset(ledger_ids), zone, geometry),
+                          units, on_result=keep)
+    failed = [r for r in results if r.error is not None]
+    done: list[Any] = [r.frame for r in results if r.frame is not None]
+    if not done:
+        errors = "; ".join(f"{r.unit.name}: {r.error}" for r in results)
+        raise EngineError(f"no zone could be assessed: {errors or 'the dataset is empty'}.")
+    return merge_parts(done), failed
 
 
 @dataclass(frozen=True)

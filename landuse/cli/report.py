@@ -26,6 +26,7 @@ from landuse.errors import DataSourceError, SchemaError
 from landuse.io.evidence import read_evidence
 
 if TYPE_CHECKING:
+    from landuse.report import ReportData
     from landuse.rules import Ruleset
 
 __all__ = ["load_inputs", "report"]
@@ -59,8 +60,9 @@ def _inputs(input: str, ledger_path: str | None, as_of: str, read: ReadArgs,
     """The assessed parcels and the ledger of the report: a partitioned dataset one zone per
     task (:func:`landuse.cli._province.assessed`, each task returning only the columns the
     report reads, :data:`~landuse.report.build.REPORT_COLUMNS`, with the geometry only
-    when ``geometry``: the HTML overview map, evidence and supply need it), anything else
-    as :func:`load_inputs`."""
+    when ``geometry``: evidence and supply read every parcel; a report without them is
+    built from the zones' parts instead, :func:`_report_by_parts`), anything else as
+    :func:`load_inputs`."""
     import dataclasses
 
     from landuse.cli._province import assessed, by_zone, report_failures
@@ -161,9 +163,12 @@ def report(
           --to 2023-10-31 --workers 2 -o province.json
 
     A partitioned dataset (a folder from ``convert --partition-by``) is assessed one
-    development zone per task, here or on Dask (--workers, --cluster), and the report is
-    built from the zones' parcels in parcel-id order: the same report either way. Its ledger
-    comes from --ledger. A zone that cannot be assessed is named on stderr and no report is
+    development zone per task, here or on Dask (--workers, --cluster); each task returns its
+    zone's sums and the parcels the report lists, and the report is built from them: the
+    same report either way. Above 20 000 parcels the overview map draws only the parcels
+    of a category (disposed, idle, low-efficiency, open case), as cells when they are
+    more than 20 000. Its ledger comes from
+    --ledger. A zone that cannot be assessed is named on stderr and no report is
     written (its figures would be short), exit code 1.
 
     \b
@@ -176,7 +181,7 @@ def report(
     {% for i in indicators %}{{ i.name }} {{ i.value }} {{ i.unit }}{% endfor %},
     {% for n in notes %}, {{ charts.by_method }} (also by_month, lifecycle, mujun).
     """
-    from landuse.report import build_report, map_href_for, write_report
+    from landuse.report import build_report
     from landuse.report.writers import FORMATS
 
     paths = [Path(o) for o in outputs]
@@ -193,8 +198,13 @@ def report(
                                   "with 'landuse map ... -o FILE.html', or correct the path.")
     ev, outside = read_evidence(evidence_path) if evidence_path else (None, None)
     as_of = assessing.as_of or date_to
-    geometry = bool(evidence_path or supply_path) or any(
-        p.suffix.lower() == ".html" for p in paths)
+    html = any(p.suffix.lower() == ".html" for p in paths)
+    if not (evidence_path or supply_path) and _by_parts(input, engine):
+        data = _report_by_parts(input, ledger_path, date_from, date_to, zone, as_of, read,
+                                assessing, engine, html)
+        _write(data, paths, map_path, template, overwrite)
+        return
+    geometry = bool(evidence_path or supply_path) or html
     parcels, led = _inputs(input, ledger_path, as_of, read, assessing, engine, geometry)
     supply = None
     if supply_path:
@@ -211,6 +221,40 @@ def report(
     data = build_report(parcels, led, date_from, date_to, zone=zone, lang=assessing.lang,
                         as_of=as_of, evidence=ev, outside_supply=outside, supply=supply,
                         history=history)
+    _write(data, paths, map_path, template, overwrite)
+
+
+def _by_parts(input: str, engine: EngineArgs) -> bool:
+    """True when the report is built from the zones' parts (a partitioned dataset)."""
+    from landuse.cli._province import by_zone
+
+    return by_zone(input, engine)
+
+
+def _report_by_parts(input: str, ledger_path: str | None, date_from: str, date_to: str,
+                     zone: str | None, as_of: str, read: ReadArgs, assessing: AssessArgs,
+                     engine: EngineArgs, html: bool) -> ReportData:
+    """The report of a partitioned dataset from its zones' parts
+    (:func:`landuse.cli._province.report_parts`): each task returns its zone's sums and
+    listed parcels (with their geometry only for HTML), never every parcel."""
+    import dataclasses
+
+    from landuse.cli._province import report_failures, report_parts
+    from landuse.report.build import ledger_ids, report_from_part
+
+    led = read_ledger_for(input, ledger_path, required=True)
+    part, failed = report_parts(input, read, dataclasses.replace(assessing, as_of=as_of),
+                                engine, ledger_ids(led), zone, html)
+    report_failures(failed)
+    return report_from_part(part, led, date_from, date_to, zone=zone, lang=assessing.lang,
+                            as_of=as_of)
+
+
+def _write(data: ReportData, paths: list[Path], map_path: str | None, template: str | None,
+           overwrite: bool) -> None:
+    """Write the report in every format asked, then print its headline."""
+    from landuse.report import map_href_for, write_report
+
     for p in paths:
         href = map_href_for(map_path, p) if map_path and p.suffix.lower() == ".html" else None
         write_report(data, p, overwrite=overwrite,

@@ -30,6 +30,7 @@ from landuse.errors import EngineError, LanduseError
 __all__ = [
     "AssessJob",
     "Engine",
+    "ReportPartJob",
     "SliceJob",
     "UnitResult",
     "WriteJob",
@@ -61,8 +62,9 @@ class Written:
 
 @dataclass(frozen=True)
 class UnitResult:
-    """A unit's assessed parcels (``frame``) or the part a worker wrote (``written``), or
-    why it has none (``error``, one line)."""
+    """A unit's assessed parcels (``frame``; or what else its task returns, e.g. a report's
+    part) or the part a worker wrote (``written``), or why it has none (``error``, one
+    line)."""
 
     unit: Unit
     frame: gpd.GeoDataFrame | None = None
@@ -179,6 +181,30 @@ class SliceJob:
         out = gpd.GeoDataFrame(sort_by_id(out), geometry=geom, crs=gdf.crs)
         out.attrs.update(gdf.attrs)
         return out
+
+
+@dataclass(frozen=True)
+class ReportPartJob:
+    """Assess one unit (``job``) and return its report's part
+    (:class:`landuse.report.partial.ReportPart`): the sums by category, the rows of the
+    parcels the report lists (idle, low-efficiency, flagged, and those of ``ledger_ids``),
+    the rated parcels' columns of the enterprise table and, with ``geometry``, the map's
+    parcels of a small zone. The client merges the parts; it never receives every
+    parcel."""
+
+    job: AssessJob
+    ledger_ids: frozenset[str]
+    zone: str | None = None
+    geometry: bool = True
+
+    def __call__(self, unit: Unit) -> Any:
+        from landuse.report.build import ENTERPRISE_COLUMNS, REPORT_COLUMNS, prepare_parcels
+        from landuse.report.partial import report_part
+
+        gdf = SliceJob(self.job, REPORT_COLUMNS, self.geometry)(unit)
+        columns = [c for c in ENTERPRISE_COLUMNS if c in gdf]
+        return report_part(prepare_parcels(gdf), self.ledger_ids, self.zone, columns,
+                           map_rows=self.geometry)
 
 
 def sort_by_id(frame: pd.DataFrame) -> Any:

@@ -12,7 +12,9 @@ the ledger notes), :mod:`~landuse.report.ledger_tables` and
 :mod:`~landuse.report.parcel_tables` (one builder per table), :mod:`~landuse.report.headline`
 (the work-report paragraph), :mod:`~landuse.report.evidence` (records vs imagery),
 :mod:`~landuse.report.model` (the report model and its serialisation),
-:mod:`~landuse.report.writers` (the formats).
+:mod:`~landuse.report.writers` (the formats), :mod:`~landuse.report.partial` (a zone's
+part of the report: a province report is built from the zones' parts merged),
+:mod:`~landuse.report.sums` (every sum, exact and independent of order and split).
 """
 
 from __future__ import annotations

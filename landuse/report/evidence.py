@@ -21,6 +21,7 @@ import pandas as pd
 from landuse.core.discrepancy import recorded_state
 from landuse.errors import SchemaError
 from landuse.report.model import Table
+from landuse.report.sums import exact_sum
 from landuse.report.text import T, fmt1, label
 from landuse.units import M2_PER_MU
 
@@ -233,7 +234,7 @@ def _disagree_figures(parcels: pd.DataFrame, c: _Checked) -> dict[str, Any]:
             by_flag[f] = by_flag.get(f, 0) + 1
     area = pd.to_numeric(parcels.set_index("parcel_id")["area_m2"].reindex(c.hit),
                          errors="coerce").astype(float)
-    hit_mu = round(float(area.sum()) / M2_PER_MU, 1) + 0.0 if len(c.hit) else 0.0
+    hit_mu = round(exact_sum(area) / M2_PER_MU, 1) + 0.0 if len(c.hit) else 0.0
     return {
         "evidence_parcels": len(c.ev),
         "evidence_dates": sorted({d.date().isoformat() for d in c.dates.dropna()}),
@@ -334,7 +335,7 @@ def _outside_supply(outside: gpd.GeoDataFrame, lang: str) -> EvidenceSection:
         ["building_id", "area_m2", "area_mu", "on_unsupplied_pct", "location"],
         [tx["c_building"], tx["c_bld_area_m2"], tx["c_bld_area_mu"], tx["c_on_unsupplied"],
          tx["c_location"]], orows))
-    tot = float(np.nansum(barea))
+    tot = exact_sum(barea)
     omu = round(tot / M2_PER_MU, 1) + 0.0
     sec.figures.update({
         "outside_supply_buildings": len(og),

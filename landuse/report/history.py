@@ -16,6 +16,7 @@ from landuse.labels import label
 from landuse.report.cells import r1
 from landuse.report.model import Table
 from landuse.report.parcel_tables import LIFECYCLES
+from landuse.report.sums import exact_sum
 from landuse.report.text import T
 from landuse.rules.changes import summarise_changes
 from landuse.units import M2_PER_MU
@@ -28,7 +29,7 @@ def _mu_by_stage(parcels: pd.DataFrame | None) -> dict[str, float]:
         return {}
     life = parcels["lifecycle"].fillna("unknown")
     area = pd.to_numeric(parcels["area_m2"], errors="coerce").fillna(0.0)
-    return {lc: float(area[life == lc].sum()) / M2_PER_MU for lc in LIFECYCLES}
+    return {lc: exact_sum(area[life == lc]) / M2_PER_MU for lc in LIFECYCLES}
 
 
 def history_tables(now: pd.DataFrame, start: pd.DataFrame, year_ago: pd.DataFrame | None,

@@ -14,10 +14,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landuse.report.sums import ExactSum
 from landuse.standard import field_name_zh
 from landuse.units import M2_PER_HA
 
-__all__ = ["CATEGORY_MAPPING", "INDICATOR_COLUMNS", "land_categories", "zone_indicators"]
+__all__ = [
+    "CATEGORIES",
+    "CATEGORY_MAPPING",
+    "INDICATOR_COLUMNS",
+    "IndicatorPart",
+    "indicator_part",
+    "indicators_from",
+    "land_categories",
+    "zone_indicators",
+]
 
 BUILT_LIFECYCLES = ("built_not_producing", "producing_below_target", "in_use")
 INDUSTRIAL_USES = ("industrial", "storage")
@@ -213,11 +223,104 @@ def _fields_zh(spec: str) -> str:
     return "或".join(field_name_zh(f) for f in spec.split(" / "))
 
 
-def _rate(d: _Ind, cats: pd.DataFrame, area_ha: pd.Series, num_keys: tuple[str, ...],
+CATEGORIES: tuple[str, ...] = ("A", "A1", "A2", "B", "B21", "D", "G")
+"""The land categories of :func:`land_categories`, in the order of their bits."""
+
+_OPTIONAL_FIELDS = ("yard_area_m2",)
+_SPECS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "overall_far": ("A", ("floor_area_m2",), ()),
+    "building_density": ("A", ("footprint_m2",), ()),
+    "industrial_far": ("A2", ("floor_area_m2",), ()),
+    "industrial_coverage": ("A2", ("footprint_m2",), _OPTIONAL_FIELDS),
+    "fixed_asset_intensity": ("A2", ("invested_wan",), ()),
+    "industrial_tax_per_ha": ("A2", ("tax_wan",), ()),
+    "overall_tax_per_ha": ("A", ("tax_wan",), ()),
+}
+"""Each intensity: its category, the fields a parcel needs, the optional fields added."""
+_FIELDS = ("floor_area_m2", "footprint_m2", "yard_area_m2", "invested_wan", "tax_wan")
+
+
+@dataclass(frozen=True)
+class _Intensity:
+    """An intensity's parcels: in its category, with its fields, their sums, and how many
+    of those lack each optional field."""
+
+    n_cat: int
+    n_have: int
+    total: ExactSum
+    area_ha: ExactSum
+    missing: tuple[int, ...]
+
+    def __add__(self, o: _Intensity) -> _Intensity:
+        return _Intensity(self.n_cat + o.n_cat, self.n_have + o.n_have, self.total + o.total,
+                          self.area_ha + o.area_ha,
+                          tuple(a + b for a, b in zip(self.missing, o.missing, strict=True)))
+
+
+@dataclass(frozen=True)
+class IndicatorPart:
+    """What the indicators need of some parcels: the categories that cannot be derived
+    (their fields absent), the value fields present, each category's exact area in ha,
+    the parcels per combination of categories (bit i: :data:`CATEGORIES`\\[i]) and each
+    intensity's sums. Parts add (:meth:`__add__`); the indicators of the sum equal those of
+    all the parcels at once (:func:`indicators_from`)."""
+
+    not_derived: frozenset[str]
+    fields: frozenset[str]
+    area_ha: dict[str, ExactSum]
+    patterns: tuple[int, ...]
+    intensities: dict[str, _Intensity]
+
+    def __add__(self, o: IndicatorPart) -> IndicatorPart:
+        return IndicatorPart(
+            self.not_derived & o.not_derived, self.fields | o.fields,
+            {k: self.area_ha[k] + o.area_ha[k] for k in CATEGORIES},
+            tuple(a + b for a, b in zip(self.patterns, o.patterns, strict=True)),
+            {k: self.intensities[k] + o.intensities[k] for k in _SPECS},
+        )
+
+
+def indicator_part(parcels: pd.DataFrame) -> IndicatorPart:
+    """The :class:`IndicatorPart` of ``parcels`` (assessed, with the register fields).
+
+    A field absent from ``parcels`` counts as missing on each of them (as when parcels
+    without it are put together with parcels that have it)."""
+    cats = land_categories(parcels)
+    area_ha = (_area_m2(parcels) / M2_PER_HA).to_numpy(dtype=np.float64)
+    member = {k: _in(cats[k]).to_numpy() for k in CATEGORIES}
+    bits = np.zeros(len(parcels), dtype=np.int64)
+    for i, k in enumerate(CATEGORIES):
+        bits |= member[k].astype(np.int64) << i
+    nan = pd.Series(np.nan, index=parcels.index)
+    values = {f: pd.to_numeric(parcels[f], errors="coerce") if f in parcels else nan
+              for f in _FIELDS}
+    intensities = {}
+    for key, (cat, fields, optional) in _SPECS.items():
+        have = member[cat].copy()
+        total = pd.Series(0.0, index=parcels.index)
+        for f in fields:
+            have &= values[f].notna().to_numpy()
+            total += values[f].fillna(0.0)
+        for f in optional:
+            total += values[f].fillna(0.0)
+        intensities[key] = _Intensity(
+            int(member[cat].sum()), int(have.sum()), ExactSum.of(total.to_numpy()[have]),
+            ExactSum.of(area_ha[have]),
+            tuple(int((have & values[f].isna().to_numpy()).sum()) for f in optional))
+    return IndicatorPart(
+        frozenset(k for k in CATEGORIES if cats[k].isna().all()),
+        frozenset(f for f in _FIELDS if f in parcels),
+        {k: ExactSum.of(area_ha[member[k]]) for k in CATEGORIES},
+        tuple(np.bincount(bits, minlength=1 << len(CATEGORIES)).tolist()),
+        intensities,
+    )
+
+
+def _rate(d: _Ind, part: IndicatorPart, num_keys: tuple[str, ...],
           den_keys: tuple[str, ...]) -> dict[str, Any]:
     """An area share in %: the categories ``num_keys`` over ``den_keys``."""
     used_keys = tuple(dict.fromkeys((*num_keys, *den_keys)))
-    miss = [k for k in used_keys if cats[k].isna().all()]
+    miss = [k for k in used_keys if k in part.not_derived]
     if miss:
         fields = ", ".join(sorted({_NEED_FIELDS[k] for k in miss}))
         fields_zh = "、".join(dict.fromkeys(_fields_zh(_NEED_FIELDS[k]) for k in miss))
@@ -225,10 +328,10 @@ def _rate(d: _Ind, cats: pd.DataFrame, area_ha: pd.Series, num_keys: tuple[str, 
                     f"无法计算：缺少{fields_zh}，无法确定类别 {'、'.join(miss)}",
                     f"not computed: the fields {fields} are missing, so categories "
                     f"{', '.join(miss)} cannot be derived")
-    num = sum(float(area_ha[_in(cats[k])].sum()) for k in num_keys)
-    den = sum(float(area_ha[_in(cats[k])].sum()) for k in den_keys)
-    n_used = int(np.logical_or.reduce([cats[k].fillna(False).to_numpy(bool)
-                                       for k in used_keys]).sum())
+    num = ExactSum.total(part.area_ha[k] for k in num_keys).value
+    den = ExactSum.total(part.area_ha[k] for k in den_keys).value
+    mask = sum(1 << CATEGORIES.index(k) for k in used_keys)
+    n_used = sum(n for bits, n in enumerate(part.patterns) if bits & mask)
     if den <= 0:
         return _row(d, None, None, None, 0,
                     f"无法计算：分母（{' + '.join(den_keys)}）面积为 0",
@@ -238,15 +341,15 @@ def _rate(d: _Ind, cats: pd.DataFrame, area_ha: pd.Series, num_keys: tuple[str, 
     return _row(d, 100.0 * num / den, num, den, n_used, basis_zh, basis_en)
 
 
-def _not_computable(d: _Ind, parcels: pd.DataFrame, cats: pd.DataFrame, cat: str,
+def _not_computable(d: _Ind, part: IndicatorPart, cat: str,
                     fields: tuple[str, ...]) -> dict[str, Any] | None:
     """The row saying why an intensity cannot be computed, or None when it can."""
-    if cats[cat].isna().all():
+    if cat in part.not_derived:
         f = _NEED_FIELDS[cat]
         return _row(d, None, None, None, 0, f"无法计算：缺少{_fields_zh(f)}，无法确定类别 {cat}",
                     f"not computed: the field {f} is missing, so category {cat} "
                     "cannot be derived")
-    absent = [f for f in fields if f not in parcels]
+    absent = [f for f in fields if f not in part.fields]
     if absent:
         return _row(d, None, None, None, 0,
                     f"无法计算：宗地数据没有{'、'.join(field_name_zh(a) for a in absent)}",
@@ -254,57 +357,45 @@ def _not_computable(d: _Ind, parcels: pd.DataFrame, cats: pd.DataFrame, cat: str
     return None
 
 
-def _optional_fields(parcels: pd.DataFrame, have: pd.Series,
-                     optional: tuple[str, ...]) -> tuple[list[pd.Series], str, str]:
-    """The optional fields' values (missing as 0) and what the basis says of them (zh, en)."""
-    values: list[pd.Series] = []
+def _optional_text(part: IndicatorPart, optional: tuple[str, ...],
+                   missing: tuple[int, ...]) -> tuple[str, str]:
+    """What the basis says of the optional fields (zh, en)."""
     opt_zh, opt_en = "", ""
-    for f in optional:
-        if f in parcels:
-            v = pd.to_numeric(parcels[f], errors="coerce")
-            values.append(v.fillna(0.0))
-            n_missing = int((have & v.isna()).sum())
+    for f, n_missing in zip(optional, missing, strict=True):
+        if f in part.fields:
             if n_missing:
                 opt_zh += f"；{n_missing} 宗无 {f}，按 0 计"
                 opt_en += f"; {n_missing} parcels have no {f}, counted as 0"
         else:
             opt_zh += f"；宗地数据没有 {f}，未计入"
             opt_en += f"; the parcels have no {f}, not counted"
-    return values, opt_zh, opt_en
+    return opt_zh, opt_en
 
 
-def _intensity(d: _Ind, parcels: pd.DataFrame, cats: pd.DataFrame, area_ha: pd.Series,
-               cat: str, fields: tuple[str, ...], money: bool = False, pct: bool = False,
-               optional: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A per-area value of category ``cat`` over its parcels that have ``fields``."""
-    why = _not_computable(d, parcels, cats, cat, fields)
+def _intensity(d: _Ind, part: IndicatorPart, money: bool = False,
+               pct: bool = False) -> dict[str, Any]:
+    """A per-area value of the intensity's category over its parcels that have its fields."""
+    cat, fields, optional = _SPECS[d.key]
+    why = _not_computable(d, part, cat, fields)
     if why is not None:
         return why
-    in_cat = _in(cats[cat])
-    have = in_cat.copy()
-    for f in fields:
-        have &= pd.to_numeric(parcels[f], errors="coerce").notna()
-    n_cat, n_have = int(in_cat.sum()), int(have.sum())
+    it = part.intensities[d.key]
+    n_cat, n_have = it.n_cat, it.n_have
     if n_cat == 0 or n_have == 0:
         why_zh = f"类别 {cat} 中没有宗地" if n_cat == 0 else \
             f"类别 {cat} 的 {n_cat} 宗地都没有 {', '.join(fields)} 数据"
         why_en = f"no parcel is in category {cat}" if n_cat == 0 else \
             f"none of the {n_cat} parcels in {cat} has {', '.join(fields)}"
         return _row(d, None, None, None, 0, f"无法计算：{why_zh}", f"not computed: {why_en}")
-    total = pd.Series(0.0, index=parcels.index)
-    for f in fields:
-        total += pd.to_numeric(parcels[f], errors="coerce").fillna(0.0)
-    extra, opt_zh, opt_en = _optional_fields(parcels, have, optional)
-    for v in extra:
-        total += v
-    num_raw = float(total[have].sum())
-    den_ha = float(area_ha[have].sum())
+    opt_zh, opt_en = _optional_text(part, optional, it.missing)
+    num_raw = it.total.value
+    den_ha = it.area_ha.value
     if money:
         num, value = num_raw, num_raw / den_ha
     else:
         num = num_raw / M2_PER_HA
         value = num / den_ha * (100.0 if pct else 1.0)
-    cover = 100.0 * den_ha / max(float(area_ha[in_cat].sum()), 1e-12)
+    cover = 100.0 * den_ha / max(part.area_ha[cat].value, 1e-12)
     basis_zh = (f"{CATEGORY_MAPPING[cat]['zh']}；按有数据的 {n_have}/{n_cat} 宗"
                 f"（占 {cat} 面积 {cover:.1f}%）计算{opt_zh}")
     basis_en = (f"{CATEGORY_MAPPING[cat]['en']}; over the {n_have} of {n_cat} parcels "
@@ -331,26 +422,26 @@ def zone_indicators(parcels_assessed: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         One row per indicator, columns :data:`INDICATOR_COLUMNS`.
     """
-    p = parcels_assessed
-    cats = land_categories(p)
-    area_ha = _area_m2(p) / M2_PER_HA
+    return indicators_from(indicator_part(parcels_assessed))
+
+
+def indicators_from(part: IndicatorPart) -> pd.DataFrame:
+    """The §2.3 indicators of the parcels summed up in ``part`` (:func:`zone_indicators`:
+    the part of all of them)."""
     d = {x.key: x for x in _DEFS}
     rows = [
-        _rate(d["land_development_rate"], cats, area_ha, ("A", "B21"), ("A", "B")),
-        _rate(d["land_supply_rate"], cats, area_ha, ("D",), ("A", "B21")),
-        _rate(d["land_built_rate"], cats, area_ha, ("A",), ("D",)),
-        _rate(d["industrial_land_share"], cats, area_ha, ("A2",), ("A",)),
-        _intensity(d["overall_far"], p, cats, area_ha, "A", ("floor_area_m2",)),
-        _intensity(d["building_density"], p, cats, area_ha, "A", ("footprint_m2",), pct=True),
-        _intensity(d["industrial_far"], p, cats, area_ha, "A2", ("floor_area_m2",)),
-        _intensity(d["industrial_coverage"], p, cats, area_ha, "A2", ("footprint_m2",),
-                   pct=True, optional=("yard_area_m2",)),
-        _intensity(d["fixed_asset_intensity"], p, cats, area_ha, "A2", ("invested_wan",),
-                   money=True),
-        _intensity(d["industrial_tax_per_ha"], p, cats, area_ha, "A2", ("tax_wan",),
-                   money=True),
-        _intensity(d["overall_tax_per_ha"], p, cats, area_ha, "A", ("tax_wan",), money=True),
-        _rate(d["idle_land_rate"], cats, area_ha, ("G",), ("D",)),
+        _rate(d["land_development_rate"], part, ("A", "B21"), ("A", "B")),
+        _rate(d["land_supply_rate"], part, ("D",), ("A", "B21")),
+        _rate(d["land_built_rate"], part, ("A",), ("D",)),
+        _rate(d["industrial_land_share"], part, ("A2",), ("A",)),
+        _intensity(d["overall_far"], part),
+        _intensity(d["building_density"], part, pct=True),
+        _intensity(d["industrial_far"], part),
+        _intensity(d["industrial_coverage"], part, pct=True),
+        _intensity(d["fixed_asset_intensity"], part, money=True),
+        _intensity(d["industrial_tax_per_ha"], part, money=True),
+        _intensity(d["overall_tax_per_ha"], part, money=True),
+        _rate(d["idle_land_rate"], part, ("G",), ("D",)),
     ]
     for r in rows:
         if r["key"] in _EXTRA_BASIS and r["computed"]:

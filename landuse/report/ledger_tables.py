@@ -15,10 +15,18 @@ from landuse.report.cells import idle_mask, low_mask, mu, r1, text, truthy
 from landuse.report.model import Table
 from landuse.report.period import Period
 from landuse.report.reclamation import new_enterprises
+from landuse.report.sums import Tally, exact_sum, tally
 from landuse.report.text import T, label
 from landuse.standard import get_standard
 
-__all__ = ["events_table", "method_table", "month_table", "stage_table", "zone_table"]
+__all__ = [
+    "events_table",
+    "method_table",
+    "month_table",
+    "stage_table",
+    "zone_part",
+    "zone_table",
+]
 
 
 def method_table(counted: pd.DataFrame, by_method_mu: dict[str, float],
@@ -46,7 +54,7 @@ def method_table(counted: pd.DataFrame, by_method_mu: dict[str, float],
         nh = events[events["parcel_id"].isin(mpids)]["new_holder"].dropna().nunique()
         rows.append([label("method", None if key == "not_recorded" else key, lang),
                      by_method_n[key], area, len(mpids & zombie_set), int(nh)])
-    rows.append([h["total"], len(counted), mu(counted["area_m2"].sum()),
+    rows.append([h["total"], len(counted), mu(exact_sum(counted["area_m2"])),
                  sum(r[3] for r in rows), sum(r[4] for r in rows)])
     return Table("by_method", h["t_by_method"],
                  ["method", "parcels", "area_mu", "zombies_cleared", "new_enterprises"],
@@ -66,34 +74,51 @@ def stage_table(events: pd.DataFrame, state: pd.DataFrame, state_area: dict[str,
     for s in get_standard().codes["stage"]:
         pids = list(state.index[state["stage"] == s])
         rows.append([label("stage", s, lang), int((events["stage"] == s).sum()), len(pids),
-                     r1(sum(state_area[p] for p in pids))])
+                     r1(exact_sum([state_area[p] for p in pids]))])
     return Table("by_stage", h["t_by_stage"],
                  ["stage", "events_in_period", "parcels_at_end", "area_mu_at_end"],
                  [h["c_stage"], h["c_events"], h["c_stage_parcels"], h["c_stage_area"]], rows)
 
 
+def zone_part(parcels: pd.DataFrame) -> dict[Any, Tally]:
+    """The sub-park table's part of ``parcels``: parcels and exact 亩 per ``zone`` (None:
+    no sub-park)."""
+    return tally(parcels["zone"], {"area_mu": parcels["area_mu"]})
+
+
 def zone_table(parcels: pd.DataFrame, counted: pd.DataFrame, events: pd.DataFrame,
-               zombie_holder: dict[str, str], lang: str) -> Table:
+               zombie_holder: dict[str, str], lang: str,
+               totals: dict[Any, Tally] | None = None) -> Table:
     """Per sub-park: parcels, idle, low-efficiency, 盘活, zombies, new enterprises; a total.
 
     Parcels without a ``zone`` are grouped under "no sub-park". ``zombie_holder`` maps
     each parcel with a zombie event to its zombie enterprise
     (:attr:`~landuse.report.reclamation.Zombies.holder_of`): a sub-park counts the
     distinct enterprises of its parcels, so two parcels of one zombie count once.
+    ``totals`` (:func:`zone_part` of every parcel, merged) gives each sub-park's parcels
+    and 亩; then ``parcels`` need only hold the idle and low-efficiency parcels and those
+    the ledger names (default: ``parcels`` are all of them).
     """
     h = T[lang]
-    zkey = parcels["zone"].map(lambda z: h["no_zone"] if pd.isna(z) else str(z))
+
+    def key(z: Any) -> str:
+        return h["no_zone"] if z is None or pd.isna(z) else str(z)
+
+    whole: dict[str, Tally] = {}
+    for z, t in (zone_part(parcels) if totals is None else totals).items():
+        whole[key(z)] = whole[key(z)] + t if key(z) in whole else t
+    zkey = parcels["zone"].map(key)
     idle, low = idle_mask(parcels), low_mask(parcels)
     counted_zone = counted["parcel_id"].map(dict(zip(parcels["parcel_id"], zkey, strict=True)))
     rows: list[list[Any]] = []
-    for z in sorted(zkey.unique()):
+    for z in sorted(whole):
         sel = zkey == z
         zp = set(parcels.loc[sel, "parcel_id"])
         cz = counted[counted_zone == z]
-        rows.append([z, int(sel.sum()), r1(parcels.loc[sel, "area_mu"].sum()),
-                     int((sel & idle).sum()), r1(parcels.loc[sel & idle, "area_mu"].sum()),
-                     int((sel & low).sum()), r1(parcels.loc[sel & low, "area_mu"].sum()),
-                     len(cz), mu(cz["area_m2"].sum()),
+        rows.append([z, whole[z].n, r1(whole[z].value("area_mu")),
+                     int((sel & idle).sum()), r1(exact_sum(parcels.loc[sel & idle, "area_mu"])),
+                     int((sel & low).sum()), r1(exact_sum(parcels.loc[sel & low, "area_mu"])),
+                     len(cz), mu(exact_sum(cz["area_m2"])),
                      len({n for p, n in zombie_holder.items() if p in zp}),
                      int(events[events["parcel_id"].isin(zp)]["new_holder"].dropna().nunique())])
     rows.append([h["total"], *[
@@ -120,9 +145,9 @@ def month_table(counted: pd.DataFrame, events: pd.DataFrame, period: Period,
         sel = cm == mon
         mlabel = f"{mon.year}年{mon.month}月" if lang == "zh" else f"{mon.year}-{mon.month:02d}"
         rows.append([mlabel, int((em == mon).sum()), int(sel.sum()),
-                     mu(counted.loc[sel, "area_m2"].sum()) if len(counted) else 0.0])
+                     mu(exact_sum(counted.loc[sel, "area_m2"])) if len(counted) else 0.0])
     rows.append([h["total"], sum(r[1] for r in rows), sum(r[2] for r in rows),
-                 mu(counted["area_m2"].sum())])
+                 mu(exact_sum(counted["area_m2"]))])
     return Table("by_month", h["t_by_month"],
                  ["month", "events", "reclaimed_parcels", "reclaimed_mu"],
                  [h["c_month"], h["c_events"], h["c_reclaimed_n"], h["c_reclaimed"]], rows)

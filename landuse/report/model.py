@@ -110,6 +110,9 @@ class ReportData:
     sections: list[Any] = field(default_factory=list)
     """Further sections, each with ``key``, ``title``, ``paragraph``, ``tables``, ``notes``
     and ``to_dict()`` (the land supply section, :mod:`landuse.report.supply`)."""
+    map_not_drawn: int = 0
+    """Parcels of the category ``other`` the overview map counts but does not draw (a
+    report over more than :data:`~landuse.report.partial.MAP_ALL_PARCELS` parcels)."""
 
     def table(self, key: str) -> Table:
         """The table named ``key``."""

@@ -3,7 +3,8 @@
 No tiles, no scripts, no network: the SVG is text inside the HTML report. Geographic
 coordinates are drawn in a local equirectangular view (x scaled by cos(latitude)) so the
 map is not stretched; projected ones are drawn as they are. Rings are simplified to half a
-pixel, so a hundred thousand parcels stay a few megabytes.
+pixel; above :data:`SHAPES_LIMIT` parcels the map is drawn as cells of :data:`CELL_PX`
+pixels instead of outlines, so its size is bounded by its pixels.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from html import escape
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from landuse.report.text import T
@@ -29,6 +31,12 @@ _LEGEND_KEYS = {"disposed": "legend_disposed", "idle": "legend_idle", "low": "le
                 "case": "legend_case", "other": "legend_other"}
 PER_PARCEL_LIMIT = 3000
 """Up to this many parcels each gets its own path with a hover title."""
+SHAPES_LIMIT = 20_000
+"""Up to this many parcels are drawn by their outlines; more are drawn as cells of
+:data:`CELL_PX` pixels, each in the colour of the first category (in
+:data:`CATEGORY_COLORS`' order) of the parcels centred in it: the map's size is then
+bounded by its pixels (at most about 1.5 MB), whatever the number of parcels."""
+CELL_PX = 4.0
 
 
 def _ring_paths(geoms: np.ndarray) -> list[str]:
@@ -56,7 +64,26 @@ def _ring_paths(geoms: np.ndarray) -> list[str]:
     return out
 
 
-def overview_svg(map_frame: gpd.GeoDataFrame, lang: str = "zh", width: int = 640) -> str:
+def _cell_paths(geoms: np.ndarray, cats: np.ndarray) -> list[str]:
+    """One ``<path>`` per category of the cells holding parcels' centres (pixel
+    coordinates), each cell in its first category of :data:`CATEGORY_COLORS`."""
+    xy = shapely.get_coordinates(shapely.centroid(geoms))
+    cell = np.floor(xy / CELL_PX).astype(np.int64)
+    rank = pd.Series(cats).map({c: i for i, c in enumerate(CATEGORY_COLORS)}).to_numpy()
+    cells = pd.DataFrame({"x": cell[:, 0], "y": cell[:, 1], "rank": rank})
+    first = cells.groupby(["x", "y"], sort=True)["rank"].min().reset_index()
+    out = []
+    for i, c in enumerate(CATEGORY_COLORS):
+        sel = first[first["rank"] == i]
+        d = "".join(f"M{x * CELL_PX:g},{y * CELL_PX:g}h{CELL_PX:g}v{CELL_PX:g}h-{CELL_PX:g}Z"
+                    for x, y in zip(sel["x"].tolist(), sel["y"].tolist(), strict=True))
+        if d:
+            out.append(f'<path class="{c}" d="{d}"/>')
+    return out
+
+
+def overview_svg(map_frame: gpd.GeoDataFrame, lang: str = "zh", width: int = 640,
+                 not_drawn: int = 0) -> str:
     """Return an ``<svg>`` element drawing the parcels coloured by category.
 
     Parameters
@@ -67,6 +94,8 @@ def overview_svg(map_frame: gpd.GeoDataFrame, lang: str = "zh", width: int = 640
         Language of the legend.
     width : int
         Width in pixels; the height follows the parcels' extent.
+    not_drawn : int
+        Further parcels of the category ``other``, counted in the legend, not drawn.
     """
     tx = T[lang]
     g = map_frame[~(map_frame.geometry.is_empty | map_frame.geometry.isna())]
@@ -91,11 +120,13 @@ def overview_svg(map_frame: gpd.GeoDataFrame, lang: str = "zh", width: int = 640
                                 (y0 - xy[:, 1]) * scale + pad])
 
     geoms = shapely.transform(geoms, tf)
-    geoms = shapely.simplify(geoms, 0.5, preserve_topology=True)
-    paths = _ring_paths(geoms)
     cats = g["cat"].to_numpy()
     body: list[str] = []
-    if len(g) <= PER_PARCEL_LIMIT:
+    paths = [] if len(g) > SHAPES_LIMIT else \
+        _ring_paths(shapely.simplify(geoms, 0.5, preserve_topology=True))
+    if len(g) > SHAPES_LIMIT:
+        body = _cell_paths(geoms, cats)
+    elif len(g) <= PER_PARCEL_LIMIT:
         ids = g["parcel_id"].astype(str).to_numpy()
         for d, c, pid in zip(paths, cats, ids, strict=True):
             if d:
@@ -110,6 +141,7 @@ def overview_svg(map_frame: gpd.GeoDataFrame, lang: str = "zh", width: int = 640
         for c, col in CATEGORY_COLORS.items()
     )
     counts = {c: int((cats == c).sum()) for c in CATEGORY_COLORS}
+    counts["other"] += not_drawn
     lx = int(max(w_used, 0)) + 12
     legend = []
     for i, (c, col) in enumerate(CATEGORY_COLORS.items()):

@@ -8,6 +8,7 @@ the report's language.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -16,8 +17,14 @@ import pandas as pd
 
 from landuse.ledger import rows as iter_rows
 from landuse.report.cells import idle_mask, low_mask, r1, split_codes, text, truthy
-from landuse.report.indicators import CATEGORY_MAPPING, zone_indicators
+from landuse.report.indicators import (
+    CATEGORY_MAPPING,
+    IndicatorPart,
+    indicators_from,
+    zone_indicators,
+)
 from landuse.report.model import Chart, Table
+from landuse.report.sums import ExactSum, Tally, exact_sum, tally
 from landuse.report.text import T, label
 from landuse.units import M2_PER_HA, M2_PER_MU
 
@@ -25,14 +32,22 @@ __all__ = [
     "ENFORCEMENT",
     "LIFECYCLES",
     "MUJUN_CLASSES",
+    "Enterprise",
     "enforcement_counts",
+    "enterprise_part",
+    "enterprise_rows",
     "flag_tables",
     "idle_table",
     "indicator_section",
+    "lifecycle_part",
+    "lifecycle_rows",
     "lifecycle_table",
     "low_efficiency_table",
     "map_frame",
+    "map_frame_of",
     "mujun_enterprise_table",
+    "mujun_part",
+    "mujun_rows",
     "mujun_table",
     "procedure_table",
     "recovery_lead",
@@ -54,7 +69,8 @@ ENFORCEMENT: tuple[str, ...] = ("illegal_occupation", "low_efficiency", "use_cha
 
 
 def _count(parcels: pd.DataFrame, sel: pd.Series) -> dict[str, Any]:
-    return {"parcels": int(sel.sum()), "area_mu": r1(parcels.loc[sel, "area_mu"].sum()),
+    sel = sel.astype(bool)  # a mapped empty selection is of objects
+    return {"parcels": int(sel.sum()), "area_mu": r1(exact_sum(parcels.loc[sel, "area_mu"])),
             "parcel_ids": sorted(parcels.loc[sel, "parcel_id"])}
 
 
@@ -195,20 +211,40 @@ def low_efficiency_table(parcels: pd.DataFrame, lang: str) -> Table:
                   h["c_failed"], h["c_mujun"], h["c_mujun_score"]], rows)
 
 
+def lifecycle_part(parcels: pd.DataFrame) -> dict[Any, Tally]:
+    """The 五未 table's part of ``parcels``: parcels and exact m² per stage (missing is
+    unknown)."""
+    return tally(parcels["lifecycle"].fillna("unknown"), {"area_m2": parcels["area_m2"]})
+
+
 def lifecycle_table(parcels: pd.DataFrame, lang: str) -> Table:
     """五未: parcels, 亩 and ha per lifecycle stage (missing counts as unknown); a total."""
+    return lifecycle_rows(lifecycle_part(parcels), lang)
+
+
+def lifecycle_rows(part: dict[Any, Tally], lang: str) -> Table:
+    """The 五未 table of the parcels tallied in ``part`` (:func:`lifecycle_part`, merged)."""
     h = T[lang]
-    life = parcels["lifecycle"].fillna("unknown")
     rows: list[list[Any]] = []
     for lc in LIFECYCLES:
-        sel = life == lc
-        a = float(parcels.loc[sel, "area_m2"].sum())
-        rows.append([label("lifecycle", lc, lang), int(sel.sum()), r1(a / M2_PER_MU),
-                     r1(a / M2_PER_HA)])
-    tot = float(parcels["area_m2"].sum())
-    rows.append([h["total"], len(parcels), r1(tot / M2_PER_MU), r1(tot / M2_PER_HA)])
+        t = part.get(lc, Tally())
+        a = t.value("area_m2")
+        rows.append([label("lifecycle", lc, lang), t.n, r1(a / M2_PER_MU), r1(a / M2_PER_HA)])
+    whole = Tally()
+    for t in part.values():
+        whole = whole + t
+    tot = whole.value("area_m2")
+    rows.append([h["total"], whole.n, r1(tot / M2_PER_MU), r1(tot / M2_PER_HA)])
     return Table("lifecycle", h["t_lifecycle"], ["lifecycle", "parcels", "area_mu", "area_ha"],
                  [h["c_lifecycle"], h["c_parcels"], h["c_area_mu"], h["c_area_ha"]], rows)
+
+
+def mujun_part(parcels: pd.DataFrame) -> dict[Any, Tally]:
+    """The 亩均 table's part of ``parcels``: parcels, exact 亩 and tax per class (None:
+    unclassed), and how many have a tax."""
+    tax = pd.to_numeric(parcels["tax_wan"], errors="coerce") if "tax_wan" in parcels else \
+        pd.Series(np.nan, index=parcels.index)
+    return tally(parcels["mujun_class"], {"area_mu": parcels["area_mu"], "tax_wan": tax})
 
 
 def mujun_table(parcels: pd.DataFrame, lang: str) -> Table:
@@ -217,25 +253,75 @@ def mujun_table(parcels: pd.DataFrame, lang: str) -> Table:
     Tax is empty for a class where no parcel has ``tax_wan``; tax per 亩 also when the
     class has no area.
     """
+    return mujun_rows(mujun_part(parcels), lang)
+
+
+def mujun_rows(part: dict[Any, Tally], lang: str) -> Table:
+    """The 亩均 table of the parcels tallied in ``part`` (:func:`mujun_part`, merged)."""
     h = T[lang]
-    tax = pd.to_numeric(parcels["tax_wan"], errors="coerce") if "tax_wan" in parcels else \
-        pd.Series(np.nan, index=parcels.index)
-    mclass = parcels["mujun_class"].where(parcels["mujun_class"].notna(), None)
     rows: list[list[Any]] = []
     for c in [*MUJUN_CLASSES, None]:
-        sel = mclass.isna() if c is None else mclass == c
-        if c is None and not sel.any():
+        t = part.get(c, Tally())
+        if c is None and not t.n:
             continue
-        a = float(parcels.loc[sel, "area_mu"].sum())
-        t = tax[sel]
-        tsum = float(t.sum()) if t.notna().any() else None
-        rows.append([label("mujun_class", c, lang), int(sel.sum()), r1(a),
+        a = t.value("area_mu")
+        tsum = t.value("tax_wan") if t.given.get("tax_wan") else None
+        rows.append([label("mujun_class", c, lang), t.n, r1(a),
                      None if tsum is None else r1(tsum),
                      None if tsum is None or a == 0 else r1(tsum / a)])
     return Table("mujun", h["t_mujun"],
                  ["mujun_class", "parcels", "area_mu", "tax_wan", "tax_per_mu_wan"],
                  [h["c_mujun"], h["c_parcels"], h["c_area_mu"], h["c_tax"], h["c_tax_mu"]],
                  rows)
+
+
+@dataclass(frozen=True)
+class Enterprise:
+    """One rated enterprise of some parcels: its first parcel's id and rating (score,
+    class, rank, scheme), its first recorded holder (and that parcel's id), the credit
+    codes on its parcels, its parcels and their exact 亩."""
+
+    first_pid: str
+    enterprise: Any
+    score: Any
+    mclass: Any
+    rank: Any
+    scheme: Any
+    holder_pid: str | None
+    holder: Any
+    codes: frozenset[str]
+    n: int
+    area_mu: ExactSum
+
+
+def enterprise_part(parcels: pd.DataFrame) -> dict[str, Enterprise]:
+    """The enterprise table's part of ``parcels``: each rated enterprise (the parcel has a
+    ``mujun_scheme``), keyed by ``enterprise`` (else ``parcel:ID``), in order of first
+    appearance."""
+    rated = parcels[parcels["mujun_scheme"].notna()]
+    key = rated["enterprise"].where(rated["enterprise"].notna(), "parcel:" + rated["parcel_id"])
+    cc = rated["credit_code"] if "credit_code" in rated else pd.Series(None, index=rated.index)
+    pos_of = key.reset_index(drop=True).groupby(key.to_numpy(), sort=False).indices
+    pid = rated["parcel_id"].astype(str).to_numpy()
+    holder = rated["holder"].to_numpy(dtype=object)
+    has_holder = rated["holder"].notna().to_numpy()
+    codes = cc.to_numpy(dtype=object)
+    has_code = cc.notna().to_numpy()
+    area = rated["area_mu"].to_numpy(dtype=np.float64)
+    ent, score, mclass, rank, scheme = (
+        rated[c].to_numpy(dtype=object)
+        for c in ("enterprise", "mujun_score", "mujun_class", "mujun_rank", "mujun_scheme"))
+    out: dict[str, Enterprise] = {}
+    for k in pd.unique(key.to_numpy()):
+        pos: np.ndarray = np.asarray(pos_of[k])
+        i = pos[0]
+        held = pos[has_holder[pos]]
+        out[str(k)] = Enterprise(
+            pid[i], ent[i], score[i], mclass[i], rank[i], scheme[i],
+            pid[held[0]] if len(held) else None, holder[held[0]] if len(held) else None,
+            frozenset(str(c).strip() for c in codes[pos[has_code[pos]]]), len(pos),
+            ExactSum.of(area[pos]))
+    return out
 
 
 def mujun_enterprise_table(parcels: pd.DataFrame, lang: str) -> Table:
@@ -248,25 +334,24 @@ def mujun_enterprise_table(parcels: pd.DataFrame, lang: str) -> Table:
     亩, score, class, rank within its scheme (``mujun_rank``) and the scheme. Sorted by
     class (A to D), then score (highest first), then name.
     """
+    return enterprise_rows(enterprise_part(parcels), lang)
+
+
+def enterprise_rows(part: dict[str, Enterprise], lang: str) -> Table:
+    """The enterprise table of the enterprises in ``part`` (:func:`enterprise_part`)."""
     h = T[lang]
-    rated = parcels[parcels["mujun_scheme"].notna()]
-    key = rated["enterprise"].where(rated["enterprise"].notna(), "parcel:" + rated["parcel_id"])
-    cc = rated["credit_code"] if "credit_code" in rated else pd.Series(None, index=rated.index)
     rows: list[list[Any]] = []
-    for _, g in rated.groupby(key, sort=False):
-        first = g.iloc[0]
-        holders = g["holder"].dropna()
-        codes = {str(c).strip() for c in cc[g.index].dropna()}
-        by_code = text(first["enterprise"]) in codes
+    for e in part.values():
+        by_code = text(e.enterprise) in e.codes
         rows.append([
-            text(holders.iloc[0]) if len(holders) else None,
-            text(first["enterprise"]) if by_code else None,
-            len(g), r1(g["area_mu"].sum()),
-            None if pd.isna(first["mujun_score"]) else r1(first["mujun_score"]),
-            label("mujun_class", first["mujun_class"], lang),
-            None if pd.isna(first["mujun_rank"]) else int(first["mujun_rank"]),
-            label("mujun_scheme", first["mujun_scheme"], lang),
-            str(first["mujun_class"]), float(first["mujun_score"]),
+            text(e.holder) if e.holder_pid is not None else None,
+            text(e.enterprise) if by_code else None,
+            e.n, r1(e.area_mu.value),
+            None if pd.isna(e.score) else r1(e.score),
+            label("mujun_class", e.mclass, lang),
+            None if pd.isna(e.rank) else int(e.rank),
+            label("mujun_scheme", e.scheme, lang),
+            str(e.mclass), float(e.score),
         ])
     order = {c: i for i, c in enumerate(MUJUN_CLASSES)}
     rows.sort(key=lambda r: (order.get(r[8], len(order)), -r[9], r[0] or "", r[1] or ""))
@@ -289,12 +374,12 @@ def flag_tables(parcels: pd.DataFrame, lang: str) -> list[Table]:
     codes = list(dict.fromkeys([*_ALWAYS_FLAGS, *[f for fl in flag_lists for f in fl]]))
     rows: list[list[Any]] = []
     for f in codes:
-        sel = flag_lists.map(lambda fl, f=f: f in fl)
+        sel = flag_lists.map(lambda fl, f=f: f in fl).astype(bool)
         rows.append([label("flag", f, lang), int(sel.sum()),
-                     r1(parcels.loc[sel, "area_mu"].sum())])
+                     r1(exact_sum(parcels.loc[sel, "area_mu"]))])
     counts = Table("flags", h["t_flags"], ["flag", "parcels", "area_mu"],
                    [h["c_flag"], h["c_parcels"], h["c_area_mu"]], rows)
-    flagged = parcels[flag_lists.map(bool)].sort_values("parcel_id")
+    flagged = parcels[flag_lists.map(bool).astype(bool)].sort_values("parcel_id")
     rows = [[r.parcel_id, text(r.zone), text(r.holder), r1(r.area_mu),
              _sep(lang).join(label("flag", f, lang) for f in split_codes(r.flags))]
             for r in iter_rows(flagged)]
@@ -305,15 +390,18 @@ def flag_tables(parcels: pd.DataFrame, lang: str) -> list[Table]:
     return [counts, listed]
 
 
-def indicator_section(parcels: pd.DataFrame, lang: str) -> tuple[Table, pd.DataFrame, list[str]]:
-    """The zone indicators as a table, the indicator frame and the notes on them.
+def indicator_section(parcels: pd.DataFrame | IndicatorPart,
+                      lang: str) -> tuple[Table, pd.DataFrame, list[str]]:
+    """The zone indicators as a table, the indicator frame and the notes on them, of some
+    parcels or of their :class:`~landuse.report.indicators.IndicatorPart`.
 
     The notes name the indicators that could not be computed (with why), then how land
     categories are derived from parcel fields.
     """
     h = T[lang]
     zh = lang == "zh"
-    ind = zone_indicators(parcels)
+    ind = indicators_from(parcels) if isinstance(parcels, IndicatorPart) else \
+        zone_indicators(parcels)
     rows = [[r.name_zh if zh else r.name_en, r.value, r.unit,
              r.formula_zh if zh else r.formula,
              h["computed"] if r.computed else h["not_computed"],
@@ -366,10 +454,20 @@ def map_frame(parcels: gpd.GeoDataFrame, case_parcels: set[str],
     ``cat`` is, by precedence: ``disposed`` (brought back in the period), ``idle``, ``low``,
     ``case`` (an open ledger case), else ``other``.
     """
-    cat = pd.Series("other", index=parcels.index)
-    cat[parcels["parcel_id"].isin(case_parcels)] = "case"
-    cat[low_mask(parcels)] = "low"
-    cat[idle_mask(parcels)] = "idle"
-    cat[parcels["parcel_id"].isin(disposed_parcels)] = "disposed"
-    return gpd.GeoDataFrame({"parcel_id": parcels["parcel_id"], "cat": cat},
-                            geometry=parcels.geometry, crs=parcels.crs)
+    return map_frame_of(parcels, set(parcels.loc[idle_mask(parcels), "parcel_id"]),
+                        set(parcels.loc[low_mask(parcels), "parcel_id"]), case_parcels,
+                        disposed_parcels)
+
+
+def map_frame_of(rows: gpd.GeoDataFrame, idle: set[str], low: set[str], case_parcels: set[str],
+                 disposed_parcels: set[str]) -> gpd.GeoDataFrame:
+    """:func:`map_frame` of parcels given by ``parcel_id`` and geometry (``rows``), their
+    idle and low-efficiency parcels given by id."""
+    pid = rows["parcel_id"]
+    cat = pd.Series("other", index=rows.index)
+    cat[pid.isin(case_parcels)] = "case"
+    cat[pid.isin(low)] = "low"
+    cat[pid.isin(idle)] = "idle"
+    cat[pid.isin(disposed_parcels)] = "disposed"
+    return gpd.GeoDataFrame({"parcel_id": pid, "cat": cat}, geometry=rows.geometry,
+                            crs=rows.crs)

@@ -16,6 +16,7 @@ import pandas as pd
 from landuse.ledger import rows as iter_rows
 from landuse.report.cells import mu, r1
 from landuse.report.period import Period
+from landuse.report.sums import exact_sum
 from landuse.report.text import day_text, fmt1, label
 from landuse.standard import get_standard
 from landuse.units import M2_PER_MU
@@ -88,7 +89,7 @@ def reclaimed_by_method(counted: pd.DataFrame) -> tuple[dict[str, float], dict[s
         sel = counted["method"].isna() if m is None else counted["method"] == m
         if sel.any():
             key = m or "not_recorded"
-            area[key] = mu(counted.loc[sel, "area_m2"].sum())
+            area[key] = mu(exact_sum(counted.loc[sel, "area_m2"]))
             count[key] = int(sel.sum())
     return area, count
 
@@ -235,7 +236,7 @@ def open_cases(until_end: pd.DataFrame, state: pd.DataFrame, area_mu: pd.Series,
         at = list(state.index[state["stage"] == s])
         pids = [p for p in at if idle_ids is None or p in idle_ids]
         idle_by_stage[s] = {"parcels": len(pids),
-                            "area_mu": r1(sum(state_area[p] for p in pids)),
+                            "area_mu": r1(exact_sum([state_area[p] for p in pids])),
                             "parcel_ids": pids, "not_idle": [p for p in at if p not in pids]}
     return state_area, idle_by_stage
 
@@ -248,7 +249,7 @@ def expected_output_wan(events: pd.DataFrame) -> float | None:
         return None
     v = pd.to_numeric(events["expected_output_wan"], errors="coerce")
     per_parcel = v.groupby(events["parcel_id"]).max().dropna()
-    return float(per_parcel.sum()) if len(per_parcel) else None
+    return exact_sum(per_parcel) if len(per_parcel) else None
 
 
 def _judicial(a: pd.DataFrame) -> bool:
@@ -274,7 +275,7 @@ def reclamation_figures(
     return {
         "zombie_enterprises_cleared": len(zombies),
         "zombie_enterprises": zombies,
-        "reclaimed_mu": mu(disposals.counted["area_m2"].sum()),
+        "reclaimed_mu": mu(exact_sum(disposals.counted["area_m2"])),
         "reclaimed_parcels": len(disposals.counted),
         "reclaimed_by_method_mu": by_mu,
         "reclaimed_by_method_parcels": by_n,

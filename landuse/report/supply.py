@@ -15,6 +15,7 @@ from typing import Any
 
 from landuse.labels import label as word_of
 from landuse.report.model import Table
+from landuse.report.sums import exact_sum
 from landuse.report.text import day_text, label
 from landuse.standard import get_standard
 from landuse.supply.summary import SupplySummary, summary_dict
@@ -94,7 +95,7 @@ def _batches(s: SupplySummary, doc: dict[str, Any], lang: str) -> Table:
              _mu(_w("sup_c_supplied", lang), lang), _mu(_w("sup_c_reduced", lang), lang),
              _mu(_w("sup_c_unsupplied", lang), lang), _w("sup_c_share", lang)]
     rows = [[b[k] for k in keys] for b in doc["batches"]]
-    sums = [float(s.batches[c].sum()) for c in ("approved_m2", "supplied_m2", "reduced_m2",
+    sums = [exact_sum(s.batches[c]) for c in ("approved_m2", "supplied_m2", "reduced_m2",
                                                  "unsupplied_m2")]
     rows.append([word_of("common", "total", lang), None, None, *(s.mu(x) for x in sums),
                  s.pct(sums[3] / sums[0]) if sums[0] else None])
@@ -136,7 +137,7 @@ def _plan(doc: dict[str, Any], lang: str) -> Table:
 
 def _years(s: SupplySummary, doc: dict[str, Any], lang: str) -> Table:
     y = doc["years"]
-    by_cat = s.suppliable.groupby("category")["area_m2"].sum()
+    by_cat = s.suppliable.groupby("category")["area_m2"].agg(exact_sum)
     years = next(f for f in doc["figures"] if f["figure"] == "years_left")["value"]
     rows: list[list[Any]] = [[_w("sup_r_suppliable", lang), y["suppliable_mu"]]]
     rows += [[f"  {label('supply_category', c, lang)}（{c}）" if lang == "zh"

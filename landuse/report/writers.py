@@ -196,7 +196,7 @@ def _charts(d: Doc) -> list[Chart]:
 
 
 def _write_html(d: Doc, map_frame: gpd.GeoDataFrame, path: Path,
-                map_href: str | None = None) -> None:
+                map_href: str | None = None, not_drawn: int = 0) -> None:
     from landuse.report.charts import render_chart
     from landuse.report.overview import overview_svg
 
@@ -211,6 +211,7 @@ def _write_html(d: Doc, map_frame: gpd.GeoDataFrame, path: Path,
     figures_json = json.dumps(d["figures"], ensure_ascii=False).replace("</", "<\\/")
     ids = set(map_frame["parcel_id"].astype(str)) if map_href else set()
     link = _parcel_link(map_href, ids)
+    overview = overview_svg(map_frame, lang, not_drawn=not_drawn)
     map_line = ""
     if map_href:
         words = ("在交互地图中查看（点击表中宗地号可在地图上定位该宗地）" if lang == "zh"
@@ -230,7 +231,7 @@ def _write_html(d: Doc, map_frame: gpd.GeoDataFrame, path: Path,
 <p class="headline" id="headline">{escape(d['headline'])}</p>
 {_html_sections(d, link)}
 <h2>{escape(tx['charts'])}</h2><div class="charts">{''.join(charts)}</div>
-<h2>{escape(tx['map'])}</h2><figure id="overview-map">{overview_svg(map_frame, lang)}</figure>
+<h2>{escape(tx['map'])}</h2><figure id="overview-map">{overview}</figure>
 <h2>{escape(tx['tables'])}</h2>
 {''.join(_html_table(k, t, link) for k, t in d['tables'].items())}
 <h2>{escape(tx['notes'])}</h2><ul>{''.join(f'<li>{escape(n)}</li>' for n in _all_notes(d))}</ul>
@@ -553,7 +554,7 @@ def write_report(
         elif suffix == ".md":
             _write_md(d, tmp)
         elif suffix == ".html":
-            _write_html(d, report.map_frame, tmp, map_href)
+            _write_html(d, report.map_frame, tmp, map_href, report.map_not_drawn)
         elif suffix == ".xlsx":
             _write_xlsx(d, tmp)
         elif template is not None:

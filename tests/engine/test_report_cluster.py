@@ -128,3 +128,118 @@ def test_report_from_its_columns_equals_report_from_whole_assessment(
         {p: f"P{i * 97 + 7:07d}" for i, p in enumerate(sorted(led["parcel_id"].unique()))})
     led["area_m2"] = 2000.0
     assert _report_dict(sliced, led) == _report_dict(full, led)
+
+
+def _province_ledger(tmp_path: Path) -> Path:
+    """The mini park's ledger on parcels spread over the synthetic development zones."""
+    ledger = mini_ledger()
+    ids = sorted(ledger["parcel_id"].unique())
+    ledger["parcel_id"] = ledger["parcel_id"].map(
+        {p: f"P{i * 97 + 7:07d}" for i, p in enumerate(ids)})
+    ledger["area_m2"] = 2000.0
+    led = tmp_path / "ledger.csv"
+    ledger.to_csv(led, index=False)
+    return led
+
+
+def _whole_assessment(dataset: Path) -> gpd.GeoDataFrame:
+    """Every zone assessed in this process and put together by parcel id: the one-machine
+    reference of a dataset's report."""
+    from landuse.engine import AssessJob, combine, plan_units, run_unit
+
+    job = AssessJob(path=str(dataset), as_of=AS_OF)
+    return combine([run_unit(job, u) for u in plan_units(dataset)])
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_province_report_json_md_html_same_bytes_as_one_machine(
+        small_province: Path, tmp_path: Path, workers: str) -> None:
+    from landuse.io import read_ledger
+    from landuse.report import build_report, write_report
+
+    led = _province_ledger(tmp_path)
+    data = build_report(_whole_assessment(small_province), read_ledger(led), "2023-01-01",
+                        AS_OF)
+    kinds = (".json", ".md", ".html")
+    plain = [write_report(data, tmp_path / f"one{k}") for k in kinds]
+    zoned = [tmp_path / "z" / f"r{k}" for k in kinds]
+    _run("report", str(small_province), "--ledger", str(led), *PERIOD,
+         *[a for p in zoned for a in ("-o", str(p))], "--workers", workers)
+    for a, b in zip(plain, zoned, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    html = zoned[2].read_text(encoding="utf-8")
+    assert html.count("<title>P") == 1600  # ≤ 20 000 parcels: every parcel on the map
+
+
+def test_province_report_of_one_sub_park_same_as_one_machine(small_province: Path,
+                                                             tmp_path: Path) -> None:
+    from landuse.io import read_ledger
+    from landuse.report import build_report, write_report
+
+    led = _province_ledger(tmp_path)
+    whole = _whole_assessment(small_province)
+    zone = sorted(whole["zone"].dropna().astype(str).unique())[1]
+    data = build_report(whole, read_ledger(led), "2023-01-01", AS_OF, zone=zone)
+    plain = write_report(data, tmp_path / "one.json")
+    out = tmp_path / "z.json"
+    _run("report", str(small_province), "--ledger", str(led), *PERIOD, "--zone", zone,
+         "-o", str(out), "--workers", "2")
+    assert plain.read_bytes() == out.read_bytes()
+    assert json.loads(out.read_text(encoding="utf-8"))["meta"]["parcels"] == \
+        int((whole["zone"] == zone).sum())
+
+
+def test_the_client_receives_the_listed_and_rated_parcels_not_every_parcel(small_province: Path,
+                                                                 tmp_path: Path) -> None:
+    from landuse.cli._common import AssessArgs, EngineArgs, ReadArgs
+    from landuse.cli._province import report_parts
+    from landuse.io import read_ledger
+    from landuse.report.build import ledger_ids
+
+    whole = _whole_assessment(small_province)
+    ids = ledger_ids(read_ledger(_province_ledger(tmp_path)))
+    # listed by hand: idle (not started / stalled), low-efficiency, any flag, or in the ledger
+    listed = whole[whole["idle_type"].isin(["not_started", "stalled"])
+                   | whole["low_efficiency"].fillna(False).astype(bool)
+                   | whole["flags"].fillna("").astype(str).str.strip().ne("")
+                   | whole["parcel_id"].isin(ids)]
+    assert 0 < len(listed) < len(whole) / 4  # most parcels are listed nowhere
+    rated = whole[whole["mujun_scheme"].notna()]
+    part, failed = report_parts(str(small_province), ReadArgs(), AssessArgs(as_of=AS_OF),
+                                EngineArgs(workers=2), ids, None, geometry=False)
+    assert not failed and part.parcels == len(whole) == 1600
+    assert list(part.listed["parcel_id"]) == sorted(listed["parcel_id"])
+    # the rated parcels' few columns for the enterprise table
+    assert list(part.rated["parcel_id"]) == sorted(rated["parcel_id"])
+    assert len(part.rated.columns) <= 9 and len(part.listed.columns) <= 18
+    assert part.map_rows is None and part.listed.geometry.isna().all()  # no HTML: no shapes
+    # the sums by category stand for the others: 8 development zones, a few keys each
+    assert sum(t.n for t in part.lifecycle.values()) == 1600
+    assert len(part.by_zone) <= 8 * 4 and len(part.lifecycle) <= 7 and len(part.mujun) <= 7
+
+
+def test_above_the_map_limit_the_map_draws_the_listed_parcels(
+        small_province: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import landuse.report.build as build
+    import landuse.report.partial as partial
+    from landuse.io import read_ledger
+    from landuse.report import build_report, write_report
+
+    # the limit lowered for this process: the zones run here (no workers), as one machine
+    monkeypatch.setattr(partial, "MAP_ALL_PARCELS", 500)
+    monkeypatch.setattr(build, "MAP_ALL_PARCELS", 500)
+    led = _province_ledger(tmp_path)
+    whole = _whole_assessment(small_province)
+    data = build_report(whole, read_ledger(led), "2023-01-01", AS_OF)
+    plain = [write_report(data, tmp_path / f"one{k}") for k in (".json", ".html")]
+    zoned = [tmp_path / "z" / f"r{k}" for k in (".json", ".html")]
+    _run("report", str(small_province), "--ledger", str(led), *PERIOD,
+         *[a for p in zoned for a in ("-o", str(p))])
+    for a, b in zip(plain, zoned, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    drawn = data.map_frame
+    assert len(drawn) < 1600 and (drawn["cat"] != "other").all()
+    assert data.map_not_drawn == 1600 - len(drawn)
+    assert list(drawn["parcel_id"]) == sorted(drawn["parcel_id"])
+    assert any(f"其余 {data.map_not_drawn} 宗未绘制" in n for n in data.notes)
+    assert f"其他宗地 ({data.map_not_drawn})" in zoned[1].read_text(encoding="utf-8")
