@@ -25,9 +25,9 @@ disk is printed). Then, each in a fresh child process so its time and peak memor
 
 and, on paper, the time on 50 workers: the workers' work (the 1-worker cluster's zones
 and CSV pieces, divided by 50) plus the per-task overhead times the tasks plus the client's
-fixed costs (cluster start, the join of the pieces), which do not shrink with more workers. Times are wall
-clock seconds on this machine, with the load average at the start of each step (the machine
-may be shared); the table says what was measured and what estimated.
+fixed costs (cluster start, the join of the pieces), which do not shrink with more workers.
+Times are wall clock seconds on this machine, with the load average at the start of each
+step (the machine may be shared); the table says what was measured and what estimated.
 """
 
 from __future__ import annotations
