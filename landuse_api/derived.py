@@ -25,7 +25,7 @@ from landuse.errors import ConflictError
 from landuse.store import Store
 from landuse_api.patch import context_positions, ids_index, replace_rows, replaced_since
 from landuse_api.refresh import LazyRanks
-from landuse_api.selection import Selections
+from landuse_api.selection import Orders, Selections, page_positions
 
 __all__ = ["Derived"]
 
@@ -50,6 +50,7 @@ class Derived:
         self.held: set[tuple[Any, ...]] = set()  # assessments whose 亩均 ranks are held
         self.remaking: threading.Thread | None = None
         self.selections = Selections(store)
+        self.orders = Orders(store)
         self.tile_log: dict[str, list[tuple[int, int, np.ndarray | None]]] = {}
 
     def _get(self, key: tuple[Any, ...], make: Any) -> Any:
@@ -362,6 +363,40 @@ class Derived:
             while len(st["masks"]) > 8:
                 st["masks"].pop(next(iter(st["masks"])))
         return mask
+
+    def sorted_page(self, q: Any, filter: str) -> Any:
+        """The page of current parcels the store's :meth:`query` would give for ``q``
+        (its filter the CQL2 text ``filter``, "" for none) when ``q`` sorts by one number
+        and filters by nothing else: the page's parcels found among the kept filter
+        (:attr:`selections`) and sort order (:attr:`orders`), then read from the store
+        by their ids with the same sort, limit and cursor, so the page, its order and
+        its next cursor are the store's. None when ``q`` is not such a query."""
+        import dataclasses
+
+        from landuse.store import Page, cql
+        from landuse.store.schema import COLLECTIONS
+
+        if len(q.sortby) != 1 or q.equals or q.bbox is not None or q.intersects is not None \
+                or q.count or q.valid_at is not None or q.known_at is not None:
+            return None
+        name, desc = q.sortby[0]
+        try:
+            kind = COLLECTIONS["parcels"].column(name).kind
+        except KeyError:
+            return None
+        if kind not in ("real", "int"):
+            return None
+        parcels, _ = self.frames()
+        sel = self.selections.get(filter, parcels)
+        order = self.orders.get(name, desc, sel, parcels)
+        if order is None:
+            return None
+        at = page_positions(sel, order, q.limit + 1, q.after)
+        if not len(at):
+            return Page([], None, None)
+        ids = cql.In("parcel_id", tuple(str(i) for i in sel.ids[at]))
+        return self.store.query("parcels", dataclasses.replace(
+            q, filter=ids if q.filter is None else cql.And((q.filter, ids))))
 
     def warm_workbench(self, lang: str = "zh") -> None:
         """Make what the workbench's first view and first write would otherwise wait

@@ -26,7 +26,7 @@ import pandas as pd
 from landuse.store import Query, Store, cql
 from landuse_api.patch import context_positions, ids_index
 
-__all__ = ["Selected", "Selections"]
+__all__ = ["Order", "Orders", "Selected", "Selections", "page_positions"]
 
 
 @dataclass(frozen=True)
@@ -153,3 +153,108 @@ class Selections:
         area[pos] = mu
         self.patched += 1
         return Selected(ids, mask, area, table)
+
+
+@dataclass(frozen=True)
+class Order:
+    """The register sorted by one number as the store sorts it (its value, then fid):
+    ``order`` holds positions of ``ids`` (as :class:`Selected`), ``value`` and ``fid``
+    each parcel's, for the assessment table at ``table``."""
+
+    ids: pd.Index
+    value: np.ndarray
+    fid: np.ndarray
+    desc: bool
+    order: np.ndarray
+    table: tuple[Any, ...]
+
+
+def _sorted(value: np.ndarray, fid: np.ndarray, desc: bool) -> np.ndarray:
+    return np.lexsort((fid, -value if desc else value))
+
+
+class Orders:
+    """Sort orders of the register by a number (``sortby=-area_mu`` …), kept per
+    property and direction for the store's assessment table as it stood and patched by
+    the writes since, as :class:`Selections` keeps filters: a page of a sorted, filtered
+    list is then found among the kept positions instead of sorting the register."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.lock = threading.Lock()
+        self.kept: dict[tuple[str, bool], Order] = {}
+
+    def get(self, name: str, desc: bool, sel: Selected, parcels: pd.DataFrame
+            ) -> Order | None:
+        """The order by ``name`` for the table ``sel`` was made for; None when the store
+        cannot say or its table changed meanwhile."""
+        key = (name, desc)
+        with self.lock:
+            old = self.kept.get(key)
+            if old is not None and old.table == sel.table and old.ids is sel.ids:
+                return old
+            made = None
+            if old is not None and old.ids is sel.ids and old.table[:3] == sel.table[:3] \
+                    and old.table[3] <= sel.table[3]:
+                made = self._patched(name, old, sel, parcels)
+            if made is None:
+                made = self._whole(name, desc, sel)
+            if made is None or self._table() != sel.table:
+                return None
+            self.kept[key] = made
+            return made
+
+    def _table(self) -> tuple[Any, ...] | None:
+        state = self.store.assessment_state()
+        made = self.store.assessment_made()
+        if state is None or made is None:
+            return None
+        return (state["as_of"], state["ruleset"], made, int(state["seq"]))
+
+    def _whole(self, name: str, desc: bool, sel: Selected) -> Order | None:
+        got = self.store.sort_values(name)
+        if got is None:
+            return None
+        found, fid, value = got
+        at = sel.ids.get_indexer(pd.Index(found, dtype=object))
+        if (at < 0).any() or len(at) != len(sel.ids):
+            return None
+        v = np.empty(len(sel.ids), dtype=np.float64)
+        f = np.empty(len(sel.ids), dtype=np.int64)
+        v[at], f[at] = value, fid
+        return Order(sel.ids, v, f, desc, _sorted(v, f, desc), sel.table)
+
+    def _patched(self, name: str, old: Order, sel: Selected, parcels: pd.DataFrame
+                 ) -> Order | None:
+        w = self.store.writes_since(old.table[3], sel.table[3])
+        if w is None:
+            return None
+        if not w["parcels"]:
+            return Order(old.ids, old.value, old.fid, old.desc, old.order, sel.table)
+        at = context_positions(parcels, sorted(w["parcels"]))
+        if at is None:
+            return None
+        got = self.store.sort_values(name, [str(i) for i in old.ids[at]])
+        if got is None:
+            return None
+        found, fid, value = got
+        pos = old.ids.get_indexer(pd.Index(found, dtype=object))
+        if (pos < 0).any() or len(pos) != len(at):
+            return None
+        v, f = old.value.copy(), old.fid.copy()
+        v[pos], f[pos] = value, fid
+        return Order(old.ids, v, f, old.desc, _sorted(v, f, old.desc), sel.table)
+
+
+def page_positions(sel: Selected, order: Order, limit: int,
+                   after: tuple[Any, ...] | None) -> np.ndarray:
+    """Positions of the first ``limit`` parcels of ``sel`` in ``order`` after the cursor
+    ``after`` (the sort value and fid of a page's last row, as the store's keyset
+    paging gives it; :mod:`landuse.store.keyset`)."""
+    take = sel.mask[order.order]
+    if after is not None:
+        v, f = float(after[0]), int(after[1])
+        value, fid = order.value[order.order], order.fid[order.order]
+        beyond = value < v if order.desc else value > v
+        take &= beyond | ((value == v) & (fid > f))
+    return order.order[take][:limit]

@@ -101,6 +101,14 @@ class Store(abc.ABC):
                 return ids, np.asarray(mu, dtype=np.float64)
             after = page.next_key
 
+    def sort_values(self, name: str, ids: Sequence[str] | None = None
+                    ) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+        """The value every current parcel (or the parcels ``ids``) sorts by when a query
+        sorts by the number ``name``, as :meth:`query` compares it (a missing value as
+        its stand-in): ``(parcel ids, fids, values)``; None when ``name`` is not a number
+        or the store does not say (then a caller sorts by :meth:`query`)."""
+        return None
+
     def zones(self) -> list[str]:
         """The sub-parks (``zone``) the register names, sorted."""
         found: set[str] = set()

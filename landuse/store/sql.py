@@ -368,6 +368,24 @@ class SQLStore(SupplyStoreMixin, Store):
         r = self._fetch(sql, params)[0]
         return int(r[0]), float(r[1] or 0.0)
 
+    def sort_values(self, name: str, ids: Sequence[str] | None = None
+                    ) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+        coll = COLLECTIONS["parcels"]
+        expr, _, col = order_keys(coll, [(name, False)])[0]
+        if col is None or col.kind not in ("real", "int"):
+            return None
+        sql = f'SELECT "parcel_id", "fid", {expr} FROM {self._source(coll)}'
+        rows: list[tuple[Any, ...]] = []
+        if ids is None:
+            rows = self._fetch(sql, [])
+        for i in range(0, len(ids or ()), 500):
+            part = list(ids[i : i + 500])  # type: ignore[index]
+            rows += self._fetch(sql + f' WHERE "parcel_id" IN '
+                                f"({', '.join([self.placeholder] * len(part))})", part)
+        fid = np.array([int(r[1]) for r in rows], dtype=np.int64)
+        value = np.array([float(r[2]) for r in rows], dtype=np.float64)
+        return [str(r[0]) for r in rows], fid, value
+
     def matching(self, q: Query) -> tuple[list[str], np.ndarray]:
         coll = COLLECTIONS["parcels"]
         parts, params = self._where(coll, q)
