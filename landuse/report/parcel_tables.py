@@ -253,20 +253,15 @@ def mujun_enterprise_table(parcels: pd.DataFrame, lang: str) -> Table:
     key = rated["enterprise"].where(rated["enterprise"].notna(), "parcel:" + rated["parcel_id"])
     cc = rated["credit_code"] if "credit_code" in rated else pd.Series(None, index=rated.index)
     rows: list[list[Any]] = []
-    for _, g in rated.groupby(key, sort=False):
-        first = g.iloc[0]
-        holders = g["holder"].dropna()
-        codes = {str(c).strip() for c in cc[g.index].dropna()}
-        by_code = text(first["enterprise"]) in codes
+    for g in _enterprises(rated, key, cc):
         rows.append([
-            text(holders.iloc[0]) if len(holders) else None,
-            text(first["enterprise"]) if by_code else None,
-            len(g), r1(g["area_mu"].sum()),
-            None if pd.isna(first["mujun_score"]) else r1(first["mujun_score"]),
-            label("mujun_class", first["mujun_class"], lang),
-            None if pd.isna(first["mujun_rank"]) else int(first["mujun_rank"]),
-            label("mujun_scheme", first["mujun_scheme"], lang),
-            str(first["mujun_class"]), float(first["mujun_score"]),
+            g["holder"], g["enterprise"] if g["by_code"] else None,
+            g["parcels"], r1(g["area_mu"]),
+            None if pd.isna(g["mujun_score"]) else r1(g["mujun_score"]),
+            label("mujun_class", g["mujun_class"], lang),
+            None if pd.isna(g["mujun_rank"]) else int(g["mujun_rank"]),
+            label("mujun_scheme", g["mujun_scheme"], lang),
+            str(g["mujun_class"]), float(g["mujun_score"]),
         ])
     order = {c: i for i, c in enumerate(MUJUN_CLASSES)}
     rows.sort(key=lambda r: (order.get(r[8], len(order)), -r[9], r[0] or "", r[1] or ""))
@@ -276,6 +271,41 @@ def mujun_enterprise_table(parcels: pd.DataFrame, lang: str) -> Table:
                  [h["c_enterprise"], h["c_credit_code"], h["c_rated_parcels"], h["c_area_mu"],
                   h["c_mujun_score"], h["c_mujun"], h["c_mujun_rank"], h["c_scheme"]],
                  [r[:8] for r in rows])
+
+
+def _enterprises(rated: pd.DataFrame, key: pd.Series, cc: pd.Series) -> list[dict[str, Any]]:
+    """The rated enterprises of :func:`mujun_enterprise_table` in the order they first
+    appear, column by column: each one's first parcel's 亩均 fields and enterprise, its
+    first recorded holder (text), whether the enterprise is one of its parcels' credit
+    codes, its parcels and their 亩 (summed in register order, missing as none)."""
+    codes, _ = pd.factorize(key.to_numpy(dtype=object), use_na_sentinel=False)
+    n = int(codes.max()) + 1 if len(codes) else 0
+    _, first = np.unique(codes, return_index=True)
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(n))
+    area = pd.to_numeric(rated["area_mu"], errors="coerce").to_numpy(dtype=np.float64)
+    area = np.where(np.isnan(area), 0.0, area)[order]
+    sums = np.add.reduceat(area, starts) if n else np.zeros(0)
+    counts = np.bincount(codes, minlength=n)
+    holder = rated["holder"].to_numpy(dtype=object)
+    has = ~pd.isna(holder)
+    holders: list[str | None] = [None] * n
+    hcodes = codes[has]
+    _, hfirst = np.unique(hcodes, return_index=True)
+    for c, v in zip(hcodes[hfirst].tolist(), holder[has][hfirst].tolist(), strict=True):
+        holders[c] = text(v)
+    ent = [text(v) for v in rated["enterprise"].to_numpy(dtype=object)[first].tolist()]
+    ccv = cc.to_numpy(dtype=object)
+    named = ~pd.isna(ccv)
+    by_code = np.zeros(n, dtype=bool)
+    for c, v in zip(codes[named].tolist(), ccv[named].tolist(), strict=True):
+        if not by_code[c] and ent[c] is not None and str(v).strip() == ent[c]:
+            by_code[c] = True
+    cols = {name: rated[name].to_numpy(dtype=object)[first].tolist()
+            for name in ("mujun_score", "mujun_class", "mujun_rank", "mujun_scheme")}
+    return [{"holder": holders[c], "enterprise": ent[c], "by_code": bool(by_code[c]),
+             "parcels": int(counts[c]), "area_mu": float(sums[c]),
+             **{name: vals[c] for name, vals in cols.items()}} for c in range(n)]
 
 
 def flag_tables(parcels: pd.DataFrame, lang: str) -> list[Table]:
