@@ -51,7 +51,9 @@ class Derived:
         self.remaking: threading.Thread | None = None
         self.selections = Selections(store)
         self.orders = Orders(store)
-        self.tile_log: dict[str, list[tuple[int, int, np.ndarray | None]]] = {}
+        # per language: (map version it replaced, its store version, the store version
+        # now, the positions of the parcels drawn differently or None for all)
+        self.tile_log: dict[str, list[tuple[int, int, int, np.ndarray | None]]] = {}
 
     def _get(self, key: tuple[Any, ...], make: Any) -> Any:
         with self.lock:
@@ -232,20 +234,21 @@ class Derived:
                 return old
             new = tileset_of(assessed, self.frames()[1], lang, old
                              if old is not None and old["day"] == today else None)
-            new.update(v=v, day=today)
+            new.update(v=v, day=today, n=1 if old is None else old["n"] + 1)
             self.tilesets[lang] = new
             log = self.tile_log.setdefault(lang, [])
             if old is not None:
-                log.append((old["v"], v, new.get("drawn")))
+                log.append((old["n"], old["v"], v, new.get("drawn")))
                 del log[:-TILE_LOG]
             return new
 
     def changed_tiles(self, lang: str, since: int, filter: str | None = None
                       ) -> dict[str, Any]:
-        """The tiles of today's map that changed after store version ``since`` (the
-        ``version`` :meth:`tileset` was at when a page drew its tiles): ``{"version": the
-        map's version now, "all": True}`` when every tile may have (the map made anew, or
-        ``since`` is older than the versions remembered), else ``"tiles"``: ``[z, x, y]``
+        """The tiles of today's map that changed after its version ``since`` (the
+        ``version`` of :meth:`tileset`, counted up each time the map is made again, when
+        a page drew its tiles): ``{"version": the map's version now, "all": True}`` when
+        every tile may have (the map made anew, or ``since`` is older than the versions
+        remembered), else ``"tiles"``: ``[z, x, y]``
         of every level holding a parcel whose class or drawing order changed, and with
         ``filter``, also those holding a parcel the writes since touched (directly or as
         one of its enterprise's parcels: the only parcels whose filter answer can change
@@ -253,30 +256,30 @@ class Derived:
         from landuse.webmap.tiles import tiles_of_features
 
         st = self.tileset(lang)
-        v = int(st["v"])
-        if since == v:
-            return {"version": v, "all": False, "tiles": []}
+        v, n = int(st["v"]), int(st["n"])
+        if since == n:
+            return {"version": n, "all": False, "tiles": []}
         with self.tile_lock:
             log = list(self.tile_log.get(lang, []))
         steps = [e for e in log if e[0] >= since]
-        if since > v or not steps or min(e[0] for e in steps) != since \
-                or any(e[2] is None for e in steps):
-            return {"version": v, "all": True}
-        feats = [e[2] for e in steps if e[2] is not None]
+        if since > n or not steps or steps[0][0] != since \
+                or any(e[3] is None for e in steps):
+            return {"version": n, "all": True}
+        feats = [e[3] for e in steps if e[3] is not None]
         if filter:
-            w = self.store.writes_since(since, v)
+            w = self.store.writes_since(steps[0][1], v)
             if w is None:
-                return {"version": v, "all": True}
+                return {"version": n, "all": True}
             if w["parcels"]:
                 at = context_positions(self.frames()[0], sorted(w["parcels"]))
                 if at is None:
-                    return {"version": v, "all": True}
+                    return {"version": n, "all": True}
                 feats.append(self._tile_positions(st, at))
         changed = np.unique(np.concatenate(feats)) if feats else np.zeros(0, np.int64)
         ts = st["ts"]
         tiles = sorted([z, x, y] for z in range(ts.minzoom, ts.maxzoom + 1)
                        for x, y in tiles_of_features(ts, changed, z))
-        return {"version": v, "all": False, "tiles": tiles}
+        return {"version": n, "all": False, "tiles": tiles}
 
     def _tile_positions(self, st: dict[str, Any], at: np.ndarray) -> np.ndarray:
         """Positions in the tiling state ``st`` of the parcels at ``at`` in the app's

@@ -125,19 +125,20 @@ def app_summary(request: Request, _: Reader,
             description="minzoom and maxzoom of /tiles/parcels; layer: the map layer the "
             "workbench colours by (property c0 of the tiles: the land-use stage), its "
             "classes in order with label and colour, as the legend shows them; version: "
-            "the store version the tiles are of (/app/tiles).")
+            "the map's version, counted up each time a write or the 亩均 refresh changes "
+            "it (/app/tiles).")
 def app_map(request: Request, _: Reader,
             lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> JSONResponse:
     st = request.app.state.derived.tileset(lang)
     return JSONResponse({"minzoom": st["ts"].minzoom, "maxzoom": st["ts"].maxzoom,
-                         "layer": st["layers"][0], "version": st["v"]})
+                         "layer": st["layers"][0], "version": st["n"]})
 
 
 @router.get("/app/tiles", summary="Which map tiles changed since a version 变化的切片",
             description="After a write the page redraws only these: [z, x, y] of the "
             "parcels' vector tiles (every level) holding a parcel whose class or drawing "
-            "order changed after store version `since` (the `version` of /app/map when the "
-            "page drew its tiles), and with `filter` also those holding a parcel the writes "
+            "order changed after the map's version `since` (the `version` of /app/map when "
+            "the page drew its tiles), and with `filter` also those holding a parcel the writes "
             "touched; `all: true` when every tile may have changed. `version`: the map's "
             "version now.")
 def app_tiles(request: Request, _: Reader,
