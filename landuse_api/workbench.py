@@ -126,12 +126,14 @@ def app_summary(request: Request, _: Reader,
             "workbench colours by (property c0 of the tiles: the land-use stage), its "
             "classes in order with label and colour, as the legend shows them; version: "
             "the map's version, counted up each time a write or the 亩均 refresh changes "
-            "it (/app/tiles).")
+            "it (/app/tiles); bbox: the parcels' extent (lon/lat), where the map opens.")
 def app_map(request: Request, _: Reader,
             lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> JSONResponse:
-    st = request.app.state.derived.tileset(lang)
+    d = request.app.state.derived
+    st = d.tileset(lang)
     return JSONResponse({"minzoom": st["ts"].minzoom, "maxzoom": st["ts"].maxzoom,
-                         "layer": st["layers"][0], "version": st["n"]})
+                         "layer": st["layers"][0], "version": st["n"],
+                         "bbox": d.store.bounds()})
 
 
 @router.get("/app/tiles", summary="Which map tiles changed since a version 变化的切片",

@@ -88,6 +88,7 @@ def test_zones_map_and_who_signed_in(c: TestClient, inc_store: Store) -> None:
     assert c.get("/app/zones").json() == {"zones": []}  # this register names none
     m = c.get("/app/map").json()
     assert 0 <= m["minzoom"] <= m["maxzoom"]
+    assert m["bbox"] == list(inc_store.bounds())  # where the page opens the map
     editor, viewer = inc_store.add_key("editor"), inc_store.add_key("viewer")
     who: Any = c.get("/app/whoami", headers={"Authorization": f"Bearer {editor}"}).json()
     assert who["role"] == "editor"

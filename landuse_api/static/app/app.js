@@ -186,11 +186,12 @@
   var PALETTE = ["#9e9e9e", "#d73027", "#fc8d59", "#fee08b", "#91bfdb", "#4575b4", "#1a9850", "#762a83"];
   function initMap() {
     S.map = L.map("map", {zoomControl: true, keyboard: true, attributionControl: false});
-    api("/collections/parcels").then(function (r) {
-      var b = r.body.extent && r.body.extent.spatial && r.body.extent.spatial.bbox[0];
+    /* the extent comes with the map's levels (/app/map): the collection's document also
+       reads the register's dates, a pass over every parcel */
+    loadLegend().then(function (b) {
       if (b) S.map.fitBounds([[b[1], b[0]], [b[3], b[2]]]); else S.map.setView([30, 120], 12);
-    }).catch(function () { S.map.setView([30, 120], 12); });
-    loadLegend().then(drawTiles).catch(fail);
+      drawTiles();
+    }).catch(function (e) { S.map.setView([30, 120], 12); fail(e); });
     S.overlay = L.geoJSON(null, {style: function (f) {
       return f.id === S.selected ? {color: "#000", weight: 4, fillOpacity: 0.1}
                                  : {color: "#1565c0", weight: 2, fillOpacity: 0.05};
@@ -207,6 +208,7 @@
         li.appendChild(sw); li.appendChild(document.createTextNode(c.label));
         li.dataset.code = c.code; ul.appendChild(li);
       });
+      return r.body.bbox;
     });
   }
   function colour(c) {
