@@ -51,6 +51,8 @@ class Derived:
         self.remaking: threading.Thread | None = None
         self.selections = Selections(store)
         self.orders = Orders(store)
+        self.ranks.after_done.append(self.ask_again)
+        self.asking: threading.Thread | None = None
         # per language: (map version it replaced, its store version, the store version
         # now, the positions of the parcels drawn differently or None for all)
         self.tile_log: dict[str, list[tuple[int, int, int, np.ndarray | None]]] = {}
@@ -404,13 +406,41 @@ class Derived:
     def warm_workbench(self, lang: str = "zh") -> None:
         """Make what the workbench's first view and first write would otherwise wait
         for: today's map prepared for tiling (:meth:`tileset`), the count and 亩 of the
-        whole register (:attr:`selections`) and the register's enterprises grouped (the
-        context of a write, :func:`landuse_api.patch.context_positions`)."""
+        whole register (:attr:`selections`), the orders its list sorts by
+        (:data:`LIST_ORDERS`) and the register's enterprises grouped (the context of a
+        write, :func:`landuse_api.patch.context_positions`)."""
         parcels, _ = self.frames()
         if len(parcels):
             context_positions(parcels, [str(parcels["parcel_id"].iloc[0])])
         self.tileset(lang)
-        self.selections.get("", parcels)
+        sel = self.selections.get("", parcels)
+        for name, desc in LIST_ORDERS:
+            self.orders.get(name, desc, sel, parcels)
+
+    def ask_again(self) -> None:
+        """After the whole refresh committed (the table made whole: every kept filter
+        and order would be asked of the whole store by the next request), ask them again
+        now, on a thread, so that the next page does not wait for it."""
+        def run() -> None:
+            try:
+                parcels, _ = self.frames()
+                with self.selections.lock:
+                    filters = list(self.selections.kept)
+                with self.orders.lock:
+                    orders = list(self.orders.kept)
+                for f in filters:
+                    sel = self.selections.get(f, parcels)
+                    if f == "":
+                        for name, desc in orders:
+                            self.orders.get(name, desc, sel, parcels)
+            except Exception:  # the next request asks
+                log.exception("the workbench's filters were not asked again")
+
+        with self.lock:
+            if self.asking is not None and self.asking.is_alive():
+                return
+            self.asking = threading.Thread(target=run, name="ask-again", daemon=True)
+            self.asking.start()
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -418,6 +448,9 @@ class Derived:
 
 TILE_CACHE = 50_000
 """Tiles kept per language (least recently asked dropped first)."""
+
+LIST_ORDERS = (("area_mu", True), ("overdue_days", True), ("idle_fee_wan", True))
+"""The numbers the workbench's list sorts by (largest first), kept from the start."""
 
 TILE_LOG = 64
 """Versions of the map whose changed parcels are remembered (:meth:`Derived.changed_tiles`)."""

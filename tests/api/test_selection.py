@@ -92,9 +92,15 @@ def test_counts_and_masks_follow_writes(inc_store: Store, app_client: Any) -> No
     app.state.derived.ranks.wait(60)
     assert inc_store.assessment_state()["ranks_stale"] is False  # type: ignore[index]
     made = inc_store.assessment_made()
+    # the kept filters and orders were asked again as the refresh committed, not by a page
+    asking = app.state.derived.asking
+    assert asking is not None
+    asking.join(60)
+    again = sel.whole
+    assert again >= whole + len(FILTERS)
     _check(c, inc_store)
     _tile_masks(app, inc_store)
-    assert sel.whole > whole and inc_store.assessment_made() == made
+    assert sel.whole == again and inc_store.assessment_made() == made
 
 
 def test_a_wrong_filter_is_refused_and_not_kept(app_client: Any) -> None:
