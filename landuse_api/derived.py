@@ -25,6 +25,7 @@ from landuse.errors import ConflictError
 from landuse.store import Store
 from landuse_api.patch import context_positions, ids_index, replace_rows, replaced_since
 from landuse_api.refresh import LazyRanks
+from landuse_api.selection import Orders, Selections, page_positions
 
 __all__ = ["Derived"]
 
@@ -48,6 +49,13 @@ class Derived:
         self.tile_lock = threading.RLock()
         self.held: set[tuple[Any, ...]] = set()  # assessments whose 亩均 ranks are held
         self.remaking: threading.Thread | None = None
+        self.selections = Selections(store)
+        self.orders = Orders(store)
+        self.ranks.after_done.append(self.ask_again)
+        self.asking: threading.Thread | None = None
+        # per language: (map version it replaced, its store version, the store version
+        # now, the positions of the parcels drawn differently or None for all)
+        self.tile_log: dict[str, list[tuple[int, int, int, np.ndarray | None]]] = {}
 
     def _get(self, key: tuple[Any, ...], make: Any) -> Any:
         with self.lock:
@@ -228,9 +236,71 @@ class Derived:
                 return old
             new = tileset_of(assessed, self.frames()[1], lang, old
                              if old is not None and old["day"] == today else None)
-            new.update(v=v, day=today)
+            new.update(v=v, day=today, n=1 if old is None else old["n"] + 1)
             self.tilesets[lang] = new
+            log = self.tile_log.setdefault(lang, [])
+            if old is not None:
+                log.append((old["n"], old["v"], v, new.get("drawn")))
+                del log[:-TILE_LOG]
             return new
+
+    def changed_tiles(self, lang: str, since: int, filter: str | None = None
+                      ) -> dict[str, Any]:
+        """The tiles of today's map that changed after its version ``since`` (the
+        ``version`` of :meth:`tileset`, counted up each time the map is made again, when
+        a page drew its tiles): ``{"version": the map's version now, "all": True}`` when
+        every tile may have (the map made anew, or ``since`` is older than the versions
+        remembered), else ``"tiles"``: ``[z, x, y]``
+        of every level holding a parcel whose class or drawing order changed, and with
+        ``filter``, also those holding a parcel the writes since touched (directly or as
+        one of its enterprise's parcels: the only parcels whose filter answer can change
+        while the table is patched, :mod:`landuse_api.selection`)."""
+        from landuse.webmap.tiles import tiles_of_features
+
+        st = self.tileset(lang)
+        v, n = int(st["v"]), int(st["n"])
+        if since == n:
+            return {"version": n, "all": False, "tiles": []}
+        with self.tile_lock:
+            log = list(self.tile_log.get(lang, []))
+        steps = [e for e in log if e[0] >= since]
+        if since > n or not steps or steps[0][0] != since \
+                or any(e[3] is None for e in steps):
+            return {"version": n, "all": True}
+        feats = [e[3] for e in steps if e[3] is not None]
+        if filter:
+            w = self.store.writes_since(steps[0][1], v)
+            if w is None:
+                return {"version": n, "all": True}
+            if w["parcels"]:
+                at = context_positions(self.frames()[0], sorted(w["parcels"]))
+                if at is None:
+                    return {"version": n, "all": True}
+                feats.append(self._tile_positions(st, at))
+        changed = np.unique(np.concatenate(feats)) if feats else np.zeros(0, np.int64)
+        ts = st["ts"]
+        tiles = sorted([z, x, y] for z in range(ts.minzoom, ts.maxzoom + 1)
+                       for x, y in tiles_of_features(ts, changed, z))
+        return {"version": n, "all": False, "tiles": tiles}
+
+    def _tile_positions(self, st: dict[str, Any], at: np.ndarray) -> np.ndarray:
+        """Positions in the tiling state ``st`` of the parcels at ``at`` in the app's
+        parcels frame."""
+        order = self._frame_order(st)
+        return at if order is None else order[at][order[at] >= 0]
+
+    def _frame_order(self, st: dict[str, Any]) -> np.ndarray | None:
+        """Where each parcel of the app's parcels frame is in ``st`` (None: the same
+        order), worked out once per tiling lineage."""
+        frame_ids = ids_index(self.frames()[0])
+        seen = st.get("order")
+        if seen is not None and seen[0] is frame_ids:
+            return seen[1]
+        mine = ids_index(st["frame"])
+        order = None if mine is frame_ids or mine.equals(frame_ids) \
+            else np.asarray(mine.get_indexer(frame_ids))
+        st["order"] = (frame_ids, order)
+        return order
 
     def tile(self, lang: str, z: int, x: int, y: int,
              filter: str | None = None) -> bytes | None:
@@ -240,16 +310,19 @@ class Derived:
         With ``filter`` (CQL2 text over the parcels and their assessment, as
         ``/collections/parcels/items`` takes it), only the parcels it selects; such tiles
         are kept until the next write."""
-        from landuse.webmap.tiles import mvt_tile
+        from landuse.webmap.tiles import mvt_tile, tiles_of_features
 
         st = self.tileset(lang)
-        cache = st["cache"] if not filter else st["fcache"]
-        key = (z, x, y, filter) if filter else (z, x, y)
+        mask = self.filter_mask(st, filter) if filter else None
         with self.tile_lock:
+            if filter:
+                cache = self._filtered_cache(st, filter, mask, tiles_of_features)
+            else:
+                cache = st["cache"]
+            key = (z, x, y)
             if key in cache:
                 cache.move_to_end(key)
                 return cache[key]
-        mask = self.filter_mask(st, filter) if filter else None
         body = mvt_tile(st["ts"], z, x, y, st["ids"], mask)
         with self.tile_lock:
             cache[key] = body
@@ -257,25 +330,117 @@ class Derived:
                 cache.popitem(last=False)
         return body
 
+    @staticmethod
+    def _filtered_cache(st: dict[str, Any], filter: str, mask: np.ndarray | None,
+                        tiles_of: Any) -> OrderedDict[tuple[int, int, int], bytes | None]:
+        """The tiles of ``filter`` made so far in ``st`` (under :attr:`tile_lock`); those
+        holding a parcel whose answer to the filter differs from ``mask`` dropped first."""
+        entry = st["fcache"].get(filter)
+        if entry is None:
+            entry = st["fcache"][filter] = {"mask": mask, "tiles": OrderedDict()}
+            while len(st["fcache"]) > 8:
+                st["fcache"].pop(next(iter(st["fcache"])))
+        elif entry["mask"] is not mask and mask is not None:
+            moved = np.flatnonzero(entry["mask"] != mask)
+            for z in range(st["ts"].minzoom, st["ts"].maxzoom + 1):
+                for x, y in tiles_of(st["ts"], moved, z):
+                    entry["tiles"].pop((z, x, y), None)
+            entry["mask"] = mask
+        return entry["tiles"]
+
     def filter_mask(self, st: dict[str, Any], filter: str) -> np.ndarray:
         """Which parcels of the tiling state ``st`` the CQL2 text ``filter`` selects
-        (asked of the store once per filter and store version)."""
-        from landuse.store import Query, cql
-
+        (:class:`landuse_api.selection.Selections`: asked of the store once, then patched
+        by the writes since)."""
+        sel = self.selections.get(filter, self.frames()[0])
         with self.tile_lock:
-            if filter in st["masks"]:
-                return st["masks"][filter]
-        n = len(st["ids"])
-        page = self.store.query("parcels", Query(
-            filter=cql.parse(filter), limit=n + 1, properties=["parcel_id"],
-            skip_geometry=True))
-        chosen = {str(f.id) for f in page.features}
-        mask = np.fromiter((i in chosen for i in st["ids"]), dtype=bool, count=n)
+            seen = st["masks"].get(filter)
+            if seen is not None and seen[0] is sel:
+                return seen[1]
+        order = self._frame_order(st)
+        if order is None:
+            mask = sel.mask
+        else:
+            mask = np.zeros(len(st["ids"]), dtype=bool)
+            mask[order[(order >= 0) & sel.mask]] = True
         with self.tile_lock:
-            st["masks"][filter] = mask
+            st["masks"][filter] = (sel, mask)
             while len(st["masks"]) > 8:
                 st["masks"].pop(next(iter(st["masks"])))
         return mask
+
+    def sorted_page(self, q: Any, filter: str) -> Any:
+        """The page of current parcels the store's :meth:`query` would give for ``q``
+        (its filter the CQL2 text ``filter``, "" for none) when ``q`` sorts by one number
+        and filters by nothing else: the page's parcels found among the kept filter
+        (:attr:`selections`) and sort order (:attr:`orders`), then read from the store
+        by their ids with the same sort, limit and cursor, so the page, its order and
+        its next cursor are the store's. None when ``q`` is not such a query."""
+        import dataclasses
+
+        from landuse.store import Page, cql
+        from landuse.store.schema import COLLECTIONS
+
+        if len(q.sortby) != 1 or q.equals or q.bbox is not None or q.intersects is not None \
+                or q.count or q.valid_at is not None or q.known_at is not None:
+            return None
+        name, desc = q.sortby[0]
+        try:
+            kind = COLLECTIONS["parcels"].column(name).kind
+        except KeyError:
+            return None
+        if kind not in ("real", "int"):
+            return None
+        parcels, _ = self.frames()
+        sel = self.selections.get(filter, parcels)
+        order = self.orders.get(name, desc, sel, parcels)
+        if order is None:
+            return None
+        at = page_positions(sel, order, q.limit + 1, q.after)
+        if not len(at):
+            return Page([], None, None)
+        ids = cql.In("parcel_id", tuple(str(i) for i in sel.ids[at]))
+        return self.store.query("parcels", dataclasses.replace(
+            q, filter=ids if q.filter is None else cql.And((q.filter, ids))))
+
+    def warm_workbench(self, lang: str = "zh") -> None:
+        """Make what the workbench's first view and first write would otherwise wait
+        for: today's map prepared for tiling (:meth:`tileset`), the count and 亩 of the
+        whole register (:attr:`selections`), the orders its list sorts by
+        (:data:`LIST_ORDERS`) and the register's enterprises grouped (the context of a
+        write, :func:`landuse_api.patch.context_positions`)."""
+        parcels, _ = self.frames()
+        if len(parcels):
+            context_positions(parcels, [str(parcels["parcel_id"].iloc[0])])
+        self.tileset(lang)
+        sel = self.selections.get("", parcels)
+        for name, desc in LIST_ORDERS:
+            self.orders.get(name, desc, sel, parcels)
+
+    def ask_again(self) -> None:
+        """After the whole refresh committed (the table made whole: every kept filter
+        and order would be asked of the whole store by the next request), ask them again
+        now, on a thread, so that the next page does not wait for it."""
+        def run() -> None:
+            try:
+                parcels, _ = self.frames()
+                with self.selections.lock:
+                    filters = list(self.selections.kept)
+                with self.orders.lock:
+                    orders = list(self.orders.kept)
+                for f in filters:
+                    sel = self.selections.get(f, parcels)
+                    if f == "":
+                        for name, desc in orders:
+                            self.orders.get(name, desc, sel, parcels)
+            except Exception:  # the next request asks
+                log.exception("the workbench's filters were not asked again")
+
+        with self.lock:
+            if self.asking is not None and self.asking.is_alive():
+                return
+            self.asking = threading.Thread(target=run, name="ask-again", daemon=True)
+            self.asking.start()
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -283,6 +448,12 @@ class Derived:
 
 TILE_CACHE = 50_000
 """Tiles kept per language (least recently asked dropped first)."""
+
+LIST_ORDERS = (("area_mu", True), ("overdue_days", True), ("idle_fee_wan", True))
+"""The numbers the workbench's list sorts by (largest first), kept from the start."""
+
+TILE_LOG = 64
+"""Versions of the map whose changed parcels are remembered (:meth:`Derived.changed_tiles`)."""
 
 
 def tileset_of(assessed: gpd.GeoDataFrame, ledger: pd.DataFrame, lang: str,
@@ -319,7 +490,7 @@ def tileset_of(assessed: gpd.GeoDataFrame, ledger: pd.DataFrame, lang: str,
     ts = _tiles.prepare(disp.geometry.to_numpy(), codes, stage_priority(codes, specs))
     return {"ts": ts, "ids": ids, "geoms": geoms, "crs": assessed.crs,
             "cache": OrderedDict(), "changed": len(ids), "reclassified": len(ids),
-            "frame": assessed, "fcache": OrderedDict(), "masks": {},
+            "frame": assessed, "fcache": OrderedDict(), "masks": {}, "drawn": None,
             "layers": [sp.to_json() for sp in specs]}
 
 
@@ -347,13 +518,15 @@ def _patched_tileset(old: dict[str, Any], assessed: gpd.GeoDataFrame, rows: np.n
     changed = np.flatnonzero((ts0.codes != codes).any(axis=1) | (ts0.priority != prio))
     ts = replace(ts0, codes=codes, priority=prio)
     cache = old["cache"]
+    caches = [cache] + [entry["tiles"] for entry in old["fcache"].values()]
     for z in range(ts.maxzoom + 1):
         for x, y in _tiles.tiles_of_features(ts, changed, z):
-            cache.pop((z, x, y), None)
+            for c in caches:
+                c.pop((z, x, y), None)
     return {"ts": ts, "ids": old["ids"], "geoms": geoms, "crs": assessed.crs,
             "cache": cache, "changed": len(changed), "reclassified": len(rows),
-            "frame": assessed, "fcache": OrderedDict(), "masks": {},
-            "layers": [sp.to_json() for sp in specs]}
+            "frame": assessed, "fcache": old["fcache"], "masks": {}, "drawn": changed,
+            "order": old.get("order"), "layers": [sp.to_json() for sp in specs]}
 
 
 def patch_frames(store: Store, old: tuple[int, Any] | None,

@@ -149,15 +149,18 @@ def warm(derived: Derived, settings: Settings) -> None:
     day = (settings.as_of or dt.date.today()).isoformat()
     t0 = time.perf_counter()
     try:
-        log.warning("warm-up 1/2: assessment as of %s ...", day)
+        log.warning("warm-up 1/3: assessment as of %s ...", day)
         state = derived.assessment(dt.date.fromisoformat(day))
-        log.warning("warm-up 1/2: assessment as of %s ready (ruleset %s) in %.1f s",
+        log.warning("warm-up 1/3: assessment as of %s ready (ruleset %s) in %.1f s",
                     state["as_of"], state["ruleset"], time.perf_counter() - t0)
-        log.warning("warm-up 2/2: parcels and ledger for reports ...")
+        log.warning("warm-up 2/3: parcels and ledger for reports ...")
         parcels, ledger = derived.frames()
         enterprise_groups(parcels)  # what a write's patch of the map looks its context up in
-        log.warning("warm-up 2/2: %d parcels, %d ledger events read, enterprises grouped; "
-                    "ready in %.1f s", len(parcels), len(ledger), time.perf_counter() - t0)
+        log.warning("warm-up 2/3: %d parcels, %d ledger events read, enterprises grouped "
+                    "in %.1f s", len(parcels), len(ledger), time.perf_counter() - t0)
+        log.warning("warm-up 3/3: the workbench's map and counts ...")
+        derived.warm_workbench()
+        log.warning("warm-up 3/3: ready in %.1f s", time.perf_counter() - t0)
     except Exception:  # the first request will make it and report its error
         log.exception("warm-up failed; the first request will make the assessment")
 

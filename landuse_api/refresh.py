@@ -60,6 +60,7 @@ class LazyRanks:
         self.future: Future[Any] | None = None
         self.runner: Runner | None = None
         self.runs = 0
+        self.after_done: list[Callable[[], None]] = []  # called when a refresh committed
 
     def _running(self) -> bool:
         return (self.thread is not None and self.thread.is_alive()) or \
@@ -100,12 +101,21 @@ class LazyRanks:
             return
         with self.lock:
             self.runs += 1
+        self._done()
+
+    def _done(self) -> None:
+        for call in self.after_done:
+            try:
+                call()
+            except Exception:  # what follows the refresh is not the refresh
+                log.exception("after the whole refresh of the assessment")
 
     def _run(self, as_of: str) -> None:
         try:
             self.store.refresh_assessment(as_of, wait=True, exact_ranks=True)
             with self.lock:
                 self.runs += 1
+            self._done()
         except Exception:  # the next write or read starts it again
             log.exception("the whole refresh of the assessment as of %s failed", as_of)
 

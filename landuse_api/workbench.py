@@ -24,7 +24,6 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from landuse.errors import NotFoundError
 from landuse.labels import label, label_keys
-from landuse.store import Query as StoreQuery
 from landuse.store import cql
 from landuse_api.deps import Reader, StoreDep
 from landuse_api.errors import ApiError
@@ -107,25 +106,50 @@ def app_words(lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> JSONRe
 
 @router.get("/app/summary", summary="Count and 亩 of a filter 筛选结果的宗数与亩数",
             description="The parcels matching a CQL2 text filter (as /collections/parcels/"
-            "items takes it): how many and their area in 亩 (area_mu, ellipsoidal).")
-def app_summary(request: Request, store: StoreDep, _: Reader,
+            "items takes it): how many and their area in 亩 (area_mu, ellipsoidal). A "
+            "filter's answer is kept and patched by the writes since "
+            "(landuse_api.selection), so asking again does not read the whole register.")
+def app_summary(request: Request, _: Reader,
                 filter: Annotated[str | None, Query(max_length=20_000)] = None) -> JSONResponse:
+    if filter:
+        cql.parse(filter)  # a wrong filter is refused before anything is read
     info = ensure_assessment(request)
-    q = StoreQuery(filter=cql.parse(filter) if filter else None)
-    n, mu = store.count_and_mu(q)
-    return JSONResponse({"parcels": n, "area_mu": round(mu, 2), "assessment": info})
+    d = request.app.state.derived
+    sel = d.selections.get(filter or "", d.frames()[0])
+    return JSONResponse({"parcels": sel.count, "area_mu": round(sel.area_mu, 2),
+                         "assessment": info})
 
 
 @router.get("/app/map", summary="The zoom levels of the parcels' vector tiles and the classes "
             "they are coloured by 切片级别与图例",
             description="minzoom and maxzoom of /tiles/parcels; layer: the map layer the "
             "workbench colours by (property c0 of the tiles: the land-use stage), its "
-            "classes in order with label and colour, as the legend shows them.")
+            "classes in order with label and colour, as the legend shows them; version: "
+            "the map's version, counted up each time a write or the 亩均 refresh changes "
+            "it (/app/tiles); bbox: the parcels' extent (lon/lat), where the map opens.")
 def app_map(request: Request, _: Reader,
             lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> JSONResponse:
-    st = request.app.state.derived.tileset(lang)
+    d = request.app.state.derived
+    st = d.tileset(lang)
     return JSONResponse({"minzoom": st["ts"].minzoom, "maxzoom": st["ts"].maxzoom,
-                         "layer": st["layers"][0]})
+                         "layer": st["layers"][0], "version": st["n"],
+                         "bbox": d.store.bounds()})
+
+
+@router.get("/app/tiles", summary="Which map tiles changed since a version 变化的切片",
+            description="After a write the page redraws only these: [z, x, y] of the "
+            "parcels' vector tiles (every level) holding a parcel whose class or drawing "
+            "order changed after the map's version `since` (the `version` of /app/map when "
+            "the page drew its tiles), and with `filter` also those holding a parcel the writes "
+            "touched; `all: true` when every tile may have changed. `version`: the map's "
+            "version now.")
+def app_tiles(request: Request, _: Reader,
+              since: Annotated[int, Query(ge=0)],
+              lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+              filter: Annotated[str | None, Query(max_length=20_000)] = None) -> JSONResponse:
+    if filter:
+        ensure_assessment(request)
+    return JSONResponse(request.app.state.derived.changed_tiles(lang, since, filter or None))
 
 
 @router.get("/app/zones", summary="The sub-parks of the register 园区列表")

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -82,6 +83,32 @@ class Store(abc.ABC):
                 return n, mu
             after = page.next_key
 
+    def matching(self, q: Query) -> tuple[list[str], np.ndarray]:
+        """The parcel ids matching ``q`` (its filters; paging ignored) and each one's
+        area in 亩 (the assessment's ``area_mu``, 0 where there is none), in no set order:
+        what :meth:`count_and_mu` sums, parcel by parcel."""
+        ids: list[str] = []
+        mu: list[float] = []
+        after = None
+        while True:
+            page = self.query("parcels", Query(bbox=q.bbox, equals=q.equals, filter=q.filter,
+                                               intersects=q.intersects, limit=10_000,
+                                               after=after, properties=["area_mu"],
+                                               skip_geometry=True))
+            ids += [str(f.id) for f in page.features]
+            mu += [float(f.properties.get("area_mu") or 0) for f in page.features]
+            if page.next_key is None:
+                return ids, np.asarray(mu, dtype=np.float64)
+            after = page.next_key
+
+    def sort_values(self, name: str, ids: Sequence[str] | None = None
+                    ) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+        """The value every current parcel (or the parcels ``ids``) sorts by when a query
+        sorts by the number ``name``, as :meth:`query` compares it (a missing value as
+        its stand-in): ``(parcel ids, fids, values)``; None when ``name`` is not a number
+        or the store does not say (then a caller sorts by :meth:`query`)."""
+        return None
+
     def zones(self) -> list[str]:
         """The sub-parks (``zone``) the register names, sorted."""
         found: set[str] = set()
@@ -145,6 +172,13 @@ class Store(abc.ABC):
         """The materialised assessment: ``{as_of, ruleset, seq, ranks_stale}`` (None before
         the first); ``ranks_stale``: patched since the last whole assessment in a way that
         may have moved the 亩均 ranks and classes of parcels not re-assessed."""
+
+    def assessment_made(self) -> int | None:
+        """How many times the assessment table was made whole (for a date, or with exact
+        ranks); a patch after a write does not count: a reader that kept something derived
+        from the table may patch it by the writes since while this number stays. None when
+        the store does not count them (then nothing derived is patched)."""
+        return None
 
     @abc.abstractmethod
     def assessment_runs(self) -> int:

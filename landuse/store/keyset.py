@@ -37,9 +37,18 @@ def order_keys(coll: Collection, sortby: list[tuple[str, bool]]) -> list[SortKey
                 f"sortby: '{name}' is not a property of {coll.name}. "
                 f"Fix: use one of {', '.join(coll.all_names)}."
             ) from None
+        if name == coll.id_column and coll.name in _NOT_NULL_IDS:
+            # never missing: the column itself, so its index orders the rows (a page of
+            # a list sorted by id reads the page, not the register)
+            keys.append((quote_ident(name), desc, col))
+            continue
         keys.append((f"COALESCE({quote_ident(name)}, {_SENTINEL[col.kind]})", desc, col))
     keys.append(('"fid"', False, None))
     return keys
+
+
+_NOT_NULL_IDS = ("parcels", "parcels_past", "ledger")
+"""Collections whose id column is NOT NULL UNIQUE in both backends' schemas."""
 
 def check_cursor(keys: list[SortKey], after: tuple[Any, ...]) -> list[Any]:
     """The values of a cursor (``next_key``) checked against the query's keys."""

@@ -369,6 +369,34 @@ class SQLStore(SupplyStoreMixin, Store):
         r = self._fetch(sql, params)[0]
         return int(r[0]), float(r[1] or 0.0)
 
+    def sort_values(self, name: str, ids: Sequence[str] | None = None
+                    ) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+        coll = COLLECTIONS["parcels"]
+        expr, _, col = order_keys(coll, [(name, False)])[0]
+        if col is None or col.kind not in ("real", "int"):
+            return None
+        sql = f'SELECT "parcel_id", "fid", {expr} FROM {self._source(coll)}'
+        rows: list[tuple[Any, ...]] = []
+        if ids is None:
+            rows = self._fetch(sql, [])
+        for i in range(0, len(ids or ()), 500):
+            part = list(ids[i : i + 500])  # type: ignore[index]
+            rows += self._fetch(sql + f' WHERE "parcel_id" IN '
+                                f"({', '.join([self.placeholder] * len(part))})", part)
+        fid = np.array([int(r[1]) for r in rows], dtype=np.int64)
+        value = np.array([float(r[2]) for r in rows], dtype=np.float64)
+        return [str(r[0]) for r in rows], fid, value
+
+    def matching(self, q: Query) -> tuple[list[str], np.ndarray]:
+        coll = COLLECTIONS["parcels"]
+        parts, params = self._where(coll, q)
+        sql = f'SELECT "parcel_id", "area_mu" FROM {self._source(coll, q.lang)}'
+        if parts:
+            sql += " WHERE " + " AND ".join(parts)
+        rows = self._fetch(sql, params)
+        mu = np.array([0.0 if r[1] is None else float(r[1]) for r in rows], dtype=np.float64)
+        return [str(r[0]) for r in rows], mu
+
     def _rows_to_features(
         self,
         coll: Collection,
@@ -865,15 +893,17 @@ class SQLStore(SupplyStoreMixin, Store):
 
     def _set_assessment_meta(self, cur: Any, values: dict[str, str]) -> None:
         """Record the assessment table's state, and count one more refresh of it (whole or
-        patched: :meth:`assessment_runs`)."""
+        patched: :meth:`assessment_runs`); a whole one (``values`` name the date) also
+        counts in :meth:`assessment_made`."""
         for k, v in values.items():
             cur.execute(
                 "INSERT INTO landuse_meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
                 "DO UPDATE SET value = excluded.value", (f"assessment_{k}", v))
-        cur.execute(
-            "INSERT INTO landuse_meta (key, value) VALUES ('assessment_runs', '1') "
-            "ON CONFLICT (key) DO UPDATE SET value = "
-            "CAST(CAST(landuse_meta.value AS INTEGER) + 1 AS TEXT)", ())
+        for counter in ("runs", "made") if "as_of" in values else ("runs",):
+            cur.execute(
+                f"INSERT INTO landuse_meta (key, value) VALUES ('assessment_{counter}', '1') "
+                "ON CONFLICT (key) DO UPDATE SET value = "
+                "CAST(CAST(landuse_meta.value AS INTEGER) + 1 AS TEXT)", ())
 
     def _full_assessment(self, as_of: str, rs: Any, seq: int) -> dict[str, Any]:
         """Assess every parcel and replace the whole table (the zone's ranks exact)."""
@@ -1283,6 +1313,10 @@ class SQLStore(SupplyStoreMixin, Store):
         if not rows or rows[0][0] is None:
             return None
         return str(rows[0][0])[:10], str(rows[0][1])[:10]
+
+    def assessment_made(self) -> int:
+        rows = self._fetch("SELECT value FROM landuse_meta WHERE key = 'assessment_made'", [])
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
     def assessment_runs(self) -> int:
         """How many times the assessment table was refreshed, made whole or patched after

@@ -277,8 +277,19 @@ def _floats(text: str, param: str) -> tuple[float, ...]:
     return vals
 
 
+def _cursor_number(v: Any) -> int | float:
+    """A sort value PostgreSQL gave as a decimal (an integer column's value beside the
+    stand-in for missing values makes the sort expression numeric) as a JSON number."""
+    from decimal import Decimal
+
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() and abs(v) < 2**53 else float(v)
+    raise TypeError(f"cursor: a value of type {type(v).__name__}")
+
+
 def encode_cursor(key: tuple[Any, ...]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+    text = json.dumps(list(key), default=_cursor_number)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def decode_cursor(text: str) -> tuple[Any, ...]:
@@ -578,9 +589,15 @@ def items(
         task: Task = (_download, (collectionId, q, str(request.url), assessment, fmt,
                                   crs_code, filename, skipGeometry, extra))
         return bounded(request.app.state.heavy, key, task)
+    page = None
+    if collectionId == "parcels" and past is None and q.sortby and not datetime \
+            and filter_lang in (None, "cql2-text") and filter_crs is None:  # kept orders
+        page = request.app.state.derived.sorted_page(q, filter or "")
     return respond_features(
-        request, store.query(collectionId, q), fmt=fmt, crs_code=crs_code, title=coll.title,
-        layer=collectionId, filename=filename, skip_geometry=skipGeometry, extra_links=extra)
+        request, page if page is not None else store.query(collectionId, q), fmt=fmt,
+        crs_code=crs_code,
+        title=coll.title, layer=collectionId, filename=filename,
+        skip_geometry=skipGeometry, extra_links=extra)
 
 
 def _download(d: Derived, collection_id: str, q: StoreQuery, url: str,

@@ -241,4 +241,4 @@ def test_warm_up_makes_the_assessment_at_start(target: str) -> None:
         server.stop()
     assert server.proc is not None and server.proc.stderr is not None
     log = server.proc.stderr.read().decode()
-    assert "warm-up 1/2: assessment as of 2023-12-31 ready" in log
+    assert "warm-up 1/3: assessment as of 2023-12-31 ready" in log

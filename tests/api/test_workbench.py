@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 
 from landuse.labels import label, label_keys
@@ -87,6 +88,7 @@ def test_zones_map_and_who_signed_in(c: TestClient, inc_store: Store) -> None:
     assert c.get("/app/zones").json() == {"zones": []}  # this register names none
     m = c.get("/app/map").json()
     assert 0 <= m["minzoom"] <= m["maxzoom"]
+    assert m["bbox"] == list(inc_store.bounds())  # where the page opens the map
     editor, viewer = inc_store.add_key("editor"), inc_store.add_key("viewer")
     who: Any = c.get("/app/whoami", headers={"Authorization": f"Bearer {editor}"}).json()
     assert who["role"] == "editor"
@@ -132,3 +134,36 @@ def test_a_refused_write_says_what_is_wrong_in_chinese_by_default(
         assert same == {k: v for k, v in zh.json().items() if k != "detail"}
     for eid in ("ZH-1", "ZH-2"):  # nothing stored
         assert c.get(f"/collections/ledger/items/{eid}").status_code == 404
+
+
+def test_changed_tiles_name_the_tiles_of_the_parcels_a_write_changed(
+        c: TestClient, inc_store: Store) -> None:
+    """/app/tiles: nothing since the version drawn; after an event that changes P4's class
+    on the map, the tiles of every level holding P4 (its box, landuse.webmap.tiles), and
+    every tile (``all``) for a version older than the map remembers."""
+    import shapely
+
+    from landuse.webmap.tiles import _world
+
+    v0 = c.get("/app/map").json()["version"]
+    assert c.get("/app/tiles", params={"since": v0}).json() == {
+        "version": v0, "all": False, "tiles": []}
+    auth = {"Authorization": f"Bearer {inc_store.add_key('editor')}"}
+    r = c.post("/collections/ledger/items", headers=auth, json={
+        "type": "Feature", "geometry": None, "properties": {
+            "event_id": "TILES-1", "parcel_id": "P4", "event_date": "2023-10-02",
+            "stage": "disposed", "method": "free_recovery", "area_m2": 100.0}})
+    assert r.status_code == 201, r.text[:300]
+    m = c.get("/app/map").json()
+    body = c.get("/app/tiles", params={"since": v0}).json()
+    assert body["version"] == m["version"] > v0 and body["all"] is False
+    x0, y0, x1, y1 = shapely.bounds(inc_store.get_parcel("P4").geometry)
+    (wx0, wx1), (wy1, wy0) = (_world(np.array([x0, x1]), np.array([y0, y1])))
+    expect = set()
+    for z in range(m["minzoom"], m["maxzoom"] + 1):
+        n = 2**z
+        for tx in range(int(wx0 * n), int(wx1 * n) + 1):
+            for ty in range(int(wy0 * n), int(wy1 * n) + 1):
+                expect.add((z, tx, ty))
+    assert expect <= {tuple(t) for t in body["tiles"]}
+    assert c.get("/app/tiles", params={"since": 0}).json()["all"] is True

@@ -137,4 +137,4 @@ def test_two_workers_one_assessment_and_writes_seen_by_both(target: str) -> None
         server.stop()
     assert server.proc is not None and server.proc.stderr is not None
     log = server.proc.stderr.read().decode()
-    assert log.count(f"warm-up 1/2: assessment as of {AS_OF} ready") == 2  # one per worker
+    assert log.count(f"warm-up 1/3: assessment as of {AS_OF} ready") == 2  # one per worker

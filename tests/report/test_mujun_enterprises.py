@@ -96,3 +96,68 @@ def test_an_older_assessment_lists_no_enterprise_and_says_why() -> None:
     r = build_report(old, _empty_ledger(), "2023-01-01", "2023-10-31")
     assert _table(r).rows == []
     assert any("亩均参评企业名单为空" in n for n in r.notes)
+
+
+def _by_groups(parcels, lang):  # type: ignore[no-untyped-def]
+    """The table's rows as first defined, one pandas group per enterprise (the reference
+    the column-by-column build is compared with)."""
+    import pandas as pd
+
+    from landuse.report.cells import r1, text
+    from landuse.report.text import label
+
+    rated = parcels[parcels["mujun_scheme"].notna()]
+    key = rated["enterprise"].where(rated["enterprise"].notna(), "parcel:" + rated["parcel_id"])
+    cc = rated["credit_code"] if "credit_code" in rated else pd.Series(None, index=rated.index)
+    rows = []
+    for _, g in rated.groupby(key, sort=False):
+        first = g.iloc[0]
+        holders = g["holder"].dropna()
+        codes = {str(c).strip() for c in cc[g.index].dropna()}
+        by_code = text(first["enterprise"]) in codes
+        rows.append([
+            text(holders.iloc[0]) if len(holders) else None,
+            text(first["enterprise"]) if by_code else None,
+            len(g), r1(g["area_mu"].sum()),
+            None if pd.isna(first["mujun_score"]) else r1(first["mujun_score"]),
+            label("mujun_class", first["mujun_class"], lang),
+            None if pd.isna(first["mujun_rank"]) else int(first["mujun_rank"]),
+            label("mujun_scheme", first["mujun_scheme"], lang),
+            str(first["mujun_class"]), float(first["mujun_score"]),
+        ])
+    from landuse.report.parcel_tables import MUJUN_CLASSES
+
+    order = {c: i for i, c in enumerate(MUJUN_CLASSES)}
+    rows.sort(key=lambda r: (order.get(r[8], len(order)), -r[9], r[0] or "", r[1] or ""))
+    return [r[:8] for r in rows]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_rows_equal_the_group_by_group_definition(seed: int) -> None:
+    """On random registers (shared and missing holders and credit codes, enterprises of
+    up to 20 parcels, areas with many decimals): the same rows in the same order."""
+    import numpy as np
+    import pandas as pd
+
+    from landuse.report.parcel_tables import MUJUN_CLASSES, mujun_enterprise_table
+
+    rng = np.random.default_rng(seed)
+    n = 3000
+    ent = rng.integers(0, 400, n)
+    holder = np.where(rng.random(n) < 0.1, None,
+                      np.array([f"企业{i % 300}" for i in rng.integers(0, 600, n)], dtype=object))
+    code = np.where(rng.random(n) < 0.4, None,
+                    np.array([f"91{e:04d}" for e in ent], dtype=object))
+    enterprise = np.where(code != None, code, holder)  # noqa: E711
+    scheme = np.where(rng.random(n) < 0.2, None, rng.choice(["above", "below"], n))
+    frame = pd.DataFrame({
+        "parcel_id": [f"P{i}" for i in range(n)], "holder": holder, "credit_code": code,
+        "enterprise": enterprise, "mujun_scheme": scheme,
+        "area_mu": np.where(rng.random(n) < 0.05, np.nan, rng.random(n) * 50),
+        "mujun_score": np.round(rng.random(n) * 120, 3),
+        "mujun_class": rng.choice([*MUJUN_CLASSES, None], n),
+        "mujun_rank": pd.array(np.where(rng.random(n) < 0.1, None, rng.integers(1, 99, n)),
+                               dtype="Int64"),
+    })
+    for lang in ("zh", "en"):
+        assert mujun_enterprise_table(frame, lang).rows == _by_groups(frame, lang)

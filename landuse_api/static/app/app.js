@@ -8,7 +8,8 @@
     lang: params.get("lang") || sessionStorage.getItem("lu-lang") || "zh",
     key: sessionStorage.getItem("lu-key") || "",
     role: null, W: null, filter: "", pages: [], page: null, selected: null,
-    map: null, tiles: null, overlay: null, version: 0
+    map: null, tiles: null, overlay: null, version: 0,
+    tilesAt: 0, base: 0, stamps: {}
   };
   var LIST_FIELDS = ["parcel_id", "holder", "zone", "lifecycle", "idle_type", "overdue_days",
                      "area_mu", "mujun_class"];
@@ -185,11 +186,12 @@
   var PALETTE = ["#9e9e9e", "#d73027", "#fc8d59", "#fee08b", "#91bfdb", "#4575b4", "#1a9850", "#762a83"];
   function initMap() {
     S.map = L.map("map", {zoomControl: true, keyboard: true, attributionControl: false});
-    api("/collections/parcels").then(function (r) {
-      var b = r.body.extent && r.body.extent.spatial && r.body.extent.spatial.bbox[0];
+    /* the extent comes with the map's levels (/app/map): the collection's document also
+       reads the register's dates, a pass over every parcel */
+    loadLegend().then(function (b) {
       if (b) S.map.fitBounds([[b[1], b[0]], [b[3], b[2]]]); else S.map.setView([30, 120], 12);
-    }).catch(function () { S.map.setView([30, 120], 12); });
-    loadLegend().then(drawTiles).catch(fail);
+      drawTiles();
+    }).catch(function (e) { S.map.setView([30, 120], 12); fail(e); });
     S.overlay = L.geoJSON(null, {style: function (f) {
       return f.id === S.selected ? {color: "#000", weight: 4, fillOpacity: 0.1}
                                  : {color: "#1565c0", weight: 2, fillOpacity: 0.05};
@@ -198,7 +200,7 @@
   }
   function loadLegend() {
     return api("/app/map?lang=" + S.lang).then(function (r) {
-      S.maxzoom = r.body.maxzoom; S.layer = r.body.layer;
+      S.maxzoom = r.body.maxzoom; S.layer = r.body.layer; S.tilesAt = r.body.version;
       var ul = $("legend-items"); ul.innerHTML = "";
       S.layer.classes.forEach(function (c) {
         var li = document.createElement("li"), sw = document.createElement("span");
@@ -206,6 +208,7 @@
         li.appendChild(sw); li.appendChild(document.createTextNode(c.label));
         li.dataset.code = c.code; ul.appendChild(li);
       });
+      return r.body.bbox;
     });
   }
   function colour(c) {
@@ -216,8 +219,12 @@
     if (S.tiles) S.map.removeLayer(S.tiles);
     S.mapFilter = S.filter;
     $("map-filtered").hidden = !S.filter;
-    var url = withFilter("/tiles/parcels/{z}/{x}/{y}.mvt?lang=" + S.lang + "&v=" + S.version);
+    /* each tile's URL names the store version it is of: a tile a write changed gets the
+       new version (redrawChanged), the others keep theirs */
+    S.base = S.tilesAt; S.stamps = {};
+    var url = withFilter("/tiles/parcels/{z}/{x}/{y}.mvt?lang=" + S.lang + "&v={v}");
     S.tiles = L.vectorGrid.protobuf(url, {
+      v: function (d) { return S.stamps[d.z + "/" + d.x + "/" + d.y] || S.base; },
       vectorTileLayerStyles: {p: function (p) {
         var cls = Object.keys(p).filter(function (k) { return /^c\d+$/.test(k); }).sort()
           .map(function (k) { return "lu-" + k + "-" + p[k]; });
@@ -235,6 +242,30 @@
     });
     S.tiles.addTo(S.map);
     S.tiles.bringToBack();
+  }
+  /* after a write: ask the server which tiles changed since the version drawn and fetch
+     those alone again (the map's other tiles stay); every tile when it says all */
+  function redrawChanged() {
+    var done = S.version, url = "/app/tiles?since=" + S.tilesAt + "&lang=" + S.lang;
+    if (S.filter) url += "&filter=" + encodeURIComponent(S.filter);
+    return api(url).then(function (r) {
+      S.tilesAt = r.body.version;
+      if (r.body.all) { drawTiles(); return; }
+      var keys = [];
+      r.body.tiles.forEach(function (t) {
+        S.stamps[t[0] + "/" + t[1] + "/" + t[2]] = r.body.version;
+        var key = t[1] + ":" + t[2] + ":" + t[0];  /* Leaflet's tile key: x:y:z */
+        if (S.tiles._tiles[key]) keys.push(key);
+      });
+      document.body.dataset.refetched = keys.map(function (k) {
+        var p = k.split(":"); return p[2] + "/" + p[0] + "/" + p[1];
+      }).join(" ");
+      if (!keys.length) { document.body.dataset.tiles = String(done); return; }
+      S.tiles.once("load", function () { document.body.dataset.tiles = String(done); });
+      /* Leaflet's GridLayer: drop the tiles, then let it load what the view lacks */
+      keys.forEach(function (k) { S.tiles._removeTile(k); });
+      S.tiles._update();
+    }).catch(fail);
   }
   function drawPage(ids) {
     if (!ids.length) { S.overlay.clearLayers(); return; }
@@ -341,7 +372,7 @@
       body: JSON.stringify({type: "Feature", geometry: null, properties: props})})
       .then(function () {
         text($("r-saved"), w("saved", {id: props.event_id}));
-        S.version += 1; drawTiles();
+        S.version += 1; redrawChanged();
         return Promise.all([loadSummary(), loadPage(S.page), openParcel(props.parcel_id)]);
       }).then(function () { text($("r-saved"), w("saved", {id: props.event_id})); })
       .catch(function (e) { if (e.body) showProblems(e.body); else fail(e); });
