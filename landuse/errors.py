@@ -16,6 +16,7 @@ __all__ = [
     "EngineError",
     "GeometryError",
     "LanduseError",
+    "MissingPartError",
     "NotFoundError",
     "OutputExistsError",
     "RulesetError",
@@ -74,3 +75,8 @@ class StaleVersionError(ConflictError):
 class EngineError(LanduseError, RuntimeError):
     """The cluster cannot run the job: unreachable scheduler, workers whose geopandas,
     shapely, GEOS or PROJ differ from the client's, or zones that failed."""
+
+
+class MissingPartError(LanduseError, ImportError):
+    """An optional part of landuse (an extra: ``raster``, ``report``, ``map``, ``api``, …)
+    that the command needs is not installed."""

@@ -12,6 +12,6 @@ this package.
 
 from __future__ import annotations
 
-from landuse_demo.steps import STEPS, DemoContext, sample_park_path
+from landuse_demo.steps import PARTS, STEPS, DemoContext, sample_park_path
 
-__all__ = ["STEPS", "DemoContext", "sample_park_path"]
+__all__ = ["PARTS", "STEPS", "DemoContext", "sample_park_path"]

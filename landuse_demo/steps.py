@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
-__all__ = ["STEPS", "DemoContext", "sample_park_path", "sample_supply_path"]
+__all__ = ["PARTS", "STEPS", "DemoContext", "sample_park_path", "sample_supply_path"]
 
 
 _HERE = Path(__file__).resolve().parent
@@ -251,6 +251,10 @@ def _step_store(ctx: DemoContext) -> list[Path]:
     out.write_text(json.dumps(answers, ensure_ascii=False, indent=2), "utf-8")
     return [target, out]
 
+
+PARTS: tuple[str, ...] = ("raster", "map", "api", "report")
+"""The optional parts of landuse the steps use (evidence from rasters, the map, the API's
+answers, the report); ``landuse demo`` checks they are installed before it starts."""
 
 STEPS: list[tuple[str, Callable[[DemoContext], list[Path]]]] = [
     ("register: read and measure the sample park", _step_register),

@@ -149,3 +149,35 @@ def test_demo_and_serve_from_an_empty_folder(installed: Path, tmp_path: Path) ->
             proc.kill()
             proc.wait()
     assert sorted(p.name for p in work.iterdir()) == ["D"]
+
+
+def test_a_missing_optional_package_names_its_part_and_the_fix(installed: Path,
+                                                                 tmp_path: Path) -> None:
+    """The installed command, with ``rasterio`` made unimportable in its venv (a finder
+    that refuses it, switched on by an environment variable): the demo stops at its
+    evidence step with the package, its part and the install command, exit code 2, not
+    an unexpected error."""
+    site = Path(subprocess.run([str(installed / "bin" / "python"), "-c",
+                                "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                               capture_output=True, text=True, check=True,
+                               env=_env()).stdout.strip())
+    (site / "zz_refuse.py").write_text(
+        "import os, sys\n"
+        "class _Refuse:\n"
+        "    names = set(filter(None, os.environ.get('REFUSE_MODULES', '').split(',')))\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in self.names:\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "        return None\n"
+        "if _Refuse.names:\n"
+        "    sys.meta_path.insert(0, _Refuse())\n", "utf-8")
+    (site / "zz_refuse.pth").write_text("import zz_refuse\n", "utf-8")
+    work = tmp_path / "empty"
+    work.mkdir()
+    r = subprocess.run([str(installed / "bin" / "landuse"), "demo", "--out", "D"], cwd=work,
+                       env={**_env(), "REFUSE_MODULES": "rasterio"}, capture_output=True,
+                       text=True, timeout=900)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "rasterio" in r.stderr and "'raster'" in r.stderr, r.stderr
+    assert "pip install 'landuse[raster]'" in r.stderr, r.stderr
+    assert "未安装所需的 Python 包" in r.stderr and "bug" not in r.stderr, r.stderr

@@ -94,6 +94,13 @@ def handle_errors(func: F) -> F:
             sys.exit(EXIT_INPUT)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
+        except ModuleNotFoundError as e:  # an optional part that is not installed
+            if os.environ.get("LANDUSE_DEBUG"):
+                raise
+            from landuse.extras import missing_module_error
+
+            click.secho(f"错误 error: {missing_module_error(e)}", fg="red", err=True)
+            sys.exit(EXIT_INPUT)
         except Exception as e:
             if os.environ.get("LANDUSE_DEBUG"):
                 raise

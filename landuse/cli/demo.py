@@ -8,7 +8,7 @@ import click
 
 from landuse.cli._common import handle_errors
 from landuse.errors import DataSourceError
-from landuse_demo import STEPS, DemoContext, sample_park_path
+from landuse_demo import PARTS, STEPS, DemoContext, sample_park_path
 
 
 @click.command()
@@ -38,6 +38,9 @@ def demo(out_dir: str, maps_dir: str | None) -> None:
       landuse demo --out D                       everything under D/
       landuse demo --out out/demo --maps maps    as 'make demo' does
     """
+    from landuse.extras import require_parts
+
+    require_parts(PARTS, "landuse demo")
     sample = sample_park_path()
     if not sample.exists():
         raise DataSourceError(
