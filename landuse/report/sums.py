@@ -86,7 +86,10 @@ class ExactSum:
             return float("inf") if self.pos_inf else float("-inf")
         if self.units == 0:
             return 0.0
-        return self.units / (1 << _SHIFT)
+        try:
+            return self.units / (1 << _SHIFT)
+        except OverflowError:  # beyond the largest float64: infinite, as a float sum is
+            return math.inf if self.units > 0 else -math.inf
 
 
 def _units(x: np.ndarray) -> int:

@@ -58,3 +58,13 @@ def test_a_few_terms_one_by_one_equal_many_at_once() -> None:
         x = rng.standard_normal(k) * 10.0 ** rng.integers(-320, 300, k)
         assert exact_sum(x) == math.fsum(x.tolist())
         assert (ExactSum.of(x[:1]) + ExactSum.of(x[1:])).value == exact_sum(x)
+
+
+def test_a_sum_beyond_the_largest_float_is_infinite_not_an_error() -> None:
+    """1.7e308 + 1.7e308 exceeds the largest float64 (about 1.798e308): the rounded sum is
+    +inf (as a float sum gives), -inf for the negatives, and the exact units still cancel."""
+    from landuse.report.sums import ExactSum, exact_sum
+
+    assert exact_sum([1.7e308, 1.7e308]) == float("inf")
+    assert exact_sum([-1.7e308, -1.7e308]) == float("-inf")
+    assert (ExactSum.of([1.7e308, 1.7e308]) + ExactSum.of([-1.7e308, -1.7e308])).value == 0.0
