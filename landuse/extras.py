@@ -96,7 +96,8 @@ def require_parts(parts: Iterable[str], what: str,
         return
     names = "、".join(n for ns in missing.values() for n in ns)
     raise MissingPartError(
-        f"运行 {what} 还需要安装以下 Python 包：{names}。{what} needs landuse's optional parts "
+        f"运行 {what} 还需要安装以下 Python 包：{names}，安装命令：{_fix(wanted)}。"
+        f"{what} needs landuse's optional parts "
         f"{', '.join(sorted(missing))} ({', '.join(n for ns in missing.values() for n in ns)}"
         f" not installed). Fix: {_fix(wanted)}"
     )
@@ -108,7 +109,8 @@ def missing_module_error(e: ModuleNotFoundError,
     module = (e.name or "").split(".")[0] or str(e)
     extra = extra_of_module(module, requires)
     part = f" (landuse's optional part '{extra}')" if extra else ""
+    fix = _fix([extra] if extra else ["all"])
     return MissingPartError(
-        f"未安装所需的 Python 包：{module}。the Python package '{module}'{part} is not "
-        f"installed. Fix: {_fix([extra] if extra else ['all'])}"
+        f"未安装所需的 Python 包：{module}，安装命令：{fix}。the Python package "
+        f"'{module}'{part} is not installed. Fix: {fix}"
     )

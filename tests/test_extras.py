@@ -53,3 +53,27 @@ def test_a_module_of_no_part_asks_for_the_whole_install() -> None:
     assert "docx" in str(err) and "pip install 'landuse[all]'" in str(err)
     err = missing_module_error(ModuleNotFoundError("x", name="rasterio.features"), REQUIRES)
     assert "'rasterio'" in str(err) and "pip install 'landuse[raster]'" in str(err)
+
+
+def test_the_cli_names_a_missing_package_and_reports_a_missing_module_of_ours_as_a_bug(
+) -> None:
+    """Through the CLI's error handling: a third-party module that is not installed is
+    exit code 2 with the install command (in the Chinese sentence too); a module of
+    landuse's own that cannot be imported is a bug (exit code 3)."""
+    import click
+    from click.testing import CliRunner
+
+    from landuse.cli._common import handle_errors
+
+    def command(name: str) -> click.Command:
+        @click.command()
+        @handle_errors
+        def run() -> None:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return run
+
+    r = CliRunner().invoke(command("rasterio"), [])
+    assert r.exit_code == 2, r.output
+    assert "安装命令：pip install 'landuse[" in r.output and "bug" not in r.output
+    r = CliRunner().invoke(command("landuse.nothing_here"), [])
+    assert r.exit_code == 3 and "This is a bug in landuse" in r.output, r.output

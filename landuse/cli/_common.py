@@ -94,16 +94,14 @@ def handle_errors(func: F) -> F:
             sys.exit(EXIT_INPUT)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
-        except ModuleNotFoundError as e:  # an optional part that is not installed
-            if os.environ.get("LANDUSE_DEBUG"):
-                raise
-            from landuse.extras import missing_module_error
-
-            click.secho(f"错误 error: {missing_module_error(e)}", fg="red", err=True)
-            sys.exit(EXIT_INPUT)
         except Exception as e:
             if os.environ.get("LANDUSE_DEBUG"):
                 raise
+            if isinstance(e, ModuleNotFoundError) and not (e.name or "").startswith("landuse"):
+                from landuse.extras import missing_module_error  # a package not installed
+
+                click.secho(f"错误 error: {missing_module_error(e)}", fg="red", err=True)
+                sys.exit(EXIT_INPUT)
             click.secho(
                 f"错误 error: unexpected {type(e).__name__}: {e}. This is a bug in landuse; "
                 "please report it with the command (LANDUSE_DEBUG=1 shows the traceback).",
