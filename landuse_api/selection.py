@@ -26,7 +26,17 @@ import pandas as pd
 from landuse.store import Query, Store, cql
 from landuse_api.patch import context_positions, ids_index
 
-__all__ = ["Order", "Orders", "Selected", "Selections", "page_positions"]
+__all__ = ["Order", "Orders", "Selected", "Selections", "page_positions", "table_of"]
+
+
+def table_of(store: Store) -> tuple[Any, ...] | None:
+    """The store's assessment table as it stands: its date, ruleset, how many times it was
+    made whole and the write it is current to (None before the first assessment)."""
+    state = store.assessment_state()
+    made = store.assessment_made()
+    if state is None or made is None:
+        return None
+    return (state["as_of"], state["ruleset"], made, int(state["seq"]))
 
 
 @dataclass(frozen=True)
@@ -66,11 +76,7 @@ class Selections:
         self.whole = 0  # answers asked of the whole store (tests)
 
     def _table(self) -> tuple[Any, ...] | None:
-        state = self.store.assessment_state()
-        made = self.store.assessment_made()
-        if state is None or made is None:
-            return None
-        return (state["as_of"], state["ruleset"], made, int(state["seq"]))
+        return table_of(self.store)
 
     def get(self, filter: str, parcels: pd.DataFrame) -> Selected:
         """The parcels of ``parcels`` (the app's frame of the register) that the CQL2 text
@@ -205,11 +211,7 @@ class Orders:
             return made
 
     def _table(self) -> tuple[Any, ...] | None:
-        state = self.store.assessment_state()
-        made = self.store.assessment_made()
-        if state is None or made is None:
-            return None
-        return (state["as_of"], state["ruleset"], made, int(state["seq"]))
+        return table_of(self.store)
 
     def _whole(self, name: str, desc: bool, sel: Selected) -> Order | None:
         got = self.store.sort_values(name)

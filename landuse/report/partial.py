@@ -93,12 +93,11 @@ class ReportPart:
     map_rows: gpd.GeoDataFrame | None
 
 
-def listed_mask(parcels: pd.DataFrame, ledger_ids: Collection[str]) -> pd.Series:
-    """The parcels some section lists: idle, low-efficiency or flagged, or named by the
-    ledger."""
+def listed_mask(parcels: pd.DataFrame) -> pd.Series:
+    """The parcels some section lists by their assessment: idle, low-efficiency or
+    flagged (the parcels the ledger names are added by :func:`report_part`)."""
     flagged = parcels["flags"].map(lambda f: bool(split_codes(f)))
-    return idle_mask(parcels) | low_mask(parcels) | flagged | \
-        parcels["parcel_id"].isin(set(ledger_ids))
+    return idle_mask(parcels) | low_mask(parcels) | flagged
 
 
 def report_part(parcels: gpd.GeoDataFrame, ledger_ids: Collection[str],
@@ -115,12 +114,11 @@ def report_part(parcels: gpd.GeoDataFrame, ledger_ids: Collection[str],
     in_zone = pd.Series(True, index=parcels.index) if zone is None else \
         parcels["zone"].astype(str) == zone
     sel = parcels[in_zone]
-    keep = (listed_mask(parcels, ()) & in_zone) | parcels["parcel_id"].isin(set(ledger_ids))
+    keep = (listed_mask(parcels) & in_zone) | parcels["parcel_id"].isin(set(ledger_ids))
     rows = None
-    if map_rows and len(sel) <= MAP_ALL_PARCELS:
-        geom = parcels.geometry.name
-        rows = gpd.GeoDataFrame(sel[["parcel_id", geom]], geometry=geom, crs=parcels.crs)
     geom = parcels.geometry.name
+    if map_rows and len(sel) <= MAP_ALL_PARCELS:
+        rows = gpd.GeoDataFrame(sel[["parcel_id", geom]], geometry=geom, crs=parcels.crs)
     listed = parcels.loc[keep, [c for c in parcels.columns if c in LISTED_COLUMNS or c == geom]]
     rated = sel.loc[sel["mujun_scheme"].notna(), [c for c in RATED_COLUMNS if c in sel]]
     return ReportPart(
@@ -154,10 +152,11 @@ def merge_parts(parts: Sequence[ReportPart]) -> ReportPart:
     listed = _by_id([p.listed for p in parts])
     dup = listed["parcel_id"].duplicated()
     if dup.any():
+        pid = listed.loc[dup, "parcel_id"].iloc[0]
         raise SchemaError(
-            f"parcels: parcel_id '{listed.loc[dup, 'parcel_id'].iloc[0]}' appears in more "
-            "than one development zone. Fix: make ids unique ('landuse convert' checks them "
-            "when it writes the dataset)."
+            f"parcels: 宗地号 {pid} 在多个开发区重复，请改为唯一后重新生成数据集。"
+            f"parcel_id '{pid}' appears in more than one development zone. Fix: make ids "
+            "unique ('landuse convert' checks them when it writes the dataset)."
         )
     return ReportPart(
         parcels=n, zones=frozenset().union(*(p.zones for p in parts)),

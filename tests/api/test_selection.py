@@ -110,6 +110,14 @@ def test_a_wrong_filter_is_refused_and_not_kept(app_client: Any) -> None:
     r = c.get("/app/summary", params={"filter": "idle_type = "})
     assert r.status_code == 400
     assert app.state.derived.selections.busy == {}
+    # asked of the selections themselves (the route parses the filter before it asks):
+    # the store refuses it, and neither the answer nor its wait lock is kept
+    from landuse.errors import LanduseError
+
+    sel = app.state.derived.selections
+    with pytest.raises(LanduseError):
+        sel.get("no_such_field = 1", app.state.derived.frames()[0])
+    assert sel.busy == {} and "no_such_field = 1" not in sel.kept
 
 
 SORTS = ["-area_mu", "area_mu", "-overdue_days", "-idle_fee_wan"]
