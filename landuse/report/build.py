@@ -273,11 +273,7 @@ def build_report(
     -------
     ReportData
     """
-    if lang not in T:
-        raise SchemaError(f"lang '{lang}' is not supported. Fix: use zh or en.")
-    Period.parse(date_from, date_to)
-    if as_of is not None:
-        parse_day(as_of, "--as-of")
+    _report_args(lang, date_from, date_to, as_of)  # before the parcels are prepared
     parcels = prepare_parcels(parcels_assessed)
     if outside_supply is not None and evidence is None:
         raise SchemaError("outside_supply buildings come from an evidence run. Fix: give the "
@@ -295,6 +291,15 @@ def ledger_ids(ledger: pd.DataFrame) -> set[str]:
     zone's :class:`~landuse.report.partial.ReportPart` keeps whatever they are."""
     led, _ = normalise_ledger(ledger)
     return {str(p) for p in led["parcel_id"].dropna()} if "parcel_id" in led else set()
+
+
+def _report_args(lang: str, date_from: Any, date_to: Any, as_of: Any) -> tuple[Period, Any]:
+    """The report's language checked, its period, and its assessment date (the period's
+    end unless ``as_of`` is given); a bad one raises :class:`SchemaError` with the fix."""
+    if lang not in T:
+        raise SchemaError(f"lang '{lang}' is not supported. Fix: use zh or en.")
+    period = Period.parse(date_from, date_to)
+    return period, parse_day(as_of, "--as-of") if as_of is not None else period.end
 
 
 def _zone_rows(frame: Any, zone: str | None) -> Any:
@@ -321,10 +326,7 @@ def report_from_part(
     Arguments as :func:`build_report`; ``evidence`` checked already; ``parcels`` (all the
     prepared parcels) only with ``evidence`` or ``history``, which read every parcel.
     """
-    if lang not in T:
-        raise SchemaError(f"lang '{lang}' is not supported. Fix: use zh or en.")
-    period = Period.parse(date_from, date_to)
-    asof = parse_day(as_of, "--as-of") if as_of is not None else period.end
+    period, asof = _report_args(lang, date_from, date_to, as_of)
     if (evidence is not None or history is not None) and parcels is None:
         raise SchemaError("evidence and history read every parcel. Fix: build the report "
                           "from the whole assessment (build_report).")
