@@ -91,6 +91,17 @@ def _page(pw: Any, chromium_path: str, base: str) -> tuple[Any, Any, dict[str, l
     return browser, page, state
 
 
+def assert_redrawn_in_new_stage(page: Any, pid: str, classes_before: str) -> None:
+    """Wait until the map draws parcel ``pid`` with other classes than ``classes_before``
+    (its path's class attribute then), and check its stage class (``lu-c3-*``) changed."""
+    page.wait_for_function("([id, c]) => { const p = document.querySelector("
+                           "'path.lu-id-' + id); return p && p.getAttribute('class') !== c; }",
+                           arg=[pid, classes_before], timeout=30_000)
+    after = page.get_attribute(f"path.lu-id-{pid}", "class") or ""
+    c3 = [c for c in after.split() if c.startswith("lu-c3-")]
+    assert c3 and c3[0] not in classes_before.split()
+
+
 def _shot(page: Any, artifacts: Path, tag: str, step: str) -> None:
     page.screenshot(path=str(artifacts / f"workbench-{tag}-{step}.png"))
 
@@ -285,12 +296,7 @@ def test_find_record_report_in_the_browser(served: dict[str, Any], chromium_path
             assert page.text_content("#r-errors") == ""
             page.wait_for_function(f"() => document.querySelectorAll('#p-history li').length"
                                    f" === {history_before + 3}")
-            page.wait_for_function("(c) => { const p = document.querySelector("
-                                   "'path.lu-id-FB-029'); return p && p.getAttribute('class')"
-                                   " !== c; }", arg=classes_before, timeout=30_000)
-            after_cls = page.get_attribute("path.lu-id-FB-029", "class") or ""
-            c3 = [c for c in after_cls.split() if c.startswith("lu-c3-")]
-            assert c3 and c3[0] not in classes_before.split()
+            assert_redrawn_in_new_stage(page, "FB-029", classes_before)
             _shot(page, artifacts, tag, "8c-disposed-on-map")
 
             # English switch

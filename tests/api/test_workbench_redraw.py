@@ -19,7 +19,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.test_workbench_browser import _page, served  # noqa: F401
+from tests.api.test_workbench_browser import (  # noqa: F401
+    _page,
+    assert_redrawn_in_new_stage,
+    served,
+)
 from tests.support.store import store_target  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -99,12 +103,7 @@ def test_a_save_refetches_only_the_changed_tiles(served: dict[str, Any], chromiu
             refetched = (page.get_attribute("body", "data-refetched") or "").split()
             assert {tuple(int(p) for p in k.split("/")) for k in refetched} == again
             # the parcel is drawn in its new class
-            page.wait_for_function("(c) => { const p = document.querySelector("
-                                   "'path.lu-id-FB-029'); return p && p.getAttribute('class')"
-                                   " !== c; }", arg=before_cls, timeout=30_000)
-            after_cls = page.get_attribute("path.lu-id-FB-029", "class") or ""
-            c3 = [c for c in after_cls.split() if c.startswith("lu-c3-")]
-            assert c3 and c3[0] not in before_cls.split()
+            assert_redrawn_in_new_stage(page, "FB-029", before_cls)
         finally:
             browser.close()
     assert state["outside"] == []

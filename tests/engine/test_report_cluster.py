@@ -40,15 +40,7 @@ def test_sample_park_report_same_on_two_workers(sample_park: Path, tmp_path: Pat
 
 def test_province_report_same_here_on_two_workers_and_from_one_file(
         small_province: Path, tmp_path: Path) -> None:
-    ledger = mini_ledger()
-    ids = sorted(ledger["parcel_id"].unique())
-    # the mini park's events on parcels spread over the development zones, each event on
-    # 2 000 m² (the synthetic parcels are smaller than the mini park's)
-    ledger["parcel_id"] = ledger["parcel_id"].map(
-        {p: f"P{i * 97 + 7:07d}" for i, p in enumerate(ids)})
-    ledger["area_m2"] = 2000.0
-    led = tmp_path / "ledger.csv"
-    ledger.to_csv(led, index=False)
+    led = _province_ledger(tmp_path)
     one_file = tmp_path / "province.gpkg"
     make_province(1600, 8).to_file(one_file, layer="parcels")
     outs = {k: tmp_path / f"{k}.json" for k in ("file", "here", "two")}
@@ -123,22 +115,25 @@ def test_report_from_its_columns_equals_report_from_whole_assessment(
     sliced = combine([run_unit(SliceJob(job, REPORT_COLUMNS, geometry=False), u)
                       for u in units])
     assert sliced.geometry.isna().all() and len(sliced) == len(full) == 1600
-    led = mini_ledger()
-    led["parcel_id"] = led["parcel_id"].map(
-        {p: f"P{i * 97 + 7:07d}" for i, p in enumerate(sorted(led["parcel_id"].unique()))})
-    led["area_m2"] = 2000.0
+    led = _spread_ledger()
     assert _report_dict(sliced, led) == _report_dict(full, led)
 
 
-def _province_ledger(tmp_path: Path) -> Path:
-    """The mini park's ledger on parcels spread over the synthetic development zones."""
+def _spread_ledger() -> pd.DataFrame:
+    """The mini park's events on parcels spread over the synthetic development zones, each
+    event on 2 000 m² (the synthetic parcels are smaller than the mini park's)."""
     ledger = mini_ledger()
     ids = sorted(ledger["parcel_id"].unique())
     ledger["parcel_id"] = ledger["parcel_id"].map(
         {p: f"P{i * 97 + 7:07d}" for i, p in enumerate(ids)})
     ledger["area_m2"] = 2000.0
+    return ledger
+
+
+def _province_ledger(tmp_path: Path) -> Path:
+    """:func:`_spread_ledger` as a CSV file in ``tmp_path``."""
     led = tmp_path / "ledger.csv"
-    ledger.to_csv(led, index=False)
+    _spread_ledger().to_csv(led, index=False)
     return led
 
 
